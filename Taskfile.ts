@@ -1,0 +1,42 @@
+// The runner: every entry point, composed from the chapter scripts in tasks/. `npm run <command>`
+// lands here; so does `npx tsx tasks/<chapter>.ts`.
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { addonsCommand, addonSteps } from './tasks/addons.ts';
+import { check } from './tasks/check.ts';
+import { getRelease, installIstio, installSteps } from './tasks/install-istio.ts';
+import { injection, injectionSteps } from './tasks/injection.ts';
+import { run, type RunIO } from './tasks/lib/runner.ts';
+import { group } from './tasks/lib/step.ts';
+import type { Command } from './tasks/lib/types.ts';
+import { minikube, minikubeSteps } from './tasks/minikube.ts';
+import { teardown } from './tasks/teardown.ts';
+import { versions } from './tasks/versions.ts';
+import { generateCa, plugInCaSteps, webhookCerts } from './tasks/webhook-certs.ts';
+
+const all: Command = {
+  name: 'all',
+  summary: 'chapters 1-5 in order: minikube, webhook-certs, install-istio, injection, addons',
+  flags: injection.flags,
+  details: `
+Runs the chapters in the tutorial's order. What does not depend on the cluster overlaps with starting
+it: the Istio download and the CA generation run while minikube starts. Every step skips itself when
+already done, so a second run changes nothing.`,
+  tasks: () => [
+    group('Cluster, Istio release and CA (together)', [group('minikube', minikubeSteps()), getRelease, generateCa], true),
+    group('webhook-certs', plugInCaSteps()),
+    group('install-istio', installSteps()),
+    group('injection', injectionSteps()),
+    group('addons', addonSteps()),
+  ],
+};
+
+export const commands: Command[] = [minikube, webhookCerts, installIstio, injection, addonsCommand, teardown, all, versions, check];
+
+export async function main(argv: string[], io?: RunIO): Promise<number> {
+  const code = await run(commands, argv, io);
+  process.exitCode = code;
+  return code;
+}
+
+if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) void main(process.argv.slice(2));

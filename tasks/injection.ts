@@ -1,0 +1,190 @@
+// Chapter 4, "Automatic sidecar injection": check the pod-spec requirements, deploy `sleep`, label the
+// namespace, recreate the pod and see the sidecar arrive; then opt the pod out and in again per pod.
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { manifestsDir, names } from './config.ts';
+import { StepError } from './lib/errors.ts';
+import { annotationPath, exists, field, labelPath, managedLabels } from './lib/kube.ts';
+import { runIfMain } from './lib/main.ts';
+import { describe, dumpAll, prepare, readManifests, type K8sObject } from './lib/manifests.ts';
+import { formatFinding, lint } from './lib/podspec.ts';
+import { describePod, hasSidecar, livePods, readiness, type Pod } from './lib/pods.ts';
+import { step } from './lib/step.ts';
+import type { Command, Ctx, Task } from './lib/types.ts';
+
+const app = names.sampleApp;
+const sampleFile = path.join(manifestsDir, `${app}.yaml`);
+const nsOf = (ctx: Ctx) => ctx.config.sampleNamespace;
+const deployment = `deployment/${app}`;
+
+export function sampleObjects(ctx: Ctx): K8sObject[] {
+  return prepare(readManifests(sampleFile), { namespace: nsOf(ctx), labels: managedLabels() });
+}
+
+// The demo is over once the namespace carries this annotation: a re-run then changes nothing.
+const verifiedOnce = new WeakMap<Ctx, Promise<boolean>>();
+function verified(ctx: Ctx): Promise<boolean> {
+  if (!verifiedOnce.has(ctx))
+    verifiedOnce.set(ctx, field(ctx, ['namespace', nsOf(ctx)], annotationPath(names.injectionVerified)).then((v) => v === ctx.config.istioVersion));
+  return verifiedOnce.get(ctx)!;
+}
+const doneBefore = async (ctx: Ctx) => (await verified(ctx)) && `injection already verified in ${nsOf(ctx)} (teardown resets it)`;
+
+async function pods(ctx: Ctx): Promise<Pod[]> {
+  const r = await ctx.sh.kubectl(['-n', nsOf(ctx), 'get', 'pods', '-l', `app=${app}`, '-o', 'json'], { dryRun: { stdout: '{"items":[]}' } });
+  return livePods((JSON.parse(r.stdout) as { items: Pod[] }).items);
+}
+
+/** Checks the live pod of the sample has (or lacks) the sidecar and is fully ready. */
+async function expectSidecar(ctx: Ctx, wanted: boolean): Promise<string> {
+  const live = await pods(ctx);
+  if (ctx.options.dryRun) return '';
+  if (live.length !== 1) throw new StepError(`expected one ${app} pod in ${nsOf(ctx)}, found ${live.length}`);
+  const [pod] = live;
+  if (hasSidecar(pod) !== wanted)
+    throw new StepError(`${pod.metadata.name} ${wanted ? `has no ${names.sidecarContainer}: is istiod up and the namespace labelled?` : `still has ${names.sidecarContainer}`}`);
+  const { ready, total } = readiness(pod);
+  if (ready !== total || total !== (wanted ? 2 : 1)) throw new StepError(`${pod.metadata.name} is READY ${ready}/${total}, expected ${wanted ? 2 : 1}/${wanted ? 2 : 1}`);
+  return describePod(pod);
+}
+
+const rollout = (ctx: Ctx) => ctx.sh.kubectl(['-n', nsOf(ctx), 'rollout', 'status', deployment, `--timeout=${ctx.config.waitTimeout}`]);
+
+const checkManifests = step('Check manifests/ against the pod-spec requirements', {
+  run: async (ctx, task) => {
+    const files = readdirSync(manifestsDir).filter((f) => /\.ya?ml$/.test(f));
+    const findings = files.flatMap((f) => lint(readManifests(path.join(manifestsDir, f)), `manifests/${f}`));
+    const errors = findings.filter((f) => f.severity === 'error');
+    if (errors.length) throw new StepError(errors.map(formatFinding).join('; '));
+    task.output = findings.length ? findings.map(formatFinding).join('\n') : `${files.length} file(s): named ports, app labels: ok`;
+  },
+});
+
+const showNamespaces = step('Show which namespaces have injection enabled', {
+  run: async (ctx, task) => {
+    task.output = (await ctx.sh.kubectl(['get', 'namespace', '-L', names.injectionLabel])).stdout.trim();
+  },
+});
+
+const createNamespace = step('Create the sample namespace', {
+  done: async (ctx) => (await exists(ctx, ['namespace', nsOf(ctx)])) && `namespace ${nsOf(ctx)} exists`,
+  run: async (ctx) => {
+    const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: nsOf(ctx), labels: managedLabels() } };
+    await ctx.sh.kubectl(['create', '-f', '-'], { input: dumpAll([ns]), inputLabel: `Namespace/${nsOf(ctx)}` });
+  },
+});
+
+const deploySleep = step(`Deploy ${app}`, {
+  done: async (ctx) => (await doneBefore(ctx)) || ((await exists(ctx, ['-n', nsOf(ctx), deployment])) && `${app} is deployed`),
+  run: async (ctx) => {
+    const docs = sampleObjects(ctx);
+    await ctx.sh.kubectl(['apply', '-f', '-'], { input: dumpAll(docs), inputLabel: describe(docs) });
+    await rollout(ctx);
+  },
+});
+
+const isLabelled = async (ctx: Ctx) => (await field(ctx, ['namespace', nsOf(ctx)], labelPath(names.injectionLabel))) === 'enabled';
+
+const showWithout = step(`Show ${app} runs without a sidecar`, {
+  done: async (ctx) => (await doneBefore(ctx)) || ((await isLabelled(ctx)) && 'the namespace is already labelled'),
+  run: async (ctx, task) => {
+    task.output = await expectSidecar(ctx, false);
+  },
+});
+
+const labelNamespace = step(`Label the namespace ${names.injectionLabel}=enabled`, {
+  done: async (ctx) => (await isLabelled(ctx)) && `${nsOf(ctx)} is labelled`,
+  run: async (ctx) => {
+    await ctx.sh.kubectl(['label', 'namespace', nsOf(ctx), `${names.injectionLabel}=enabled`, '--overwrite']);
+  },
+});
+
+const recreatePod = step(`Recreate the ${app} pod (injection happens only at pod creation)`, {
+  done: async (ctx) => {
+    if (await doneBefore(ctx)) return doneBefore(ctx);
+    const live = await pods(ctx);
+    return live.length === 1 && hasSidecar(live[0]) && `${live[0].metadata.name} already has ${names.sidecarContainer}`;
+  },
+  run: async (ctx) => {
+    await ctx.sh.kubectl(['-n', nsOf(ctx), 'rollout', 'restart', deployment]);
+    await rollout(ctx);
+  },
+});
+
+const verifySidecar = step(`Verify the pod has ${names.sidecarContainer} and is READY 2/2`, {
+  done: doneBefore,
+  run: async (ctx, task) => {
+    task.output = await expectSidecar(ctx, true);
+  },
+});
+
+/** Sets (value) or removes (undefined) the per-pod injection label on the pod template, then waits. */
+async function setInjectLabel(ctx: Ctx, value: 'true' | 'false' | undefined): Promise<void> {
+  const args =
+    value === undefined
+      ? ['--type', 'json', '-p', JSON.stringify([{ op: 'remove', path: `/spec/template/metadata/labels/${names.injectLabel.replace('/', '~1')}` }])]
+      : ['--type', 'merge', '-p', JSON.stringify({ spec: { template: { metadata: { labels: { [names.injectLabel]: value } } } } })];
+  await ctx.sh.kubectl(['-n', nsOf(ctx), 'patch', deployment, ...args]);
+  await rollout(ctx);
+}
+
+const optOut = step(`Opt the pod out (${names.injectLabel}=false)`, {
+  done: doneBefore,
+  run: async (ctx, task) => {
+    await setInjectLabel(ctx, 'false');
+    task.output = await expectSidecar(ctx, false);
+  },
+});
+
+const optIn = step(`Opt it back in (${names.injectLabel}=true)`, {
+  done: doneBefore,
+  run: async (ctx, task) => {
+    await setInjectLabel(ctx, 'true');
+    task.output = await expectSidecar(ctx, true);
+  },
+});
+
+const removeOptLabel = step(`Remove the per-pod label (${names.injectLabel}-): the namespace label decides`, {
+  done: doneBefore,
+  run: async (ctx, task) => {
+    await setInjectLabel(ctx, undefined);
+    task.output = await expectSidecar(ctx, true);
+  },
+});
+
+const recordVerified = step('Record that injection works in this namespace', {
+  done: doneBefore,
+  run: async (ctx) => {
+    await ctx.sh.kubectl(['annotate', 'namespace', nsOf(ctx), `${names.injectionVerified}=${ctx.config.istioVersion}`, '--overwrite']);
+  },
+});
+
+const cleanUp = step(`Delete the ${app} sample (as the tutorial does)`, {
+  enabled: (ctx) => !ctx.options.keepSample,
+  done: async (ctx) => !(await exists(ctx, ['-n', nsOf(ctx), deployment], true)) && `${app} is not deployed`,
+  run: async (ctx) => {
+    const docs = sampleObjects(ctx);
+    await ctx.sh.kubectl(['delete', '-f', '-', '--ignore-not-found', '--wait=true'], { input: dumpAll(docs), inputLabel: describe(docs) });
+  },
+});
+
+export const injectionSteps = (): Task[] => [
+  checkManifests, showNamespaces, createNamespace, deploySleep, showWithout, labelNamespace, recreatePod, verifySidecar,
+  optOut, optIn, removeOptLabel, recordVerified, cleanUp,
+];
+
+export const injection: Command = {
+  name: 'injection',
+  summary: 'label a namespace, deploy sleep, recreate it and verify the sidecar; per-pod opt-out/in',
+  flags: { 'keep-sample': 'keep the sleep sample running afterwards' },
+  details: `
+Lints manifests/ (named ports, app labels), deploys the sleep sample into SAMPLE_NAMESPACE and shows it
+without a sidecar, labels the namespace ${names.injectionLabel}=enabled, recreates the pod (injection only
+happens at creation) and checks ${names.sidecarContainer} is there (as a container or native sidecar) and
+READY 2/2. Then per pod: ${names.injectLabel}=false (no sidecar), =true (sidecar), label removed
+(the namespace decides). Deletes the sample at the end unless --keep-sample.
+Runs: kubectl --context <ctx> get|create|apply|label|patch|rollout|annotate|delete.`,
+  tasks: injectionSteps,
+};
+
+runIfMain(import.meta.url, 'injection');

@@ -1,0 +1,187 @@
+// A root CA and a per-cluster intermediate CA, made the way Istio's tools/certs makes them
+// (RSA 4096, SHA-256, 3650 days, O=Istio, pathlen:0 and SAN istiod.istio-system.svc on the intermediate),
+// laid out as its Makefile.selfsigned.mk does: <dir>/root-{cert,key}.pem and <dir>/<cluster>/{ca-cert,
+// ca-key,root-cert,cert-chain}.pem. Keys are written 0600 in a 0700 directory and never leave the files.
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
+import { createPrivateKey, webcrypto, X509Certificate } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { names } from '../config.ts';
+import { StepError } from './errors.ts';
+
+x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+
+export const caSpec = {
+  keyBits: 4096,
+  days: 3650,
+  org: 'Istio',
+  rootCn: 'Root CA',
+  intermediateCn: 'Intermediate CA',
+  intermediateSan: `istiod.${names.istioNamespace}.svc`,
+} as const;
+
+export interface CaPaths {
+  rootCert: string;
+  rootKey: string;
+  dir: string;
+  caCert: string;
+  caKey: string;
+  certChain: string;
+  clusterRootCert: string;
+}
+
+/** Files of the `cacerts` secret: key in the secret -> local file. */
+export function secretFiles(p: CaPaths): Record<string, string> {
+  return { 'ca-cert.pem': p.caCert, 'ca-key.pem': p.caKey, 'root-cert.pem': p.clusterRootCert, 'cert-chain.pem': p.certChain };
+}
+
+export function caPaths(certsDir: string, cluster: string): CaPaths {
+  const dir = path.join(certsDir, cluster.replace(/[^A-Za-z0-9._-]/g, '_'));
+  return {
+    rootCert: path.join(certsDir, 'root-cert.pem'),
+    rootKey: path.join(certsDir, 'root-key.pem'),
+    dir,
+    caCert: path.join(dir, 'ca-cert.pem'),
+    caKey: path.join(dir, 'ca-key.pem'),
+    certChain: path.join(dir, 'cert-chain.pem'),
+    clusterRootCert: path.join(dir, 'root-cert.pem'),
+  };
+}
+
+const algorithm = (bits: number): RsaHashedKeyGenParams => ({
+  name: 'RSASSA-PKCS1-v1_5',
+  hash: 'SHA-256',
+  publicExponent: new Uint8Array([1, 0, 1]),
+  modulusLength: bits,
+});
+const usages = x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation | x509.KeyUsageFlags.keyEncipherment | x509.KeyUsageFlags.keyCertSign;
+
+interface Issued {
+  cert: x509.X509Certificate;
+  keys: CryptoKeyPair;
+}
+
+async function keyPair(bits: number): Promise<CryptoKeyPair> {
+  return (await webcrypto.subtle.generateKey(algorithm(bits), true, ['sign', 'verify'])) as unknown as CryptoKeyPair;
+}
+
+function validity(days: number) {
+  const notBefore = new Date();
+  return { notBefore, notAfter: new Date(notBefore.getTime() + days * 86_400_000) };
+}
+
+export async function createRoot(bits: number = caSpec.keyBits): Promise<Issued> {
+  const keys = await keyPair(bits);
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    name: [{ O: [caSpec.org] }, { CN: [caSpec.rootCn] }],
+    keys,
+    ...validity(caSpec.days),
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(usages, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  return { cert, keys };
+}
+
+export async function createIntermediate(root: Issued, cluster: string, bits: number = caSpec.keyBits): Promise<Issued> {
+  const keys = await keyPair(bits);
+  const cert = await x509.X509CertificateGenerator.create({
+    subject: [{ O: [caSpec.org] }, { CN: [caSpec.intermediateCn] }, { L: [cluster] }],
+    issuer: root.cert.subjectName,
+    publicKey: keys.publicKey,
+    signingKey: root.keys.privateKey,
+    ...validity(caSpec.days),
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(usages, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      await x509.AuthorityKeyIdentifierExtension.create(root.keys.publicKey),
+      new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: caSpec.intermediateSan }]),
+    ],
+  });
+  return { cert, keys };
+}
+
+async function keyPem(key: CryptoKey): Promise<string> {
+  const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key as unknown as webcrypto.CryptoKey));
+  return `-----BEGIN PRIVATE KEY-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END PRIVATE KEY-----\n`;
+}
+
+/** Writes atomically: a half-written key or certificate never appears under its real name. */
+function writeFileAtomic(file: string, data: string, mode: number): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, data, { mode, flag: 'w' });
+  renameSync(tmp, file);
+}
+
+async function importRoot(p: CaPaths): Promise<Issued> {
+  const cert = new x509.X509Certificate(readFileSync(p.rootCert, 'utf8'));
+  const der = createPrivateKey(readFileSync(p.rootKey)).export({ type: 'pkcs8', format: 'der' });
+  const privateKey = await webcrypto.subtle.importKey('pkcs8', der, algorithm(caSpec.keyBits), true, ['sign']);
+  return { cert, keys: { privateKey, publicKey: await cert.publicKey.export() } as unknown as CryptoKeyPair };
+}
+
+/**
+ * Creates whatever is missing (the root once, an intermediate per cluster) and returns what it made.
+ * Existing files are reused only when they check out: a broken set is an error, never silently replaced,
+ * because a cluster may already trust it.
+ */
+export async function ensureCa(certsDir: string, cluster: string, bits: number = caSpec.keyBits): Promise<{ paths: CaPaths; created: string[] }> {
+  const p = caPaths(certsDir, cluster);
+  const created: string[] = [];
+  mkdirSync(p.dir, { recursive: true, mode: 0o700 });
+  let root: Issued;
+  if (existsSync(p.rootCert) && existsSync(p.rootKey)) root = await importRoot(p);
+  else {
+    root = await createRoot(bits);
+    writeFileAtomic(p.rootKey, await keyPem(root.keys.privateKey), 0o600);
+    writeFileAtomic(p.rootCert, root.cert.toString('pem') + '\n', 0o644);
+    created.push('root CA');
+  }
+  if (!existsSync(p.caCert) || !existsSync(p.caKey)) {
+    const inter = await createIntermediate(root, cluster, bits);
+    const rootPem = root.cert.toString('pem') + '\n';
+    const caPem = inter.cert.toString('pem') + '\n';
+    writeFileAtomic(p.caKey, await keyPem(inter.keys.privateKey), 0o600);
+    writeFileAtomic(p.clusterRootCert, rootPem, 0o644);
+    writeFileAtomic(p.certChain, caPem + rootPem, 0o644);
+    writeFileAtomic(p.caCert, caPem, 0o644);
+    created.push(`intermediate CA for ${cluster}`);
+  }
+  const problems = checkCa(p);
+  if (problems.length) throw new StepError(`the CA files in ${p.dir} are not usable: ${problems.join('; ')} (move them away to make new ones)`);
+  return { paths: p, created };
+}
+
+/** Everything Istio needs of a plugged-in CA, checked with node:crypto; returns the problems found. */
+export function checkCa(p: CaPaths, now = new Date()): string[] {
+  const problems: string[] = [];
+  try {
+    const root = new X509Certificate(readFileSync(p.rootCert));
+    const ca = new X509Certificate(readFileSync(p.caCert));
+    const clusterRoot = readFileSync(p.clusterRootCert, 'utf8');
+    if (!root.ca) problems.push('root-cert.pem is not a CA');
+    if (!ca.ca) problems.push('ca-cert.pem is not a CA');
+    if (!root.checkIssued(root) || !root.verify(root.publicKey)) problems.push('root-cert.pem is not self-signed');
+    if (!ca.checkIssued(root) || !ca.verify(root.publicKey)) problems.push('ca-cert.pem is not signed by root-cert.pem');
+    if (!root.checkPrivateKey(createPrivateKey(readFileSync(p.rootKey)))) problems.push('root-key.pem does not match root-cert.pem');
+    if (!ca.checkPrivateKey(createPrivateKey(readFileSync(p.caKey)))) problems.push('ca-key.pem does not match ca-cert.pem');
+    if (clusterRoot.trim() !== readFileSync(p.rootCert, 'utf8').trim()) problems.push(`${path.basename(p.dir)}/root-cert.pem differs from the root`);
+    const chain = readFileSync(p.certChain, 'utf8').trim();
+    if (chain !== `${readFileSync(p.caCert, 'utf8').trim()}\n${clusterRoot.trim()}`) problems.push('cert-chain.pem is not ca-cert.pem followed by root-cert.pem');
+    for (const [file, cert] of [['root-cert.pem', root], ['ca-cert.pem', ca]] as const)
+      if (new Date(cert.validTo) <= now) problems.push(`${file} expired on ${cert.validTo}`);
+    for (const key of [p.rootKey, p.caKey]) if ((statSync(key).mode & 0o077) !== 0) problems.push(`${path.basename(key)} is readable by others (chmod 600)`);
+  } catch (e) {
+    problems.push((e as Error).message);
+  }
+  return problems;
+}
+
+/** The pathLen of a certificate's basicConstraints, or undefined when unlimited or absent. */
+export function pathLength(pem: string): number | undefined {
+  return new x509.X509Certificate(pem).getExtension(x509.BasicConstraintsExtension)?.pathLength;
+}

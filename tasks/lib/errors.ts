@@ -1,0 +1,33 @@
+/** Bad usage or configuration, found before anything runs: exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** A step that could not be done: exit code 1, one line saying why. */
+export class StepError extends Error {
+  override name = 'StepError';
+}
+
+/** An external command that exited non-zero (or never started). */
+export class CommandError extends StepError {
+  override name = 'CommandError';
+  readonly command: string;
+  readonly exitCode: number | null;
+  readonly stderr: string;
+  constructor(command: string, exitCode: number | null, stderr: string, reason: string) {
+    super(reason);
+    this.command = command;
+    this.exitCode = exitCode;
+    this.stderr = stderr;
+  }
+}
+
+/** Ctrl-C: children are stopped, exit code 130, a re-run resumes. */
+export class AbortError extends Error {
+  override name = 'AbortError';
+  constructor() {
+    super('interrupted');
+  }
+}
+
+export const exitCodes = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;

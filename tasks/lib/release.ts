@@ -1,0 +1,32 @@
+// The pinned Istio release: downloaded and verified once into the cache, unpacked next to it.
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { x as untar } from 'tar';
+import type { Config } from '../config.ts';
+import { downloadVerified, type DownloadOptions } from './download.ts';
+import { StepError } from './errors.ts';
+
+export const releaseReady = (config: Config): boolean => existsSync(config.istioctl);
+
+/** Downloads (or reuses) the archive, checks it, and unpacks it into `config.istioHome`. */
+export async function obtainRelease(config: Config, o: DownloadOptions = {}): Promise<'cached' | 'downloaded'> {
+  const { release, istioHome } = config;
+  const how = await downloadVerified(release.url, release.shaUrl, release.archive, o);
+  const parent = path.dirname(istioHome);
+  mkdirSync(parent, { recursive: true });
+  const tmp = mkdtempSync(path.join(parent, '.unpack-'));
+  try {
+    await untar({ file: release.archive, cwd: tmp, strict: true }).catch((e: Error) => {
+      throw new StepError(`${release.asset} is not a readable tar.gz (${e.message}); delete ${release.archive} and re-run`);
+    });
+    const top = readdirSync(tmp);
+    const unpacked = path.join(tmp, top[0] ?? '');
+    if (top.length !== 1 || !existsSync(path.join(unpacked, 'bin', 'istioctl')))
+      throw new StepError(`${release.asset} does not look like an Istio release (no ${top[0] ?? '?'}/bin/istioctl)`);
+    rmSync(istioHome, { recursive: true, force: true });
+    renameSync(unpacked, istioHome);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return how;
+}

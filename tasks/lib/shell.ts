@@ -1,0 +1,138 @@
+// The only way the tool runs external programs: a zx `$` preset that pins the cluster context,
+// logs every command with its output and exit code, honours dry-run and Ctrl-C.
+import type { spawn as nodeSpawn } from 'node:child_process';
+import { $, quote, type LogEntry } from 'zx';
+import type { Config } from '../config.ts';
+import { AbortError, CommandError } from './errors.ts';
+import type { RunLog } from './log.ts';
+
+export interface Result {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  /** Bytes for stdin. Never logged or printed: describe them in `inputLabel`. */
+  input?: string;
+  /** What stdin carries, e.g. "Secret/cacerts"; shown as `# stdin: ...` in dry-run and the log. */
+  inputLabel?: string;
+  /** What a fresh cluster would answer, returned in dry-run instead of running anything. */
+  dryRun?: Partial<Result>;
+  /** Return the result instead of throwing when the command exits non-zero. */
+  allowFailure?: boolean;
+  /** Called with each line of output, e.g. to show progress in a task. */
+  onLine?: (line: string) => void;
+  timeoutMs?: number;
+}
+
+export interface ShellOptions {
+  config: Pick<Config, 'context' | 'istioctl' | 'kubeconfig' | 'minikube'>;
+  log: RunLog;
+  dryRun?: boolean;
+  signal?: AbortSignal;
+  /** Replaceable for tests, as zx intends. */
+  spawn?: typeof nodeSpawn;
+  /** Where dry-run lines go (stdout by default). */
+  print?: (line: string) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+export function commandLine(argv: string[], inputLabel?: string): string {
+  return argv.map(quote).join(' ') + (inputLabel ? ` # stdin: ${inputLabel}` : '');
+}
+
+export class Shell {
+  readonly dryRun: boolean;
+  private readonly print: (line: string) => void;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly o: ShellOptions;
+
+  constructor(o: ShellOptions) {
+    this.o = o;
+    this.dryRun = Boolean(o.dryRun);
+    this.print = o.print ?? ((line) => process.stdout.write(`${line}\n`));
+    this.env = { ...(o.env ?? process.env) };
+    if (o.config.kubeconfig) this.env.KUBECONFIG = o.config.kubeconfig;
+  }
+
+  get context(): string {
+    return this.o.config.context;
+  }
+
+  kubectl(args: string[], opts?: RunOptions): Promise<Result> {
+    return this.run('kubectl', ['--context', this.o.config.context, ...args], opts);
+  }
+
+  istioctl(args: string[], opts?: RunOptions): Promise<Result> {
+    return this.run(this.o.config.istioctl, ['--context', this.o.config.context, ...args], opts);
+  }
+
+  minikube(args: string[], opts?: RunOptions): Promise<Result> {
+    return this.run('minikube', ['-p', this.o.config.minikube.profile, ...args], opts);
+  }
+
+  /** A remark in the dry-run listing (e.g. a task title or a download), as a `#` comment. */
+  note(text: string): void {
+    this.o.log.write(`# ${text}`);
+    if (this.dryRun) this.print(`# ${text}`);
+  }
+
+  async run(cmd: string, args: string[], opts: RunOptions = {}): Promise<Result> {
+    const argv = [cmd, ...args];
+    const line = commandLine(argv, opts.inputLabel);
+    const { log, signal } = this.o;
+    log.command(line);
+    if (this.dryRun) {
+      this.print(`$ ${line}`);
+      return { exitCode: 0, stdout: '', stderr: '', ...opts.dryRun };
+    }
+    if (signal?.aborted) throw new AbortError();
+
+    let pending = '';
+    const lines = (chunk: string) => {
+      if (!opts.onLine) return;
+      pending += chunk;
+      const parts = pending.split(/\r?\n|\r/);
+      pending = parts.pop() ?? '';
+      for (const l of parts) if (l.trim()) opts.onLine(l);
+    };
+    const onLog = (entry: LogEntry) => {
+      if (entry.kind === 'stdout' || entry.kind === 'stderr') {
+        const text = entry.data.toString();
+        log.output(entry.kind, text);
+        lines(text);
+      }
+    };
+    const started = Date.now();
+    const out = await $({
+      quiet: true,
+      nothrow: true,
+      prefix: '',
+      postfix: '',
+      detached: true, // own process group: Ctrl-C / abort kills the child and its children together
+      env: this.env,
+      signal,
+      input: opts.input,
+      timeout: opts.timeoutMs,
+      log: onLog,
+      ...(this.o.spawn ? { spawn: this.o.spawn } : {}),
+    })`${argv}`;
+    if (pending.trim()) opts.onLine?.(pending);
+
+    const exitCode = out.exitCode ?? -1;
+    log.write(`> exit ${out.exitCode ?? out.signal} (${Date.now() - started} ms)`);
+    if (signal?.aborted) throw new AbortError();
+    const result = { exitCode, stdout: out.stdout, stderr: out.stderr };
+    if (exitCode === 0 || opts.allowFailure) return result;
+    throw new CommandError(argv.map(quote).join(' '), out.exitCode, out.stderr, describeFailure(cmd, out.exitCode, out.signal, out.stderr, opts.timeoutMs));
+  }
+}
+
+function describeFailure(cmd: string, code: number | null, sig: string | null, stderr: string, timeoutMs?: number): string {
+  const tool = cmd.split('/').pop();
+  if (code === 127) return `${tool} is not installed (not found on PATH); run \`npm run versions\` to see what is missing`;
+  if (code === null && sig && timeoutMs) return `${tool} timed out after ${Math.round(timeoutMs / 1000)}s`;
+  const last = stderr.trim().split('\n').filter(Boolean).pop()?.trim();
+  return `${tool} exited with ${code ?? sig}${last ? `: ${last}` : ''}`;
+}

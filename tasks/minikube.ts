@@ -1,0 +1,145 @@
+// Chapter 1, "Starting minikube": a cluster fit for Istio (version, memory, CPUs, admission webhooks), verified.
+// With CLUSTER=existing the same chapter checks the chosen context instead of starting anything.
+import { which } from 'zx';
+import { istioKubernetesSupport } from './config.ts';
+import { StepError } from './lib/errors.ts';
+import { runIfMain } from './lib/main.ts';
+import { step } from './lib/step.ts';
+import type { Command, Ctx, Task } from './lib/types.ts';
+import { compareVersions, minorSkew, parseJson, parseVersion } from './lib/version.ts';
+
+const installHints: Record<string, string> = {
+  minikube: 'https://minikube.sigs.k8s.io/docs/start/',
+  kubectl: 'https://kubernetes.io/docs/tasks/tools/',
+  docker: 'https://docs.docker.com/engine/install/',
+  podman: 'https://podman.io/docs/installation',
+};
+
+export function requiredTools(ctx: Ctx): string[] {
+  const { cluster, minikube } = ctx.config;
+  if (cluster === 'existing') return ['kubectl'];
+  return ['minikube', 'kubectl', ...(['docker', 'podman'].includes(minikube.driver) ? [minikube.driver] : [])];
+}
+
+export function missingTools(tools: string[]): string[] {
+  return tools.filter((t) => !which.sync(t, { nothrow: true }));
+}
+
+export interface MinikubeStatus {
+  Name?: string;
+  Host?: string;
+  Kubelet?: string;
+  APIServer?: string;
+}
+
+/** `minikube status -o json`: its exit code is a bit mask, and a missing profile still prints JSON. */
+export async function minikubeStatus(ctx: Ctx, dryRunState = 'Nonexistent'): Promise<MinikubeStatus> {
+  const r = await ctx.sh.minikube(['status', '-o', 'json'], {
+    allowFailure: true,
+    dryRun: { exitCode: dryRunState === 'Running' ? 0 : 7, stdout: JSON.stringify({ Name: ctx.config.minikube.profile, Host: dryRunState, APIServer: dryRunState }) },
+  });
+  const first = r.stdout.trim().split('\n').find((l) => l.startsWith('{'));
+  if (!first) return { Host: 'Nonexistent' };
+  try {
+    return JSON.parse(first) as MinikubeStatus;
+  } catch {
+    return { Host: 'Unknown' };
+  }
+}
+
+const checkTools = step('Check the tools and their versions', {
+  run: async (ctx, task) => {
+    const tools = requiredTools(ctx);
+    if (ctx.options.dryRun) {
+      ctx.sh.note(`dry run: ${tools.join(', ')} not looked for`);
+    } else {
+      const missing = missingTools(tools);
+      if (missing.length)
+        throw new StepError(`missing: ${missing.map((t) => `${t} (${installHints[t] ?? 'see README'})`).join(', ')}`);
+    }
+    const { config } = ctx;
+    const kubectl = await ctx.sh.kubectl(['version', '--client', '-o', 'json'], { dryRun: { stdout: '{"clientVersion":{"gitVersion":"' + config.kubernetesVersion + '"}}' } });
+    const client = parseJson<{ clientVersion?: { gitVersion?: string } }>(kubectl.stdout, 'kubectl version').clientVersion?.gitVersion ?? '?';
+    const notes = [`kubectl ${client}`];
+    if (minorSkew(client, config.kubernetesVersion) > 1)
+      notes.push(`warning: kubectl ${client} is more than one minor version from Kubernetes ${config.kubernetesVersion}`);
+    if (config.cluster === 'minikube') {
+      const mk = await ctx.sh.minikube(['version', '--output=json'], { dryRun: { stdout: `{"minikubeVersion":"${config.minikube.version}"}` } });
+      const version = parseJson<{ minikubeVersion?: string }>(mk.stdout, 'minikube version').minikubeVersion ?? '?';
+      if (!parseVersion(version) || compareVersions(version, config.minikube.version) < 0)
+        throw new StepError(`minikube ${version} is older than the pinned ${config.minikube.version}; upgrade it (${installHints.minikube})`);
+      notes.push(`minikube ${version}`);
+    }
+    task.output = notes.join(', ');
+  },
+});
+
+const startMinikube = step('Start minikube', {
+  enabled: (ctx) => ctx.config.cluster === 'minikube',
+  done: async (ctx) => {
+    const s = await minikubeStatus(ctx);
+    return s.Host === 'Running' && s.APIServer === 'Running' && `profile ${ctx.config.minikube.profile} is running`;
+  },
+  run: async (ctx, task) => {
+    const { kubernetesVersion, minikube } = ctx.config;
+    task.title = `Start minikube (profile ${minikube.profile}, Kubernetes ${kubernetesVersion}, ${minikube.memoryMiB} MiB, ${minikube.cpus} CPUs)`;
+    await ctx.sh.minikube(
+      [
+        'start',
+        `--kubernetes-version=${kubernetesVersion}`,
+        `--driver=${minikube.driver}`,
+        `--memory=${minikube.memoryMiB}`,
+        `--cpus=${minikube.cpus}`,
+        // Leave the user's current kube context alone; every call names this one explicitly.
+        '--keep-context=true',
+      ],
+      { onLine: (l) => (task.output = l) },
+    );
+  },
+});
+
+const checkContext = step('Check the chosen kube context is reachable and supported', {
+  enabled: (ctx) => ctx.config.cluster === 'existing',
+  run: async (ctx, task) => {
+    const r = await ctx.sh.kubectl(['version', '-o', 'json', '--request-timeout=20s'], {
+      allowFailure: true,
+      dryRun: { stdout: `{"serverVersion":{"gitVersion":"${ctx.config.kubernetesVersion}"}}` },
+    });
+    const server = r.stdout.trim().startsWith('{')
+      ? parseJson<{ serverVersion?: { gitVersion?: string } }>(r.stdout, 'kubectl version').serverVersion?.gitVersion
+      : undefined;
+    if (r.exitCode !== 0 || !server)
+      throw new StepError(`cannot reach context ${ctx.sh.context}: ${r.stderr.trim().split('\n').pop() ?? 'no answer'}`);
+    const iv = parseVersion(ctx.config.istioVersion)!;
+    const support = istioKubernetesSupport[`${iv[0]}.${iv[1]}`];
+    const minor = parseVersion(server)![1];
+    if (support && (minor < support.min || minor > support.max))
+      throw new StepError(`Kubernetes ${server} in context ${ctx.sh.context} is outside Istio ${iv[0]}.${iv[1]}'s range 1.${support.min}-1.${support.max}`);
+    task.output = `Kubernetes ${server}`;
+  },
+});
+
+const verifyWebhookApi = step('Verify the admissionregistration.k8s.io/v1 API is served', {
+  run: async (ctx, task) => {
+    const r = await ctx.sh.kubectl(['api-versions'], { dryRun: { stdout: 'admissionregistration.k8s.io/v1\n' } });
+    const apis = r.stdout.split('\n').filter((l) => l.startsWith('admissionregistration'));
+    if (!apis.includes('admissionregistration.k8s.io/v1'))
+      throw new StepError(`the cluster does not serve admissionregistration.k8s.io/v1 (mutating webhooks); got ${apis.join(', ') || 'none'}`);
+    task.output = apis.join(', ');
+  },
+});
+
+export const minikubeSteps = (): Task[] => [checkTools, startMinikube, checkContext, verifyWebhookApi];
+
+export const minikube: Command = {
+  name: 'minikube',
+  summary: 'start a cluster fit for Istio and verify it (or check CLUSTER=existing)',
+  details: `
+Checks minikube, kubectl and the driver are installed and new enough, starts minikube on profile
+MINIKUBE_PROFILE with the pinned Kubernetes version, memory and CPUs (skipped when it already runs),
+then verifies the cluster serves admissionregistration.k8s.io/v1, which sidecar injection needs.
+Runs: minikube -p <profile> status|start, kubectl --context <ctx> version|api-versions.`,
+  tasks: minikubeSteps,
+};
+
+runIfMain(import.meta.url, 'minikube');

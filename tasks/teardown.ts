@@ -1,0 +1,140 @@
+// Chapter 6, "Final teardown": remove what the tool created, in reverse order. Only objects that carry
+// the tool's managed-by label are deleted; the minikube profile only when it is the tool's own cluster.
+// A dry run stands in for a cluster where `all` has run, so it lists every removal.
+import { addons, names } from './config.ts';
+import { exists, field, isManaged, annotationPath, labelPath } from './lib/kube.ts';
+import { runIfMain } from './lib/main.ts';
+import { dumpAll, describe } from './lib/manifests.ts';
+import { obtainRelease, releaseReady } from './lib/release.ts';
+import { step } from './lib/step.ts';
+import type { Command, Ctx, Task } from './lib/types.ts';
+import { addonLabel } from './addons.ts';
+import { sampleObjects } from './injection.ts';
+import { minikubeStatus } from './minikube.ts';
+
+const ns = names.istioNamespace;
+const sampleNs = (ctx: Ctx) => ctx.config.sampleNamespace;
+
+/** With the tool's own minikube cluster about to be deleted, removing things inside it first is wasted time. */
+const clusterGoes = (ctx: Ctx) => ctx.config.cluster === 'minikube' && !ctx.options.keepCluster;
+const inCluster = (title: string, def: Parameters<typeof step>[1]): Task =>
+  step(title, {
+    ...def,
+    done: async (ctx) => (clusterGoes(ctx) ? 'the minikube cluster is deleted below' : def.done!(ctx)),
+  });
+
+async function needRelease(ctx: Ctx): Promise<void> {
+  if (ctx.options.dryRun || releaseReady(ctx.config)) return;
+  await obtainRelease(ctx.config, { signal: ctx.signal });
+}
+
+const removeAddons = inCluster('Remove the addons', {
+  done: async (ctx) => {
+    const r = await ctx.sh.kubectl(['-n', ns, 'get', 'deployment', ...addons.map((a) => a.deployment), '-o', 'name', '--ignore-not-found', '-l', `${names.managedBy.key}=${names.managedBy.value}`], {
+      dryRun: { stdout: 'deployment.apps/prometheus' },
+    });
+    return !r.stdout.trim() && 'no addons installed by fun-with-istio';
+  },
+  run: async (ctx, task) => {
+    await needRelease(ctx);
+    for (const addon of [...addons].reverse()) {
+      task.output = `removing ${addon.name}`;
+      const { docs, label } = addonLabel(ctx, addon);
+      await ctx.sh.kubectl(['delete', '-f', '-', '--ignore-not-found', '--wait=true'], { input: dumpAll(docs), inputLabel: label });
+    }
+  },
+});
+
+const removeSample = inCluster(`Delete the ${names.sampleApp} sample`, {
+  done: async (ctx) => !(await exists(ctx, ['-n', sampleNs(ctx), `deployment/${names.sampleApp}`], true)) && 'the sample is not deployed',
+  run: async (ctx) => {
+    const docs = sampleObjects(ctx);
+    await ctx.sh.kubectl(['delete', '-f', '-', '--ignore-not-found', '--wait=true'], { input: dumpAll(docs), inputLabel: describe(docs) });
+  },
+});
+
+const removeSampleNamespace = inCluster('Remove the injection label (and the sample namespace the tool made)', {
+  done: async (ctx) => {
+    if (!(await exists(ctx, ['namespace', sampleNs(ctx)], true))) return `namespace ${sampleNs(ctx)} does not exist`;
+    if (await isManaged(ctx, ['namespace', sampleNs(ctx)], true)) return false;
+    const label = await field(ctx, ['namespace', sampleNs(ctx)], labelPath(names.injectionLabel));
+    const note = await field(ctx, ['namespace', sampleNs(ctx)], annotationPath(names.injectionVerified));
+    return !label && !note && `namespace ${sampleNs(ctx)} is not labelled`;
+  },
+  run: async (ctx) => {
+    const namespace = sampleNs(ctx);
+    if (await isManaged(ctx, ['namespace', namespace], true))
+      await ctx.sh.kubectl(['delete', 'namespace', namespace, '--ignore-not-found', '--wait=true', `--timeout=${ctx.config.waitTimeout}`]);
+    else {
+      await ctx.sh.kubectl(['label', 'namespace', namespace, `${names.injectionLabel}-`]);
+      await ctx.sh.kubectl(['annotate', 'namespace', namespace, `${names.injectionVerified}-`]);
+    }
+  },
+});
+
+/** In an existing cluster, only an istio-system the tool created is its to remove. */
+async function istioIsOurs(ctx: Ctx): Promise<string | false> {
+  if (!(await exists(ctx, ['namespace', ns], true))) return `namespace ${ns} does not exist`;
+  if (ctx.config.cluster === 'existing' && !(await isManaged(ctx, ['namespace', ns], true))) return `${ns} was not made by fun-with-istio: left alone`;
+  return false;
+}
+
+const uninstallIstio = inCluster('Uninstall Istio (istioctl uninstall --purge)', {
+  done: async (ctx) => {
+    const notOurs = await istioIsOurs(ctx);
+    if (notOurs) return notOurs;
+    const installed =
+      (await exists(ctx, ['-n', ns, `deployment/${names.istiod}`], true)) || (await exists(ctx, ['mutatingwebhookconfiguration', names.injectorWebhook], true));
+    return !installed && 'Istio is not installed';
+  },
+  run: async (ctx, task) => {
+    await needRelease(ctx);
+    await ctx.sh.istioctl(['uninstall', '--purge', '-y'], { onLine: (l) => (task.output = l) });
+  },
+});
+
+const removeCacerts = inCluster(`Delete the ${names.cacertsSecret} secret`, {
+  done: async (ctx) => !(await isManaged(ctx, ['-n', ns, 'secret', names.cacertsSecret], true)) && `no ${names.cacertsSecret} secret made by fun-with-istio`,
+  run: async (ctx) => {
+    await ctx.sh.kubectl(['-n', ns, 'delete', 'secret', names.cacertsSecret, '--ignore-not-found']);
+  },
+});
+
+const removeIstioNamespace = inCluster(`Delete the ${ns} namespace`, {
+  done: async (ctx) => (await istioIsOurs(ctx)) || (!(await isManaged(ctx, ['namespace', ns], true)) && `${ns} was not made by fun-with-istio: left alone`),
+  run: async (ctx) => {
+    await ctx.sh.kubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait=true', `--timeout=${ctx.config.waitTimeout}`]);
+  },
+});
+
+const deleteMinikube = step('Delete the minikube cluster', {
+  enabled: clusterGoes,
+  done: async (ctx) => {
+    const s = await minikubeStatus(ctx, 'Running');
+    return (!s.Host || s.Host === 'Nonexistent') && `profile ${ctx.config.minikube.profile} does not exist`;
+  },
+  run: async (ctx, task) => {
+    await ctx.sh.minikube(['delete'], { onLine: (l) => (task.output = l) });
+  },
+});
+
+export const teardownSteps = (): Task[] => [removeAddons, removeSample, removeSampleNamespace, uninstallIstio, removeCacerts, removeIstioNamespace, deleteMinikube];
+
+export const teardown: Command = {
+  name: 'teardown',
+  summary: 'remove everything the tool created, in reverse order',
+  flags: { 'keep-cluster': 'keep the minikube cluster; remove only what the tool put in it' },
+  confirm: (ctx) =>
+    clusterGoes(ctx)
+      ? `Delete the minikube profile ${ctx.config.minikube.profile} and everything in it?`
+      : `Remove the addons, the sample, Istio and ${names.cacertsSecret} that fun-with-istio made in context ${ctx.config.context}?`,
+  details: `
+With the tool's own minikube cluster: deletes the profile (minikube -p <profile> delete), unless
+--keep-cluster. Otherwise, in reverse order: the addons, the sleep sample, the injection label (or the
+sample namespace the tool made), Istio (istioctl uninstall --purge), the ${names.cacertsSecret} secret and ${ns}.
+Only objects labelled ${names.managedBy.key}=${names.managedBy.value} are deleted; on a clean cluster
+it is a fast no-op. Asks first unless --yes. The CA files in CACHE_DIR/certs are kept.`,
+  tasks: teardownSteps,
+};
+
+runIfMain(import.meta.url, 'teardown');

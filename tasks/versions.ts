@@ -1,0 +1,71 @@
+// The tutorial's "Versions" section, live: each pin beside what this machine and cluster have.
+import { existsSync } from 'node:fs';
+import { minikubeDrivers, pins } from './config.ts';
+import { runIfMain } from './lib/main.ts';
+import type { Command, Ctx } from './lib/types.ts';
+import { compareVersions, minorSkew } from './lib/version.ts';
+import { missingTools, requiredTools } from './minikube.ts';
+
+type Row = [what: string, pinned: string, found: string, ok: boolean];
+
+const json = <T>(text: string): T | undefined => {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined;
+  }
+};
+
+async function rows(ctx: Ctx): Promise<Row[]> {
+  const { config, sh } = ctx;
+  const missing = ctx.options.dryRun ? [] : missingTools(['minikube', 'kubectl', ...minikubeDrivers.filter((d) => d === config.minikube.driver)]);
+  const needed = requiredTools(ctx);
+  const out: Row[] = [['Node.js', '>= 20', process.version, Number(process.versions.node.split('.')[0]) >= 20]];
+
+  if (missing.includes('minikube')) out.push(['minikube', pins.minikube, 'not installed', !needed.includes('minikube')]);
+  else {
+    const r = await sh.minikube(['version', '--output=json'], { allowFailure: true, dryRun: { stdout: `{"minikubeVersion":"${pins.minikube}"}` } });
+    const v = json<{ minikubeVersion?: string }>(r.stdout)?.minikubeVersion ?? 'unknown';
+    out.push(['minikube', config.minikube.version, v, v !== 'unknown' && compareVersions(v, config.minikube.version) >= 0]);
+  }
+
+  if (missing.includes('kubectl')) out.push(['kubectl', `${config.kubernetesVersion} ±1 minor`, 'not installed', false]);
+  else {
+    const client = await sh.kubectl(['version', '--client', '-o', 'json'], { allowFailure: true, dryRun: { stdout: `{"clientVersion":{"gitVersion":"${config.kubernetesVersion}"}}` } });
+    const v = json<{ clientVersion?: { gitVersion?: string } }>(client.stdout)?.clientVersion?.gitVersion ?? 'unknown';
+    out.push(['kubectl', `${config.kubernetesVersion} ±1 minor`, v, minorSkew(v, config.kubernetesVersion) <= 1]);
+    const server = await sh.kubectl(['version', '-o', 'json', '--request-timeout=5s'], { allowFailure: true, dryRun: { exitCode: 1 } });
+    const sv = json<{ serverVersion?: { gitVersion?: string } }>(server.stdout)?.serverVersion?.gitVersion;
+    out.push([`Kubernetes (context ${config.context})`, config.kubernetesVersion, sv ?? 'not reachable', true]);
+  }
+
+  if (config.cluster === 'minikube') out.push([`minikube driver`, config.minikube.driver, missing.includes(config.minikube.driver) ? 'not installed' : 'found', !missing.includes(config.minikube.driver) || !needed.includes(config.minikube.driver)]);
+
+  if (!ctx.options.dryRun && !existsSync(config.istioctl)) out.push(['Istio (istioctl)', config.istioVersion, 'not downloaded yet (install-istio gets it)', true]);
+  else {
+    const r = await sh.istioctl(['version', '--remote=false', '-o', 'json'], { allowFailure: true, dryRun: { stdout: `{"clientVersion":{"version":"${config.istioVersion}"}}` } });
+    const v = json<{ clientVersion?: { version?: string } }>(r.stdout)?.clientVersion?.version ?? 'unknown';
+    out.push(['Istio (istioctl)', config.istioVersion, v, v === config.istioVersion]);
+  }
+  return out;
+}
+
+export const versions: Command = {
+  name: 'versions',
+  summary: 'print the pinned versions beside what is installed; exit 1 if something needed is missing',
+  details: `
+The tutorial's "Versions" section for this machine: Node.js, minikube, kubectl, the cluster's Kubernetes
+(context from the configuration), the minikube driver and the Istio release, each beside its pin.
+Runs: minikube -p <profile> version, kubectl --context <ctx> version, istioctl --context <ctx> version --remote=false.`,
+  action: async (ctx) => {
+    const table = await rows(ctx);
+    if (ctx.options.dryRun) return 0;
+    const w = [0, 1, 2].map((i) => Math.max(...table.map((r) => String(r[i]).length), ['what', 'pinned', 'found'][i].length));
+    const line = (cells: string[]) => cells.map((c, i) => c.padEnd(w[i] ?? 0)).join('  ').trimEnd();
+    const text = [line(['what', 'pinned', 'found']), ...table.map(([a, b, c, ok]) => line([a, b, c, ok ? '' : '<- needs attention']))];
+    process.stdout.write(`${text.join('\n')}\n`);
+    return table.every((r) => r[3]) ? 0 : 1;
+  },
+};
+
+runIfMain(import.meta.url, 'versions');
