@@ -162,9 +162,11 @@ export interface LoadOptions {
 /** Environment wins over `.env`; every bad value is named in one UsageError (exit 2). */
 export function loadConfig({ env = process.env, envFile = path.join(projectRoot, '.env') }: LoadOptions = {}): Config {
   const fileEnv = readEnvFile(envFile);
+  const home = env.HOME || os.homedir();
   const get = (k: SettingName): string | undefined => {
-    const v = env[k] ?? fileEnv[k];
-    return v === undefined || v.trim() === '' ? undefined : v.trim();
+    const v = (env[k] ?? fileEnv[k])?.trim();
+    if (!v) return undefined;
+    return /^(CACHE_DIR|ISTIO_HOME|ISTIO_OVERLAY)$/.test(k) ? v.replace(/^~(?=\/|$)/, home) : v;
   };
   const errors: string[] = [];
   const warnings: string[] = [];
@@ -224,7 +226,7 @@ export function loadConfig({ env = process.env, envFile = path.join(projectRoot,
   const releaseUrl = get('ISTIO_RELEASE_URL') ?? defaultReleaseUrl;
   if (!/^https?:\/\/\S+$/.test(releaseUrl)) bad('ISTIO_RELEASE_URL', releaseUrl, 'expected an http(s) URL');
 
-  const xdgCache = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  const xdgCache = env.XDG_CACHE_HOME || path.join(home, '.cache');
   const cacheDir = path.resolve(get('CACHE_DIR') ?? path.join(xdgCache, 'fun-with-istio'));
 
   const givenHome = get('ISTIO_HOME');

@@ -1,6 +1,5 @@
 // Chapter 1, "Starting minikube": a cluster fit for Istio (version, memory, CPUs, admission webhooks), verified.
 // With CLUSTER=existing the same chapter checks the chosen context instead of starting anything.
-import { which } from 'zx';
 import { istioKubernetesSupport } from './config.ts';
 import { StepError } from './lib/errors.ts';
 import { runIfMain } from './lib/main.ts';
@@ -21,8 +20,8 @@ export function requiredTools(ctx: Ctx): string[] {
   return ['minikube', 'kubectl', ...(['docker', 'podman'].includes(minikube.driver) ? [minikube.driver] : [])];
 }
 
-export function missingTools(tools: string[]): string[] {
-  return tools.filter((t) => !which.sync(t, { nothrow: true }));
+export function missingTools(ctx: Ctx, tools: string[]): string[] {
+  return tools.filter((t) => !ctx.sh.has(t));
 }
 
 export interface MinikubeStatus {
@@ -53,7 +52,7 @@ const checkTools = step('Check the tools and their versions', {
     if (ctx.options.dryRun) {
       ctx.sh.note(`dry run: ${tools.join(', ')} not looked for`);
     } else {
-      const missing = missingTools(tools);
+      const missing = missingTools(ctx, tools);
       if (missing.length)
         throw new StepError(`missing: ${missing.map((t) => `${t} (${installHints[t] ?? 'see README'})`).join(', ')}`);
     }

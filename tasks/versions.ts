@@ -18,7 +18,7 @@ const json = <T>(text: string): T | undefined => {
 
 async function rows(ctx: Ctx): Promise<Row[]> {
   const { config, sh } = ctx;
-  const missing = ctx.options.dryRun ? [] : missingTools(['minikube', 'kubectl', ...minikubeDrivers.filter((d) => d === config.minikube.driver)]);
+  const missing = ctx.options.dryRun ? [] : missingTools(ctx, ['minikube', 'kubectl', ...minikubeDrivers.filter((d) => d === config.minikube.driver)]);
   const needed = requiredTools(ctx);
   const out: Row[] = [['Node.js', '>= 20', process.version, Number(process.versions.node.split('.')[0]) >= 20]];
 

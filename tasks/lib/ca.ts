@@ -2,15 +2,12 @@
 // (RSA 4096, SHA-256, 3650 days, O=Istio, pathlen:0 and SAN istiod.istio-system.svc on the intermediate),
 // laid out as its Makefile.selfsigned.mk does: <dir>/root-{cert,key}.pem and <dir>/<cluster>/{ca-cert,
 // ca-key,root-cert,cert-chain}.pem. Keys are written 0600 in a 0700 directory and never leave the files.
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
-import { createPrivateKey, webcrypto, X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { names } from '../config.ts';
+import type { Issued } from './ca-issue.ts';
 import { StepError } from './errors.ts';
-
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
 export const caSpec = {
   keyBits: 4096,
@@ -49,79 +46,11 @@ export function caPaths(certsDir: string, cluster: string): CaPaths {
   };
 }
 
-const algorithm = (bits: number): RsaHashedKeyGenParams => ({
-  name: 'RSASSA-PKCS1-v1_5',
-  hash: 'SHA-256',
-  publicExponent: new Uint8Array([1, 0, 1]),
-  modulusLength: bits,
-});
-const usages = x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation | x509.KeyUsageFlags.keyEncipherment | x509.KeyUsageFlags.keyCertSign;
-
-interface Issued {
-  cert: x509.X509Certificate;
-  keys: CryptoKeyPair;
-}
-
-async function keyPair(bits: number): Promise<CryptoKeyPair> {
-  return (await webcrypto.subtle.generateKey(algorithm(bits), true, ['sign', 'verify'])) as unknown as CryptoKeyPair;
-}
-
-function validity(days: number) {
-  const notBefore = new Date();
-  return { notBefore, notAfter: new Date(notBefore.getTime() + days * 86_400_000) };
-}
-
-export async function createRoot(bits: number = caSpec.keyBits): Promise<Issued> {
-  const keys = await keyPair(bits);
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    name: [{ O: [caSpec.org] }, { CN: [caSpec.rootCn] }],
-    keys,
-    ...validity(caSpec.days),
-    extensions: [
-      new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(usages, true),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    ],
-  });
-  return { cert, keys };
-}
-
-export async function createIntermediate(root: Issued, cluster: string, bits: number = caSpec.keyBits): Promise<Issued> {
-  const keys = await keyPair(bits);
-  const cert = await x509.X509CertificateGenerator.create({
-    subject: [{ O: [caSpec.org] }, { CN: [caSpec.intermediateCn] }, { L: [cluster] }],
-    issuer: root.cert.subjectName,
-    publicKey: keys.publicKey,
-    signingKey: root.keys.privateKey,
-    ...validity(caSpec.days),
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(usages, true),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-      await x509.AuthorityKeyIdentifierExtension.create(root.keys.publicKey),
-      new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: caSpec.intermediateSan }]),
-    ],
-  });
-  return { cert, keys };
-}
-
-async function keyPem(key: CryptoKey): Promise<string> {
-  const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key as unknown as webcrypto.CryptoKey));
-  return `-----BEGIN PRIVATE KEY-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END PRIVATE KEY-----\n`;
-}
-
 /** Writes atomically: a half-written key or certificate never appears under its real name. */
 function writeFileAtomic(file: string, data: string, mode: number): void {
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, data, { mode, flag: 'w' });
   renameSync(tmp, file);
-}
-
-async function importRoot(p: CaPaths): Promise<Issued> {
-  const cert = new x509.X509Certificate(readFileSync(p.rootCert, 'utf8'));
-  const der = createPrivateKey(readFileSync(p.rootKey)).export({ type: 'pkcs8', format: 'der' });
-  const privateKey = await webcrypto.subtle.importKey('pkcs8', der, algorithm(caSpec.keyBits), true, ['sign']);
-  return { cert, keys: { privateKey, publicKey: await cert.publicKey.export() } as unknown as CryptoKeyPair };
 }
 
 /**
@@ -133,8 +62,10 @@ export async function ensureCa(certsDir: string, cluster: string, bits: number =
   const p = caPaths(certsDir, cluster);
   const created: string[] = [];
   mkdirSync(p.dir, { recursive: true, mode: 0o700 });
+  // Loaded only when something must be issued: the X.509 library is the slowest import of the tool.
+  const { createRoot, createIntermediate, importRoot, keyPem } = await import('./ca-issue.ts');
   let root: Issued;
-  if (existsSync(p.rootCert) && existsSync(p.rootKey)) root = await importRoot(p);
+  if (existsSync(p.rootCert) && existsSync(p.rootKey)) root = await importRoot(p.rootCert, p.rootKey);
   else {
     root = await createRoot(bits);
     writeFileAtomic(p.rootKey, await keyPem(root.keys.privateKey), 0o600);
@@ -181,7 +112,3 @@ export function checkCa(p: CaPaths, now = new Date()): string[] {
   return problems;
 }
 
-/** The pathLen of a certificate's basicConstraints, or undefined when unlimited or absent. */
-export function pathLength(pem: string): number | undefined {
-  return new x509.X509Certificate(pem).getExtension(x509.BasicConstraintsExtension)?.pathLength;
-}

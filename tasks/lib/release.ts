@@ -1,7 +1,6 @@
 // The pinned Istio release: downloaded and verified once into the cache, unpacked next to it.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { x as untar } from 'tar';
 import type { Config } from '../config.ts';
 import { downloadVerified, type DownloadOptions } from './download.ts';
 import { StepError } from './errors.ts';
@@ -16,6 +15,7 @@ export async function obtainRelease(config: Config, o: DownloadOptions = {}): Pr
   mkdirSync(parent, { recursive: true });
   const tmp = mkdtempSync(path.join(parent, '.unpack-'));
   try {
+    const { x: untar } = await import('tar');
     await untar({ file: release.archive, cwd: tmp, strict: true }).catch((e: Error) => {
       throw new StepError(`${release.asset} is not a readable tar.gz (${e.message}); delete ${release.archive} and re-run`);
     });

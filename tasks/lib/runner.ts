@@ -3,7 +3,7 @@
 import type { spawn as nodeSpawn } from 'node:child_process';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import { Listr, type ListrRendererValue } from 'listr2';
+import type { ListrRendererValue } from 'listr2';
 import { loadConfig, settings, type LoadOptions } from '../config.ts';
 import { AbortError, exitCodes, StepError, UsageError } from './errors.ts';
 import { RunLog } from './log.ts';
@@ -131,7 +131,7 @@ export async function run(commands: Command[], argv: string[], io: RunIO = {}): 
     for (const w of config.warnings) err(`warning: ${w}\n`);
     log = options.dryRun ? new RunLog(undefined) : RunLog.forRun(config.logDir, command.name);
     log.write(`# fun-with-istio ${argv.join(' ')} (context ${config.context}) ${new Date().toISOString()}`);
-    const sh = new Shell({ config, log, dryRun: options.dryRun, signal: controller.signal, spawn: io.spawn, print: (l) => out(`${l}\n`) });
+    const sh = new Shell({ config, log, dryRun: options.dryRun, signal: controller.signal, spawn: io.spawn, env: io.env as NodeJS.ProcessEnv | undefined, print: (l) => out(`${l}\n`) });
     ctx = { config, sh, options, log, signal: controller.signal };
 
     const question = command.confirm?.(ctx);
@@ -149,6 +149,7 @@ export async function run(commands: Command[], argv: string[], io: RunIO = {}): 
     if (command.action) return await command.action(ctx, positionals);
 
     const renderer: ListrRendererValue = io.renderer ?? (options.dryRun ? 'silent' : options.verbose ? 'verbose' : 'default');
+    const { Listr } = await import('listr2'); // not needed for --help, versions or check
     const list = new Listr<Ctx, ListrRendererValue, ListrRendererValue>(command.tasks!(ctx), {
       ctx,
       renderer,

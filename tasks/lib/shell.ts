@@ -1,7 +1,7 @@
 // The only way the tool runs external programs: a zx `$` preset that pins the cluster context,
 // logs every command with its output and exit code, honours dry-run and Ctrl-C.
 import type { spawn as nodeSpawn } from 'node:child_process';
-import { $, quote, type LogEntry } from 'zx';
+import { $, quote, which, type LogEntry } from 'zx';
 import type { Config } from '../config.ts';
 import { AbortError, CommandError } from './errors.ts';
 import type { RunLog } from './log.ts';
@@ -72,6 +72,11 @@ export class Shell {
     return this.run('minikube', ['-p', this.o.config.minikube.profile, ...args], opts);
   }
 
+  /** Whether a program is on the PATH the commands will run with (looked up in-process, nothing runs). */
+  has(tool: string): boolean {
+    return Boolean(which.sync(tool, { nothrow: true, path: this.env.PATH ?? '' }));
+  }
+
   /** A remark in the dry-run listing (e.g. a task title or a download), as a `#` comment. */
   note(text: string): void {
     this.o.log.write(`# ${text}`);
@@ -114,6 +119,8 @@ export class Shell {
       env: this.env,
       signal,
       input: opts.input,
+      // No stdin unless there is input: a tool that unexpectedly reads it must not hang the run.
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       timeout: opts.timeoutMs,
       log: onLog,
       ...(this.o.spawn ? { spawn: this.o.spawn } : {}),
@@ -132,7 +139,7 @@ export class Shell {
 function describeFailure(cmd: string, code: number | null, sig: string | null, stderr: string, timeoutMs?: number): string {
   const tool = cmd.split('/').pop();
   if (code === 127) return `${tool} is not installed (not found on PATH); run \`npm run versions\` to see what is missing`;
-  if (code === null && sig && timeoutMs) return `${tool} timed out after ${Math.round(timeoutMs / 1000)}s`;
+  if (code === null && sig && timeoutMs) return `${tool} timed out after ${timeoutMs / 1000}s`;
   const last = stderr.trim().split('\n').filter(Boolean).pop()?.trim();
   return `${tool} exited with ${code ?? sig}${last ? `: ${last}` : ''}`;
 }

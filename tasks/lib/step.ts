@@ -25,7 +25,7 @@ export function step(title: string, def: StepDefinition): Task {
       try {
         await def.run(ctx, task);
       } catch (e) {
-        if (e instanceof StepError && !stepOf(e)) Object.assign(e, { step: title });
+        if (e instanceof StepError && !stepOf(e)) Object.assign(e, { step: task.title ?? title });
         throw e;
       }
     },

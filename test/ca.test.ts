@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { before, describe, it } from 'node:test';
+import { caSpec, checkCa, ensureCa, secretFiles, type CaPaths } from '../tasks/lib/ca.ts';
+import { pathLength } from '../tasks/lib/ca-issue.ts';
+import { StepError } from '../tasks/lib/errors.ts';
+import { tmpDir } from './helpers.ts';
+
+describe('plug-in CA (real keys, checked with node:crypto)', () => {
+  const dir = tmpDir('fwi-ca-');
+  let p: CaPaths;
+  let created: string[];
+  before(async () => {
+    ({ paths: p, created } = await ensureCa(dir, 'lab'));
+  });
+
+  it('creates a root and an intermediate for the cluster', () => {
+    assert.deepEqual(created, ['root CA', 'intermediate CA for lab']);
+    assert.deepEqual(Object.keys(secretFiles(p)).sort(), ['ca-cert.pem', 'ca-key.pem', 'cert-chain.pem', 'root-cert.pem']);
+  });
+
+  it('makes the chain Istio expects', () => {
+    const root = new X509Certificate(readFileSync(p.rootCert));
+    const ca = new X509Certificate(readFileSync(p.caCert));
+    assert.ok(root.ca && ca.ca);
+    assert.equal(root.subject, 'O=Istio\nCN=Root CA');
+    assert.equal(ca.subject, 'O=Istio\nCN=Intermediate CA\nL=lab');
+    assert.equal(ca.issuer, root.subject);
+    assert.ok(ca.checkIssued(root) && ca.verify(root.publicKey) && root.verify(root.publicKey));
+    assert.equal(ca.subjectAltName, `DNS:${caSpec.intermediateSan}`);
+    assert.equal(pathLength(readFileSync(p.caCert, 'utf8')), 0);
+    assert.equal(pathLength(readFileSync(p.rootCert, 'utf8')), undefined);
+    assert.equal((ca.publicKey.asymmetricKeyDetails?.modulusLength), 4096);
+    assert.equal(root.publicKey.asymmetricKeyDetails?.modulusLength, 4096);
+    const days = (new Date(root.validTo).getTime() - new Date(root.validFrom).getTime()) / 86_400_000;
+    assert.equal(Math.round(days), caSpec.days);
+  });
+
+  it('keys match their certificates and are mode 0600', () => {
+    assert.ok(new X509Certificate(readFileSync(p.caCert)).checkPrivateKey(createPrivateKey(readFileSync(p.caKey))));
+    assert.ok(new X509Certificate(readFileSync(p.rootCert)).checkPrivateKey(createPrivateKey(readFileSync(p.rootKey))));
+    for (const key of [p.caKey, p.rootKey]) assert.equal(statSync(key).mode & 0o777, 0o600);
+    assert.equal(statSync(p.dir).mode & 0o777, 0o700);
+  });
+
+  it('cert-chain.pem is ca-cert then root-cert, and the cluster root equals the root', () => {
+    assert.equal(readFileSync(p.certChain, 'utf8'), readFileSync(p.caCert, 'utf8') + readFileSync(p.rootCert, 'utf8'));
+    assert.equal(readFileSync(p.clusterRootCert, 'utf8'), readFileSync(p.rootCert, 'utf8'));
+    assert.deepEqual(checkCa(p), []);
+  });
+
+  it('reuses what exists and signs a new cluster with the same root', async () => {
+    const again = await ensureCa(dir, 'lab');
+    assert.deepEqual(again.created, []);
+    const other = await ensureCa(dir, 'other');
+    assert.deepEqual(other.created, ['intermediate CA for other']);
+    const root = new X509Certificate(readFileSync(p.rootCert));
+    assert.ok(new X509Certificate(readFileSync(other.paths.caCert)).checkIssued(root));
+  });
+
+  it('refuses broken files rather than replacing them', async () => {
+    const d = tmpDir('fwi-ca-bad-');
+    const { paths } = await ensureCa(d, 'c', 2048);
+    chmodSync(paths.caKey, 0o644);
+    assert.match(checkCa(paths).join(';'), /ca-key.pem is readable by others/);
+    writeFileSync(paths.caKey, readFileSync(paths.rootKey), { mode: 0o600 });
+    chmodSync(paths.caKey, 0o600);
+    await assert.rejects(ensureCa(d, 'c', 2048), (e: unknown) => e instanceof StepError && /ca-key.pem does not match ca-cert.pem/.test(e.message));
+  });
+});

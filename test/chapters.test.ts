@@ -1,0 +1,267 @@
+// Chapter logic through a scripted shell (zx's spawn replaced): the commands each chapter runs on a
+// fresh cluster, the skips on a finished one, and the failures. What needs a real cluster is in test/e2e.
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { ensureCa } from '../tasks/lib/ca.ts';
+import { dryRunCommands, fakeSpawn, joined, runCli, tmpDir, type Responder } from './helpers.ts';
+
+const release = path.join(import.meta.dirname, 'fixtures', 'release');
+const cache = tmpDir('fwi-chapters-');
+const bin = tmpDir('fwi-bin-');
+for (const tool of ['minikube', 'kubectl', 'docker']) {
+  writeFileSync(path.join(bin, tool), '#!/bin/sh\nexit 99\n');
+  chmodSync(path.join(bin, tool), 0o755);
+}
+const env = { CACHE_DIR: cache, ISTIO_HOME: release, PATH: `${bin}:${process.env.PATH}` };
+let rootB64 = '';
+
+const json = (v: unknown) => JSON.stringify(v);
+const podList = (sidecar: boolean) =>
+  json({
+    items: [
+      {
+        metadata: { name: 'sleep-abc' },
+        spec: { containers: [{ name: 'sleep' }], initContainers: sidecar ? [{ name: 'istio-proxy', restartPolicy: 'Always' }] : [] },
+        status: { containerStatuses: [{ name: 'sleep', ready: true }], initContainerStatuses: sidecar ? [{ name: 'istio-proxy', ready: true }] : [] },
+      },
+    ],
+  });
+
+/** Answers like a cluster on which nothing has been done yet; pods gain or lose the sidecar as the commands say. */
+function freshAnswers(): Responder {
+  let sidecar = false;
+  let deployed = false;
+  return (argv, input) => {
+    const cmd = argv.join(' ');
+    if (cmd.includes('apply -f -') && input.includes('name: sleep')) deployed = true;
+    if (cmd.includes('delete -f -') && input.includes('name: sleep')) deployed = false;
+    if (cmd.includes('deployment/sleep -o name')) return { stdout: deployed ? 'deployment.apps/sleep' : '' };
+    if (cmd.includes('minikube -p fun-with-istio status')) return { code: 7, stdout: json({ Name: 'fun-with-istio', Host: 'Nonexistent' }) };
+    if (cmd.endsWith('version --output=json')) return { stdout: json({ minikubeVersion: 'v1.39.0' }) };
+    if (cmd.includes('version --client -o json')) return { stdout: json({ clientVersion: { gitVersion: 'v1.36.3' } }) };
+    if (cmd.endsWith('api-versions')) return { stdout: 'admissionregistration.k8s.io/v1\napps/v1\n' };
+    if (cmd.includes('rollout restart') || cmd.includes('"true"') || cmd.includes('"op":"remove"')) sidecar = true;
+    if (cmd.includes('"false"')) sidecar = false;
+    if (cmd.includes('get pods -l app=sleep -o json')) return { stdout: podList(sidecar) };
+    if (cmd.includes('get mutatingwebhookconfiguration/istio-sidecar-injector -o json'))
+      return { stdout: json({ webhooks: [{ name: 'rev.namespace.sidecar-injector.istio.io', clientConfig: { caBundle: rootB64 } }] }) };
+    if (cmd.includes('get service grafana zipkin')) return { stdout: 'grafana 31000\nzipkin 31001\n' };
+    if (cmd.endsWith('minikube -p fun-with-istio ip')) return { stdout: '192.168.49.2\n' };
+    return undefined; // everything else: exit 0, no output (gets with --ignore-not-found find nothing)
+  };
+}
+
+/** Answers like a cluster on which `all` has already run (the sample deleted, unless kept). */
+function finishedAnswers(o: { sampleKept?: boolean } = {}): Responder {
+  const fresh = freshAnswers();
+  return (argv, input) => {
+    const cmd = argv.join(' ');
+    if (cmd.includes('deployment/sleep -o name')) return { stdout: o.sampleKept ? 'deployment.apps/sleep' : '' };
+    if (cmd.includes('managed-by}')) return { stdout: 'fun-with-istio' };
+    if (cmd.includes('minikube -p fun-with-istio status')) return { stdout: json({ Name: 'fun-with-istio', Host: 'Running', APIServer: 'Running' }) };
+    if (cmd.includes('-o name --ignore-not-found')) return { stdout: 'found\n' };
+    if (cmd.includes('jsonpath={.data.root-cert\\.pem}')) return { stdout: rootB64 };
+    if (cmd.includes('jsonpath={.spec.template.spec.containers[0].image}')) return { stdout: 'docker.io/istio/pilot:1.31.1' };
+    if (cmd.includes('jsonpath={.metadata.labels.istio-injection}')) return { stdout: 'enabled' };
+    if (cmd.includes('injection-verified}')) return { stdout: '1.31.1' };
+    if (cmd.includes('jsonpath={.metadata.name}')) return { stdout: argv[argv.indexOf('deployment') + 1] };
+    if (cmd.includes('jsonpath={.spec.type}')) return { stdout: 'NodePort' };
+    if (cmd.includes('get pods -l app=sleep')) return { stdout: podList(true) };
+    return fresh(argv, input);
+  };
+}
+
+const mutating = /\b(create|apply|label|patch|annotate|delete|start|install|uninstall|restart)\b/;
+
+describe('chapters on a scripted shell', () => {
+  before(async () => {
+    const { paths } = await ensureCa(path.join(cache, 'certs'), 'fun-with-istio', 2048);
+    rootB64 = readFileSync(paths.rootCert).toString('base64');
+  });
+
+  for (const chapter of ['minikube', 'webhook-certs', 'install-istio', 'injection', 'addons', 'all']) {
+    it(`${chapter}: on a fresh cluster runs exactly what --dry-run lists`, async () => {
+      const dry = await runCli([chapter, '--dry-run'], { env, spawn: fakeSpawn(() => assert.fail('dry-run spawned')).spawn });
+      assert.equal(dry.code, 0, dry.err);
+      const fake = fakeSpawn(freshAnswers());
+      const real = await runCli([chapter], { env, spawn: fake.spawn });
+      assert.equal(real.code, 0, real.err);
+      const expected = dryRunCommands(dry.out);
+      // webhook-certs alone skips the caBundle check until Istio exists; the dry run stands for a fresh cluster too.
+      assert.deepEqual(fake.calls.map((c) => c.argv), expected);
+      assert.match(real.err, /done: .* \(log: .*\.log\)/);
+    });
+  }
+
+  it('all: a second run on a finished cluster changes nothing', async () => {
+    const fake = fakeSpawn(finishedAnswers());
+    const r = await runCli(['all'], { env, spawn: fake.spawn });
+    assert.equal(r.code, 0, r.err);
+    const changes = joined(fake.calls).filter((c) => mutating.test(c.replace(/--ignore-not-found/g, '')));
+    assert.deepEqual(changes, []);
+  });
+
+  it('secrets go through stdin: the key is in no argv, no dry-run line and no log', async () => {
+    const fake = fakeSpawn(freshAnswers());
+    const r = await runCli(['webhook-certs'], { env, spawn: fake.spawn });
+    assert.equal(r.code, 0, r.err);
+    const secret = fake.calls.find((c) => c.input.includes('kind: Secret'))!;
+    assert.deepEqual(secret.argv, ['kubectl', '--context', 'fun-with-istio', 'create', '-f', '-']);
+    const key = readFileSync(path.join(cache, 'certs', 'fun-with-istio', 'ca-key.pem'), 'utf8');
+    assert.ok(secret.input.includes(Buffer.from(key).toString('base64')));
+    const logFile = /log: (\S+\.log)/.exec(r.err)![1];
+    const log = readFileSync(logFile, 'utf8');
+    assert.match(log, /create -f - # stdin: Secret\/cacerts/);
+    assert.ok(!log.includes('PRIVATE KEY') && !log.includes(Buffer.from(key).toString('base64').slice(0, 40)));
+  });
+
+  it('a failing command stops the run with exit 1, the step, the reason and the log', async () => {
+    const fresh = freshAnswers();
+    const fake = fakeSpawn((argv, input) =>
+      argv.includes('install') ? { code: 1, stderr: 'Error: failed to install manifests: context deadline exceeded\n' } : fresh(argv, input),
+    );
+    const r = await runCli(['install-istio'], { env, spawn: fake.spawn });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /^error: Install Istio 1\.31\.1 \(profile demo\): istioctl exited with 1: Error: failed to install manifests: context deadline exceeded \(log: .*\)\n$/m);
+    assert.ok(!joined(fake.calls).some((c) => c.includes(' wait ')), 'nothing after the failed step ran');
+  });
+
+  it('a sidecar that never arrives fails the injection chapter with a clear reason', async () => {
+    const fresh = freshAnswers();
+    const fake = fakeSpawn((argv, input) => (argv.includes('pods') ? { stdout: podList(false) } : fresh(argv, input)));
+    const r = await runCli(['injection'], { env, spawn: fake.spawn });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /error: Verify the pod has istio-proxy and is READY 2\/2: sleep-abc has no istio-proxy: is istiod up and the namespace labelled\?/);
+  });
+
+  it('a caBundle that is not our root fails the check', async () => {
+    const fresh = freshAnswers();
+    const fake = fakeSpawn((argv, input) =>
+      argv.includes('-o') && argv.includes('json') && argv.some((a) => a.startsWith('mutatingwebhookconfiguration/'))
+        ? { stdout: json({ webhooks: [{ name: 'w', clientConfig: { caBundle: Buffer.from('other').toString('base64') } }] }) }
+        : fresh(argv, input),
+    );
+    const r = await runCli(['install-istio'], { env, spawn: fake.spawn });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /istio-sidecar-injector: caBundle of w is not our root CA/);
+  });
+
+  it('missing tools are listed with where to get them, before anything runs', async () => {
+    const fake = fakeSpawn();
+    const r = await runCli(['minikube'], { env: { ...env, PATH: tmpDir('fwi-empty-') }, spawn: fake.spawn });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /missing: minikube \(https:\/\/minikube\.sigs\.k8s\.io\/docs\/start\/\), kubectl \(.*\), docker \(.*\)/);
+    assert.equal(fake.calls.length, 0);
+  });
+
+  it('a minikube older than the pin is refused', async () => {
+    const fresh = freshAnswers();
+    const fake = fakeSpawn((argv, input) => (argv.at(-1) === '--output=json' ? { stdout: json({ minikubeVersion: 'v1.33.1' }) } : fresh(argv, input)));
+    const r = await runCli(['minikube'], { env, spawn: fake.spawn });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /minikube v1\.33\.1 is older than the pinned v1\.39\.0/);
+  });
+
+  it('an unreachable existing cluster is a clear error', async () => {
+    const fake = fakeSpawn((argv) => (argv.includes('--request-timeout=20s') ? { code: 1, stderr: 'Unable to connect to the server: dial tcp 127.0.0.1:6443: connect: connection refused\n' } : { stdout: json({ clientVersion: { gitVersion: 'v1.36.3' } }) }));
+    const r = await runCli(['minikube'], { env: { ...env, CLUSTER: 'existing', KUBE_CONTEXT: 'lab' }, spawn: fake.spawn });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /cannot reach context lab: Unable to connect to the server: .*connection refused/);
+    assert.ok(fake.calls.every((c) => c.argv[0] === 'kubectl' && c.argv[1] === '--context' && c.argv[2] === 'lab'));
+  });
+
+  it('bad configuration exits 2 before any command', async () => {
+    const fake = fakeSpawn();
+    const r = await runCli(['all'], { env: { ...env, ISTIO_VERSION: 'latest' }, spawn: fake.spawn });
+    assert.equal(r.code, 2);
+    assert.match(r.err, /^error: ISTIO_VERSION="latest": expected a release like 1\.31\.1/);
+    assert.equal(fake.calls.length, 0);
+  });
+
+  it('teardown asks first; without a terminal it needs --yes', async () => {
+    const fake = fakeSpawn();
+    const r = await runCli(['teardown'], { env, spawn: fake.spawn });
+    assert.equal(r.code, 2);
+    assert.match(r.err, /teardown needs confirmation: Delete the minikube profile fun-with-istio and everything in it\? Re-run with --yes/);
+    assert.equal(fake.calls.length, 0);
+  });
+
+  it('teardown on a clean cluster is a fast no-op', async () => {
+    const fake = fakeSpawn(freshAnswers());
+    const r = await runCli(['teardown', '--yes', '--keep-cluster'], { env, spawn: fake.spawn });
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(joined(fake.calls).filter((c) => mutating.test(c.replace(/--ignore-not-found/g, ''))), []);
+    const minikube = await runCli(['teardown', '--yes'], { env, spawn: fakeSpawn(freshAnswers()).spawn });
+    assert.equal(minikube.code, 0, minikube.err);
+  });
+
+  it('teardown removes what the tool made, in reverse order', async () => {
+    const fake = fakeSpawn(finishedAnswers({ sampleKept: true }));
+    const r = await runCli(['teardown', '--yes', '--keep-cluster'], { env: { ...env, CLUSTER: 'existing', KUBE_CONTEXT: 'lab' }, spawn: fake.spawn });
+    assert.equal(r.code, 0, r.err);
+    const changes = joined(fake.calls).filter((c) => / (delete|uninstall|label|annotate) /.test(c));
+    assert.deepEqual(changes.map((c) => c.replace(/^\S+\/istioctl/, 'istioctl')), [
+      'kubectl --context lab delete -f - --ignore-not-found --wait=true',
+      'kubectl --context lab delete -f - --ignore-not-found --wait=true',
+      'kubectl --context lab delete -f - --ignore-not-found --wait=true',
+      'kubectl --context lab delete -f - --ignore-not-found --wait=true',
+      'kubectl --context lab delete namespace fun-with-istio --ignore-not-found --wait=true --timeout=300s',
+      'istioctl --context lab uninstall --purge -y',
+      'kubectl --context lab -n istio-system delete secret cacerts --ignore-not-found',
+      'kubectl --context lab delete namespace istio-system --ignore-not-found --wait=true --timeout=300s',
+    ]);
+    const inputs = fake.calls.filter((c) => c.argv.includes('delete') && c.argv.includes('-')).map((c) => /name: (\w+)/.exec(c.input.split('kind: Deployment')[1] ?? '')?.[1]);
+    assert.deepEqual(inputs, ['zipkin', 'grafana', 'prometheus', 'sleep']);
+  });
+
+  it('never leaves an existing cluster\'s own Istio changed', async () => {
+    const finished = finishedAnswers();
+    const fake = fakeSpawn((argv, input) => (argv.join(' ').includes('managed-by}') ? { stdout: '' } : finished(argv, input)));
+    const r = await runCli(['webhook-certs'], { env: { ...env, CLUSTER: 'existing', KUBE_CONTEXT: 'prod' }, spawn: fake.spawn });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /namespace istio-system in context prod was not made by fun-with-istio: refusing to change an Istio it did not install/);
+  });
+});
+
+describe('dry-run contract', () => {
+  it('all: every command pinned to the context or profile, nothing secret, stdin described', async () => {
+    const r = await runCli(['all', '--dry-run'], { env, spawn: fakeSpawn(() => assert.fail('spawned')).spawn });
+    assert.equal(r.code, 0, r.err);
+    const lines = r.out.trim().split('\n');
+    assert.ok(lines.every((l) => l.startsWith('$ ') || l.startsWith('# ')), 'only commands and comments');
+    const cmds = dryRunCommands(r.out);
+    for (const argv of cmds) {
+      if (argv[0] === 'minikube') assert.deepEqual(argv.slice(1, 3), ['-p', 'fun-with-istio'], argv.join(' '));
+      else assert.deepEqual(argv.slice(1, 3), ['--context', 'fun-with-istio'], argv.join(' '));
+      assert.ok(['minikube', 'kubectl'].includes(argv[0]) || argv[0].endsWith('/bin/istioctl'), argv[0]);
+    }
+    for (const l of lines.filter((l) => / -f - /.test(`${l} `))) assert.match(l, /# stdin: \S/);
+    assert.ok(!r.out.includes('PRIVATE KEY'));
+    assert.match(r.out, /create -f - # stdin: Secret\/cacerts$/m);
+    assert.match(r.out, /apply -f - # stdin: ServiceAccount\/sleep, Service\/sleep, Deployment\/sleep$/m);
+  });
+
+  it('CLUSTER=existing runs no minikube and uses only the chosen context', async () => {
+    const r = await runCli(['all', '--dry-run'], { env: { ...env, CLUSTER: 'existing', KUBE_CONTEXT: 'team-a' } });
+    assert.equal(r.code, 0, r.err);
+    const cmds = dryRunCommands(r.out);
+    assert.ok(cmds.length > 40);
+    assert.ok(cmds.every((a) => a[0] !== 'minikube' && a[1] === '--context' && a[2] === 'team-a'));
+  });
+
+  it('teardown lists every removal; with minikube only the profile goes', async () => {
+    const keep = dryRunCommands((await runCli(['teardown', '--dry-run', '--keep-cluster'], { env })).out).map((a) => a.slice(3).join(' '));
+    for (const c of ['uninstall --purge -y', 'delete namespace istio-system --ignore-not-found --wait=true --timeout=300s', '-n istio-system delete secret cacerts --ignore-not-found'])
+      assert.ok(keep.includes(c), `${c} missing from\n${keep.join('\n')}`);
+    const whole = dryRunCommands((await runCli(['teardown', '--dry-run'], { env })).out).map((a) => a.join(' '));
+    assert.deepEqual(whole, ['minikube -p fun-with-istio status -o json', 'minikube -p fun-with-istio delete']);
+  });
+
+  it('flags are checked per command', async () => {
+    const r = await runCli(['minikube', '--keep-sample']);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /--keep-sample is not an option of minikube/);
+  });
+});

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { loadConfig, pins } from '../tasks/config.ts';
+import { UsageError } from '../tasks/lib/errors.ts';
+import { tmpDir } from './helpers.ts';
+
+const noFile = '/nonexistent/.env';
+const load = (env: Record<string, string>, envFile = noFile) => loadConfig({ env: { HOME: '/home/u', ...env }, envFile });
+const usageError = (fn: () => unknown): string => {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof UsageError, `expected UsageError, got ${e}`);
+    return e.message;
+  }
+  assert.fail('expected an error');
+};
+
+describe('config', () => {
+  it('defaults to the pins, minikube and its profile as context', () => {
+    const c = load({});
+    assert.equal(c.istioVersion, pins.istio);
+    assert.equal(c.kubernetesVersion, pins.kubernetes);
+    assert.equal(c.cluster, 'minikube');
+    assert.equal(c.context, 'fun-with-istio');
+    assert.deepEqual([c.minikube.memoryMiB, c.minikube.cpus, c.minikube.driver], [8192, 4, 'docker']);
+    assert.equal(c.cacheDir, '/home/u/.cache/fun-with-istio');
+    assert.equal(c.istioctl, `/home/u/.cache/fun-with-istio/releases/istio-${pins.istio}/bin/istioctl`);
+    assert.match(c.release.url, new RegExp(`/${pins.istio}/istio-${pins.istio}-(linux|osx)-(amd64|arm64)\\.tar\\.gz$`));
+    assert.equal(c.release.shaUrl, `${c.release.url}.sha256`);
+  });
+
+  it('names every bad value in one error', () => {
+    const msg = usageError(() =>
+      load({ ISTIO_VERSION: 'v1.31', KUBERNETES_VERSION: '1.36.3', MINIKUBE_MEMORY: '4096', MINIKUBE_CPUS: 'two', MINIKUBE_DRIVER: 'dockr', CLUSTER: 'kind', ISTIO_PROFILE: 'big', WAIT_TIMEOUT: '5 minutes' }),
+    );
+    for (const k of ['ISTIO_VERSION="v1.31"', 'KUBERNETES_VERSION="1.36.3"', 'MINIKUBE_MEMORY="4096": Istio needs at least 8192 MiB', 'MINIKUBE_CPUS="two"', 'MINIKUBE_DRIVER="dockr"', 'CLUSTER="kind"', 'ISTIO_PROFILE="big"', 'WAIT_TIMEOUT="5 minutes"'])
+      assert.ok(msg.includes(k), `${k} not named in:\n${msg}`);
+  });
+
+  it('keeps the version set consistent', () => {
+    assert.match(usageError(() => load({ KUBERNETES_VERSION: 'v1.30.2' })), /Istio 1\.31 supports Kubernetes 1\.32 to 1\.36/);
+    assert.deepEqual(load({ ISTIO_VERSION: '1.99.0' }).warnings, ['Istio 1.99 is not in the support table; Kubernetes v1.36.3 is not checked against it']);
+  });
+
+  it('needs KUBE_CONTEXT with CLUSTER=existing and pins to it', () => {
+    assert.match(usageError(() => load({ CLUSTER: 'existing' })), /KUBE_CONTEXT: required with CLUSTER=existing/);
+    assert.match(usageError(() => load({ KUBE_CONTEXT: 'prod' })), /only used with CLUSTER=existing/);
+    assert.equal(load({ CLUSTER: 'existing', KUBE_CONTEXT: 'lab' }).context, 'lab');
+  });
+
+  it('checks ISTIO_HOME and ISTIO_OVERLAY exist', () => {
+    assert.match(usageError(() => load({ ISTIO_HOME: '/nonexistent' })), /ISTIO_HOME="\/nonexistent": not an unpacked Istio release/);
+    assert.match(usageError(() => load({ ISTIO_OVERLAY: '/nonexistent.yaml' })), /ISTIO_OVERLAY="\/nonexistent.yaml": no such file/);
+  });
+
+  it('reads .env, and the environment wins', () => {
+    const file = path.join(tmpDir(), '.env');
+    writeFileSync(file, '# local\nMINIKUBE_MEMORY=12288\nexport MINIKUBE_CPUS=6\nISTIO_PROFILE="minimal"\n');
+    const c = load({ MINIKUBE_CPUS: '8' }, file);
+    assert.deepEqual([c.minikube.memoryMiB, c.minikube.cpus, c.istioProfile], [12288, 8, 'minimal']);
+  });
+
+  it('refuses a malformed .env instead of silently dropping lines', () => {
+    const file = path.join(tmpDir(), '.env');
+    writeFileSync(file, 'MINIKUBE_MEMORY=12288\nthis is not a setting\nISTIO_VERISON=1.31.1\nISTIO_PROFILE="demo\n');
+    const msg = usageError(() => load({}, file));
+    assert.match(msg, /\.env line 2 is not KEY=VALUE/);
+    assert.match(msg, /\.env line 3: unknown setting ISTIO_VERISON/);
+    assert.match(msg, /a quoted value is never closed/);
+  });
+});

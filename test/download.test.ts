@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { c as tarCreate } from 'tar';
+import { loadConfig } from '../tasks/config.ts';
+import { downloadVerified } from '../tasks/lib/download.ts';
+import { StepError } from '../tasks/lib/errors.ts';
+import { obtainRelease } from '../tasks/lib/release.ts';
+import { tmpDir } from './helpers.ts';
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** A release archive shaped like Istio's: istio-<v>/bin/istioctl, samples/... */
+async function makeRelease(version: string): Promise<Buffer> {
+  const src = tmpDir('fwi-src-');
+  const top = path.join(src, `istio-${version}`);
+  mkdirSync(path.join(top, 'bin'), { recursive: true });
+  mkdirSync(path.join(top, 'samples', 'addons'), { recursive: true });
+  writeFileSync(path.join(top, 'bin', 'istioctl'), '#!/bin/sh\necho istioctl\n');
+  chmodSync(path.join(top, 'bin', 'istioctl'), 0o755);
+  writeFileSync(path.join(top, 'samples', 'addons', 'prometheus.yaml'), 'kind: Service\n');
+  const file = path.join(src, 'r.tar.gz');
+  await tarCreate({ gzip: true, file, cwd: src }, [`istio-${version}`]);
+  return readFileSync(file);
+}
+
+describe('download and release (against a local HTTP server)', () => {
+  let server: Server;
+  let base: string;
+  const files = new Map<string, Buffer | 'cut'>();
+  const hits: string[] = [];
+  let archive: Buffer;
+  const asset = (v: string) => loadConfig({ env: { HOME: '/h', ISTIO_VERSION: v }, envFile: '/nonexistent' }).release.asset;
+
+  before(async () => {
+    archive = await makeRelease('1.31.1');
+    files.set(`/1.31.1/${asset('1.31.1')}`, archive);
+    files.set(`/1.31.1/${asset('1.31.1')}.sha256`, Buffer.from(`${sha(archive)} ${asset('1.31.1')}\n`));
+    // Corrupted: served bytes differ from the published checksum.
+    files.set(`/1.31.2/${asset('1.31.2')}`, Buffer.concat([archive, Buffer.from('x')]));
+    files.set(`/1.31.2/${asset('1.31.2')}.sha256`, Buffer.from(`${sha(archive)} ${asset('1.31.2')}\n`));
+    // Interrupted: the connection drops half-way through the body.
+    files.set(`/1.31.3/${asset('1.31.3')}`, 'cut');
+    files.set(`/1.31.3/${asset('1.31.3')}.sha256`, Buffer.from(`${sha(archive)} ${asset('1.31.3')}\n`));
+    // Checksum fine, but not a tar.gz.
+    const junk = Buffer.from('not an archive at all');
+    files.set(`/1.31.4/${asset('1.31.4')}`, junk);
+    files.set(`/1.31.4/${asset('1.31.4')}.sha256`, Buffer.from(`${sha(junk)} ${asset('1.31.4')}\n`));
+    server = createServer((req, res) => {
+      hits.push(req.url ?? '');
+      const body = files.get(req.url ?? '');
+      if (!body) return res.writeHead(404).end();
+      if (body === 'cut') {
+        res.writeHead(200, { 'content-length': String(archive.length) });
+        res.write(archive.subarray(0, archive.length >> 1), () => res.destroy());
+        return;
+      }
+      res.writeHead(200, { 'content-length': String(body.length) }).end(body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => server.close());
+
+  const config = (version: string, cache = tmpDir('fwi-cache-')) =>
+    loadConfig({ env: { HOME: '/h', ISTIO_VERSION: version, CACHE_DIR: cache, ISTIO_RELEASE_URL: base }, envFile: '/nonexistent' });
+
+  it('downloads, verifies, unpacks, then reuses the verified cache', async () => {
+    const c = config('1.31.1');
+    const progress: number[] = [];
+    assert.equal(await obtainRelease(c, { onProgress: (got) => progress.push(got) }), 'downloaded');
+    assert.ok(existsSync(c.istioctl));
+    assert.equal(readFileSync(c.release.archive).length, archive.length);
+    assert.equal(progress.at(-1), archive.length);
+    hits.length = 0;
+    assert.equal(await obtainRelease(c), 'cached');
+    assert.deepEqual(hits, [`/1.31.1/${asset('1.31.1')}.sha256`]);
+  });
+
+  it('deletes a download whose checksum does not match, and installs nothing', async () => {
+    const c = config('1.31.2');
+    await assert.rejects(obtainRelease(c), (e: unknown) => e instanceof StepError && /checksum mismatch .* the file was deleted/.test(e.message));
+    assert.ok(!existsSync(c.release.archive) && !existsSync(`${c.release.archive}.part`));
+    assert.ok(!existsSync(c.istioHome));
+  });
+
+  it('replaces a cached archive that no longer verifies', async () => {
+    const cache = tmpDir('fwi-cache-');
+    const c = config('1.31.1', cache);
+    mkdirSync(path.dirname(c.release.archive), { recursive: true });
+    writeFileSync(c.release.archive, 'stale');
+    assert.equal(await downloadVerified(c.release.url, c.release.shaUrl, c.release.archive), 'downloaded');
+    assert.equal(sha(readFileSync(c.release.archive)), sha(archive));
+  });
+
+  it('fails clearly on an interrupted transfer and keeps no partial file', async () => {
+    const c = config('1.31.3');
+    await assert.rejects(obtainRelease(c), (e: unknown) => e instanceof StepError && /re-run to retry/.test(e.message));
+    assert.ok(!existsSync(c.release.archive) && !existsSync(`${c.release.archive}.part`));
+  });
+
+  it('refuses an archive that is not a release', async () => {
+    const c = config('1.31.4');
+    await assert.rejects(obtainRelease(c), /is not a readable tar.gz/);
+    assert.ok(!existsSync(c.istioHome));
+  });
+
+  it('names the URL when the release does not exist', async () => {
+    await assert.rejects(obtainRelease(config('1.31.9')), /cannot download .*1\.31\.9.*\.sha256: HTTP 404/);
+  });
+
+  it('names the cause when nothing listens', async () => {
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    const url = `http://127.0.0.1:${port}/x`;
+    await assert.rejects(downloadVerified(url, `${url}.sha256`, path.join(tmpDir(), 'x')), /cannot download .*ECONNREFUSED/);
+  });
+});

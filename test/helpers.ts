@@ -1,0 +1,111 @@
+// Test doubles for the shell: zx lets a test replace `spawn`; this one answers commands from a script.
+import { EventEmitter } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import type { spawn as nodeSpawn } from 'node:child_process';
+import { main } from '../Taskfile.ts';
+
+/** Reverses zx's `quote`: plain words and $'...' ANSI-C strings, separated by spaces. */
+export function unquote(cmd: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (i < cmd.length) {
+    if (cmd[i] === ' ') {
+      i++;
+      continue;
+    }
+    let word = '';
+    if (cmd.startsWith("$'", i)) {
+      i += 2;
+      while (cmd[i] !== "'") {
+        if (cmd[i] === '\\') {
+          const c = cmd[i + 1];
+          word += ({ n: '\n', t: '\t', r: '\r', f: '\f', v: '\v', '0': '\0' } as Record<string, string>)[c] ?? c;
+          i += 2;
+        } else word += cmd[i++];
+      }
+      i++;
+    } else {
+      while (i < cmd.length && cmd[i] !== ' ') word += cmd[i++];
+    }
+    out.push(word);
+  }
+  return out;
+}
+
+export interface Reply {
+  stdout?: string;
+  stderr?: string;
+  code?: number;
+}
+export interface Call {
+  argv: string[];
+  input: string;
+}
+export type Responder = (argv: string[], input: string) => Reply | undefined;
+
+/** A spawn that records each command and answers it from `respond` (exit 0, no output, by default). */
+export function fakeSpawn(respond: Responder = () => undefined): { spawn: typeof nodeSpawn; calls: Call[] } {
+  const calls: Call[] = [];
+  const spawn = ((command: string) => {
+    const argv = unquote(command);
+    const child = new EventEmitter() as EventEmitter & Record<string, unknown>;
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    const stdin = new PassThrough();
+    let input = '';
+    stdin.on('data', (d) => (input += d));
+    Object.assign(child, { stdout, stderr, stdin, pid: undefined, kill: () => true });
+    const finish = () => {
+      const call = { argv, input };
+      calls.push(call);
+      const reply = respond(argv, input) ?? {};
+      stdout.end(reply.stdout ?? '');
+      stderr.end(reply.stderr ?? '');
+      const code = reply.code ?? 0;
+      setImmediate(() => {
+        child.emit('exit', code, null);
+        child.emit('close', code, null);
+      });
+    };
+    // Answer once stdin is complete (zx ends it after writing `input`, or at once when there is none).
+    stdin.on('finish', finish);
+    setImmediate(() => {
+      if (!stdin.writableEnded) stdin.end();
+    });
+    return child;
+  }) as unknown as typeof nodeSpawn;
+  return { spawn, calls };
+}
+
+export const tmpDir = (prefix = 'fwi-') => mkdtempSync(path.join(os.tmpdir(), prefix));
+
+export interface Outcome {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/** Runs the CLI in-process with a scripted shell, a silent renderer and no `.env`. */
+export async function runCli(argv: string[], o: { env?: Record<string, string>; spawn?: typeof nodeSpawn } = {}): Promise<Outcome> {
+  let out = '';
+  let err = '';
+  const code = await main(argv, {
+    env: { HOME: os.homedir(), PATH: process.env.PATH ?? '', ...o.env },
+    envFile: '/nonexistent/.env',
+    spawn: o.spawn ?? fakeSpawn(() => ({ code: 99, stderr: 'unexpected command' })).spawn,
+    renderer: 'silent',
+    out: (t) => (out += t),
+    err: (t) => (err += t),
+  });
+  process.exitCode = 0;
+  return { code, out, err };
+}
+
+/** The commands a dry run lists, as argv arrays. */
+export const dryRunCommands = (out: string): string[][] =>
+  out.split('\n').filter((l) => l.startsWith('$ ')).map((l) => unquote(l.slice(2).replace(/ # stdin: .*$/, '')));
+
+export const joined = (calls: { argv: string[] }[]) => calls.map((c) => c.argv.join(' '));

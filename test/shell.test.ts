@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { AbortError, CommandError } from '../tasks/lib/errors.ts';
+import { RunLog } from '../tasks/lib/log.ts';
+import { Shell } from '../tasks/lib/shell.ts';
+import { fakeSpawn, tmpDir } from './helpers.ts';
+
+const config = { context: 'ctx-a', istioctl: '/opt/istio 1/bin/istioctl', kubeconfig: undefined, minikube: { profile: 'prof', driver: 'docker', memoryMiB: 8192, cpus: 4, version: 'v1.39.0' } };
+
+function shell(o: Partial<ConstructorParameters<typeof Shell>[0]> = {}) {
+  const logFile = path.join(tmpDir(), 'run.log');
+  const printed: string[] = [];
+  const sh = new Shell({ config, log: new RunLog(logFile), print: (l) => printed.push(l), ...o });
+  return { sh, printed, logFile };
+}
+
+describe('shell', () => {
+  it('pins the context on kubectl and istioctl and the profile on minikube', async () => {
+    const fake = fakeSpawn();
+    const { sh } = shell({ spawn: fake.spawn });
+    await sh.kubectl(['get', 'pods']);
+    await sh.istioctl(['version']);
+    await sh.minikube(['status']);
+    assert.deepEqual(fake.calls.map((c) => c.argv), [
+      ['kubectl', '--context', 'ctx-a', 'get', 'pods'],
+      ['/opt/istio 1/bin/istioctl', '--context', 'ctx-a', 'version'],
+      ['minikube', '-p', 'prof', 'status'],
+    ]);
+  });
+
+  it('in dry-run prints shell-quoted commands, runs nothing and answers as told', async () => {
+    const fake = fakeSpawn(() => assert.fail('dry-run must not spawn'));
+    const { sh, printed } = shell({ spawn: fake.spawn, dryRun: true });
+    const r = await sh.kubectl(['get', 'x', '-o', 'jsonpath={.a}'], { dryRun: { stdout: 'fresh' } });
+    await sh.kubectl(['apply', '-f', '-'], { input: 'secret-data', inputLabel: 'Secret/cacerts' });
+    assert.equal(r.stdout, 'fresh');
+    assert.deepEqual(printed, ["$ kubectl --context ctx-a get x -o $'jsonpath={.a}'", '$ kubectl --context ctx-a apply -f - # stdin: Secret/cacerts']);
+    assert.equal(fake.calls.length, 0);
+  });
+
+  it('feeds stdin, logs command, output and exit code, but never the stdin bytes', async () => {
+    const fake = fakeSpawn((argv, input) => ({ stdout: `got ${input.length} bytes\n` }));
+    const { sh, logFile } = shell({ spawn: fake.spawn });
+    const r = await sh.kubectl(['create', '-f', '-'], { input: 'TOP-SECRET-KEY', inputLabel: 'Secret/cacerts' });
+    assert.equal(fake.calls[0].input, 'TOP-SECRET-KEY');
+    assert.equal(r.stdout, 'got 14 bytes\n');
+    const log = readFileSync(logFile, 'utf8');
+    assert.match(log, /\$ kubectl --context ctx-a create -f - # stdin: Secret\/cacerts/);
+    assert.match(log, /\| got 14 bytes/);
+    assert.match(log, /> exit 0/);
+    assert.doesNotMatch(log, /TOP-SECRET-KEY/);
+  });
+
+  it('turns a non-zero exit into one line naming the tool and its last stderr line', async () => {
+    const fake = fakeSpawn(() => ({ code: 1, stderr: 'some noise\nError from server (Forbidden): nope\n' }));
+    const { sh } = shell({ spawn: fake.spawn });
+    await assert.rejects(sh.kubectl(['get', 'x']), (e: unknown) => {
+      assert.ok(e instanceof CommandError);
+      assert.equal(e.message, 'kubectl exited with 1: Error from server (Forbidden): nope');
+      return true;
+    });
+    const r = await sh.kubectl(['get', 'x'], { allowFailure: true });
+    assert.equal(r.exitCode, 1);
+  });
+
+  it('says a tool is missing when the shell cannot find it', async () => {
+    const { sh } = shell({ env: { PATH: '/nonexistent' } });
+    await assert.rejects(sh.run('no-such-tool-xyz', []), /no-such-tool-xyz is not installed/);
+  });
+
+  it('streams output lines to onLine', async () => {
+    const fake = fakeSpawn(() => ({ stdout: 'one\ntwo\nthree' }));
+    const { sh } = shell({ spawn: fake.spawn });
+    const lines: string[] = [];
+    await sh.kubectl(['x'], { onLine: (l) => lines.push(l) });
+    assert.deepEqual(lines, ['one', 'two', 'three']);
+  });
+
+  it('stops a command at its timeout', async () => {
+    const { sh } = shell();
+    await assert.rejects(sh.run('sleep', ['30'], { timeoutMs: 200 }), /sleep timed out after 0.2s/);
+  });
+
+  it('on abort kills the whole process group and leaves no orphan', async () => {
+    const ac = new AbortController();
+    const { sh } = shell({ signal: ac.signal });
+    let grandchild = 0;
+    const running = sh.run('bash', ['-c', 'sleep 300 & echo $!; wait'], {
+      onLine: (l) => {
+        grandchild = Number(l);
+        ac.abort();
+      },
+    });
+    await assert.rejects(running, AbortError);
+    assert.ok(grandchild > 0);
+    const alive = () => {
+      try {
+        process.kill(grandchild, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 200 && alive(); i++) await new Promise((r) => setImmediate(r));
+    // The kill is synchronous (process.kill on the group); a zombie is reaped by init shortly after.
+    const state = alive() ? readFileSync(`/proc/${grandchild}/stat`, 'utf8').split(' ')[2] : 'gone';
+    assert.ok(state === 'gone' || state === 'Z', `grandchild ${grandchild} still running (${state})`);
+  });
+});
