@@ -14,6 +14,8 @@ export function step(title: string, def: StepDefinition): Task {
   return {
     title,
     enabled: def.enabled,
+    // Keep what a step found (versions, URLs, pod states) on screen after it finishes.
+    rendererOptions: { persistentOutput: true, outputBar: 5 },
     task: async (ctx, task) => {
       ctx.sh.note(title);
       const done = await def.done?.(ctx);
