@@ -1,3 +1,5 @@
+import { StepError } from './errors.ts';
+
 /** Parses `v1.36.3`, `1.31.1`, `v1.32.4-dispatcher` into numbers; undefined when it is not a version. */
 export function parseVersion(text: string | undefined): [number, number, number] | undefined {
   const m = /v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(text ?? '');
@@ -25,6 +27,6 @@ export function parseJson<T>(text: string, what: string): T {
   try {
     return JSON.parse(text) as T;
   } catch {
-    throw new Error(`${what} did not print JSON: ${text.trim().slice(0, 80)}`);
+    throw new StepError(`${what} did not print JSON: ${text.trim().slice(0, 80)}`);
   }
 }
