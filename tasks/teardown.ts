@@ -30,10 +30,12 @@ async function needRelease(ctx: Ctx): Promise<void> {
 
 const removeAddons = inCluster('Remove the addons', {
   done: async (ctx) => {
-    const r = await ctx.sh.kubectl(['-n', ns, 'get', 'deployment', ...addons.map((a) => a.deployment), '-o', 'name', '--ignore-not-found', '-l', `${names.managedBy.key}=${names.managedBy.value}`], {
+    // kubectl refuses names together with a selector: list ours, then look for the addons among them.
+    const r = await ctx.sh.kubectl(['-n', ns, 'get', 'deployment', '-o', 'name', '-l', `${names.managedBy.key}=${names.managedBy.value}`], {
       dryRun: { stdout: 'deployment.apps/prometheus' },
     });
-    return !r.stdout.trim() && 'no addons installed by fun-with-istio';
+    const ours = new Set(r.stdout.split('\n').map((l) => l.trim().split('/').pop()));
+    return !addons.some((a) => ours.has(a.deployment)) && 'no addons installed by fun-with-istio';
   },
   run: async (ctx, task) => {
     await needRelease(ctx);

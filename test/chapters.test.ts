@@ -60,6 +60,7 @@ function finishedAnswers(o: { sampleKept?: boolean } = {}): Responder {
     const cmd = argv.join(' ');
     if (cmd.includes('deployment/sleep -o name')) return { stdout: o.sampleKept ? 'deployment.apps/sleep' : '' };
     if (cmd.includes('managed-by}')) return { stdout: 'fun-with-istio' };
+    if (cmd.includes('get deployment -o name -l')) return { stdout: 'deployment.apps/istiod\ndeployment.apps/prometheus\ndeployment.apps/grafana\ndeployment.apps/zipkin\n' };
     if (cmd.includes('minikube -p fun-with-istio status')) return { stdout: json({ Name: 'fun-with-istio', Host: 'Running', APIServer: 'Running' }) };
     if (cmd.includes('-o name --ignore-not-found')) return { stdout: 'found\n' };
     if (cmd.includes('jsonpath={.data.root-cert\\.pem}')) return { stdout: rootB64 };
