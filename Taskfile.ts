@@ -4,6 +4,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { addonsCommand, addonSteps } from './tasks/addons.ts';
 import { check } from './tasks/check.ts';
+import { kubeInject } from './tasks/kube-inject.ts';
 import { getRelease, installIstio, installSteps } from './tasks/install-istio.ts';
 import { injection, injectionSteps } from './tasks/injection.ts';
 import { run, type RunIO } from './tasks/lib/runner.ts';
@@ -31,7 +32,7 @@ already done, so a second run changes nothing.`,
   ],
 };
 
-export const commands: Command[] = [minikube, webhookCerts, installIstio, injection, addonsCommand, teardown, all, versions, check];
+export const commands: Command[] = [minikube, webhookCerts, installIstio, injection, addonsCommand, teardown, all, versions, check, kubeInject];
 
 export async function main(argv: string[], io?: RunIO): Promise<number> {
   const code = await run(commands, argv, io);

@@ -226,6 +226,32 @@ describe('chapters on a scripted shell', () => {
   });
 });
 
+describe('kube-inject (manual proxy injection)', () => {
+  it('feeds istioctl kube-inject the injector config read from the cluster and prints its output', async () => {
+    const fake = fakeSpawn((argv) => {
+      if (argv.includes('istio-sidecar-injector')) return { stdout: json({ data: { config: 'policy: enabled\n', values: '{"global":{}}' } }) };
+      if (argv.includes('configmap') && argv.includes('istio')) return { stdout: json({ data: { mesh: 'defaultConfig: {}\n' } }) };
+      if (argv.includes('kube-inject')) return { stdout: 'kind: Deployment # injected\n' };
+      return undefined;
+    });
+    const r = await runCli(['kube-inject', 'manifests/sleep.yaml'], { env, spawn: fake.spawn });
+    assert.equal(r.code, 0, r.err);
+    const inject = fake.calls.at(-1)!.argv;
+    assert.deepEqual(inject.slice(1, 4), ['--context', 'fun-with-istio', 'kube-inject']);
+    const file = (flag: string) => readFileSync(inject[inject.indexOf(flag) + 1], 'utf8');
+    assert.deepEqual([file('--injectConfigFile'), file('--valuesFile'), file('--meshConfigFile')], ['policy: enabled\n', '{"global":{}}', 'defaultConfig: {}\n']);
+    assert.equal(inject.at(-1), path.resolve('manifests/sleep.yaml'));
+  });
+
+  it('needs Istio, and one readable FILE', async () => {
+    const noIstio = await runCli(['kube-inject', 'manifests/sleep.yaml'], { env, spawn: fakeSpawn(() => ({ code: 1, stderr: 'Error from server (NotFound): configmaps "istio-sidecar-injector" not found' })).spawn });
+    assert.equal(noIstio.code, 1);
+    assert.match(noIstio.err, /cannot read configmap istio-sidecar-injector in istio-system: is Istio installed in context fun-with-istio\?/);
+    assert.equal((await runCli(['kube-inject'], { env })).code, 2);
+    assert.match((await runCli(['kube-inject', 'nope.yaml'], { env })).err, /cannot read nope.yaml: ENOENT/);
+  });
+});
+
 describe('dry-run contract', () => {
   it('all: every command pinned to the context or profile, nothing secret, stdin described', async () => {
     const r = await runCli(['all', '--dry-run'], { env, spawn: fakeSpawn(() => assert.fail('spawned')).spawn });

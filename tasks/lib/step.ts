@@ -18,13 +18,13 @@ export function step(title: string, def: StepDefinition): Task {
     rendererOptions: { persistentOutput: true, outputBar: 5 },
     task: async (ctx, task) => {
       ctx.sh.note(title);
-      const done = await def.done?.(ctx);
-      if (done) {
-        ctx.sh.note(`skip: ${done}`);
-        task.skip(`${title}: ${done}`);
-        return;
-      }
       try {
+        const done = await def.done?.(ctx);
+        if (done) {
+          ctx.sh.note(`skip: ${done}`);
+          task.skip(`${title}: ${done}`);
+          return;
+        }
         await def.run(ctx, task);
       } catch (e) {
         if (e instanceof StepError && !stepOf(e)) Object.assign(e, { step: task.title ?? title });

@@ -1,0 +1,59 @@
+// The tutorial's other path, "manual proxy injection": istioctl kube-inject with the injector's own
+// configuration, read from the cluster's ConfigMaps, so no webhook (and no port-forward) is involved.
+// Prints the injected manifest: npm run -s kube-inject -- manifests/sleep.yaml | kubectl apply -f -
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { names } from './config.ts';
+import { StepError, UsageError } from './lib/errors.ts';
+import { runIfMain } from './lib/main.ts';
+import { readManifests } from './lib/manifests.ts';
+import type { Command, Ctx } from './lib/types.ts';
+
+const ns = names.istioNamespace;
+
+interface ConfigMap {
+  data?: Record<string, string>;
+}
+
+async function configMap(ctx: Ctx, name: string): Promise<Record<string, string>> {
+  const r = await ctx.sh.kubectl(['-n', ns, 'get', 'configmap', name, '-o', 'json'], { allowFailure: true, dryRun: { stdout: '{"data":{}}' } });
+  if (r.exitCode !== 0) throw new StepError(`cannot read configmap ${name} in ${ns}: is Istio installed in context ${ctx.config.context}? (${r.stderr.trim().split('\n').pop()})`);
+  return (JSON.parse(r.stdout) as ConfigMap).data ?? {};
+}
+
+/** Writes the injector's template, values and mesh config where istioctl can read them. */
+export async function injectorFiles(ctx: Ctx): Promise<{ config: string; values: string; mesh: string }> {
+  const injector = await configMap(ctx, 'istio-sidecar-injector');
+  const mesh = await configMap(ctx, 'istio');
+  const dir = path.join(ctx.config.cacheDir, 'inject', ctx.config.context.replace(/[^A-Za-z0-9._-]/g, '_'));
+  const files = { config: path.join(dir, 'inject-config.yaml'), values: path.join(dir, 'values.json'), mesh: path.join(dir, 'mesh.yaml') };
+  if (ctx.options.dryRun) return files;
+  if (!injector.config || !injector.values || !mesh.mesh) throw new StepError(`the injector ConfigMaps in ${ns} lack config, values or mesh`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(files.config, injector.config);
+  writeFileSync(files.values, injector.values);
+  writeFileSync(files.mesh, mesh.mesh);
+  return files;
+}
+
+export const kubeInject: Command = {
+  name: 'kube-inject',
+  args: 'FILE',
+  summary: 'manual proxy injection: print FILE with the sidecar added (istioctl kube-inject)',
+  details: `
+The tutorial's alternative to the webhook. Reads the injector's configuration from the cluster
+(configmaps istio-sidecar-injector and istio in ${ns}), then runs istioctl kube-inject with it on
+FILE and prints the result, ready for kubectl apply. Needs Istio installed (install-istio).
+Runs: kubectl --context <ctx> -n ${ns} get configmap, istioctl --context <ctx> kube-inject.`,
+  action: async (ctx, args) => {
+    if (args.length !== 1) throw new UsageError('kube-inject needs one FILE (npm run -s kube-inject -- manifests/sleep.yaml)');
+    const [file] = args;
+    readManifests(file); // a missing or malformed file is a usage error, before the cluster is asked
+    const f = await injectorFiles(ctx);
+    const r = await ctx.sh.istioctl(['kube-inject', '--injectConfigFile', f.config, '--meshConfigFile', f.mesh, '--valuesFile', f.values, '-f', path.resolve(file)]);
+    if (!ctx.options.dryRun) process.stdout.write(r.stdout);
+    return 0;
+  },
+};
+
+runIfMain(import.meta.url, 'kube-inject');
