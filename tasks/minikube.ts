@@ -5,7 +5,8 @@ import { StepError } from './lib/errors.ts';
 import { runIfMain } from './lib/main.ts';
 import { step } from './lib/step.ts';
 import type { Command, Ctx, Task } from './lib/types.ts';
-import { compareVersions, minorSkew, parseJson, parseVersion } from './lib/version.ts';
+import { kubectlVersions, minikubeVersion, missingProfileStatus, parseMinikubeStatus, type MinikubeStatus } from './lib/tool-output.ts';
+import { compareVersions, minorSkew, parseVersion } from './lib/version.ts';
 
 const installHints: Record<string, string> = {
   minikube: 'https://minikube.sigs.k8s.io/docs/start/',
@@ -24,26 +25,14 @@ export function missingTools(ctx: Ctx, tools: string[]): string[] {
   return tools.filter((t) => !ctx.sh.has(t));
 }
 
-export interface MinikubeStatus {
-  Name?: string;
-  Host?: string;
-  Kubelet?: string;
-  APIServer?: string;
-}
-
-/** `minikube status -o json`: its exit code is a bit mask, and a missing profile still prints JSON. */
-export async function minikubeStatus(ctx: Ctx, dryRunState = 'Nonexistent'): Promise<MinikubeStatus> {
+/** `minikube status -o json` for the configured profile; a dry run answers as minikube does for `dryRunState`. */
+export async function minikubeStatus(ctx: Ctx, dryRunState: 'Nonexistent' | 'Running' = 'Nonexistent'): Promise<MinikubeStatus> {
+  const profile = ctx.config.minikube.profile;
   const r = await ctx.sh.minikube(['status', '-o', 'json'], {
     allowFailure: true,
-    dryRun: { exitCode: dryRunState === 'Running' ? 0 : 7, stdout: JSON.stringify({ Name: ctx.config.minikube.profile, Host: dryRunState, APIServer: dryRunState }) },
+    dryRun: dryRunState === 'Running' ? { stdout: JSON.stringify({ Name: profile, Host: 'Running', Kubelet: 'Running', APIServer: 'Running' }) } : missingProfileStatus(profile),
   });
-  const first = r.stdout.trim().split('\n').find((l) => l.startsWith('{'));
-  if (!first) return { Host: 'Nonexistent' };
-  try {
-    return JSON.parse(first) as MinikubeStatus;
-  } catch {
-    return { Host: 'Unknown' };
-  }
+  return parseMinikubeStatus(r.stdout);
 }
 
 const checkTools = step('Check the tools and their versions', {
@@ -58,13 +47,14 @@ const checkTools = step('Check the tools and their versions', {
     }
     const { config } = ctx;
     const kubectl = await ctx.sh.kubectl(['version', '--client', '-o', 'json'], { dryRun: { stdout: '{"clientVersion":{"gitVersion":"' + config.kubernetesVersion + '"}}' } });
-    const client = parseJson<{ clientVersion?: { gitVersion?: string } }>(kubectl.stdout, 'kubectl version').clientVersion?.gitVersion ?? '?';
+    const client = kubectlVersions(kubectl.stdout).client ?? '?';
     const notes = [`kubectl ${client}`];
     if (minorSkew(client, config.kubernetesVersion) > 1)
       notes.push(`warning: kubectl ${client} is more than one minor version from Kubernetes ${config.kubernetesVersion}`);
     if (config.cluster === 'minikube') {
       const mk = await ctx.sh.minikube(['version', '--output=json'], { dryRun: { stdout: `{"minikubeVersion":"${config.minikube.version}"}` } });
-      const version = parseJson<{ minikubeVersion?: string }>(mk.stdout, 'minikube version').minikubeVersion ?? '?';
+      const version = minikubeVersion(mk.stdout);
+      if (!version) throw new StepError(`minikube version did not say its version: ${mk.stdout.trim().slice(0, 80)}`);
       if (!parseVersion(version) || compareVersions(version, config.minikube.version) < 0)
         throw new StepError(`minikube ${version} is older than the pinned ${config.minikube.version}; upgrade it (${installHints.minikube})`);
       notes.push(`minikube ${version}`);
@@ -104,9 +94,7 @@ const checkContext = step('Check the chosen kube context is reachable and suppor
       allowFailure: true,
       dryRun: { stdout: `{"serverVersion":{"gitVersion":"${ctx.config.kubernetesVersion}"}}` },
     });
-    const server = r.stdout.trim().startsWith('{')
-      ? parseJson<{ serverVersion?: { gitVersion?: string } }>(r.stdout, 'kubectl version').serverVersion?.gitVersion
-      : undefined;
+    const { server } = kubectlVersions(r.stdout);
     if (r.exitCode !== 0 || !server)
       throw new StepError(`cannot reach context ${ctx.sh.context}: ${r.stderr.trim().split('\n').pop() ?? 'no answer'}`);
     const iv = parseVersion(ctx.config.istioVersion)!;

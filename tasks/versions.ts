@@ -2,19 +2,12 @@
 import { existsSync } from 'node:fs';
 import { minikubeDrivers, pins } from './config.ts';
 import { runIfMain } from './lib/main.ts';
+import { istioctlVersion, kubectlVersions, minikubeVersion } from './lib/tool-output.ts';
 import type { Command, Ctx } from './lib/types.ts';
 import { compareVersions, minorSkew } from './lib/version.ts';
 import { missingTools, requiredTools } from './minikube.ts';
 
 type Row = [what: string, pinned: string, found: string, ok: boolean];
-
-const json = <T>(text: string): T | undefined => {
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return undefined;
-  }
-};
 
 async function rows(ctx: Ctx): Promise<Row[]> {
   const { config, sh } = ctx;
@@ -25,17 +18,17 @@ async function rows(ctx: Ctx): Promise<Row[]> {
   if (missing.includes('minikube')) out.push(['minikube', pins.minikube, 'not installed', !needed.includes('minikube')]);
   else {
     const r = await sh.minikube(['version', '--output=json'], { allowFailure: true, dryRun: { stdout: `{"minikubeVersion":"${pins.minikube}"}` } });
-    const v = json<{ minikubeVersion?: string }>(r.stdout)?.minikubeVersion ?? 'unknown';
+    const v = minikubeVersion(r.stdout) ?? 'unknown';
     out.push(['minikube', config.minikube.version, v, v !== 'unknown' && compareVersions(v, config.minikube.version) >= 0]);
   }
 
   if (missing.includes('kubectl')) out.push(['kubectl', `${config.kubernetesVersion} ±1 minor`, 'not installed', false]);
   else {
     const client = await sh.kubectl(['version', '--client', '-o', 'json'], { allowFailure: true, dryRun: { stdout: `{"clientVersion":{"gitVersion":"${config.kubernetesVersion}"}}` } });
-    const v = json<{ clientVersion?: { gitVersion?: string } }>(client.stdout)?.clientVersion?.gitVersion ?? 'unknown';
+    const v = kubectlVersions(client.stdout).client ?? 'unknown';
     out.push(['kubectl', `${config.kubernetesVersion} ±1 minor`, v, minorSkew(v, config.kubernetesVersion) <= 1]);
     const server = await sh.kubectl(['version', '-o', 'json', '--request-timeout=5s'], { allowFailure: true, dryRun: { exitCode: 1 } });
-    const sv = json<{ serverVersion?: { gitVersion?: string } }>(server.stdout)?.serverVersion?.gitVersion;
+    const sv = kubectlVersions(server.stdout).server;
     out.push([`Kubernetes (context ${config.context})`, config.kubernetesVersion, sv ?? 'not reachable', true]);
   }
 
@@ -44,7 +37,7 @@ async function rows(ctx: Ctx): Promise<Row[]> {
   if (!ctx.options.dryRun && !existsSync(config.istioctl)) out.push(['Istio (istioctl)', config.istioVersion, 'not downloaded yet (install-istio gets it)', true]);
   else {
     const r = await sh.istioctl(['version', '--remote=false', '-o', 'json'], { allowFailure: true, dryRun: { stdout: `{"clientVersion":{"version":"${config.istioVersion}"}}` } });
-    const v = json<{ clientVersion?: { version?: string } }>(r.stdout)?.clientVersion?.version ?? 'unknown';
+    const v = istioctlVersion(r.stdout) ?? 'unknown';
     out.push(['Istio (istioctl)', config.istioVersion, v, v === config.istioVersion]);
   }
   return out;

@@ -18,6 +18,11 @@ const env = { CACHE_DIR: cache, ISTIO_HOME: release, PATH: `${bin}:${process.env
 let rootB64 = '';
 
 const json = (v: unknown) => JSON.stringify(v);
+// What minikube v1.38 really prints for a profile that does not exist (captured in test/e2e/audit.test.ts).
+const missingProfile = {
+  code: 85,
+  stdout: `${json({ specversion: '1.0', id: 'x', source: 'https://minikube.sigs.k8s.io/', type: 'io.k8s.sigs.minikube.info', datacontenttype: 'application/json', data: { message: 'Profile "fun-with-istio" not found. Run "minikube profile list" to view all profiles.' } })}\n`,
+};
 const podList = (sidecar: boolean) =>
   json({
     items: [
@@ -38,7 +43,7 @@ function freshAnswers(): Responder {
     if (cmd.includes('apply -f -') && input.includes('name: sleep')) deployed = true;
     if (cmd.includes('delete -f -') && input.includes('name: sleep')) deployed = false;
     if (cmd.includes('deployment/sleep -o name')) return { stdout: deployed ? 'deployment.apps/sleep' : '' };
-    if (cmd.includes('minikube -p fun-with-istio status')) return { code: 7, stdout: json({ Name: 'fun-with-istio', Host: 'Nonexistent' }) };
+    if (cmd.includes('minikube -p fun-with-istio status')) return missingProfile;
     if (cmd.endsWith('version --output=json')) return { stdout: json({ minikubeVersion: 'v1.39.0' }) };
     if (cmd.includes('version --client -o json')) return { stdout: json({ clientVersion: { gitVersion: 'v1.36.3' } }) };
     if (cmd.endsWith('api-versions')) return { stdout: 'admissionregistration.k8s.io/v1\napps/v1\n' };

@@ -1,0 +1,50 @@
+// npm run lab:status — which lab processes run, and whether the apiserver, the fake node and pilot-discovery answer.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { stateDir } from './common.ts';
+import { getJson, request } from './kube.ts';
+import { alive, markedPids, readPid } from './proc.ts';
+import { probe } from './probe.ts';
+import { labComponents } from './stop.ts';
+
+async function main(): Promise<number> {
+  if (!existsSync(stateDir)) {
+    console.log('lab: down (no .lab/)');
+    return markedPids().length ? 1 : 0;
+  }
+  let ok = true;
+  for (const c of labComponents) {
+    const pid = readPid(c);
+    const state = pid === undefined ? 'not started' : alive(pid) ? `running (pid ${pid})` : `DEAD (pid ${pid})`;
+    if (pid !== undefined && !alive(pid)) ok = false;
+    console.log(`${c.padEnd(24)} ${state}`);
+  }
+  try {
+    const r = await request('GET', '/readyz');
+    console.log(`${'apiserver /readyz'.padEnd(24)} ${r.status} ${r.body.trim()}`);
+    const nodes = await getJson<{ items: { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }[] }>('/api/v1/nodes');
+    for (const n of nodes?.items ?? [])
+      console.log(`${`node ${n.metadata.name}`.padEnd(24)} Ready=${n.status?.conditions?.find((c) => c.type === 'Ready')?.status ?? '?'}`);
+  } catch (e) {
+    ok = false;
+    console.log(`${'apiserver'.padEnd(24)} unreachable: ${(e as Error).message}`);
+  }
+  const portsFile = path.join(stateDir, 'istiod', 'ports.json');
+  const pd = readPid('pilot-discovery');
+  if (pd !== undefined && alive(pd) && existsSync(portsFile)) {
+    const ports = JSON.parse(readFileSync(portsFile, 'utf8')) as { http: number };
+    try {
+      const r = await probe(`http://127.0.0.1:${ports.http}/ready`);
+      console.log(`${'pilot-discovery /ready'.padEnd(24)} ${r.status}`);
+    } catch (e) {
+      console.log(`${'pilot-discovery /ready'.padEnd(24)} ${(e as Error).message}`);
+    }
+  }
+  for (const f of ['kubeconfig', 'env', 'istio-overlay.yaml']) console.log(`${f.padEnd(24)} ${path.join(stateDir, f)}`);
+  return ok ? 0 : 1;
+}
+
+main().then((code) => process.exit(code), (e: unknown) => {
+  console.error((e as Error).message);
+  process.exit(1);
+});

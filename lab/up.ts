@@ -1,0 +1,226 @@
+// npm run lab:up — a container-free control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok with one
+// fake node) on 127.0.0.1, plus the istiod watcher that runs the real pilot-discovery while istiod's pod exists.
+// Writes .lab/kubeconfig (context "lab"), .lab/env and .lab/istio-overlay.yaml. Fails as a whole: stops what it started.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { build } from './build.ts';
+import { ISTIO_LAB_VERSION, bin, istioHome, labPins, logsDir, projectRoot, stateDir } from './common.ts';
+import { pkiDir, request, serverFile } from './kube.ts';
+import { makePki } from './pki.ts';
+import { freePort, portInUse, probe, waitFor } from './probe.ts';
+import { alive, logFile, markedPids, readPid, startDaemon, type Started } from './proc.ts';
+import { labComponents, stopAll } from './stop.ts';
+
+const kubeconfigFile = path.join(stateDir, 'kubeconfig');
+const overlayFile = path.join(stateDir, 'istio-overlay.yaml');
+const envFile = path.join(stateDir, 'env');
+export const nodeName = 'lab-node';
+/** The Node's annotation kwok selects on (--manage-nodes-with-annotation-selector). */
+const kwokAnnotation = { key: 'kwok.x-k8s.io/node', value: 'fake' };
+const kwokStages = ['node/fast/node-initialize.yaml', 'node/heartbeat-with-lease/node-heartbeat-with-lease.yaml',
+  'pod/fast/pod-ready.yaml', 'pod/fast/pod-complete.yaml', 'pod/fast/pod-delete.yaml'];
+
+const t0 = Date.now();
+const log = (msg: string): void => console.log(`[lab up +${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
+const file = (p: string): Buffer => readFileSync(p);
+const pki = (f: string): string => path.join(pkiDir, f);
+
+function kubeconfig(server: string): string {
+  const b64 = (f: string): string => file(pki(f)).toString('base64');
+  return `apiVersion: v1
+kind: Config
+clusters:
+- name: lab
+  cluster:
+    server: ${server}
+    certificate-authority-data: ${b64('ca.crt')}
+users:
+- name: lab-admin
+  user:
+    client-certificate-data: ${b64('admin.crt')}
+    client-key-data: ${b64('admin.key')}
+contexts:
+- name: lab
+  context:
+    cluster: lab
+    user: lab-admin
+current-context: lab
+`;
+}
+
+async function apiReady(url: string): Promise<boolean> {
+  const r = await probe(`${url}/readyz`, { ca: file(pki('ca.crt')), cert: file(pki('admin.crt')), key: file(pki('admin.key')) });
+  return r.status === 200;
+}
+
+/** The kwok module's stage files (v0.8.0 ships no default stages in the binary's config). */
+function kwokModuleDir(): string {
+  const gomodcache = process.env.GOMODCACHE || path.join(process.env.GOPATH || path.join(process.env.HOME ?? '/root', 'go'), 'pkg', 'mod');
+  const dir = path.join(gomodcache, 'sigs.k8s.io', `kwok@${labPins.kwok}`);
+  if (!existsSync(dir)) throw new Error(`kwok module not in the module cache (${dir}): run npx tsx lab/build.ts`);
+  return dir;
+}
+
+async function createNode(): Promise<void> {
+  const node = {
+    apiVersion: 'v1', kind: 'Node',
+    metadata: {
+      name: nodeName,
+      annotations: { [kwokAnnotation.key]: kwokAnnotation.value, 'node.alpha.kubernetes.io/ttl': '0' },
+      labels: { 'kubernetes.io/hostname': nodeName, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', type: 'kwok' },
+    },
+    spec: {},
+    // Nodes accept status on create. kubeletVersion matters: Istio picks native sidecars from it.
+    status: {
+      allocatable: { cpu: '32', memory: '256Gi', pods: '110' },
+      capacity: { cpu: '32', memory: '256Gi', pods: '110' },
+      nodeInfo: {
+        kubeletVersion: labPins.kubernetes, architecture: 'amd64', operatingSystem: 'linux',
+        containerRuntimeVersion: `kwok://${labPins.kwok}`, kernelVersion: 'kwok', kubeProxyVersion: '', osImage: 'kwok fake node',
+        bootID: '', machineID: '', systemUUID: '',
+      },
+    },
+  };
+  const r = await request('POST', '/api/v1/nodes', node);
+  if (r.status !== 201 && r.status !== 409) throw new Error(`create node: HTTP ${r.status} ${r.body.slice(0, 300)}`);
+}
+
+async function nodeReady(): Promise<boolean> {
+  const r = await request('GET', `/api/v1/nodes/${nodeName}`);
+  if (r.status !== 200) return false;
+  const n = JSON.parse(r.body) as { status?: { conditions?: { type: string; status: string }[] } };
+  return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
+async function up(): Promise<void> {
+  const running = labComponents.filter((c) => { const p = readPid(c); return p !== undefined && alive(p); });
+  const core = labComponents.filter((c) => c !== 'pilot-discovery');
+  if (core.every((c) => running.includes(c)) && existsSync(envFile)) {
+    log(`already up (npm run lab:status); settings in ${envFile}`);
+    return;
+  }
+  if (running.length) throw new Error(`the lab already runs (${running.join(', ')}): npm run lab:status, or npm run lab:down first`);
+  const stragglers = markedPids();
+  if (stragglers.length) throw new Error(`processes of an earlier lab still run (pids ${stragglers.join(', ')}): npm run lab:down first`);
+  rmSync(stateDir, { recursive: true, force: true }); // a fresh cluster every time: no stale etcd data or certs
+
+  build();
+  for (const b of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok', 'kubectl', 'pilot-discovery'])
+    if (!existsSync(bin(b))) throw new Error(`missing ${bin(b)}`);
+  log('binaries ready');
+
+  if (await portInUse(15017)) throw new Error('127.0.0.1:15017 (the Istio webhook port) is taken by another process');
+  mkdirSync(logsDir, { recursive: true });
+  makePki(pkiDir, [
+    { name: 'apiserver', subject: '/CN=kube-apiserver', usage: 'server',
+      sans: ['IP:127.0.0.1', 'IP:10.0.0.1', 'DNS:localhost', 'DNS:kubernetes', 'DNS:kubernetes.default', 'DNS:kubernetes.default.svc', 'DNS:kubernetes.default.svc.cluster.local'] },
+    { name: 'admin', subject: '/O=system:masters/CN=lab-admin', usage: 'client' },
+  ]);
+  log('certificates in .lab/pki');
+
+  const [etcdClient, etcdPeer, apiPort, kcmPort, schedPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const start = (name: string, args: string[]): Started => {
+    if (stopping) throw new Error('stopping');
+    return startDaemon(name, bin(name), args);
+  };
+
+  const etcdUrl = `http://127.0.0.1:${etcdClient}`;
+  const etcd = start('etcd', [
+    '--name=lab', `--data-dir=${path.join(stateDir, 'etcd')}`, `--listen-client-urls=${etcdUrl}`, `--advertise-client-urls=${etcdUrl}`,
+    `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`, `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
+    `--initial-cluster=lab=http://127.0.0.1:${etcdPeer}`, '--unsafe-no-fsync=true', '--log-level=warn',
+  ]);
+  await waitFor('etcd', async () => (await probe(`${etcdUrl}/health`)).body.includes('"health":"true"'), 30_000, etcd.exited);
+  log(`etcd ready on ${etcdUrl}`);
+
+  const apiUrl = `https://127.0.0.1:${apiPort}`;
+  const api = start('kube-apiserver', [
+    `--etcd-servers=${etcdUrl}`, `--bind-address=127.0.0.1`, `--advertise-address=127.0.0.1`, `--secure-port=${apiPort}`,
+    `--cert-dir=${path.join(stateDir, 'apiserver-certs')}`, `--tls-cert-file=${pki('apiserver.crt')}`, `--tls-private-key-file=${pki('apiserver.key')}`,
+    `--client-ca-file=${pki('ca.crt')}`, '--authorization-mode=Node,RBAC', '--service-cluster-ip-range=10.0.0.0/24',
+    '--allow-privileged=true', '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+    `--service-account-key-file=${pki('sa.pub')}`, `--service-account-signing-key-file=${pki('sa.key')}`,
+    '--endpoint-reconciler-type=none', '--v=1',
+  ]);
+  writeFileSync(serverFile, `${apiUrl}\n`);
+  await waitFor('kube-apiserver', () => apiReady(apiUrl), 90_000, api.exited);
+  writeFileSync(kubeconfigFile, kubeconfig(apiUrl), { mode: 0o600 });
+  log(`kube-apiserver ready on ${apiUrl}`);
+
+  const kc = `--kubeconfig=${kubeconfigFile}`;
+  const kcm = start('kube-controller-manager', [
+    kc, `--authentication-kubeconfig=${kubeconfigFile}`, `--authorization-kubeconfig=${kubeconfigFile}`,
+    '--leader-elect=false', '--bind-address=127.0.0.1', `--secure-port=${kcmPort}`,
+    `--service-account-private-key-file=${pki('sa.key')}`, `--root-ca-file=${pki('ca.crt')}`,
+    `--cluster-signing-cert-file=${pki('ca.crt')}`, `--cluster-signing-key-file=${pki('ca.key')}`,
+    '--use-service-account-credentials=true', '--service-cluster-ip-range=10.0.0.0/24', '--v=1',
+  ]);
+  const sched = start('kube-scheduler', [
+    kc, `--authentication-kubeconfig=${kubeconfigFile}`, `--authorization-kubeconfig=${kubeconfigFile}`,
+    '--leader-elect=false', '--bind-address=127.0.0.1', `--secure-port=${schedPort}`, '--v=1',
+  ]);
+  const healthy = (port: number) => async () =>
+    (await probe(`https://127.0.0.1:${port}/healthz`, { insecure: true })).status === 200;
+  await Promise.all([
+    waitFor('kube-controller-manager', healthy(kcmPort), 60_000, kcm.exited),
+    waitFor('kube-scheduler', healthy(schedPort), 60_000, sched.exited),
+  ]);
+  log('kube-controller-manager and kube-scheduler healthy');
+
+  const stages = path.join(kwokModuleDir(), 'kustomize', 'stage');
+  const kwok = start('kwok', [
+    kc, '--manage-all-nodes=false', `--manage-nodes-with-annotation-selector=${kwokAnnotation.key}=${kwokAnnotation.value}`,
+    // Node IP on loopback: anything that dials "the kubelet" (logs, exec) stays on this machine.
+    '--node-ip=127.0.0.1', '--cidr=10.244.0.0/16', '--node-lease-duration-seconds=40',
+    ...kwokStages.map((s) => `--config=${path.join(stages, s)}`),
+  ]);
+  await createNode();
+  await waitFor(`node ${nodeName} Ready (kwok)`, nodeReady, 60_000, kwok.exited);
+  log(`node ${nodeName} Ready`);
+
+  // The controllers work once the default ServiceAccount exists (pods need it).
+  await waitFor('default ServiceAccount', async () => (await request('GET', '/api/v1/namespaces/default/serviceaccounts/default')).status === 200, 60_000, kcm.exited);
+
+  if (stopping) throw new Error('stopping');
+  const watcher = startDaemon('istiod-watch', path.join(projectRoot, 'node_modules', '.bin', 'tsx'), [path.join(projectRoot, 'lab', 'istiod-watch.ts')]);
+  await waitFor('istiod watcher', async () => readFileSync(logFile('istiod-watch'), 'utf8').includes('watching pods'), 30_000, watcher.exited);
+  log('istiod watcher running');
+
+  writeFileSync(overlayFile, `# Written by lab/up.ts: the webhooks call the local pilot-discovery (a Service would resolve to a ClusterIP nothing routes).
+apiVersion: install.istio.io/v1alpha1
+kind: IstioOperator
+spec:
+  values:
+    istiodRemote:
+      injectionURL: https://127.0.0.1:15017/inject
+    base:
+      validationURL: https://127.0.0.1:15017/validate
+`);
+  writeFileSync(envFile, `# Written by lab/up.ts (the lab's Istio is ${ISTIO_LAB_VERSION}, built from istio.io/istio@${labPins.istioModule})
+CLUSTER=existing
+KUBE_CONTEXT=lab
+ISTIO_VERSION=${ISTIO_LAB_VERSION}
+KUBECONFIG=${kubeconfigFile}
+ISTIO_HOME=${istioHome}
+ISTIO_OVERLAY=${overlayFile}
+`);
+  log(`up. export $(grep -v '^#' ${path.relative(process.cwd(), envFile)} | xargs)  # kubectl: ${bin('kubectl')} --kubeconfig ${kubeconfigFile}`);
+}
+
+let stopping = false;
+async function fail(e: unknown): Promise<void> {
+  if (stopping) return; // a second signal (e.g. npx passing on Ctrl-C) must not cut the clean-up short
+  stopping = true;
+  console.error(`[lab up] failed: ${(e as Error).message}`);
+  console.error('[lab up] stopping what was started; logs stay in .lab/logs');
+  try {
+    await stopAll({ keepLogs: true });
+  } catch (err) {
+    console.error(`[lab up] ${(err as Error).message}`);
+  }
+  process.exit(1);
+}
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void fail(new Error(`interrupted (${sig})`)));
+
+up().then(() => process.exit(0), fail);
+

@@ -1,0 +1,273 @@
+// End to end: the product's chapters, as users run them (`CLUSTER=existing`), against the lab: a real
+// kube-apiserver, controllers and kubectl v1.36, real istioctl and pilot-discovery (the injection webhook).
+// The Istio release is downloaded by the product from a local HTTP server serving an archive of the lab's
+// release directory with its .sha256. Assertions read the cluster's real state with the lab's kubectl.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { parse as parseDotenv } from 'dotenv';
+import { loadAll } from 'js-yaml';
+import { c as tarCreate } from 'tar';
+import { ISTIO_LAB_VERSION, bin, binDir, istioHome, labCacheDir, stateDir } from '../../lab/common.ts';
+import { loadConfig, names } from '../../tasks/config.ts';
+import { tmpDir } from '../helpers.ts';
+
+const root = path.resolve(import.meta.dirname, '..', '..');
+const cache = tmpDir('fwi-e2e-');
+const sampleNs = names.managedBy.value; // the default SAMPLE_NAMESPACE
+let labEnv: Record<string, string> = {};
+let server: Server;
+let releaseUrl = '';
+
+interface Run {
+  code: number | null;
+  out: string;
+  err: string;
+  ms: number;
+}
+
+/** Runs the product as a user would, with the lab's settings and the lab's kubectl first on PATH. */
+function product(args: string[], extra: Record<string, string> = {}): Promise<Run> & { child: ReturnType<typeof spawn> } {
+  const { ISTIO_HOME: _home, ...env } = labEnv; // the release comes through the download path
+  const child = spawn(process.execPath, ['--import', 'tsx', 'Taskfile.ts', ...args], {
+    cwd: root,
+    env: { HOME: process.env.HOME, PATH: `${binDir}:${process.env.PATH}`, ...env, CACHE_DIR: cache, ISTIO_RELEASE_URL: releaseUrl, WAIT_TIMEOUT: '120s', ...extra },
+  });
+  const started = Date.now();
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  const done = new Promise<Run>((resolve) => child.on('close', (code) => resolve({ code, out, err, ms: Date.now() - started })));
+  return Object.assign(done, { child });
+}
+
+function lab(script: string, ...args: string[]): void {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', `lab/${script}.ts`, ...args], { cwd: root, encoding: 'utf8' });
+  assert.equal(r.status, 0, `lab/${script}.ts ${args.join(' ')}: ${r.stdout}${r.stderr}`);
+}
+
+/** The lab's kubectl, pinned to the lab context. */
+function kubectl(...args: string[]): string {
+  const r = spawnSync(bin('kubectl'), ['--kubeconfig', labEnv.KUBECONFIG, '--context', 'lab', ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  assert.equal(r.status, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+const kjson = <T>(...args: string[]): T => JSON.parse(kubectl(...args, '-o', 'json')) as T;
+const listNames = (...args: string[]) => kubectl('get', ...args, '-o', 'name', '--ignore-not-found').split('\n').filter(Boolean);
+
+interface Obj {
+  metadata: { name: string; namespace?: string; uid: string; deletionTimestamp?: string; resourceVersion: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: Record<string, any>;
+  status?: Record<string, any>;
+  data?: Record<string, string>;
+  webhooks?: { name: string; clientConfig: { caBundle?: string; url?: string } }[];
+}
+type List = { items: Obj[] };
+
+/** uid -> resourceVersion of everything the chapters create or that Istio installs. */
+function snapshot(): Map<string, string> {
+  const lists = [
+    kjson<List>('get', 'namespaces,mutatingwebhookconfigurations,validatingwebhookconfigurations,customresourcedefinitions,clusterroles,clusterrolebindings'),
+    kjson<List>('-n', names.istioNamespace, 'get', 'deployments,services,secrets,configmaps,serviceaccounts'),
+    kjson<List>('-n', sampleNs, 'get', 'deployments,services,serviceaccounts'),
+  ];
+  // istiod renews its leader-election locks (ConfigMaps) on its own every few seconds: not the tool's doing.
+  const objects = lists.flatMap((l) => l.items).filter((o) => !o.metadata.annotations?.['control-plane.alpha.kubernetes.io/leader']);
+  return new Map(objects.map((o) => [`${o.metadata.namespace ?? ''}/${o.metadata.name}/${o.metadata.uid}`, o.metadata.resourceVersion]));
+}
+
+const available = (d: Obj) => (d.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Available' && c.status === 'True');
+const proxyOf = (pod: Obj) =>
+  [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? []).filter((c: { restartPolicy?: string }) => c.restartPolicy === 'Always')].find(
+    (c: { name: string }) => c.name === names.sidecarContainer,
+  );
+
+/** An archive of the lab's release directory, as Istio publishes it: istio-<v>/... plus `<hex> <file>`. */
+async function releaseArchive(): Promise<{ dir: string; asset: string }> {
+  const asset = loadConfig({ env: { HOME: '/h', ISTIO_VERSION: ISTIO_LAB_VERSION }, envFile: '/nonexistent' }).release.asset;
+  const dir = path.join(labCacheDir, 'release', ISTIO_LAB_VERSION);
+  const file = path.join(dir, asset);
+  if (!existsSync(`${file}.sha256`) || statSync(file).mtimeMs < statSync(path.join(istioHome, 'bin', 'istioctl')).mtimeMs) {
+    mkdirSync(dir, { recursive: true });
+    await tarCreate({ gzip: true, file, cwd: path.dirname(istioHome), portable: true }, [path.basename(istioHome)]);
+    writeFileSync(`${file}.sha256`, `${createHash('sha256').update(readFileSync(file)).digest('hex')} ${asset}\n`);
+  }
+  return { dir, asset };
+}
+
+describe('the product against the lab', { timeout: 20 * 60_000 }, () => {
+  before(async () => {
+    const { dir, asset } = await releaseArchive();
+    const good = readFileSync(path.join(dir, asset));
+    const sha = readFileSync(path.join(dir, `${asset}.sha256`));
+    const corrupted = Buffer.from(good);
+    corrupted[corrupted.length >> 1] ^= 0xff;
+    server = createServer((req, res) => {
+      const routes: Record<string, Buffer> = {
+        [`/good/${ISTIO_LAB_VERSION}/${asset}`]: good,
+        [`/good/${ISTIO_LAB_VERSION}/${asset}.sha256`]: sha,
+        [`/corrupted/${ISTIO_LAB_VERSION}/${asset}`]: corrupted,
+        [`/corrupted/${ISTIO_LAB_VERSION}/${asset}.sha256`]: sha,
+      };
+      const body = routes[req.url ?? ''];
+      if (!body) return res.writeHead(404).end();
+      res.writeHead(200, { 'content-length': String(body.length) }).end(body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    releaseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/good`;
+    lab('up');
+    labEnv = parseDotenv(readFileSync(path.join(stateDir, 'env')));
+    assert.equal(labEnv.KUBE_CONTEXT, 'lab');
+  });
+
+  after(() => {
+    server?.close();
+    lab('down');
+  });
+
+  it('refuses a corrupted release archive and installs nothing', async () => {
+    const url = releaseUrl.replace(/\/good$/, '/corrupted');
+    const r = await product(['install-istio'], { ISTIO_RELEASE_URL: url, CACHE_DIR: tmpDir('fwi-e2e-bad-') });
+    assert.equal(r.code, 1, r.err);
+    assert.match(r.err, /^error: Get Istio .*: checksum mismatch for istio-.*\.tar\.gz: expected [0-9a-f]{64}, got [0-9a-f]{64}; the file was deleted/m);
+    assert.deepEqual(listNames('namespace', names.istioNamespace), []);
+    assert.deepEqual(listNames('mutatingwebhookconfigurations'), []);
+  });
+
+  it('minikube chapter: checks the chosen context instead of starting minikube', async () => {
+    const r = await product(['minikube']);
+    assert.equal(r.code, 0, r.err);
+    assert.doesNotMatch(r.out + r.err, /minikube -p/);
+  });
+
+  it('webhook-certs: cacerts holds a valid root + intermediate chain', async () => {
+    const r = await product(['webhook-certs']);
+    assert.equal(r.code, 0, r.err);
+    const secret = kjson<Obj>('-n', names.istioNamespace, 'get', 'secret', names.cacertsSecret);
+    assert.equal(secret.metadata.labels?.[names.managedBy.key], names.managedBy.value);
+    const pem = (k: string) => Buffer.from(secret.data![k], 'base64');
+    const rootCert = new X509Certificate(pem('root-cert.pem'));
+    const ca = new X509Certificate(pem('ca-cert.pem'));
+    assert.ok(rootCert.ca && ca.ca && ca.checkIssued(rootCert) && ca.verify(rootCert.publicKey));
+    assert.ok(ca.checkPrivateKey(createPrivateKey(pem('ca-key.pem'))));
+    assert.equal(pem('cert-chain.pem').toString(), pem('ca-cert.pem').toString() + pem('root-cert.pem').toString());
+    assert.equal(secret.metadata.annotations?.['kubectl.kubernetes.io/last-applied-configuration'], undefined, 'no copy of the key in an annotation');
+  });
+
+  it('install-istio: downloads the release, installs it, and the injector trusts exactly our root', async () => {
+    const r = await product(['install-istio']);
+    assert.equal(r.code, 0, r.err);
+    assert.ok(readdirSync(path.join(cache, 'downloads')).some((f) => f.endsWith('.tar.gz')));
+    const deployments = kjson<List>('-n', names.istioNamespace, 'get', 'deployments').items;
+    assert.ok(deployments.some((d) => d.metadata.name === names.istiod));
+    for (const d of deployments) assert.ok(available(d), `${d.metadata.name} is not Available`);
+    const root = Buffer.from(kjson<Obj>('-n', names.istioNamespace, 'get', 'secret', names.cacertsSecret).data!['root-cert.pem'], 'base64').toString();
+    const webhook = kjson<Obj>('get', 'mutatingwebhookconfiguration', names.injectorWebhook);
+    assert.ok(webhook.webhooks!.length > 0);
+    for (const w of webhook.webhooks!) assert.equal(Buffer.from(w.clientConfig.caBundle ?? '', 'base64').toString(), root, w.name);
+  });
+
+  it('injection: survives the API server going away mid-chapter, then completes on a re-run', async () => {
+    const run = product(['injection', '--keep-sample']);
+    // Stop the API server as soon as the chapter is waiting on its first rollout.
+    const logs = path.join(cache, 'logs');
+    const inRollout = () =>
+      existsSync(logs) && readdirSync(logs).some((f) => f.endsWith('-injection.log') && readFileSync(path.join(logs, f), 'utf8').includes('rollout status'));
+    for (let i = 0; i < 6000 && !inRollout(); i++) await new Promise((r) => setTimeout(r, 10));
+    lab('ctl', 'stop', 'kube-apiserver');
+    const failed = await run;
+    lab('ctl', 'start', 'kube-apiserver');
+    assert.equal(failed.code, 1, failed.err);
+    const line = failed.err.trim().split('\n').at(-1)!;
+    assert.match(line, /^error: .*: kubectl exited with 1: .* \(log: .*-injection\.log\)$/);
+    assert.doesNotMatch(failed.err, /\n\s+at /, 'no stack trace');
+
+    const r = await product(['injection', '--keep-sample']);
+    assert.equal(r.code, 0, r.err);
+    const pods = kjson<List>('-n', sampleNs, 'get', 'pods', '-l', 'app=sleep').items.filter((p) => !p.metadata.deletionTimestamp);
+    assert.equal(pods.length, 1);
+    assert.ok(proxyOf(pods[0]), 'the sleep pod carries istio-proxy');
+    assert.ok(pods[0].metadata.annotations?.['sidecar.istio.io/status'], 'injected by the webhook');
+    assert.equal(kjson<Obj>('get', 'namespace', sampleNs).metadata.labels?.[names.injectionLabel], 'enabled');
+  });
+
+  it('the real webhook honours the per-pod opt-out label', async () => {
+    const pod = (name: string, inject?: string) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: sampleNs, labels: { app: name, ...(inject ? { [names.injectLabel]: inject } : {}) } },
+      spec: { containers: [{ name: 'c', image: 'docker.io/curlimages/curl:8.16.0', command: ['sleep', 'infinity'] }] },
+    });
+    const file = path.join(tmpDir(), 'pods.json');
+    writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [pod('opted-out', 'false'), pod('default-in')] }));
+    kubectl('create', '-f', file);
+    try {
+      assert.equal(proxyOf(kjson<Obj>('-n', sampleNs, 'get', 'pod', 'opted-out')), undefined);
+      assert.ok(proxyOf(kjson<Obj>('-n', sampleNs, 'get', 'pod', 'default-in')));
+    } finally {
+      kubectl('delete', '-f', file, '--wait=true');
+    }
+  });
+
+  it('kube-inject: manual injection with the injector config from the cluster works without the webhook', async () => {
+    const r = await product(['kube-inject', 'manifests/sleep.yaml']);
+    assert.equal(r.code, 0, r.err);
+    const deployment = (loadAll(r.out) as Obj[]).find((d) => (d as { kind?: string })?.kind === 'Deployment')!;
+    const podSpec = deployment.spec!.template.spec;
+    assert.ok(proxyOf({ spec: podSpec } as Obj), 'istio-proxy added by istioctl kube-inject');
+    // Applied to a namespace without the injection label, the pod keeps the sidecar it was given.
+    const file = path.join(tmpDir(), 'injected.yaml');
+    writeFileSync(file, r.out);
+    kubectl('create', 'namespace', 'manual-injection');
+    try {
+      kubectl('-n', 'manual-injection', 'apply', '-f', file);
+      kubectl('-n', 'manual-injection', 'rollout', 'status', 'deployment/sleep', '--timeout=60s');
+      const pods = kjson<List>('-n', 'manual-injection', 'get', 'pods', '-l', 'app=sleep').items;
+      assert.ok(pods.length > 0 && pods.every((p) => proxyOf(p)));
+    } finally {
+      kubectl('delete', 'namespace', 'manual-injection', '--wait=true');
+    }
+  });
+
+  it('addons: ready, Grafana and Zipkin exposed as NodePort', async () => {
+    const r = await product(['addons']);
+    assert.equal(r.code, 0, r.err);
+    for (const d of ['prometheus', 'grafana', 'zipkin']) assert.ok(available(kjson<Obj>('-n', names.istioNamespace, 'get', 'deployment', d)), d);
+    for (const s of ['grafana', 'zipkin']) assert.equal(kjson<Obj>('-n', names.istioNamespace, 'get', 'service', s).spec?.type, 'NodePort', s);
+    assert.equal(kjson<Obj>('-n', names.istioNamespace, 'get', 'service', 'tracing').spec?.type, 'ClusterIP');
+    assert.match(r.out, /grafana: http:\/\/[\d.]+:\d+/);
+  });
+
+  it('all, run again, skips every finished step and changes no object', async (t) => {
+    const before = snapshot();
+    const r = await product(['all', '--keep-sample', '--verbose']);
+    assert.equal(r.code, 0, r.err);
+    const after = snapshot();
+    const changed = [...after].filter(([k, v]) => before.get(k) !== v).map(([k]) => k);
+    const gone = [...before.keys()].filter((k) => !after.has(k));
+    assert.deepEqual({ changed, gone }, { changed: [], gone: [] });
+    t.diagnostic(`idempotent re-run of all: ${r.ms} ms, ${before.size} objects unchanged`);
+  });
+
+  it('teardown leaves nothing the tool created; a second teardown is a no-op', async (t) => {
+    const r = await product(['teardown', '--yes']);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(listNames('namespace', names.istioNamespace, sampleNs), []);
+    assert.deepEqual(listNames('mutatingwebhookconfigurations,validatingwebhookconfigurations'), []);
+    assert.deepEqual(listNames('customresourcedefinitions').filter((n) => n.includes('istio.io')), []);
+    assert.deepEqual(listNames('clusterroles,clusterrolebindings', '-l', `${names.managedBy.key}=${names.managedBy.value}`), []);
+    assert.deepEqual(listNames('clusterroles').filter((n) => /istio/.test(n)), []);
+    const again = await product(['teardown', '--yes']);
+    assert.equal(again.code, 0, again.err);
+    const logFile = /log: (\S+\.log)/.exec(again.err)![1];
+    const commands = readFileSync(logFile, 'utf8').split('\n').filter((l) => l.startsWith('$ '));
+    assert.deepEqual(commands.filter((c) => / (delete|uninstall|label|annotate) /.test(c)), []);
+    t.diagnostic(`teardown ${r.ms} ms; second teardown ${again.ms} ms`);
+  });
+});
