@@ -31,12 +31,12 @@ export function addonLabel(ctx: Ctx, addon: Addon): { docs: K8sObject[]; label: 
 
 function installAddon(addon: Addon): Task {
   const how = addon.expose ? ` (Service ${addon.expose.service} as NodePort)` : '';
-  return step(`Install ${addon.name}${how}`, {
+  return step(`Install ${addon.title}${how}`, {
     done: async (ctx) => {
       const args = ['-n', ns, 'deployment', addon.deployment];
       if (!(await field(ctx, args, '{.metadata.name}'))) return false;
       if (addon.expose && (await field(ctx, ['-n', ns, 'service', addon.expose.service], '{.spec.type}')) !== 'NodePort') return false;
-      return `${addon.name} is installed`;
+      return `${addon.title} is installed`;
     },
     run: async (ctx) => {
       const { docs, label } = addonLabel(ctx, addon);

@@ -60,7 +60,9 @@ const install = step('Install Istio', {
     task.title = `Install Istio ${config.istioVersion} (profile ${config.istioProfile})`;
     const overlay = config.istioOverlay ? ['-f', config.istioOverlay] : [];
     await ctx.sh.istioctl(['install', '--set', `profile=${config.istioProfile}`, ...overlay, '--readiness-timeout', config.waitTimeout, '-y'], {
-      onLine: (l) => (task.output = l),
+      onLine: (l) => {
+        if (/[A-Za-z]/.test(l)) task.output = l; // skip the lines of istioctl's sail logo
+      },
     });
   },
 });

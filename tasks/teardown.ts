@@ -40,7 +40,7 @@ const removeAddons = inCluster('Remove the addons', {
   run: async (ctx, task) => {
     await needRelease(ctx);
     for (const addon of [...addons].reverse()) {
-      task.output = `removing ${addon.name}`;
+      task.output = `removing ${addon.title}`;
       const { docs, label } = addonLabel(ctx, addon);
       await ctx.sh.kubectl(['delete', '-f', '-', '--ignore-not-found', '--wait=true'], { input: dumpAll(docs), inputLabel: label });
     }

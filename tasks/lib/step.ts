@@ -22,7 +22,7 @@ export function step(title: string, def: StepDefinition): Task {
         const done = await def.done?.(ctx);
         if (done) {
           ctx.sh.note(`skip: ${done}`);
-          task.skip(`${title}: ${done}`);
+          task.skip(done);
           return;
         }
         await def.run(ctx, task);
