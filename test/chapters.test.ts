@@ -134,6 +134,16 @@ describe('chapters on a scripted shell', () => {
     assert.ok(!joined(fake.calls).some((c) => c.includes(' wait ')), 'nothing after the failed step ran');
   });
 
+  it('a wait that times out names the step and what it waited for', async () => {
+    const fresh = freshAnswers();
+    const fake = fakeSpawn((argv, input) =>
+      argv.includes('wait') && argv.includes('--all') ? { code: 1, stderr: 'error: timed out waiting for the condition on deployments/istiod\n' } : fresh(argv, input),
+    );
+    const r = await runCli(['install-istio'], { env, spawn: fake.spawn });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /^error: Watch istio-system come up: kubectl exited with 1: error: timed out waiting for the condition on deployments\/istiod \(log: /m);
+  });
+
   it('a sidecar that never arrives fails the injection chapter with a clear reason', async () => {
     const fresh = freshAnswers();
     const fake = fakeSpawn((argv, input) => (argv.includes('pods') ? { stdout: podList(false) } : fresh(argv, input)));
