@@ -1,7 +1,7 @@
 // Chapter logic through a scripted shell (zx's spawn replaced): the commands each chapter runs on a
 // fresh cluster, the skips on a finished one, and the failures. What needs a real cluster is in test/e2e.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { ensureCa } from '../tasks/lib/ca.ts';
