@@ -23,7 +23,7 @@ export const ISTIO_LAB_VERSION = `${istioMinor}.0-alpha.${istioCommit}`;
 export const istioDockerHub = 'docker.io/istio';
 
 /**
- * minikube for the command audit (test/e2e/audit.test.ts). The pin is `pins.minikube` (v1.39.0), but the Go module
+ * minikube for the command audit (test/e2e/audit-commands.test.ts). The pin is `pins.minikube` (v1.39.0), but the Go module
  * proxy serves k8s.io/minikube only up to v1.38.1 ("v1.39.0: not available"; no v1.39.0 tag is reachable), so the lab
  * builds the nearest served release. Deliberately not part of `labKey`: adding it must not invalidate the ~22 min
  * build of the other binaries; build.ts rebuilds minikube alone when this changes (bin/minikube.version).

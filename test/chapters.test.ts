@@ -18,7 +18,7 @@ const env = { CACHE_DIR: cache, ISTIO_HOME: release, PATH: `${bin}:${process.env
 let rootB64 = '';
 
 const json = (v: unknown) => JSON.stringify(v);
-// What minikube v1.38 really prints for a profile that does not exist (captured in test/e2e/audit.test.ts).
+// What minikube v1.38 really prints for a profile that does not exist (captured in test/e2e/audit-output.test.ts).
 const missingProfile = {
   code: 85,
   stdout: `${json({ specversion: '1.0', id: 'x', source: 'https://minikube.sigs.k8s.io/', type: 'io.k8s.sigs.minikube.info', datacontenttype: 'application/json', data: { message: 'Profile "fun-with-istio" not found. Run "minikube profile list" to view all profiles.' } })}\n`,

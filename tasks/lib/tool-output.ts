@@ -1,5 +1,5 @@
 // Reading what minikube, kubectl and istioctl print. Shapes checked against the real binaries in
-// test/e2e/audit.test.ts (output captured in that run, not typed by hand).
+// test/e2e/audit-output.test.ts (output captured in that run, not typed by hand).
 
 const jsonOf = <T>(text: string): T | undefined => {
   try {
