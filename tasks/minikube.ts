@@ -15,10 +15,13 @@ const installHints: Record<string, string> = {
   podman: 'https://podman.io/docs/installation',
 };
 
+/** The driver's own command line tool, for the drivers that have one to look for. */
+export const driverTool = (ctx: Ctx): string | undefined => (['docker', 'podman'].includes(ctx.config.minikube.driver) ? ctx.config.minikube.driver : undefined);
+
 export function requiredTools(ctx: Ctx): string[] {
-  const { cluster, minikube } = ctx.config;
-  if (cluster === 'existing') return ['kubectl'];
-  return ['minikube', 'kubectl', ...(['docker', 'podman'].includes(minikube.driver) ? [minikube.driver] : [])];
+  if (ctx.config.cluster === 'existing') return ['kubectl'];
+  const driver = driverTool(ctx);
+  return ['minikube', 'kubectl', ...(driver ? [driver] : [])];
 }
 
 export function missingTools(ctx: Ctx, tools: string[]): string[] {

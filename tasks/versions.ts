@@ -1,17 +1,18 @@
 // The tutorial's "Versions" section, live: each pin beside what this machine and cluster have.
 import { existsSync } from 'node:fs';
-import { minikubeDrivers, pins } from './config.ts';
+import { pins } from './config.ts';
 import { runIfMain } from './lib/main.ts';
 import { istioctlVersion, kubectlVersions, minikubeVersion } from './lib/tool-output.ts';
 import type { Command, Ctx } from './lib/types.ts';
 import { compareVersions, minorSkew } from './lib/version.ts';
-import { missingTools, requiredTools } from './minikube.ts';
+import { driverTool, missingTools, requiredTools } from './minikube.ts';
 
 type Row = [what: string, pinned: string, found: string, ok: boolean];
 
 async function rows(ctx: Ctx): Promise<Row[]> {
   const { config, sh } = ctx;
-  const missing = ctx.options.dryRun ? [] : missingTools(ctx, ['minikube', 'kubectl', ...minikubeDrivers.filter((d) => d === config.minikube.driver)]);
+  const driver = driverTool(ctx);
+  const missing = ctx.options.dryRun ? [] : missingTools(ctx, ['minikube', 'kubectl', ...(driver ? [driver] : [])]);
   const needed = requiredTools(ctx);
   const out: Row[] = [['Node.js', '>= 20', process.version, Number(process.versions.node.split('.')[0]) >= 20]];
 
@@ -32,7 +33,7 @@ async function rows(ctx: Ctx): Promise<Row[]> {
     out.push([`Kubernetes (context ${config.context})`, config.kubernetesVersion, sv ?? 'not reachable', true]);
   }
 
-  if (config.cluster === 'minikube') out.push([`minikube driver`, config.minikube.driver, missing.includes(config.minikube.driver) ? 'not installed' : 'found', !missing.includes(config.minikube.driver) || !needed.includes(config.minikube.driver)]);
+  if (driver) out.push([`minikube driver (${driver})`, 'installed', missing.includes(driver) ? 'not installed' : 'found', !missing.includes(driver) || !needed.includes(driver)]);
 
   if (!ctx.options.dryRun && !existsSync(config.istioctl)) out.push(['Istio (istioctl)', config.istioVersion, 'not downloaded yet (install-istio gets it)', true]);
   else {
