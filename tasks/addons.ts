@@ -70,7 +70,7 @@ const printUrls = step('Print the addon URLs', {
     if (lines.some(([, port]) => !port)) throw new StepError(`a Service has no nodePort: ${r.stdout.trim()}`);
     const urls = lines.map(([svc, port]) => `${svc}: http://${address}:${port}`);
     urls.push(`prometheus: kubectl --context ${ctx.config.context} -n ${ns} port-forward svc/prometheus 9090`);
-    if (ctx.config.cluster === 'minikube' && process.platform !== 'linux')
+    if (ctx.config.cluster === 'minikube' && ctx.config.minikube.driver === 'docker' && process.platform !== 'linux')
       urls.push(`(docker driver on macOS/Windows: the node IP is not reachable; use \`minikube -p ${ctx.config.minikube.profile} service grafana -n ${ns}\`, which blocks while open)`);
     task.output = urls.join('\n');
   },

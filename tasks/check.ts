@@ -25,14 +25,14 @@ export const check: Command = {
   args: 'FILE|DIR...',
   summary: 'lint manifests against the pod-spec requirements (named ports, app labels)',
   details: `
-Service ports must be named <protocol>[-<suffix>] (http, http2, https, grpc, grpc-web, tcp, tls, mongo,
-mysql, redis, udp), unless appProtocol or UDP says the protocol; this is Istio's own rule (istioctl
+Service ports must be named <protocol>[-<suffix>] (http, http2, https, grpc, grpc-web, http_proxy, tcp,
+tls, mongo, mysql, redis, udp), unless appProtocol or UDP says the protocol; this is Istio's own rule (istioctl
 analyze IST0118), as an error. Workloads should carry a distinct app label (a warning; Istio does not check it).
 Exit code 1 when any error is found. Runs no external program.`,
   action: async (_ctx, args) => {
     if (!args.length) throw new UsageError('check needs at least one FILE or DIR (npm run check -- manifests/)');
     const files = args.flatMap(yamlFiles);
-    const findings = files.flatMap((f) => lint(readManifests(f), f));
+    const findings = files.flatMap((f) => lint(readManifests(f, UsageError), f));
     for (const f of findings) process.stdout.write(`${formatFinding(f)}\n`);
     const errors = findings.filter((f) => f.severity === 'error').length;
     process.stdout.write(`${files.length} file(s): ${errors} error(s), ${findings.length - errors} warning(s)\n`);

@@ -45,6 +45,9 @@ export const names = {
   istioNamespace: 'istio-system',
   cacertsSecret: 'cacerts',
   injectorWebhook: 'istio-sidecar-injector',
+  /** ConfigMaps holding the injector's template and values, and the mesh config (read by kube-inject). */
+  injectorConfigMap: 'istio-sidecar-injector',
+  meshConfigMap: 'istio',
   istiod: 'istiod',
   injectionLabel: 'istio-injection',
   injectLabel: 'sidecar.istio.io/inject',
@@ -54,6 +57,8 @@ export const names = {
   managedBy: { key: 'app.kubernetes.io/managed-by', value: 'fun-with-istio' },
   /** Annotation on the sample namespace once the injection chapter has been verified end to end. */
   injectionVerified: 'fun-with-istio/injection-verified',
+  /** Annotation saying the tool (not the user) set the namespace's injection label, so teardown may remove it. */
+  injectionLabelled: 'fun-with-istio/injection-labelled',
 } as const;
 
 /** The addons in the tutorial's order: Prometheus first (Grafana's datasource), then Grafana and Zipkin. */
@@ -110,6 +115,8 @@ export interface Config {
   cacheDir: string;
   certsDir: string;
   logDir: string;
+  /** Injector configuration fetched for kube-inject, per context. */
+  injectDir: string;
   sampleNamespace: string;
   waitTimeout: string;
   /** Non-fatal remarks about the configuration (printed before running). */
@@ -261,6 +268,7 @@ export function loadConfig({ env = process.env, envFile = path.join(projectRoot,
     cacheDir,
     certsDir: path.join(cacheDir, 'certs'),
     logDir: path.join(cacheDir, 'logs'),
+    injectDir: path.join(cacheDir, 'inject'),
     sampleNamespace,
     waitTimeout,
     warnings,

@@ -4,12 +4,13 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { manifestsDir, names } from './config.ts';
 import { StepError } from './lib/errors.ts';
-import { annotationPath, exists, field, labelPath, managedLabels } from './lib/kube.ts';
+import { annotationPath, exists, field, isManaged, labelPath, managedLabels } from './lib/kube.ts';
 import { runIfMain } from './lib/main.ts';
 import { describe, dumpAll, prepare, readManifests, type K8sObject } from './lib/manifests.ts';
 import { formatFinding, lint } from './lib/podspec.ts';
 import { describePod, hasSidecar, livePods, readiness, type Pod } from './lib/pods.ts';
 import { step } from './lib/step.ts';
+import { parseJson } from './lib/tool-output.ts';
 import type { Command, Ctx, Task } from './lib/types.ts';
 
 const app = names.sampleApp;
@@ -32,7 +33,7 @@ const doneBefore = async (ctx: Ctx) => (await verified(ctx)) && `injection alrea
 
 async function pods(ctx: Ctx): Promise<Pod[]> {
   const r = await ctx.sh.kubectl(['-n', nsOf(ctx), 'get', 'pods', '-l', `app=${app}`, '-o', 'json'], { dryRun: { stdout: '{"items":[]}' } });
-  return livePods((JSON.parse(r.stdout) as { items: Pod[] }).items);
+  return livePods(parseJson<{ items: Pod[] }>(r.stdout, 'kubectl get pods').items);
 }
 
 /** Checks the live pod of the sample has (or lacks) the sidecar and is fully ready. */
@@ -74,8 +75,16 @@ const createNamespace = step('Create the sample namespace', {
   },
 });
 
+/** Whether the sample is deployed; a `sleep` that is not the tool's is an error, never something to change. */
+export async function sampleDeployed(ctx: Ctx, dryRunAnswer = false): Promise<boolean> {
+  if (!(await exists(ctx, ['-n', nsOf(ctx), deployment], dryRunAnswer))) return false;
+  if (!(await isManaged(ctx, ['-n', nsOf(ctx), deployment], true)))
+    throw new StepError(`${deployment} in ${nsOf(ctx)} was not made by fun-with-istio; set SAMPLE_NAMESPACE to another namespace`);
+  return true;
+}
+
 const deploySleep = step(`Deploy ${app}`, {
-  done: async (ctx) => (await doneBefore(ctx)) || ((await exists(ctx, ['-n', nsOf(ctx), deployment])) && `${app} is deployed`),
+  done: async (ctx) => (await doneBefore(ctx)) || ((await sampleDeployed(ctx)) && `${app} is deployed`),
   run: async (ctx) => {
     const docs = sampleObjects(ctx);
     await ctx.sh.kubectl(['apply', '-f', '-'], { input: dumpAll(docs), inputLabel: describe(docs) });
@@ -96,16 +105,22 @@ const labelNamespace = step(`Label the namespace ${names.injectionLabel}=enabled
   done: async (ctx) => (await isLabelled(ctx)) && `${nsOf(ctx)} is labelled`,
   run: async (ctx) => {
     await ctx.sh.kubectl(['label', 'namespace', nsOf(ctx), `${names.injectionLabel}=enabled`, '--overwrite']);
+    await ctx.sh.kubectl(['annotate', 'namespace', nsOf(ctx), `${names.injectionLabelled}=true`, '--overwrite']);
   },
 });
+
+/** The per-pod label on the sample's pod template ('' when absent), e.g. left by an interrupted opt-out. */
+const templateInjectLabel = (ctx: Ctx) => field(ctx, ['-n', nsOf(ctx), deployment], `{.spec.template.metadata.labels.${names.injectLabel.replace(/\./g, '\\.')}}`);
 
 const recreatePod = step(`Recreate the ${app} pod (injection happens only at pod creation)`, {
   done: async (ctx) => {
     if (await doneBefore(ctx)) return doneBefore(ctx);
     const live = await pods(ctx);
-    return live.length === 1 && hasSidecar(live[0]) && `${live[0].metadata.name} already has ${names.sidecarContainer}`;
+    return live.length === 1 && hasSidecar(live[0]) && !(await templateInjectLabel(ctx)) && `${live[0].metadata.name} already has ${names.sidecarContainer}`;
   },
   run: async (ctx) => {
+    // A per-pod label left by an interrupted run would decide against the namespace: remove it (that recreates the pod).
+    if (await templateInjectLabel(ctx)) return setInjectLabel(ctx, undefined);
     await ctx.sh.kubectl(['-n', nsOf(ctx), 'rollout', 'restart', deployment]);
     await rollout(ctx);
   },
@@ -159,13 +174,15 @@ const recordVerified = step('Record that injection works in this namespace', {
   },
 });
 
+export async function deleteSample(ctx: Ctx): Promise<void> {
+  const docs = sampleObjects(ctx);
+  await ctx.sh.kubectl(['delete', '-f', '-', '--ignore-not-found', '--wait=true'], { input: dumpAll(docs), inputLabel: describe(docs) });
+}
+
 const cleanUp = step(`Delete the ${app} sample (as the tutorial does)`, {
   enabled: (ctx) => !ctx.options.keepSample,
-  done: async (ctx) => !(await exists(ctx, ['-n', nsOf(ctx), deployment], true)) && `${app} is not deployed`,
-  run: async (ctx) => {
-    const docs = sampleObjects(ctx);
-    await ctx.sh.kubectl(['delete', '-f', '-', '--ignore-not-found', '--wait=true'], { input: dumpAll(docs), inputLabel: describe(docs) });
-  },
+  done: async (ctx) => !(await sampleDeployed(ctx, true)) && `${app} is not deployed`,
+  run: deleteSample,
 });
 
 export const injectionSteps = (): Task[] => [

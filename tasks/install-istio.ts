@@ -8,7 +8,7 @@ import { runIfMain } from './lib/main.ts';
 import { obtainRelease, releaseReady } from './lib/release.ts';
 import { step } from './lib/step.ts';
 import type { Command, Ctx, Task } from './lib/types.ts';
-import { verifyCaBundle } from './webhook-certs.ts';
+import { generateCa, plugInCaSteps, verifyCaBundle } from './webhook-certs.ts';
 
 const ns = names.istioNamespace;
 
@@ -84,12 +84,13 @@ export const installIstio: Command = {
   summary: 'download the pinned Istio (checksum, cache), install it and watch it come up',
   details: `
 Downloads istio-<version>-<os>-<arch>.tar.gz with its .sha256 into CACHE_DIR (reused while it
-verifies; ISTIO_HOME skips this), runs istioctl install with ISTIO_PROFILE (and ISTIO_OVERLAY),
+verifies; ISTIO_HOME skips this), plugs in the CA as webhook-certs does (skipped when done), runs istioctl install with ISTIO_PROFILE (and ISTIO_OVERLAY),
 waits for every Deployment in ${ns} to be Available, then checks the injector trusts our CA.
 Skipped when istiod already runs the pinned version.
 Runs: istioctl --context <ctx> install --set profile=<p> [-f overlay] --readiness-timeout <t> -y,
       kubectl --context <ctx> -n ${ns} wait|get.`,
-  tasks: () => [getRelease, ...installSteps()],
+  // Istio must find cacerts when istiod first starts: run alone, this chapter plugs the CA in first (skipped when done).
+  tasks: () => [getRelease, generateCa, ...plugInCaSteps(), ...installSteps()],
 };
 
 runIfMain(import.meta.url, 'install-istio');

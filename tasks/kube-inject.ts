@@ -7,6 +7,8 @@ import { names } from './config.ts';
 import { StepError, UsageError } from './lib/errors.ts';
 import { runIfMain } from './lib/main.ts';
 import { readManifests } from './lib/manifests.ts';
+import { ensureRelease } from './lib/release.ts';
+import { parseJson } from './lib/tool-output.ts';
 import type { Command, Ctx } from './lib/types.ts';
 
 const ns = names.istioNamespace;
@@ -18,14 +20,14 @@ interface ConfigMap {
 async function configMap(ctx: Ctx, name: string): Promise<Record<string, string>> {
   const r = await ctx.sh.kubectl(['-n', ns, 'get', 'configmap', name, '-o', 'json'], { allowFailure: true, dryRun: { stdout: '{"data":{}}' } });
   if (r.exitCode !== 0) throw new StepError(`cannot read configmap ${name} in ${ns}: is Istio installed in context ${ctx.config.context}? (${r.stderr.trim().split('\n').pop()})`);
-  return (JSON.parse(r.stdout) as ConfigMap).data ?? {};
+  return parseJson<ConfigMap>(r.stdout, 'kubectl get configmap').data ?? {};
 }
 
 /** Writes the injector's template, values and mesh config where istioctl can read them. */
 export async function injectorFiles(ctx: Ctx): Promise<{ config: string; values: string; mesh: string }> {
-  const injector = await configMap(ctx, 'istio-sidecar-injector');
-  const mesh = await configMap(ctx, 'istio');
-  const dir = path.join(ctx.config.cacheDir, 'inject', ctx.config.context.replace(/[^A-Za-z0-9._-]/g, '_'));
+  const injector = await configMap(ctx, names.injectorConfigMap);
+  const mesh = await configMap(ctx, names.meshConfigMap);
+  const dir = path.join(ctx.config.injectDir, ctx.config.context.replace(/[^A-Za-z0-9._-]/g, '_'));
   const files = { config: path.join(dir, 'inject-config.yaml'), values: path.join(dir, 'values.json'), mesh: path.join(dir, 'mesh.yaml') };
   if (ctx.options.dryRun) return files;
   if (!injector.config || !injector.values || !mesh.mesh) throw new StepError(`the injector ConfigMaps in ${ns} lack config, values or mesh`);
@@ -42,13 +44,15 @@ export const kubeInject: Command = {
   summary: 'manual proxy injection: print FILE with the sidecar added (istioctl kube-inject)',
   details: `
 The tutorial's alternative to the webhook. Reads the injector's configuration from the cluster
-(configmaps istio-sidecar-injector and istio in ${ns}), then runs istioctl kube-inject with it on
-FILE and prints the result, ready for kubectl apply. Needs Istio installed (install-istio).
+(configmaps ${names.injectorConfigMap} and ${names.meshConfigMap} in ${ns}), then runs istioctl kube-inject with it on
+FILE and prints the result, ready for kubectl apply. Needs Istio installed (install-istio);
+gets the release (istioctl) if it is not in the cache yet.
 Runs: kubectl --context <ctx> -n ${ns} get configmap, istioctl --context <ctx> kube-inject.`,
   action: async (ctx, args) => {
     if (args.length !== 1) throw new UsageError('kube-inject needs one FILE (npm run -s kube-inject -- manifests/sleep.yaml)');
     const [file] = args;
-    readManifests(file); // a missing or malformed file is a usage error, before the cluster is asked
+    readManifests(file, UsageError); // a missing or malformed file is a usage error, before the cluster is asked
+    await ensureRelease(ctx);
     const f = await injectorFiles(ctx);
     const r = await ctx.sh.istioctl(['kube-inject', '--injectConfigFile', f.config, '--meshConfigFile', f.mesh, '--valuesFile', f.values, '-f', path.resolve(file)]);
     if (!ctx.options.dryRun) process.stdout.write(r.stdout);

@@ -90,17 +90,20 @@ const startMinikube = step('Start minikube', {
   },
 });
 
-const checkContext = step('Check the chosen kube context is reachable and supported', {
-  enabled: (ctx) => ctx.config.cluster === 'existing',
+const checkServerVersion = step("Check the cluster is reachable and runs a Kubernetes Istio supports", {
   run: async (ctx, task) => {
+    const { config } = ctx;
     const r = await ctx.sh.kubectl(['version', '-o', 'json', '--request-timeout=20s'], {
       allowFailure: true,
-      dryRun: { stdout: `{"serverVersion":{"gitVersion":"${ctx.config.kubernetesVersion}"}}` },
+      dryRun: { stdout: `{"serverVersion":{"gitVersion":"${config.kubernetesVersion}"}}` },
     });
     const { server } = kubectlVersions(r.stdout);
     if (r.exitCode !== 0 || !server)
       throw new StepError(`cannot reach context ${ctx.sh.context}: ${r.stderr.trim().split('\n').pop() ?? 'no answer'}`);
-    const iv = parseVersion(ctx.config.istioVersion)!;
+    // A profile started earlier keeps its Kubernetes: say so rather than install onto the wrong one.
+    if (config.cluster === 'minikube' && minorSkew(server, config.kubernetesVersion) !== 0)
+      throw new StepError(`profile ${config.minikube.profile} runs Kubernetes ${server}, not ${config.kubernetesVersion}: delete it (npm run teardown) or set KUBERNETES_VERSION=${server}`);
+    const iv = parseVersion(config.istioVersion)!;
     const support = istioKubernetesSupport[`${iv[0]}.${iv[1]}`];
     const minor = parseVersion(server)![1];
     if (support && (minor < support.min || minor > support.max))
@@ -119,7 +122,7 @@ const verifyWebhookApi = step('Verify the admissionregistration.k8s.io/v1 API is
   },
 });
 
-export const minikubeSteps = (): Task[] => [checkTools, startMinikube, checkContext, verifyWebhookApi];
+export const minikubeSteps = (): Task[] => [checkTools, startMinikube, checkServerVersion, verifyWebhookApi];
 
 export const minikube: Command = {
   name: 'minikube',
@@ -127,8 +130,9 @@ export const minikube: Command = {
   details: `
 Checks minikube, kubectl and the driver are installed and new enough, starts minikube on profile
 MINIKUBE_PROFILE with the pinned Kubernetes version, memory and CPUs (skipped when it already runs),
-then verifies the cluster serves admissionregistration.k8s.io/v1, which sidecar injection needs.
-Runs: minikube -p <profile> status|start, kubectl --context <ctx> version|api-versions.`,
+then checks the cluster runs the expected Kubernetes and serves admissionregistration.k8s.io/v1, which
+sidecar injection needs. With CLUSTER=existing: checks KUBE_CONTEXT instead of starting anything.
+Runs: minikube -p <profile> version|status|start, kubectl --context <ctx> version|api-versions.`,
   tasks: minikubeSteps,
 };
 

@@ -1,15 +1,15 @@
 // Chapter 6, "Final teardown": remove what the tool created, in reverse order. Only objects that carry
 // the tool's managed-by label are deleted; the minikube profile only when it is the tool's own cluster.
 // A dry run stands in for a cluster where `all` has run, so it lists every removal.
-import { addons, names } from './config.ts';
-import { exists, field, isManaged, annotationPath, labelPath } from './lib/kube.ts';
+import { addons, names, type Addon } from './config.ts';
+import { annotationPath, exists, field, isManaged } from './lib/kube.ts';
 import { runIfMain } from './lib/main.ts';
-import { dumpAll, describe } from './lib/manifests.ts';
-import { obtainRelease, releaseReady } from './lib/release.ts';
+import { dumpAll } from './lib/manifests.ts';
+import { ensureRelease } from './lib/release.ts';
 import { step } from './lib/step.ts';
 import type { Command, Ctx, Task } from './lib/types.ts';
 import { addonLabel } from './addons.ts';
-import { sampleObjects } from './injection.ts';
+import { deleteSample, sampleDeployed } from './injection.ts';
 import { minikubeStatus } from './minikube.ts';
 
 const ns = names.istioNamespace;
@@ -23,23 +23,21 @@ const inCluster = (title: string, def: Parameters<typeof step>[1]): Task =>
     done: async (ctx) => (clusterGoes(ctx) ? 'the minikube cluster is deleted below' : def.done!(ctx)),
   });
 
-async function needRelease(ctx: Ctx): Promise<void> {
-  if (ctx.options.dryRun || releaseReady(ctx.config)) return;
-  await obtainRelease(ctx.config, { signal: ctx.signal });
+/** The addons whose Deployment carries the tool's label: only those are removed. */
+async function ourAddons(ctx: Ctx): Promise<Addon[]> {
+  // kubectl refuses names together with a selector: list ours, then look for the addons among them.
+  const r = await ctx.sh.kubectl(['-n', ns, 'get', 'deployment', '-o', 'name', '-l', `${names.managedBy.key}=${names.managedBy.value}`], {
+    dryRun: { stdout: addons.map((a) => `deployment.apps/${a.deployment}`).join('\n') },
+  });
+  const ours = new Set(r.stdout.split('\n').map((l) => l.trim().split('/').pop()));
+  return addons.filter((a) => ours.has(a.deployment));
 }
 
 const removeAddons = inCluster('Remove the addons', {
-  done: async (ctx) => {
-    // kubectl refuses names together with a selector: list ours, then look for the addons among them.
-    const r = await ctx.sh.kubectl(['-n', ns, 'get', 'deployment', '-o', 'name', '-l', `${names.managedBy.key}=${names.managedBy.value}`], {
-      dryRun: { stdout: 'deployment.apps/prometheus' },
-    });
-    const ours = new Set(r.stdout.split('\n').map((l) => l.trim().split('/').pop()));
-    return !addons.some((a) => ours.has(a.deployment)) && 'no addons installed by fun-with-istio';
-  },
+  done: async (ctx) => (await ourAddons(ctx)).length === 0 && 'no addons installed by fun-with-istio',
   run: async (ctx, task) => {
-    await needRelease(ctx);
-    for (const addon of [...addons].reverse()) {
+    await ensureRelease(ctx);
+    for (const addon of (await ourAddons(ctx)).reverse()) {
       task.output = `removing ${addon.title}`;
       const { docs, label } = addonLabel(ctx, addon);
       await ctx.sh.kubectl(['delete', '-f', '-', '--ignore-not-found', '--wait=true'], { input: dumpAll(docs), inputLabel: label });
@@ -48,29 +46,27 @@ const removeAddons = inCluster('Remove the addons', {
 });
 
 const removeSample = inCluster(`Delete the ${names.sampleApp} sample`, {
-  done: async (ctx) => !(await exists(ctx, ['-n', sampleNs(ctx), `deployment/${names.sampleApp}`], true)) && 'the sample is not deployed',
-  run: async (ctx) => {
-    const docs = sampleObjects(ctx);
-    await ctx.sh.kubectl(['delete', '-f', '-', '--ignore-not-found', '--wait=true'], { input: dumpAll(docs), inputLabel: describe(docs) });
-  },
+  done: async (ctx) => !(await sampleDeployed(ctx, true)) && 'the sample is not deployed',
+  run: deleteSample,
 });
 
 const removeSampleNamespace = inCluster('Remove the injection label (and the sample namespace the tool made)', {
   done: async (ctx) => {
-    if (!(await exists(ctx, ['namespace', sampleNs(ctx)], true))) return `namespace ${sampleNs(ctx)} does not exist`;
-    if (await isManaged(ctx, ['namespace', sampleNs(ctx)], true)) return false;
-    const label = await field(ctx, ['namespace', sampleNs(ctx)], labelPath(names.injectionLabel));
-    const note = await field(ctx, ['namespace', sampleNs(ctx)], annotationPath(names.injectionVerified));
-    return !label && !note && `namespace ${sampleNs(ctx)} is not labelled`;
+    const namespace = ['namespace', sampleNs(ctx)];
+    if (!(await exists(ctx, namespace, true))) return `namespace ${sampleNs(ctx)} does not exist`;
+    if (await isManaged(ctx, namespace, true)) return false;
+    const labelled = await field(ctx, namespace, annotationPath(names.injectionLabelled));
+    const verified = await field(ctx, namespace, annotationPath(names.injectionVerified));
+    return !labelled && !verified && `namespace ${sampleNs(ctx)} carries nothing of fun-with-istio`;
   },
   run: async (ctx) => {
     const namespace = sampleNs(ctx);
     if (await isManaged(ctx, ['namespace', namespace], true))
-      await ctx.sh.kubectl(['delete', 'namespace', namespace, '--ignore-not-found', '--wait=true', `--timeout=${ctx.config.waitTimeout}`]);
-    else {
+      return void (await ctx.sh.kubectl(['delete', 'namespace', namespace, '--ignore-not-found', '--wait=true', `--timeout=${ctx.config.waitTimeout}`]));
+    // Someone else's namespace: take back only what the tool added (the label only if the tool set it).
+    if (await field(ctx, ['namespace', namespace], annotationPath(names.injectionLabelled)))
       await ctx.sh.kubectl(['label', 'namespace', namespace, `${names.injectionLabel}-`]);
-      await ctx.sh.kubectl(['annotate', 'namespace', namespace, `${names.injectionVerified}-`]);
-    }
+    await ctx.sh.kubectl(['annotate', 'namespace', namespace, `${names.injectionVerified}-`, `${names.injectionLabelled}-`]);
   },
 });
 
@@ -90,7 +86,7 @@ const uninstallIstio = inCluster('Uninstall Istio (istioctl uninstall --purge)',
     return !installed && 'Istio is not installed';
   },
   run: async (ctx, task) => {
-    await needRelease(ctx);
+    await ensureRelease(ctx);
     await ctx.sh.istioctl(['uninstall', '--purge', '-y'], { onLine: (l) => (task.output = l) });
   },
 });

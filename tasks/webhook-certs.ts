@@ -9,6 +9,7 @@ import { StepError } from './lib/errors.ts';
 import { runIfMain } from './lib/main.ts';
 import { exists, isManaged, managedLabels } from './lib/kube.ts';
 import { step } from './lib/step.ts';
+import { parseJson } from './lib/tool-output.ts';
 import type { Command, Ctx, Task } from './lib/types.ts';
 
 const ns = names.istioNamespace;
@@ -89,7 +90,7 @@ export function verifyCaBundle(skipWithoutIstio: boolean): Task {
       const r = await ctx.sh.kubectl(['get', webhook, '-o', 'json'], { dryRun: { stdout: '{}' } });
       if (ctx.options.dryRun) return;
       const root = normalize(readFileSync(paths(ctx).rootCert, 'utf8'));
-      const hooks = (JSON.parse(r.stdout) as WebhookConfiguration).webhooks ?? [];
+      const hooks = parseJson<WebhookConfiguration>(r.stdout, 'kubectl get mutatingwebhookconfiguration').webhooks ?? [];
       const wrong = hooks.filter((h) => normalize(Buffer.from(h.clientConfig?.caBundle ?? '', 'base64').toString('utf8')) !== root);
       if (!hooks.length || wrong.length)
         throw new StepError(`${names.injectorWebhook}: caBundle of ${wrong.map((h) => h.name).join(', ') || 'its webhooks'} is not our root CA (${paths(ctx).rootCert})`);

@@ -43,9 +43,11 @@ function freshAnswers(): Responder {
     if (cmd.includes('apply -f -') && input.includes('name: sleep')) deployed = true;
     if (cmd.includes('delete -f -') && input.includes('name: sleep')) deployed = false;
     if (cmd.includes('deployment/sleep -o name')) return { stdout: deployed ? 'deployment.apps/sleep' : '' };
+    if (cmd.includes('deployment/sleep') && cmd.includes('managed-by}')) return { stdout: deployed ? 'fun-with-istio' : '' };
     if (cmd.includes('minikube -p fun-with-istio status')) return missingProfile;
     if (cmd.endsWith('version --output=json')) return { stdout: json({ minikubeVersion: 'v1.39.0' }) };
     if (cmd.includes('version --client -o json')) return { stdout: json({ clientVersion: { gitVersion: 'v1.36.3' } }) };
+    if (cmd.includes('version -o json --request-timeout')) return { stdout: json({ serverVersion: { gitVersion: 'v1.36.3' } }) };
     if (cmd.endsWith('api-versions')) return { stdout: 'admissionregistration.k8s.io/v1\napps/v1\n' };
     if (cmd.includes('rollout restart') || cmd.includes('"true"') || cmd.includes('"op":"remove"')) sidecar = true;
     if (cmd.includes('"false"')) sidecar = false;
@@ -170,6 +172,25 @@ describe('chapters on a scripted shell', () => {
     assert.equal(r.code, 1);
     assert.match(r.err, /missing: minikube \(https:\/\/minikube\.sigs\.k8s\.io\/docs\/start\/\), kubectl \(.*\), docker \(.*\)/);
     assert.equal(fake.calls.length, 0);
+  });
+
+  it('a running profile with another Kubernetes is reported, not installed onto', async () => {
+    const fresh = freshAnswers();
+    const fake = fakeSpawn((argv, input) => {
+      const cmd = argv.join(' ');
+      if (cmd.includes('status -o json')) return { stdout: json({ Name: 'fun-with-istio', Host: 'Running', APIServer: 'Running' }) };
+      if (cmd.includes('--request-timeout')) return { stdout: json({ serverVersion: { gitVersion: 'v1.35.0' } }) };
+      return fresh(argv, input);
+    });
+    const r = await runCli(['minikube'], { env, spawn: fake.spawn });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /profile fun-with-istio runs Kubernetes v1\.35\.0, not v1\.36\.3: delete it \(npm run teardown\) or set KUBERNETES_VERSION=v1\.35\.0/);
+  });
+
+  it('--verbose shows each command and its output as it runs', async () => {
+    const r = await runCli(['minikube', '--verbose'], { env, spawn: fakeSpawn(freshAnswers()).spawn });
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^\$ kubectl --context fun-with-istio api-versions\nadmissionregistration\.k8s\.io\/v1\napps\/v1$/m);
   });
 
   it('a minikube older than the pin is refused', async () => {

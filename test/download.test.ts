@@ -81,6 +81,15 @@ describe('download and release (against a local HTTP server)', () => {
     assert.deepEqual(hits, [`/1.31.1/${asset('1.31.1')}.sha256`]);
   });
 
+  it('re-verifies a cached archive offline with the checksum kept beside it', async () => {
+    const c = config('1.31.1');
+    assert.equal(await obtainRelease(c), 'downloaded');
+    const offline = { ...c, release: { ...c.release, url: 'http://127.0.0.1:9/x.tar.gz', shaUrl: 'http://127.0.0.1:9/x.tar.gz.sha256' } };
+    assert.equal(await obtainRelease(offline), 'cached');
+    writeFileSync(c.release.archive, 'tampered');
+    await assert.rejects(obtainRelease(offline), /cannot download/);
+  });
+
   it('deletes a download whose checksum does not match, and installs nothing', async () => {
     const c = config('1.31.2');
     await assert.rejects(obtainRelease(c), (e: unknown) => e instanceof StepError && /checksum mismatch .* the file was deleted/.test(e.message));

@@ -38,10 +38,11 @@ describe('patches (the tutorial\'s ClusterIP -> NodePort edit)', () => {
     assert.equal(describeDocs(docs), 'ServiceAccount/prometheus, ConfigMap/prometheus, ClusterRole/prometheus, ClusterRoleBinding/prometheus, Service/prometheus, Deployment/prometheus');
   });
 
-  it('reports unreadable and malformed YAML as usage errors', () => {
-    assert.throws(() => readManifests('/nonexistent.yaml'), (e: unknown) => e instanceof UsageError && /cannot read \/nonexistent.yaml: ENOENT/.test(e.message));
-    assert.throws(() => parseManifests('a: [1,\n', 'x.yaml'), (e: unknown) => e instanceof UsageError && /x.yaml is not valid YAML/.test(e.message));
-    assert.throws(() => parseManifests('- 1\n', 'y.yaml'), /document 1 is not a Kubernetes object/);
+  it('reports unreadable and malformed YAML: a usage error for the user\'s files, a failed step for the release\'s', () => {
+    assert.throws(() => readManifests('/nonexistent.yaml', UsageError), (e: unknown) => e instanceof UsageError && /cannot read \/nonexistent.yaml: ENOENT/.test(e.message));
+    assert.throws(() => parseManifests('a: [1,\n', 'x.yaml', UsageError), (e: unknown) => e instanceof UsageError && /x.yaml is not valid YAML/.test(e.message));
+    assert.throws(() => parseManifests('- 1\n', 'y.yaml'), (e: unknown) => e instanceof StepError && /document 1 is not a Kubernetes object/.test(e.message));
+    assert.throws(() => readManifests('/nonexistent.yaml'), (e: unknown) => e instanceof StepError && !(e instanceof UsageError));
   });
 });
 

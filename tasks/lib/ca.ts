@@ -64,15 +64,18 @@ export async function ensureCa(certsDir: string, cluster: string, bits: number =
   mkdirSync(p.dir, { recursive: true, mode: 0o700 });
   // Loaded only when something must be issued: the X.509 library is the slowest import of the tool.
   const { createRoot, createIntermediate, importRoot, keyPem } = await import('./ca-issue.ts');
+  for (const [a, b] of [[p.rootCert, p.rootKey], [p.caCert, p.caKey]])
+    if (existsSync(a) !== existsSync(b))
+      throw new StepError(`${existsSync(a) ? b : a} is missing but ${path.basename(existsSync(a) ? a : b)} exists: restore it, or move ${p.dir} and ${path.dirname(p.rootCert)}/root-*.pem away to make a new CA`);
   let root: Issued;
-  if (existsSync(p.rootCert) && existsSync(p.rootKey)) root = await importRoot(p.rootCert, p.rootKey);
+  if (existsSync(p.rootCert)) root = await importRoot(p.rootCert, p.rootKey);
   else {
     root = await createRoot(bits);
     writeFileAtomic(p.rootKey, await keyPem(root.keys.privateKey), 0o600);
     writeFileAtomic(p.rootCert, root.cert.toString('pem') + '\n', 0o644);
     created.push('root CA');
   }
-  if (!existsSync(p.caCert) || !existsSync(p.caKey)) {
+  if (!existsSync(p.caCert)) {
     const inter = await createIntermediate(root, cluster, bits);
     const rootPem = root.cert.toString('pem') + '\n';
     const caPem = inter.cert.toString('pem') + '\n';

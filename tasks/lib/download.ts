@@ -1,7 +1,7 @@
 // HTTP download with progress, verified against a published `.sha256`, into a cache that is reused
 // only when its checksum still matches. A bad or partial file is deleted, never kept.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -44,7 +44,15 @@ export async function sha256File(file: string): Promise<string> {
  * `dest.part` while hashing, and renames only after the size and hash check out.
  */
 export async function downloadVerified(url: string, shaUrl: string, dest: string, o: DownloadOptions = {}): Promise<'cached' | 'downloaded'> {
-  const expected = await fetchChecksum(shaUrl, o.signal);
+  // The checksum is kept beside the archive, so a cached archive can still be verified offline.
+  const shaFile = `${dest}.sha256`;
+  let expected: string;
+  try {
+    expected = await fetchChecksum(shaUrl, o.signal);
+  } catch (e) {
+    if (e instanceof AbortError || !existsSync(dest) || !existsSync(shaFile)) throw e;
+    expected = readFileSync(shaFile, 'utf8').trim();
+  }
   if (existsSync(dest)) {
     if ((await sha256File(dest)) === expected) return 'cached';
     rmSync(dest);
@@ -70,6 +78,7 @@ export async function downloadVerified(url: string, shaUrl: string, dest: string
     const actual = hash.digest('hex');
     if (actual !== expected) throw new StepError(`checksum mismatch for ${path.basename(dest)}: expected ${expected}, got ${actual}; the file was deleted, re-run to download it again`);
     renameSync(part, dest);
+    writeFileSync(shaFile, `${expected}\n`);
     return 'downloaded';
   } catch (e) {
     rmSync(part, { force: true });

@@ -13,27 +13,30 @@ export interface K8sObject {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-export function parseManifests(text: string, source: string): K8sObject[] {
+/** Files the user names are a usage error when bad (exit 2); the project's and the release's, a failed step (exit 1). */
+type Blame = typeof UsageError | typeof StepError;
+
+export function parseManifests(text: string, source: string, blame: Blame = StepError): K8sObject[] {
   let docs: unknown[];
   try {
     docs = loadAll(text);
   } catch (e) {
-    throw new UsageError(`${source} is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+    throw new blame(`${source} is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
   }
   return docs.filter((d) => d !== null && d !== undefined).map((d, i) => {
-    if (!isObject(d)) throw new UsageError(`${source}: document ${i + 1} is not a Kubernetes object`);
+    if (!isObject(d)) throw new blame(`${source}: document ${i + 1} is not a Kubernetes object`);
     return d as K8sObject;
   });
 }
 
-export function readManifests(file: string): K8sObject[] {
+export function readManifests(file: string, blame: Blame = StepError): K8sObject[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new blame(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  return parseManifests(text, file);
+  return parseManifests(text, file, blame);
 }
 
 export const objectName = (o: K8sObject) => `${o.kind ?? '?'}/${o.metadata?.name ?? '?'}`;

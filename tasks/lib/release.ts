@@ -30,3 +30,9 @@ export async function obtainRelease(config: Config, o: DownloadOptions = {}): Pr
   }
   return how;
 }
+
+/** For commands that need istioctl or the samples but are not the install chapter (teardown, kube-inject). */
+export async function ensureRelease(ctx: { config: Config; options: { dryRun: boolean }; signal: AbortSignal }): Promise<void> {
+  if (ctx.options.dryRun || ctx.config.istioHomeGiven || releaseReady(ctx.config)) return;
+  await obtainRelease(ctx.config, { signal: ctx.signal });
+}

@@ -80,8 +80,11 @@ function parse(c: Command | undefined, argv: string[]) {
 
 async function askOnTty(question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const interrupted = new Promise<never>((_, reject) => rl.once('SIGINT', () => reject(new AbortError())));
   try {
-    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+    return /^y(es)?$/i.test((await Promise.race([rl.question(`${question} [y/N] `), interrupted])).trim());
+  } catch (e) {
+    throw (e as Error).name === 'AbortError' ? new AbortError() : e;
   } finally {
     rl.close();
   }
@@ -131,7 +134,16 @@ export async function run(commands: Command[], argv: string[], io: RunIO = {}): 
     for (const w of config.warnings) err(`warning: ${w}\n`);
     log = options.dryRun ? new RunLog(undefined) : RunLog.forRun(config.logDir, command.name);
     log.write(`# fun-with-istio ${argv.join(' ')} (context ${config.context}) ${new Date().toISOString()}`);
-    const sh = new Shell({ config, log, dryRun: options.dryRun, signal: controller.signal, spawn: io.spawn, env: io.env as NodeJS.ProcessEnv | undefined, print: (l) => out(`${l}\n`) });
+    const sh = new Shell({
+      config,
+      log,
+      dryRun: options.dryRun,
+      echo: options.verbose,
+      signal: controller.signal,
+      spawn: io.spawn,
+      env: io.env as NodeJS.ProcessEnv | undefined,
+      print: (l) => out(`${l}\n`),
+    });
     ctx = { config, sh, options, log, signal: controller.signal };
 
     const question = command.confirm?.(ctx);

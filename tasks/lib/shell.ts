@@ -35,6 +35,8 @@ export interface ShellOptions {
   spawn?: typeof nodeSpawn;
   /** Where dry-run lines go (stdout by default). */
   print?: (line: string) => void;
+  /** --verbose: also print each command and its output as it runs. */
+  echo?: boolean;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -102,10 +104,12 @@ export class Shell {
       pending = parts.pop() ?? '';
       for (const l of parts) if (l.trim()) opts.onLine(l);
     };
+    if (this.o.echo) this.print(`$ ${line}`);
     const onLog = (entry: LogEntry) => {
       if (entry.kind === 'stdout' || entry.kind === 'stderr') {
         const text = entry.data.toString();
         log.output(entry.kind, text);
+        if (this.o.echo) this.print(text.replace(/\n$/, ''));
         lines(text);
       }
     };

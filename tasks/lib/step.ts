@@ -5,7 +5,7 @@ export interface StepDefinition {
   /** Returns why the step is already done (it then skips), or nothing to run it. */
   done?: (ctx: Ctx) => Promise<string | false | undefined>;
   run: (ctx: Ctx, task: TaskHandle) => Promise<void>;
-  /** Steps that may run at the same time as this one's siblings (listr2 subtasks). */
+  /** Whether the step applies at all (e.g. only with CLUSTER=minikube); a disabled step is not shown. */
   enabled?: (ctx: Ctx) => boolean;
 }
 
@@ -45,6 +45,3 @@ export function group(title: string, steps: Task[], concurrent = false): Task {
 export function stepOf(e: unknown): string | undefined {
   return (e as { step?: string }).step;
 }
-
-/** The skip text shown when a dry run stands in for a fresh cluster. */
-export const freshCluster = { exitCode: 1, stdout: '' } as const;

@@ -1,6 +1,17 @@
 // Reading what minikube, kubectl and istioctl print. Shapes checked against the real binaries in
 // test/e2e/audit-output.test.ts (output captured in that run, not typed by hand).
 
+import { StepError } from './errors.ts';
+
+/** JSON a command printed; a StepError naming the command when it is not JSON. */
+export function parseJson<T>(text: string, what: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new StepError(`${what} did not print JSON: ${text.trim().slice(0, 80)}`);
+  }
+}
+
 const jsonOf = <T>(text: string): T | undefined => {
   try {
     return JSON.parse(text) as T;

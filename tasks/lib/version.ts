@@ -1,5 +1,3 @@
-import { StepError } from './errors.ts';
-
 /** Parses `v1.36.3`, `1.31.1`, `v1.32.4-dispatcher` into numbers; undefined when it is not a version. */
 export function parseVersion(text: string | undefined): [number, number, number] | undefined {
   const m = /v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(text ?? '');
@@ -20,13 +18,4 @@ export function minorSkew(a: string, b: string): number {
   const pb = parseVersion(b);
   if (!pa || !pb) return Number.POSITIVE_INFINITY;
   return pa[0] !== pb[0] ? Number.POSITIVE_INFINITY : Math.abs(pa[1] - pb[1]);
-}
-
-/** Reads JSON output, naming the command when it is not JSON. */
-export function parseJson<T>(text: string, what: string): T {
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    throw new StepError(`${what} did not print JSON: ${text.trim().slice(0, 80)}`);
-  }
 }

@@ -254,6 +254,7 @@ describe('command audit: every printed command against the real kubectl, istioct
       const cmd = argv.join(' ');
       if (cmd.includes('get namespace fun-with-istio -o name')) return { stdout: 'namespace/fun-with-istio\n' };
       if (cmd.includes('get namespace fun-with-istio') && cmd.includes('istio-injection}')) return { stdout: 'enabled' };
+      if (cmd.includes('get namespace fun-with-istio') && cmd.includes('injection-labelled}')) return { stdout: 'true' };
       return undefined;
     });
     const r = await runCli(['teardown', '--yes', '--keep-cluster'], { env: { CACHE_DIR: path.join(work, 'cache'), CLUSTER: 'existing', KUBE_CONTEXT: 'lab' }, spawn });
