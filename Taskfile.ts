@@ -1,12 +1,11 @@
 // The runner: every entry point, composed from the chapter scripts in tasks/. `npm run <command>`
 // lands here; so does `npx tsx tasks/<chapter>.ts`.
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { addonsCommand, addonSteps } from './tasks/addons.ts';
 import { check } from './tasks/check.ts';
 import { kubeInject } from './tasks/kube-inject.ts';
 import { getRelease, installIstio, installSteps } from './tasks/install-istio.ts';
 import { injection, injectionSteps } from './tasks/injection.ts';
+import { isMain } from './tasks/lib/main.ts';
 import { run, type RunIO } from './tasks/lib/runner.ts';
 import { group } from './tasks/lib/step.ts';
 import type { Command } from './tasks/lib/types.ts';
@@ -40,4 +39,4 @@ export async function main(argv: string[], io?: RunIO): Promise<number> {
   return code;
 }
 
-if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) void main(process.argv.slice(2));
+if (isMain(import.meta.url)) void main(process.argv.slice(2));

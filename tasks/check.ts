@@ -29,13 +29,13 @@ Service ports must be named <protocol>[-<suffix>] (http, http2, https, grpc, grp
 tls, mongo, mysql, redis, udp), unless appProtocol or UDP says the protocol; this is Istio's own rule (istioctl
 analyze IST0118), as an error. Workloads should carry a distinct app label (a warning; Istio does not check it).
 Exit code 1 when any error is found. Runs no external program.`,
-  action: async (_ctx, args) => {
+  action: async (ctx, args) => {
     if (!args.length) throw new UsageError('check needs at least one FILE or DIR (npm run check -- manifests/)');
     const files = args.flatMap(yamlFiles);
     const findings = files.flatMap((f) => lint(readManifests(f, UsageError), f));
-    for (const f of findings) process.stdout.write(`${formatFinding(f)}\n`);
+    for (const f of findings) ctx.out(`${formatFinding(f)}\n`);
     const errors = findings.filter((f) => f.severity === 'error').length;
-    process.stdout.write(`${files.length} file(s): ${errors} error(s), ${findings.length - errors} warning(s)\n`);
+    ctx.out(`${files.length} file(s): ${errors} error(s), ${findings.length - errors} warning(s)\n`);
     return errors ? 1 : 0;
   },
 };

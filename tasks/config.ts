@@ -30,6 +30,19 @@ export const istioKubernetesSupport: Record<string, { min: number; max: number }
   '1.31': { min: 32, max: 36 },
 };
 
+/**
+ * Whether Istio `istio` (1.31.1) supports Kubernetes `kubernetes` (v1.36.3): 'unknown' when the Istio line is
+ * not in the table, else undefined when supported or the reason it is not.
+ */
+export function kubernetesSupport(istio: string, kubernetes: string): string | 'unknown' | undefined {
+  const [, iMajor, iMinor] = /^(\d+)\.(\d+)/.exec(istio) ?? [];
+  const [, kMajor, kMinor] = /^v?(\d+)\.(\d+)/.exec(kubernetes) ?? [];
+  const range = istioKubernetesSupport[`${iMajor}.${iMinor}`];
+  if (!range) return 'unknown';
+  const minor = Number(kMinor);
+  return kMajor === '1' && minor >= range.min && minor <= range.max ? undefined : `Istio ${iMajor}.${iMinor} supports Kubernetes 1.${range.min} to 1.${range.max}`;
+}
+
 export const minimums = { memoryMiB: 8192, cpus: 4 } as const;
 
 export const istioProfiles = ['ambient', 'default', 'demo', 'empty', 'minimal', 'preview', 'remote', 'stable'] as const;
@@ -187,11 +200,9 @@ export function loadConfig({ env = process.env, envFile = path.join(projectRoot,
   const kv = /^v(\d+)\.(\d+)\.(\d+)$/.exec(kubernetesVersion);
   if (!kv) bad('KUBERNETES_VERSION', kubernetesVersion, 'expected a version like v1.36.3');
   if (iv && kv) {
-    const support = istioKubernetesSupport[`${iv[1]}.${iv[2]}`];
-    const minor = Number(kv[2]);
-    if (!support) warnings.push(`Istio ${iv[1]}.${iv[2]} is not in the support table; Kubernetes ${kubernetesVersion} is not checked against it`);
-    else if (kv[1] !== '1' || minor < support.min || minor > support.max)
-      bad('KUBERNETES_VERSION', kubernetesVersion, `Istio ${iv[1]}.${iv[2]} supports Kubernetes 1.${support.min} to 1.${support.max}`);
+    const support = kubernetesSupport(istioVersion, kubernetesVersion);
+    if (support === 'unknown') warnings.push(`Istio ${iv[1]}.${iv[2]} is not in the support table; Kubernetes ${kubernetesVersion} is not checked against it`);
+    else if (support) bad('KUBERNETES_VERSION', kubernetesVersion, support);
   }
 
   const istioProfile = get('ISTIO_PROFILE') ?? 'demo';

@@ -55,7 +55,7 @@ Runs: kubectl --context <ctx> -n ${ns} get configmap, istioctl --context <ctx> k
     await ensureRelease(ctx);
     const f = await injectorFiles(ctx);
     const r = await ctx.sh.istioctl(['kube-inject', '--injectConfigFile', f.config, '--meshConfigFile', f.mesh, '--valuesFile', f.values, '-f', path.resolve(file)]);
-    if (!ctx.options.dryRun) process.stdout.write(r.stdout);
+    if (!ctx.options.dryRun) ctx.out(r.stdout);
     return 0;
   },
 };

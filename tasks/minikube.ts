@@ -1,6 +1,6 @@
 // Chapter 1, "Starting minikube": a cluster fit for Istio (version, memory, CPUs, admission webhooks), verified.
 // With CLUSTER=existing the same chapter checks the chosen context instead of starting anything.
-import { istioKubernetesSupport } from './config.ts';
+import { kubernetesSupport } from './config.ts';
 import { StepError } from './lib/errors.ts';
 import { runIfMain } from './lib/main.ts';
 import { step } from './lib/step.ts';
@@ -103,11 +103,8 @@ const checkServerVersion = step("Check the cluster is reachable and runs a Kuber
     // A profile started earlier keeps its Kubernetes: say so rather than install onto the wrong one.
     if (config.cluster === 'minikube' && minorSkew(server, config.kubernetesVersion) !== 0)
       throw new StepError(`profile ${config.minikube.profile} runs Kubernetes ${server}, not ${config.kubernetesVersion}: delete it (npm run teardown) or set KUBERNETES_VERSION=${server}`);
-    const iv = parseVersion(config.istioVersion)!;
-    const support = istioKubernetesSupport[`${iv[0]}.${iv[1]}`];
-    const minor = parseVersion(server)![1];
-    if (support && (minor < support.min || minor > support.max))
-      throw new StepError(`Kubernetes ${server} in context ${ctx.sh.context} is outside Istio ${iv[0]}.${iv[1]}'s range 1.${support.min}-1.${support.max}`);
+    const support = kubernetesSupport(config.istioVersion, server);
+    if (support && support !== 'unknown') throw new StepError(`context ${ctx.sh.context} runs Kubernetes ${server}, but ${support}`);
     task.output = `Kubernetes ${server}`;
   },
 });

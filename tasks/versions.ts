@@ -57,7 +57,7 @@ Runs: minikube -p <profile> version, kubectl --context <ctx> version, istioctl -
     const w = [0, 1, 2].map((i) => Math.max(...table.map((r) => String(r[i]).length), ['what', 'pinned', 'found'][i].length));
     const line = (cells: string[]) => cells.map((c, i) => c.padEnd(w[i] ?? 0)).join('  ').trimEnd();
     const text = [line(['what', 'pinned', 'found']), ...table.map(([a, b, c, ok]) => line([a, b, c, ok ? '' : '<- needs attention']))];
-    process.stdout.write(`${text.join('\n')}\n`);
+    ctx.out(`${text.join('\n')}\n`);
     return table.every((r) => r[3]) ? 0 : 1;
   },
 };

@@ -144,7 +144,7 @@ export async function run(commands: Command[], argv: string[], io: RunIO = {}): 
       env: io.env as NodeJS.ProcessEnv | undefined,
       print: (l) => out(`${l}\n`),
     });
-    ctx = { config, sh, options, log, signal: controller.signal };
+    ctx = { config, sh, options, log, signal: controller.signal, out };
 
     const question = command.confirm?.(ctx);
     if (question && !options.yes && !options.dryRun) {

@@ -18,6 +18,8 @@ export interface Ctx {
   options: Options;
   log: RunLog;
   signal: AbortSignal;
+  /** Standard output of the run (results of versions, check, kube-inject). */
+  out: (text: string) => void;
 }
 
 export type Task = ListrTask<Ctx, ListrRendererFactory, ListrRendererFactory>;

@@ -91,7 +91,7 @@ function productCtx(profile: string, env: Record<string, string>): Ctx {
   const config = loadConfig({ env: { MINIKUBE_PROFILE: profile, CACHE_DIR: path.join(work, 'cache') }, envFile: '/nonexistent/.env' });
   const log = new RunLog(undefined);
   const sh = new Shell({ config, log, env: toolEnv({ ...env, PATH: `${path.dirname(bin('minikube'))}:${env.PATH ?? process.env.PATH}` }) });
-  return { config, sh, log, options: { dryRun: false, yes: true, verbose: false, keepSample: false, keepCluster: false }, signal: new AbortController().signal };
+  return { config, sh, log, options: { dryRun: false, yes: true, verbose: false, keepSample: false, keepCluster: false }, signal: new AbortController().signal, out: () => {} };
 }
 
 /**
