@@ -103,7 +103,10 @@ export async function run(commands: Command[], argv: string[], io: RunIO = {}): 
   let interrupts = 0;
   const onSigint = () => {
     interrupts += 1;
-    if (interrupts > 1) process.exit(exitCodes.interrupted);
+    if (interrupts > 1) {
+      ctx?.sh.killRunning();
+      process.exit(exitCodes.interrupted);
+    }
     err('\ninterrupted: stopping child processes (Ctrl-C again to quit at once)\n');
     controller.abort();
   };

@@ -49,6 +49,8 @@ export class Shell {
   private readonly print: (line: string) => void;
   private readonly env: NodeJS.ProcessEnv;
   private readonly o: ShellOptions;
+  /** Process groups of the commands running now (each child leads its own group). */
+  private readonly running = new Set<number>();
 
   constructor(o: ShellOptions) {
     this.o = o;
@@ -72,6 +74,17 @@ export class Shell {
 
   minikube(args: string[], opts?: RunOptions): Promise<Result> {
     return this.run('minikube', ['-p', this.o.config.minikube.profile, ...args], opts);
+  }
+
+  /** Last resort (a second Ctrl-C): SIGKILL every running command's whole process group. */
+  killRunning(): void {
+    for (const group of this.running) {
+      try {
+        process.kill(-group, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
   }
 
   /** Whether a program is on the PATH the commands will run with (looked up in-process, nothing runs). */
@@ -114,7 +127,7 @@ export class Shell {
       }
     };
     const started = Date.now();
-    const out = await $({
+    const child = $({
       quiet: true,
       nothrow: true,
       prefix: '',
@@ -129,6 +142,14 @@ export class Shell {
       log: onLog,
       ...(this.o.spawn ? { spawn: this.o.spawn } : {}),
     })`${argv}`;
+    const group = child.pid; // zx spawns at once; the child leads its own process group
+    if (group !== undefined) this.running.add(group);
+    let out: Awaited<typeof child>;
+    try {
+      out = await child;
+    } finally {
+      if (group !== undefined) this.running.delete(group);
+    }
     if (pending.trim()) opts.onLine?.(pending);
 
     const exitCode = out.exitCode ?? -1;
