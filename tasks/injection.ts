@@ -110,11 +110,12 @@ const labelNamespace = step(`Label the namespace ${names.injectionLabel}=enabled
 });
 
 /** The per-pod label on the sample's pod template ('' when absent), e.g. left by an interrupted opt-out. */
-const templateInjectLabel = (ctx: Ctx) => field(ctx, ['-n', nsOf(ctx), deployment], `{.spec.template.metadata.labels.${names.injectLabel.replace(/\./g, '\\.')}}`);
+const templateInjectLabel = (ctx: Ctx) => field(ctx, ['-n', nsOf(ctx), deployment], labelPath(names.injectLabel, '.spec.template.metadata'));
 
 const recreatePod = step(`Recreate the ${app} pod (injection happens only at pod creation)`, {
   done: async (ctx) => {
-    if (await doneBefore(ctx)) return doneBefore(ctx);
+    const before = await doneBefore(ctx);
+    if (before) return before;
     const live = await pods(ctx);
     return live.length === 1 && hasSidecar(live[0]) && !(await templateInjectLabel(ctx)) && `${live[0].metadata.name} already has ${names.sidecarContainer}`;
   },

@@ -70,10 +70,10 @@ const removeSampleNamespace = inCluster('Remove the injection label (and the sam
   },
 });
 
-/** In an existing cluster, only an istio-system the tool created is its to remove. */
+/** Only an istio-system the tool created (and so the Istio in it) is its to remove; else why not. */
 async function istioIsOurs(ctx: Ctx): Promise<string | false> {
   if (!(await exists(ctx, ['namespace', ns], true))) return `namespace ${ns} does not exist`;
-  if (ctx.config.cluster === 'existing' && !(await isManaged(ctx, ['namespace', ns], true))) return `${ns} was not made by fun-with-istio: left alone`;
+  if (!(await isManaged(ctx, ['namespace', ns], true))) return `${ns} was not made by fun-with-istio: left alone`;
   return false;
 }
 
@@ -99,7 +99,7 @@ const removeCacerts = inCluster(`Delete the ${names.cacertsSecret} secret`, {
 });
 
 const removeIstioNamespace = inCluster(`Delete the ${ns} namespace`, {
-  done: async (ctx) => (await istioIsOurs(ctx)) || (!(await isManaged(ctx, ['namespace', ns], true)) && `${ns} was not made by fun-with-istio: left alone`),
+  done: istioIsOurs,
   run: async (ctx) => {
     await ctx.sh.kubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait=true', `--timeout=${ctx.config.waitTimeout}`]);
   },

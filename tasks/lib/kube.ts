@@ -23,9 +23,10 @@ const escapeKey = (key: string) => key.replace(/\./g, '\\.');
 
 /** True when the object carries the tool's managed-by label. */
 export async function isManaged(ctx: Ctx, args: string[], dryRunAnswer = false): Promise<boolean> {
-  const value = await field(ctx, args, `{.metadata.labels.${escapeKey(names.managedBy.key)}}`, dryRunAnswer ? names.managedBy.value : '');
+  const value = await field(ctx, args, labelPath(names.managedBy.key), dryRunAnswer ? names.managedBy.value : '');
   return value === names.managedBy.value;
 }
 
-export const labelPath = (key: string) => `{.metadata.labels.${escapeKey(key)}}`;
+/** jsonpath of a label, on the object itself or at `at` (e.g. '.spec.template.metadata'). */
+export const labelPath = (key: string, at = '.metadata') => `{${at}.labels.${escapeKey(key)}}`;
 export const annotationPath = (key: string) => `{.metadata.annotations.${escapeKey(key)}}`;
