@@ -2,13 +2,15 @@
 // release directory. Warm runs build nothing. Usage: npx tsx lab/build.ts
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   ISTIO_LAB_VERSION, bin, binDir, goEnv, istioCommit, istioDockerHub, istioHome, istioMinor, labCacheDir, labKey, labPins,
   minikubeModuleVersion, srcDir,
 } from './common.ts';
+import { isMain } from '../tasks/lib/main.ts';
+import { type WrapperModule, prepareModule, resolveModule, runGo } from './wrapper-module.ts';
 
 interface Target {
   name: string;
@@ -193,23 +195,6 @@ function makeWritable(dir: string): void {
   }
 }
 
-/** Writes a wrapper module (go.mod, then `go get` of the packages to fill go.sum) unless it is already complete. */
-function prepareModule(name: string, goMod: string, pkgs: string[]): string {
-  const dir = path.join(srcDir, name);
-  const done = path.join(dir, '.resolved');
-  if (existsSync(done) && readFileSync(path.join(dir, 'go.mod.in'), 'utf8') === goMod) return dir;
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'go.mod'), goMod);
-  writeFileSync(path.join(dir, 'go.mod.in'), goMod);
-  rmSync(path.join(dir, 'go.sum'), { force: true });
-  const t = Date.now();
-  console.log(`[lab build] resolving ${name} module`);
-  run('go', ['get', ...pkgs], dir);
-  writeFileSync(done, '');
-  console.log(`[lab build] resolved ${name} in ${((Date.now() - t) / 1000).toFixed(1)}s`);
-  return dir;
-}
-
 function prepareIstioSource(): string {
   const src = path.join(srcDir, 'istio-src');
   const marker = path.join(src, '.sanitized');
@@ -226,36 +211,113 @@ function prepareIstioSource(): string {
 }
 
 /** minikube's wrapper: its go.mod says `go 1.25.0`; its replace lines (none in v1.38.1) are carried over. */
-function minikubeModule(): string {
+function minikubeModule(): WrapperModule {
   const mk = download(`k8s.io/minikube@${minikubeModuleVersion}`);
   const goLine = /^go\s+(\S+)/m.exec(readFileSync(mk.GoMod, 'utf8'))?.[1] ?? '1.25.0';
   const replaces = carriedReplaces(mk.GoMod);
   const replaceBlock = replaces.length ? `\n// carried over from k8s.io/minikube@${minikubeModuleVersion} go.mod\nreplace (\n${replaces.map((r) => `\t${r}`).join('\n')}\n)\n` : '';
-  return prepareModule('minikube', `module lab.local/minikube\n\ngo ${goLine}\n\nrequire k8s.io/minikube ${minikubeModuleVersion}\n${replaceBlock}`,
-    [`k8s.io/minikube/cmd/minikube@${minikubeModuleVersion}`]);
+  return {
+    name: 'minikube',
+    goMod: `module lab.local/minikube\n\ngo ${goLine}\n\nrequire k8s.io/minikube ${minikubeModuleVersion}\n${replaceBlock}`,
+    packages: [`k8s.io/minikube/cmd/minikube@${minikubeModuleVersion}`],
+    files: {},
+  };
 }
 
+const targetsOf = (module: string): Target[] => allTargets.filter((t) => t.module === module);
+/** `go get` arguments: a module's packages at its version, a generated package by its directory. */
+const getArgs = (module: string, version?: string): string[] =>
+  targetsOf(module).map((t) => (t.pkg.startsWith('./') || !version ? t.pkg : `${t.pkg}@${version}`));
+const generatedSources = (module: string): Record<string, string> =>
+  Object.fromEntries(targetsOf(module).flatMap((t) => (t.goSource ? [[`${t.goSource.dir}/main.go`, t.goSource.text]] : [])));
+
+/** What each wrapper module is: go.mod text, `go get` packages and generated sources (nothing is resolved here). */
+function wrapperModules(only?: Set<string>): WrapperModule[] {
+  const wanted = (name: string): boolean => !only || only.has(name);
+  const out: WrapperModule[] = [];
+  if (only?.has('minikube')) out.push(minikubeModule());
+  if (wanted('etcd')) {
+    out.push({
+      name: 'etcd',
+      goMod: `module lab.local/etcd\n\ngo 1.26.0\n\nrequire go.etcd.io/etcd/server/v3 ${labPins.etcd}\n`,
+      packages: getArgs('etcd', labPins.etcd),
+      files: generatedSources('etcd'),
+    });
+  }
+  if (wanted('kubernetes')) {
+    const k8s = download(`k8s.io/kubernetes@${k8sVersion}`);
+    const replaces = stagingModules(k8s.GoMod).map((m) => `\t${m} => ${m} ${stagingVersion}`).join('\n');
+    out.push({
+      name: 'kubernetes',
+      goMod: `module lab.local/kubernetes\n\ngo 1.26.0\n\nrequire k8s.io/kubernetes ${k8sVersion}\n\nreplace (\n${replaces}\n)\n`,
+      packages: getArgs('kubernetes', k8sVersion),
+      files: generatedSources('kubernetes'),
+    });
+  }
+  if (wanted('kwok')) {
+    out.push({
+      name: 'kwok',
+      goMod: `module lab.local/kwok\n\ngo 1.26.0\n\nrequire sigs.k8s.io/kwok ${labPins.kwok}\n`,
+      packages: getArgs('kwok', labPins.kwok),
+      files: generatedSources('kwok'),
+    });
+  }
+  if (wanted('istio')) {
+    const src = prepareIstioSource();
+    out.push({
+      name: 'istio',
+      goMod: `module lab.local/istio\n\ngo 1.26.0\n\nrequire istio.io/istio ${labPins.istioModule}\n\n// release-builder style copy of the module: charts stamped with ${ISTIO_LAB_VERSION}\nreplace istio.io/istio => ${src}\n`,
+      packages: getArgs('istio'),
+      files: generatedSources('istio'),
+    });
+  }
+  return out;
+}
+
+/** Resolves each wanted wrapper module under srcDir (skipped when its marker matches); returns name -> directory. */
 function modules(only?: Set<string>): Record<string, string> {
   const out: Record<string, string> = {};
-  if (only?.has('minikube')) out.minikube = minikubeModule();
-  if (only && [...only].every((m) => m === 'minikube')) return out;
-  const etcd = `go.etcd.io/etcd/server/v3@${labPins.etcd}`;
-  out.etcd = prepareModule('etcd', `module lab.local/etcd\n\ngo 1.26.0\n\nrequire go.etcd.io/etcd/server/v3 ${labPins.etcd}\n`, [etcd]);
-
-  const k8s = download(`k8s.io/kubernetes@${k8sVersion}`);
-  const replaces = stagingModules(k8s.GoMod).map((m) => `\t${m} => ${m} ${stagingVersion}`).join('\n');
-  const k8sPkgs = allTargets.filter((t) => t.module === 'kubernetes').map((t) => `${t.pkg}@${k8sVersion}`);
-  out.kubernetes = prepareModule('kubernetes',
-    `module lab.local/kubernetes\n\ngo 1.26.0\n\nrequire k8s.io/kubernetes ${k8sVersion}\n\nreplace (\n${replaces}\n)\n`, k8sPkgs);
-
-  out.kwok = prepareModule('kwok', `module lab.local/kwok\n\ngo 1.26.0\n\nrequire sigs.k8s.io/kwok ${labPins.kwok}\n`, [`sigs.k8s.io/kwok/cmd/kwok@${labPins.kwok}`]);
-
-  prepareIstioSource();
-  const istioPkgs = allTargets.filter((t) => t.module === 'istio').map((t) => t.pkg);
-  out.istio = prepareModule('istio',
-    `module lab.local/istio\n\ngo 1.26.0\n\nrequire istio.io/istio ${labPins.istioModule}\n\n// release-builder style copy of the module: charts stamped with ${ISTIO_LAB_VERSION}\nreplace istio.io/istio => ../istio-src\n`,
-    istioPkgs);
+  for (const m of wrapperModules(only)) {
+    const dir = path.join(srcDir, m.name);
+    const t = Date.now();
+    if (prepareModule(m, dir, loggedGo(m.name))) console.log(`[lab build] resolved ${m.name} in ${((Date.now() - t) / 1000).toFixed(1)}s`);
+    out[m.name] = dir;
+  }
   return out;
+}
+
+const loggedGo = (name: string) => {
+  const go = runGo(goEnv());
+  return (args: string[], cwd: string): void => {
+    console.log(`[lab build] resolving ${name} module`);
+    go(args, cwd);
+  };
+};
+
+/**
+ * The recipe check: every wrapper module resolved from nothing in a fresh directory (against the module cache the
+ * build filled), then every target's packages loaded with the resulting go.sum, as `go build` would. A warm srcDir
+ * cannot hide a recipe that a new machine would fail on. Returns seconds taken.
+ */
+export function checkRecipe(): number {
+  const t = Date.now();
+  mkdirSync(labCacheDir, { recursive: true });
+  const root = mkdtempSync(path.join(os.tmpdir(), 'lab-recipe-'));
+  try {
+    for (const m of wrapperModules(new Set(allTargets.map((x) => x.module)))) {
+      const dir = path.join(root, m.name);
+      const s = Date.now();
+      resolveModule(m, dir, runGo(goEnv()));
+      for (const target of targetsOf(m.name)) {
+        const env = { ...goEnv(), ...(target.cgo ? { CGO_ENABLED: '1' } : {}) };
+        runGo(env)(['list', '-deps', ...(target.tags ? [`-tags=${target.tags}`] : []), target.pkg], dir);
+      }
+      console.log(`[lab recipe] ${m.name}: resolved and loaded in ${((Date.now() - s) / 1000).toFixed(1)}s`);
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+  return (Date.now() - t) / 1000;
 }
 
 function buildAll(audit: boolean): Record<string, number> {
@@ -271,10 +333,6 @@ function buildAll(audit: boolean): Record<string, number> {
   mkdirSync(binDir, { recursive: true });
   missing.forEach((t, i) => {
     const tmp = `${bin(t.name)}.tmp`;
-    if (t.goSource) {
-      mkdirSync(path.join(mods[t.module], t.goSource.dir), { recursive: true });
-      writeFileSync(path.join(mods[t.module], t.goSource.dir, 'main.go'), t.goSource.text);
-    }
     const ldflags = typeof t.ldflags === 'function' ? t.ldflags() : t.ldflags;
     const args = ['build', '-p', '2', '-trimpath', '-ldflags', ['-s', '-w', ...ldflags].join(' '), '-o', tmp];
     if (t.tags) args.push(`-tags=${t.tags}`);
@@ -326,9 +384,10 @@ export function build({ audit = false }: { audit?: boolean } = {}): Record<strin
   return times;
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+if (isMain(import.meta.url)) {
   try {
-    build({ audit: true });
+    if (process.argv.includes('--check-recipe')) console.log(`[lab recipe] every wrapper module resolves from nothing: ${checkRecipe().toFixed(0)}s`);
+    else build({ audit: true });
   } catch (e) {
     console.error(`[lab build] ${(e as Error).message}`);
     process.exit(1);

@@ -22,6 +22,9 @@ export const ISTIO_LAB_VERSION = `${istioMinor}.0-alpha.${istioCommit}`;
 
 export const istioDockerHub = 'docker.io/istio';
 
+/** The lab's one (kwok) Node. */
+export const nodeName = 'lab-node';
+
 /**
  * minikube for the command audit (test/e2e/audit-commands.test.ts). The pin is `pins.minikube` (v1.39.0), but the Go module
  * proxy serves k8s.io/minikube only up to v1.38.1 ("v1.39.0: not available"; no v1.39.0 tag is reachable), so the lab

@@ -4,7 +4,8 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from './build.ts';
-import { ISTIO_LAB_VERSION, bin, istioHome, labPins, logsDir, projectRoot, stateDir } from './common.ts';
+import { isMain } from '../tasks/lib/main.ts';
+import { ISTIO_LAB_VERSION, bin, istioHome, labPins, logsDir, nodeName, projectRoot, stateDir } from './common.ts';
 import { pkiDir, request, serverFile } from './kube.ts';
 import { makePki } from './pki.ts';
 import { freePort, portInUse, probe, waitFor } from './probe.ts';
@@ -14,7 +15,6 @@ import { labComponents, stopAll } from './stop.ts';
 const kubeconfigFile = path.join(stateDir, 'kubeconfig');
 const overlayFile = path.join(stateDir, 'istio-overlay.yaml');
 const envFile = path.join(stateDir, 'env');
-export const nodeName = 'lab-node';
 /** The Node's annotation kwok selects on (--manage-nodes-with-annotation-selector). */
 const kwokAnnotation = { key: 'kwok.x-k8s.io/node', value: 'fake' };
 const kwokStages = ['node/fast/node-initialize.yaml', 'node/heartbeat-with-lease/node-heartbeat-with-lease.yaml',
@@ -220,7 +220,8 @@ async function fail(e: unknown): Promise<void> {
   }
   process.exit(1);
 }
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void fail(new Error(`interrupted (${sig})`)));
-
-up().then(() => process.exit(0), fail);
+if (isMain(import.meta.url)) {
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void fail(new Error(`interrupted (${sig})`)));
+  up().then(() => process.exit(0), fail);
+}
 
