@@ -1,0 +1,36 @@
+// The dry-run listing of every command, byte for byte, against a committed copy: a refactor must not change
+// what the tool runs. Regenerate on purpose with `UPDATE_GOLDEN=1 node --import tsx --test test/dry-run-golden.test.ts`.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { fakeSpawn, runCli } from './helpers.ts';
+
+const root = path.resolve(import.meta.dirname, '..');
+const dir = path.join(import.meta.dirname, 'fixtures', 'dry-run');
+const release = path.join(import.meta.dirname, 'fixtures', 'release');
+const minikube = { CACHE_DIR: '/nonexistent/cache' };
+const existing = { CACHE_DIR: '/nonexistent/cache', CLUSTER: 'existing', KUBE_CONTEXT: 'lab', ISTIO_HOME: release };
+
+const cases: [name: string, argv: string[], env: Record<string, string>][] = [];
+for (const [kind, env] of [['minikube', minikube], ['existing', existing]] as const) {
+  for (const c of ['minikube', 'webhook-certs', 'install-istio', 'injection', 'addons', 'all', 'versions'])
+    cases.push([`${kind}-${c}`, [c, '--dry-run'], env]);
+  cases.push([`${kind}-teardown`, ['teardown', '--dry-run'], env]);
+  cases.push([`${kind}-teardown-keep-cluster`, ['teardown', '--dry-run', '--keep-cluster'], env]);
+  cases.push([`${kind}-injection-keep-sample`, ['injection', '--dry-run', '--keep-sample'], env]);
+  cases.push([`${kind}-kube-inject`, ['kube-inject', '--dry-run', path.join(root, 'manifests', 'sleep.yaml')], env]);
+}
+
+describe('dry-run listings are unchanged', () => {
+  for (const [name, argv, env] of cases) {
+    it(name, async () => {
+      const r = await runCli(argv, { env, spawn: fakeSpawn(() => assert.fail('a dry run spawned a command')).spawn });
+      assert.equal(r.code, 0, r.err);
+      const text = r.out.split(root).join('<root>');
+      const file = path.join(dir, `${name}.txt`);
+      if (process.env.UPDATE_GOLDEN || !existsSync(file)) writeFileSync(file, text);
+      assert.equal(text, readFileSync(file, 'utf8'));
+    });
+  }
+});
