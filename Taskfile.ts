@@ -1,20 +1,23 @@
-// The runner: every entry point, composed from the chapter scripts in tasks/. `npm run <command>`
-// lands here; so does `npx tsx tasks/<chapter>.ts`.
-import { addonsCommand, addonSteps } from './tasks/addons.ts';
+// The runner's table of contents: every entry point, composed from the chapter scripts in tasks/.
+// `npm run <command>` lands here. Only this file imports chapters; chapters import lib/ and the config.
+import { addonSteps, addonsCommand } from './tasks/addons.ts';
 import { check } from './tasks/check.ts';
-import { kubeInject } from './tasks/kube-inject.ts';
-import { getRelease, installIstio, installSteps } from './tasks/install-istio.ts';
 import { injection, injectionSteps } from './tasks/injection.ts';
+import { installIstio, installSteps } from './tasks/install-istio.ts';
+import { kubeInject } from './tasks/kube-inject.ts';
 import { isMain } from './tasks/lib/main.ts';
 import { run, type RunIO } from './tasks/lib/runner.ts';
+import { createIstioNamespace, generateCa, plugCa } from './tasks/lib/steps/ca.ts';
+import { getRelease } from './tasks/lib/steps/release.ts';
 import { group } from './tasks/lib/step.ts';
-import type { Command } from './tasks/lib/types.ts';
-import { minikube, minikubeSteps } from './tasks/minikube.ts';
+import type { Command, TaskCommand } from './tasks/lib/types.ts';
+import { minikube } from './tasks/minikube.ts';
 import { teardown } from './tasks/teardown.ts';
 import { versions } from './tasks/versions.ts';
-import { generateCa, plugInCaSteps, webhookCerts } from './tasks/webhook-certs.ts';
+import { webhookCerts } from './tasks/webhook-certs.ts';
 
-const all: Command = {
+const all: TaskCommand = {
+  kind: 'tasks',
   name: 'all',
   summary: 'chapters 1-5 in order: minikube, webhook-certs, install-istio, injection, addons',
   flags: injection.flags,
@@ -22,9 +25,9 @@ const all: Command = {
 Runs the chapters in the tutorial's order. What does not depend on the cluster overlaps with starting
 it: the Istio download and the CA generation run while minikube starts. Every step skips itself when
 already done, so a second run changes nothing.`,
-  tasks: () => [
-    group('Cluster, Istio release and CA (together)', [group('minikube', minikubeSteps()), getRelease, generateCa], true),
-    group('webhook-certs', plugInCaSteps()),
+  tasks: (ctx) => [
+    group('Cluster, Istio release and CA (together)', [group('minikube', minikube.tasks(ctx)), getRelease, generateCa], true),
+    group('webhook-certs', [createIstioNamespace, plugCa]),
     group('install-istio', installSteps()),
     group('injection', injectionSteps()),
     group('addons', addonSteps()),

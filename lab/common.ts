@@ -3,9 +3,18 @@ import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { labPins, pins } from '../tasks/config.ts';
+import { pins } from '../tasks/config.ts';
 
-export { labPins };
+/**
+ * The lab's pins: the product's Kubernetes and Istio lines, built from the Go module proxy. The proxy serves no
+ * Istio release tag, only pseudo-versions: `istioModule` is the release-1.31 commit nearest to the Istio pin it serves.
+ */
+export const labPins = {
+  kubernetes: pins.kubernetes,
+  etcd: 'v3.6.16',
+  kwok: 'v0.8.0',
+  istioModule: 'v0.0.0-20260827124520-eed52ebb66ad',
+} as const;
 
 /** The 12-hex commit of the Istio pseudo-version (release-1.31 branch). */
 export const istioCommit: string = labPins.istioModule.split('-').at(-1)!;

@@ -5,7 +5,7 @@ import { UsageError } from './lib/errors.ts';
 import { runIfMain } from './lib/main.ts';
 import { readManifests } from './lib/manifests.ts';
 import { formatFinding, lint } from './lib/podspec.ts';
-import type { Command } from './lib/types.ts';
+import type { ActionCommand } from './lib/types.ts';
 
 function yamlFiles(target: string): string[] {
   let st;
@@ -20,7 +20,8 @@ function yamlFiles(target: string): string[] {
     .flatMap((f) => (statSync(path.join(target, f)).isDirectory() ? yamlFiles(path.join(target, f)) : /\.ya?ml$/.test(f) ? [path.join(target, f)] : []));
 }
 
-export const check: Command = {
+export const check: ActionCommand = {
+  kind: 'action',
   name: 'check',
   args: 'FILE|DIR...',
   summary: 'lint manifests against the pod-spec requirements (named ports, app labels)',
@@ -40,4 +41,4 @@ Exit code 1 when any error is found. Runs no external program.`,
   },
 };
 
-runIfMain(import.meta.url, 'check');
+runIfMain(import.meta.url, check);

@@ -13,18 +13,6 @@ export const pins = {
   minikube: 'v1.39.0',
 } as const;
 
-/**
- * The test lab's pins (npm run lab:up): the same Kubernetes and Istio lines, built from the Go module proxy.
- * The proxy serves no Istio release tag, only pseudo-versions: `istioModule` is the release-1.31 commit
- * nearest to the Istio pin that it serves.
- */
-export const labPins = {
-  kubernetes: pins.kubernetes,
-  etcd: 'v3.6.16',
-  kwok: 'v0.8.0',
-  istioModule: 'v0.0.0-20260827124520-eed52ebb66ad',
-} as const;
-
 /** Kubernetes minors each Istio minor supports (istio.io support table). Unknown minors are not checked. */
 export const istioKubernetesSupport: Record<string, { min: number; max: number }> = {
   '1.31': { min: 32, max: 36 },
@@ -73,14 +61,6 @@ export const names = {
   /** Annotation saying the tool (not the user) set the namespace's injection label, so teardown may remove it. */
   injectionLabelled: 'fun-with-istio/injection-labelled',
 } as const;
-
-/** The addons in the tutorial's order: Prometheus first (Grafana's datasource), then Grafana and Zipkin. */
-export const addons = [
-  { name: 'prometheus', title: 'Prometheus', file: 'samples/addons/prometheus.yaml', deployment: 'prometheus', expose: undefined },
-  { name: 'grafana', title: 'Grafana', file: 'samples/addons/grafana.yaml', deployment: 'grafana', expose: { service: 'grafana', patch: 'grafana-service.yaml' } },
-  { name: 'zipkin', title: 'Zipkin', file: 'samples/addons/extras/zipkin.yaml', deployment: 'zipkin', expose: { service: 'zipkin', patch: 'zipkin-service.yaml' } },
-] as const;
-export type Addon = (typeof addons)[number];
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const manifestsDir = path.join(projectRoot, 'manifests');

@@ -4,42 +4,38 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { manifestsDir, names } from './config.ts';
 import { StepError } from './lib/errors.ts';
-import { annotationPath, exists, field, isManaged, labelPath, managedLabels } from './lib/kube.ts';
+import { annotationPath, exists, field, getJson, inNamespace, labelPath, managedLabels, namespaceRef, rolloutStatus, verbArgs } from './lib/kube.ts';
 import { runIfMain } from './lib/main.ts';
-import { describe, dumpAll, prepare, readManifests, type K8sObject } from './lib/manifests.ts';
+import { describe, dumpAll, readManifests } from './lib/manifests.ts';
 import { formatFinding, lint } from './lib/podspec.ts';
 import { describePod, hasSidecar, livePods, readiness, type Pod } from './lib/pods.ts';
+import { deleteSample, sampleDeployed, sampleDeployment, sampleObjects } from './lib/sample.ts';
 import { step } from './lib/step.ts';
 import { parseJson } from './lib/tool-output.ts';
-import type { Command, Ctx, Task } from './lib/types.ts';
+import type { Ctx, Task, TaskCommand } from './lib/types.ts';
 
 const app = names.sampleApp;
-const sampleFile = path.join(manifestsDir, `${app}.yaml`);
 const nsOf = (ctx: Ctx) => ctx.config.sampleNamespace;
-const deployment = `deployment/${app}`;
-
-export function sampleObjects(ctx: Ctx): K8sObject[] {
-  return prepare(readManifests(sampleFile), { namespace: nsOf(ctx), labels: managedLabels() });
-}
+const sampleNamespace = (ctx: Ctx) => namespaceRef(nsOf(ctx));
 
 // The demo is over once the namespace carries this annotation: a re-run then changes nothing.
 const verifiedOnce = new WeakMap<Ctx, Promise<boolean>>();
 function verified(ctx: Ctx): Promise<boolean> {
   if (!verifiedOnce.has(ctx))
-    verifiedOnce.set(ctx, field(ctx, ['namespace', nsOf(ctx)], annotationPath(names.injectionVerified)).then((v) => v === ctx.config.istioVersion));
+    verifiedOnce.set(ctx, field(ctx, sampleNamespace(ctx), annotationPath(names.injectionVerified)).then((v) => v === ctx.config.istioVersion));
   return verifiedOnce.get(ctx)!;
 }
 const doneBefore = async (ctx: Ctx) => (await verified(ctx)) && `injection already verified in ${nsOf(ctx)} (teardown resets it)`;
 
 async function pods(ctx: Ctx): Promise<Pod[]> {
-  const r = await ctx.sh.kubectl(['-n', nsOf(ctx), 'get', 'pods', '-l', `app=${app}`, '-o', 'json'], { dryRun: { stdout: '{"items":[]}' } });
-  return livePods(parseJson<{ items: Pod[] }>(r.stdout, 'kubectl get pods').items);
+  const text = await getJson(ctx, inNamespace(nsOf(ctx), 'pods'), ['-l', `app=${app}`]);
+  return livePods(parseJson<{ items: Pod[] }>(text, 'kubectl get pods').items);
 }
 
 /** Checks the live pod of the sample has (or lacks) the sidecar and is fully ready. */
 async function expectSidecar(ctx: Ctx, wanted: boolean): Promise<string> {
   const live = await pods(ctx);
-  if (ctx.options.dryRun) return '';
+  if (ctx.options.dryRun) return ''; // a dry run started no pod to look at
   if (live.length !== 1) throw new StepError(`expected one ${app} pod in ${nsOf(ctx)}, found ${live.length}`);
   const [pod] = live;
   if (hasSidecar(pod) !== wanted)
@@ -49,7 +45,7 @@ async function expectSidecar(ctx: Ctx, wanted: boolean): Promise<string> {
   return describePod(pod);
 }
 
-const rollout = (ctx: Ctx) => ctx.sh.kubectl(['-n', nsOf(ctx), 'rollout', 'status', deployment, `--timeout=${ctx.config.waitTimeout}`]);
+const rollout = (ctx: Ctx) => rolloutStatus(ctx, sampleDeployment(ctx));
 
 const checkManifests = step('Check manifests/ against the pod-spec requirements', {
   run: async (ctx, task) => {
@@ -68,20 +64,12 @@ const showNamespaces = step('Show which namespaces have injection enabled', {
 });
 
 const createNamespace = step('Create the sample namespace', {
-  done: async (ctx) => (await exists(ctx, ['namespace', nsOf(ctx)])) && `namespace ${nsOf(ctx)} exists`,
+  done: async (ctx) => (await exists(ctx, sampleNamespace(ctx))) && `namespace ${nsOf(ctx)} exists`,
   run: async (ctx) => {
     const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: nsOf(ctx), labels: managedLabels() } };
     await ctx.sh.kubectl(['create', '-f', '-'], { input: dumpAll([ns]), inputLabel: `Namespace/${nsOf(ctx)}` });
   },
 });
-
-/** Whether the sample is deployed; a `sleep` that is not the tool's is an error, never something to change. */
-export async function sampleDeployed(ctx: Ctx, dryRunAnswer = false): Promise<boolean> {
-  if (!(await exists(ctx, ['-n', nsOf(ctx), deployment], dryRunAnswer))) return false;
-  if (!(await isManaged(ctx, ['-n', nsOf(ctx), deployment], true)))
-    throw new StepError(`${deployment} in ${nsOf(ctx)} was not made by fun-with-istio; set SAMPLE_NAMESPACE to another namespace`);
-  return true;
-}
 
 const deploySleep = step(`Deploy ${app}`, {
   done: async (ctx) => (await doneBefore(ctx)) || ((await sampleDeployed(ctx)) && `${app} is deployed`),
@@ -92,7 +80,7 @@ const deploySleep = step(`Deploy ${app}`, {
   },
 });
 
-const isLabelled = async (ctx: Ctx) => (await field(ctx, ['namespace', nsOf(ctx)], labelPath(names.injectionLabel))) === 'enabled';
+const isLabelled = async (ctx: Ctx) => (await field(ctx, sampleNamespace(ctx), labelPath(names.injectionLabel))) === 'enabled';
 
 const showWithout = step(`Show ${app} runs without a sidecar`, {
   done: async (ctx) => (await doneBefore(ctx)) || ((await isLabelled(ctx)) && 'the namespace is already labelled'),
@@ -104,13 +92,13 @@ const showWithout = step(`Show ${app} runs without a sidecar`, {
 const labelNamespace = step(`Label the namespace ${names.injectionLabel}=enabled`, {
   done: async (ctx) => (await isLabelled(ctx)) && `${nsOf(ctx)} is labelled`,
   run: async (ctx) => {
-    await ctx.sh.kubectl(['label', 'namespace', nsOf(ctx), `${names.injectionLabel}=enabled`, '--overwrite']);
-    await ctx.sh.kubectl(['annotate', 'namespace', nsOf(ctx), `${names.injectionLabelled}=true`, '--overwrite']);
+    await ctx.sh.kubectl(verbArgs('label', sampleNamespace(ctx), [`${names.injectionLabel}=enabled`, '--overwrite']));
+    await ctx.sh.kubectl(verbArgs('annotate', sampleNamespace(ctx), [`${names.injectionLabelled}=true`, '--overwrite']));
   },
 });
 
 /** The per-pod label on the sample's pod template ('' when absent), e.g. left by an interrupted opt-out. */
-const templateInjectLabel = (ctx: Ctx) => field(ctx, ['-n', nsOf(ctx), deployment], labelPath(names.injectLabel, '.spec.template.metadata'));
+const templateInjectLabel = (ctx: Ctx) => field(ctx, sampleDeployment(ctx), labelPath(names.injectLabel, '.spec.template.metadata'));
 
 const recreatePod = step(`Recreate the ${app} pod (injection happens only at pod creation)`, {
   done: async (ctx) => {
@@ -122,7 +110,7 @@ const recreatePod = step(`Recreate the ${app} pod (injection happens only at pod
   run: async (ctx) => {
     // A per-pod label left by an interrupted run would decide against the namespace: remove it (that recreates the pod).
     if (await templateInjectLabel(ctx)) return setInjectLabel(ctx, undefined);
-    await ctx.sh.kubectl(['-n', nsOf(ctx), 'rollout', 'restart', deployment]);
+    await ctx.sh.kubectl(verbArgs(['rollout', 'restart'], sampleDeployment(ctx)));
     await rollout(ctx);
   },
 });
@@ -140,7 +128,7 @@ async function setInjectLabel(ctx: Ctx, value: 'true' | 'false' | undefined): Pr
     value === undefined
       ? ['--type', 'json', '-p', JSON.stringify([{ op: 'remove', path: `/spec/template/metadata/labels/${names.injectLabel.replace('/', '~1')}` }])]
       : ['--type', 'merge', '-p', JSON.stringify({ spec: { template: { metadata: { labels: { [names.injectLabel]: value } } } } })];
-  await ctx.sh.kubectl(['-n', nsOf(ctx), 'patch', deployment, ...args]);
+  await ctx.sh.kubectl(verbArgs('patch', sampleDeployment(ctx), args));
   await rollout(ctx);
 }
 
@@ -171,18 +159,13 @@ const removeOptLabel = step(`Remove the per-pod label (${names.injectLabel}-): t
 const recordVerified = step('Record that injection works in this namespace', {
   done: doneBefore,
   run: async (ctx) => {
-    await ctx.sh.kubectl(['annotate', 'namespace', nsOf(ctx), `${names.injectionVerified}=${ctx.config.istioVersion}`, '--overwrite']);
+    await ctx.sh.kubectl(verbArgs('annotate', sampleNamespace(ctx), [`${names.injectionVerified}=${ctx.config.istioVersion}`, '--overwrite']));
   },
 });
 
-export async function deleteSample(ctx: Ctx): Promise<void> {
-  const docs = sampleObjects(ctx);
-  await ctx.sh.kubectl(['delete', '-f', '-', '--ignore-not-found', '--wait=true'], { input: dumpAll(docs), inputLabel: describe(docs) });
-}
-
 const cleanUp = step(`Delete the ${app} sample (as the tutorial does)`, {
   enabled: (ctx) => !ctx.options.keepSample,
-  done: async (ctx) => !(await sampleDeployed(ctx, true)) && `${app} is not deployed`,
+  done: async (ctx) => !(await sampleDeployed(ctx)) && `${app} is not deployed`,
   run: deleteSample,
 });
 
@@ -191,10 +174,11 @@ export const injectionSteps = (): Task[] => [
   optOut, optIn, removeOptLabel, recordVerified, cleanUp,
 ];
 
-export const injection: Command = {
+export const injection: TaskCommand = {
+  kind: 'tasks',
   name: 'injection',
   summary: 'label a namespace, deploy sleep, recreate it and verify the sidecar; per-pod opt-out/in',
-  flags: { 'keep-sample': 'keep the sleep sample running afterwards' },
+  flags: ['keep-sample'],
   details: `
 Lints manifests/ (named ports, app labels), deploys the sleep sample into SAMPLE_NAMESPACE and shows it
 without a sidecar, labels the namespace ${names.injectionLabel}=enabled, recreates the pod (injection only
@@ -205,4 +189,4 @@ Runs: kubectl --context <ctx> get|create|apply|label|patch|rollout|annotate|dele
   tasks: injectionSteps,
 };
 
-runIfMain(import.meta.url, 'injection');
+runIfMain(import.meta.url, injection);

@@ -1,47 +1,19 @@
 // Chapter 3, "Istio": get the release (the tutorial's download and unpack), install it (today's
 // `istioctl install` instead of `kubectl apply -f istio.yaml`), and monitor istio-system until it is up.
 import { names } from './config.ts';
-import { formatBytes } from './lib/download.ts';
 import { StepError } from './lib/errors.ts';
-import { field, isManaged } from './lib/kube.ts';
+import { field, inNamespace, isManaged, namespaceRef, waitFor } from './lib/kube.ts';
 import { runIfMain } from './lib/main.ts';
-import { obtainRelease, releaseReady } from './lib/release.ts';
+import { createIstioNamespace, generateCa, plugCa, verifyCaBundle } from './lib/steps/ca.ts';
+import { getRelease } from './lib/steps/release.ts';
 import { step } from './lib/step.ts';
-import type { Command, Ctx, Task } from './lib/types.ts';
-import { generateCa, plugInCaSteps, verifyCaBundle } from './webhook-certs.ts';
+import type { Ctx, Task, TaskCommand } from './lib/types.ts';
 
 const ns = names.istioNamespace;
 
-export const getRelease = step('Get the Istio release', {
-  done: async (ctx) => {
-    const { config } = ctx;
-    if (config.istioHomeGiven) return `using ISTIO_HOME=${config.istioHome}`;
-    return releaseReady(config) && `Istio ${config.istioVersion} is in ${config.istioHome}`;
-  },
-  run: async (ctx, task) => {
-    const { config } = ctx;
-    task.title = `Get Istio ${config.istioVersion} (${config.release.asset})`;
-    if (ctx.options.dryRun) {
-      ctx.sh.note(`would download ${config.release.url} and check it against ${config.release.shaUrl}`);
-      return ctx.sh.note(`would unpack it into ${config.istioHome}`);
-    }
-    let shown = -1;
-    const how = await obtainRelease(config, {
-      signal: ctx.signal,
-      onProgress: (got, total) => {
-        const pct = total ? Math.floor((got / total) * 100) : -1;
-        if (pct === shown && total) return;
-        shown = pct;
-        task.output = total ? `${formatBytes(got)} of ${formatBytes(total)} (${pct}%)` : formatBytes(got);
-      },
-    });
-    task.output = `${how === 'cached' ? 'verified cached' : 'downloaded and verified'} ${config.release.asset}; unpacked into ${config.istioHome}`;
-  },
-});
-
 /** The Istio version istiod runs, from its image tag (e.g. docker.io/istio/pilot:1.31.1-distroless). */
-export async function installedIstioVersion(ctx: Ctx): Promise<string | undefined> {
-  const image = await field(ctx, ['-n', ns, 'deployment', names.istiod], '{.spec.template.spec.containers[0].image}');
+async function installedIstioVersion(ctx: Ctx): Promise<string | undefined> {
+  const image = await field(ctx, inNamespace(ns, 'deployment', names.istiod), '{.spec.template.spec.containers[0].image}');
   if (!image) return undefined;
   return image.slice(image.lastIndexOf(':') + 1).replace(/-(distroless|debug)$/, '');
 }
@@ -51,7 +23,7 @@ const install = step('Install Istio', {
     const installed = await installedIstioVersion(ctx);
     if (!installed) return false;
     if (installed === ctx.config.istioVersion) return `Istio ${installed} is installed`;
-    if (ctx.config.cluster === 'existing' && !(await isManaged(ctx, ['namespace', ns])))
+    if (ctx.config.cluster === 'existing' && !(await isManaged(ctx, namespaceRef(ns))))
       throw new StepError(`Istio ${installed} in context ${ctx.config.context} was not installed by fun-with-istio: refusing to change it`);
     return false;
   },
@@ -69,17 +41,17 @@ const install = step('Install Istio', {
 
 const monitor = step(`Watch ${ns} come up`, {
   run: async (ctx, task) => {
-    await ctx.sh.kubectl(['-n', ns, 'wait', '--for=condition=Available', 'deployment', '--all', `--timeout=${ctx.config.waitTimeout}`], {
-      onLine: (l) => (task.output = l),
-    });
+    await waitFor(ctx, inNamespace(ns, 'deployment'), 'condition=Available', (l) => (task.output = l));
     const r = await ctx.sh.kubectl(['-n', ns, 'get', 'deployments,pods']);
     task.output = r.stdout.trim();
   },
 });
 
+/** The chapter's own steps, after the release and the CA (as `all` runs them). */
 export const installSteps = (): Task[] => [install, monitor, verifyCaBundle(false)];
 
-export const installIstio: Command = {
+export const installIstio: TaskCommand = {
+  kind: 'tasks',
   name: 'install-istio',
   summary: 'download the pinned Istio (checksum, cache), install it and watch it come up',
   details: `
@@ -90,7 +62,7 @@ Skipped when istiod already runs the pinned version.
 Runs: istioctl --context <ctx> install --set profile=<p> [-f overlay] --readiness-timeout <t> -y,
       kubectl --context <ctx> -n ${ns} wait|get.`,
   // Istio must find cacerts when istiod first starts: run alone, this chapter plugs the CA in first (skipped when done).
-  tasks: () => [getRelease, generateCa, ...plugInCaSteps(), ...installSteps()],
+  tasks: () => [getRelease, generateCa, createIstioNamespace, plugCa, ...installSteps()],
 };
 
-runIfMain(import.meta.url, 'install-istio');
+runIfMain(import.meta.url, installIstio);

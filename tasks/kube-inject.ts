@@ -6,10 +6,11 @@ import path from 'node:path';
 import { names } from './config.ts';
 import { StepError, UsageError } from './lib/errors.ts';
 import { runIfMain } from './lib/main.ts';
+import { inNamespace, verbArgs } from './lib/kube.ts';
 import { readManifests } from './lib/manifests.ts';
 import { ensureRelease } from './lib/release.ts';
 import { parseJson } from './lib/tool-output.ts';
-import type { Command, Ctx } from './lib/types.ts';
+import type { ActionCommand, Ctx } from './lib/types.ts';
 
 const ns = names.istioNamespace;
 
@@ -18,18 +19,18 @@ interface ConfigMap {
 }
 
 async function configMap(ctx: Ctx, name: string): Promise<Record<string, string>> {
-  const r = await ctx.sh.kubectl(['-n', ns, 'get', 'configmap', name, '-o', 'json'], { allowFailure: true, dryRun: { stdout: '{"data":{}}' } });
+  const r = await ctx.sh.kubectl(verbArgs('get', inNamespace(ns, 'configmap', name), ['-o', 'json']), { allowFailure: true });
   if (r.exitCode !== 0) throw new StepError(`cannot read configmap ${name} in ${ns}: is Istio installed in context ${ctx.config.context}? (${r.stderr.trim().split('\n').pop()})`);
   return parseJson<ConfigMap>(r.stdout, 'kubectl get configmap').data ?? {};
 }
 
 /** Writes the injector's template, values and mesh config where istioctl can read them. */
-export async function injectorFiles(ctx: Ctx): Promise<{ config: string; values: string; mesh: string }> {
+async function injectorFiles(ctx: Ctx): Promise<{ config: string; values: string; mesh: string }> {
   const injector = await configMap(ctx, names.injectorConfigMap);
   const mesh = await configMap(ctx, names.meshConfigMap);
   const dir = path.join(ctx.config.injectDir, ctx.config.context.replace(/[^A-Za-z0-9._-]/g, '_'));
   const files = { config: path.join(dir, 'inject-config.yaml'), values: path.join(dir, 'values.json'), mesh: path.join(dir, 'mesh.yaml') };
-  if (ctx.options.dryRun) return files;
+  if (ctx.options.dryRun) return files; // a dry run writes no files
   if (!injector.config || !injector.values || !mesh.mesh) throw new StepError(`the injector ConfigMaps in ${ns} lack config, values or mesh`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(files.config, injector.config);
@@ -38,7 +39,8 @@ export async function injectorFiles(ctx: Ctx): Promise<{ config: string; values:
   return files;
 }
 
-export const kubeInject: Command = {
+export const kubeInject: ActionCommand = {
+  kind: 'action',
   name: 'kube-inject',
   args: 'FILE',
   summary: 'manual proxy injection: print FILE with the sidecar added (istioctl kube-inject)',
@@ -60,4 +62,4 @@ Runs: kubectl --context <ctx> -n ${ns} get configmap, istioctl --context <ctx> k
   },
 };
 
-runIfMain(import.meta.url, 'kube-inject');
+runIfMain(import.meta.url, kubeInject);

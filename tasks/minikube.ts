@@ -3,9 +3,10 @@
 import { kubernetesSupport } from './config.ts';
 import { StepError } from './lib/errors.ts';
 import { runIfMain } from './lib/main.ts';
+import { minikubeStatus, missingTools, requiredTools } from './lib/minikube.ts';
 import { step } from './lib/step.ts';
-import type { Command, Ctx, Task } from './lib/types.ts';
-import { kubectlVersions, minikubeVersion, missingProfileStatus, parseMinikubeStatus, type MinikubeStatus } from './lib/tool-output.ts';
+import type { Task, TaskCommand } from './lib/types.ts';
+import { kubectlVersions, minikubeVersion } from './lib/tool-output.ts';
 import { compareVersions, minorSkew, parseVersion } from './lib/version.ts';
 
 const installHints: Record<string, string> = {
@@ -15,32 +16,10 @@ const installHints: Record<string, string> = {
   podman: 'https://podman.io/docs/installation',
 };
 
-/** The driver's own command line tool, for the drivers that have one to look for. */
-export const driverTool = (ctx: Ctx): string | undefined => (['docker', 'podman'].includes(ctx.config.minikube.driver) ? ctx.config.minikube.driver : undefined);
-
-export function requiredTools(ctx: Ctx): string[] {
-  if (ctx.config.cluster === 'existing') return ['kubectl'];
-  const driver = driverTool(ctx);
-  return ['minikube', 'kubectl', ...(driver ? [driver] : [])];
-}
-
-export function missingTools(ctx: Ctx, tools: string[]): string[] {
-  return tools.filter((t) => !ctx.sh.has(t));
-}
-
-/** `minikube status -o json` for the configured profile; a dry run answers as minikube does for `dryRunState`. */
-export async function minikubeStatus(ctx: Ctx, dryRunState: 'Nonexistent' | 'Running' = 'Nonexistent'): Promise<MinikubeStatus> {
-  const profile = ctx.config.minikube.profile;
-  const r = await ctx.sh.minikube(['status', '-o', 'json'], {
-    allowFailure: true,
-    dryRun: dryRunState === 'Running' ? { stdout: JSON.stringify({ Name: profile, Host: 'Running', Kubelet: 'Running', APIServer: 'Running' }) } : missingProfileStatus(profile),
-  });
-  return parseMinikubeStatus(r.stdout);
-}
-
 const checkTools = step('Check the tools and their versions', {
   run: async (ctx, task) => {
     const tools = requiredTools(ctx);
+    // A dry run must work on a machine without the tools.
     if (ctx.options.dryRun) {
       ctx.sh.note(`dry run: ${tools.join(', ')} not looked for`);
     } else {
@@ -49,13 +28,13 @@ const checkTools = step('Check the tools and their versions', {
         throw new StepError(`missing: ${missing.map((t) => `${t} (${installHints[t] ?? 'see README'})`).join(', ')}`);
     }
     const { config } = ctx;
-    const kubectl = await ctx.sh.kubectl(['version', '--client', '-o', 'json'], { dryRun: { stdout: '{"clientVersion":{"gitVersion":"' + config.kubernetesVersion + '"}}' } });
+    const kubectl = await ctx.sh.kubectl(['version', '--client', '-o', 'json']);
     const client = kubectlVersions(kubectl.stdout).client ?? '?';
     const notes = [`kubectl ${client}`];
     if (minorSkew(client, config.kubernetesVersion) > 1)
       notes.push(`warning: kubectl ${client} is more than one minor version from Kubernetes ${config.kubernetesVersion}`);
     if (config.cluster === 'minikube') {
-      const mk = await ctx.sh.minikube(['version', '--output=json'], { dryRun: { stdout: `{"minikubeVersion":"${config.minikube.version}"}` } });
+      const mk = await ctx.sh.minikube(['version', '--output=json']);
       const version = minikubeVersion(mk.stdout);
       if (!version) throw new StepError(`minikube version did not say its version: ${mk.stdout.trim().slice(0, 80)}`);
       if (!parseVersion(version) || compareVersions(version, config.minikube.version) < 0)
@@ -93,10 +72,7 @@ const startMinikube = step('Start minikube', {
 const checkServerVersion = step("Check the cluster is reachable and runs a Kubernetes Istio supports", {
   run: async (ctx, task) => {
     const { config } = ctx;
-    const r = await ctx.sh.kubectl(['version', '-o', 'json', '--request-timeout=20s'], {
-      allowFailure: true,
-      dryRun: { stdout: `{"serverVersion":{"gitVersion":"${config.kubernetesVersion}"}}` },
-    });
+    const r = await ctx.sh.kubectl(['version', '-o', 'json', '--request-timeout=20s'], { allowFailure: true });
     const { server } = kubectlVersions(r.stdout);
     if (r.exitCode !== 0 || !server)
       throw new StepError(`cannot reach context ${ctx.sh.context}: ${r.stderr.trim().split('\n').pop() ?? 'no answer'}`);
@@ -111,7 +87,7 @@ const checkServerVersion = step("Check the cluster is reachable and runs a Kuber
 
 const verifyWebhookApi = step('Verify the admissionregistration.k8s.io/v1 API is served', {
   run: async (ctx, task) => {
-    const r = await ctx.sh.kubectl(['api-versions'], { dryRun: { stdout: 'admissionregistration.k8s.io/v1\n' } });
+    const r = await ctx.sh.kubectl(['api-versions']);
     const apis = r.stdout.split('\n').filter((l) => l.startsWith('admissionregistration'));
     if (!apis.includes('admissionregistration.k8s.io/v1'))
       throw new StepError(`the cluster does not serve admissionregistration.k8s.io/v1 (mutating webhooks); got ${apis.join(', ') || 'none'}`);
@@ -121,7 +97,8 @@ const verifyWebhookApi = step('Verify the admissionregistration.k8s.io/v1 API is
 
 export const minikubeSteps = (): Task[] => [checkTools, startMinikube, checkServerVersion, verifyWebhookApi];
 
-export const minikube: Command = {
+export const minikube: TaskCommand = {
+  kind: 'tasks',
   name: 'minikube',
   summary: 'start a cluster fit for Istio and verify it (or check CLUSTER=existing)',
   details: `
@@ -133,4 +110,4 @@ Runs: minikube -p <profile> version|status|start, kubectl --context <ctx> versio
   tasks: minikubeSteps,
 };
 
-runIfMain(import.meta.url, 'minikube');
+runIfMain(import.meta.url, minikube);

@@ -1,23 +1,23 @@
 // Chapter 6, "Final teardown": remove what the tool created, in reverse order. Only objects that carry
 // the tool's managed-by label are deleted; the minikube profile only when it is the tool's own cluster.
-// A dry run stands in for a cluster where `all` has run, so it lists every removal.
-import { addons, names, type Addon } from './config.ts';
-import { annotationPath, exists, field, isManaged } from './lib/kube.ts';
+// Its dry run stands for a cluster where `all` has run (the 'finished' view), so it lists every removal.
+import { names } from './config.ts';
+import { addonManifest, addons, type Addon } from './lib/addons.ts';
+import { annotationPath, exists, field, inNamespace, isManaged, managedNames, namespaceRef, verbArgs } from './lib/kube.ts';
 import { runIfMain } from './lib/main.ts';
 import { dumpAll } from './lib/manifests.ts';
+import { minikubeStatus } from './lib/minikube.ts';
 import { ensureRelease } from './lib/release.ts';
-import { step } from './lib/step.ts';
-import type { Command, Ctx, Task } from './lib/types.ts';
-import { addonLabel } from './addons.ts';
-import { deleteSample, sampleDeployed } from './injection.ts';
-import { minikubeStatus } from './minikube.ts';
+import { deleteSample, sampleDeployed } from './lib/sample.ts';
+import { step, type StepDefinition } from './lib/step.ts';
+import type { Ctx, Task, TaskCommand } from './lib/types.ts';
 
 const ns = names.istioNamespace;
-const sampleNs = (ctx: Ctx) => ctx.config.sampleNamespace;
+const sampleNs = (ctx: Ctx) => namespaceRef(ctx.config.sampleNamespace);
 
 /** With the tool's own minikube cluster about to be deleted, removing things inside it first is wasted time. */
 const clusterGoes = (ctx: Ctx) => ctx.config.cluster === 'minikube' && !ctx.options.keepCluster;
-const inCluster = (title: string, def: Parameters<typeof step>[1]): Task =>
+const inCluster = (title: string, def: StepDefinition): Task =>
   step(title, {
     ...def,
     done: async (ctx) => (clusterGoes(ctx) ? 'the minikube cluster is deleted below' : def.done!(ctx)),
@@ -26,10 +26,7 @@ const inCluster = (title: string, def: Parameters<typeof step>[1]): Task =>
 /** The addons whose Deployment carries the tool's label: only those are removed. */
 async function ourAddons(ctx: Ctx): Promise<Addon[]> {
   // kubectl refuses names together with a selector: list ours, then look for the addons among them.
-  const r = await ctx.sh.kubectl(['-n', ns, 'get', 'deployment', '-o', 'name', '-l', `${names.managedBy.key}=${names.managedBy.value}`], {
-    dryRun: { stdout: addons.map((a) => `deployment.apps/${a.deployment}`).join('\n') },
-  });
-  const ours = new Set(r.stdout.split('\n').map((l) => l.trim().split('/').pop()));
+  const ours = new Set(await managedNames(ctx, inNamespace(ns, 'deployment')));
   return addons.filter((a) => ours.has(a.deployment));
 }
 
@@ -39,41 +36,43 @@ const removeAddons = inCluster('Remove the addons', {
     await ensureRelease(ctx);
     for (const addon of (await ourAddons(ctx)).reverse()) {
       task.output = `removing ${addon.title}`;
-      const { docs, label } = addonLabel(ctx, addon);
+      const { docs, label } = addonManifest(ctx, addon);
       await ctx.sh.kubectl(['delete', '-f', '-', '--ignore-not-found', '--wait=true'], { input: dumpAll(docs), inputLabel: label });
     }
   },
 });
 
 const removeSample = inCluster(`Delete the ${names.sampleApp} sample`, {
-  done: async (ctx) => !(await sampleDeployed(ctx, true)) && 'the sample is not deployed',
+  done: async (ctx) => !(await sampleDeployed(ctx)) && 'the sample is not deployed',
   run: deleteSample,
 });
 
+const deleteNamespace = (ctx: Ctx, name: string) =>
+  ctx.sh.kubectl(verbArgs('delete', namespaceRef(name), ['--ignore-not-found', '--wait=true', `--timeout=${ctx.config.waitTimeout}`]));
+
 const removeSampleNamespace = inCluster('Remove the injection label (and the sample namespace the tool made)', {
   done: async (ctx) => {
-    const namespace = ['namespace', sampleNs(ctx)];
-    if (!(await exists(ctx, namespace, true))) return `namespace ${sampleNs(ctx)} does not exist`;
-    if (await isManaged(ctx, namespace, true)) return false;
+    const namespace = sampleNs(ctx);
+    if (!(await exists(ctx, namespace))) return `namespace ${namespace.name} does not exist`;
+    if (await isManaged(ctx, namespace)) return false;
     const labelled = await field(ctx, namespace, annotationPath(names.injectionLabelled));
     const verified = await field(ctx, namespace, annotationPath(names.injectionVerified));
-    return !labelled && !verified && `namespace ${sampleNs(ctx)} carries nothing of fun-with-istio`;
+    return !labelled && !verified && `namespace ${namespace.name} carries nothing of fun-with-istio`;
   },
   run: async (ctx) => {
     const namespace = sampleNs(ctx);
-    if (await isManaged(ctx, ['namespace', namespace], true))
-      return void (await ctx.sh.kubectl(['delete', 'namespace', namespace, '--ignore-not-found', '--wait=true', `--timeout=${ctx.config.waitTimeout}`]));
+    if (await isManaged(ctx, namespace)) return void (await deleteNamespace(ctx, ctx.config.sampleNamespace));
     // Someone else's namespace: take back only what the tool added (the label only if the tool set it).
-    if (await field(ctx, ['namespace', namespace], annotationPath(names.injectionLabelled)))
-      await ctx.sh.kubectl(['label', 'namespace', namespace, `${names.injectionLabel}-`]);
-    await ctx.sh.kubectl(['annotate', 'namespace', namespace, `${names.injectionVerified}-`, `${names.injectionLabelled}-`]);
+    if (await field(ctx, namespace, annotationPath(names.injectionLabelled)))
+      await ctx.sh.kubectl(verbArgs('label', namespace, [`${names.injectionLabel}-`]));
+    await ctx.sh.kubectl(verbArgs('annotate', namespace, [`${names.injectionVerified}-`, `${names.injectionLabelled}-`]));
   },
 });
 
 /** Only an istio-system the tool created (and so the Istio in it) is its to remove; else why not. */
 async function istioIsOurs(ctx: Ctx): Promise<string | false> {
-  if (!(await exists(ctx, ['namespace', ns], true))) return `namespace ${ns} does not exist`;
-  if (!(await isManaged(ctx, ['namespace', ns], true))) return `${ns} was not made by fun-with-istio: left alone`;
+  if (!(await exists(ctx, namespaceRef(ns)))) return `namespace ${ns} does not exist`;
+  if (!(await isManaged(ctx, namespaceRef(ns)))) return `${ns} was not made by fun-with-istio: left alone`;
   return false;
 }
 
@@ -82,7 +81,8 @@ const uninstallIstio = inCluster('Uninstall Istio (istioctl uninstall --purge)',
     const notOurs = await istioIsOurs(ctx);
     if (notOurs) return notOurs;
     const installed =
-      (await exists(ctx, ['-n', ns, `deployment/${names.istiod}`], true)) || (await exists(ctx, ['mutatingwebhookconfiguration', names.injectorWebhook], true));
+      (await exists(ctx, inNamespace(ns, 'deployment', names.istiod))) ||
+      (await exists(ctx, { kind: 'mutatingwebhookconfiguration', name: names.injectorWebhook }));
     return !installed && 'Istio is not installed';
   },
   run: async (ctx, task) => {
@@ -91,24 +91,25 @@ const uninstallIstio = inCluster('Uninstall Istio (istioctl uninstall --purge)',
   },
 });
 
+const cacerts = inNamespace(ns, 'secret', names.cacertsSecret);
 const removeCacerts = inCluster(`Delete the ${names.cacertsSecret} secret`, {
-  done: async (ctx) => !(await isManaged(ctx, ['-n', ns, 'secret', names.cacertsSecret], true)) && `no ${names.cacertsSecret} secret made by fun-with-istio`,
+  done: async (ctx) => !(await isManaged(ctx, cacerts)) && `no ${names.cacertsSecret} secret made by fun-with-istio`,
   run: async (ctx) => {
-    await ctx.sh.kubectl(['-n', ns, 'delete', 'secret', names.cacertsSecret, '--ignore-not-found']);
+    await ctx.sh.kubectl(verbArgs('delete', cacerts, ['--ignore-not-found']));
   },
 });
 
 const removeIstioNamespace = inCluster(`Delete the ${ns} namespace`, {
   done: istioIsOurs,
   run: async (ctx) => {
-    await ctx.sh.kubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait=true', `--timeout=${ctx.config.waitTimeout}`]);
+    await deleteNamespace(ctx, ns);
   },
 });
 
 const deleteMinikube = step('Delete the minikube cluster', {
   enabled: clusterGoes,
   done: async (ctx) => {
-    const s = await minikubeStatus(ctx, 'Running');
+    const s = await minikubeStatus(ctx);
     return (!s.Host || s.Host === 'Nonexistent') && `profile ${ctx.config.minikube.profile} does not exist`;
   },
   run: async (ctx, task) => {
@@ -116,12 +117,12 @@ const deleteMinikube = step('Delete the minikube cluster', {
   },
 });
 
-export const teardownSteps = (): Task[] => [removeAddons, removeSample, removeSampleNamespace, uninstallIstio, removeCacerts, removeIstioNamespace, deleteMinikube];
-
-export const teardown: Command = {
+export const teardown: TaskCommand = {
+  kind: 'tasks',
   name: 'teardown',
   summary: 'remove everything the tool created, in reverse order',
-  flags: { 'keep-cluster': 'keep the minikube cluster; remove only what the tool put in it' },
+  flags: ['keep-cluster'],
+  dryRunView: 'finished',
   confirm: (ctx) =>
     clusterGoes(ctx)
       ? `Delete the minikube profile ${ctx.config.minikube.profile} and everything in it?`
@@ -132,7 +133,7 @@ With the tool's own minikube cluster: deletes the profile (minikube -p <profile>
 sample namespace the tool made), Istio (istioctl uninstall --purge), the ${names.cacertsSecret} secret and ${ns}.
 Only objects labelled ${names.managedBy.key}=${names.managedBy.value} are deleted; on a clean cluster
 it is a fast no-op. Asks first unless --yes. The CA files in CACHE_DIR/certs are kept.`,
-  tasks: teardownSteps,
+  tasks: () => [removeAddons, removeSample, removeSampleNamespace, uninstallIstio, removeCacerts, removeIstioNamespace, deleteMinikube],
 };
 
-runIfMain(import.meta.url, 'teardown');
+runIfMain(import.meta.url, teardown);

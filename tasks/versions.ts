@@ -3,9 +3,9 @@ import { existsSync } from 'node:fs';
 import { pins } from './config.ts';
 import { runIfMain } from './lib/main.ts';
 import { istioctlVersion, kubectlVersions, minikubeVersion } from './lib/tool-output.ts';
-import type { Command, Ctx } from './lib/types.ts';
+import { driverTool, missingTools, requiredTools } from './lib/minikube.ts';
+import type { ActionCommand, Ctx } from './lib/types.ts';
 import { compareVersions, minorSkew } from './lib/version.ts';
-import { driverTool, missingTools, requiredTools } from './minikube.ts';
 
 type Row = [what: string, pinned: string, found: string, ok: boolean];
 
@@ -18,17 +18,17 @@ async function rows(ctx: Ctx): Promise<Row[]> {
 
   if (missing.includes('minikube')) out.push(['minikube', pins.minikube, 'not installed', !needed.includes('minikube')]);
   else {
-    const r = await sh.minikube(['version', '--output=json'], { allowFailure: true, dryRun: { stdout: `{"minikubeVersion":"${pins.minikube}"}` } });
+    const r = await sh.minikube(['version', '--output=json'], { allowFailure: true });
     const v = minikubeVersion(r.stdout) ?? 'unknown';
     out.push(['minikube', config.minikube.version, v, (v !== 'unknown' && compareVersions(v, config.minikube.version) >= 0) || !needed.includes('minikube')]);
   }
 
   if (missing.includes('kubectl')) out.push(['kubectl', `${config.kubernetesVersion} ±1 minor`, 'not installed', false]);
   else {
-    const client = await sh.kubectl(['version', '--client', '-o', 'json'], { allowFailure: true, dryRun: { stdout: `{"clientVersion":{"gitVersion":"${config.kubernetesVersion}"}}` } });
+    const client = await sh.kubectl(['version', '--client', '-o', 'json'], { allowFailure: true });
     const v = kubectlVersions(client.stdout).client ?? 'unknown';
     out.push(['kubectl', `${config.kubernetesVersion} ±1 minor`, v, minorSkew(v, config.kubernetesVersion) <= 1]);
-    const server = await sh.kubectl(['version', '-o', 'json', '--request-timeout=5s'], { allowFailure: true, dryRun: { exitCode: 1 } });
+    const server = await sh.kubectl(['version', '-o', 'json', '--request-timeout=5s'], { allowFailure: true });
     const sv = kubectlVersions(server.stdout).server;
     out.push([`Kubernetes (context ${config.context})`, config.kubernetesVersion, sv ?? 'not reachable', true]);
   }
@@ -37,14 +37,15 @@ async function rows(ctx: Ctx): Promise<Row[]> {
 
   if (!ctx.options.dryRun && !existsSync(config.istioctl)) out.push(['Istio (istioctl)', config.istioVersion, 'not downloaded yet (install-istio gets it)', true]);
   else {
-    const r = await sh.istioctl(['version', '--remote=false', '-o', 'json'], { allowFailure: true, dryRun: { stdout: `{"clientVersion":{"version":"${config.istioVersion}"}}` } });
+    const r = await sh.istioctl(['version', '--remote=false', '-o', 'json'], { allowFailure: true });
     const v = istioctlVersion(r.stdout) ?? 'unknown';
     out.push(['Istio (istioctl)', config.istioVersion, v, v === config.istioVersion]);
   }
   return out;
 }
 
-export const versions: Command = {
+export const versions: ActionCommand = {
+  kind: 'action',
   name: 'versions',
   summary: 'print the pinned versions beside what is installed; exit 1 if something needed is missing',
   details: `
@@ -62,4 +63,4 @@ Runs: minikube -p <profile> version, kubectl --context <ctx> version, istioctl -
   },
 };
 
-runIfMain(import.meta.url, 'versions');
+runIfMain(import.meta.url, versions);

@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
+import { loadConfig, pins } from '../tasks/config.ts';
 import { ensureCa } from '../tasks/lib/ca.ts';
+import { DryRunCluster } from '../tasks/lib/dry-run.ts';
 import { dryRunCommands, fakeSpawn, joined, runCli, tmpDir, type Responder } from './helpers.ts';
 
 const release = path.join(import.meta.dirname, 'fixtures', 'release');
@@ -34,42 +36,35 @@ const podList = (sidecar: boolean) =>
     ],
   });
 
-/** Answers like a cluster on which nothing has been done yet; pods gain or lose the sidecar as the commands say. */
+const modelConfig = { kubernetesVersion: pins.kubernetes, istioVersion: pins.istio, minikube: loadConfig({ env: {}, envFile: '/nonexistent/.env' }).minikube };
+const fromModel = (model: DryRunCluster): Responder => (argv, input) => {
+  const a = model.answer(argv, input);
+  return { stdout: a.stdout, stderr: a.stderr, code: a.exitCode };
+};
+
+/** The dry-run model's fresh cluster, plus pods that gain or lose the sidecar as the commands say. */
 function freshAnswers(): Responder {
+  const model = fromModel(new DryRunCluster(modelConfig, 'fresh'));
   let sidecar = false;
-  let deployed = false;
   return (argv, input) => {
     const cmd = argv.join(' ');
-    if (cmd.includes('apply -f -') && input.includes('name: sleep')) deployed = true;
-    if (cmd.includes('delete -f -') && input.includes('name: sleep')) deployed = false;
-    if (cmd.includes('deployment/sleep -o name')) return { stdout: deployed ? 'deployment.apps/sleep' : '' };
-    if (cmd.includes('deployment/sleep') && cmd.includes('managed-by}')) return { stdout: deployed ? 'fun-with-istio' : '' };
-    if (cmd.includes('minikube -p fun-with-istio status')) return missingProfile;
-    if (cmd.endsWith('version --output=json')) return { stdout: json({ minikubeVersion: 'v1.39.0' }) };
-    if (cmd.includes('version --client -o json')) return { stdout: json({ clientVersion: { gitVersion: 'v1.36.3' } }) };
-    if (cmd.includes('version -o json --request-timeout')) return { stdout: json({ serverVersion: { gitVersion: 'v1.36.3' } }) };
-    if (cmd.endsWith('api-versions')) return { stdout: 'admissionregistration.k8s.io/v1\napps/v1\n' };
     if (cmd.includes('rollout restart') || cmd.includes('"true"') || cmd.includes('"op":"remove"')) sidecar = true;
     if (cmd.includes('"false"')) sidecar = false;
     if (cmd.includes('get pods -l app=sleep -o json')) return { stdout: podList(sidecar) };
-    if (cmd.includes('get mutatingwebhookconfiguration/istio-sidecar-injector -o json'))
+    if (cmd.includes('get mutatingwebhookconfiguration istio-sidecar-injector -o json'))
       return { stdout: json({ webhooks: [{ name: 'rev.namespace.sidecar-injector.istio.io', clientConfig: { caBundle: rootB64 } }] }) };
-    if (cmd.includes('get service grafana zipkin')) return { stdout: 'grafana 31000\nzipkin 31001\n' };
-    if (cmd.endsWith('minikube -p fun-with-istio ip')) return { stdout: '192.168.49.2\n' };
-    return undefined; // everything else: exit 0, no output (gets with --ignore-not-found find nothing)
+    return model(argv, input);
   };
 }
 
-/** Answers like a cluster on which `all` has already run (the sample deleted, unless kept). */
+/** The dry-run model's finished cluster (`all` has run; the sample deleted, unless kept), with the values it holds. */
 function finishedAnswers(o: { sampleKept?: boolean } = {}): Responder {
   const fresh = freshAnswers();
+  const model = fromModel(new DryRunCluster(modelConfig, 'finished'));
   return (argv, input) => {
     const cmd = argv.join(' ');
-    if (cmd.includes('deployment/sleep -o name')) return { stdout: o.sampleKept ? 'deployment.apps/sleep' : '' };
-    if (cmd.includes('managed-by}')) return { stdout: 'fun-with-istio' };
+    if (cmd.includes('deployment sleep -o name')) return { stdout: o.sampleKept ? 'deployment.apps/sleep' : '' };
     if (cmd.includes('get deployment -o name -l')) return { stdout: 'deployment.apps/istiod\ndeployment.apps/prometheus\ndeployment.apps/grafana\ndeployment.apps/zipkin\n' };
-    if (cmd.includes('minikube -p fun-with-istio status')) return { stdout: json({ Name: 'fun-with-istio', Host: 'Running', APIServer: 'Running' }) };
-    if (cmd.includes('-o name --ignore-not-found')) return { stdout: 'found\n' };
     if (cmd.includes('jsonpath={.data.root-cert\\.pem}')) return { stdout: rootB64 };
     if (cmd.includes('jsonpath={.spec.template.spec.containers[0].image}')) return { stdout: 'docker.io/istio/pilot:1.31.1' };
     if (cmd.includes('jsonpath={.metadata.labels.istio-injection}')) return { stdout: 'enabled' };
@@ -77,6 +72,7 @@ function finishedAnswers(o: { sampleKept?: boolean } = {}): Responder {
     if (cmd.includes('jsonpath={.metadata.name}')) return { stdout: argv[argv.indexOf('deployment') + 1] };
     if (cmd.includes('jsonpath={.spec.type}')) return { stdout: 'NodePort' };
     if (cmd.includes('get pods -l app=sleep')) return { stdout: podList(true) };
+    if (cmd.includes('-o name') || cmd.includes('managed-by}') || cmd.endsWith('status -o json')) return model(argv, input);
     return fresh(argv, input);
   };
 }
@@ -87,6 +83,13 @@ describe('chapters on a scripted shell', () => {
   before(async () => {
     const { paths } = await ensureCa(path.join(cache, 'certs'), 'fun-with-istio', 2048);
     rootB64 = readFileSync(paths.rootCert).toString('base64');
+  });
+
+  it('the dry-run model answers minikube status for a missing profile as minikube really does', () => {
+    const a = new DryRunCluster(modelConfig, 'fresh').answer(['minikube', '-p', 'fun-with-istio', 'status', '-o', 'json']);
+    assert.equal(a.exitCode, missingProfile.code);
+    const message = (t: string) => (JSON.parse(t.trim()) as { data: { message: string } }).data.message;
+    assert.equal(message(a.stdout!), message(missingProfile.stdout));
   });
 
   for (const chapter of ['minikube', 'webhook-certs', 'install-istio', 'injection', 'addons', 'all']) {
@@ -157,7 +160,7 @@ describe('chapters on a scripted shell', () => {
   it('a caBundle that is not our root fails the check', async () => {
     const fresh = freshAnswers();
     const fake = fakeSpawn((argv, input) =>
-      argv.includes('-o') && argv.includes('json') && argv.some((a) => a.startsWith('mutatingwebhookconfiguration/'))
+      argv.includes('-o') && argv.includes('json') && argv.includes('mutatingwebhookconfiguration')
         ? { stdout: json({ webhooks: [{ name: 'w', clientConfig: { caBundle: Buffer.from('other').toString('base64') } }] }) }
         : fresh(argv, input),
     );

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { addons, manifestsDir, patchesDir } from '../tasks/config.ts';
+import { manifestsDir, patchesDir } from '../tasks/config.ts';
+import { addons } from '../tasks/lib/addons.ts';
 import { UsageError, StepError } from '../tasks/lib/errors.ts';
 import { applyPatches, describe as describeDocs, parseManifests, prepare, readManifests, type K8sObject } from '../tasks/lib/manifests.ts';
 import { lint, portProtocol } from '../tasks/lib/podspec.ts';

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { DryRunCluster } from '../tasks/lib/dry-run.ts';
 import { AbortError, CommandError } from '../tasks/lib/errors.ts';
 import { RunLog } from '../tasks/lib/log.ts';
 import { Shell } from '../tasks/lib/shell.ts';
@@ -32,10 +33,11 @@ describe('shell', () => {
 
   it('in dry-run prints shell-quoted commands, runs nothing and answers as told', async () => {
     const fake = fakeSpawn(() => assert.fail('dry-run must not spawn'));
-    const { sh, printed } = shell({ spawn: fake.spawn, dryRun: true });
-    const r = await sh.kubectl(['get', 'x', '-o', 'jsonpath={.a}'], { dryRun: { stdout: 'fresh' } });
+    const model = new DryRunCluster({ kubernetesVersion: 'v1.36.3', istioVersion: '1.31.1', minikube: config.minikube });
+    const { sh, printed } = shell({ spawn: fake.spawn, dryRun: model });
+    const r = await sh.kubectl(['get', 'x', '-o', 'jsonpath={.a}']);
     await sh.kubectl(['apply', '-f', '-'], { input: 'secret-data', inputLabel: 'Secret/cacerts' });
-    assert.equal(r.stdout, 'fresh');
+    assert.equal(r.stdout, '', 'a fresh cluster has nothing');
     assert.deepEqual(printed, ["$ kubectl --context ctx-a get x -o $'jsonpath={.a}'", '$ kubectl --context ctx-a apply -f - # stdin: Secret/cacerts']);
     assert.equal(fake.calls.length, 0);
   });

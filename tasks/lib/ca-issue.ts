@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { createPrivateKey, webcrypto } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { caSpec } from './ca.ts';
+import { caSpec } from './ca-spec.ts';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 

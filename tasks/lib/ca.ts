@@ -5,18 +5,12 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { names } from '../config.ts';
 import type { Issued } from './ca-issue.ts';
+import { caSpec } from './ca-spec.ts';
 import { StepError } from './errors.ts';
 
-export const caSpec = {
-  keyBits: 4096,
-  days: 3650,
-  org: 'Istio',
-  rootCn: 'Root CA',
-  intermediateCn: 'Intermediate CA',
-  intermediateSan: `istiod.${names.istioNamespace}.svc`,
-} as const;
+export { caSpec };
+
 
 export interface CaPaths {
   rootCert: string;

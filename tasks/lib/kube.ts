@@ -1,31 +1,78 @@
-// Small read-only kubectl queries shared by the chapters.
+// Naming Kubernetes objects, and the read-only kubectl queries every chapter shares. Chapters say which object
+// (kind, name, namespace); the argv is built here and nowhere else.
 import { names } from '../config.ts';
 import type { Ctx } from './types.ts';
+
+/** One object, or with no name every object of a kind (in a namespace). */
+export interface ObjectRef {
+  kind: string;
+  name?: string;
+  namespace?: string;
+}
+
+export const namespaceRef = (name: string): ObjectRef => ({ kind: 'namespace', name });
+export const inNamespace = (namespace: string, kind: string, name?: string): ObjectRef => ({ kind, name, namespace });
+
+const address = (ref: ObjectRef): string => (ref.name ? `${ref.kind}/${ref.name}` : ref.kind);
+
+/**
+ * `[-n ns] <verb...> <objects> <args>`: the one way objects are addressed on a kubectl command line. One object is
+ * `kind name` (or just `kind`: all of them); several are `kind/name ...` and must share a namespace.
+ */
+export function verbArgs(verb: string | string[], refs: ObjectRef | ObjectRef[], args: string[] = []): string[] {
+  const list = [refs].flat();
+  const namespace = list[0]?.namespace;
+  if (list.some((r) => r.namespace !== namespace)) throw new Error(`one kubectl command, one namespace: ${list.map(address).join(', ')}`);
+  const objects = list.length === 1 ? [list[0].kind, ...(list[0].name ? [list[0].name] : [])] : list.map(address);
+  return [...(namespace ? ['-n', namespace] : []), ...[verb].flat(), ...objects, ...args];
+}
 
 /** The label every object the tool creates carries, so teardown can tell its own from the user's. */
 export function managedLabels(): Record<string, string> {
   return { [names.managedBy.key]: names.managedBy.value };
 }
+export const managedSelector = `${names.managedBy.key}=${names.managedBy.value}`;
 
-/** `kubectl get <args> -o name --ignore-not-found`: true when the object exists. A dry run answers `dryRunAnswer`. */
-export async function exists(ctx: Ctx, args: string[], dryRunAnswer = false): Promise<boolean> {
-  const r = await ctx.sh.kubectl(['get', ...args, '-o', 'name', '--ignore-not-found'], { dryRun: { stdout: dryRunAnswer ? 'found' : '' } });
+/** `kubectl get ... -o name --ignore-not-found`: true when the object exists. */
+export async function exists(ctx: Ctx, ref: ObjectRef): Promise<boolean> {
+  const r = await ctx.sh.kubectl(verbArgs('get', ref, ['-o', 'name', '--ignore-not-found']));
   return r.stdout.trim() !== '';
 }
 
 /** One field of one object through jsonpath, '' when the object or field is missing. */
-export async function field(ctx: Ctx, args: string[], jsonpath: string, dryRunAnswer = ''): Promise<string> {
-  const r = await ctx.sh.kubectl(['get', ...args, '-o', `jsonpath=${jsonpath}`, '--ignore-not-found'], { dryRun: { stdout: dryRunAnswer } });
+export async function field(ctx: Ctx, ref: ObjectRef | ObjectRef[], jsonpath: string): Promise<string> {
+  const r = await ctx.sh.kubectl(verbArgs('get', ref, ['-o', `jsonpath=${jsonpath}`, '--ignore-not-found']));
   return r.stdout.trim();
 }
 
-const escapeKey = (key: string) => key.replace(/\./g, '\\.');
+/** The object as JSON text (`kubectl get -o json`). */
+export async function getJson(ctx: Ctx, ref: ObjectRef, args: string[] = []): Promise<string> {
+  return (await ctx.sh.kubectl(verbArgs('get', ref, [...args, '-o', 'json']))).stdout;
+}
+
+/** The names of the objects of `ref.kind` that carry the tool's label. */
+export async function managedNames(ctx: Ctx, ref: ObjectRef): Promise<string[]> {
+  const r = await ctx.sh.kubectl(verbArgs('get', ref, ['-o', 'name', '-l', managedSelector]));
+  return r.stdout.split('\n').map((l) => l.trim().split('/').pop() ?? '').filter(Boolean);
+}
 
 /** True when the object carries the tool's managed-by label. */
-export async function isManaged(ctx: Ctx, args: string[], dryRunAnswer = false): Promise<boolean> {
-  const value = await field(ctx, args, labelPath(names.managedBy.key), dryRunAnswer ? names.managedBy.value : '');
-  return value === names.managedBy.value;
+export async function isManaged(ctx: Ctx, ref: ObjectRef): Promise<boolean> {
+  return (await field(ctx, ref, labelPath(names.managedBy.key))) === names.managedBy.value;
 }
+
+/** Waits for a condition (`--for=...`) with the configured timeout, streaming progress to `onLine`. */
+export async function waitFor(ctx: Ctx, refs: ObjectRef | ObjectRef[], condition: string, onLine?: (l: string) => void): Promise<void> {
+  const all = [refs].flat().some((r) => !r.name) ? ['--all'] : [];
+  await ctx.sh.kubectl(verbArgs('wait', refs, [`--for=${condition}`, ...all, `--timeout=${ctx.config.waitTimeout}`]), { onLine });
+}
+
+/** `kubectl rollout status` of a workload, bounded by the configured timeout. */
+export async function rolloutStatus(ctx: Ctx, ref: ObjectRef): Promise<void> {
+  await ctx.sh.kubectl(verbArgs(['rollout', 'status'], ref, [`--timeout=${ctx.config.waitTimeout}`]));
+}
+
+const escapeKey = (key: string) => key.replace(/\./g, '\\.');
 
 /** jsonpath of a label, on the object itself or at `at` (e.g. '.spec.template.metadata'). */
 export const labelPath = (key: string, at = '.metadata') => `{${at}.labels.${escapeKey(key)}}`;

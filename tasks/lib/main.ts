@@ -1,5 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { Command } from './types.ts';
 
 /** Whether the module at `moduleUrl` is the script node was started with. */
 export function isMain(moduleUrl: string): boolean {
@@ -8,8 +9,9 @@ export function isMain(moduleUrl: string): boolean {
 }
 
 /** Lets each chapter script run ad hoc (`npx tsx tasks/<chapter>.ts [options]`) through the one runner. */
-export function runIfMain(moduleUrl: string, command: string): void {
+export function runIfMain(moduleUrl: string, command: Command): void {
   if (!isMain(moduleUrl)) return;
-  // Not awaited: the runner imports this chapter, so waiting here would be an import cycle.
-  void import('../../Taskfile.ts').then((m) => m.main([command, ...process.argv.slice(2)]));
+  void import('./runner.ts').then(async ({ run }) => {
+    process.exitCode = await run([command], [command.name, ...process.argv.slice(2)]);
+  });
 }

@@ -1,15 +1,17 @@
-// Parses the command line, loads the configuration, runs one command's tasks through listr2 and turns
-// the outcome into one clear line and an exit code. The renderer is chosen here and nowhere else.
+// Runs one command line in stages: parse the arguments, build the run's context, confirm, execute through listr2,
+// and report the outcome as one clear line and an exit code. The renderer is chosen here and nowhere else.
 import type { spawn as nodeSpawn } from 'node:child_process';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import type { ListrRendererValue } from 'listr2';
 import { loadConfig, settings, type LoadOptions } from '../config.ts';
+import { DryRunCluster } from './dry-run.ts';
 import { AbortError, exitCodes, StepError, UsageError } from './errors.ts';
+import { commonFlags, flagLabel, flags, optionsFrom, parseArgsOptions, type FlagName, type Options } from './flags.ts';
 import { RunLog } from './log.ts';
 import { Shell } from './shell.ts';
 import { stepOf } from './step.ts';
-import type { Command, Ctx, Flag, Options } from './types.ts';
+import type { Command, Ctx, TaskCommand } from './types.ts';
 
 export interface RunIO extends LoadOptions {
   out?: (text: string) => void;
@@ -22,15 +24,6 @@ export interface RunIO extends LoadOptions {
   signal?: AbortSignal;
 }
 
-const commonFlags = {
-  help: { type: 'boolean', short: 'h' },
-  'dry-run': { type: 'boolean' },
-  yes: { type: 'boolean', short: 'y' },
-  verbose: { type: 'boolean', short: 'v' },
-  'keep-sample': { type: 'boolean' },
-  'keep-cluster': { type: 'boolean' },
-} as const;
-
 export function usage(commands: Command[], invokedAs = 'npm run'): string {
   const width = Math.max(...commands.map((c) => c.name.length)) + 2;
   return [
@@ -41,41 +34,81 @@ export function usage(commands: Command[], invokedAs = 'npm run'): string {
     'Commands:',
     ...commands.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
     '',
-    optionsHelp(),
+    optionsHelp(commonFlags),
     '',
     `Run \`${invokedAs} <command> -- --help\` for what a command does and runs.`,
   ].join('\n');
 }
 
-function optionsHelp(extra: Partial<Record<Flag, string>> = {}): string {
-  const rows: [string, string][] = [
-    ['--dry-run', 'print every command it would run on a fresh cluster; run and install nothing'],
-    ['--yes, -y', 'never prompt (answer yes)'],
-    ['--verbose, -v', 'show every command and its output as it runs'],
-    ['--help, -h', 'this help'],
-    ...Object.entries(extra).map(([f, d]) => [`--${f}`, d] as [string, string]),
-  ];
-  return ['Options:', ...rows.map(([f, d]) => `  ${f.padEnd(16)}${d}`)].join('\n');
+function optionsHelp(names: FlagName[]): string {
+  return ['Options:', ...names.map((f) => `  ${flagLabel(f).padEnd(16)}${flags[f].doc}`)].join('\n');
 }
 
 export function commandHelp(c: Command): string {
-  const lines = [`${c.name}${c.args ? ` ${c.args}` : ''}: ${c.summary}`];
+  const lines = [`${c.name}${c.kind === 'action' && c.args ? ` ${c.args}` : ''}: ${c.summary}`];
   if (c.details) lines.push('', c.details.trim());
-  lines.push('', optionsHelp(c.flags));
+  lines.push('', optionsHelp([...commonFlags, ...(c.flags ?? [])]));
   lines.push('', 'Configuration (environment or .env; the environment wins):');
   for (const [k, v] of Object.entries(settings)) lines.push(`  ${k.padEnd(20)}${v}`);
   lines.push('', 'Exit codes: 0 done, 1 a step failed, 2 bad usage or configuration, 130 interrupted.');
   return lines.join('\n');
 }
 
-function parse(c: Command | undefined, argv: string[]) {
+/** What the command line asks for: help, or one command with its options and arguments. */
+export type Invocation = { kind: 'usage'; code: number } | { kind: 'help'; command: Command } | { kind: 'run'; command: Command; options: Options; args: string[] };
+
+/** Stage 1: the command line, checked against the command's own flags and arguments (a UsageError when wrong). */
+export function parseInvocation(commands: Command[], argv: string[]): Invocation {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') return { kind: 'usage', code: name ? exitCodes.ok : exitCodes.usage };
+  const command = commands.find((c) => c.name === name);
+  if (!command) throw new UsageError(`unknown command '${name}'; commands: ${commands.map((c) => c.name).join(', ')}`);
+  let parsed;
   try {
-    return parseArgs({ args: argv, options: commonFlags, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: rest, options: parseArgsOptions, allowPositionals: true, strict: true });
   } catch (e) {
     const unknown = /Unknown option '([^']+)'/.exec((e as Error).message);
     const what = unknown ? `unknown option ${unknown[1]}` : (e as Error).message.split('\n')[0];
-    throw new UsageError(`${what}${c ? ` (see \`npm run ${c.name} -- --help\`)` : ''}`);
+    throw new UsageError(`${what} (see \`npm run ${command.name} -- --help\`)`);
   }
+  const { values, positionals } = parsed;
+  if (values.help) return { kind: 'help', command };
+  for (const flag of Object.keys(flags) as FlagName[])
+    if (values[flag] && !commonFlags.includes(flag) && !command.flags?.includes(flag as never))
+      throw new UsageError(`--${flag} is not an option of ${command.name}`);
+  if (positionals.length && !(command.kind === 'action' && command.args))
+    throw new UsageError(`${command.name} takes no arguments (got ${positionals.join(' ')})`);
+  return { kind: 'run', command, options: optionsFrom(values), args: positionals };
+}
+
+/** Stage 2: configuration, log and shell for one run. */
+export function buildContext(command: Command, options: Options, argv: string[], io: RunIO, signal: AbortSignal, out: (t: string) => void, err: (t: string) => void): Ctx {
+  const config = loadConfig(io);
+  for (const w of config.warnings) err(`warning: ${w}\n`);
+  const log = options.dryRun ? new RunLog(undefined) : RunLog.forRun(config.logDir, command.name);
+  log.write(`# fun-with-istio ${argv.join(' ')} (context ${config.context}) ${new Date().toISOString()}`);
+  const sh = new Shell({
+    config,
+    log,
+    dryRun: options.dryRun ? new DryRunCluster(config, command.dryRunView) : undefined,
+    echo: options.verbose,
+    signal,
+    spawn: io.spawn,
+    env: io.env as NodeJS.ProcessEnv | undefined,
+    print: (l) => out(`${l}\n`),
+  });
+  return { config, sh, options, log, signal, out };
+}
+
+/** Stage 3: a destructive command asks first (never in a dry run or with --yes). Returns whether to go on. */
+export async function confirmed(command: Command, ctx: Ctx, io: RunIO, err: (t: string) => void): Promise<boolean> {
+  const question = command.confirm?.(ctx);
+  if (!question || ctx.options.yes || ctx.options.dryRun) return true;
+  const ask = io.ask ?? (process.stdin.isTTY ? askOnTty : undefined);
+  if (!ask) throw new UsageError(`${command.name} needs confirmation: ${question} Re-run with --yes.`);
+  if (await ask(question)) return true;
+  err('nothing done\n');
+  return false;
 }
 
 async function askOnTty(question: string): Promise<boolean> {
@@ -90,13 +123,44 @@ async function askOnTty(question: string): Promise<boolean> {
   }
 }
 
+/** Stage 4: a chapter's steps through listr2. */
+export async function executeTasks(command: TaskCommand, ctx: Ctx, io: RunIO): Promise<void> {
+  const { dryRun, verbose } = ctx.options;
+  const renderer: ListrRendererValue = io.renderer ?? (dryRun ? 'silent' : verbose ? 'verbose' : 'default');
+  const { Listr } = await import('listr2'); // not needed for --help, versions or check
+  const list = new Listr<Ctx, ListrRendererValue, ListrRendererValue>(command.tasks(ctx), {
+    ctx,
+    renderer,
+    fallbackRenderer: 'simple',
+    exitOnError: true,
+    registerSignalListeners: false,
+    rendererOptions: { collapseSubtasks: false, collapseSkips: false, showErrorMessage: false },
+  });
+  await list.run();
+}
+
+/** Stage 5: the outcome as one line on stderr and an exit code. */
+export function report(e: unknown, err: (t: string) => void, log: RunLog | undefined): number {
+  const where = log?.file ? ` (log: ${log.file})` : '';
+  if (e instanceof UsageError) {
+    err(e.message.split('\n').map((l) => `error: ${l}\n`).join(''));
+    return exitCodes.usage;
+  }
+  if (e instanceof AbortError) {
+    err(`interrupted: child processes stopped; re-run to resume${where}\n`);
+    return exitCodes.interrupted;
+  }
+  const step = stepOf(e);
+  const message = e instanceof Error ? e.message : String(e);
+  if (!(e instanceof StepError)) log?.write(e instanceof Error && e.stack ? e.stack : message);
+  err(`error: ${step ? `${step}: ` : ''}${message.split('\n')[0]}${where}\n`);
+  return exitCodes.failed;
+}
+
 /** Runs one command line; returns the exit code (never throws for a user mistake). */
 export async function run(commands: Command[], argv: string[], io: RunIO = {}): Promise<number> {
   const out = io.out ?? ((t: string) => process.stdout.write(t));
   const err = io.err ?? ((t: string) => process.stderr.write(t));
-  const [name, ...rest] = argv;
-  const command = commands.find((c) => c.name === name);
-  let log: RunLog | undefined;
   let ctx: Ctx | undefined;
   const controller = new AbortController();
   io.signal?.addEventListener('abort', () => controller.abort());
@@ -112,93 +176,31 @@ export async function run(commands: Command[], argv: string[], io: RunIO = {}): 
   };
 
   try {
-    if (!name || name === '--help' || name === '-h' || name === 'help') {
+    const invocation = parseInvocation(commands, argv);
+    if (invocation.kind === 'usage') {
       out(`${usage(commands)}\n`);
-      return name ? exitCodes.ok : exitCodes.usage;
+      return invocation.code;
     }
-    if (!command) throw new UsageError(`unknown command '${name}'; commands: ${commands.map((c) => c.name).join(', ')}`);
-    const { values, positionals } = parse(command, rest);
-    if (values.help) {
-      out(`${commandHelp(command)}\n`);
+    if (invocation.kind === 'help') {
+      out(`${commandHelp(invocation.command)}\n`);
       return exitCodes.ok;
     }
-    for (const flag of ['keep-sample', 'keep-cluster'] as const)
-      if (values[flag] && !command.flags?.[flag]) throw new UsageError(`--${flag} is not an option of ${command.name}`);
-    if (positionals.length && !command.args) throw new UsageError(`${command.name} takes no arguments (got ${positionals.join(' ')})`);
-
-    const options: Options = {
-      dryRun: Boolean(values['dry-run']),
-      yes: Boolean(values.yes),
-      verbose: Boolean(values.verbose),
-      keepSample: Boolean(values['keep-sample']),
-      keepCluster: Boolean(values['keep-cluster']),
-    };
-    const config = loadConfig(io);
-    for (const w of config.warnings) err(`warning: ${w}\n`);
-    log = options.dryRun ? new RunLog(undefined) : RunLog.forRun(config.logDir, command.name);
-    log.write(`# fun-with-istio ${argv.join(' ')} (context ${config.context}) ${new Date().toISOString()}`);
-    const sh = new Shell({
-      config,
-      log,
-      dryRun: options.dryRun,
-      echo: options.verbose,
-      signal: controller.signal,
-      spawn: io.spawn,
-      env: io.env as NodeJS.ProcessEnv | undefined,
-      print: (l) => out(`${l}\n`),
-    });
-    ctx = { config, sh, options, log, signal: controller.signal, out };
-
-    const question = command.confirm?.(ctx);
-    if (question && !options.yes && !options.dryRun) {
-      const ask = io.ask ?? (process.stdin.isTTY ? askOnTty : undefined);
-      if (!ask) throw new UsageError(`${command.name} needs confirmation: ${question} Re-run with --yes.`);
-      if (!(await ask(question))) {
-        err('nothing done\n');
-        return exitCodes.ok;
-      }
-    }
+    const { command, options, args } = invocation;
+    ctx = buildContext(command, options, argv, io, controller.signal, out, err);
+    if (!(await confirmed(command, ctx, io, err))) return exitCodes.ok;
 
     process.on('SIGINT', onSigint);
     process.on('SIGTERM', onSigint);
-    if (command.action) return await command.action(ctx, positionals);
-
-    const renderer: ListrRendererValue = io.renderer ?? (options.dryRun ? 'silent' : options.verbose ? 'verbose' : 'default');
-    const { Listr } = await import('listr2'); // not needed for --help, versions or check
-    const list = new Listr<Ctx, ListrRendererValue, ListrRendererValue>(command.tasks!(ctx), {
-      ctx,
-      renderer,
-      fallbackRenderer: 'simple',
-      exitOnError: true,
-      registerSignalListeners: false,
-      rendererOptions: { collapseSubtasks: false, collapseSkips: false, showErrorMessage: false },
-    });
-    await list.run();
-    if (!options.dryRun) err(`done: ${command.name} (log: ${log.file})\n`);
+    if (command.kind === 'action') return await command.action(ctx, args);
+    await executeTasks(command, ctx, io);
+    if (!options.dryRun) err(`done: ${command.name} (log: ${ctx.log.file})\n`);
     return exitCodes.ok;
   } catch (e) {
     controller.abort(); // stop whatever still runs beside the failed step
-    return report(e, err, log);
+    return report(e, err, ctx?.log);
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
-    log?.close();
+    ctx?.log.close();
   }
-}
-
-function report(e: unknown, err: (t: string) => void, log: RunLog | undefined): number {
-  const where = log?.file ? ` (log: ${log.file})` : '';
-  if (e instanceof UsageError) {
-    err(e.message.split('\n').map((l) => `error: ${l}\n`).join(''));
-    return exitCodes.usage;
-  }
-  if (e instanceof AbortError) {
-    err(`interrupted: child processes stopped; re-run to resume${where}\n`);
-    return exitCodes.interrupted;
-  }
-  const step = stepOf(e);
-  const message = e instanceof Error ? e.message : String(e);
-  if (!(e instanceof StepError)) log?.write(e instanceof Error && e.stack ? e.stack : message);
-  err(`error: ${step ? `${step}: ` : ''}${message.split('\n')[0]}${where}\n`);
-  return exitCodes.failed;
 }

@@ -3,6 +3,7 @@
 import type { spawn as nodeSpawn } from 'node:child_process';
 import { $, quote, which, type LogEntry } from 'zx';
 import type { Config } from '../config.ts';
+import type { DryRunCluster } from './dry-run.ts';
 import { AbortError, CommandError } from './errors.ts';
 import type { RunLog } from './log.ts';
 
@@ -17,8 +18,6 @@ export interface RunOptions {
   input?: string;
   /** What stdin carries, e.g. "Secret/cacerts"; shown as `# stdin: ...` in dry-run and the log. */
   inputLabel?: string;
-  /** What a fresh cluster would answer, returned in dry-run instead of running anything. */
-  dryRun?: Partial<Result>;
   /** Return the result instead of throwing when the command exits non-zero. */
   allowFailure?: boolean;
   /** Called with each line of output, e.g. to show progress in a task. */
@@ -29,7 +28,8 @@ export interface RunOptions {
 export interface ShellOptions {
   config: Pick<Config, 'context' | 'istioctl' | 'kubeconfig' | 'minikube'>;
   log: RunLog;
-  dryRun?: boolean;
+  /** Set for a dry run: print each command and answer it from this model instead of running it. */
+  dryRun?: DryRunCluster;
   signal?: AbortSignal;
   /** Replaceable for tests, as zx intends. */
   spawn?: typeof nodeSpawn;
@@ -46,6 +46,7 @@ export function commandLine(argv: string[], inputLabel?: string): string {
 
 export class Shell {
   readonly dryRun: boolean;
+  private readonly model: DryRunCluster | undefined;
   private readonly print: (line: string) => void;
   private readonly env: NodeJS.ProcessEnv;
   private readonly o: ShellOptions;
@@ -55,6 +56,7 @@ export class Shell {
   constructor(o: ShellOptions) {
     this.o = o;
     this.dryRun = Boolean(o.dryRun);
+    this.model = o.dryRun;
     this.print = o.print ?? ((line) => process.stdout.write(`${line}\n`));
     this.env = { ...(o.env ?? process.env) };
     if (o.config.kubeconfig) this.env.KUBECONFIG = o.config.kubeconfig;
@@ -103,9 +105,9 @@ export class Shell {
     const line = commandLine(argv, opts.inputLabel);
     const { log, signal } = this.o;
     log.command(line);
-    if (this.dryRun) {
+    if (this.model) {
       this.print(`$ ${line}`);
-      return { exitCode: 0, stdout: '', stderr: '', ...opts.dryRun };
+      return { exitCode: 0, stdout: '', stderr: '', ...this.model.answer(argv, opts.input) };
     }
     if (signal?.aborted) throw new AbortError();
 

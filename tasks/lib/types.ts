@@ -1,15 +1,11 @@
 import type { ListrRendererFactory, ListrTask, ListrTaskWrapper } from 'listr2';
 import type { Config } from '../config.ts';
+import type { ClusterView } from './dry-run.ts';
+import type { Options, OptionalFlag } from './flags.ts';
 import type { RunLog } from './log.ts';
 import type { Shell } from './shell.ts';
 
-export interface Options {
-  dryRun: boolean;
-  yes: boolean;
-  verbose: boolean;
-  keepSample: boolean;
-  keepCluster: boolean;
-}
+export type { Options };
 
 /** What every task receives: the configuration, the one shell, the options and the run log. */
 export interface Ctx {
@@ -25,20 +21,32 @@ export interface Ctx {
 export type Task = ListrTask<Ctx, ListrRendererFactory, ListrRendererFactory>;
 export type TaskHandle = ListrTaskWrapper<Ctx, ListrRendererFactory, ListrRendererFactory>;
 
-export type Flag = 'keep-sample' | 'keep-cluster';
-
-/** An entry point: a chapter (a task list) or a plain action (versions, check). */
-export interface Command {
+interface CommandBase {
   name: string;
   summary: string;
-  /** The commands it runs, for --help. */
+  /** What it does and the commands it runs, for --help. */
   details?: string;
-  flags?: Partial<Record<Flag, string>>;
-  tasks?: (ctx: Ctx) => Task[];
+  /** The optional flags it takes besides the common ones. */
+  flags?: OptionalFlag[];
   /** A question to confirm before anything runs (destructive commands). */
   confirm?: (ctx: Ctx) => string | undefined;
-  /** For commands that are not task lists; returns the exit code. */
-  action?: (ctx: Ctx, args: string[]) => Promise<number>;
-  /** Positional arguments, for --help (only `check` takes any). */
+  /** What its dry run stands for (see dry-run.ts); a fresh cluster unless said otherwise. */
+  dryRunView?: ClusterView;
+}
+
+/** A chapter: named steps run through listr2. */
+export interface TaskCommand extends CommandBase {
+  kind: 'tasks';
+  tasks: (ctx: Ctx) => Task[];
+}
+
+/** A plain action (versions, check, kube-inject); returns the exit code. */
+export interface ActionCommand extends CommandBase {
+  kind: 'action';
+  action: (ctx: Ctx, args: string[]) => Promise<number>;
+  /** Positional arguments, for --help; an action without them takes none. */
   args?: string;
 }
+
+/** An entry point. */
+export type Command = TaskCommand | ActionCommand;

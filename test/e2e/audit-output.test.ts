@@ -10,7 +10,7 @@ import { Shell } from '../../tasks/lib/shell.ts';
 import type { Ctx } from '../../tasks/lib/types.ts';
 import { compareVersions } from '../../tasks/lib/version.ts';
 import { istioctlVersion, kubectlVersions, minikubeVersion, missingProfileStatus, parseMinikubeStatus } from '../../tasks/lib/tool-output.ts';
-import { minikubeStatus } from '../../tasks/minikube.ts';
+import { minikubeStatus } from '../../tasks/lib/minikube.ts';
 import { minikubeNewestKubernetes, work, toolEnv, runTool } from './real-tools.ts';
 
 // Real output shapes through the product's parsers.

@@ -1,0 +1,114 @@
+// What a dry run pretends the cluster answers: the one model, used by the shell in --dry-run and by the chapter
+// tests' scripted clusters. Two views, chosen per command:
+// - 'fresh' (every chapter and `all`): nothing has been done yet. Objects this run creates through
+//   `kubectl create|apply -f -` exist afterwards and carry the tool's label; nothing else exists.
+// - 'finished' (teardown): `all` has run, so every object the tool makes exists and is the tool's, and the dry run
+//   lists every removal.
+// Tools answer as the pinned versions would. Steps never pass answers of their own: to add a kubectl call, call it;
+// if a fresh cluster answers it with something other than "nothing", teach this file.
+import { addons } from './addon-catalogue.ts';
+import { parseManifests } from './manifests.ts';
+import { names, pins, type Config } from '../config.ts';
+import { missingProfileStatus } from './tool-output.ts';
+
+/**
+ * What a dry run stands for: 'fresh', a cluster where nothing has been done; 'finished', one where `all` has run
+ * (teardown's view, so its dry run lists every removal).
+ */
+export type ClusterView = 'fresh' | 'finished';
+
+/** Part of a command's result; the shell fills in the rest (exit 0, no output). */
+export interface Answer {
+  exitCode?: number;
+  stdout?: string;
+  stderr?: string;
+}
+const json = (v: unknown): string => JSON.stringify(v);
+const managedLabelPath = `{.metadata.labels.${names.managedBy.key.replace(/\./g, '\\.')}}`;
+
+export class DryRunCluster {
+  readonly view: ClusterView;
+  private readonly config: Pick<Config, 'kubernetesVersion' | 'istioVersion' | 'minikube'>;
+  /** `kind/namespace/name` of the objects this run created. */
+  private readonly created = new Set<string>();
+
+  constructor(config: DryRunCluster['config'], view: ClusterView = 'fresh') {
+    this.config = config;
+    this.view = view;
+  }
+
+  /** The answer to one command line (the tool's own argv, as the shell runs it). */
+  answer(argv: string[], input?: string): Answer {
+    const tool = argv[0].split('/').pop();
+    if (tool === 'minikube') return this.minikube(argv.slice(3));
+    if (tool === 'istioctl') return argv[3] === 'version' ? { stdout: json({ clientVersion: { version: this.config.istioVersion } }) } : {};
+    if (tool === 'kubectl') return this.kubectl(argv.slice(3), input);
+    return {};
+  }
+
+  private minikube([verb]: string[]): Answer {
+    const profile = this.config.minikube.profile;
+    if (verb === 'status')
+      return this.view === 'finished' ? { stdout: json({ Name: profile, Host: 'Running', Kubelet: 'Running', APIServer: 'Running' }) } : missingProfileStatus(profile);
+    if (verb === 'version') return { stdout: json({ minikubeVersion: pins.minikube }) };
+    if (verb === 'ip') return { stdout: '192.168.49.2' };
+    return {};
+  }
+
+  private kubectl(args: string[], input?: string): Answer {
+    const namespace = args[0] === '-n' ? args[1] : undefined;
+    const [verb, ...rest] = namespace ? args.slice(2) : args;
+    const { kubernetesVersion } = this.config;
+    if (verb === 'version')
+      return { stdout: json(rest.includes('--client') ? { clientVersion: { gitVersion: kubernetesVersion } } : { serverVersion: { gitVersion: kubernetesVersion } }) };
+    if (verb === 'api-versions') return { stdout: 'admissionregistration.k8s.io/v1\napps/v1\n' };
+    if ((verb === 'create' || verb === 'apply' || verb === 'delete') && input !== undefined) {
+      for (const o of objectsIn(input)) {
+        const key = keyOf(o.kind ?? '', o.metadata?.namespace ?? namespace, o.metadata?.name ?? '');
+        if (verb === 'delete') this.created.delete(key);
+        else this.created.add(key);
+      }
+      return {};
+    }
+    if (verb === 'get') return this.get(namespace, rest);
+    return {};
+  }
+
+  private get(namespace: string | undefined, rest: string[]): Answer {
+    const firstFlag = rest.findIndex((a) => a.startsWith('-'));
+    const words = firstFlag < 0 ? rest : rest.slice(0, firstFlag);
+    // `kind name` (one object) or `kind/name ...` (several), as kube.ts writes them.
+    const addresses = words.length === 2 && !words[0].includes('/') ? [`${words[0]}/${words[1]}`] : words;
+    const output = rest[rest.indexOf('-o') + 1] ?? '';
+    const known = (address: string): boolean => {
+      const [kind, name] = address.split('/');
+      return this.view === 'finished' || this.created.has(keyOf(kind, namespace, name));
+    };
+    if (output === 'name' && rest.includes('-l')) {
+      const kind = addresses[0];
+      if (this.view === 'finished') return { stdout: kind === 'deployment' ? addons.map((a) => `deployment.apps/${a.deployment}`).join('\n') : '' };
+      return { stdout: [...this.created].filter((k) => k.startsWith(`${kind}/${namespace ?? ''}/`)).map((k) => `${kind}/${k.split('/')[2]}`).join('\n') };
+    }
+    if (output === 'name') return { stdout: addresses.filter(known).join('\n') };
+    if (output === 'json') return { stdout: addresses.every((a) => a.includes('/')) ? '{}' : '{"items":[]}' };
+    if (output.startsWith('jsonpath=')) {
+      const path = output.slice('jsonpath='.length);
+      if (path === managedLabelPath) return { stdout: addresses.every(known) ? names.managedBy.value : '' };
+      if (path.includes('nodePort')) return { stdout: addresses.map((a, i) => `${a.split('/')[1]} ${30000 + i}`).join('\n') };
+      if (path.includes('InternalIP')) return { stdout: '10.0.0.1' };
+    }
+    return {};
+  }
+}
+
+const keyOf = (kind: string, namespace: string | undefined, name: string): string =>
+  `${kind.toLowerCase()}/${kind.toLowerCase() === 'namespace' ? '' : (namespace ?? '')}/${name}`;
+
+/** The objects a manifest on stdin carries; none when it is not one (the model then remembers nothing). */
+function objectsIn(input: string): ReturnType<typeof parseManifests> {
+  try {
+    return parseManifests(input, 'stdin');
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,97 @@
+// The plug-in CA steps (chapter 2), shared by webhook-certs and install-istio (Istio must find `cacerts` when
+// istiod first starts, so install-istio run alone plugs the CA in first).
+import { readFileSync } from 'node:fs';
+import { dump } from 'js-yaml';
+import { names } from '../../config.ts';
+import { caPaths, checkCa, ensureCa, secretFiles } from '../ca.ts';
+import { StepError } from '../errors.ts';
+import { exists, field, getJson, inNamespace, isManaged, managedLabels, namespaceRef, rolloutStatus, verbArgs, waitFor } from '../kube.ts';
+import { step } from '../step.ts';
+import { parseJson } from '../tool-output.ts';
+import type { Ctx, Task } from '../types.ts';
+
+const ns = names.istioNamespace;
+const paths = (ctx: Ctx) => caPaths(ctx.config.certsDir, ctx.config.context);
+const normalize = (pem: string) => pem.replace(/\r/g, '').trim();
+const cacerts = inNamespace(ns, 'secret', names.cacertsSecret);
+const istiod = inNamespace(ns, 'deployment', names.istiod);
+const injector = { kind: 'mutatingwebhookconfiguration', name: names.injectorWebhook };
+
+export const generateCa = step('Generate a root CA and an intermediate CA (Istio tools/certs recipe)', {
+  done: async (ctx) => {
+    const p = paths(ctx);
+    return !ctx.options.dryRun && checkCa(p).length === 0 && `reusing the CA in ${p.dir}`;
+  },
+  run: async (ctx, task) => {
+    const p = paths(ctx);
+    // A dry run writes no key files.
+    if (ctx.options.dryRun) return ctx.sh.note(`would create RSA 4096 root and intermediate CA files in ${p.dir} (keys mode 0600)`);
+    task.output = 'generating RSA 4096 keys';
+    const { created } = await ensureCa(ctx.config.certsDir, ctx.config.context);
+    task.output = created.length ? `created ${created.join(' and ')} in ${p.dir}` : `reusing the CA in ${p.dir}`;
+  },
+});
+
+export const createIstioNamespace = step(`Create the ${ns} namespace`, {
+  done: async (ctx) => {
+    if (!(await exists(ctx, namespaceRef(ns)))) return false;
+    if (ctx.config.cluster === 'existing' && !(await isManaged(ctx, namespaceRef(ns))))
+      throw new StepError(`namespace ${ns} in context ${ctx.config.context} was not made by fun-with-istio: refusing to change an Istio it did not install`);
+    return `namespace ${ns} exists`;
+  },
+  run: async (ctx) => {
+    const manifest = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: managedLabels() } };
+    await ctx.sh.kubectl(['create', '-f', '-'], { input: dump(manifest), inputLabel: `Namespace/${ns}` });
+  },
+});
+
+async function secretRoot(ctx: Ctx): Promise<string | undefined> {
+  const data = await field(ctx, cacerts, '{.data.root-cert\\.pem}');
+  return data ? Buffer.from(data, 'base64').toString('utf8') : undefined;
+}
+
+export const plugCa = step(`Plug the CA into Istio (secret ${names.cacertsSecret} in ${ns})`, {
+  done: async (ctx) => {
+    const inCluster = await secretRoot(ctx);
+    if (!inCluster) return false;
+    if (normalize(inCluster) !== normalize(readFileSync(paths(ctx).rootCert, 'utf8')))
+      throw new StepError(`secret ${names.cacertsSecret} in ${ns} holds another root CA; remove it (npm run teardown) or restore the CA files in ${ctx.config.certsDir}`);
+    return `secret ${names.cacertsSecret} holds our root`;
+  },
+  run: async (ctx, task) => {
+    const files = secretFiles(paths(ctx));
+    // A dry run has no key files to read: the Secret it describes is empty.
+    const data = Object.fromEntries(Object.entries(files).map(([key, file]) => [key, ctx.options.dryRun ? '' : readFileSync(file).toString('base64')]));
+    const secret = { apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: names.cacertsSecret, namespace: ns, labels: managedLabels() }, data };
+    // Through stdin, never argv; `create`, not `apply`, so no last-applied annotation copies the key.
+    await ctx.sh.kubectl(['create', '-f', '-'], { input: dump(secret), inputLabel: `Secret/${names.cacertsSecret}` });
+    if (await exists(ctx, istiod)) {
+      task.output = 'istiod already runs: restarting it so it loads the plugged-in CA';
+      await ctx.sh.kubectl(verbArgs(['rollout', 'restart'], istiod));
+      await rolloutStatus(ctx, istiod);
+    }
+  },
+});
+
+interface WebhookConfiguration {
+  webhooks?: { name: string; clientConfig?: { caBundle?: string } }[];
+}
+
+/** The check that replaces the tutorial's webhook-patch-ca-bundle step: istiod patched in exactly our root. */
+export function verifyCaBundle(skipWithoutIstio: boolean): Task {
+  return step('Verify the injector webhook trusts exactly our root CA', {
+    done: async (ctx) => skipWithoutIstio && !(await exists(ctx, injector)) && 'Istio is not installed yet (install-istio verifies this)',
+    run: async (ctx, task) => {
+      // istiod fills in caBundle after it starts: wait for the field, not for a fixed time.
+      await waitFor(ctx, injector, 'jsonpath={.webhooks[0].clientConfig.caBundle}');
+      const text = await getJson(ctx, injector);
+      if (ctx.options.dryRun) return; // nothing was installed, so there is no caBundle to compare
+      const root = normalize(readFileSync(paths(ctx).rootCert, 'utf8'));
+      const hooks = parseJson<WebhookConfiguration>(text, 'kubectl get mutatingwebhookconfiguration').webhooks ?? [];
+      const wrong = hooks.filter((h) => normalize(Buffer.from(h.clientConfig?.caBundle ?? '', 'base64').toString('utf8')) !== root);
+      if (!hooks.length || wrong.length)
+        throw new StepError(`${names.injectorWebhook}: caBundle of ${wrong.map((h) => h.name).join(', ') || 'its webhooks'} is not our root CA (${paths(ctx).rootCert})`);
+      task.output = `${hooks.length} webhook(s) trust ${paths(ctx).rootCert}`;
+    },
+  });
+}
