@@ -1,6 +1,6 @@
 // Chapter 5, "Addons": Prometheus first (Grafana's datasource is http://prometheus:9090), then Grafana
 // and Zipkin from the pinned release, their Services turned into NodePorts by patches/, and their URLs.
-import { names } from './config.ts';
+import { minikubeOf, names } from './config.ts';
 import { addonManifest, addons, type Addon } from './lib/addons.ts';
 import { StepError } from './lib/errors.ts';
 import { field, inNamespace, waitFor } from './lib/kube.ts';
@@ -35,7 +35,7 @@ const waitForAddons = step('Wait for the addons to be ready', {
 });
 
 async function nodeAddress(ctx: Ctx): Promise<string> {
-  if (ctx.config.cluster === 'minikube') return (await ctx.sh.minikube(['ip'])).stdout.trim();
+  if (ctx.config.cluster.kind === 'minikube') return (await ctx.sh.minikube(['ip'])).stdout.trim();
   return field(ctx, { kind: 'nodes' }, '{.items[0].status.addresses[?(@.type=="InternalIP")].address}');
 }
 
@@ -48,8 +48,9 @@ const printUrls = step('Print the addon URLs', {
     if (lines.length !== exposed.length || lines.some(([, port]) => !port)) throw new StepError(`a Service has no nodePort: ${ports || 'none found'}`);
     const urls = lines.map(([svc, port]) => `${svc}: http://${address}:${port}`);
     urls.push(`prometheus: kubectl --context ${ctx.config.context} -n ${ns} port-forward svc/prometheus 9090`);
-    if (ctx.config.cluster === 'minikube' && ctx.config.minikube.driver === 'docker' && process.platform !== 'linux')
-      urls.push(`(docker driver on macOS/Windows: the node IP is not reachable; use \`minikube -p ${ctx.config.minikube.profile} service grafana -n ${ns}\`, which blocks while open)`);
+    const mk = minikubeOf(ctx.config);
+    if (mk?.driver === 'docker' && process.platform !== 'linux')
+      urls.push(`(docker driver on macOS/Windows: the node IP is not reachable; use \`minikube -p ${mk.profile} service grafana -n ${ns}\`, which blocks while open)`);
     task.output = urls.join('\n');
   },
 });

@@ -23,7 +23,7 @@ const install = step('Install Istio', {
     const installed = await installedIstioVersion(ctx);
     if (!installed) return false;
     if (installed === ctx.config.istioVersion) return `Istio ${installed} is installed`;
-    if (ctx.config.cluster === 'existing' && !(await isManaged(ctx, namespaceRef(ns))))
+    if (ctx.config.cluster.kind === 'existing' && !(await isManaged(ctx, namespaceRef(ns))))
       throw new StepError(`Istio ${installed} in context ${ctx.config.context} was not installed by fun-with-istio: refusing to change it`);
     return false;
   },

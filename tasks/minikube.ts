@@ -1,6 +1,6 @@
 // Chapter 1, "Starting minikube": a cluster fit for Istio (version, memory, CPUs, admission webhooks), verified.
 // With CLUSTER=existing the same chapter checks the chosen context instead of starting anything.
-import { kubernetesSupport } from './config.ts';
+import { kubernetesSupport, ownMinikube } from './config.ts';
 import { StepError } from './lib/errors.ts';
 import { runIfMain } from './lib/main.ts';
 import { minikubeStatus, missingTools, requiredTools } from './lib/minikube.ts';
@@ -33,12 +33,13 @@ const checkTools = step('Check the tools and their versions', {
     const notes = [`kubectl ${client}`];
     if (minorSkew(client, config.kubernetesVersion) > 1)
       notes.push(`warning: kubectl ${client} is more than one minor version from Kubernetes ${config.kubernetesVersion}`);
-    if (config.cluster === 'minikube') {
+    const { cluster } = config;
+    if (cluster.kind === 'minikube') {
       const mk = await ctx.sh.minikube(['version', '--output=json']);
       const version = minikubeVersion(mk.stdout);
       if (!version) throw new StepError(`minikube version did not say its version: ${mk.stdout.trim().slice(0, 80)}`);
-      if (!parseVersion(version) || compareVersions(version, config.minikube.version) < 0)
-        throw new StepError(`minikube ${version} is older than the pinned ${config.minikube.version}; upgrade it (${installHints.minikube})`);
+      if (!parseVersion(version) || compareVersions(version, cluster.version) < 0)
+        throw new StepError(`minikube ${version} is older than the pinned ${cluster.version}; upgrade it (${installHints.minikube})`);
       notes.push(`minikube ${version}`);
     }
     task.output = notes.join(', ');
@@ -46,13 +47,14 @@ const checkTools = step('Check the tools and their versions', {
 });
 
 const startMinikube = step('Start minikube', {
-  enabled: (ctx) => ctx.config.cluster === 'minikube',
+  enabled: (ctx) => ctx.config.cluster.kind === 'minikube',
   done: async (ctx) => {
     const s = await minikubeStatus(ctx);
-    return s.Host === 'Running' && s.APIServer === 'Running' && `profile ${ctx.config.minikube.profile} is running`;
+    return s.Host === 'Running' && s.APIServer === 'Running' && `profile ${ctx.config.context} is running`;
   },
   run: async (ctx, task) => {
-    const { kubernetesVersion, minikube } = ctx.config;
+    const { kubernetesVersion } = ctx.config;
+    const minikube = ownMinikube(ctx.config);
     task.title = `Start minikube (profile ${minikube.profile}, Kubernetes ${kubernetesVersion}, ${minikube.memoryMiB} MiB, ${minikube.cpus} CPUs)`;
     await ctx.sh.minikube(
       [
@@ -77,8 +79,8 @@ const checkServerVersion = step("Check the cluster is reachable and runs a Kuber
     if (r.exitCode !== 0 || !server)
       throw new StepError(`cannot reach context ${ctx.sh.context}: ${r.stderr.trim().split('\n').pop() ?? 'no answer'}`);
     // A profile started earlier keeps its Kubernetes: say so rather than install onto the wrong one.
-    if (config.cluster === 'minikube' && minorSkew(server, config.kubernetesVersion) !== 0)
-      throw new StepError(`profile ${config.minikube.profile} runs Kubernetes ${server}, not ${config.kubernetesVersion}: delete it (npm run teardown) or set KUBERNETES_VERSION=${server}`);
+    if (config.cluster.kind === 'minikube' && minorSkew(server, config.kubernetesVersion) !== 0)
+      throw new StepError(`profile ${config.context} runs Kubernetes ${server}, not ${config.kubernetesVersion}: delete it (npm run teardown) or set KUBERNETES_VERSION=${server}`);
     const support = kubernetesSupport(config.istioVersion, server);
     if (support && support !== 'unknown') throw new StepError(`context ${ctx.sh.context} runs Kubernetes ${server}, but ${support}`);
     task.output = `Kubernetes ${server}`;

@@ -16,7 +16,7 @@ const ns = names.istioNamespace;
 const sampleNs = (ctx: Ctx) => namespaceRef(ctx.config.sampleNamespace);
 
 /** With the tool's own minikube cluster about to be deleted, removing things inside it first is wasted time. */
-const clusterGoes = (ctx: Ctx) => ctx.config.cluster === 'minikube' && !ctx.options.keepCluster;
+const clusterGoes = (ctx: Ctx) => ctx.config.cluster.kind === 'minikube' && !ctx.options.keepCluster;
 const inCluster = (title: string, def: StepDefinition): Task =>
   step(title, {
     ...def,
@@ -110,7 +110,7 @@ const deleteMinikube = step('Delete the minikube cluster', {
   enabled: clusterGoes,
   done: async (ctx) => {
     const s = await minikubeStatus(ctx);
-    return (!s.Host || s.Host === 'Nonexistent') && `profile ${ctx.config.minikube.profile} does not exist`;
+    return (!s.Host || s.Host === 'Nonexistent') && `profile ${ctx.config.context} does not exist`;
   },
   run: async (ctx, task) => {
     await ctx.sh.minikube(['delete'], { onLine: (l) => (task.output = l) });
@@ -125,7 +125,7 @@ export const teardown: TaskCommand = {
   dryRunView: 'finished',
   confirm: (ctx) =>
     clusterGoes(ctx)
-      ? `Delete the minikube profile ${ctx.config.minikube.profile} and everything in it?`
+      ? `Delete the minikube profile ${ctx.config.context} and everything in it?`
       : `Remove the addons, the sample, Istio and ${names.cacertsSecret} that fun-with-istio made in context ${ctx.config.context}?`,
   details: `
 With the tool's own minikube cluster: deletes the profile (minikube -p <profile> delete), unless

@@ -20,7 +20,7 @@ async function rows(ctx: Ctx): Promise<Row[]> {
   else {
     const r = await sh.minikube(['version', '--output=json'], { allowFailure: true });
     const v = minikubeVersion(r.stdout) ?? 'unknown';
-    out.push(['minikube', config.minikube.version, v, (v !== 'unknown' && compareVersions(v, config.minikube.version) >= 0) || !needed.includes('minikube')]);
+    out.push(['minikube', pins.minikube, v, (v !== 'unknown' && compareVersions(v, pins.minikube) >= 0) || !needed.includes('minikube')]);
   }
 
   if (missing.includes('kubectl')) out.push(['kubectl', `${config.kubernetesVersion} ±1 minor`, 'not installed', false]);

@@ -36,7 +36,7 @@ const podList = (sidecar: boolean) =>
     ],
   });
 
-const modelConfig = { kubernetesVersion: pins.kubernetes, istioVersion: pins.istio, minikube: loadConfig({ env: {}, envFile: '/nonexistent/.env' }).minikube };
+const modelConfig = { kubernetesVersion: pins.kubernetes, istioVersion: pins.istio, cluster: loadConfig({ env: {}, envFile: '/nonexistent/.env' }).cluster };
 const fromModel = (model: DryRunCluster): Responder => (argv, input) => {
   const a = model.answer(argv, input);
   return { stdout: a.stdout, stderr: a.stderr, code: a.exitCode };

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { loadConfig, pins } from '../tasks/config.ts';
+import { loadConfig, minikubeOf, pins, settingNames, shownDefault } from '../tasks/config.ts';
+import { downloadOf } from '../tasks/lib/release.ts';
 import { UsageError } from '../tasks/lib/errors.ts';
 import { tmpDir } from './helpers.ts';
 
@@ -23,13 +24,13 @@ describe('config', () => {
     const c = load({});
     assert.equal(c.istioVersion, pins.istio);
     assert.equal(c.kubernetesVersion, pins.kubernetes);
-    assert.equal(c.cluster, 'minikube');
+    assert.equal(c.cluster.kind, 'minikube');
     assert.equal(c.context, 'fun-with-istio');
-    assert.deepEqual([c.minikube.memoryMiB, c.minikube.cpus, c.minikube.driver], [8192, 4, 'docker']);
+    assert.deepEqual([minikubeOf(c)!.memoryMiB, minikubeOf(c)!.cpus, minikubeOf(c)!.driver], [8192, 4, 'docker']);
     assert.equal(c.cacheDir, '/home/u/.cache/fun-with-istio');
     assert.equal(c.istioctl, `/home/u/.cache/fun-with-istio/releases/istio-${pins.istio}/bin/istioctl`);
-    assert.match(c.release.url, new RegExp(`/${pins.istio}/istio-${pins.istio}-(linux|osx)-(amd64|arm64)\\.tar\\.gz$`));
-    assert.equal(c.release.shaUrl, `${c.release.url}.sha256`);
+    assert.match(downloadOf(c).url, new RegExp(`/${pins.istio}/istio-${pins.istio}-(linux|osx)-(amd64|arm64)\\.tar\\.gz$`));
+    assert.equal(downloadOf(c).shaUrl, `${downloadOf(c).url}.sha256`);
   });
 
   it('names every bad value in one error', () => {
@@ -60,7 +61,7 @@ describe('config', () => {
     const file = path.join(tmpDir(), '.env');
     writeFileSync(file, '# local\nMINIKUBE_MEMORY=12288\nexport MINIKUBE_CPUS=6\nISTIO_PROFILE="minimal"\n');
     const c = load({ MINIKUBE_CPUS: '8' }, file);
-    assert.deepEqual([c.minikube.memoryMiB, c.minikube.cpus, c.istioProfile], [12288, 8, 'minimal']);
+    assert.deepEqual([minikubeOf(c)!.memoryMiB, minikubeOf(c)!.cpus, c.istioProfile], [12288, 8, 'minimal']);
   });
 
   it('refuses a malformed .env instead of silently dropping lines', () => {
@@ -70,5 +71,28 @@ describe('config', () => {
     assert.match(msg, /\.env line 2 is not KEY=VALUE/);
     assert.match(msg, /\.env line 3: unknown setting ISTIO_VERISON/);
     assert.match(msg, /a quoted value is never closed/);
+  });
+});
+
+describe('the settings table', () => {
+  it('.env.example documents every setting, with the same default, and nothing else', () => {
+    const text = readFileSync(path.join(import.meta.dirname, '..', '.env.example'), 'utf8');
+    const documented = new Map([...text.matchAll(/^# ([A-Z_]+)=(\S*)/gm)].map((m) => [m[1], m[2]]));
+    assert.deepEqual([...documented.keys()].sort(), [...settingNames].sort());
+    for (const name of settingNames) {
+      const shown = shownDefault(name);
+      if (shown && !shown.includes('$')) assert.equal(documented.get(name), shown, `${name} in .env.example`);
+    }
+  });
+
+  it('help lists every setting with its default, from the table', async () => {
+    const { commandHelp } = await import('../tasks/lib/runner.ts');
+    const help = commandHelp({ kind: 'action', name: 'x', summary: 's', action: async () => 0 });
+    for (const name of settingNames) assert.match(help, new RegExp(`^  ${name} +\\S`, 'm'));
+    assert.match(help, /^ {2}WAIT_TIMEOUT +longest wait .* \(default 300s\)$/m);
+  });
+
+  it('every default parses as its own setting would', () => {
+    assert.doesNotThrow(() => load({}));
   });
 });

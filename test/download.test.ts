@@ -9,7 +9,7 @@ import { c as tarCreate } from 'tar';
 import { loadConfig } from '../tasks/config.ts';
 import { downloadVerified } from '../tasks/lib/download.ts';
 import { StepError } from '../tasks/lib/errors.ts';
-import { obtainRelease } from '../tasks/lib/release.ts';
+import { downloadOf, obtainRelease } from '../tasks/lib/release.ts';
 import { tmpDir } from './helpers.ts';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -34,7 +34,7 @@ describe('download and release (against a local HTTP server)', () => {
   const files = new Map<string, Buffer | 'cut'>();
   const hits: string[] = [];
   let archive: Buffer;
-  const asset = (v: string) => loadConfig({ env: { HOME: '/h', ISTIO_VERSION: v }, envFile: '/nonexistent' }).release.asset;
+  const asset = (v: string) => downloadOf(loadConfig({ env: { HOME: '/h', ISTIO_VERSION: v }, envFile: '/nonexistent' })).asset;
 
   before(async () => {
     archive = await makeRelease('1.31.1');
@@ -74,7 +74,7 @@ describe('download and release (against a local HTTP server)', () => {
     const progress: number[] = [];
     assert.equal(await obtainRelease(c, { onProgress: (got) => progress.push(got) }), 'downloaded');
     assert.ok(existsSync(c.istioctl));
-    assert.equal(readFileSync(c.release.archive).length, archive.length);
+    assert.equal(readFileSync(downloadOf(c).archive).length, archive.length);
     assert.equal(progress.at(-1), archive.length);
     hits.length = 0;
     assert.equal(await obtainRelease(c), 'cached');
@@ -84,32 +84,32 @@ describe('download and release (against a local HTTP server)', () => {
   it('re-verifies a cached archive offline with the checksum kept beside it', async () => {
     const c = config('1.31.1');
     assert.equal(await obtainRelease(c), 'downloaded');
-    const offline = { ...c, release: { ...c.release, url: 'http://127.0.0.1:9/x.tar.gz', shaUrl: 'http://127.0.0.1:9/x.tar.gz.sha256' } };
+    const offline = { ...c, release: { ...downloadOf(c), url: 'http://127.0.0.1:9/x.tar.gz', shaUrl: 'http://127.0.0.1:9/x.tar.gz.sha256' } };
     assert.equal(await obtainRelease(offline), 'cached');
-    writeFileSync(c.release.archive, 'tampered');
+    writeFileSync(downloadOf(c).archive, 'tampered');
     await assert.rejects(obtainRelease(offline), /cannot download/);
   });
 
   it('deletes a download whose checksum does not match, and installs nothing', async () => {
     const c = config('1.31.2');
     await assert.rejects(obtainRelease(c), (e: unknown) => e instanceof StepError && /checksum mismatch .* the file was deleted/.test(e.message));
-    assert.ok(!existsSync(c.release.archive) && !existsSync(`${c.release.archive}.part`));
+    assert.ok(!existsSync(downloadOf(c).archive) && !existsSync(`${downloadOf(c).archive}.part`));
     assert.ok(!existsSync(c.istioHome));
   });
 
   it('replaces a cached archive that no longer verifies', async () => {
     const cache = tmpDir('fwi-cache-');
     const c = config('1.31.1', cache);
-    mkdirSync(path.dirname(c.release.archive), { recursive: true });
-    writeFileSync(c.release.archive, 'stale');
-    assert.equal(await downloadVerified(c.release.url, c.release.shaUrl, c.release.archive), 'downloaded');
-    assert.equal(sha(readFileSync(c.release.archive)), sha(archive));
+    mkdirSync(path.dirname(downloadOf(c).archive), { recursive: true });
+    writeFileSync(downloadOf(c).archive, 'stale');
+    assert.equal(await downloadVerified(downloadOf(c).url, downloadOf(c).shaUrl, downloadOf(c).archive), 'downloaded');
+    assert.equal(sha(readFileSync(downloadOf(c).archive)), sha(archive));
   });
 
   it('fails clearly on an interrupted transfer and keeps no partial file', async () => {
     const c = config('1.31.3');
     await assert.rejects(obtainRelease(c), (e: unknown) => e instanceof StepError && /re-run to retry/.test(e.message));
-    assert.ok(!existsSync(c.release.archive) && !existsSync(`${c.release.archive}.part`));
+    assert.ok(!existsSync(downloadOf(c).archive) && !existsSync(`${downloadOf(c).archive}.part`));
   });
 
   it('refuses an archive that is not a release', async () => {

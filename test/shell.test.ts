@@ -8,7 +8,7 @@ import { RunLog } from '../tasks/lib/log.ts';
 import { Shell } from '../tasks/lib/shell.ts';
 import { fakeSpawn, tmpDir } from './helpers.ts';
 
-const config = { context: 'ctx-a', istioctl: '/opt/istio 1/bin/istioctl', kubeconfig: undefined, minikube: { profile: 'prof', driver: 'docker', memoryMiB: 8192, cpus: 4, version: 'v1.39.0' } };
+const config = { context: 'ctx-a', istioctl: '/opt/istio 1/bin/istioctl', kubeconfig: undefined, cluster: { kind: 'minikube' as const, profile: 'prof', driver: 'docker', memoryMiB: 8192, cpus: 4, version: 'v1.39.0' } };
 
 function shell(o: Partial<ConstructorParameters<typeof Shell>[0]> = {}) {
   const logFile = path.join(tmpDir(), 'run.log');
@@ -33,7 +33,7 @@ describe('shell', () => {
 
   it('in dry-run prints shell-quoted commands, runs nothing and answers as told', async () => {
     const fake = fakeSpawn(() => assert.fail('dry-run must not spawn'));
-    const model = new DryRunCluster({ kubernetesVersion: 'v1.36.3', istioVersion: '1.31.1', minikube: config.minikube });
+    const model = new DryRunCluster({ kubernetesVersion: 'v1.36.3', istioVersion: '1.31.1', cluster: config.cluster });
     const { sh, printed } = shell({ spawn: fake.spawn, dryRun: model });
     const r = await sh.kubectl(['get', 'x', '-o', 'jsonpath={.a}']);
     await sh.kubectl(['apply', '-f', '-'], { input: 'secret-data', inputLabel: 'Secret/cacerts' });

@@ -8,7 +8,7 @@
 // if a fresh cluster answers it with something other than "nothing", teach this file.
 import { addons } from './addon-catalogue.ts';
 import { parseManifests } from './manifests.ts';
-import { names, pins, type Config } from '../config.ts';
+import { minikubeOf, names, pins, type Config } from '../config.ts';
 import { missingProfileStatus } from './tool-output.ts';
 
 /**
@@ -28,7 +28,7 @@ const managedLabelPath = `{.metadata.labels.${names.managedBy.key.replace(/\./g,
 
 export class DryRunCluster {
   readonly view: ClusterView;
-  private readonly config: Pick<Config, 'kubernetesVersion' | 'istioVersion' | 'minikube'>;
+  private readonly config: Pick<Config, 'kubernetesVersion' | 'istioVersion' | 'cluster'>;
   /** `kind/namespace/name` of the objects this run created. */
   private readonly created = new Set<string>();
 
@@ -40,14 +40,14 @@ export class DryRunCluster {
   /** The answer to one command line (the tool's own argv, as the shell runs it). */
   answer(argv: string[], input?: string): Answer {
     const tool = argv[0].split('/').pop();
-    if (tool === 'minikube') return this.minikube(argv.slice(3));
+    if (tool === 'minikube') return this.minikube(argv[1] === '-p' ? argv.slice(3) : argv.slice(1));
     if (tool === 'istioctl') return argv[3] === 'version' ? { stdout: json({ clientVersion: { version: this.config.istioVersion } }) } : {};
     if (tool === 'kubectl') return this.kubectl(argv.slice(3), input);
     return {};
   }
 
   private minikube([verb]: string[]): Answer {
-    const profile = this.config.minikube.profile;
+    const profile = minikubeOf(this.config)?.profile ?? '';
     if (verb === 'status')
       return this.view === 'finished' ? { stdout: json({ Name: profile, Host: 'Running', Kubelet: 'Running', APIServer: 'Running' }) } : missingProfileStatus(profile);
     if (verb === 'version') return { stdout: json({ minikubeVersion: pins.minikube }) };

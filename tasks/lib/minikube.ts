@@ -1,13 +1,16 @@
 // What the minikube chapter, versions and teardown share: which tools a cluster kind needs, and minikube's status.
+import { minikubeOf } from '../config.ts';
 import { parseMinikubeStatus, type MinikubeStatus } from './tool-output.ts';
 import type { Ctx } from './types.ts';
 
 /** The driver's own command line tool, for the drivers that have one to look for. */
-export const driverTool = (ctx: Ctx): string | undefined =>
-  ['docker', 'podman'].includes(ctx.config.minikube.driver) ? ctx.config.minikube.driver : undefined;
+export const driverTool = (ctx: Ctx): string | undefined => {
+  const driver = minikubeOf(ctx.config)?.driver;
+  return driver === 'docker' || driver === 'podman' ? driver : undefined;
+};
 
 export function requiredTools(ctx: Ctx): string[] {
-  if (ctx.config.cluster === 'existing') return ['kubectl'];
+  if (ctx.config.cluster.kind === 'existing') return ['kubectl'];
   const driver = driverTool(ctx);
   return ['minikube', 'kubectl', ...(driver ? [driver] : [])];
 }

@@ -1,15 +1,24 @@
 // The pinned Istio release: downloaded and verified once into the cache, unpacked next to it.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../config.ts';
+import type { Config, ReleaseSource } from '../config.ts';
 import { downloadVerified, type DownloadOptions } from './download.ts';
 import { StepError } from './errors.ts';
 
 export const releaseReady = (config: Config): boolean => existsSync(config.istioctl);
 
+type Download = Extract<ReleaseSource, { kind: 'download' }>;
+
+/** Where the pinned release is downloaded from; ISTIO_HOME means there is nothing to download. */
+export function downloadOf(config: Pick<Config, 'release'>): Download {
+  if (config.release.kind !== 'download') throw new StepError('ISTIO_HOME is set: there is no release to download');
+  return config.release;
+}
+
 /** Downloads (or reuses) the archive, checks it, and unpacks it into `config.istioHome`. */
 export async function obtainRelease(config: Config, o: DownloadOptions = {}): Promise<'cached' | 'downloaded'> {
-  const { release, istioHome } = config;
+  const { istioHome } = config;
+  const release = downloadOf(config);
   const how = await downloadVerified(release.url, release.shaUrl, release.archive, o);
   const parent = path.dirname(istioHome);
   mkdirSync(parent, { recursive: true });
@@ -33,6 +42,6 @@ export async function obtainRelease(config: Config, o: DownloadOptions = {}): Pr
 
 /** For commands that need istioctl or the samples but are not the install chapter (teardown, kube-inject). */
 export async function ensureRelease(ctx: { config: Config; options: { dryRun: boolean }; signal: AbortSignal }): Promise<void> {
-  if (ctx.options.dryRun || ctx.config.istioHomeGiven || releaseReady(ctx.config)) return;
+  if (ctx.options.dryRun || ctx.config.release.kind === 'given' || releaseReady(ctx.config)) return;
   await obtainRelease(ctx.config, { signal: ctx.signal });
 }

@@ -4,7 +4,7 @@ import type { spawn as nodeSpawn } from 'node:child_process';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import type { ListrRendererValue } from 'listr2';
-import { loadConfig, settings, type LoadOptions } from '../config.ts';
+import { loadConfig, settingsHelp, type LoadOptions } from '../config.ts';
 import { DryRunCluster } from './dry-run.ts';
 import { AbortError, exitCodes, StepError, UsageError } from './errors.ts';
 import { commonFlags, flagLabel, flags, optionsFrom, parseArgsOptions, type FlagName, type Options } from './flags.ts';
@@ -49,7 +49,7 @@ export function commandHelp(c: Command): string {
   if (c.details) lines.push('', c.details.trim());
   lines.push('', optionsHelp([...commonFlags, ...(c.flags ?? [])]));
   lines.push('', 'Configuration (environment or .env; the environment wins):');
-  for (const [k, v] of Object.entries(settings)) lines.push(`  ${k.padEnd(20)}${v}`);
+  lines.push(...settingsHelp());
   lines.push('', 'Exit codes: 0 done, 1 a step failed, 2 bad usage or configuration, 130 interrupted.');
   return lines.join('\n');
 }

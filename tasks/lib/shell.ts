@@ -2,7 +2,7 @@
 // logs every command with its output and exit code, honours dry-run and Ctrl-C.
 import type { spawn as nodeSpawn } from 'node:child_process';
 import { $, quote, which, type LogEntry } from 'zx';
-import type { Config } from '../config.ts';
+import { minikubeOf, type Config } from '../config.ts';
 import type { DryRunCluster } from './dry-run.ts';
 import { AbortError, CommandError } from './errors.ts';
 import type { RunLog } from './log.ts';
@@ -26,7 +26,7 @@ export interface RunOptions {
 }
 
 export interface ShellOptions {
-  config: Pick<Config, 'context' | 'istioctl' | 'kubeconfig' | 'minikube'>;
+  config: Pick<Config, 'context' | 'istioctl' | 'kubeconfig' | 'cluster'>;
   log: RunLog;
   /** Set for a dry run: print each command and answer it from this model instead of running it. */
   dryRun?: DryRunCluster;
@@ -75,7 +75,9 @@ export class Shell {
   }
 
   minikube(args: string[], opts?: RunOptions): Promise<Result> {
-    return this.run('minikube', ['-p', this.o.config.minikube.profile, ...args], opts);
+    // Pinned to the tool's own profile; with CLUSTER=existing only profile-less commands (version) are run.
+    const mk = minikubeOf(this.o.config);
+    return this.run('minikube', [...(mk ? ['-p', mk.profile] : []), ...args], opts);
   }
 
   /** Last resort (a second Ctrl-C): SIGKILL every running command's whole process group. */

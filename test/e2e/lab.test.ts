@@ -15,6 +15,7 @@ import { loadAll } from 'js-yaml';
 import { c as tarCreate } from 'tar';
 import { ISTIO_LAB_VERSION, bin, binDir, istioHome, labCacheDir, stateDir } from '../../lab/common.ts';
 import { loadConfig, names } from '../../tasks/config.ts';
+import { downloadOf } from '../../tasks/lib/release.ts';
 import { tmpDir } from '../helpers.ts';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
@@ -90,7 +91,7 @@ const proxyOf = (pod: Obj) =>
 
 /** An archive of the lab's release directory, as Istio publishes it: istio-<v>/... plus `<hex> <file>`. */
 async function releaseArchive(): Promise<{ dir: string; asset: string }> {
-  const asset = loadConfig({ env: { HOME: '/h', ISTIO_VERSION: ISTIO_LAB_VERSION }, envFile: '/nonexistent' }).release.asset;
+  const { asset } = downloadOf(loadConfig({ env: { HOME: '/h', ISTIO_VERSION: ISTIO_LAB_VERSION }, envFile: '/nonexistent' }));
   const dir = path.join(labCacheDir, 'release', ISTIO_LAB_VERSION);
   const file = path.join(dir, asset);
   if (!existsSync(`${file}.sha256`) || statSync(file).mtimeMs < statSync(path.join(istioHome, 'bin', 'istioctl')).mtimeMs) {

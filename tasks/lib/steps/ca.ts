@@ -35,7 +35,7 @@ export const generateCa = step('Generate a root CA and an intermediate CA (Istio
 export const createIstioNamespace = step(`Create the ${ns} namespace`, {
   done: async (ctx) => {
     if (!(await exists(ctx, namespaceRef(ns)))) return false;
-    if (ctx.config.cluster === 'existing' && !(await isManaged(ctx, namespaceRef(ns))))
+    if (ctx.config.cluster.kind === 'existing' && !(await isManaged(ctx, namespaceRef(ns))))
       throw new StepError(`namespace ${ns} in context ${ctx.config.context} was not made by fun-with-istio: refusing to change an Istio it did not install`);
     return `namespace ${ns} exists`;
   },

@@ -1,0 +1,118 @@
+// The run's configuration: every setting parsed (settings.ts), then what depends on several of them. Bad values
+// are all named in one UsageError (exit 2) before anything runs.
+import path from 'node:path';
+import { UsageError } from '../lib/errors.ts';
+import { readEnvFile } from './env-file.ts';
+import { projectRoot } from './names.ts';
+import { kubernetesSupport, pins } from './pins.ts';
+import { readSettings, type Env } from './settings.ts';
+
+/** The tool's own minikube profile, or a context the user chose. */
+export type ClusterConfig =
+  | { kind: 'minikube'; profile: string; driver: string; memoryMiB: number; cpus: number; version: string }
+  | { kind: 'existing' };
+
+/** Where istioctl and the samples come from: the pinned release, downloaded and checked, or ISTIO_HOME. */
+export type ReleaseSource = { kind: 'download'; url: string; shaUrl: string; archive: string; asset: string } | { kind: 'given' };
+
+export interface Config {
+  istioVersion: string;
+  kubernetesVersion: string;
+  istioProfile: string;
+  istioOverlay?: string;
+  cluster: ClusterConfig;
+  /** The kube context every kubectl/istioctl call is pinned to. */
+  context: string;
+  kubeconfig?: string;
+  /** The unpacked release directory (downloaded into the cache, or ISTIO_HOME). */
+  istioHome: string;
+  istioctl: string;
+  release: ReleaseSource;
+  cacheDir: string;
+  certsDir: string;
+  logDir: string;
+  /** Injector configuration fetched for kube-inject, per context. */
+  injectDir: string;
+  sampleNamespace: string;
+  waitTimeout: string;
+  /** Non-fatal remarks about the configuration (printed before running). */
+  warnings: string[];
+}
+
+export interface LoadOptions {
+  env?: Env;
+  envFile?: string;
+}
+
+function platformAsset(version: string): string {
+  const osName = ({ linux: 'linux', darwin: 'osx' } as Record<string, string>)[process.platform];
+  const arch = ({ x64: 'amd64', arm64: 'arm64' } as Record<string, string>)[process.arch];
+  if (!osName || !arch) throw new UsageError(`no Istio release for ${process.platform}/${process.arch}: set ISTIO_HOME to an unpacked release`);
+  return `istio-${version}-${osName}-${arch}.tar.gz`;
+}
+
+/** Environment wins over `.env`; every bad value is named in one UsageError (exit 2). */
+export function loadConfig({ env = process.env, envFile = path.join(projectRoot, '.env') }: LoadOptions = {}): Config {
+  const { values: v, problems } = readSettings(env, readEnvFile(envFile));
+  const warnings: string[] = [];
+
+  if (v.ISTIO_VERSION && v.KUBERNETES_VERSION) {
+    const support = kubernetesSupport(v.ISTIO_VERSION, v.KUBERNETES_VERSION);
+    const line = v.ISTIO_VERSION.split('.').slice(0, 2).join('.');
+    if (support === 'unknown') warnings.push(`Istio ${line} is not in the support table; Kubernetes ${v.KUBERNETES_VERSION} is not checked against it`);
+    else if (support) problems.push(`KUBERNETES_VERSION=${JSON.stringify(v.KUBERNETES_VERSION)}: ${support}`);
+  }
+  if (v.CLUSTER === 'existing' && !v.KUBE_CONTEXT) problems.push('KUBE_CONTEXT: required with CLUSTER=existing (see `kubectl config get-contexts`)');
+  if (v.CLUSTER === 'minikube' && v.KUBE_CONTEXT)
+    problems.push(`KUBE_CONTEXT=${JSON.stringify(v.KUBE_CONTEXT)}: only used with CLUSTER=existing; with minikube the context is MINIKUBE_PROFILE`);
+
+  let asset = '';
+  if (!v.ISTIO_HOME && v.ISTIO_VERSION) {
+    try {
+      asset = platformAsset(v.ISTIO_VERSION);
+    } catch (e) {
+      problems.push((e as Error).message);
+    }
+  }
+  if (problems.length) throw new UsageError(problems.join('\n'));
+
+  // Every value below was parsed (or defaulted) without a problem.
+  const istioVersion = v.ISTIO_VERSION!;
+  const cacheDir = v.CACHE_DIR!;
+  const cluster: ClusterConfig =
+    v.CLUSTER === 'existing'
+      ? { kind: 'existing' }
+      : { kind: 'minikube', profile: v.MINIKUBE_PROFILE!, driver: v.MINIKUBE_DRIVER!, memoryMiB: v.MINIKUBE_MEMORY!, cpus: v.MINIKUBE_CPUS!, version: pins.minikube };
+  const istioHome = v.ISTIO_HOME ?? path.join(cacheDir, 'releases', `istio-${istioVersion}`);
+  const base = `${v.ISTIO_RELEASE_URL!.replace(/\/+$/, '')}/${istioVersion}/${asset}`;
+  return {
+    istioVersion,
+    kubernetesVersion: v.KUBERNETES_VERSION!,
+    istioProfile: v.ISTIO_PROFILE!,
+    istioOverlay: v.ISTIO_OVERLAY,
+    cluster,
+    context: cluster.kind === 'existing' ? v.KUBE_CONTEXT! : cluster.profile,
+    kubeconfig: v.KUBECONFIG,
+    istioHome,
+    istioctl: path.join(istioHome, 'bin', 'istioctl'),
+    release: v.ISTIO_HOME ? { kind: 'given' } : { kind: 'download', url: base, shaUrl: `${base}.sha256`, asset, archive: path.join(cacheDir, 'downloads', asset) },
+    cacheDir,
+    certsDir: path.join(cacheDir, 'certs'),
+    logDir: path.join(cacheDir, 'logs'),
+    injectDir: path.join(cacheDir, 'inject'),
+    sampleNamespace: v.SAMPLE_NAMESPACE!,
+    waitTimeout: v.WAIT_TIMEOUT!,
+    warnings,
+  };
+}
+
+type Minikube = Extract<ClusterConfig, { kind: 'minikube' }>;
+
+/** The minikube cluster's settings, when the cluster is the tool's own minikube. */
+export const minikubeOf = (config: Pick<Config, 'cluster'>): Minikube | undefined => (config.cluster.kind === 'minikube' ? config.cluster : undefined);
+
+/** The same, for code that only runs with the tool's own minikube. */
+export function ownMinikube(config: Pick<Config, 'cluster'>): Minikube {
+  if (config.cluster.kind !== 'minikube') throw new Error('only with CLUSTER=minikube');
+  return config.cluster;
+}

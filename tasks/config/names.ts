@@ -1,0 +1,28 @@
+// Names of what the tool creates or reads, and where the project's own files are.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Names of the objects the tool creates or reads. */
+export const names = {
+  istioNamespace: 'istio-system',
+  cacertsSecret: 'cacerts',
+  injectorWebhook: 'istio-sidecar-injector',
+  /** ConfigMaps holding the injector's template and values, and the mesh config (read by kube-inject). */
+  injectorConfigMap: 'istio-sidecar-injector',
+  meshConfigMap: 'istio',
+  istiod: 'istiod',
+  injectionLabel: 'istio-injection',
+  injectLabel: 'sidecar.istio.io/inject',
+  sidecarContainer: 'istio-proxy',
+  sampleApp: 'sleep',
+  /** Label put on everything the tool creates, so teardown removes only that. */
+  managedBy: { key: 'app.kubernetes.io/managed-by', value: 'fun-with-istio' },
+  /** Annotation on the sample namespace once the injection chapter has been verified end to end. */
+  injectionVerified: 'fun-with-istio/injection-verified',
+  /** Annotation saying the tool (not the user) set the namespace's injection label, so teardown may remove it. */
+  injectionLabelled: 'fun-with-istio/injection-labelled',
+} as const;
+
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const manifestsDir = path.join(projectRoot, 'manifests');
+export const patchesDir = path.join(projectRoot, 'patches');

@@ -1,0 +1,137 @@
+// Every setting the tool reads from the environment or .env, once: its one-line doc, its default and its parser.
+// Help, the .env reader and the .env.example check all derive from this table.
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { names } from './names.ts';
+import { istioProfiles, minikubeDrivers, minimums, pins } from './pins.ts';
+
+/** Why a value is refused; the loader names the setting and the value. */
+export class Invalid extends Error {}
+
+export type Env = Partial<Record<string, string>>;
+
+interface Setting<T> {
+  doc: string;
+  /** Used when the setting is not given (and parsed like a given value). */
+  fallback?: string | ((env: Env) => string);
+  /** How help shows a computed fallback. */
+  shownDefault?: string;
+  /** A path: a leading `~` is the home directory, and the value is made absolute. */
+  path?: true;
+  parse: (raw: string) => T;
+}
+const setting = <T>(s: Setting<T>): Setting<T> => s;
+
+const text = (raw: string): string => raw;
+const matching =
+  (re: RegExp, why: string) =>
+  (raw: string): string => {
+    if (!re.test(raw)) throw new Invalid(why);
+    return raw;
+  };
+const oneOf =
+  <T extends string>(values: readonly T[]) =>
+  (raw: string): T => {
+    if (!(values as readonly string[]).includes(raw)) throw new Invalid(`expected one of ${values.join(', ')}`);
+    return raw as T;
+  };
+const atLeast =
+  (min: number, unit: string) =>
+  (raw: string): number => {
+    if (!/^\d+$/.test(raw)) throw new Invalid(`expected a whole number of ${unit}`);
+    if (Number(raw) < min) throw new Invalid(`Istio needs at least ${min} ${unit}`);
+    return Number(raw);
+  };
+const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+export const semver = /^(\d+)\.(\d+)\.(\d+)(-[0-9A-Za-z.-]+)?$/;
+export const defaultReleaseUrl = 'https://github.com/istio/istio/releases/download';
+
+export const homeOf = (env: Env): string => env.HOME || os.homedir();
+
+export const settings = {
+  ISTIO_VERSION: setting({ doc: 'Istio release to install', fallback: pins.istio, parse: matching(semver, 'expected a release like 1.31.1 (no leading v)') }),
+  KUBERNETES_VERSION: setting({ doc: 'Kubernetes version for minikube', fallback: pins.kubernetes, parse: matching(/^v\d+\.\d+\.\d+$/, 'expected a version like v1.36.3') }),
+  ISTIO_PROFILE: setting({ doc: 'istioctl install profile', fallback: 'demo', parse: oneOf(istioProfiles) }),
+  ISTIO_OVERLAY: setting({
+    doc: 'IstioOperator overlay file passed to istioctl install -f (extra install settings)',
+    path: true,
+    parse: (raw) => {
+      if (!existsSync(raw)) throw new Invalid('no such file');
+      return raw;
+    },
+  }),
+  MINIKUBE_PROFILE: setting({ doc: 'minikube profile, also the kube context name', fallback: 'fun-with-istio', parse: matching(dnsLabel, 'expected lower-case letters, digits and dashes') }),
+  MINIKUBE_DRIVER: setting({ doc: 'minikube driver', fallback: 'docker', parse: oneOf(minikubeDrivers) }),
+  MINIKUBE_MEMORY: setting({ doc: `minikube memory in MiB, at least ${minimums.memoryMiB}`, fallback: String(minimums.memoryMiB), parse: atLeast(minimums.memoryMiB, 'MiB') }),
+  MINIKUBE_CPUS: setting({ doc: `minikube CPUs, at least ${minimums.cpus}`, fallback: String(minimums.cpus), parse: atLeast(minimums.cpus, 'CPUs') }),
+  CLUSTER: setting({ doc: "'minikube', or 'existing' to use KUBE_CONTEXT", fallback: 'minikube', parse: oneOf(['minikube', 'existing'] as const) }),
+  KUBE_CONTEXT: setting({ doc: 'kube context to use with CLUSTER=existing (required there)', parse: text }),
+  KUBECONFIG: setting({ doc: 'kubeconfig file(s), passed on to kubectl and istioctl', parse: text }),
+  ISTIO_HOME: setting({
+    doc: 'an unpacked Istio release to use instead of downloading one',
+    path: true,
+    parse: (raw) => {
+      if (!existsSync(path.join(raw, 'bin', 'istioctl'))) throw new Invalid('not an unpacked Istio release (no bin/istioctl)');
+      return raw;
+    },
+  }),
+  ISTIO_RELEASE_URL: setting({ doc: 'where releases are downloaded from', fallback: defaultReleaseUrl, parse: matching(/^https?:\/\/\S+$/, 'expected an http(s) URL') }),
+  CACHE_DIR: setting({
+    doc: 'downloads, certificates and logs',
+    fallback: (env) => path.join(env.XDG_CACHE_HOME || path.join(homeOf(env), '.cache'), 'fun-with-istio'),
+    shownDefault: '${XDG_CACHE_HOME:-~/.cache}/fun-with-istio',
+    path: true,
+    parse: text,
+  }),
+  SAMPLE_NAMESPACE: setting({
+    doc: 'namespace for the sleep sample',
+    fallback: 'fun-with-istio',
+    parse: (raw) => {
+      if (!dnsLabel.test(raw)) throw new Invalid('expected a namespace name');
+      if (raw === names.istioNamespace) throw new Invalid(`the sample must not run in ${names.istioNamespace}`);
+      return raw;
+    },
+  }),
+  WAIT_TIMEOUT: setting({ doc: 'longest wait for one rollout or condition, e.g. 300s or 10m', fallback: '300s', parse: matching(/^\d+(s|m|h)$/, 'expected a duration like 300s or 10m') }),
+};
+
+export type SettingName = keyof typeof settings;
+export type SettingValues = { [K in SettingName]: ReturnType<(typeof settings)[K]['parse']> | undefined };
+export const settingNames = Object.keys(settings) as SettingName[];
+
+/** The default as help shows it, if there is one. */
+export function shownDefault(name: SettingName): string | undefined {
+  const s: Setting<unknown> = settings[name];
+  return s.shownDefault ?? (typeof s.fallback === 'string' ? s.fallback : undefined);
+}
+
+/** One line of help per setting: `NAME  doc (default X)`. */
+export const settingsHelp = (): string[] =>
+  settingNames.map((k) => {
+    const d = shownDefault(k);
+    return `  ${k.padEnd(20)}${settings[k].doc}${d ? ` (default ${d})` : ''}`;
+  });
+
+/**
+ * Every setting parsed from the environment (which wins), then `.env`, then its default. Returns the values and
+ * the problems, each as `NAME="value": why`.
+ */
+export function readSettings(env: Env, fileEnv: Env): { values: SettingValues; problems: string[] } {
+  const problems: string[] = [];
+  const values = {} as Record<SettingName, unknown>;
+  for (const k of settingNames) {
+    const s: Setting<unknown> = settings[k];
+    const given = (env[k] ?? fileEnv[k])?.trim() || undefined;
+    const raw = given ?? (typeof s.fallback === 'function' ? s.fallback(env) : s.fallback);
+    if (raw === undefined) continue;
+    const value = s.path ? path.resolve(raw.replace(/^~(?=\/|$)/, homeOf(env))) : raw;
+    try {
+      values[k] = s.parse(value);
+    } catch (e) {
+      if (!(e instanceof Invalid)) throw e;
+      problems.push(`${k}=${JSON.stringify(raw)}: ${e.message}`);
+    }
+  }
+  return { values: values as SettingValues, problems };
+}
