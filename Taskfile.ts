@@ -6,10 +6,10 @@ import { injection, injectionSteps } from './tasks/injection.ts';
 import { installIstio, installSteps } from './tasks/install-istio.ts';
 import { kubeInject } from './tasks/kube-inject.ts';
 import { isMain } from './tasks/lib/main.ts';
-import { run, type RunIO } from './tasks/lib/runner.ts';
+import { type RunIO, run } from './tasks/lib/runner.ts';
+import { group } from './tasks/lib/step.ts';
 import { createIstioNamespace, generateCa, plugCa } from './tasks/lib/steps/ca.ts';
 import { getRelease } from './tasks/lib/steps/release.ts';
-import { group } from './tasks/lib/step.ts';
 import type { Command, TaskCommand } from './tasks/lib/types.ts';
 import { minikube } from './tasks/minikube.ts';
 import { teardown } from './tasks/teardown.ts';
@@ -34,7 +34,18 @@ already done, so a second run changes nothing.`,
   ],
 };
 
-export const commands: Command[] = [minikube, webhookCerts, installIstio, injection, addonsCommand, teardown, all, versions, check, kubeInject];
+export const commands: Command[] = [
+  minikube,
+  webhookCerts,
+  installIstio,
+  injection,
+  addonsCommand,
+  teardown,
+  all,
+  versions,
+  check,
+  kubeInject,
+];
 
 export async function main(argv: string[], io?: RunIO): Promise<number> {
   const code = await run(commands, argv, io);

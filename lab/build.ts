@@ -2,15 +2,38 @@
 // release directory. Warm runs build nothing. Usage: npx tsx lab/build.ts
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  ISTIO_LAB_VERSION, bin, binDir, goEnv, istioCommit, istioDockerHub, istioHome, istioMinor, labCacheDir, labKey, labPins,
-  minikubeModuleVersion, srcDir,
-} from './common.ts';
 import { isMain } from '../tasks/lib/main.ts';
-import { type WrapperModule, prepareModule, resolveModule, runGo } from './wrapper-module.ts';
+import {
+  bin,
+  binDir,
+  goEnv,
+  ISTIO_LAB_VERSION,
+  istioCommit,
+  istioDockerHub,
+  istioHome,
+  istioMinor,
+  labCacheDir,
+  labKey,
+  labPins,
+  minikubeModuleVersion,
+  srcDir,
+} from './common.ts';
+import { prepareModule, resolveModule, runGo, type WrapperModule } from './wrapper-module.ts';
 
 interface Target {
   name: string;
@@ -33,7 +56,10 @@ const k8sVersion = labPins.kubernetes; // v1.36.3
 const [k8sMajor, k8sMinor] = k8sVersion.replace(/^v/, '').split('.');
 const stagingVersion = `v0.${k8sMinor}.${k8sVersion.split('.')[2]}`; // v0.36.3
 const k8sLd = ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version'].flatMap((p) => [
-  `-X ${p}.gitVersion=${k8sVersion}`, `-X ${p}.gitMajor=${k8sMajor}`, `-X ${p}.gitMinor=${k8sMinor}`, `-X ${p}.gitTreeState=clean`,
+  `-X ${p}.gitVersion=${k8sVersion}`,
+  `-X ${p}.gitMajor=${k8sMajor}`,
+  `-X ${p}.gitMinor=${k8sMinor}`,
+  `-X ${p}.gitTreeState=clean`,
 ]);
 const istioLd = [
   `-X istio.io/istio/pkg/version.buildVersion=${ISTIO_LAB_VERSION}`,
@@ -105,15 +131,41 @@ const allTargets: Target[] = [
   { name: 'kube-controller-manager', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kube-controller-manager', ldflags: k8sLd },
   { name: 'kube-scheduler', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kube-scheduler', ldflags: k8sLd },
   { name: 'kubectl', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kubectl', ldflags: k8sLd },
-  { name: 'kwok', module: 'kwok', pkg: 'sigs.k8s.io/kwok/cmd/kwok', ldflags: [`-X sigs.k8s.io/kwok/pkg/consts.Version=${labPins.kwok}`] },
+  {
+    name: 'kwok',
+    module: 'kwok',
+    pkg: 'sigs.k8s.io/kwok/cmd/kwok',
+    ldflags: [`-X sigs.k8s.io/kwok/pkg/consts.Version=${labPins.kwok}`],
+  },
   { name: 'istioctl', module: 'istio', pkg: 'istio.io/istio/istioctl/cmd/istioctl', tags: istioTags, ldflags: istioLd },
-  { name: 'pilot-discovery', module: 'istio', pkg: 'istio.io/istio/pilot/cmd/pilot-discovery', tags: istioTags, ldflags: istioLd },
+  {
+    name: 'pilot-discovery',
+    module: 'istio',
+    pkg: 'istio.io/istio/pilot/cmd/pilot-discovery',
+    tags: istioTags,
+    ldflags: istioLd,
+  },
   // For the command audit only (never run against a cluster). Tags and ldflags as minikube's Makefile (MINIKUBE_BUILD_TAGS,
   // MINIKUBE_LDFLAGS); `version --short` then prints v1.38.1 like the release binary.
-  { name: 'minikube', module: 'minikube', pkg: 'k8s.io/minikube/cmd/minikube', tags: 'libvirt_dlopen', ldflags: minikubeLd, version: minikubeModuleVersion, auditOnly: true, cgo: true },
   {
-    name: 'istio-analyze-files', module: 'istio', pkg: './analyze-files', tags: istioTags, ldflags: istioLd, auditOnly: true,
-    goSource: { dir: 'analyze-files', text: analyzeFilesGo }, version: createHash('sha256').update(analyzeFilesGo).digest('hex').slice(0, 12),
+    name: 'minikube',
+    module: 'minikube',
+    pkg: 'k8s.io/minikube/cmd/minikube',
+    tags: 'libvirt_dlopen',
+    ldflags: minikubeLd,
+    version: minikubeModuleVersion,
+    auditOnly: true,
+    cgo: true,
+  },
+  {
+    name: 'istio-analyze-files',
+    module: 'istio',
+    pkg: './analyze-files',
+    tags: istioTags,
+    ldflags: istioLd,
+    auditOnly: true,
+    goSource: { dir: 'analyze-files', text: analyzeFilesGo },
+    version: createHash('sha256').update(analyzeFilesGo).digest('hex').slice(0, 12),
   },
 ];
 
@@ -146,7 +198,9 @@ function carriedReplaces(goModFile: string): string[] {
   const lines = [
     ...[...text.matchAll(/^replace\s*\(([\s\S]*?)^\)/gm)].flatMap((m) => m[1].split('\n')),
     ...[...text.matchAll(/^replace\s+([^(\s].*)$/gm)].map((m) => m[1]),
-  ].map((l) => l.trim()).filter(Boolean);
+  ]
+    .map((l) => l.trim())
+    .filter(Boolean);
   return lines.map((l) => {
     const target = l.split('=>')[1]?.trim() ?? '';
     if (!target || /^[./]/.test(target)) throw new Error(`cannot carry over local replace "${l}" from ${goModFile}`);
@@ -162,7 +216,11 @@ function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = 
 
 /** `go mod download -json` of one module version; returns its GoMod file and Dir. */
 function download(mod: string): { GoMod: string; Dir: string; Origin?: { Hash?: string } } {
-  return JSON.parse(run('go', ['mod', 'download', '-json', mod], labCacheDir)) as { GoMod: string; Dir: string; Origin?: { Hash?: string } };
+  return JSON.parse(run('go', ['mod', 'download', '-json', mod], labCacheDir)) as {
+    GoMod: string;
+    Dir: string;
+    Origin?: { Hash?: string };
+  };
 }
 
 /** Staging modules of k8s.io/kubernetes: the `=> ./staging/...` replace lines of its own go.mod. */
@@ -175,14 +233,21 @@ function stagingModules(goModFile: string): string[] {
 /** Release-builder style: charts carry the release version, values the release hub and tag. */
 function sanitizeCharts(root: string): void {
   const walk = (dir: string): string[] =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)],
+    );
   for (const f of walk(path.join(root, 'manifests'))) {
     const base = path.basename(f);
     if (base !== 'Chart.yaml' && base !== 'values.yaml') continue;
     const text = readFileSync(f, 'utf8');
-    const out = base === 'Chart.yaml'
-      ? text.replace(/^version: .*$/m, `version: ${ISTIO_LAB_VERSION}`).replace(/^appVersion: .*$/m, `appVersion: ${ISTIO_LAB_VERSION}`)
-      : text.replace(/^(\s*)hub: registry\.istio\.io\/testing\s*$/gm, `$1hub: ${istioDockerHub}`).replace(/^(\s*)tag: latest\s*$/gm, `$1tag: ${ISTIO_LAB_VERSION}`);
+    const out =
+      base === 'Chart.yaml'
+        ? text
+            .replace(/^version: .*$/m, `version: ${ISTIO_LAB_VERSION}`)
+            .replace(/^appVersion: .*$/m, `appVersion: ${ISTIO_LAB_VERSION}`)
+        : text
+            .replace(/^(\s*)hub: registry\.istio\.io\/testing\s*$/gm, `$1hub: ${istioDockerHub}`)
+            .replace(/^(\s*)tag: latest\s*$/gm, `$1tag: ${ISTIO_LAB_VERSION}`);
     if (out !== text) writeFileSync(f, out);
   }
 }
@@ -215,7 +280,9 @@ function minikubeModule(): WrapperModule {
   const mk = download(`k8s.io/minikube@${minikubeModuleVersion}`);
   const goLine = /^go\s+(\S+)/m.exec(readFileSync(mk.GoMod, 'utf8'))?.[1] ?? '1.25.0';
   const replaces = carriedReplaces(mk.GoMod);
-  const replaceBlock = replaces.length ? `\n// carried over from k8s.io/minikube@${minikubeModuleVersion} go.mod\nreplace (\n${replaces.map((r) => `\t${r}`).join('\n')}\n)\n` : '';
+  const replaceBlock = replaces.length
+    ? `\n// carried over from k8s.io/minikube@${minikubeModuleVersion} go.mod\nreplace (\n${replaces.map((r) => `\t${r}`).join('\n')}\n)\n`
+    : '';
   return {
     name: 'minikube',
     goMod: `module lab.local/minikube\n\ngo ${goLine}\n\nrequire k8s.io/minikube ${minikubeModuleVersion}\n${replaceBlock}`,
@@ -246,7 +313,9 @@ function wrapperModules(only?: Set<string>): WrapperModule[] {
   }
   if (wanted('kubernetes')) {
     const k8s = download(`k8s.io/kubernetes@${k8sVersion}`);
-    const replaces = stagingModules(k8s.GoMod).map((m) => `\t${m} => ${m} ${stagingVersion}`).join('\n');
+    const replaces = stagingModules(k8s.GoMod)
+      .map((m) => `\t${m} => ${m} ${stagingVersion}`)
+      .join('\n');
     out.push({
       name: 'kubernetes',
       goMod: `module lab.local/kubernetes\n\ngo 1.26.0\n\nrequire k8s.io/kubernetes ${k8sVersion}\n\nreplace (\n${replaces}\n)\n`,
@@ -280,7 +349,8 @@ function modules(only?: Set<string>): Record<string, string> {
   for (const m of wrapperModules(only)) {
     const dir = path.join(srcDir, m.name);
     const t = Date.now();
-    if (prepareModule(m, dir, loggedGo(m.name))) console.log(`[lab build] resolved ${m.name} in ${((Date.now() - t) / 1000).toFixed(1)}s`);
+    if (prepareModule(m, dir, loggedGo(m.name)))
+      console.log(`[lab build] resolved ${m.name} in ${((Date.now() - t) / 1000).toFixed(1)}s`);
     out[m.name] = dir;
   }
   return out;
@@ -323,7 +393,9 @@ export function checkRecipe(): number {
 function buildAll(audit: boolean): Record<string, number> {
   const times: Record<string, number> = {};
   const targets = allTargets.filter((t) => audit || !t.auditOnly);
-  const stale = (t: Target) => t.version !== undefined && (!existsSync(`${bin(t.name)}.version`) || readFileSync(`${bin(t.name)}.version`, 'utf8').trim() !== t.version);
+  const stale = (t: Target) =>
+    t.version !== undefined &&
+    (!existsSync(`${bin(t.name)}.version`) || readFileSync(`${bin(t.name)}.version`, 'utf8').trim() !== t.version);
   const missing = targets.filter((t) => !existsSync(bin(t.name)) || stale(t));
   if (missing.length === 0) {
     console.log(`[lab build] all ${targets.length} binaries present in ${binDir}`);
@@ -361,9 +433,11 @@ function layoutRelease(): void {
   for (const d of ['manifests', 'samples', 'tools']) cpSync(path.join(src, d), path.join(istioHome, d), { recursive: true });
   for (const f of ['LICENSE', 'README.md']) cpSync(path.join(src, f), path.join(istioHome, f));
   cpSync(bin('istioctl'), path.join(istioHome, 'bin', 'istioctl'));
-  writeFileSync(path.join(istioHome, 'manifest.yaml'),
+  writeFileSync(
+    path.join(istioHome, 'manifest.yaml'),
     `# Laid out by lab/build.ts from the Go module istio.io/istio@${labPins.istioModule}, not an official release.\n` +
-    `version: ${ISTIO_LAB_VERSION}\ndocker: ${istioDockerHub}\ndependencies:\n  istio:\n    goversion: ${labPins.istioModule}\n    sha: ${istioCommit}\n`);
+      `version: ${ISTIO_LAB_VERSION}\ndocker: ${istioDockerHub}\ndependencies:\n  istio:\n    goversion: ${labPins.istioModule}\n    sha: ${istioCommit}\n`,
+  );
   writeFileSync(marker, '');
   console.log(`[lab build] release directory ${istioHome}`);
 }
@@ -374,19 +448,24 @@ function layoutRelease(): void {
  */
 export function build({ audit = false }: { audit?: boolean } = {}): Record<string, number> {
   const t = Date.now();
-  console.log(`[lab build] key ${labKey}\n[lab build] cache ${labCacheDir}\n[lab build] istio version string ${ISTIO_LAB_VERSION}`);
+  console.log(
+    `[lab build] key ${labKey}\n[lab build] cache ${labCacheDir}\n[lab build] istio version string ${ISTIO_LAB_VERSION}`,
+  );
   mkdirSync(labCacheDir, { recursive: true });
   writeFileSync(path.join(labCacheDir, 'versions.json'), `${JSON.stringify({ labPins, istio: ISTIO_LAB_VERSION }, null, 2)}\n`);
   const times = buildAll(audit);
   layoutRelease();
   const total = Math.round((Date.now() - t) / 1000);
-  console.log(`[lab build] done in ${total}s${Object.keys(times).length ? ` (built: ${JSON.stringify(times)})` : ' (nothing to build)'}`);
+  console.log(
+    `[lab build] done in ${total}s${Object.keys(times).length ? ` (built: ${JSON.stringify(times)})` : ' (nothing to build)'}`,
+  );
   return times;
 }
 
 if (isMain(import.meta.url)) {
   try {
-    if (process.argv.includes('--check-recipe')) console.log(`[lab recipe] every wrapper module resolves from nothing: ${checkRecipe().toFixed(0)}s`);
+    if (process.argv.includes('--check-recipe'))
+      console.log(`[lab recipe] every wrapper module resolves from nothing: ${checkRecipe().toFixed(0)}s`);
     else build({ audit: true });
   } catch (e) {
     console.error(`[lab build] ${(e as Error).message}`);

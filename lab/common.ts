@@ -17,7 +17,7 @@ export const labPins = {
 } as const;
 
 /** The 12-hex commit of the Istio pseudo-version (release-1.31 branch). */
-export const istioCommit: string = labPins.istioModule.split('-').at(-1)!;
+export const istioCommit: string = labPins.istioModule.slice(labPins.istioModule.lastIndexOf('-') + 1);
 
 /** The Istio minor line of the pin (1.31.1 -> 1.31); build.ts checks it against the module's VERSION file. */
 export const istioMinor: string = pins.istio.split('.').slice(0, 2).join('.');
@@ -47,10 +47,7 @@ const recipe = 1;
 
 export const labKey: string =
   `k8s-${labPins.kubernetes}_istio-${istioCommit}_` +
-  createHash('sha256')
-    .update(JSON.stringify({ labPins, ISTIO_LAB_VERSION, recipe }))
-    .digest('hex')
-    .slice(0, 8);
+  createHash('sha256').update(JSON.stringify({ labPins, ISTIO_LAB_VERSION, recipe })).digest('hex').slice(0, 8);
 
 const xdgCache = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
 export const labCacheDir = path.join(xdgCache, 'fun-with-istio', 'lab', labKey);

@@ -15,7 +15,7 @@ async function start(name: string): Promise<void> {
   const s = startDaemon(name, cmd, args, { cwd });
   if (name === 'kube-apiserver')
     await waitFor(name, async () => (await request('GET', '/readyz')).status === 200, 90_000, s.exited);
-  else await waitFor(name, async () => alive(s.child.pid!), 2_000, s.exited);
+  else await waitFor(name, async () => s.child.pid !== undefined && alive(s.child.pid), 2_000, s.exited);
   console.log(`[lab ctl] ${name} started (pid ${s.child.pid})`);
 }
 
@@ -23,8 +23,9 @@ async function main(): Promise<void> {
   const [verb, name] = process.argv.slice(2);
   if (!['stop', 'start', 'restart'].includes(verb ?? '') || !(labComponents as readonly string[]).includes(name ?? ''))
     throw new Error(`usage: lab/ctl.ts stop|start|restart <${labComponents.join('|')}>`);
-  if (verb !== 'start') console.log(`[lab ctl] ${name}: ${await stopDaemon(name!)}`);
-  if (verb !== 'stop') await start(name!);
+  const component = name as string; // checked above
+  if (verb !== 'start') console.log(`[lab ctl] ${component}: ${await stopDaemon(component)}`);
+  if (verb !== 'stop') await start(component);
 }
 
 main().catch((e: unknown) => {

@@ -2,12 +2,12 @@
 // istio-system (kwok makes it Ready without a container), the real pilot-discovery runs here as a local process, with the
 // env and args of the pod's `discovery` container, listening on 127.0.0.1 only (webhooks on 127.0.0.1:15017), and the
 // cacerts Secret written to its ROOT_CA_DIR the way the pod's volume would be. Deleting the pod stops it; a new pod restarts it.
-import { type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { bin, stateDir } from './common.ts';
-import { getJson, watch, type WatchEvent } from './kube.ts';
+import { getJson, type WatchEvent, watch } from './kube.ts';
 import { freePort, portInUse } from './probe.ts';
 import { startDaemon, stopDaemon } from './proc.ts';
 
@@ -25,10 +25,19 @@ interface EnvVar {
 }
 interface Pod {
   metadata: { name: string; uid: string; resourceVersion: string; creationTimestamp: string; deletionTimestamp?: string };
-  spec: { serviceAccountName?: string; containers: { name: string; args?: string[]; env?: EnvVar[]; resources?: { limits?: Record<string, string> } }[] };
+  spec: {
+    serviceAccountName?: string;
+    containers: { name: string; args?: string[]; env?: EnvVar[]; resources?: { limits?: Record<string, string> } }[];
+  };
 }
-interface Secret { metadata: { name: string; resourceVersion: string }; data?: Record<string, string> }
-interface List<T> { metadata: { resourceVersion: string }; items: T[] }
+interface Secret {
+  metadata: { name: string; resourceVersion: string };
+  data?: Record<string, string>;
+}
+interface List<T> {
+  metadata: { resourceVersion: string };
+  items: T[];
+}
 
 const log = (m: string): void => console.log(`${new Date().toISOString()} ${m}`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -86,15 +95,26 @@ async function startIstiod(pod: Pod): Promise<void> {
   rmSync(workDir, { recursive: true, force: true });
   mkdirSync(workDir, { recursive: true });
   await writeCacerts();
-  const ports = { http: await freePort(), grpc: await freePort(), secureGrpc: await freePort(), monitoring: await freePort(), ctrlz: await freePort(), webhook: webhookPort };
+  const ports = {
+    http: await freePort(),
+    grpc: await freePort(),
+    secureGrpc: await freePort(),
+    monitoring: await freePort(),
+    ctrlz: await freePort(),
+    webhook: webhookPort,
+  };
   writeFileSync(path.join(workDir, 'ports.json'), `${JSON.stringify(ports)}\n`);
   const c = pod.spec.containers.find((x) => x.name === 'discovery') ?? pod.spec.containers[0];
   const args = [
     ...(c.args ?? ['discovery']),
     `--kubeconfig=${kubeconfigFile}`,
-    `--httpAddr=127.0.0.1:${ports.http}`, `--grpcAddr=127.0.0.1:${ports.grpc}`, `--secureGRPCAddr=127.0.0.1:${ports.secureGrpc}`,
-    `--monitoringAddr=127.0.0.1:${ports.monitoring}`, `--httpsAddr=127.0.0.1:${ports.webhook}`,
-    '--ctrlz_address=127.0.0.1', `--ctrlz_port=${ports.ctrlz}`,
+    `--httpAddr=127.0.0.1:${ports.http}`,
+    `--grpcAddr=127.0.0.1:${ports.grpc}`,
+    `--secureGRPCAddr=127.0.0.1:${ports.secureGrpc}`,
+    `--monitoringAddr=127.0.0.1:${ports.monitoring}`,
+    `--httpsAddr=127.0.0.1:${ports.webhook}`,
+    '--ctrlz_address=127.0.0.1',
+    `--ctrlz_port=${ports.ctrlz}`,
   ];
   const s = startDaemon('pilot-discovery', bin('pilot-discovery'), args, { env: podEnv(pod), cwd: workDir });
   const uid = pod.metadata.uid;
@@ -121,7 +141,8 @@ async function stopIstiod(reason: string): Promise<void> {
 
 async function reconcile(): Promise<void> {
   if (shuttingDown) return;
-  const live = [...pods.values()].filter((p) => !p.metadata.deletionTimestamp)
+  const live = [...pods.values()]
+    .filter((p) => !p.metadata.deletionTimestamp)
     .sort((a, b) => a.metadata.creationTimestamp.localeCompare(b.metadata.creationTimestamp));
   if (current) {
     const p = pods.get(current.uid);
@@ -140,7 +161,10 @@ function enqueue(): void {
 
 /** List, then watch from the list's resourceVersion; on any end or error, list again (bounded backoff). */
 async function informer<T extends { metadata: { resourceVersion: string } }>(
-  what: string, listPath: string, onList: (items: T[]) => void, onEvent: (e: WatchEvent<T>) => void,
+  what: string,
+  listPath: string,
+  onList: (items: T[]) => void,
+  onEvent: (e: WatchEvent<T>) => void,
 ): Promise<void> {
   let backoff = 500;
   while (!abort.signal.aborted) {
@@ -174,7 +198,9 @@ process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
 
 const podPath = `/api/v1/namespaces/${ns}/pods?labelSelector=${encodeURIComponent(selector)}`;
-void informer<Pod>('pods app=istiod', podPath,
+void informer<Pod>(
+  'pods app=istiod',
+  podPath,
   (items) => {
     pods.clear();
     for (const p of items) pods.set(p.metadata.uid, p);
@@ -186,12 +212,16 @@ void informer<Pod>('pods app=istiod', podPath,
     if (e.type === 'DELETED') pods.delete(e.object.metadata.uid);
     else pods.set(e.object.metadata.uid, e.object);
     enqueue();
-  });
+  },
+);
 
 // Like a Secret volume, the files follow the Secret while istiod runs (istiod watches them for rotation).
-void informer<Secret>('secret cacerts', `/api/v1/namespaces/${ns}/secrets?fieldSelector=${encodeURIComponent('metadata.name=cacerts')}`,
+void informer<Secret>(
+  'secret cacerts',
+  `/api/v1/namespaces/${ns}/secrets?fieldSelector=${encodeURIComponent('metadata.name=cacerts')}`,
   () => undefined,
   (e) => {
     if (current && (e.type === 'ADDED' || e.type === 'MODIFIED'))
       queue = queue.then(writeCacerts).catch((err: unknown) => log(`cacerts: ${(err as Error).message}`));
-  });
+  },
+);

@@ -1,5 +1,5 @@
 // A minimal client for the lab's own kube-apiserver (loopback only), authenticated with the lab admin cert.
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import { stateDir } from './common.ts';
@@ -31,15 +31,21 @@ export function request(method: string, p: string, body?: unknown, timeoutMs = 1
   if (url.hostname !== '127.0.0.1') throw new Error(`refusing non-loopback URL ${url}`);
   const data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
   return new Promise((resolve, reject) => {
-    const req = https.request(url, {
-      method, ...tls(), timeout: timeoutMs,
-      headers: data ? { 'content-type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json' } : {},
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
+    const req = https.request(
+      url,
+      {
+        method,
+        ...tls(),
+        timeout: timeoutMs,
+        headers: data ? { 'content-type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json' } : {},
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`${method} ${p}: timed out`)));
     req.on('error', reject);
     if (data) req.write(data);
@@ -71,8 +77,7 @@ export function watch<T>(p: string, onEvent: (e: WatchEvent<T>) => void, signal:
       res.setEncoding('utf8');
       res.on('data', (c: string) => {
         buf += c;
-        let nl: number;
-        while ((nl = buf.indexOf('\n')) >= 0) {
+        for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
           const line = buf.slice(0, nl).trim();
           buf = buf.slice(nl + 1);
           if (!line) continue;

@@ -1,6 +1,6 @@
 // Certificates of the lab control plane, made with the openssl CLI (test-only: one CA, short-lived leaves).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const openssl = (args: string[], cwd: string): void => {
@@ -18,9 +18,30 @@ export interface Leaf {
 export function makePki(dir: string, leaves: Leaf[]): void {
   mkdirSync(dir, { recursive: true });
   if (!existsSync(path.join(dir, 'ca.crt'))) {
-    openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt',
-      '-days', '30', '-subj', '/O=fun-with-istio/CN=fun-with-istio-lab-ca',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature'], dir);
+    openssl(
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        'ca.key',
+        '-out',
+        'ca.crt',
+        '-days',
+        '30',
+        '-subj',
+        '/O=fun-with-istio/CN=fun-with-istio-lab-ca',
+        '-addext',
+        'basicConstraints=critical,CA:TRUE',
+        '-addext',
+        'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
+      ],
+      dir,
+    );
   }
   if (!existsSync(path.join(dir, 'sa.key'))) {
     openssl(['genrsa', '-out', 'sa.key', '2048'], dir);
@@ -35,10 +56,44 @@ export function makePki(dir: string, leaves: Leaf[]): void {
       ...(l.sans?.length ? [`subjectAltName=${l.sans.join(',')}`] : []),
     ].join('\n');
     writeFileSync(path.join(dir, `${l.name}.ext`), `${ext}\n`);
-    openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${l.name}.key`,
-      '-out', `${l.name}.csr`, '-subj', l.subject], dir);
-    openssl(['x509', '-req', '-in', `${l.name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '30',
-      '-out', `${l.name}.crt`, '-extfile', `${l.name}.ext`], dir);
+    openssl(
+      [
+        'req',
+        '-new',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        `${l.name}.key`,
+        '-out',
+        `${l.name}.csr`,
+        '-subj',
+        l.subject,
+      ],
+      dir,
+    );
+    openssl(
+      [
+        'x509',
+        '-req',
+        '-in',
+        `${l.name}.csr`,
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-days',
+        '30',
+        '-out',
+        `${l.name}.crt`,
+        '-extfile',
+        `${l.name}.ext`,
+      ],
+      dir,
+    );
     rmSync(path.join(dir, `${l.name}.csr`));
     rmSync(path.join(dir, `${l.name}.ext`));
   }

@@ -3,20 +3,28 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 
-export function probe(url: string, tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer; insecure?: boolean }): Promise<{ status: number; body: string }> {
+export function probe(
+  url: string,
+  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer; insecure?: boolean },
+): Promise<{ status: number; body: string }> {
   const u = new URL(url);
   if (u.hostname !== '127.0.0.1') return Promise.reject(new Error(`refusing non-loopback probe ${url}`));
   const mod = u.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
-    const req = mod.request(u, {
-      method: 'GET', timeout: 2000,
-      ...(tls ? { ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: !tls.insecure } : {}),
-    }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = mod.request(
+      u,
+      {
+        method: 'GET',
+        timeout: 2000,
+        ...(tls ? { ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: !tls.insecure } : {}),
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
     req.end();
@@ -27,7 +35,12 @@ export function probe(url: string, tls?: { ca?: Buffer; cert?: Buffer; key?: Buf
  * Calls `check` until it returns true, at most `timeoutMs`; rejects at once if `exited` settles first
  * (the process died). The interval starts at 100 ms and grows to 1 s.
  */
-export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, exited?: Promise<string>): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  exited?: Promise<string>,
+): Promise<void> {
   let died: string | undefined;
   void exited?.then((why) => (died = why));
   const deadline = Date.now() + timeoutMs;

@@ -1,6 +1,6 @@
 // Background processes of the lab: each in its own process group, logged to .lab/logs, its pid in .lab/<name>.pid.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { logsDir, stateDir } from './common.ts';
 
@@ -44,7 +44,12 @@ export interface Started {
 }
 
 /** Starts `cmd` detached (own process group), output appended to .lab/logs/<name>.log. */
-export function startDaemon(name: string, cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Started {
+export function startDaemon(
+  name: string,
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Started {
   mkdirSync(logsDir, { recursive: true });
   const fd = openSync(logFile(name), 'a');
   writeFileSync(fd, `\n=== ${new Date().toISOString()} ${cmd} ${args.join(' ')}\n`);
@@ -58,7 +63,9 @@ export function startDaemon(name: string, cmd: string, args: string[], opts: { e
   if (child.pid === undefined) throw new Error(`could not start ${name} (${cmd})`);
   writeFileSync(pidFile(name), `${child.pid}\n`);
   writeFileSync(cmdFile(name), `${JSON.stringify({ cmd, args, cwd: opts.cwd ?? stateDir })}\n`);
-  const exited = new Promise<string>((resolve) => child.on('exit', (code, sig) => resolve(sig ? `signal ${sig}` : `exit code ${code}`)));
+  const exited = new Promise<string>((resolve) =>
+    child.on('exit', (code, sig) => resolve(sig ? `signal ${sig}` : `exit code ${code}`)),
+  );
   child.unref();
   return { name, child, exited };
 }

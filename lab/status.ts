@@ -3,8 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { stateDir } from './common.ts';
 import { getJson, request } from './kube.ts';
-import { alive, markedPids, readPid } from './proc.ts';
 import { probe } from './probe.ts';
+import { alive, markedPids, readPid } from './proc.ts';
 import { labComponents } from './stop.ts';
 
 async function main(): Promise<number> {
@@ -22,9 +22,13 @@ async function main(): Promise<number> {
   try {
     const r = await request('GET', '/readyz');
     console.log(`${'apiserver /readyz'.padEnd(24)} ${r.status} ${r.body.trim()}`);
-    const nodes = await getJson<{ items: { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }[] }>('/api/v1/nodes');
+    const nodes = await getJson<{
+      items: { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }[];
+    }>('/api/v1/nodes');
     for (const n of nodes?.items ?? [])
-      console.log(`${`node ${n.metadata.name}`.padEnd(24)} Ready=${n.status?.conditions?.find((c) => c.type === 'Ready')?.status ?? '?'}`);
+      console.log(
+        `${`node ${n.metadata.name}`.padEnd(24)} Ready=${n.status?.conditions?.find((c) => c.type === 'Ready')?.status ?? '?'}`,
+      );
   } catch (e) {
     ok = false;
     console.log(`${'apiserver'.padEnd(24)} unreachable: ${(e as Error).message}`);
@@ -44,7 +48,10 @@ async function main(): Promise<number> {
   return ok ? 0 : 1;
 }
 
-main().then((code) => process.exit(code), (e: unknown) => {
-  console.error((e as Error).message);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error((e as Error).message);
+    process.exit(1);
+  },
+);

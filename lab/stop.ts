@@ -5,12 +5,30 @@ import { logsDir, stateDir } from './common.ts';
 import { markedPids, stopDaemon, stopGroup } from './proc.ts';
 
 /** In start order. pilot-discovery is started (and normally stopped) by istiod-watch. */
-export const labComponents = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok', 'istiod-watch', 'pilot-discovery'] as const;
+export const labComponents = [
+  'etcd',
+  'kube-apiserver',
+  'kube-controller-manager',
+  'kube-scheduler',
+  'kwok',
+  'istiod-watch',
+  'pilot-discovery',
+] as const;
 
 export async function stopAll({ keepLogs = false, quiet = false } = {}): Promise<void> {
-  const say = (m: string): void => { if (!quiet) console.log(`[lab down] ${m}`); };
+  const say = (m: string): void => {
+    if (!quiet) console.log(`[lab down] ${m}`);
+  };
   // Watcher first (it stops pilot-discovery itself), then the rest from the top of the stack down.
-  for (const name of ['istiod-watch', 'pilot-discovery', 'kwok', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd']) {
+  for (const name of [
+    'istiod-watch',
+    'pilot-discovery',
+    'kwok',
+    'kube-scheduler',
+    'kube-controller-manager',
+    'kube-apiserver',
+    'etcd',
+  ]) {
     const r = await stopDaemon(name);
     if (r !== 'absent') say(`${name}: ${r}`);
   }
@@ -19,7 +37,8 @@ export async function stopAll({ keepLogs = false, quiet = false } = {}): Promise
   if (left.length) throw new Error(`processes still running after stop: ${left.join(', ')}`);
   if (!existsSync(stateDir)) return;
   if (keepLogs) {
-    for (const e of readdirSync(stateDir)) if (path.join(stateDir, e) !== logsDir) rmSync(path.join(stateDir, e), { recursive: true, force: true });
+    for (const e of readdirSync(stateDir))
+      if (path.join(stateDir, e) !== logsDir) rmSync(path.join(stateDir, e), { recursive: true, force: true });
   } else {
     rmSync(stateDir, { recursive: true, force: true });
   }

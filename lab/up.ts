@@ -3,13 +3,13 @@
 // Writes .lab/kubeconfig (context "lab"), .lab/env and .lab/istio-overlay.yaml. Fails as a whole: stops what it started.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { build } from './build.ts';
 import { isMain } from '../tasks/lib/main.ts';
-import { ISTIO_LAB_VERSION, bin, istioHome, labPins, logsDir, nodeName, projectRoot, stateDir } from './common.ts';
+import { build } from './build.ts';
+import { bin, ISTIO_LAB_VERSION, istioHome, labPins, logsDir, nodeName, projectRoot, stateDir } from './common.ts';
 import { pkiDir, request, serverFile } from './kube.ts';
 import { makePki } from './pki.ts';
 import { freePort, portInUse, probe, waitFor } from './probe.ts';
-import { alive, logFile, markedPids, readPid, startDaemon, type Started } from './proc.ts';
+import { alive, logFile, markedPids, readPid, type Started, startDaemon } from './proc.ts';
 import { labComponents, stopAll } from './stop.ts';
 
 const kubeconfigFile = path.join(stateDir, 'kubeconfig');
@@ -17,8 +17,13 @@ const overlayFile = path.join(stateDir, 'istio-overlay.yaml');
 const envFile = path.join(stateDir, 'env');
 /** The Node's annotation kwok selects on (--manage-nodes-with-annotation-selector). */
 const kwokAnnotation = { key: 'kwok.x-k8s.io/node', value: 'fake' };
-const kwokStages = ['node/fast/node-initialize.yaml', 'node/heartbeat-with-lease/node-heartbeat-with-lease.yaml',
-  'pod/fast/pod-ready.yaml', 'pod/fast/pod-complete.yaml', 'pod/fast/pod-delete.yaml'];
+const kwokStages = [
+  'node/fast/node-initialize.yaml',
+  'node/heartbeat-with-lease/node-heartbeat-with-lease.yaml',
+  'pod/fast/pod-ready.yaml',
+  'pod/fast/pod-complete.yaml',
+  'pod/fast/pod-delete.yaml',
+];
 
 const t0 = Date.now();
 const log = (msg: string): void => console.log(`[lab up +${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
@@ -55,7 +60,8 @@ async function apiReady(url: string): Promise<boolean> {
 
 /** The kwok module's stage files (v0.8.0 ships no default stages in the binary's config). */
 function kwokModuleDir(): string {
-  const gomodcache = process.env.GOMODCACHE || path.join(process.env.GOPATH || path.join(process.env.HOME ?? '/root', 'go'), 'pkg', 'mod');
+  const gomodcache =
+    process.env.GOMODCACHE || path.join(process.env.GOPATH || path.join(process.env.HOME ?? '/root', 'go'), 'pkg', 'mod');
   const dir = path.join(gomodcache, 'sigs.k8s.io', `kwok@${labPins.kwok}`);
   if (!existsSync(dir)) throw new Error(`kwok module not in the module cache (${dir}): run npx tsx lab/build.ts`);
   return dir;
@@ -63,7 +69,8 @@ function kwokModuleDir(): string {
 
 async function createNode(): Promise<void> {
   const node = {
-    apiVersion: 'v1', kind: 'Node',
+    apiVersion: 'v1',
+    kind: 'Node',
     metadata: {
       name: nodeName,
       annotations: { [kwokAnnotation.key]: kwokAnnotation.value, 'node.alpha.kubernetes.io/ttl': '0' },
@@ -75,9 +82,16 @@ async function createNode(): Promise<void> {
       allocatable: { cpu: '32', memory: '256Gi', pods: '110' },
       capacity: { cpu: '32', memory: '256Gi', pods: '110' },
       nodeInfo: {
-        kubeletVersion: labPins.kubernetes, architecture: 'amd64', operatingSystem: 'linux',
-        containerRuntimeVersion: `kwok://${labPins.kwok}`, kernelVersion: 'kwok', kubeProxyVersion: '', osImage: 'kwok fake node',
-        bootID: '', machineID: '', systemUUID: '',
+        kubeletVersion: labPins.kubernetes,
+        architecture: 'amd64',
+        operatingSystem: 'linux',
+        containerRuntimeVersion: `kwok://${labPins.kwok}`,
+        kernelVersion: 'kwok',
+        kubeProxyVersion: '',
+        osImage: 'kwok fake node',
+        bootID: '',
+        machineID: '',
+        systemUUID: '',
       },
     },
   };
@@ -93,15 +107,20 @@ async function nodeReady(): Promise<boolean> {
 }
 
 async function up(): Promise<void> {
-  const running = labComponents.filter((c) => { const p = readPid(c); return p !== undefined && alive(p); });
+  const running = labComponents.filter((c) => {
+    const p = readPid(c);
+    return p !== undefined && alive(p);
+  });
   const core = labComponents.filter((c) => c !== 'pilot-discovery');
   if (core.every((c) => running.includes(c)) && existsSync(envFile)) {
     log(`already up (npm run lab:status); settings in ${envFile}`);
     return;
   }
-  if (running.length) throw new Error(`the lab already runs (${running.join(', ')}): npm run lab:status, or npm run lab:down first`);
+  if (running.length)
+    throw new Error(`the lab already runs (${running.join(', ')}): npm run lab:status, or npm run lab:down first`);
   const stragglers = markedPids();
-  if (stragglers.length) throw new Error(`processes of an earlier lab still run (pids ${stragglers.join(', ')}): npm run lab:down first`);
+  if (stragglers.length)
+    throw new Error(`processes of an earlier lab still run (pids ${stragglers.join(', ')}): npm run lab:down first`);
   rmSync(stateDir, { recursive: true, force: true }); // a fresh cluster every time: no stale etcd data or certs
 
   build();
@@ -112,13 +131,31 @@ async function up(): Promise<void> {
   if (await portInUse(15017)) throw new Error('127.0.0.1:15017 (the Istio webhook port) is taken by another process');
   mkdirSync(logsDir, { recursive: true });
   makePki(pkiDir, [
-    { name: 'apiserver', subject: '/CN=kube-apiserver', usage: 'server',
-      sans: ['IP:127.0.0.1', 'IP:10.0.0.1', 'DNS:localhost', 'DNS:kubernetes', 'DNS:kubernetes.default', 'DNS:kubernetes.default.svc', 'DNS:kubernetes.default.svc.cluster.local'] },
+    {
+      name: 'apiserver',
+      subject: '/CN=kube-apiserver',
+      usage: 'server',
+      sans: [
+        'IP:127.0.0.1',
+        'IP:10.0.0.1',
+        'DNS:localhost',
+        'DNS:kubernetes',
+        'DNS:kubernetes.default',
+        'DNS:kubernetes.default.svc',
+        'DNS:kubernetes.default.svc.cluster.local',
+      ],
+    },
     { name: 'admin', subject: '/O=system:masters/CN=lab-admin', usage: 'client' },
   ]);
   log('certificates in .lab/pki');
 
-  const [etcdClient, etcdPeer, apiPort, kcmPort, schedPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const [etcdClient, etcdPeer, apiPort, kcmPort, schedPort] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
   const start = (name: string, args: string[]): Started => {
     if (stopping) throw new Error('stopping');
     return startDaemon(name, bin(name), args);
@@ -126,21 +163,37 @@ async function up(): Promise<void> {
 
   const etcdUrl = `http://127.0.0.1:${etcdClient}`;
   const etcd = start('etcd', [
-    '--name=lab', `--data-dir=${path.join(stateDir, 'etcd')}`, `--listen-client-urls=${etcdUrl}`, `--advertise-client-urls=${etcdUrl}`,
-    `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`, `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
-    `--initial-cluster=lab=http://127.0.0.1:${etcdPeer}`, '--unsafe-no-fsync=true', '--log-level=warn',
+    '--name=lab',
+    `--data-dir=${path.join(stateDir, 'etcd')}`,
+    `--listen-client-urls=${etcdUrl}`,
+    `--advertise-client-urls=${etcdUrl}`,
+    `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
+    `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
+    `--initial-cluster=lab=http://127.0.0.1:${etcdPeer}`,
+    '--unsafe-no-fsync=true',
+    '--log-level=warn',
   ]);
   await waitFor('etcd', async () => (await probe(`${etcdUrl}/health`)).body.includes('"health":"true"'), 30_000, etcd.exited);
   log(`etcd ready on ${etcdUrl}`);
 
   const apiUrl = `https://127.0.0.1:${apiPort}`;
   const api = start('kube-apiserver', [
-    `--etcd-servers=${etcdUrl}`, `--bind-address=127.0.0.1`, `--advertise-address=127.0.0.1`, `--secure-port=${apiPort}`,
-    `--cert-dir=${path.join(stateDir, 'apiserver-certs')}`, `--tls-cert-file=${pki('apiserver.crt')}`, `--tls-private-key-file=${pki('apiserver.key')}`,
-    `--client-ca-file=${pki('ca.crt')}`, '--authorization-mode=Node,RBAC', '--service-cluster-ip-range=10.0.0.0/24',
-    '--allow-privileged=true', '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-    `--service-account-key-file=${pki('sa.pub')}`, `--service-account-signing-key-file=${pki('sa.key')}`,
-    '--endpoint-reconciler-type=none', '--v=1',
+    `--etcd-servers=${etcdUrl}`,
+    `--bind-address=127.0.0.1`,
+    `--advertise-address=127.0.0.1`,
+    `--secure-port=${apiPort}`,
+    `--cert-dir=${path.join(stateDir, 'apiserver-certs')}`,
+    `--tls-cert-file=${pki('apiserver.crt')}`,
+    `--tls-private-key-file=${pki('apiserver.key')}`,
+    `--client-ca-file=${pki('ca.crt')}`,
+    '--authorization-mode=Node,RBAC',
+    '--service-cluster-ip-range=10.0.0.0/24',
+    '--allow-privileged=true',
+    '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+    `--service-account-key-file=${pki('sa.pub')}`,
+    `--service-account-signing-key-file=${pki('sa.key')}`,
+    '--endpoint-reconciler-type=none',
+    '--v=1',
   ]);
   writeFileSync(serverFile, `${apiUrl}\n`);
   await waitFor('kube-apiserver', () => apiReady(apiUrl), 90_000, api.exited);
@@ -149,15 +202,28 @@ async function up(): Promise<void> {
 
   const kc = `--kubeconfig=${kubeconfigFile}`;
   const kcm = start('kube-controller-manager', [
-    kc, `--authentication-kubeconfig=${kubeconfigFile}`, `--authorization-kubeconfig=${kubeconfigFile}`,
-    '--leader-elect=false', '--bind-address=127.0.0.1', `--secure-port=${kcmPort}`,
-    `--service-account-private-key-file=${pki('sa.key')}`, `--root-ca-file=${pki('ca.crt')}`,
-    `--cluster-signing-cert-file=${pki('ca.crt')}`, `--cluster-signing-key-file=${pki('ca.key')}`,
-    '--use-service-account-credentials=true', '--service-cluster-ip-range=10.0.0.0/24', '--v=1',
+    kc,
+    `--authentication-kubeconfig=${kubeconfigFile}`,
+    `--authorization-kubeconfig=${kubeconfigFile}`,
+    '--leader-elect=false',
+    '--bind-address=127.0.0.1',
+    `--secure-port=${kcmPort}`,
+    `--service-account-private-key-file=${pki('sa.key')}`,
+    `--root-ca-file=${pki('ca.crt')}`,
+    `--cluster-signing-cert-file=${pki('ca.crt')}`,
+    `--cluster-signing-key-file=${pki('ca.key')}`,
+    '--use-service-account-credentials=true',
+    '--service-cluster-ip-range=10.0.0.0/24',
+    '--v=1',
   ]);
   const sched = start('kube-scheduler', [
-    kc, `--authentication-kubeconfig=${kubeconfigFile}`, `--authorization-kubeconfig=${kubeconfigFile}`,
-    '--leader-elect=false', '--bind-address=127.0.0.1', `--secure-port=${schedPort}`, '--v=1',
+    kc,
+    `--authentication-kubeconfig=${kubeconfigFile}`,
+    `--authorization-kubeconfig=${kubeconfigFile}`,
+    '--leader-elect=false',
+    '--bind-address=127.0.0.1',
+    `--secure-port=${schedPort}`,
+    '--v=1',
   ]);
   const healthy = (port: number) => async () =>
     (await probe(`https://127.0.0.1:${port}/healthz`, { insecure: true })).status === 200;
@@ -169,9 +235,13 @@ async function up(): Promise<void> {
 
   const stages = path.join(kwokModuleDir(), 'kustomize', 'stage');
   const kwok = start('kwok', [
-    kc, '--manage-all-nodes=false', `--manage-nodes-with-annotation-selector=${kwokAnnotation.key}=${kwokAnnotation.value}`,
+    kc,
+    '--manage-all-nodes=false',
+    `--manage-nodes-with-annotation-selector=${kwokAnnotation.key}=${kwokAnnotation.value}`,
     // Node IP on loopback: anything that dials "the kubelet" (logs, exec) stays on this machine.
-    '--node-ip=127.0.0.1', '--cidr=10.244.0.0/16', '--node-lease-duration-seconds=40',
+    '--node-ip=127.0.0.1',
+    '--cidr=10.244.0.0/16',
+    '--node-lease-duration-seconds=40',
     ...kwokStages.map((s) => `--config=${path.join(stages, s)}`),
   ]);
   await createNode();
@@ -179,14 +249,28 @@ async function up(): Promise<void> {
   log(`node ${nodeName} Ready`);
 
   // The controllers work once the default ServiceAccount exists (pods need it).
-  await waitFor('default ServiceAccount', async () => (await request('GET', '/api/v1/namespaces/default/serviceaccounts/default')).status === 200, 60_000, kcm.exited);
+  await waitFor(
+    'default ServiceAccount',
+    async () => (await request('GET', '/api/v1/namespaces/default/serviceaccounts/default')).status === 200,
+    60_000,
+    kcm.exited,
+  );
 
   if (stopping) throw new Error('stopping');
-  const watcher = startDaemon('istiod-watch', path.join(projectRoot, 'node_modules', '.bin', 'tsx'), [path.join(projectRoot, 'lab', 'istiod-watch.ts')]);
-  await waitFor('istiod watcher', async () => readFileSync(logFile('istiod-watch'), 'utf8').includes('watching pods'), 30_000, watcher.exited);
+  const watcher = startDaemon('istiod-watch', path.join(projectRoot, 'node_modules', '.bin', 'tsx'), [
+    path.join(projectRoot, 'lab', 'istiod-watch.ts'),
+  ]);
+  await waitFor(
+    'istiod watcher',
+    async () => readFileSync(logFile('istiod-watch'), 'utf8').includes('watching pods'),
+    30_000,
+    watcher.exited,
+  );
   log('istiod watcher running');
 
-  writeFileSync(overlayFile, `# Written by lab/up.ts: the webhooks call the local pilot-discovery (a Service would resolve to a ClusterIP nothing routes).
+  writeFileSync(
+    overlayFile,
+    `# Written by lab/up.ts: the webhooks call the local pilot-discovery (a Service would resolve to a ClusterIP nothing routes).
 apiVersion: install.istio.io/v1alpha1
 kind: IstioOperator
 spec:
@@ -195,16 +279,22 @@ spec:
       injectionURL: https://127.0.0.1:15017/inject
     base:
       validationURL: https://127.0.0.1:15017/validate
-`);
-  writeFileSync(envFile, `# Written by lab/up.ts (the lab's Istio is ${ISTIO_LAB_VERSION}, built from istio.io/istio@${labPins.istioModule})
+`,
+  );
+  writeFileSync(
+    envFile,
+    `# Written by lab/up.ts (the lab's Istio is ${ISTIO_LAB_VERSION}, built from istio.io/istio@${labPins.istioModule})
 CLUSTER=existing
 KUBE_CONTEXT=lab
 ISTIO_VERSION=${ISTIO_LAB_VERSION}
 KUBECONFIG=${kubeconfigFile}
 ISTIO_HOME=${istioHome}
 ISTIO_OVERLAY=${overlayFile}
-`);
-  log(`up. export $(grep -v '^#' ${path.relative(process.cwd(), envFile)} | xargs)  # kubectl: ${bin('kubectl')} --kubeconfig ${kubeconfigFile}`);
+`,
+  );
+  log(
+    `up. export $(grep -v '^#' ${path.relative(process.cwd(), envFile)} | xargs)  # kubectl: ${bin('kubectl')} --kubeconfig ${kubeconfigFile}`,
+  );
 }
 
 let stopping = false;
@@ -224,4 +314,3 @@ if (isMain(import.meta.url)) {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void fail(new Error(`interrupted (${sig})`)));
   up().then(() => process.exit(0), fail);
 }
-

@@ -27,7 +27,9 @@ export const runGo =
 
 /** The marker's content: a digest of everything that decides the resolution. */
 export function resolutionKey(m: WrapperModule): string {
-  return createHash('sha256').update(JSON.stringify([m.goMod, m.packages, Object.entries(m.files).sort()])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([m.goMod, m.packages, Object.entries(m.files).sort()]))
+    .digest('hex');
 }
 
 /** Writes go.mod and the generated sources into `dir`, then fills go.sum with `go get`. */

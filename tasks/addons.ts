@@ -1,13 +1,13 @@
 // Chapter 5, "Addons": Prometheus first (Grafana's datasource is http://prometheus:9090), then Grafana
 // and Zipkin from the pinned release, their Services turned into NodePorts by patches/, and their URLs.
 import { minikubeOf, names } from './config.ts';
-import { addonManifest, addons, type Addon } from './lib/addons.ts';
+import { type Addon, addonManifest, addons } from './lib/addons.ts';
 import { StepError } from './lib/errors.ts';
 import { field, inNamespace, waitFor } from './lib/kube.ts';
 import { runIfMain } from './lib/main.ts';
 import { dumpAll } from './lib/manifests.ts';
-import { getRelease } from './lib/steps/release.ts';
 import { step } from './lib/step.ts';
+import { getRelease } from './lib/steps/release.ts';
 import type { Ctx, Task, TaskCommand } from './lib/types.ts';
 
 const ns = names.istioNamespace;
@@ -17,7 +17,8 @@ function installAddon(addon: Addon): Task {
   return step(`Install ${addon.title}${how}`, {
     done: async (ctx) => {
       if (!(await field(ctx, inNamespace(ns, 'deployment', addon.deployment), '{.metadata.name}'))) return false;
-      if (addon.expose && (await field(ctx, inNamespace(ns, 'service', addon.expose.service), '{.spec.type}')) !== 'NodePort') return false;
+      if (addon.expose && (await field(ctx, inNamespace(ns, 'service', addon.expose.service), '{.spec.type}')) !== 'NodePort')
+        return false;
       return `${addon.title} is installed`;
     },
     run: async (ctx) => {
@@ -44,13 +45,19 @@ const printUrls = step('Print the addon URLs', {
     const exposed = addons.flatMap((a) => (a.expose ? [inNamespace(ns, 'service', a.expose.service)] : []));
     const ports = await field(ctx, exposed, '{range .items[*]}{.metadata.name} {.spec.ports[0].nodePort}{"\\n"}{end}');
     const address = await nodeAddress(ctx);
-    const lines = ports.split('\n').filter(Boolean).map((l) => l.split(' '));
-    if (lines.length !== exposed.length || lines.some(([, port]) => !port)) throw new StepError(`a Service has no nodePort: ${ports || 'none found'}`);
+    const lines = ports
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(' '));
+    if (lines.length !== exposed.length || lines.some(([, port]) => !port))
+      throw new StepError(`a Service has no nodePort: ${ports || 'none found'}`);
     const urls = lines.map(([svc, port]) => `${svc}: http://${address}:${port}`);
     urls.push(`prometheus: kubectl --context ${ctx.config.context} -n ${ns} port-forward svc/prometheus 9090`);
     const mk = minikubeOf(ctx.config);
     if (mk?.driver === 'docker' && process.platform !== 'linux')
-      urls.push(`(docker driver on macOS/Windows: the node IP is not reachable; use \`minikube -p ${mk.profile} service grafana -n ${ns}\`, which blocks while open)`);
+      urls.push(
+        `(docker driver on macOS/Windows: the node IP is not reachable; use \`minikube -p ${mk.profile} service grafana -n ${ns}\`, which blocks while open)`,
+      );
     task.output = urls.join('\n');
   },
 });

@@ -8,7 +8,7 @@ import { formatFinding, lint } from './lib/podspec.ts';
 import type { ActionCommand } from './lib/types.ts';
 
 function yamlFiles(target: string): string[] {
-  let st;
+  let st: ReturnType<typeof statSync>;
   try {
     st = statSync(target);
   } catch {
@@ -17,7 +17,13 @@ function yamlFiles(target: string): string[] {
   if (!st.isDirectory()) return [target];
   return readdirSync(target)
     .sort()
-    .flatMap((f) => (statSync(path.join(target, f)).isDirectory() ? yamlFiles(path.join(target, f)) : /\.ya?ml$/.test(f) ? [path.join(target, f)] : []));
+    .flatMap((f) =>
+      statSync(path.join(target, f)).isDirectory()
+        ? yamlFiles(path.join(target, f))
+        : /\.ya?ml$/.test(f)
+          ? [path.join(target, f)]
+          : [],
+    );
 }
 
 export const check: ActionCommand = {

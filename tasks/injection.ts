@@ -4,11 +4,22 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { manifestsDir, names } from './config.ts';
 import { StepError } from './lib/errors.ts';
-import { annotationPath, exists, field, getJson, inNamespace, labelPath, managedLabels, namespaceRef, rolloutStatus, verbArgs } from './lib/kube.ts';
+import {
+  annotationPath,
+  exists,
+  field,
+  getJson,
+  inNamespace,
+  labelPath,
+  managedLabels,
+  namespaceRef,
+  rolloutStatus,
+  verbArgs,
+} from './lib/kube.ts';
 import { runIfMain } from './lib/main.ts';
 import { describe, dumpAll, readManifests } from './lib/manifests.ts';
+import { describePod, hasSidecar, livePods, type Pod, readiness } from './lib/pods.ts';
 import { formatFinding, lint } from './lib/podspec.ts';
-import { describePod, hasSidecar, livePods, readiness, type Pod } from './lib/pods.ts';
 import { deleteSample, sampleDeployed, sampleDeployment, sampleObjects } from './lib/sample.ts';
 import { step } from './lib/step.ts';
 import { parseJson } from './lib/tool-output.ts';
@@ -21,9 +32,13 @@ const sampleNamespace = (ctx: Ctx) => namespaceRef(nsOf(ctx));
 // The demo is over once the namespace carries this annotation: a re-run then changes nothing.
 const verifiedOnce = new WeakMap<Ctx, Promise<boolean>>();
 function verified(ctx: Ctx): Promise<boolean> {
-  if (!verifiedOnce.has(ctx))
-    verifiedOnce.set(ctx, field(ctx, sampleNamespace(ctx), annotationPath(names.injectionVerified)).then((v) => v === ctx.config.istioVersion));
-  return verifiedOnce.get(ctx)!;
+  const known = verifiedOnce.get(ctx);
+  if (known) return known;
+  const asked = field(ctx, sampleNamespace(ctx), annotationPath(names.injectionVerified)).then(
+    (v) => v === ctx.config.istioVersion,
+  );
+  verifiedOnce.set(ctx, asked);
+  return asked;
 }
 const doneBefore = async (ctx: Ctx) => (await verified(ctx)) && `injection already verified in ${nsOf(ctx)} (teardown resets it)`;
 
@@ -39,21 +54,26 @@ async function expectSidecar(ctx: Ctx, wanted: boolean): Promise<string> {
   if (live.length !== 1) throw new StepError(`expected one ${app} pod in ${nsOf(ctx)}, found ${live.length}`);
   const [pod] = live;
   if (hasSidecar(pod) !== wanted)
-    throw new StepError(`${pod.metadata.name} ${wanted ? `has no ${names.sidecarContainer}: is istiod up and the namespace labelled?` : `still has ${names.sidecarContainer}`}`);
+    throw new StepError(
+      `${pod.metadata.name} ${wanted ? `has no ${names.sidecarContainer}: is istiod up and the namespace labelled?` : `still has ${names.sidecarContainer}`}`,
+    );
   const { ready, total } = readiness(pod);
-  if (ready !== total || total !== (wanted ? 2 : 1)) throw new StepError(`${pod.metadata.name} is READY ${ready}/${total}, expected ${wanted ? 2 : 1}/${wanted ? 2 : 1}`);
+  if (ready !== total || total !== (wanted ? 2 : 1))
+    throw new StepError(`${pod.metadata.name} is READY ${ready}/${total}, expected ${wanted ? 2 : 1}/${wanted ? 2 : 1}`);
   return describePod(pod);
 }
 
 const rollout = (ctx: Ctx) => rolloutStatus(ctx, sampleDeployment(ctx));
 
 const checkManifests = step('Check manifests/ against the pod-spec requirements', {
-  run: async (ctx, task) => {
+  run: async (_ctx, task) => {
     const files = readdirSync(manifestsDir).filter((f) => /\.ya?ml$/.test(f));
     const findings = files.flatMap((f) => lint(readManifests(path.join(manifestsDir, f)), `manifests/${f}`));
     const errors = findings.filter((f) => f.severity === 'error');
     if (errors.length) throw new StepError(errors.map(formatFinding).join('; '));
-    task.output = findings.length ? findings.map(formatFinding).join('\n') : `${files.length} file(s): named ports, app labels: ok`;
+    task.output = findings.length
+      ? findings.map(formatFinding).join('\n')
+      : `${files.length} file(s): named ports, app labels: ok`;
   },
 });
 
@@ -98,14 +118,20 @@ const labelNamespace = step(`Label the namespace ${names.injectionLabel}=enabled
 });
 
 /** The per-pod label on the sample's pod template ('' when absent), e.g. left by an interrupted opt-out. */
-const templateInjectLabel = (ctx: Ctx) => field(ctx, sampleDeployment(ctx), labelPath(names.injectLabel, '.spec.template.metadata'));
+const templateInjectLabel = (ctx: Ctx) =>
+  field(ctx, sampleDeployment(ctx), labelPath(names.injectLabel, '.spec.template.metadata'));
 
 const recreatePod = step(`Recreate the ${app} pod (injection happens only at pod creation)`, {
   done: async (ctx) => {
     const before = await doneBefore(ctx);
     if (before) return before;
     const live = await pods(ctx);
-    return live.length === 1 && hasSidecar(live[0]) && !(await templateInjectLabel(ctx)) && `${live[0].metadata.name} already has ${names.sidecarContainer}`;
+    return (
+      live.length === 1 &&
+      hasSidecar(live[0]) &&
+      !(await templateInjectLabel(ctx)) &&
+      `${live[0].metadata.name} already has ${names.sidecarContainer}`
+    );
   },
   run: async (ctx) => {
     // A per-pod label left by an interrupted run would decide against the namespace: remove it (that recreates the pod).
@@ -126,8 +152,18 @@ const verifySidecar = step(`Verify the pod has ${names.sidecarContainer} and is 
 async function setInjectLabel(ctx: Ctx, value: 'true' | 'false' | undefined): Promise<void> {
   const args =
     value === undefined
-      ? ['--type', 'json', '-p', JSON.stringify([{ op: 'remove', path: `/spec/template/metadata/labels/${names.injectLabel.replace('/', '~1')}` }])]
-      : ['--type', 'merge', '-p', JSON.stringify({ spec: { template: { metadata: { labels: { [names.injectLabel]: value } } } } })];
+      ? [
+          '--type',
+          'json',
+          '-p',
+          JSON.stringify([{ op: 'remove', path: `/spec/template/metadata/labels/${names.injectLabel.replace('/', '~1')}` }]),
+        ]
+      : [
+          '--type',
+          'merge',
+          '-p',
+          JSON.stringify({ spec: { template: { metadata: { labels: { [names.injectLabel]: value } } } } }),
+        ];
   await ctx.sh.kubectl(verbArgs('patch', sampleDeployment(ctx), args));
   await rollout(ctx);
 }
@@ -159,7 +195,9 @@ const removeOptLabel = step(`Remove the per-pod label (${names.injectLabel}-): t
 const recordVerified = step('Record that injection works in this namespace', {
   done: doneBefore,
   run: async (ctx) => {
-    await ctx.sh.kubectl(verbArgs('annotate', sampleNamespace(ctx), [`${names.injectionVerified}=${ctx.config.istioVersion}`, '--overwrite']));
+    await ctx.sh.kubectl(
+      verbArgs('annotate', sampleNamespace(ctx), [`${names.injectionVerified}=${ctx.config.istioVersion}`, '--overwrite']),
+    );
   },
 });
 
@@ -170,8 +208,19 @@ const cleanUp = step(`Delete the ${app} sample (as the tutorial does)`, {
 });
 
 export const injectionSteps = (): Task[] => [
-  checkManifests, showNamespaces, createNamespace, deploySleep, showWithout, labelNamespace, recreatePod, verifySidecar,
-  optOut, optIn, removeOptLabel, recordVerified, cleanUp,
+  checkManifests,
+  showNamespaces,
+  createNamespace,
+  deploySleep,
+  showWithout,
+  labelNamespace,
+  recreatePod,
+  verifySidecar,
+  optOut,
+  optIn,
+  removeOptLabel,
+  recordVerified,
+  cleanUp,
 ];
 
 export const injection: TaskCommand = {

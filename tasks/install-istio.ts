@@ -4,9 +4,9 @@ import { names } from './config.ts';
 import { StepError } from './lib/errors.ts';
 import { field, inNamespace, isManaged, namespaceRef, waitFor } from './lib/kube.ts';
 import { runIfMain } from './lib/main.ts';
+import { step } from './lib/step.ts';
 import { createIstioNamespace, generateCa, plugCa, verifyCaBundle } from './lib/steps/ca.ts';
 import { getRelease } from './lib/steps/release.ts';
-import { step } from './lib/step.ts';
 import type { Ctx, Task, TaskCommand } from './lib/types.ts';
 
 const ns = names.istioNamespace;
@@ -24,18 +24,23 @@ const install = step('Install Istio', {
     if (!installed) return false;
     if (installed === ctx.config.istioVersion) return `Istio ${installed} is installed`;
     if (ctx.config.cluster.kind === 'existing' && !(await isManaged(ctx, namespaceRef(ns))))
-      throw new StepError(`Istio ${installed} in context ${ctx.config.context} was not installed by fun-with-istio: refusing to change it`);
+      throw new StepError(
+        `Istio ${installed} in context ${ctx.config.context} was not installed by fun-with-istio: refusing to change it`,
+      );
     return false;
   },
   run: async (ctx, task) => {
     const { config } = ctx;
     task.title = `Install Istio ${config.istioVersion} (profile ${config.istioProfile})`;
     const overlay = config.istioOverlay ? ['-f', config.istioOverlay] : [];
-    await ctx.sh.istioctl(['install', '--set', `profile=${config.istioProfile}`, ...overlay, '--readiness-timeout', config.waitTimeout, '-y'], {
-      onLine: (l) => {
-        if (/[A-Za-z]/.test(l)) task.output = l; // skip the lines of istioctl's sail logo
+    await ctx.sh.istioctl(
+      ['install', '--set', `profile=${config.istioProfile}`, ...overlay, '--readiness-timeout', config.waitTimeout, '-y'],
+      {
+        onLine: (l) => {
+          if (/[A-Za-z]/.test(l)) task.output = l; // skip the lines of istioctl's sail logo
+        },
       },
-    });
+    );
   },
 });
 

@@ -5,8 +5,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { names } from './config.ts';
 import { StepError, UsageError } from './lib/errors.ts';
-import { runIfMain } from './lib/main.ts';
 import { inNamespace, verbArgs } from './lib/kube.ts';
+import { runIfMain } from './lib/main.ts';
 import { readManifests } from './lib/manifests.ts';
 import { ensureRelease } from './lib/release.ts';
 import { parseJson } from './lib/tool-output.ts';
@@ -20,7 +20,10 @@ interface ConfigMap {
 
 async function configMap(ctx: Ctx, name: string): Promise<Record<string, string>> {
   const r = await ctx.sh.kubectl(verbArgs('get', inNamespace(ns, 'configmap', name), ['-o', 'json']), { allowFailure: true });
-  if (r.exitCode !== 0) throw new StepError(`cannot read configmap ${name} in ${ns}: is Istio installed in context ${ctx.config.context}? (${r.stderr.trim().split('\n').pop()})`);
+  if (r.exitCode !== 0)
+    throw new StepError(
+      `cannot read configmap ${name} in ${ns}: is Istio installed in context ${ctx.config.context}? (${r.stderr.trim().split('\n').pop()})`,
+    );
   return parseJson<ConfigMap>(r.stdout, 'kubectl get configmap').data ?? {};
 }
 
@@ -29,9 +32,14 @@ async function injectorFiles(ctx: Ctx): Promise<{ config: string; values: string
   const injector = await configMap(ctx, names.injectorConfigMap);
   const mesh = await configMap(ctx, names.meshConfigMap);
   const dir = path.join(ctx.config.injectDir, ctx.config.context.replace(/[^A-Za-z0-9._-]/g, '_'));
-  const files = { config: path.join(dir, 'inject-config.yaml'), values: path.join(dir, 'values.json'), mesh: path.join(dir, 'mesh.yaml') };
+  const files = {
+    config: path.join(dir, 'inject-config.yaml'),
+    values: path.join(dir, 'values.json'),
+    mesh: path.join(dir, 'mesh.yaml'),
+  };
   if (ctx.options.dryRun) return files; // a dry run writes no files
-  if (!injector.config || !injector.values || !mesh.mesh) throw new StepError(`the injector ConfigMaps in ${ns} lack config, values or mesh`);
+  if (!injector.config || !injector.values || !mesh.mesh)
+    throw new StepError(`the injector ConfigMaps in ${ns} lack config, values or mesh`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(files.config, injector.config);
   writeFileSync(files.values, injector.values);
@@ -56,7 +64,17 @@ Runs: kubectl --context <ctx> -n ${ns} get configmap, istioctl --context <ctx> k
     readManifests(file, UsageError); // a missing or malformed file is a usage error, before the cluster is asked
     await ensureRelease(ctx);
     const f = await injectorFiles(ctx);
-    const r = await ctx.sh.istioctl(['kube-inject', '--injectConfigFile', f.config, '--meshConfigFile', f.mesh, '--valuesFile', f.values, '-f', path.resolve(file)]);
+    const r = await ctx.sh.istioctl([
+      'kube-inject',
+      '--injectConfigFile',
+      f.config,
+      '--meshConfigFile',
+      f.mesh,
+      '--valuesFile',
+      f.values,
+      '-f',
+      path.resolve(file),
+    ]);
     if (!ctx.options.dryRun) ctx.out(r.stdout);
     return 0;
   },

@@ -5,8 +5,8 @@ import { StepError } from './lib/errors.ts';
 import { runIfMain } from './lib/main.ts';
 import { minikubeStatus, missingTools, requiredTools } from './lib/minikube.ts';
 import { step } from './lib/step.ts';
-import type { Task, TaskCommand } from './lib/types.ts';
 import { kubectlVersions, minikubeVersion } from './lib/tool-output.ts';
+import type { Task, TaskCommand } from './lib/types.ts';
 import { compareVersions, minorSkew, parseVersion } from './lib/version.ts';
 
 const installHints: Record<string, string> = {
@@ -39,7 +39,9 @@ const checkTools = step('Check the tools and their versions', {
       const version = minikubeVersion(mk.stdout);
       if (!version) throw new StepError(`minikube version did not say its version: ${mk.stdout.trim().slice(0, 80)}`);
       if (!parseVersion(version) || compareVersions(version, cluster.version) < 0)
-        throw new StepError(`minikube ${version} is older than the pinned ${cluster.version}; upgrade it (${installHints.minikube})`);
+        throw new StepError(
+          `minikube ${version} is older than the pinned ${cluster.version}; upgrade it (${installHints.minikube})`,
+        );
       notes.push(`minikube ${version}`);
     }
     task.output = notes.join(', ');
@@ -71,7 +73,7 @@ const startMinikube = step('Start minikube', {
   },
 });
 
-const checkServerVersion = step("Check the cluster is reachable and runs a Kubernetes Istio supports", {
+const checkServerVersion = step('Check the cluster is reachable and runs a Kubernetes Istio supports', {
   run: async (ctx, task) => {
     const { config } = ctx;
     const r = await ctx.sh.kubectl(['version', '-o', 'json', '--request-timeout=20s'], { allowFailure: true });
@@ -80,9 +82,12 @@ const checkServerVersion = step("Check the cluster is reachable and runs a Kuber
       throw new StepError(`cannot reach context ${ctx.sh.context}: ${r.stderr.trim().split('\n').pop() ?? 'no answer'}`);
     // A profile started earlier keeps its Kubernetes: say so rather than install onto the wrong one.
     if (config.cluster.kind === 'minikube' && minorSkew(server, config.kubernetesVersion) !== 0)
-      throw new StepError(`profile ${config.context} runs Kubernetes ${server}, not ${config.kubernetesVersion}: delete it (npm run teardown) or set KUBERNETES_VERSION=${server}`);
+      throw new StepError(
+        `profile ${config.context} runs Kubernetes ${server}, not ${config.kubernetesVersion}: delete it (npm run teardown) or set KUBERNETES_VERSION=${server}`,
+      );
     const support = kubernetesSupport(config.istioVersion, server);
-    if (support && support !== 'unknown') throw new StepError(`context ${ctx.sh.context} runs Kubernetes ${server}, but ${support}`);
+    if (support && support !== 'unknown')
+      throw new StepError(`context ${ctx.sh.context} runs Kubernetes ${server}, but ${support}`);
     task.output = `Kubernetes ${server}`;
   },
 });
@@ -92,7 +97,9 @@ const verifyWebhookApi = step('Verify the admissionregistration.k8s.io/v1 API is
     const r = await ctx.sh.kubectl(['api-versions']);
     const apis = r.stdout.split('\n').filter((l) => l.startsWith('admissionregistration'));
     if (!apis.includes('admissionregistration.k8s.io/v1'))
-      throw new StepError(`the cluster does not serve admissionregistration.k8s.io/v1 (mutating webhooks); got ${apis.join(', ') || 'none'}`);
+      throw new StepError(
+        `the cluster does not serve admissionregistration.k8s.io/v1 (mutating webhooks); got ${apis.join(', ') || 'none'}`,
+      );
     task.output = apis.join(', ');
   },
 });

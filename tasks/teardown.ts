@@ -2,14 +2,14 @@
 // the tool's managed-by label are deleted; the minikube profile only when it is the tool's own cluster.
 // Its dry run stands for a cluster where `all` has run (the 'finished' view), so it lists every removal.
 import { names } from './config.ts';
-import { addonManifest, addons, type Addon } from './lib/addons.ts';
+import { type Addon, addonManifest, addons } from './lib/addons.ts';
 import { annotationPath, exists, field, inNamespace, isManaged, managedNames, namespaceRef, verbArgs } from './lib/kube.ts';
 import { runIfMain } from './lib/main.ts';
 import { dumpAll } from './lib/manifests.ts';
 import { minikubeStatus } from './lib/minikube.ts';
 import { ensureRelease } from './lib/release.ts';
 import { deleteSample, sampleDeployed } from './lib/sample.ts';
-import { step, type StepDefinition } from './lib/step.ts';
+import { type StepDefinition, step } from './lib/step.ts';
 import type { Ctx, Task, TaskCommand } from './lib/types.ts';
 
 const ns = names.istioNamespace;
@@ -20,7 +20,7 @@ const clusterGoes = (ctx: Ctx) => ctx.config.cluster.kind === 'minikube' && !ctx
 const inCluster = (title: string, def: StepDefinition): Task =>
   step(title, {
     ...def,
-    done: async (ctx) => (clusterGoes(ctx) ? 'the minikube cluster is deleted below' : def.done!(ctx)),
+    done: async (ctx) => (clusterGoes(ctx) ? 'the minikube cluster is deleted below' : (def.done?.(ctx) ?? false)),
   });
 
 /** The addons whose Deployment carries the tool's label: only those are removed. */
@@ -37,7 +37,10 @@ const removeAddons = inCluster('Remove the addons', {
     for (const addon of (await ourAddons(ctx)).reverse()) {
       task.output = `removing ${addon.title}`;
       const { docs, label } = addonManifest(ctx, addon);
-      await ctx.sh.kubectl(['delete', '-f', '-', '--ignore-not-found', '--wait=true'], { input: dumpAll(docs), inputLabel: label });
+      await ctx.sh.kubectl(['delete', '-f', '-', '--ignore-not-found', '--wait=true'], {
+        input: dumpAll(docs),
+        inputLabel: label,
+      });
     }
   },
 });
@@ -48,7 +51,9 @@ const removeSample = inCluster(`Delete the ${names.sampleApp} sample`, {
 });
 
 const deleteNamespace = (ctx: Ctx, name: string) =>
-  ctx.sh.kubectl(verbArgs('delete', namespaceRef(name), ['--ignore-not-found', '--wait=true', `--timeout=${ctx.config.waitTimeout}`]));
+  ctx.sh.kubectl(
+    verbArgs('delete', namespaceRef(name), ['--ignore-not-found', '--wait=true', `--timeout=${ctx.config.waitTimeout}`]),
+  );
 
 const removeSampleNamespace = inCluster('Remove the injection label (and the sample namespace the tool made)', {
   done: async (ctx) => {
@@ -133,7 +138,15 @@ With the tool's own minikube cluster: deletes the profile (minikube -p <profile>
 sample namespace the tool made), Istio (istioctl uninstall --purge), the ${names.cacertsSecret} secret and ${ns}.
 Only objects labelled ${names.managedBy.key}=${names.managedBy.value} are deleted; on a clean cluster
 it is a fast no-op. Asks first unless --yes. The CA files in CACHE_DIR/certs are kept.`,
-  tasks: () => [removeAddons, removeSample, removeSampleNamespace, uninstallIstio, removeCacerts, removeIstioNamespace, deleteMinikube],
+  tasks: () => [
+    removeAddons,
+    removeSample,
+    removeSampleNamespace,
+    uninstallIstio,
+    removeCacerts,
+    removeIstioNamespace,
+    deleteMinikube,
+  ],
 };
 
 runIfMain(import.meta.url, teardown);

@@ -2,8 +2,8 @@
 import { existsSync } from 'node:fs';
 import { pins } from './config.ts';
 import { runIfMain } from './lib/main.ts';
-import { istioctlVersion, kubectlVersions, minikubeVersion } from './lib/tool-output.ts';
 import { driverTool, missingTools, requiredTools } from './lib/minikube.ts';
+import { istioctlVersion, kubectlVersions, minikubeVersion } from './lib/tool-output.ts';
 import type { ActionCommand, Ctx } from './lib/types.ts';
 import { compareVersions, minorSkew } from './lib/version.ts';
 
@@ -20,7 +20,12 @@ async function rows(ctx: Ctx): Promise<Row[]> {
   else {
     const r = await sh.minikube(['version', '--output=json'], { allowFailure: true });
     const v = minikubeVersion(r.stdout) ?? 'unknown';
-    out.push(['minikube', pins.minikube, v, (v !== 'unknown' && compareVersions(v, pins.minikube) >= 0) || !needed.includes('minikube')]);
+    out.push([
+      'minikube',
+      pins.minikube,
+      v,
+      (v !== 'unknown' && compareVersions(v, pins.minikube) >= 0) || !needed.includes('minikube'),
+    ]);
   }
 
   if (missing.includes('kubectl')) out.push(['kubectl', `${config.kubernetesVersion} ±1 minor`, 'not installed', false]);
@@ -33,9 +38,16 @@ async function rows(ctx: Ctx): Promise<Row[]> {
     out.push([`Kubernetes (context ${config.context})`, config.kubernetesVersion, sv ?? 'not reachable', true]);
   }
 
-  if (driver) out.push([`minikube driver (${driver})`, 'installed', missing.includes(driver) ? 'not installed' : 'found', !missing.includes(driver) || !needed.includes(driver)]);
+  if (driver)
+    out.push([
+      `minikube driver (${driver})`,
+      'installed',
+      missing.includes(driver) ? 'not installed' : 'found',
+      !missing.includes(driver) || !needed.includes(driver),
+    ]);
 
-  if (!ctx.options.dryRun && !existsSync(config.istioctl)) out.push(['Istio (istioctl)', config.istioVersion, 'not downloaded yet (install-istio gets it)', true]);
+  if (!ctx.options.dryRun && !existsSync(config.istioctl))
+    out.push(['Istio (istioctl)', config.istioVersion, 'not downloaded yet (install-istio gets it)', true]);
   else {
     const r = await sh.istioctl(['version', '--remote=false', '-o', 'json'], { allowFailure: true });
     const v = istioctlVersion(r.stdout) ?? 'unknown';
@@ -56,8 +68,15 @@ Runs: minikube -p <profile> version, kubectl --context <ctx> version, istioctl -
     const table = await rows(ctx);
     if (ctx.options.dryRun) return 0;
     const w = [0, 1, 2].map((i) => Math.max(...table.map((r) => String(r[i]).length), ['what', 'pinned', 'found'][i].length));
-    const line = (cells: string[]) => cells.map((c, i) => c.padEnd(w[i] ?? 0)).join('  ').trimEnd();
-    const text = [line(['what', 'pinned', 'found']), ...table.map(([a, b, c, ok]) => line([a, b, c, ok ? '' : '<- needs attention']))];
+    const line = (cells: string[]) =>
+      cells
+        .map((c, i) => c.padEnd(w[i] ?? 0))
+        .join('  ')
+        .trimEnd();
+    const text = [
+      line(['what', 'pinned', 'found']),
+      ...table.map(([a, b, c, ok]) => line([a, b, c, ok ? '' : '<- needs attention'])),
+    ];
     ctx.out(`${text.join('\n')}\n`);
     return table.every((r) => r[3]) ? 0 : 1;
   },

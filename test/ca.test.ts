@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
-import { caSpec, checkCa, ensureCa, secretFiles, type CaPaths } from '../tasks/lib/ca.ts';
+import { type CaPaths, caSpec, checkCa, ensureCa, secretFiles } from '../tasks/lib/ca.ts';
 import { pathLength } from '../tasks/lib/ca-issue.ts';
 import { StepError } from '../tasks/lib/errors.ts';
 import { tmpDir } from './helpers.ts';
@@ -31,7 +31,7 @@ describe('plug-in CA (real keys, checked with node:crypto)', () => {
     assert.equal(ca.subjectAltName, `DNS:${caSpec.intermediateSan}`);
     assert.equal(pathLength(readFileSync(p.caCert, 'utf8')), 0);
     assert.equal(pathLength(readFileSync(p.rootCert, 'utf8')), undefined);
-    assert.equal((ca.publicKey.asymmetricKeyDetails?.modulusLength), 4096);
+    assert.equal(ca.publicKey.asymmetricKeyDetails?.modulusLength, 4096);
     assert.equal(root.publicKey.asymmetricKeyDetails?.modulusLength, 4096);
     const days = (new Date(root.validTo).getTime() - new Date(root.validFrom).getTime()) / 86_400_000;
     assert.equal(Math.round(days), caSpec.days);
@@ -66,6 +66,9 @@ describe('plug-in CA (real keys, checked with node:crypto)', () => {
     assert.match(checkCa(paths).join(';'), /ca-key.pem is readable by others/);
     writeFileSync(paths.caKey, readFileSync(paths.rootKey), { mode: 0o600 });
     chmodSync(paths.caKey, 0o600);
-    await assert.rejects(ensureCa(d, 'c', 2048), (e: unknown) => e instanceof StepError && /ca-key.pem does not match ca-cert.pem/.test(e.message));
+    await assert.rejects(
+      ensureCa(d, 'c', 2048),
+      (e: unknown) => e instanceof StepError && /ca-key.pem does not match ca-cert.pem/.test(e.message),
+    );
   });
 });

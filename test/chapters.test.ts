@@ -7,7 +7,7 @@ import { before, describe, it } from 'node:test';
 import { loadConfig, pins } from '../tasks/config.ts';
 import { ensureCa } from '../tasks/lib/ca.ts';
 import { DryRunCluster } from '../tasks/lib/dry-run.ts';
-import { dryRunCommands, fakeSpawn, joined, runCli, tmpDir, type Responder } from './helpers.ts';
+import { dryRunCommands, fakeSpawn, joined, type Responder, runCli, tmpDir } from './helpers.ts';
 
 const release = path.join(import.meta.dirname, 'fixtures', 'release');
 const cache = tmpDir('fwi-chapters-');
@@ -30,17 +30,29 @@ const podList = (sidecar: boolean) =>
     items: [
       {
         metadata: { name: 'sleep-abc' },
-        spec: { containers: [{ name: 'sleep' }], initContainers: sidecar ? [{ name: 'istio-proxy', restartPolicy: 'Always' }] : [] },
-        status: { containerStatuses: [{ name: 'sleep', ready: true }], initContainerStatuses: sidecar ? [{ name: 'istio-proxy', ready: true }] : [] },
+        spec: {
+          containers: [{ name: 'sleep' }],
+          initContainers: sidecar ? [{ name: 'istio-proxy', restartPolicy: 'Always' }] : [],
+        },
+        status: {
+          containerStatuses: [{ name: 'sleep', ready: true }],
+          initContainerStatuses: sidecar ? [{ name: 'istio-proxy', ready: true }] : [],
+        },
       },
     ],
   });
 
-const modelConfig = { kubernetesVersion: pins.kubernetes, istioVersion: pins.istio, cluster: loadConfig({ env: {}, envFile: '/nonexistent/.env' }).cluster };
-const fromModel = (model: DryRunCluster): Responder => (argv, input) => {
-  const a = model.answer(argv, input);
-  return { stdout: a.stdout, stderr: a.stderr, code: a.exitCode };
+const modelConfig = {
+  kubernetesVersion: pins.kubernetes,
+  istioVersion: pins.istio,
+  cluster: loadConfig({ env: {}, envFile: '/nonexistent/.env' }).cluster,
 };
+const fromModel =
+  (model: DryRunCluster): Responder =>
+  (argv, input) => {
+    const a = model.answer(argv, input);
+    return { stdout: a.stdout, stderr: a.stderr, code: a.exitCode };
+  };
 
 /** The dry-run model's fresh cluster, plus pods that gain or lose the sidecar as the commands say. */
 function freshAnswers(): Responder {
@@ -52,7 +64,9 @@ function freshAnswers(): Responder {
     if (cmd.includes('"false"')) sidecar = false;
     if (cmd.includes('get pods -l app=sleep -o json')) return { stdout: podList(sidecar) };
     if (cmd.includes('get mutatingwebhookconfiguration istio-sidecar-injector -o json'))
-      return { stdout: json({ webhooks: [{ name: 'rev.namespace.sidecar-injector.istio.io', clientConfig: { caBundle: rootB64 } }] }) };
+      return {
+        stdout: json({ webhooks: [{ name: 'rev.namespace.sidecar-injector.istio.io', clientConfig: { caBundle: rootB64 } }] }),
+      };
     return model(argv, input);
   };
 }
@@ -64,7 +78,8 @@ function finishedAnswers(o: { sampleKept?: boolean } = {}): Responder {
   return (argv, input) => {
     const cmd = argv.join(' ');
     if (cmd.includes('deployment sleep -o name')) return { stdout: o.sampleKept ? 'deployment.apps/sleep' : '' };
-    if (cmd.includes('get deployment -o name -l')) return { stdout: 'deployment.apps/istiod\ndeployment.apps/prometheus\ndeployment.apps/grafana\ndeployment.apps/zipkin\n' };
+    if (cmd.includes('get deployment -o name -l'))
+      return { stdout: 'deployment.apps/istiod\ndeployment.apps/prometheus\ndeployment.apps/grafana\ndeployment.apps/zipkin\n' };
     if (cmd.includes('jsonpath={.data.root-cert\\.pem}')) return { stdout: rootB64 };
     if (cmd.includes('jsonpath={.spec.template.spec.containers[0].image}')) return { stdout: 'docker.io/istio/pilot:1.31.1' };
     if (cmd.includes('jsonpath={.metadata.labels.istio-injection}')) return { stdout: 'enabled' };
@@ -101,7 +116,10 @@ describe('chapters on a scripted shell', () => {
       assert.equal(real.code, 0, real.err);
       const expected = dryRunCommands(dry.out);
       // webhook-certs alone skips the caBundle check until Istio exists; the dry run stands for a fresh cluster too.
-      assert.deepEqual(fake.calls.map((c) => c.argv), expected);
+      assert.deepEqual(
+        fake.calls.map((c) => c.argv),
+        expected,
+      );
       assert.match(real.err, /done: .* \(log: .*\.log\)/);
     });
   }
@@ -131,22 +149,32 @@ describe('chapters on a scripted shell', () => {
   it('a failing command stops the run with exit 1, the step, the reason and the log', async () => {
     const fresh = freshAnswers();
     const fake = fakeSpawn((argv, input) =>
-      argv.includes('install') ? { code: 1, stderr: 'Error: failed to install manifests: context deadline exceeded\n' } : fresh(argv, input),
+      argv.includes('install')
+        ? { code: 1, stderr: 'Error: failed to install manifests: context deadline exceeded\n' }
+        : fresh(argv, input),
     );
     const r = await runCli(['install-istio'], { env, spawn: fake.spawn });
     assert.equal(r.code, 1);
-    assert.match(r.err, /^error: Install Istio 1\.31\.1 \(profile demo\): istioctl exited with 1: Error: failed to install manifests: context deadline exceeded \(log: .*\)\n$/m);
+    assert.match(
+      r.err,
+      /^error: Install Istio 1\.31\.1 \(profile demo\): istioctl exited with 1: Error: failed to install manifests: context deadline exceeded \(log: .*\)\n$/m,
+    );
     assert.ok(!joined(fake.calls).some((c) => c.includes(' wait ')), 'nothing after the failed step ran');
   });
 
   it('a wait that times out names the step and what it waited for', async () => {
     const fresh = freshAnswers();
     const fake = fakeSpawn((argv, input) =>
-      argv.includes('wait') && argv.includes('--all') ? { code: 1, stderr: 'error: timed out waiting for the condition on deployments/istiod\n' } : fresh(argv, input),
+      argv.includes('wait') && argv.includes('--all')
+        ? { code: 1, stderr: 'error: timed out waiting for the condition on deployments/istiod\n' }
+        : fresh(argv, input),
     );
     const r = await runCli(['install-istio'], { env, spawn: fake.spawn });
     assert.equal(r.code, 1);
-    assert.match(r.err, /^error: Watch istio-system come up: kubectl exited with 1: error: timed out waiting for the condition on deployments\/istiod \(log: /m);
+    assert.match(
+      r.err,
+      /^error: Watch istio-system come up: kubectl exited with 1: error: timed out waiting for the condition on deployments\/istiod \(log: /m,
+    );
   });
 
   it('a sidecar that never arrives fails the injection chapter with a clear reason', async () => {
@@ -154,7 +182,10 @@ describe('chapters on a scripted shell', () => {
     const fake = fakeSpawn((argv, input) => (argv.includes('pods') ? { stdout: podList(false) } : fresh(argv, input)));
     const r = await runCli(['injection'], { env, spawn: fake.spawn });
     assert.equal(r.code, 1);
-    assert.match(r.err, /error: Verify the pod has istio-proxy and is READY 2\/2: sleep-abc has no istio-proxy: is istiod up and the namespace labelled\?/);
+    assert.match(
+      r.err,
+      /error: Verify the pod has istio-proxy and is READY 2\/2: sleep-abc has no istio-proxy: is istiod up and the namespace labelled\?/,
+    );
   });
 
   it('a caBundle that is not our root fails the check', async () => {
@@ -181,13 +212,17 @@ describe('chapters on a scripted shell', () => {
     const fresh = freshAnswers();
     const fake = fakeSpawn((argv, input) => {
       const cmd = argv.join(' ');
-      if (cmd.includes('status -o json')) return { stdout: json({ Name: 'fun-with-istio', Host: 'Running', APIServer: 'Running' }) };
+      if (cmd.includes('status -o json'))
+        return { stdout: json({ Name: 'fun-with-istio', Host: 'Running', APIServer: 'Running' }) };
       if (cmd.includes('--request-timeout')) return { stdout: json({ serverVersion: { gitVersion: 'v1.35.0' } }) };
       return fresh(argv, input);
     });
     const r = await runCli(['minikube'], { env, spawn: fake.spawn });
     assert.equal(r.code, 1);
-    assert.match(r.err, /profile fun-with-istio runs Kubernetes v1\.35\.0, not v1\.36\.3: delete it \(npm run teardown\) or set KUBERNETES_VERSION=v1\.35\.0/);
+    assert.match(
+      r.err,
+      /profile fun-with-istio runs Kubernetes v1\.35\.0, not v1\.36\.3: delete it \(npm run teardown\) or set KUBERNETES_VERSION=v1\.35\.0/,
+    );
   });
 
   it('--verbose shows each command and its output as it runs', async () => {
@@ -198,14 +233,20 @@ describe('chapters on a scripted shell', () => {
 
   it('a minikube older than the pin is refused', async () => {
     const fresh = freshAnswers();
-    const fake = fakeSpawn((argv, input) => (argv.at(-1) === '--output=json' ? { stdout: json({ minikubeVersion: 'v1.33.1' }) } : fresh(argv, input)));
+    const fake = fakeSpawn((argv, input) =>
+      argv.at(-1) === '--output=json' ? { stdout: json({ minikubeVersion: 'v1.33.1' }) } : fresh(argv, input),
+    );
     const r = await runCli(['minikube'], { env, spawn: fake.spawn });
     assert.equal(r.code, 1);
     assert.match(r.err, /minikube v1\.33\.1 is older than the pinned v1\.39\.0/);
   });
 
   it('an unreachable existing cluster is a clear error', async () => {
-    const fake = fakeSpawn((argv) => (argv.includes('--request-timeout=20s') ? { code: 1, stderr: 'Unable to connect to the server: dial tcp 127.0.0.1:6443: connect: connection refused\n' } : { stdout: json({ clientVersion: { gitVersion: 'v1.36.3' } }) }));
+    const fake = fakeSpawn((argv) =>
+      argv.includes('--request-timeout=20s')
+        ? { code: 1, stderr: 'Unable to connect to the server: dial tcp 127.0.0.1:6443: connect: connection refused\n' }
+        : { stdout: json({ clientVersion: { gitVersion: 'v1.36.3' } }) },
+    );
     const r = await runCli(['minikube'], { env: { ...env, CLUSTER: 'existing', KUBE_CONTEXT: 'lab' }, spawn: fake.spawn });
     assert.equal(r.code, 1);
     assert.match(r.err, /cannot reach context lab: Unable to connect to the server: .*connection refused/);
@@ -224,7 +265,10 @@ describe('chapters on a scripted shell', () => {
     const fake = fakeSpawn();
     const r = await runCli(['teardown'], { env, spawn: fake.spawn });
     assert.equal(r.code, 2);
-    assert.match(r.err, /teardown needs confirmation: Delete the minikube profile fun-with-istio and everything in it\? Re-run with --yes/);
+    assert.match(
+      r.err,
+      /teardown needs confirmation: Delete the minikube profile fun-with-istio and everything in it\? Re-run with --yes/,
+    );
     assert.equal(fake.calls.length, 0);
   });
 
@@ -232,44 +276,60 @@ describe('chapters on a scripted shell', () => {
     const fake = fakeSpawn(freshAnswers());
     const r = await runCli(['teardown', '--yes', '--keep-cluster'], { env, spawn: fake.spawn });
     assert.equal(r.code, 0, r.err);
-    assert.deepEqual(joined(fake.calls).filter((c) => mutating.test(c.replace(/--ignore-not-found/g, ''))), []);
+    assert.deepEqual(
+      joined(fake.calls).filter((c) => mutating.test(c.replace(/--ignore-not-found/g, ''))),
+      [],
+    );
     const minikube = await runCli(['teardown', '--yes'], { env, spawn: fakeSpawn(freshAnswers()).spawn });
     assert.equal(minikube.code, 0, minikube.err);
   });
 
   it('teardown removes what the tool made, in reverse order', async () => {
     const fake = fakeSpawn(finishedAnswers({ sampleKept: true }));
-    const r = await runCli(['teardown', '--yes', '--keep-cluster'], { env: { ...env, CLUSTER: 'existing', KUBE_CONTEXT: 'lab' }, spawn: fake.spawn });
+    const r = await runCli(['teardown', '--yes', '--keep-cluster'], {
+      env: { ...env, CLUSTER: 'existing', KUBE_CONTEXT: 'lab' },
+      spawn: fake.spawn,
+    });
     assert.equal(r.code, 0, r.err);
     const changes = joined(fake.calls).filter((c) => / (delete|uninstall|label|annotate) /.test(c));
-    assert.deepEqual(changes.map((c) => c.replace(/^\S+\/istioctl/, 'istioctl')), [
-      'kubectl --context lab delete -f - --ignore-not-found --wait=true',
-      'kubectl --context lab delete -f - --ignore-not-found --wait=true',
-      'kubectl --context lab delete -f - --ignore-not-found --wait=true',
-      'kubectl --context lab delete -f - --ignore-not-found --wait=true',
-      'kubectl --context lab delete namespace fun-with-istio --ignore-not-found --wait=true --timeout=300s',
-      'istioctl --context lab uninstall --purge -y',
-      'kubectl --context lab -n istio-system delete secret cacerts --ignore-not-found',
-      'kubectl --context lab delete namespace istio-system --ignore-not-found --wait=true --timeout=300s',
-    ]);
-    const inputs = fake.calls.filter((c) => c.argv.includes('delete') && c.argv.includes('-')).map((c) => /name: (\w+)/.exec(c.input.split('kind: Deployment')[1] ?? '')?.[1]);
+    assert.deepEqual(
+      changes.map((c) => c.replace(/^\S+\/istioctl/, 'istioctl')),
+      [
+        'kubectl --context lab delete -f - --ignore-not-found --wait=true',
+        'kubectl --context lab delete -f - --ignore-not-found --wait=true',
+        'kubectl --context lab delete -f - --ignore-not-found --wait=true',
+        'kubectl --context lab delete -f - --ignore-not-found --wait=true',
+        'kubectl --context lab delete namespace fun-with-istio --ignore-not-found --wait=true --timeout=300s',
+        'istioctl --context lab uninstall --purge -y',
+        'kubectl --context lab -n istio-system delete secret cacerts --ignore-not-found',
+        'kubectl --context lab delete namespace istio-system --ignore-not-found --wait=true --timeout=300s',
+      ],
+    );
+    const inputs = fake.calls
+      .filter((c) => c.argv.includes('delete') && c.argv.includes('-'))
+      .map((c) => /name: (\w+)/.exec(c.input.split('kind: Deployment')[1] ?? '')?.[1]);
     assert.deepEqual(inputs, ['zipkin', 'grafana', 'prometheus', 'sleep']);
   });
 
-  it('never leaves an existing cluster\'s own Istio changed', async () => {
+  it("never leaves an existing cluster's own Istio changed", async () => {
     const finished = finishedAnswers();
     const fake = fakeSpawn((argv, input) => (argv.join(' ').includes('managed-by}') ? { stdout: '' } : finished(argv, input)));
     const r = await runCli(['webhook-certs'], { env: { ...env, CLUSTER: 'existing', KUBE_CONTEXT: 'prod' }, spawn: fake.spawn });
     assert.equal(r.code, 1);
-    assert.match(r.err, /namespace istio-system in context prod was not made by fun-with-istio: refusing to change an Istio it did not install/);
+    assert.match(
+      r.err,
+      /namespace istio-system in context prod was not made by fun-with-istio: refusing to change an Istio it did not install/,
+    );
   });
 });
 
 describe('kube-inject (manual proxy injection)', () => {
   it('feeds istioctl kube-inject the injector config read from the cluster and prints its output', async () => {
     const fake = fakeSpawn((argv) => {
-      if (argv.includes('istio-sidecar-injector')) return { stdout: json({ data: { config: 'policy: enabled\n', values: '{"global":{}}' } }) };
-      if (argv.includes('configmap') && argv.includes('istio')) return { stdout: json({ data: { mesh: 'defaultConfig: {}\n' } }) };
+      if (argv.includes('istio-sidecar-injector'))
+        return { stdout: json({ data: { config: 'policy: enabled\n', values: '{"global":{}}' } }) };
+      if (argv.includes('configmap') && argv.includes('istio'))
+        return { stdout: json({ data: { mesh: 'defaultConfig: {}\n' } }) };
       if (argv.includes('kube-inject')) return { stdout: 'kind: Deployment # injected\n' };
       return undefined;
     });
@@ -278,14 +338,24 @@ describe('kube-inject (manual proxy injection)', () => {
     const inject = fake.calls.at(-1)!.argv;
     assert.deepEqual(inject.slice(1, 4), ['--context', 'fun-with-istio', 'kube-inject']);
     const file = (flag: string) => readFileSync(inject[inject.indexOf(flag) + 1], 'utf8');
-    assert.deepEqual([file('--injectConfigFile'), file('--valuesFile'), file('--meshConfigFile')], ['policy: enabled\n', '{"global":{}}', 'defaultConfig: {}\n']);
+    assert.deepEqual(
+      [file('--injectConfigFile'), file('--valuesFile'), file('--meshConfigFile')],
+      ['policy: enabled\n', '{"global":{}}', 'defaultConfig: {}\n'],
+    );
     assert.equal(inject.at(-1), path.resolve('manifests/sleep.yaml'));
   });
 
   it('needs Istio, and one readable FILE', async () => {
-    const noIstio = await runCli(['kube-inject', 'manifests/sleep.yaml'], { env, spawn: fakeSpawn(() => ({ code: 1, stderr: 'Error from server (NotFound): configmaps "istio-sidecar-injector" not found' })).spawn });
+    const noIstio = await runCli(['kube-inject', 'manifests/sleep.yaml'], {
+      env,
+      spawn: fakeSpawn(() => ({ code: 1, stderr: 'Error from server (NotFound): configmaps "istio-sidecar-injector" not found' }))
+        .spawn,
+    });
     assert.equal(noIstio.code, 1);
-    assert.match(noIstio.err, /cannot read configmap istio-sidecar-injector in istio-system: is Istio installed in context fun-with-istio\?/);
+    assert.match(
+      noIstio.err,
+      /cannot read configmap istio-sidecar-injector in istio-system: is Istio installed in context fun-with-istio\?/,
+    );
     assert.equal((await runCli(['kube-inject'], { env })).code, 2);
     assert.match((await runCli(['kube-inject', 'nope.yaml'], { env })).err, /cannot read nope.yaml: ENOENT/);
   });
@@ -296,7 +366,10 @@ describe('dry-run contract', () => {
     const r = await runCli(['all', '--dry-run'], { env, spawn: fakeSpawn(() => assert.fail('spawned')).spawn });
     assert.equal(r.code, 0, r.err);
     const lines = r.out.trim().split('\n');
-    assert.ok(lines.every((l) => l.startsWith('$ ') || l.startsWith('# ')), 'only commands and comments');
+    assert.ok(
+      lines.every((l) => l.startsWith('$ ') || l.startsWith('# ')),
+      'only commands and comments',
+    );
     const cmds = dryRunCommands(r.out);
     for (const argv of cmds) {
       if (argv[0] === 'minikube') assert.deepEqual(argv.slice(1, 3), ['-p', 'fun-with-istio'], argv.join(' '));
@@ -318,8 +391,14 @@ describe('dry-run contract', () => {
   });
 
   it('teardown lists every removal; with minikube only the profile goes', async () => {
-    const keep = dryRunCommands((await runCli(['teardown', '--dry-run', '--keep-cluster'], { env })).out).map((a) => a.slice(3).join(' '));
-    for (const c of ['uninstall --purge -y', 'delete namespace istio-system --ignore-not-found --wait=true --timeout=300s', '-n istio-system delete secret cacerts --ignore-not-found'])
+    const keep = dryRunCommands((await runCli(['teardown', '--dry-run', '--keep-cluster'], { env })).out).map((a) =>
+      a.slice(3).join(' '),
+    );
+    for (const c of [
+      'uninstall --purge -y',
+      'delete namespace istio-system --ignore-not-found --wait=true --timeout=300s',
+      '-n istio-system delete secret cacerts --ignore-not-found',
+    ])
       assert.ok(keep.includes(c), `${c} missing from\n${keep.join('\n')}`);
     const whole = dryRunCommands((await runCli(['teardown', '--dry-run'], { env })).out).map((a) => a.join(' '));
     assert.deepEqual(whole, ['minikube -p fun-with-istio status -o json', 'minikube -p fun-with-istio delete']);

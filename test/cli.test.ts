@@ -1,14 +1,18 @@
 // The CLI as users run it: real processes, exit codes, --help everywhere, Ctrl-C.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { tmpDir } from './helpers.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const nodeDir = path.dirname(process.execPath);
-const baseEnv = (extra: Record<string, string> = {}) => ({ HOME: tmpDir('fwi-home-'), PATH: `${nodeDir}:/usr/bin:/bin`, ...extra });
+const baseEnv = (extra: Record<string, string> = {}) => ({
+  HOME: tmpDir('fwi-home-'),
+  PATH: `${nodeDir}:/usr/bin:/bin`,
+  ...extra,
+});
 
 function cli(args: string[], env = baseEnv()) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', ...args], { cwd: root, env, encoding: 'utf8' });
@@ -30,7 +34,11 @@ describe('cli', () => {
     );
     for (const [script, code, out] of await Promise.all(runs)) {
       assert.equal(code, 0, script);
-      assert.match(out, script === 'Taskfile.ts' ? /Usage: npm run <command>/ : new RegExp(`^${path.basename(script, '.ts')}\\b`), script);
+      assert.match(
+        out,
+        script === 'Taskfile.ts' ? /Usage: npm run <command>/ : new RegExp(`^${path.basename(script, '.ts')}\\b`),
+        script,
+      );
       assert.match(out, /--dry-run/);
     }
   });
@@ -61,7 +69,10 @@ describe('cli', () => {
     writeFileSync(path.join(dir, '.env'), 'MINIKUBE_MEMORY 8192\n');
     // The .env is read from the project root; point a copy of the runner at it through a tiny wrapper.
     const wrapper = path.join(dir, 'run.mts');
-    writeFileSync(wrapper, `import { main } from ${JSON.stringify(path.join(root, 'Taskfile.ts'))};\nawait main(['minikube'], { envFile: ${JSON.stringify(path.join(dir, '.env'))} });\n`);
+    writeFileSync(
+      wrapper,
+      `import { main } from ${JSON.stringify(path.join(root, 'Taskfile.ts'))};\nawait main(['minikube'], { envFile: ${JSON.stringify(path.join(dir, '.env'))} });\n`,
+    );
     const r = cli([wrapper]);
     assert.equal(r.code, 2);
     assert.equal(r.err, 'error: .env line 1 is not KEY=VALUE: "MINIKUBE_MEMORY 8192"\n');
@@ -78,11 +89,17 @@ describe('cli', () => {
     const bin = tmpDir('fwi-bin-');
     const pids = path.join(bin, 'pids');
     // A minikube that never finishes and has a child of its own.
-    writeFileSync(path.join(bin, 'minikube'), `#!/bin/bash\ncase "$3" in\n start) sleep 300 & echo "$$ $!" > ${pids}; wait;;\n version) echo '{"minikubeVersion":"v1.39.0"}';;\n *) echo '{"Host":"Stopped"}'; exit 7;;\nesac\n`);
+    writeFileSync(
+      path.join(bin, 'minikube'),
+      `#!/bin/bash\ncase "$3" in\n start) sleep 300 & echo "$$ $!" > ${pids}; wait;;\n version) echo '{"minikubeVersion":"v1.39.0"}';;\n *) echo '{"Host":"Stopped"}'; exit 7;;\nesac\n`,
+    );
     writeFileSync(path.join(bin, 'kubectl'), '#!/bin/sh\necho \'{"clientVersion":{"gitVersion":"v1.36.3"}}\'\n');
     writeFileSync(path.join(bin, 'docker'), '#!/bin/sh\n');
     for (const f of ['minikube', 'kubectl', 'docker']) chmodSync(path.join(bin, f), 0o755);
-    const p = spawn(process.execPath, ['--import', 'tsx', 'Taskfile.ts', 'minikube'], { cwd: root, env: baseEnv({ PATH: `${bin}:${nodeDir}:/usr/bin:/bin` }) });
+    const p = spawn(process.execPath, ['--import', 'tsx', 'Taskfile.ts', 'minikube'], {
+      cwd: root,
+      env: baseEnv({ PATH: `${bin}:${nodeDir}:/usr/bin:/bin` }),
+    });
     let err = '';
     p.stderr.on('data', (d) => (err += d));
     const exited = new Promise<number | null>((r) => p.on('close', (code) => r(code)));

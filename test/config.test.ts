@@ -3,8 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { loadConfig, minikubeOf, pins, settingNames, shownDefault } from '../tasks/config.ts';
-import { downloadOf } from '../tasks/lib/release.ts';
 import { UsageError } from '../tasks/lib/errors.ts';
+import { downloadOf } from '../tasks/lib/release.ts';
 import { tmpDir } from './helpers.ts';
 
 const noFile = '/nonexistent/.env';
@@ -35,26 +35,61 @@ describe('config', () => {
 
   it('names every bad value in one error', () => {
     const msg = usageError(() =>
-      load({ ISTIO_VERSION: 'v1.31', KUBERNETES_VERSION: '1.36.3', MINIKUBE_MEMORY: '4096', MINIKUBE_CPUS: 'two', MINIKUBE_DRIVER: 'dockr', CLUSTER: 'kind', ISTIO_PROFILE: 'big', WAIT_TIMEOUT: '5 minutes' }),
+      load({
+        ISTIO_VERSION: 'v1.31',
+        KUBERNETES_VERSION: '1.36.3',
+        MINIKUBE_MEMORY: '4096',
+        MINIKUBE_CPUS: 'two',
+        MINIKUBE_DRIVER: 'dockr',
+        CLUSTER: 'kind',
+        ISTIO_PROFILE: 'big',
+        WAIT_TIMEOUT: '5 minutes',
+      }),
     );
-    for (const k of ['ISTIO_VERSION="v1.31"', 'KUBERNETES_VERSION="1.36.3"', 'MINIKUBE_MEMORY="4096": Istio needs at least 8192 MiB', 'MINIKUBE_CPUS="two"', 'MINIKUBE_DRIVER="dockr"', 'CLUSTER="kind"', 'ISTIO_PROFILE="big"', 'WAIT_TIMEOUT="5 minutes"'])
+    for (const k of [
+      'ISTIO_VERSION="v1.31"',
+      'KUBERNETES_VERSION="1.36.3"',
+      'MINIKUBE_MEMORY="4096": Istio needs at least 8192 MiB',
+      'MINIKUBE_CPUS="two"',
+      'MINIKUBE_DRIVER="dockr"',
+      'CLUSTER="kind"',
+      'ISTIO_PROFILE="big"',
+      'WAIT_TIMEOUT="5 minutes"',
+    ])
       assert.ok(msg.includes(k), `${k} not named in:\n${msg}`);
   });
 
   it('keeps the version set consistent', () => {
-    assert.match(usageError(() => load({ KUBERNETES_VERSION: 'v1.30.2' })), /Istio 1\.31 supports Kubernetes 1\.32 to 1\.36/);
-    assert.deepEqual(load({ ISTIO_VERSION: '1.99.0' }).warnings, ['Istio 1.99 is not in the support table; Kubernetes v1.36.3 is not checked against it']);
+    assert.match(
+      usageError(() => load({ KUBERNETES_VERSION: 'v1.30.2' })),
+      /Istio 1\.31 supports Kubernetes 1\.32 to 1\.36/,
+    );
+    assert.deepEqual(load({ ISTIO_VERSION: '1.99.0' }).warnings, [
+      'Istio 1.99 is not in the support table; Kubernetes v1.36.3 is not checked against it',
+    ]);
   });
 
   it('needs KUBE_CONTEXT with CLUSTER=existing and pins to it', () => {
-    assert.match(usageError(() => load({ CLUSTER: 'existing' })), /KUBE_CONTEXT: required with CLUSTER=existing/);
-    assert.match(usageError(() => load({ KUBE_CONTEXT: 'prod' })), /only used with CLUSTER=existing/);
+    assert.match(
+      usageError(() => load({ CLUSTER: 'existing' })),
+      /KUBE_CONTEXT: required with CLUSTER=existing/,
+    );
+    assert.match(
+      usageError(() => load({ KUBE_CONTEXT: 'prod' })),
+      /only used with CLUSTER=existing/,
+    );
     assert.equal(load({ CLUSTER: 'existing', KUBE_CONTEXT: 'lab' }).context, 'lab');
   });
 
   it('checks ISTIO_HOME and ISTIO_OVERLAY exist', () => {
-    assert.match(usageError(() => load({ ISTIO_HOME: '/nonexistent' })), /ISTIO_HOME="\/nonexistent": not an unpacked Istio release/);
-    assert.match(usageError(() => load({ ISTIO_OVERLAY: '/nonexistent.yaml' })), /ISTIO_OVERLAY="\/nonexistent.yaml": no such file/);
+    assert.match(
+      usageError(() => load({ ISTIO_HOME: '/nonexistent' })),
+      /ISTIO_HOME="\/nonexistent": not an unpacked Istio release/,
+    );
+    assert.match(
+      usageError(() => load({ ISTIO_OVERLAY: '/nonexistent.yaml' })),
+      /ISTIO_OVERLAY="\/nonexistent.yaml": no such file/,
+    );
   });
 
   it('reads .env, and the environment wins', () => {

@@ -67,7 +67,10 @@ describe('download and release (against a local HTTP server)', () => {
   after(() => server.close());
 
   const config = (version: string, cache = tmpDir('fwi-cache-')) =>
-    loadConfig({ env: { HOME: '/h', ISTIO_VERSION: version, CACHE_DIR: cache, ISTIO_RELEASE_URL: base }, envFile: '/nonexistent' });
+    loadConfig({
+      env: { HOME: '/h', ISTIO_VERSION: version, CACHE_DIR: cache, ISTIO_RELEASE_URL: base },
+      envFile: '/nonexistent',
+    });
 
   it('downloads, verifies, unpacks, then reuses the verified cache', async () => {
     const c = config('1.31.1');
@@ -84,7 +87,10 @@ describe('download and release (against a local HTTP server)', () => {
   it('re-verifies a cached archive offline with the checksum kept beside it', async () => {
     const c = config('1.31.1');
     assert.equal(await obtainRelease(c), 'downloaded');
-    const offline = { ...c, release: { ...downloadOf(c), url: 'http://127.0.0.1:9/x.tar.gz', shaUrl: 'http://127.0.0.1:9/x.tar.gz.sha256' } };
+    const offline = {
+      ...c,
+      release: { ...downloadOf(c), url: 'http://127.0.0.1:9/x.tar.gz', shaUrl: 'http://127.0.0.1:9/x.tar.gz.sha256' },
+    };
     assert.equal(await obtainRelease(offline), 'cached');
     writeFileSync(downloadOf(c).archive, 'tampered');
     await assert.rejects(obtainRelease(offline), /cannot download/);
@@ -92,7 +98,10 @@ describe('download and release (against a local HTTP server)', () => {
 
   it('deletes a download whose checksum does not match, and installs nothing', async () => {
     const c = config('1.31.2');
-    await assert.rejects(obtainRelease(c), (e: unknown) => e instanceof StepError && /checksum mismatch .* the file was deleted/.test(e.message));
+    await assert.rejects(
+      obtainRelease(c),
+      (e: unknown) => e instanceof StepError && /checksum mismatch .* the file was deleted/.test(e.message),
+    );
     assert.ok(!existsSync(downloadOf(c).archive) && !existsSync(`${downloadOf(c).archive}.part`));
     assert.ok(!existsSync(c.istioHome));
   });

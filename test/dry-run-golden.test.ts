@@ -13,7 +13,10 @@ const minikube = { CACHE_DIR: '/nonexistent/cache' };
 const existing = { CACHE_DIR: '/nonexistent/cache', CLUSTER: 'existing', KUBE_CONTEXT: 'lab', ISTIO_HOME: release };
 
 const cases: [name: string, argv: string[], env: Record<string, string>][] = [];
-for (const [kind, env] of [['minikube', minikube], ['existing', existing]] as const) {
+for (const [kind, env] of [
+  ['minikube', minikube],
+  ['existing', existing],
+] as const) {
   for (const c of ['minikube', 'webhook-certs', 'install-istio', 'injection', 'addons', 'all', 'versions'])
     cases.push([`${kind}-${c}`, [c, '--dry-run'], env]);
   cases.push([`${kind}-teardown`, ['teardown', '--dry-run'], env]);

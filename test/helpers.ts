@@ -1,10 +1,11 @@
 // Test doubles for the shell: zx lets a test replace `spawn`; this one answers commands from a script.
+
+import type { spawn as nodeSpawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import type { spawn as nodeSpawn } from 'node:child_process';
 import { main } from '../Taskfile.ts';
 
 /** Reverses zx's `quote`: plain words and $'...' ANSI-C strings, separated by spaces. */
@@ -89,7 +90,10 @@ export interface Outcome {
 }
 
 /** Runs the CLI in-process with a scripted shell, a silent renderer and no `.env`. */
-export async function runCli(argv: string[], o: { env?: Record<string, string>; spawn?: typeof nodeSpawn } = {}): Promise<Outcome> {
+export async function runCli(
+  argv: string[],
+  o: { env?: Record<string, string>; spawn?: typeof nodeSpawn } = {},
+): Promise<Outcome> {
   let out = '';
   let err = '';
   const code = await main(argv, {
@@ -106,6 +110,9 @@ export async function runCli(argv: string[], o: { env?: Record<string, string>; 
 
 /** The commands a dry run lists, as argv arrays. */
 export const dryRunCommands = (out: string): string[][] =>
-  out.split('\n').filter((l) => l.startsWith('$ ')).map((l) => unquote(l.slice(2).replace(/ # stdin: .*$/, '')));
+  out
+    .split('\n')
+    .filter((l) => l.startsWith('$ '))
+    .map((l) => unquote(l.slice(2).replace(/ # stdin: .*$/, '')));
 
 export const joined = (calls: { argv: string[] }[]) => calls.map((c) => c.argv.join(' '));

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { type WrapperModule, prepareModule, resolutionKey } from '../lab/wrapper-module.ts';
+import { prepareModule, resolutionKey, type WrapperModule } from '../lab/wrapper-module.ts';
 
 const harness: WrapperModule = {
   name: 'istio',
@@ -23,7 +23,8 @@ test('a generated package exists before `go get` is asked to resolve it (a fresh
   const seen: string[][] = [];
   prepareModule(harness, dir, (args, cwd) => {
     seen.push(args);
-    for (const rel of Object.keys(harness.files)) assert.ok(existsSync(path.join(cwd, rel)), `${rel} missing when go ${args.join(' ')} ran`);
+    for (const rel of Object.keys(harness.files))
+      assert.ok(existsSync(path.join(cwd, rel)), `${rel} missing when go ${args.join(' ')} ran`);
     assert.equal(readFileSync(path.join(cwd, 'go.mod'), 'utf8'), harness.goMod);
   });
   assert.deepEqual(seen, [['get', ...harness.packages]]);
@@ -44,7 +45,13 @@ test('the resolved marker is keyed on go.mod, the package list and the generated
 
 test('a failed resolution leaves no marker, so the next build tries again', (t) => {
   const dir = tempDir(t);
-  assert.throws(() => prepareModule(harness, dir, () => { throw new Error('go get failed'); }), /go get failed/);
+  assert.throws(
+    () =>
+      prepareModule(harness, dir, () => {
+        throw new Error('go get failed');
+      }),
+    /go get failed/,
+  );
   assert.equal(existsSync(path.join(dir, '.resolved')), false);
 });
 
@@ -52,17 +59,24 @@ test('a skipped resolution still refreshes the generated sources the build compi
   const dir = tempDir(t);
   prepareModule(harness, dir, () => {});
   rmSync(path.join(dir, 'analyze-files'), { recursive: true });
-  assert.equal(prepareModule(harness, dir, () => {}), false);
+  assert.equal(
+    prepareModule(harness, dir, () => {}),
+    false,
+  );
   assert.ok(existsSync(path.join(dir, 'analyze-files/main.go')));
 });
 
 test('importing a lab script is free of side effects: lab/up.ts starts nothing', async () => {
   const { spawnSync } = await import('node:child_process');
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', "await import('./lab/up.ts'); console.log('imported')"], {
-    cwd: path.resolve(import.meta.dirname, '..'),
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--input-type=module', '-e', "await import('./lab/up.ts'); console.log('imported')"],
+    {
+      cwd: path.resolve(import.meta.dirname, '..'),
+      encoding: 'utf8',
+      timeout: 60_000,
+    },
+  );
   assert.equal(r.stderr, '');
   assert.equal(r.stdout, 'imported\n');
   assert.equal(r.status, 0);

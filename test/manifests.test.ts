@@ -3,32 +3,49 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { manifestsDir, patchesDir } from '../tasks/config.ts';
 import { addons } from '../tasks/lib/addons.ts';
-import { UsageError, StepError } from '../tasks/lib/errors.ts';
-import { applyPatches, describe as describeDocs, parseManifests, prepare, readManifests, type K8sObject } from '../tasks/lib/manifests.ts';
+import { StepError, UsageError } from '../tasks/lib/errors.ts';
+import {
+  applyPatches,
+  describe as describeDocs,
+  type K8sObject,
+  parseManifests,
+  prepare,
+  readManifests,
+} from '../tasks/lib/manifests.ts';
+import { describePod, hasSidecar, type Pod, readiness } from '../tasks/lib/pods.ts';
 import { lint, portProtocol } from '../tasks/lib/podspec.ts';
-import { describePod, hasSidecar, readiness, type Pod } from '../tasks/lib/pods.ts';
 
 const fixtures = path.join(import.meta.dirname, 'fixtures');
 const release = path.join(fixtures, 'release');
 const find = (docs: K8sObject[], kind: string, name: string) => docs.find((d) => d.kind === kind && d.metadata?.name === name)!;
 
-describe('patches (the tutorial\'s ClusterIP -> NodePort edit)', () => {
+describe("patches (the tutorial's ClusterIP -> NodePort edit)", () => {
   for (const addon of addons.filter((a) => a.expose)) {
     it(`turns ${addon.expose!.service} into a NodePort and leaves the rest of ${addon.file} alone`, () => {
       const upstream = readManifests(path.join(release, addon.file));
       const patched = applyPatches(upstream, readManifests(path.join(patchesDir, addon.expose!.patch)), addon.expose!.patch);
       const svc = find(patched, 'Service', addon.expose!.service) as { spec: { type: string; ports: unknown[] } };
       assert.equal(svc.spec.type, 'NodePort');
-      assert.deepEqual(svc.spec.ports, (find(upstream, 'Service', addon.expose!.service) as { spec: { ports: unknown[] } }).spec.ports);
+      assert.deepEqual(
+        svc.spec.ports,
+        (find(upstream, 'Service', addon.expose!.service) as { spec: { ports: unknown[] } }).spec.ports,
+      );
       const others = patched.filter((d) => !(d.kind === 'Service' && d.metadata?.name === addon.expose!.service));
-      assert.deepEqual(others, upstream.filter((d) => others.some((o) => o.kind === d.kind && o.metadata?.name === d.metadata?.name)));
-      if (addon.name === 'zipkin') assert.equal((find(patched, 'Service', 'tracing') as { spec: { type: string } }).spec.type, 'ClusterIP');
+      assert.deepEqual(
+        others,
+        upstream.filter((d) => others.some((o) => o.kind === d.kind && o.metadata?.name === d.metadata?.name)),
+      );
+      if (addon.name === 'zipkin')
+        assert.equal((find(patched, 'Service', 'tracing') as { spec: { type: string } }).spec.type, 'ClusterIP');
     });
   }
 
   it('fails when upstream no longer has what a patch names', () => {
     const patch = parseManifests('kind: Service\nmetadata: {name: gone}\nspec: {type: NodePort}\n', 'p');
-    assert.throws(() => applyPatches(readManifests(path.join(release, addons[1].file)), patch, 'patches/x.yaml'), (e: unknown) => e instanceof StepError && /Service\/gone not found/.test(e.message));
+    assert.throws(
+      () => applyPatches(readManifests(path.join(release, addons[1].file)), patch, 'patches/x.yaml'),
+      (e: unknown) => e instanceof StepError && /Service\/gone not found/.test(e.message),
+    );
   });
 
   it('labels and namespaces objects, but never cluster-scoped ones', () => {
@@ -36,14 +53,29 @@ describe('patches (the tutorial\'s ClusterIP -> NodePort edit)', () => {
     assert.ok(docs.every((d) => d.metadata?.labels?.a === 'b'));
     assert.equal(find(docs, 'ClusterRole', 'prometheus').metadata?.namespace, undefined);
     assert.equal(find(docs, 'Service', 'prometheus').metadata?.namespace, 'istio-system');
-    assert.equal(describeDocs(docs), 'ServiceAccount/prometheus, ConfigMap/prometheus, ClusterRole/prometheus, ClusterRoleBinding/prometheus, Service/prometheus, Deployment/prometheus');
+    assert.equal(
+      describeDocs(docs),
+      'ServiceAccount/prometheus, ConfigMap/prometheus, ClusterRole/prometheus, ClusterRoleBinding/prometheus, Service/prometheus, Deployment/prometheus',
+    );
   });
 
-  it('reports unreadable and malformed YAML: a usage error for the user\'s files, a failed step for the release\'s', () => {
-    assert.throws(() => readManifests('/nonexistent.yaml', UsageError), (e: unknown) => e instanceof UsageError && /cannot read \/nonexistent.yaml: ENOENT/.test(e.message));
-    assert.throws(() => parseManifests('a: [1,\n', 'x.yaml', UsageError), (e: unknown) => e instanceof UsageError && /x.yaml is not valid YAML/.test(e.message));
-    assert.throws(() => parseManifests('- 1\n', 'y.yaml'), (e: unknown) => e instanceof StepError && /document 1 is not a Kubernetes object/.test(e.message));
-    assert.throws(() => readManifests('/nonexistent.yaml'), (e: unknown) => e instanceof StepError && !(e instanceof UsageError));
+  it("reports unreadable and malformed YAML: a usage error for the user's files, a failed step for the release's", () => {
+    assert.throws(
+      () => readManifests('/nonexistent.yaml', UsageError),
+      (e: unknown) => e instanceof UsageError && /cannot read \/nonexistent.yaml: ENOENT/.test(e.message),
+    );
+    assert.throws(
+      () => parseManifests('a: [1,\n', 'x.yaml', UsageError),
+      (e: unknown) => e instanceof UsageError && /x.yaml is not valid YAML/.test(e.message),
+    );
+    assert.throws(
+      () => parseManifests('- 1\n', 'y.yaml'),
+      (e: unknown) => e instanceof StepError && /document 1 is not a Kubernetes object/.test(e.message),
+    );
+    assert.throws(
+      () => readManifests('/nonexistent.yaml'),
+      (e: unknown) => e instanceof StepError && !(e instanceof UsageError),
+    );
   });
 });
 
@@ -66,7 +98,7 @@ describe('pod-spec linter', () => {
     for (const [port, expected] of cases) assert.equal(portProtocol(port), expected, JSON.stringify(port));
   });
 
-  it('passes good manifests and the project\'s own', () => {
+  it("passes good manifests and the project's own", () => {
     assert.deepEqual(lint(readManifests(path.join(fixtures, 'lint', 'good.yaml')), 'good.yaml'), []);
     assert.deepEqual(lint(readManifests(path.join(manifestsDir, 'sleep.yaml')), 'sleep.yaml'), []);
   });
@@ -85,7 +117,10 @@ describe('pod-spec linter', () => {
   });
 
   it('skips Istio control plane Services, as istioctl analyze does', () => {
-    const docs = parseManifests('kind: Service\nmetadata: {name: istiod, labels: {istio: pilot}}\nspec: {ports: [{name: grpc-xds, port: 15010}, {port: 15017}]}\n', 'x');
+    const docs = parseManifests(
+      'kind: Service\nmetadata: {name: istiod, labels: {istio: pilot}}\nspec: {ports: [{name: grpc-xds, port: 15010}, {port: 15017}]}\n',
+      'x',
+    );
     assert.deepEqual(lint(docs, 'x'), []);
   });
 });

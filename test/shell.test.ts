@@ -8,7 +8,12 @@ import { RunLog } from '../tasks/lib/log.ts';
 import { Shell } from '../tasks/lib/shell.ts';
 import { fakeSpawn, tmpDir } from './helpers.ts';
 
-const config = { context: 'ctx-a', istioctl: '/opt/istio 1/bin/istioctl', kubeconfig: undefined, cluster: { kind: 'minikube' as const, profile: 'prof', driver: 'docker', memoryMiB: 8192, cpus: 4, version: 'v1.39.0' } };
+const config = {
+  context: 'ctx-a',
+  istioctl: '/opt/istio 1/bin/istioctl',
+  kubeconfig: undefined,
+  cluster: { kind: 'minikube' as const, profile: 'prof', driver: 'docker', memoryMiB: 8192, cpus: 4, version: 'v1.39.0' },
+};
 
 function shell(o: Partial<ConstructorParameters<typeof Shell>[0]> = {}) {
   const logFile = path.join(tmpDir(), 'run.log');
@@ -24,11 +29,14 @@ describe('shell', () => {
     await sh.kubectl(['get', 'pods']);
     await sh.istioctl(['version']);
     await sh.minikube(['status']);
-    assert.deepEqual(fake.calls.map((c) => c.argv), [
-      ['kubectl', '--context', 'ctx-a', 'get', 'pods'],
-      ['/opt/istio 1/bin/istioctl', '--context', 'ctx-a', 'version'],
-      ['minikube', '-p', 'prof', 'status'],
-    ]);
+    assert.deepEqual(
+      fake.calls.map((c) => c.argv),
+      [
+        ['kubectl', '--context', 'ctx-a', 'get', 'pods'],
+        ['/opt/istio 1/bin/istioctl', '--context', 'ctx-a', 'version'],
+        ['minikube', '-p', 'prof', 'status'],
+      ],
+    );
   });
 
   it('in dry-run prints shell-quoted commands, runs nothing and answers as told', async () => {
@@ -38,12 +46,15 @@ describe('shell', () => {
     const r = await sh.kubectl(['get', 'x', '-o', 'jsonpath={.a}']);
     await sh.kubectl(['apply', '-f', '-'], { input: 'secret-data', inputLabel: 'Secret/cacerts' });
     assert.equal(r.stdout, '', 'a fresh cluster has nothing');
-    assert.deepEqual(printed, ["$ kubectl --context ctx-a get x -o $'jsonpath={.a}'", '$ kubectl --context ctx-a apply -f - # stdin: Secret/cacerts']);
+    assert.deepEqual(printed, [
+      "$ kubectl --context ctx-a get x -o $'jsonpath={.a}'",
+      '$ kubectl --context ctx-a apply -f - # stdin: Secret/cacerts',
+    ]);
     assert.equal(fake.calls.length, 0);
   });
 
   it('feeds stdin, logs command, output and exit code, but never the stdin bytes', async () => {
-    const fake = fakeSpawn((argv, input) => ({ stdout: `got ${input.length} bytes\n` }));
+    const fake = fakeSpawn((_argv, input) => ({ stdout: `got ${input.length} bytes\n` }));
     const { sh, logFile } = shell({ spawn: fake.spawn });
     const r = await sh.kubectl(['create', '-f', '-'], { input: 'TOP-SECRET-KEY', inputLabel: 'Secret/cacerts' });
     assert.equal(fake.calls[0].input, 'TOP-SECRET-KEY');

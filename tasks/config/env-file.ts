@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { UsageError } from '../lib/errors.ts';
-import { settings, type Env } from './settings.ts';
+import { type Env, settings } from './settings.ts';
 
 /** Every KEY=VALUE of `file` ({} when there is none); a UsageError names each bad line. */
 export function readEnvFile(file: string): Env {
@@ -26,7 +26,8 @@ export function readEnvFile(file: string): Env {
     const [, key, value] = m;
     const q = value[0];
     if ((q === '"' || q === "'" || q === '`') && !value.slice(1).includes(q)) openQuote = q;
-    if (!(key in settings)) problems.push(`${path.basename(file)} line ${i + 1}: unknown setting ${key} (known: ${Object.keys(settings).join(', ')})`);
+    if (!(key in settings))
+      problems.push(`${path.basename(file)} line ${i + 1}: unknown setting ${key} (known: ${Object.keys(settings).join(', ')})`);
   });
   if (openQuote) problems.push(`${path.basename(file)}: a quoted value is never closed`);
   if (problems.length) throw new UsageError(problems.join('\n'));

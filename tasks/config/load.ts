@@ -5,12 +5,12 @@ import { UsageError } from '../lib/errors.ts';
 import { readEnvFile } from './env-file.ts';
 import { projectRoot } from './names.ts';
 import { kubernetesSupport, pins } from './pins.ts';
-import { readSettings, type Env } from './settings.ts';
+import { type Env, readSettings, type SettingValues } from './settings.ts';
 
 /** The tool's own minikube profile, or a context the user chose. */
 export type ClusterConfig =
   | { kind: 'minikube'; profile: string; driver: string; memoryMiB: number; cpus: number; version: string }
-  | { kind: 'existing' };
+  | { kind: 'existing'; context: string };
 
 /** Where istioctl and the samples come from: the pinned release, downloaded and checked, or ISTIO_HOME. */
 export type ReleaseSource = { kind: 'download'; url: string; shaUrl: string; archive: string; asset: string } | { kind: 'given' };
@@ -47,7 +47,8 @@ export interface LoadOptions {
 function platformAsset(version: string): string {
   const osName = ({ linux: 'linux', darwin: 'osx' } as Record<string, string>)[process.platform];
   const arch = ({ x64: 'amd64', arm64: 'arm64' } as Record<string, string>)[process.arch];
-  if (!osName || !arch) throw new UsageError(`no Istio release for ${process.platform}/${process.arch}: set ISTIO_HOME to an unpacked release`);
+  if (!osName || !arch)
+    throw new UsageError(`no Istio release for ${process.platform}/${process.arch}: set ISTIO_HOME to an unpacked release`);
   return `istio-${version}-${osName}-${arch}.tar.gz`;
 }
 
@@ -56,15 +57,15 @@ export function loadConfig({ env = process.env, envFile = path.join(projectRoot,
   const { values: v, problems } = readSettings(env, readEnvFile(envFile));
   const warnings: string[] = [];
 
+  // A value that failed to parse is missing here: check pairs only when both parsed.
   if (v.ISTIO_VERSION && v.KUBERNETES_VERSION) {
     const support = kubernetesSupport(v.ISTIO_VERSION, v.KUBERNETES_VERSION);
     const line = v.ISTIO_VERSION.split('.').slice(0, 2).join('.');
-    if (support === 'unknown') warnings.push(`Istio ${line} is not in the support table; Kubernetes ${v.KUBERNETES_VERSION} is not checked against it`);
+    if (support === 'unknown')
+      warnings.push(`Istio ${line} is not in the support table; Kubernetes ${v.KUBERNETES_VERSION} is not checked against it`);
     else if (support) problems.push(`KUBERNETES_VERSION=${JSON.stringify(v.KUBERNETES_VERSION)}: ${support}`);
   }
-  if (v.CLUSTER === 'existing' && !v.KUBE_CONTEXT) problems.push('KUBE_CONTEXT: required with CLUSTER=existing (see `kubectl config get-contexts`)');
-  if (v.CLUSTER === 'minikube' && v.KUBE_CONTEXT)
-    problems.push(`KUBE_CONTEXT=${JSON.stringify(v.KUBE_CONTEXT)}: only used with CLUSTER=existing; with minikube the context is MINIKUBE_PROFILE`);
+  const cluster = clusterOf(v, problems);
 
   let asset = '';
   if (!v.ISTIO_HOME && v.ISTIO_VERSION) {
@@ -74,42 +75,61 @@ export function loadConfig({ env = process.env, envFile = path.join(projectRoot,
       problems.push((e as Error).message);
     }
   }
-  if (problems.length) throw new UsageError(problems.join('\n'));
+  if (problems.length || !cluster) throw new UsageError(problems.join('\n'));
 
-  // Every value below was parsed (or defaulted) without a problem.
-  const istioVersion = v.ISTIO_VERSION!;
-  const cacheDir = v.CACHE_DIR!;
-  const cluster: ClusterConfig =
-    v.CLUSTER === 'existing'
-      ? { kind: 'existing' }
-      : { kind: 'minikube', profile: v.MINIKUBE_PROFILE!, driver: v.MINIKUBE_DRIVER!, memoryMiB: v.MINIKUBE_MEMORY!, cpus: v.MINIKUBE_CPUS!, version: pins.minikube };
+  const istioVersion = v.ISTIO_VERSION;
+  const cacheDir = v.CACHE_DIR;
   const istioHome = v.ISTIO_HOME ?? path.join(cacheDir, 'releases', `istio-${istioVersion}`);
-  const base = `${v.ISTIO_RELEASE_URL!.replace(/\/+$/, '')}/${istioVersion}/${asset}`;
+  const base = `${v.ISTIO_RELEASE_URL.replace(/\/+$/, '')}/${istioVersion}/${asset}`;
   return {
     istioVersion,
-    kubernetesVersion: v.KUBERNETES_VERSION!,
-    istioProfile: v.ISTIO_PROFILE!,
+    kubernetesVersion: v.KUBERNETES_VERSION,
+    istioProfile: v.ISTIO_PROFILE,
     istioOverlay: v.ISTIO_OVERLAY,
     cluster,
-    context: cluster.kind === 'existing' ? v.KUBE_CONTEXT! : cluster.profile,
+    context: cluster.kind === 'existing' ? cluster.context : cluster.profile,
     kubeconfig: v.KUBECONFIG,
     istioHome,
     istioctl: path.join(istioHome, 'bin', 'istioctl'),
-    release: v.ISTIO_HOME ? { kind: 'given' } : { kind: 'download', url: base, shaUrl: `${base}.sha256`, asset, archive: path.join(cacheDir, 'downloads', asset) },
+    release: v.ISTIO_HOME
+      ? { kind: 'given' }
+      : { kind: 'download', url: base, shaUrl: `${base}.sha256`, asset, archive: path.join(cacheDir, 'downloads', asset) },
     cacheDir,
     certsDir: path.join(cacheDir, 'certs'),
     logDir: path.join(cacheDir, 'logs'),
     injectDir: path.join(cacheDir, 'inject'),
-    sampleNamespace: v.SAMPLE_NAMESPACE!,
-    waitTimeout: v.WAIT_TIMEOUT!,
+    sampleNamespace: v.SAMPLE_NAMESPACE,
+    waitTimeout: v.WAIT_TIMEOUT,
     warnings,
+  };
+}
+
+/** The cluster the settings describe; undefined (with the problem added) when they do not describe one. */
+function clusterOf(v: SettingValues, problems: string[]): ClusterConfig | undefined {
+  if (v.CLUSTER === 'existing') {
+    if (v.KUBE_CONTEXT) return { kind: 'existing', context: v.KUBE_CONTEXT };
+    problems.push('KUBE_CONTEXT: required with CLUSTER=existing (see `kubectl config get-contexts`)');
+    return undefined;
+  }
+  if (v.KUBE_CONTEXT)
+    problems.push(
+      `KUBE_CONTEXT=${JSON.stringify(v.KUBE_CONTEXT)}: only used with CLUSTER=existing; with minikube the context is MINIKUBE_PROFILE`,
+    );
+  return {
+    kind: 'minikube',
+    profile: v.MINIKUBE_PROFILE,
+    driver: v.MINIKUBE_DRIVER,
+    memoryMiB: v.MINIKUBE_MEMORY,
+    cpus: v.MINIKUBE_CPUS,
+    version: pins.minikube,
   };
 }
 
 type Minikube = Extract<ClusterConfig, { kind: 'minikube' }>;
 
 /** The minikube cluster's settings, when the cluster is the tool's own minikube. */
-export const minikubeOf = (config: Pick<Config, 'cluster'>): Minikube | undefined => (config.cluster.kind === 'minikube' ? config.cluster : undefined);
+export const minikubeOf = (config: Pick<Config, 'cluster'>): Minikube | undefined =>
+  config.cluster.kind === 'minikube' ? config.cluster : undefined;
 
 /** The same, for code that only runs with the tool's own minikube. */
 export function ownMinikube(config: Pick<Config, 'cluster'>): Minikube {

@@ -22,7 +22,9 @@ export function kubernetesSupport(istio: string, kubernetes: string): string | '
   const range = istioKubernetesSupport[`${iMajor}.${iMinor}`];
   if (!range) return 'unknown';
   const minor = Number(kMinor);
-  return kMajor === '1' && minor >= range.min && minor <= range.max ? undefined : `Istio ${iMajor}.${iMinor} supports Kubernetes 1.${range.min} to 1.${range.max}`;
+  return kMajor === '1' && minor >= range.min && minor <= range.max
+    ? undefined
+    : `Istio ${iMajor}.${iMinor} supports Kubernetes 1.${range.min} to 1.${range.max}`;
 }
 
 export const minimums = { memoryMiB: 8192, cpus: 4 } as const;
@@ -31,6 +33,18 @@ export const istioProfiles = ['ambient', 'default', 'demo', 'empty', 'minimal', 
 
 // `minikube start --help` (v1.39): the drivers it accepts.
 export const minikubeDrivers = [
-  'docker', 'podman', 'kvm2', 'qemu2', 'qemu', 'virtualbox', 'vfkit', 'krunkit', 'hyperkit', 'hyperv',
-  'parallels', 'vmware', 'none', 'ssh',
+  'docker',
+  'podman',
+  'kvm2',
+  'qemu2',
+  'qemu',
+  'virtualbox',
+  'vfkit',
+  'krunkit',
+  'hyperkit',
+  'hyperv',
+  'parallels',
+  'vmware',
+  'none',
+  'ssh',
 ] as const;

@@ -21,7 +21,8 @@ interface Setting<T> {
   path?: true;
   parse: (raw: string) => T;
 }
-const setting = <T>(s: Setting<T>): Setting<T> => s;
+/** Keeps each entry's own type, so a setting with a fallback reads as always set (see SettingValues). */
+const setting = <S extends Setting<unknown>>(s: S): S => s;
 
 const text = (raw: string): string => raw;
 const matching =
@@ -50,8 +51,16 @@ export const defaultReleaseUrl = 'https://github.com/istio/istio/releases/downlo
 export const homeOf = (env: Env): string => env.HOME || os.homedir();
 
 export const settings = {
-  ISTIO_VERSION: setting({ doc: 'Istio release to install', fallback: pins.istio, parse: matching(semver, 'expected a release like 1.31.1 (no leading v)') }),
-  KUBERNETES_VERSION: setting({ doc: 'Kubernetes version for minikube', fallback: pins.kubernetes, parse: matching(/^v\d+\.\d+\.\d+$/, 'expected a version like v1.36.3') }),
+  ISTIO_VERSION: setting({
+    doc: 'Istio release to install',
+    fallback: pins.istio,
+    parse: matching(semver, 'expected a release like 1.31.1 (no leading v)'),
+  }),
+  KUBERNETES_VERSION: setting({
+    doc: 'Kubernetes version for minikube',
+    fallback: pins.kubernetes,
+    parse: matching(/^v\d+\.\d+\.\d+$/, 'expected a version like v1.36.3'),
+  }),
   ISTIO_PROFILE: setting({ doc: 'istioctl install profile', fallback: 'demo', parse: oneOf(istioProfiles) }),
   ISTIO_OVERLAY: setting({
     doc: 'IstioOperator overlay file passed to istioctl install -f (extra install settings)',
@@ -61,11 +70,27 @@ export const settings = {
       return raw;
     },
   }),
-  MINIKUBE_PROFILE: setting({ doc: 'minikube profile, also the kube context name', fallback: 'fun-with-istio', parse: matching(dnsLabel, 'expected lower-case letters, digits and dashes') }),
+  MINIKUBE_PROFILE: setting({
+    doc: 'minikube profile, also the kube context name',
+    fallback: 'fun-with-istio',
+    parse: matching(dnsLabel, 'expected lower-case letters, digits and dashes'),
+  }),
   MINIKUBE_DRIVER: setting({ doc: 'minikube driver', fallback: 'docker', parse: oneOf(minikubeDrivers) }),
-  MINIKUBE_MEMORY: setting({ doc: `minikube memory in MiB, at least ${minimums.memoryMiB}`, fallback: String(minimums.memoryMiB), parse: atLeast(minimums.memoryMiB, 'MiB') }),
-  MINIKUBE_CPUS: setting({ doc: `minikube CPUs, at least ${minimums.cpus}`, fallback: String(minimums.cpus), parse: atLeast(minimums.cpus, 'CPUs') }),
-  CLUSTER: setting({ doc: "'minikube', or 'existing' to use KUBE_CONTEXT", fallback: 'minikube', parse: oneOf(['minikube', 'existing'] as const) }),
+  MINIKUBE_MEMORY: setting({
+    doc: `minikube memory in MiB, at least ${minimums.memoryMiB}`,
+    fallback: String(minimums.memoryMiB),
+    parse: atLeast(minimums.memoryMiB, 'MiB'),
+  }),
+  MINIKUBE_CPUS: setting({
+    doc: `minikube CPUs, at least ${minimums.cpus}`,
+    fallback: String(minimums.cpus),
+    parse: atLeast(minimums.cpus, 'CPUs'),
+  }),
+  CLUSTER: setting({
+    doc: "'minikube', or 'existing' to use KUBE_CONTEXT",
+    fallback: 'minikube',
+    parse: oneOf(['minikube', 'existing'] as const),
+  }),
   KUBE_CONTEXT: setting({ doc: 'kube context to use with CLUSTER=existing (required there)', parse: text }),
   KUBECONFIG: setting({ doc: 'kubeconfig file(s), passed on to kubectl and istioctl', parse: text }),
   ISTIO_HOME: setting({
@@ -76,10 +101,15 @@ export const settings = {
       return raw;
     },
   }),
-  ISTIO_RELEASE_URL: setting({ doc: 'where releases are downloaded from', fallback: defaultReleaseUrl, parse: matching(/^https?:\/\/\S+$/, 'expected an http(s) URL') }),
+  ISTIO_RELEASE_URL: setting({
+    doc: 'where releases are downloaded from',
+    fallback: defaultReleaseUrl,
+    parse: matching(/^https?:\/\/\S+$/, 'expected an http(s) URL'),
+  }),
   CACHE_DIR: setting({
     doc: 'downloads, certificates and logs',
     fallback: (env) => path.join(env.XDG_CACHE_HOME || path.join(homeOf(env), '.cache'), 'fun-with-istio'),
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shown as the shell would write it
     shownDefault: '${XDG_CACHE_HOME:-~/.cache}/fun-with-istio',
     path: true,
     parse: text,
@@ -93,11 +123,19 @@ export const settings = {
       return raw;
     },
   }),
-  WAIT_TIMEOUT: setting({ doc: 'longest wait for one rollout or condition, e.g. 300s or 10m', fallback: '300s', parse: matching(/^\d+(s|m|h)$/, 'expected a duration like 300s or 10m') }),
+  WAIT_TIMEOUT: setting({
+    doc: 'longest wait for one rollout or condition, e.g. 300s or 10m',
+    fallback: '300s',
+    parse: matching(/^\d+(s|m|h)$/, 'expected a duration like 300s or 10m'),
+  }),
 };
 
 export type SettingName = keyof typeof settings;
-export type SettingValues = { [K in SettingName]: ReturnType<(typeof settings)[K]['parse']> | undefined };
+type Parsed<K extends SettingName> = ReturnType<(typeof settings)[K]['parse']>;
+/** Every setting's value; one without a fallback may be unset. */
+export type SettingValues = {
+  [K in SettingName]: (typeof settings)[K] extends { fallback: unknown } ? Parsed<K> : Parsed<K> | undefined;
+};
 export const settingNames = Object.keys(settings) as SettingName[];
 
 /** The default as help shows it, if there is one. */
@@ -115,7 +153,7 @@ export const settingsHelp = (): string[] =>
 
 /**
  * Every setting parsed from the environment (which wins), then `.env`, then its default. Returns the values and
- * the problems, each as `NAME="value": why`.
+ * the problems, each as `NAME="value": why`; the values are complete only when there is no problem.
  */
 export function readSettings(env: Env, fileEnv: Env): { values: SettingValues; problems: string[] } {
   const problems: string[] = [];

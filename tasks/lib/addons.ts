@@ -3,18 +3,19 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { names, patchesDir } from '../config.ts';
+import { type Addon, addons } from './addon-catalogue.ts';
 import { managedLabels } from './kube.ts';
-import { addons, type Addon } from './addon-catalogue.ts';
-import { applyPatches, describe, prepare, readManifests, type K8sObject } from './manifests.ts';
+import { applyPatches, describe, type K8sObject, prepare, readManifests } from './manifests.ts';
 import type { Ctx } from './types.ts';
 
-export { addons, type Addon };
+export { type Addon, addons };
 
 /** An addon's manifest from the release, labelled as ours and with its patch applied. */
 export function addonObjects(ctx: Pick<Ctx, 'config'>, addon: Addon): K8sObject[] {
   const file = path.join(ctx.config.istioHome, addon.file);
   let docs = prepare(readManifests(file), { namespace: names.istioNamespace, labels: managedLabels() });
-  if (addon.expose) docs = applyPatches(docs, readManifests(path.join(patchesDir, addon.expose.patch)), `patches/${addon.expose.patch}`);
+  if (addon.expose)
+    docs = applyPatches(docs, readManifests(path.join(patchesDir, addon.expose.patch)), `patches/${addon.expose.patch}`);
   return docs;
 }
 

@@ -1,8 +1,8 @@
 // Issuing the CA certificates with @peculiar/x509 (node:crypto verifies certificates but cannot make them).
 import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
 import { createPrivateKey, webcrypto } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import * as x509 from '@peculiar/x509';
 import { caSpec } from './ca-spec.ts';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
@@ -18,7 +18,11 @@ const algorithm = (bits: number): RsaHashedKeyGenParams => ({
   publicExponent: new Uint8Array([1, 0, 1]),
   modulusLength: bits,
 });
-const usages = x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation | x509.KeyUsageFlags.keyEncipherment | x509.KeyUsageFlags.keyCertSign;
+const usages =
+  x509.KeyUsageFlags.digitalSignature |
+  x509.KeyUsageFlags.nonRepudiation |
+  x509.KeyUsageFlags.keyEncipherment |
+  x509.KeyUsageFlags.keyCertSign;
 
 async function keyPair(bits: number): Promise<CryptoKeyPair> {
   return (await webcrypto.subtle.generateKey(algorithm(bits), true, ['sign', 'verify'])) as unknown as CryptoKeyPair;
@@ -65,7 +69,10 @@ export async function createIntermediate(root: Issued, cluster: string, bits: nu
 
 export async function keyPem(key: CryptoKey): Promise<string> {
   const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key as unknown as webcrypto.CryptoKey));
-  return `-----BEGIN PRIVATE KEY-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END PRIVATE KEY-----\n`;
+  return `-----BEGIN PRIVATE KEY-----\n${der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '')}\n-----END PRIVATE KEY-----\n`;
 }
 
 export async function importRoot(certFile: string, keyFile: string): Promise<Issued> {

@@ -11,7 +11,6 @@ import { StepError } from './errors.ts';
 
 export { caSpec };
 
-
 export interface CaPaths {
   rootCert: string;
   rootKey: string;
@@ -52,27 +51,36 @@ function writeFileAtomic(file: string, data: string, mode: number): void {
  * Existing files are reused only when they check out: a broken set is an error, never silently replaced,
  * because a cluster may already trust it.
  */
-export async function ensureCa(certsDir: string, cluster: string, bits: number = caSpec.keyBits): Promise<{ paths: CaPaths; created: string[] }> {
+export async function ensureCa(
+  certsDir: string,
+  cluster: string,
+  bits: number = caSpec.keyBits,
+): Promise<{ paths: CaPaths; created: string[] }> {
   const p = caPaths(certsDir, cluster);
   const created: string[] = [];
   mkdirSync(p.dir, { recursive: true, mode: 0o700 });
   // Loaded only when something must be issued: the X.509 library is the slowest import of the tool.
   const { createRoot, createIntermediate, importRoot, keyPem } = await import('./ca-issue.ts');
-  for (const [a, b] of [[p.rootCert, p.rootKey], [p.caCert, p.caKey]])
+  for (const [a, b] of [
+    [p.rootCert, p.rootKey],
+    [p.caCert, p.caKey],
+  ])
     if (existsSync(a) !== existsSync(b))
-      throw new StepError(`${existsSync(a) ? b : a} is missing but ${path.basename(existsSync(a) ? a : b)} exists: restore it, or move ${p.dir} and ${path.dirname(p.rootCert)}/root-*.pem away to make a new CA`);
+      throw new StepError(
+        `${existsSync(a) ? b : a} is missing but ${path.basename(existsSync(a) ? a : b)} exists: restore it, or move ${p.dir} and ${path.dirname(p.rootCert)}/root-*.pem away to make a new CA`,
+      );
   let root: Issued;
   if (existsSync(p.rootCert)) root = await importRoot(p.rootCert, p.rootKey);
   else {
     root = await createRoot(bits);
     writeFileAtomic(p.rootKey, await keyPem(root.keys.privateKey), 0o600);
-    writeFileAtomic(p.rootCert, root.cert.toString('pem') + '\n', 0o644);
+    writeFileAtomic(p.rootCert, `${root.cert.toString('pem')}\n`, 0o644);
     created.push('root CA');
   }
   if (!existsSync(p.caCert)) {
     const inter = await createIntermediate(root, cluster, bits);
-    const rootPem = root.cert.toString('pem') + '\n';
-    const caPem = inter.cert.toString('pem') + '\n';
+    const rootPem = `${root.cert.toString('pem')}\n`;
+    const caPem = `${inter.cert.toString('pem')}\n`;
     writeFileAtomic(p.caKey, await keyPem(inter.keys.privateKey), 0o600);
     writeFileAtomic(p.clusterRootCert, rootPem, 0o644);
     writeFileAtomic(p.certChain, caPem + rootPem, 0o644);
@@ -80,7 +88,8 @@ export async function ensureCa(certsDir: string, cluster: string, bits: number =
     created.push(`intermediate CA for ${cluster}`);
   }
   const problems = checkCa(p);
-  if (problems.length) throw new StepError(`the CA files in ${p.dir} are not usable: ${problems.join('; ')} (move them away to make new ones)`);
+  if (problems.length)
+    throw new StepError(`the CA files in ${p.dir} are not usable: ${problems.join('; ')} (move them away to make new ones)`);
   return { paths: p, created };
 }
 
@@ -95,17 +104,23 @@ export function checkCa(p: CaPaths, now = new Date()): string[] {
     if (!ca.ca) problems.push('ca-cert.pem is not a CA');
     if (!root.checkIssued(root) || !root.verify(root.publicKey)) problems.push('root-cert.pem is not self-signed');
     if (!ca.checkIssued(root) || !ca.verify(root.publicKey)) problems.push('ca-cert.pem is not signed by root-cert.pem');
-    if (!root.checkPrivateKey(createPrivateKey(readFileSync(p.rootKey)))) problems.push('root-key.pem does not match root-cert.pem');
+    if (!root.checkPrivateKey(createPrivateKey(readFileSync(p.rootKey))))
+      problems.push('root-key.pem does not match root-cert.pem');
     if (!ca.checkPrivateKey(createPrivateKey(readFileSync(p.caKey)))) problems.push('ca-key.pem does not match ca-cert.pem');
-    if (clusterRoot.trim() !== readFileSync(p.rootCert, 'utf8').trim()) problems.push(`${path.basename(p.dir)}/root-cert.pem differs from the root`);
+    if (clusterRoot.trim() !== readFileSync(p.rootCert, 'utf8').trim())
+      problems.push(`${path.basename(p.dir)}/root-cert.pem differs from the root`);
     const chain = readFileSync(p.certChain, 'utf8').trim();
-    if (chain !== `${readFileSync(p.caCert, 'utf8').trim()}\n${clusterRoot.trim()}`) problems.push('cert-chain.pem is not ca-cert.pem followed by root-cert.pem');
-    for (const [file, cert] of [['root-cert.pem', root], ['ca-cert.pem', ca]] as const)
+    if (chain !== `${readFileSync(p.caCert, 'utf8').trim()}\n${clusterRoot.trim()}`)
+      problems.push('cert-chain.pem is not ca-cert.pem followed by root-cert.pem');
+    for (const [file, cert] of [
+      ['root-cert.pem', root],
+      ['ca-cert.pem', ca],
+    ] as const)
       if (new Date(cert.validTo) <= now) problems.push(`${file} expired on ${cert.validTo}`);
-    for (const key of [p.rootKey, p.caKey]) if ((statSync(key).mode & 0o077) !== 0) problems.push(`${path.basename(key)} is readable by others (chmod 600)`);
+    for (const key of [p.rootKey, p.caKey])
+      if ((statSync(key).mode & 0o077) !== 0) problems.push(`${path.basename(key)} is readable by others (chmod 600)`);
   } catch (e) {
     problems.push((e as Error).message);
   }
   return problems;
 }
-

@@ -1,7 +1,16 @@
 // HTTP download with progress, verified against a published `.sha256`, into a cache that is reused
 // only when its checksum still matches. A bad or partial file is deleted, never kept.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -43,7 +52,12 @@ export async function sha256File(file: string): Promise<string> {
  * Makes `dest` a verified copy of `url`: reuses it when its hash matches `.sha256`, else downloads to
  * `dest.part` while hashing, and renames only after the size and hash check out.
  */
-export async function downloadVerified(url: string, shaUrl: string, dest: string, o: DownloadOptions = {}): Promise<'cached' | 'downloaded'> {
+export async function downloadVerified(
+  url: string,
+  shaUrl: string,
+  dest: string,
+  o: DownloadOptions = {},
+): Promise<'cached' | 'downloaded'> {
   // The checksum is kept beside the archive, so a cached archive can still be verified offline.
   const shaFile = `${dest}.sha256`;
   let expected: string;
@@ -74,9 +88,13 @@ export async function downloadVerified(url: string, shaUrl: string, dest: string
   try {
     if (!res.body) throw new StepError(`cannot download ${url}: empty response`);
     await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), meter, createWriteStream(part));
-    if (total !== undefined && received !== total) throw new StepError(`download of ${url} was cut off at ${received} of ${total} bytes; re-run to retry`);
+    if (total !== undefined && received !== total)
+      throw new StepError(`download of ${url} was cut off at ${received} of ${total} bytes; re-run to retry`);
     const actual = hash.digest('hex');
-    if (actual !== expected) throw new StepError(`checksum mismatch for ${path.basename(dest)}: expected ${expected}, got ${actual}; the file was deleted, re-run to download it again`);
+    if (actual !== expected)
+      throw new StepError(
+        `checksum mismatch for ${path.basename(dest)}: expected ${expected}, got ${actual}; the file was deleted, re-run to download it again`,
+      );
     renameSync(part, dest);
     writeFileSync(shaFile, `${expected}\n`);
     return 'downloaded';

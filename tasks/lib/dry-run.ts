@@ -6,9 +6,10 @@
 //   lists every removal.
 // Tools answer as the pinned versions would. Steps never pass answers of their own: to add a kubectl call, call it;
 // if a fresh cluster answers it with something other than "nothing", teach this file.
+
+import { type Config, minikubeOf, names, pins } from '../config.ts';
 import { addons } from './addon-catalogue.ts';
 import { parseManifests } from './manifests.ts';
-import { minikubeOf, names, pins, type Config } from '../config.ts';
 import { missingProfileStatus } from './tool-output.ts';
 
 /**
@@ -41,7 +42,8 @@ export class DryRunCluster {
   answer(argv: string[], input?: string): Answer {
     const tool = argv[0].split('/').pop();
     if (tool === 'minikube') return this.minikube(argv[1] === '-p' ? argv.slice(3) : argv.slice(1));
-    if (tool === 'istioctl') return argv[3] === 'version' ? { stdout: json({ clientVersion: { version: this.config.istioVersion } }) } : {};
+    if (tool === 'istioctl')
+      return argv[3] === 'version' ? { stdout: json({ clientVersion: { version: this.config.istioVersion } }) } : {};
     if (tool === 'kubectl') return this.kubectl(argv.slice(3), input);
     return {};
   }
@@ -49,7 +51,9 @@ export class DryRunCluster {
   private minikube([verb]: string[]): Answer {
     const profile = minikubeOf(this.config)?.profile ?? '';
     if (verb === 'status')
-      return this.view === 'finished' ? { stdout: json({ Name: profile, Host: 'Running', Kubelet: 'Running', APIServer: 'Running' }) } : missingProfileStatus(profile);
+      return this.view === 'finished'
+        ? { stdout: json({ Name: profile, Host: 'Running', Kubelet: 'Running', APIServer: 'Running' }) }
+        : missingProfileStatus(profile);
     if (verb === 'version') return { stdout: json({ minikubeVersion: pins.minikube }) };
     if (verb === 'ip') return { stdout: '192.168.49.2' };
     return {};
@@ -60,7 +64,13 @@ export class DryRunCluster {
     const [verb, ...rest] = namespace ? args.slice(2) : args;
     const { kubernetesVersion } = this.config;
     if (verb === 'version')
-      return { stdout: json(rest.includes('--client') ? { clientVersion: { gitVersion: kubernetesVersion } } : { serverVersion: { gitVersion: kubernetesVersion } }) };
+      return {
+        stdout: json(
+          rest.includes('--client')
+            ? { clientVersion: { gitVersion: kubernetesVersion } }
+            : { serverVersion: { gitVersion: kubernetesVersion } },
+        ),
+      };
     if (verb === 'api-versions') return { stdout: 'admissionregistration.k8s.io/v1\napps/v1\n' };
     if ((verb === 'create' || verb === 'apply' || verb === 'delete') && input !== undefined) {
       for (const o of objectsIn(input)) {
@@ -86,8 +96,14 @@ export class DryRunCluster {
     };
     if (output === 'name' && rest.includes('-l')) {
       const kind = addresses[0];
-      if (this.view === 'finished') return { stdout: kind === 'deployment' ? addons.map((a) => `deployment.apps/${a.deployment}`).join('\n') : '' };
-      return { stdout: [...this.created].filter((k) => k.startsWith(`${kind}/${namespace ?? ''}/`)).map((k) => `${kind}/${k.split('/')[2]}`).join('\n') };
+      if (this.view === 'finished')
+        return { stdout: kind === 'deployment' ? addons.map((a) => `deployment.apps/${a.deployment}`).join('\n') : '' };
+      return {
+        stdout: [...this.created]
+          .filter((k) => k.startsWith(`${kind}/${namespace ?? ''}/`))
+          .map((k) => `${kind}/${k.split('/')[2]}`)
+          .join('\n'),
+      };
     }
     if (output === 'name') return { stdout: addresses.filter(known).join('\n') };
     if (output === 'json') return { stdout: addresses.every((a) => a.includes('/')) ? '{}' : '{"items":[]}' };

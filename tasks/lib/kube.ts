@@ -22,7 +22,8 @@ const address = (ref: ObjectRef): string => (ref.name ? `${ref.kind}/${ref.name}
 export function verbArgs(verb: string | string[], refs: ObjectRef | ObjectRef[], args: string[] = []): string[] {
   const list = [refs].flat();
   const namespace = list[0]?.namespace;
-  if (list.some((r) => r.namespace !== namespace)) throw new Error(`one kubectl command, one namespace: ${list.map(address).join(', ')}`);
+  if (list.some((r) => r.namespace !== namespace))
+    throw new Error(`one kubectl command, one namespace: ${list.map(address).join(', ')}`);
   const objects = list.length === 1 ? [list[0].kind, ...(list[0].name ? [list[0].name] : [])] : list.map(address);
   return [...(namespace ? ['-n', namespace] : []), ...[verb].flat(), ...objects, ...args];
 }
@@ -53,7 +54,10 @@ export async function getJson(ctx: Ctx, ref: ObjectRef, args: string[] = []): Pr
 /** The names of the objects of `ref.kind` that carry the tool's label. */
 export async function managedNames(ctx: Ctx, ref: ObjectRef): Promise<string[]> {
   const r = await ctx.sh.kubectl(verbArgs('get', ref, ['-o', 'name', '-l', managedSelector]));
-  return r.stdout.split('\n').map((l) => l.trim().split('/').pop() ?? '').filter(Boolean);
+  return r.stdout
+    .split('\n')
+    .map((l) => l.trim().split('/').pop() ?? '')
+    .filter(Boolean);
 }
 
 /** True when the object carries the tool's managed-by label. */
@@ -62,7 +66,12 @@ export async function isManaged(ctx: Ctx, ref: ObjectRef): Promise<boolean> {
 }
 
 /** Waits for a condition (`--for=...`) with the configured timeout, streaming progress to `onLine`. */
-export async function waitFor(ctx: Ctx, refs: ObjectRef | ObjectRef[], condition: string, onLine?: (l: string) => void): Promise<void> {
+export async function waitFor(
+  ctx: Ctx,
+  refs: ObjectRef | ObjectRef[],
+  condition: string,
+  onLine?: (l: string) => void,
+): Promise<void> {
   const all = [refs].flat().some((r) => !r.name) ? ['--all'] : [];
   await ctx.sh.kubectl(verbArgs('wait', refs, [`--for=${condition}`, ...all, `--timeout=${ctx.config.waitTimeout}`]), { onLine });
 }

@@ -28,7 +28,13 @@ export class RunLog {
   output(stream: 'stdout' | 'stderr', text: string): void {
     if (!text) return;
     const mark = stream === 'stdout' ? '| ' : '! ';
-    this.write(text.replace(/\n$/, '').split('\n').map((l) => mark + l).join('\n'));
+    this.write(
+      text
+        .replace(/\n$/, '')
+        .split('\n')
+        .map((l) => mark + l)
+        .join('\n'),
+    );
   }
 
   close(): void {

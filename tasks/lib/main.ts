@@ -5,7 +5,7 @@ import type { Command } from './types.ts';
 /** Whether the module at `moduleUrl` is the script node was started with. */
 export function isMain(moduleUrl: string): boolean {
   const script = process.argv[1];
-  return Boolean(script) && realpathSync(script!) === realpathSync(fileURLToPath(moduleUrl));
+  return script !== undefined && realpathSync(script) === realpathSync(fileURLToPath(moduleUrl));
 }
 
 /** Lets each chapter script run ad hoc (`npx tsx tasks/<chapter>.ts [options]`) through the one runner. */

@@ -2,7 +2,7 @@
 // fed to kubectl through stdin.
 import { readFileSync } from 'node:fs';
 import { dump, loadAll } from 'js-yaml';
-import { StepError, UsageError } from './errors.ts';
+import { StepError, type UsageError } from './errors.ts';
 
 export interface K8sObject {
   apiVersion?: string;
@@ -23,10 +23,12 @@ export function parseManifests(text: string, source: string, blame: Blame = Step
   } catch (e) {
     throw new blame(`${source} is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
   }
-  return docs.filter((d) => d !== null && d !== undefined).map((d, i) => {
-    if (!isObject(d)) throw new blame(`${source}: document ${i + 1} is not a Kubernetes object`);
-    return d as K8sObject;
-  });
+  return docs
+    .filter((d) => d !== null && d !== undefined)
+    .map((d, i) => {
+      if (!isObject(d)) throw new blame(`${source}: document ${i + 1} is not a Kubernetes object`);
+      return d as K8sObject;
+    });
 }
 
 export function readManifests(file: string, blame: Blame = StepError): K8sObject[] {
@@ -46,7 +48,17 @@ export const describe = (docs: K8sObject[]) => docs.map(objectName).join(', ');
 
 export const dumpAll = (docs: K8sObject[]) => docs.map((d) => dump(d, { noRefs: true, lineWidth: -1 })).join('---\n');
 
-const clusterScoped = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'PersistentVolume', 'StorageClass', 'PriorityClass']);
+const clusterScoped = new Set([
+  'Namespace',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'CustomResourceDefinition',
+  'MutatingWebhookConfiguration',
+  'ValidatingWebhookConfiguration',
+  'PersistentVolume',
+  'StorageClass',
+  'PriorityClass',
+]);
 
 /** Sets the namespace of namespaced objects that name none, and adds labels to every object. */
 export function prepare(docs: K8sObject[], o: { namespace?: string; labels?: Record<string, string> }): K8sObject[] {

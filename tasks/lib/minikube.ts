@@ -1,6 +1,6 @@
 // What the minikube chapter, versions and teardown share: which tools a cluster kind needs, and minikube's status.
 import { minikubeOf } from '../config.ts';
-import { parseMinikubeStatus, type MinikubeStatus } from './tool-output.ts';
+import { type MinikubeStatus, parseMinikubeStatus } from './tool-output.ts';
 import type { Ctx } from './types.ts';
 
 /** The driver's own command line tool, for the drivers that have one to look for. */

@@ -25,7 +25,10 @@ export function hasSidecar(pod: Pod): boolean {
 /** READY as kubectl prints it: running containers plus native sidecars. */
 export function readiness(pod: Pod): { ready: number; total: number } {
   const inits = new Set(sidecarInits(pod).map((c) => c.name));
-  const statuses = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? []).filter((s) => inits.has(s.name))];
+  const statuses = [
+    ...(pod.status?.containerStatuses ?? []),
+    ...(pod.status?.initContainerStatuses ?? []).filter((s) => inits.has(s.name)),
+  ];
   return { ready: statuses.filter((s) => s.ready).length, total: pod.spec.containers.length + inits.size };
 }
 

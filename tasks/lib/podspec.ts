@@ -34,7 +34,8 @@ export function portProtocol(p: ServicePort): string | undefined {
 }
 
 const podTemplate = (o: K8sObject): { metadata?: { labels?: Record<string, string> } } | undefined => {
-  const spec = o.spec as Record<string, any> | undefined;
+  type Template = { metadata?: { labels?: Record<string, string> } };
+  const spec = o.spec as { template?: Template; jobTemplate?: { spec?: { template?: Template } } } | undefined;
   switch (o.kind) {
     case 'Pod':
       return o as never;
@@ -61,20 +62,25 @@ export function lint(docs: K8sObject[], source: string): Finding[] {
     const add = (severity: Finding['severity'], message: string) => findings.push({ source, object, severity, message });
     const labels = o.metadata?.labels ?? {};
     if (o.kind === 'Service' && !('istio' in labels) && labels.release !== 'istio') {
-      const ports = ((o.spec as { ports?: ServicePort[] } | undefined)?.ports ?? []);
+      const ports = (o.spec as { ports?: ServicePort[] } | undefined)?.ports ?? [];
       for (const p of ports) {
         if (portProtocol(p)) continue;
         const what = p.appProtocol ? `appProtocol '${p.appProtocol}'` : p.name ? `name '${p.name}'` : 'no name';
-        add('error', `port ${p.port} has ${what}; name it <protocol>[-<suffix>] with protocol one of ${protocols.join(', ')} (e.g. http, http2-foo)`);
+        add(
+          'error',
+          `port ${p.port} has ${what}; name it <protocol>[-<suffix>] with protocol one of ${protocols.join(', ')} (e.g. http, http2-foo)`,
+        );
       }
     }
     const template = podTemplate(o);
     if (template) {
       const podLabels = template.metadata?.labels ?? {};
-      if (!workloadNameLabels.some((l) => podLabels[l])) add('warning', "pod template has no 'app' label; tracing and metrics name the workload by it");
+      if (!workloadNameLabels.some((l) => podLabels[l]))
+        add('warning', "pod template has no 'app' label; tracing and metrics name the workload by it");
       else if (podLabels.app) {
         const other = apps.get(podLabels.app);
-        if (other && other !== object) add('warning', `app label '${podLabels.app}' is also used by ${other}; give each Deployment a distinct app`);
+        if (other && other !== object)
+          add('warning', `app label '${podLabels.app}' is also used by ${other}; give each Deployment a distinct app`);
         apps.set(podLabels.app, object);
       }
     }

@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Config, ReleaseSource } from '../config.ts';
-import { downloadVerified, type DownloadOptions } from './download.ts';
+import { type DownloadOptions, downloadVerified } from './download.ts';
 import { StepError } from './errors.ts';
 
 export const releaseReady = (config: Config): boolean => existsSync(config.istioctl);

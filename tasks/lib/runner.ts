@@ -4,10 +4,10 @@ import type { spawn as nodeSpawn } from 'node:child_process';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import type { ListrRendererValue } from 'listr2';
-import { loadConfig, settingsHelp, type LoadOptions } from '../config.ts';
+import { type LoadOptions, loadConfig, settingsHelp } from '../config.ts';
 import { DryRunCluster } from './dry-run.ts';
 import { AbortError, exitCodes, StepError, UsageError } from './errors.ts';
-import { commonFlags, flagLabel, flags, optionsFrom, parseArgsOptions, type FlagName, type Options } from './flags.ts';
+import { commonFlags, type FlagName, flagLabel, flags, type Options, optionsFrom, parseArgsOptions } from './flags.ts';
 import { RunLog } from './log.ts';
 import { Shell } from './shell.ts';
 import { stepOf } from './step.ts';
@@ -55,23 +55,29 @@ export function commandHelp(c: Command): string {
 }
 
 /** What the command line asks for: help, or one command with its options and arguments. */
-export type Invocation = { kind: 'usage'; code: number } | { kind: 'help'; command: Command } | { kind: 'run'; command: Command; options: Options; args: string[] };
+export type Invocation =
+  | { kind: 'usage'; code: number }
+  | { kind: 'help'; command: Command }
+  | { kind: 'run'; command: Command; options: Options; args: string[] };
 
-/** Stage 1: the command line, checked against the command's own flags and arguments (a UsageError when wrong). */
-export function parseInvocation(commands: Command[], argv: string[]): Invocation {
-  const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') return { kind: 'usage', code: name ? exitCodes.ok : exitCodes.usage };
-  const command = commands.find((c) => c.name === name);
-  if (!command) throw new UsageError(`unknown command '${name}'; commands: ${commands.map((c) => c.name).join(', ')}`);
-  let parsed;
+function parseFlags(command: Command, rest: string[]) {
   try {
-    parsed = parseArgs({ args: rest, options: parseArgsOptions, allowPositionals: true, strict: true });
+    return parseArgs({ args: rest, options: parseArgsOptions, allowPositionals: true, strict: true });
   } catch (e) {
     const unknown = /Unknown option '([^']+)'/.exec((e as Error).message);
     const what = unknown ? `unknown option ${unknown[1]}` : (e as Error).message.split('\n')[0];
     throw new UsageError(`${what} (see \`npm run ${command.name} -- --help\`)`);
   }
-  const { values, positionals } = parsed;
+}
+
+/** Stage 1: the command line, checked against the command's own flags and arguments (a UsageError when wrong). */
+export function parseInvocation(commands: Command[], argv: string[]): Invocation {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help')
+    return { kind: 'usage', code: name ? exitCodes.ok : exitCodes.usage };
+  const command = commands.find((c) => c.name === name);
+  if (!command) throw new UsageError(`unknown command '${name}'; commands: ${commands.map((c) => c.name).join(', ')}`);
+  const { values, positionals } = parseFlags(command, rest);
   if (values.help) return { kind: 'help', command };
   for (const flag of Object.keys(flags) as FlagName[])
     if (values[flag] && !commonFlags.includes(flag) && !command.flags?.includes(flag as never))
@@ -82,7 +88,15 @@ export function parseInvocation(commands: Command[], argv: string[]): Invocation
 }
 
 /** Stage 2: configuration, log and shell for one run. */
-export function buildContext(command: Command, options: Options, argv: string[], io: RunIO, signal: AbortSignal, out: (t: string) => void, err: (t: string) => void): Ctx {
+export function buildContext(
+  command: Command,
+  options: Options,
+  argv: string[],
+  io: RunIO,
+  signal: AbortSignal,
+  out: (t: string) => void,
+  err: (t: string) => void,
+): Ctx {
   const config = loadConfig(io);
   for (const w of config.warnings) err(`warning: ${w}\n`);
   const log = options.dryRun ? new RunLog(undefined) : RunLog.forRun(config.logDir, command.name);
@@ -143,7 +157,12 @@ export async function executeTasks(command: TaskCommand, ctx: Ctx, io: RunIO): P
 export function report(e: unknown, err: (t: string) => void, log: RunLog | undefined): number {
   const where = log?.file ? ` (log: ${log.file})` : '';
   if (e instanceof UsageError) {
-    err(e.message.split('\n').map((l) => `error: ${l}\n`).join(''));
+    err(
+      e.message
+        .split('\n')
+        .map((l) => `error: ${l}\n`)
+        .join(''),
+    );
     return exitCodes.usage;
   }
   if (e instanceof AbortError) {

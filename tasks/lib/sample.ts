@@ -3,7 +3,7 @@ import path from 'node:path';
 import { manifestsDir, names } from '../config.ts';
 import { StepError } from './errors.ts';
 import { exists, inNamespace, isManaged, managedLabels } from './kube.ts';
-import { describe, dumpAll, prepare, readManifests, type K8sObject } from './manifests.ts';
+import { describe, dumpAll, type K8sObject, prepare, readManifests } from './manifests.ts';
 import type { Ctx } from './types.ts';
 
 export const sampleFile = path.join(manifestsDir, `${names.sampleApp}.yaml`);
@@ -18,11 +18,16 @@ export async function sampleDeployed(ctx: Ctx): Promise<boolean> {
   const deployment = sampleDeployment(ctx);
   if (!(await exists(ctx, deployment))) return false;
   if (!(await isManaged(ctx, deployment)))
-    throw new StepError(`deployment/${names.sampleApp} in ${ctx.config.sampleNamespace} was not made by fun-with-istio; set SAMPLE_NAMESPACE to another namespace`);
+    throw new StepError(
+      `deployment/${names.sampleApp} in ${ctx.config.sampleNamespace} was not made by fun-with-istio; set SAMPLE_NAMESPACE to another namespace`,
+    );
   return true;
 }
 
 export async function deleteSample(ctx: Ctx): Promise<void> {
   const docs = sampleObjects(ctx);
-  await ctx.sh.kubectl(['delete', '-f', '-', '--ignore-not-found', '--wait=true'], { input: dumpAll(docs), inputLabel: describe(docs) });
+  await ctx.sh.kubectl(['delete', '-f', '-', '--ignore-not-found', '--wait=true'], {
+    input: dumpAll(docs),
+    inputLabel: describe(docs),
+  });
 }

@@ -1,8 +1,8 @@
 // The only way the tool runs external programs: a zx `$` preset that pins the cluster context,
 // logs every command with its output and exit code, honours dry-run and Ctrl-C.
 import type { spawn as nodeSpawn } from 'node:child_process';
-import { $, quote, which, type LogEntry } from 'zx';
-import { minikubeOf, type Config } from '../config.ts';
+import { $, type LogEntry, quote, which } from 'zx';
+import { type Config, minikubeOf } from '../config.ts';
 import type { DryRunCluster } from './dry-run.ts';
 import { AbortError, CommandError } from './errors.ts';
 import type { RunLog } from './log.ts';
@@ -161,7 +161,12 @@ export class Shell {
     if (signal?.aborted) throw new AbortError();
     const result = { exitCode, stdout: out.stdout, stderr: out.stderr };
     if (exitCode === 0 || opts.allowFailure) return result;
-    throw new CommandError(argv.map(quote).join(' '), out.exitCode, out.stderr, describeFailure(cmd, out.exitCode, out.signal, out.stderr, opts.timeoutMs));
+    throw new CommandError(
+      argv.map(quote).join(' '),
+      out.exitCode,
+      out.stderr,
+      describeFailure(cmd, out.exitCode, out.signal, out.stderr, opts.timeoutMs),
+    );
   }
 }
 

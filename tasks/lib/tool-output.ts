@@ -32,7 +32,10 @@ export interface MinikubeStatus {
  * exist prints no status at all but CloudEvents lines ("Profile ... not found") and exits 85: Nonexistent.
  */
 export function parseMinikubeStatus(stdout: string): MinikubeStatus {
-  const objects = stdout.split('\n').filter((l) => l.trim().startsWith('{')).map((l) => jsonOf<MinikubeStatus>(l.trim()));
+  const objects = stdout
+    .split('\n')
+    .filter((l) => l.trim().startsWith('{'))
+    .map((l) => jsonOf<MinikubeStatus>(l.trim()));
   return objects.find((o) => o && 'Host' in o) ?? { Host: 'Nonexistent' };
 }
 
@@ -52,4 +55,5 @@ export const kubectlVersions = (stdout: string) => {
 export const minikubeVersion = (stdout: string) => jsonOf<{ minikubeVersion?: string }>(stdout)?.minikubeVersion;
 
 /** `istioctl version --remote=false -o json`. */
-export const istioctlVersion = (stdout: string) => jsonOf<{ clientVersion?: { version?: string } }>(stdout)?.clientVersion?.version;
+export const istioctlVersion = (stdout: string) =>
+  jsonOf<{ clientVersion?: { version?: string } }>(stdout)?.clientVersion?.version;

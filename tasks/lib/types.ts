@@ -1,7 +1,7 @@
 import type { ListrRendererFactory, ListrTask, ListrTaskWrapper } from 'listr2';
 import type { Config } from '../config.ts';
 import type { ClusterView } from './dry-run.ts';
-import type { Options, OptionalFlag } from './flags.ts';
+import type { OptionalFlag, Options } from './flags.ts';
 import type { RunLog } from './log.ts';
 import type { Shell } from './shell.ts';
 

@@ -8,7 +8,17 @@ import { before, describe, it } from 'node:test';
 import { bin } from '../../lab/common.ts';
 import { pins } from '../../tasks/config.ts';
 import { dryRunCommands, fakeSpawn, runCli } from '../helpers.ts';
-import { minikubeNewestKubernetes, type Tool, tools, work, emptyKubeconfig, deadKubeconfig, toolEnv, type Ran, runTool } from './real-tools.ts';
+import {
+  deadKubeconfig,
+  emptyKubeconfig,
+  minikubeNewestKubernetes,
+  type Ran,
+  runTool,
+  type Tool,
+  toolEnv,
+  tools,
+  work,
+} from './real-tools.ts';
 
 // The tools' own description of themselves: flags and subcommands from --help.
 
@@ -77,7 +87,11 @@ function model(tool: Tool, cmdPath: string[]): Model {
   const help = runTool(bin(tool), [...cmdPath, '--help']);
   assert.equal(help.code, 0, `${key} --help failed: ${help.stderr}`);
   const own = parseHelp(help.stdout);
-  const m: Model = { path: cmdPath, flags: [...own.flags, ...(tool === 'istioctl' ? [] : globalFlags(tool))], subcommands: own.subcommands };
+  const m: Model = {
+    path: cmdPath,
+    flags: [...own.flags, ...(tool === 'istioctl' ? [] : globalFlags(tool))],
+    subcommands: own.subcommands,
+  };
   helpCache.set(key, m);
   return m;
 }
@@ -120,7 +134,8 @@ export function auditCommand(argv: string[]): { findings: Finding[]; audited?: A
   const tool = toolOf(argv[0]);
   if (!tool) return { findings: [{ command, problem: `unknown program ${argv[0]}` }] };
   const findings: Finding[] = [];
-  const lookup = (flags: FlagSpec[], name: string, short: boolean) => flags.find((f) => (short ? f.short === name : f.long === name));
+  const lookup = (flags: FlagSpec[], name: string, short: boolean) =>
+    flags.find((f) => (short ? f.short === name : f.long === name));
 
   // Pass 1: the subcommand path (cobra finds the command first, skipping flags), then the arguments.
   type Tok = { kind: 'flag'; raw: string; name: string; short: boolean; value?: string } | { kind: 'arg'; raw: string };
@@ -158,7 +173,10 @@ export function auditCommand(argv: string[]): { findings: Finding[]; audited?: A
       current = model(tool, cmdPath);
     } else {
       if (positionals.length === 0 && current.subcommands.size > 0)
-        findings.push({ command, problem: `${[tool, ...cmdPath].join(' ')} has no subcommand "${a}" (it has: ${[...current.subcommands].join(', ')})` });
+        findings.push({
+          command,
+          problem: `${[tool, ...cmdPath].join(' ')} has no subcommand "${a}" (it has: ${[...current.subcommands].join(', ')})`,
+        });
       positionals.push(a);
       toks.push({ kind: 'arg', raw: a });
     }
@@ -172,16 +190,19 @@ export function auditCommand(argv: string[]): { findings: Finding[]; audited?: A
     const spec = lookup(current.flags, t.name, t.short);
     const shown = t.short ? `-${t.name}` : `--${t.name}`;
     if (!spec) {
-      findings.push({ command, problem: `${[tool, ...cmdPath].join(' ')}: unknown flag ${shown} (not in \`${[tool, ...cmdPath].join(' ')} --help\`${tool === 'istioctl' ? '' : ` or \`${tool} options\``})` });
+      findings.push({
+        command,
+        problem: `${[tool, ...cmdPath].join(' ')}: unknown flag ${shown} (not in \`${[tool, ...cmdPath].join(' ')} --help\`${tool === 'istioctl' ? '' : ` or \`${tool} options\``})`,
+      });
       continue;
     }
-    if (spec.takesValue && t.value === undefined) findings.push({ command, problem: `${[tool, ...cmdPath].join(' ')}: ${shown} needs a value` });
+    if (spec.takesValue && t.value === undefined)
+      findings.push({ command, problem: `${[tool, ...cmdPath].join(' ')}: ${shown} needs a value` });
     flags.push(`--${spec.long}`);
     if (t.value !== undefined) values.push({ flag: spec.long, value: t.value });
   }
   return { findings, audited: { tool, path: cmdPath, flags, positionals, values } };
 }
-
 
 /** A cobra/pflag parse error in a tool's output: what a bad flag or subcommand produces before anything runs. */
 const parseError =
@@ -193,9 +214,11 @@ const parseError =
  * minikube not finding the profile or the container engine. Anything else is a problem in the command line.
  */
 const expectedEnd: Record<Tool, RegExp> = {
-  kubectl: /connect: connection refused|The connection to the server 127\.0\.0\.1:1 was refused|no objects passed to (apply|create|delete)/,
+  kubectl:
+    /connect: connection refused|The connection to the server 127\.0\.0\.1:1 was refused|no objects passed to (apply|create|delete)/,
   istioctl: /context "?(lab|fun-with-istio)"? does not exist/,
-  minikube: /Profile \\?"fwi-audit-\d+\\?" not found|PROVIDER_DOCKER_|DRV_|Removed all traces|"fwi-audit-\d+" profile does not exist/,
+  minikube:
+    /Profile \\?"fwi-audit-\d+\\?" not found|PROVIDER_DOCKER_|DRV_|Removed all traces|"fwi-audit-\d+" profile does not exist/,
 };
 
 /** Runs the command line through the real tool with no cluster to reach: flags are parsed, nothing is changed. */
@@ -215,14 +238,20 @@ function validationRun(argv: string[]): { argv: string[]; ran: Ran; parseProblem
   }
   const ran = runTool(bin(tool), args, toolEnv(tool === 'kubectl' ? { KUBECONFIG: deadKubeconfig } : {}));
   // klog lines (E1125 12:00:00.000 ... memcache.go ... connection refused) are discovery noise, not the verdict.
-  const text = `${ran.stderr}\n${ran.stdout}`.split('\n').filter((l) => !/^[EIW]\d{4} \d/.test(l)).join('\n');
+  const text = `${ran.stderr}\n${ran.stdout}`
+    .split('\n')
+    .filter((l) => !/^[EIW]\d{4} \d/.test(l))
+    .join('\n');
   const line = text.split('\n').find((l) => parseError.test(l));
   if (line) return { argv: [bin(tool), ...args], ran, parseProblem: line.trim() };
   if (ran.code === 0 || expectedEnd[tool].test(text)) return { argv: [bin(tool), ...args], ran };
-  const last = text.split('\n').map((l) => l.trim()).filter(Boolean).pop();
+  const last = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .pop();
   return { argv: [bin(tool), ...args], ran, parseProblem: `exit ${ran.code}: ${last ?? '(no output)'}` };
 }
-
 
 // The commands the product prints in its dry runs.
 
@@ -231,7 +260,11 @@ const scenarios: { name: string; argv: string[]; env: Record<string, string> }[]
   { name: 'all (CLUSTER=existing)', argv: ['all', '--dry-run'], env: { CLUSTER: 'existing', KUBE_CONTEXT: 'lab' } },
   { name: 'teardown', argv: ['teardown', '--dry-run'], env: {} },
   { name: 'teardown --keep-cluster', argv: ['teardown', '--dry-run', '--keep-cluster'], env: {} },
-  { name: 'teardown --keep-cluster (CLUSTER=existing)', argv: ['teardown', '--dry-run', '--keep-cluster'], env: { CLUSTER: 'existing', KUBE_CONTEXT: 'lab' } },
+  {
+    name: 'teardown --keep-cluster (CLUSTER=existing)',
+    argv: ['teardown', '--dry-run', '--keep-cluster'],
+    env: { CLUSTER: 'existing', KUBE_CONTEXT: 'lab' },
+  },
   { name: 'versions', argv: ['versions', '--dry-run'], env: {} },
 ];
 
@@ -245,7 +278,10 @@ describe('command audit: every printed command against the real kubectl, istioct
       assert.equal(r.code, 0, `${s.name}: exit ${r.code}\n${r.err}`);
       const cmds = dryRunCommands(r.out);
       assert.ok(cmds.length > 0, `${s.name} printed no commands`);
-      fromScenario.set(s.name, cmds.map((c) => c.join(' ')));
+      fromScenario.set(
+        s.name,
+        cmds.map((c) => c.join(' ')),
+      );
       for (const c of cmds) commands.set(c.join(' '), c);
     }
     // One branch no dry run can print (a dry run stands in for a cluster the tool set up): teardown in a user's own
@@ -257,20 +293,51 @@ describe('command audit: every printed command against the real kubectl, istioct
       if (cmd.includes('get namespace fun-with-istio') && cmd.includes('injection-labelled}')) return { stdout: 'true' };
       return undefined;
     });
-    const r = await runCli(['teardown', '--yes', '--keep-cluster'], { env: { CACHE_DIR: path.join(work, 'cache'), CLUSTER: 'existing', KUBE_CONTEXT: 'lab' }, spawn });
+    const r = await runCli(['teardown', '--yes', '--keep-cluster'], {
+      env: { CACHE_DIR: path.join(work, 'cache'), CLUSTER: 'existing', KUBE_CONTEXT: 'lab' },
+      spawn,
+    });
     assert.equal(r.code, 0, r.err);
     const scripted = calls.map((c) => c.argv);
-    assert.ok(scripted.some((c) => c.at(-1) === 'istio-injection-'), `no label removal among ${JSON.stringify(scripted)}`);
-    fromScenario.set('teardown in a user namespace (scripted shell)', scripted.map((c) => c.join(' ')));
+    assert.ok(
+      scripted.some((c) => c.at(-1) === 'istio-injection-'),
+      `no label removal among ${JSON.stringify(scripted)}`,
+    );
+    fromScenario.set(
+      'teardown in a user namespace (scripted shell)',
+      scripted.map((c) => c.join(' ')),
+    );
     for (const c of scripted) commands.set(c.join(' '), c);
   });
 
   it('the dry runs cover the subcommands the product uses', () => {
-    const seen = new Set([...commands.values()].map((c) => auditCommand(c).audited).filter(Boolean).map((a) => [a!.tool, ...a!.path].join(' ')));
+    const seen = new Set(
+      [...commands.values()]
+        .map((c) => auditCommand(c).audited)
+        .filter(Boolean)
+        .map((a) => [a!.tool, ...a!.path].join(' ')),
+    );
     for (const expected of [
-      'kubectl rollout status', 'kubectl rollout restart', 'kubectl patch', 'kubectl wait', 'kubectl apply', 'kubectl delete', 'kubectl label',
-      'kubectl annotate', 'kubectl version', 'kubectl api-versions', 'kubectl get', 'kubectl create', 'istioctl install', 'istioctl uninstall',
-      'istioctl version', 'minikube start', 'minikube status', 'minikube delete', 'minikube ip', 'minikube version',
+      'kubectl rollout status',
+      'kubectl rollout restart',
+      'kubectl patch',
+      'kubectl wait',
+      'kubectl apply',
+      'kubectl delete',
+      'kubectl label',
+      'kubectl annotate',
+      'kubectl version',
+      'kubectl api-versions',
+      'kubectl get',
+      'kubectl create',
+      'istioctl install',
+      'istioctl uninstall',
+      'istioctl version',
+      'minikube start',
+      'minikube status',
+      'minikube delete',
+      'minikube ip',
+      'minikube version',
     ])
       assert.ok(seen.has(expected), `no dry run printed \`${expected}\`; seen: ${[...seen].sort().join(', ')}`);
     assert.ok(fromScenario.get('teardown --keep-cluster (CLUSTER=existing)')!.some((c) => c.includes(' uninstall --purge -y')));
@@ -288,10 +355,15 @@ describe('command audit: every printed command against the real kubectl, istioct
       pathsAudited.add(where);
       for (const f of r.audited.flags) flagsAudited.add(`${where} ${f}`);
     }
-    t.diagnostic(`audited ${commands.size} distinct command lines, ${pathsAudited.size} distinct subcommands, ${flagsAudited.size} distinct (subcommand, flag) pairs`);
+    t.diagnostic(
+      `audited ${commands.size} distinct command lines, ${pathsAudited.size} distinct subcommands, ${flagsAudited.size} distinct (subcommand, flag) pairs`,
+    );
     t.diagnostic(`subcommands: ${[...pathsAudited].sort().join('; ')}`);
     t.diagnostic(`flags: ${[...flagsAudited].sort().join('; ')}`);
-    assert.deepEqual(findings.map((f) => `${f.problem}\n    in: ${f.command}`), []);
+    assert.deepEqual(
+      findings.map((f) => `${f.problem}\n    in: ${f.command}`),
+      [],
+    );
     assert.ok(flagsAudited.size >= 20, `only ${flagsAudited.size} flags audited`);
   });
 
@@ -315,7 +387,11 @@ describe('command audit: every printed command against the real kubectl, istioct
       for (const { flag, value } of a.values) {
         if (flag === 'output' && value.startsWith('jsonpath=')) templates.add(value.slice('jsonpath='.length));
         if (flag === 'for') {
-          assert.match(value, /^(delete|create|condition=[\w./-]+(=\S+)?|jsonpath=\{.+\}(=.*)?)$/, `kubectl wait --for=${value}: not a form \`kubectl wait --help\` documents`);
+          assert.match(
+            value,
+            /^(delete|create|condition=[\w./-]+(=\S+)?|jsonpath=\{.+\}(=.*)?)$/,
+            `kubectl wait --for=${value}: not a form \`kubectl wait --help\` documents`,
+          );
           const m = /^jsonpath=(\{.*\})(=[^}]*)?$/.exec(value);
           if (m) templates.add(m[1]);
         }
@@ -336,27 +412,83 @@ describe('command audit: every printed command against the real kubectl, istioct
   it('self-test: fabricated bad commands are reported, with the command and the flag named', () => {
     const istioctl = path.join(work, 'cache', 'releases', `istio-${pins.istio}`, 'bin', 'istioctl');
     const bad: [string[], RegExp][] = [
-      [['kubectl', '--context', 'lab', '-n', 'x', 'rollout', 'status', 'deployment/sleep', '--timeoutx=300s'], /kubectl rollout status: unknown flag --timeoutx/],
+      [
+        ['kubectl', '--context', 'lab', '-n', 'x', 'rollout', 'status', 'deployment/sleep', '--timeoutx=300s'],
+        /kubectl rollout status: unknown flag --timeoutx/,
+      ],
       [['kubectl', '--context', 'lab', 'get', 'namespace', '-Z'], /kubectl get: unknown flag -Z/],
       [['kubectl', '--context', 'lab', 'rollout', 'statuss', 'deployment/sleep'], /kubectl rollout has no subcommand "statuss"/],
-      [['kubectl', '--context', 'lab', '-n', 'x', 'wait', '--for=condition=Available', 'deployment', '--all', '--ignore-not-found'], /kubectl wait: unknown flag --ignore-not-found/],
+      [
+        [
+          'kubectl',
+          '--context',
+          'lab',
+          '-n',
+          'x',
+          'wait',
+          '--for=condition=Available',
+          'deployment',
+          '--all',
+          '--ignore-not-found',
+        ],
+        /kubectl wait: unknown flag --ignore-not-found/,
+      ],
       [[istioctl, '--context', 'lab', 'uninstall', '--purgee', '-y'], /istioctl uninstall: unknown flag --purgee/],
-      [[istioctl, '--context', 'lab', 'install', '--set', 'profile=demo', '--readiness-timeout', '300s', '-q'], /istioctl install: unknown flag -q/],
+      [
+        [istioctl, '--context', 'lab', 'install', '--set', 'profile=demo', '--readiness-timeout', '300s', '-q'],
+        /istioctl install: unknown flag -q/,
+      ],
       [['minikube', '-p', 'x', 'start', '--cpu=4'], /minikube start: unknown flag --cpu/],
       [['minikube', '-p', 'x', 'statuss'], /minikube has no subcommand "statuss"/],
     ];
     for (const [argv, expected] of bad) {
       const { findings } = auditCommand(argv);
-      assert.ok(findings.some((f) => expected.test(f.problem) && f.command === argv.join(' ')), `${argv.join(' ')}: expected ${expected}, got ${JSON.stringify(findings)}`);
+      assert.ok(
+        findings.some((f) => expected.test(f.problem) && f.command === argv.join(' ')),
+        `${argv.join(' ')}: expected ${expected}, got ${JSON.stringify(findings)}`,
+      );
       const v = validationRun(argv);
       assert.ok(v.parseProblem, `the real ${path.basename(argv[0])} accepted ${argv.join(' ')}: ${v.ran.stderr}`);
     }
     // Client-side checks past the parser: kubectl refuses names together with a selector (the bug of 0d9dc7a).
-    assert.match(validationRun(['kubectl', '--context', 'lab', '-n', 'istio-system', 'get', 'deployment', 'prometheus', 'grafana', '-o', 'name', '--ignore-not-found', '-l', 'app.kubernetes.io/managed-by=fun-with-istio']).parseProblem ?? '', /name cannot be provided when a selector is specified/);
+    assert.match(
+      validationRun([
+        'kubectl',
+        '--context',
+        'lab',
+        '-n',
+        'istio-system',
+        'get',
+        'deployment',
+        'prometheus',
+        'grafana',
+        '-o',
+        'name',
+        '--ignore-not-found',
+        '-l',
+        'app.kubernetes.io/managed-by=fun-with-istio',
+      ]).parseProblem ?? '',
+      /name cannot be provided when a selector is specified/,
+    );
     // A value of the wrong type is caught by the real parser alone.
-    assert.match(validationRun(['kubectl', '--context', 'lab', 'wait', 'deployment/x', '--for=delete', '--timeout=3q']).parseProblem ?? '', /invalid argument "3q"/);
+    assert.match(
+      validationRun(['kubectl', '--context', 'lab', 'wait', 'deployment/x', '--for=delete', '--timeout=3q']).parseProblem ?? '',
+      /invalid argument "3q"/,
+    );
     // -p means --patch to kubectl patch and --profile to minikube; -f - is a value; the good forms pass.
-    const patch = auditCommand(['kubectl', '--context', 'lab', '-n', 'x', 'patch', 'deployment/sleep', '--type', 'merge', '-p', '{}']);
+    const patch = auditCommand([
+      'kubectl',
+      '--context',
+      'lab',
+      '-n',
+      'x',
+      'patch',
+      'deployment/sleep',
+      '--type',
+      'merge',
+      '-p',
+      '{}',
+    ]);
     assert.deepEqual(patch.findings, []);
     assert.ok(patch.audited!.flags.includes('--patch') && patch.audited!.positionals.join(' ') === 'deployment/sleep');
     const mk = auditCommand(['minikube', '-p', 'x', 'status', '-o', 'json']);

@@ -3,15 +3,21 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { ISTIO_LAB_VERSION, bin, minikubeModuleVersion } from '../../lab/common.ts';
+import { bin, ISTIO_LAB_VERSION, minikubeModuleVersion } from '../../lab/common.ts';
 import { loadConfig, pins } from '../../tasks/config.ts';
 import { RunLog } from '../../tasks/lib/log.ts';
+import { minikubeStatus } from '../../tasks/lib/minikube.ts';
 import { Shell } from '../../tasks/lib/shell.ts';
+import {
+  istioctlVersion,
+  kubectlVersions,
+  minikubeVersion,
+  missingProfileStatus,
+  parseMinikubeStatus,
+} from '../../tasks/lib/tool-output.ts';
 import type { Ctx } from '../../tasks/lib/types.ts';
 import { compareVersions } from '../../tasks/lib/version.ts';
-import { istioctlVersion, kubectlVersions, minikubeVersion, missingProfileStatus, parseMinikubeStatus } from '../../tasks/lib/tool-output.ts';
-import { minikubeStatus } from '../../tasks/lib/minikube.ts';
-import { minikubeNewestKubernetes, work, toolEnv, runTool } from './real-tools.ts';
+import { minikubeNewestKubernetes, runTool, toolEnv, work } from './real-tools.ts';
 
 // Real output shapes through the product's parsers.
 
@@ -32,7 +38,10 @@ describe("the product's parsers on output captured from the real binaries", () =
     const r = runTool(bin('minikube'), ['-p', 'fwi-audit', 'version', '--output=json']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(minikubeVersion(r.stdout), minikubeModuleVersion);
-    assert.ok(compareVersions(minikubeVersion(r.stdout)!, pins.minikube) < 0, 'the audit minikube is older than the pin, so checkTools would refuse it');
+    assert.ok(
+      compareVersions(minikubeVersion(r.stdout)!, pins.minikube) < 0,
+      'the audit minikube is older than the pin, so checkTools would refuse it',
+    );
   });
 
   it("minikube's own list of Kubernetes versions: v1.38.1 stops before the pinned Kubernetes (skew of the substitute)", (t) => {
@@ -40,7 +49,9 @@ describe("the product's parsers on output captured from the real binaries", () =
     assert.equal(r.code, 0, r.stderr);
     const known = JSON.parse(r.stdout) as string[];
     assert.equal(known[0], minikubeNewestKubernetes, 'the validation run substitutes this version for --kubernetes-version');
-    t.diagnostic(`minikube ${minikubeModuleVersion} knows Kubernetes up to ${known[0]}; the pin ${pins.kubernetes} is ${known.includes(pins.kubernetes) ? '' : 'not '}among them (the pinned minikube ${pins.minikube} could not be built to check)`);
+    t.diagnostic(
+      `minikube ${minikubeModuleVersion} knows Kubernetes up to ${known[0]}; the pin ${pins.kubernetes} is ${known.includes(pins.kubernetes) ? '' : 'not '}among them (the pinned minikube ${pins.minikube} could not be built to check)`,
+    );
   });
 
   const profile = `fwi-audit-${process.pid}`;
@@ -52,7 +63,10 @@ describe("the product's parsers on output captured from the real binaries", () =
     // {"specversion":"1.0","type":"io.k8s.sigs.minikube.info","data":{"message":"Profile \"<p>\" not found. ..."}},
     // and exit 85 (reason.ExGuestNotFound), not the 7 of the bit mask.
     assert.equal(r.code, 85);
-    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type?: string; data?: { message?: string } });
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type?: string; data?: { message?: string } });
     assert.ok(events.some((e) => e.type === 'io.k8s.sigs.minikube.info' && /not found/.test(e.data?.message ?? '')));
     // The product reads that as Nonexistent (start runs, teardown has nothing to delete).
     assert.equal(parseMinikubeStatus(r.stdout).Host, 'Nonexistent');
@@ -61,7 +75,10 @@ describe("the product's parsers on output captured from the real binaries", () =
     // And the dry-run stand-in has the real shape: same exit code, same kind of line.
     const standIn = missingProfileStatus(profile);
     assert.equal(standIn.exitCode, r.code);
-    assert.deepEqual(Object.keys(JSON.parse(standIn.stdout)), Object.keys(events[0]).filter((k) => ['specversion', 'type', 'data'].includes(k)));
+    assert.deepEqual(
+      Object.keys(JSON.parse(standIn.stdout)),
+      Object.keys(events[0]).filter((k) => ['specversion', 'type', 'data'].includes(k)),
+    );
   });
 
   it('minikube status -o json for a stopped profile (machine on disk, container exited)', async () => {
@@ -71,7 +88,11 @@ describe("the product's parsers on output captured from the real binaries", () =
     // engine here a stand-in CLI answers "exited", the state of a stopped minikube container.
     const fakeBin = path.join(work, 'fake-docker');
     mkdirSync(fakeBin, { recursive: true });
-    writeFileSync(path.join(fakeBin, 'docker'), '#!/bin/sh\nfor a in "$@"; do [ "$a" = inspect ] && { echo exited; exit 0; }; done\necho "fake docker: $*" >&2\nexit 1\n', { mode: 0o755 });
+    writeFileSync(
+      path.join(fakeBin, 'docker'),
+      '#!/bin/sh\nfor a in "$@"; do [ "$a" = inspect ] && { echo exited; exit 0; }; done\necho "fake docker: $*" >&2\nexit 1\n',
+      { mode: 0o755 },
+    );
     const env = { MINIKUBE_HOME: home, PATH: `${fakeBin}:${process.env.PATH}` };
     const r = runTool(bin('minikube'), ['-p', profile, 'status', '-o', 'json'], toolEnv(env));
     const s = parseMinikubeStatus(r.stdout);
@@ -81,17 +102,35 @@ describe("the product's parsers on output captured from the real binaries", () =
     const status = await minikubeStatus(productCtx(profile, env));
     assert.deepEqual([status.Host, status.APIServer], ['Stopped', 'Stopped']);
     // Without the engine at all, the same profile reads as Nonexistent: what teardown's "already deleted" test sees.
-    const noEngine = runTool(bin('minikube'), ['-p', profile, 'status', '-o', 'json'], toolEnv({ MINIKUBE_HOME: home, PATH: '/usr/bin:/bin' }));
+    const noEngine = runTool(
+      bin('minikube'),
+      ['-p', profile, 'status', '-o', 'json'],
+      toolEnv({ MINIKUBE_HOME: home, PATH: '/usr/bin:/bin' }),
+    );
     assert.equal(parseMinikubeStatus(noEngine.stdout).Host, 'Nonexistent', noEngine.stdout + noEngine.stderr);
   });
 });
 
 /** A Ctx whose Shell runs the real minikube (the lab's bin/ first on PATH) for profile `profile`. */
 function productCtx(profile: string, env: Record<string, string>): Ctx {
-  const config = loadConfig({ env: { MINIKUBE_PROFILE: profile, CACHE_DIR: path.join(work, 'cache') }, envFile: '/nonexistent/.env' });
+  const config = loadConfig({
+    env: { MINIKUBE_PROFILE: profile, CACHE_DIR: path.join(work, 'cache') },
+    envFile: '/nonexistent/.env',
+  });
   const log = new RunLog(undefined);
-  const sh = new Shell({ config, log, env: toolEnv({ ...env, PATH: `${path.dirname(bin('minikube'))}:${env.PATH ?? process.env.PATH}` }) });
-  return { config, sh, log, options: { dryRun: false, yes: true, verbose: false, keepSample: false, keepCluster: false }, signal: new AbortController().signal, out: () => {} };
+  const sh = new Shell({
+    config,
+    log,
+    env: toolEnv({ ...env, PATH: `${path.dirname(bin('minikube'))}:${env.PATH ?? process.env.PATH}` }),
+  });
+  return {
+    config,
+    sh,
+    log,
+    options: { dryRun: false, yes: true, verbose: false, keepSample: false, keepCluster: false },
+    signal: new AbortController().signal,
+    out: () => {},
+  };
 }
 
 /**
@@ -103,13 +142,48 @@ function writeStoppedProfile(home: string, profile: string): void {
   const mk = path.join(home, '.minikube');
   mkdirSync(path.join(mk, 'profiles', profile), { recursive: true });
   mkdirSync(path.join(mk, 'machines', profile), { recursive: true });
-  const node = { Name: '', IP: '192.168.49.2', Port: 8443, KubernetesVersion: pins.kubernetes, ContainerRuntime: 'docker', ControlPlane: true, Worker: true };
-  writeFileSync(path.join(mk, 'profiles', profile, 'config.json'), JSON.stringify({
-    Name: profile, Driver: 'docker', Memory: 8192, CPUs: 4, KubernetesConfig: { KubernetesVersion: pins.kubernetes, ClusterName: profile, ContainerRuntime: 'docker' }, Nodes: [node],
-  }, null, 2));
-  writeFileSync(path.join(mk, 'machines', profile, 'config.json'), JSON.stringify({
-    ConfigVersion: 3, DriverName: 'docker', Name: profile,
-    Driver: { MachineName: profile, StorePath: mk, IPAddress: '192.168.49.2', NodeConfig: { OCIBinary: 'docker', ClusterName: profile, MachineName: profile } , OCIBinary: 'docker' },
-    HostOptions: { AuthOptions: { StorePath: mk } },
-  }, null, 2));
+  const node = {
+    Name: '',
+    IP: '192.168.49.2',
+    Port: 8443,
+    KubernetesVersion: pins.kubernetes,
+    ContainerRuntime: 'docker',
+    ControlPlane: true,
+    Worker: true,
+  };
+  writeFileSync(
+    path.join(mk, 'profiles', profile, 'config.json'),
+    JSON.stringify(
+      {
+        Name: profile,
+        Driver: 'docker',
+        Memory: 8192,
+        CPUs: 4,
+        KubernetesConfig: { KubernetesVersion: pins.kubernetes, ClusterName: profile, ContainerRuntime: 'docker' },
+        Nodes: [node],
+      },
+      null,
+      2,
+    ),
+  );
+  writeFileSync(
+    path.join(mk, 'machines', profile, 'config.json'),
+    JSON.stringify(
+      {
+        ConfigVersion: 3,
+        DriverName: 'docker',
+        Name: profile,
+        Driver: {
+          MachineName: profile,
+          StorePath: mk,
+          IPAddress: '192.168.49.2',
+          NodeConfig: { OCIBinary: 'docker', ClusterName: profile, MachineName: profile },
+          OCIBinary: 'docker',
+        },
+        HostOptions: { AuthOptions: { StorePath: mk } },
+      },
+      null,
+      2,
+    ),
+  );
 }

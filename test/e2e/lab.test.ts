@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { parse as parseDotenv } from 'dotenv';
 import { loadAll } from 'js-yaml';
 import { c as tarCreate } from 'tar';
-import { ISTIO_LAB_VERSION, bin, binDir, istioHome, labCacheDir, stateDir } from '../../lab/common.ts';
+import { bin, binDir, ISTIO_LAB_VERSION, istioHome, labCacheDir, stateDir } from '../../lab/common.ts';
 import { loadConfig, names } from '../../tasks/config.ts';
 import { downloadOf } from '../../tasks/lib/release.ts';
 import { tmpDir } from '../helpers.ts';
@@ -37,7 +37,15 @@ function product(args: string[], extra: Record<string, string> = {}): Promise<Ru
   const { ISTIO_HOME: _home, ...env } = labEnv; // the release comes through the download path
   const child = spawn(process.execPath, ['--import', 'tsx', 'Taskfile.ts', ...args], {
     cwd: root,
-    env: { HOME: process.env.HOME, PATH: `${binDir}:${process.env.PATH}`, ...env, CACHE_DIR: cache, ISTIO_RELEASE_URL: releaseUrl, WAIT_TIMEOUT: '120s', ...extra },
+    env: {
+      HOME: process.env.HOME,
+      PATH: `${binDir}:${process.env.PATH}`,
+      ...env,
+      CACHE_DIR: cache,
+      ISTIO_RELEASE_URL: releaseUrl,
+      WAIT_TIMEOUT: '120s',
+      ...extra,
+    },
   });
   const started = Date.now();
   let out = '';
@@ -55,15 +63,29 @@ function lab(script: string, ...args: string[]): void {
 
 /** The lab's kubectl, pinned to the lab context. */
 function kubectl(...args: string[]): string {
-  const r = spawnSync(bin('kubectl'), ['--kubeconfig', labEnv.KUBECONFIG, '--context', 'lab', ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = spawnSync(bin('kubectl'), ['--kubeconfig', labEnv.KUBECONFIG, '--context', 'lab', ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
   assert.equal(r.status, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
 }
 const kjson = <T>(...args: string[]): T => JSON.parse(kubectl(...args, '-o', 'json')) as T;
-const listNames = (...args: string[]) => kubectl('get', ...args, '-o', 'name', '--ignore-not-found').split('\n').filter(Boolean);
+const listNames = (...args: string[]) =>
+  kubectl('get', ...args, '-o', 'name', '--ignore-not-found')
+    .split('\n')
+    .filter(Boolean);
 
 interface Obj {
-  metadata: { name: string; namespace?: string; uid: string; deletionTimestamp?: string; resourceVersion: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid: string;
+    deletionTimestamp?: string;
+    resourceVersion: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   spec?: Record<string, any>;
   status?: Record<string, any>;
   data?: Record<string, string>;
@@ -74,20 +96,29 @@ type List = { items: Obj[] };
 /** uid -> resourceVersion of everything the chapters create or that Istio installs. */
 function snapshot(): Map<string, string> {
   const lists = [
-    kjson<List>('get', 'namespaces,mutatingwebhookconfigurations,validatingwebhookconfigurations,customresourcedefinitions,clusterroles,clusterrolebindings'),
+    kjson<List>(
+      'get',
+      'namespaces,mutatingwebhookconfigurations,validatingwebhookconfigurations,customresourcedefinitions,clusterroles,clusterrolebindings',
+    ),
     kjson<List>('-n', names.istioNamespace, 'get', 'deployments,services,secrets,configmaps,serviceaccounts'),
     kjson<List>('-n', sampleNs, 'get', 'deployments,services,serviceaccounts'),
   ];
   // istiod renews its leader-election locks (ConfigMaps) on its own every few seconds: not the tool's doing.
-  const objects = lists.flatMap((l) => l.items).filter((o) => !o.metadata.annotations?.['control-plane.alpha.kubernetes.io/leader']);
-  return new Map(objects.map((o) => [`${o.metadata.namespace ?? ''}/${o.metadata.name}/${o.metadata.uid}`, o.metadata.resourceVersion]));
+  const objects = lists
+    .flatMap((l) => l.items)
+    .filter((o) => !o.metadata.annotations?.['control-plane.alpha.kubernetes.io/leader']);
+  return new Map(
+    objects.map((o) => [`${o.metadata.namespace ?? ''}/${o.metadata.name}/${o.metadata.uid}`, o.metadata.resourceVersion]),
+  );
 }
 
-const available = (d: Obj) => (d.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Available' && c.status === 'True');
+const available = (d: Obj) =>
+  (d.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Available' && c.status === 'True');
 const proxyOf = (pod: Obj) =>
-  [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? []).filter((c: { restartPolicy?: string }) => c.restartPolicy === 'Always')].find(
-    (c: { name: string }) => c.name === names.sidecarContainer,
-  );
+  [
+    ...(pod.spec?.containers ?? []),
+    ...(pod.spec?.initContainers ?? []).filter((c: { restartPolicy?: string }) => c.restartPolicy === 'Always'),
+  ].find((c: { name: string }) => c.name === names.sidecarContainer);
 
 /** An archive of the lab's release directory, as Istio publishes it: istio-<v>/... plus `<hex> <file>`. */
 async function releaseArchive(): Promise<{ dir: string; asset: string }> {
@@ -136,7 +167,10 @@ describe('the product against the lab', { timeout: 20 * 60_000 }, () => {
     const url = releaseUrl.replace(/\/good$/, '/corrupted');
     const r = await product(['install-istio'], { ISTIO_RELEASE_URL: url, CACHE_DIR: tmpDir('fwi-e2e-bad-') });
     assert.equal(r.code, 1, r.err);
-    assert.match(r.err, /^error: Get Istio .*: checksum mismatch for istio-.*\.tar\.gz: expected [0-9a-f]{64}, got [0-9a-f]{64}; the file was deleted/m);
+    assert.match(
+      r.err,
+      /^error: Get Istio .*: checksum mismatch for istio-.*\.tar\.gz: expected [0-9a-f]{64}, got [0-9a-f]{64}; the file was deleted/m,
+    );
     assert.deepEqual(listNames('namespace', names.istioNamespace), []);
     assert.deepEqual(listNames('mutatingwebhookconfigurations'), []);
   });
@@ -158,7 +192,11 @@ describe('the product against the lab', { timeout: 20 * 60_000 }, () => {
     assert.ok(rootCert.ca && ca.ca && ca.checkIssued(rootCert) && ca.verify(rootCert.publicKey));
     assert.ok(ca.checkPrivateKey(createPrivateKey(pem('ca-key.pem'))));
     assert.equal(pem('cert-chain.pem').toString(), pem('ca-cert.pem').toString() + pem('root-cert.pem').toString());
-    assert.equal(secret.metadata.annotations?.['kubectl.kubernetes.io/last-applied-configuration'], undefined, 'no copy of the key in an annotation');
+    assert.equal(
+      secret.metadata.annotations?.['kubectl.kubernetes.io/last-applied-configuration'],
+      undefined,
+      'no copy of the key in an annotation',
+    );
   });
 
   it('install-istio: downloads the release, installs it, and the injector trusts exactly our root', async () => {
@@ -168,10 +206,14 @@ describe('the product against the lab', { timeout: 20 * 60_000 }, () => {
     const deployments = kjson<List>('-n', names.istioNamespace, 'get', 'deployments').items;
     assert.ok(deployments.some((d) => d.metadata.name === names.istiod));
     for (const d of deployments) assert.ok(available(d), `${d.metadata.name} is not Available`);
-    const root = Buffer.from(kjson<Obj>('-n', names.istioNamespace, 'get', 'secret', names.cacertsSecret).data!['root-cert.pem'], 'base64').toString();
+    const root = Buffer.from(
+      kjson<Obj>('-n', names.istioNamespace, 'get', 'secret', names.cacertsSecret).data!['root-cert.pem'],
+      'base64',
+    ).toString();
     const webhook = kjson<Obj>('get', 'mutatingwebhookconfiguration', names.injectorWebhook);
     assert.ok(webhook.webhooks!.length > 0);
-    for (const w of webhook.webhooks!) assert.equal(Buffer.from(w.clientConfig.caBundle ?? '', 'base64').toString(), root, w.name);
+    for (const w of webhook.webhooks!)
+      assert.equal(Buffer.from(w.clientConfig.caBundle ?? '', 'base64').toString(), root, w.name);
   });
 
   it('injection: survives the API server going away mid-chapter, then completes on a re-run', async () => {
@@ -179,7 +221,10 @@ describe('the product against the lab', { timeout: 20 * 60_000 }, () => {
     // Stop the API server as soon as the chapter is waiting on its first rollout.
     const logs = path.join(cache, 'logs');
     const inRollout = () =>
-      existsSync(logs) && readdirSync(logs).some((f) => f.endsWith('-injection.log') && readFileSync(path.join(logs, f), 'utf8').includes('rollout status'));
+      existsSync(logs) &&
+      readdirSync(logs).some(
+        (f) => f.endsWith('-injection.log') && readFileSync(path.join(logs, f), 'utf8').includes('rollout status'),
+      );
     for (let i = 0; i < 6000 && !inRollout(); i++) await new Promise((r) => setTimeout(r, 10));
     lab('ctl', 'stop', 'kube-apiserver');
     const failed = await run;
@@ -206,7 +251,10 @@ describe('the product against the lab', { timeout: 20 * 60_000 }, () => {
       spec: { containers: [{ name: 'c', image: 'docker.io/curlimages/curl:8.16.0', command: ['sleep', 'infinity'] }] },
     });
     const file = path.join(tmpDir(), 'pods.json');
-    writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [pod('opted-out', 'false'), pod('default-in')] }));
+    writeFileSync(
+      file,
+      JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [pod('opted-out', 'false'), pod('default-in')] }),
+    );
     kubectl('create', '-f', file);
     try {
       assert.equal(proxyOf(kjson<Obj>('-n', sampleNs, 'get', 'pod', 'opted-out')), undefined);
@@ -239,8 +287,10 @@ describe('the product against the lab', { timeout: 20 * 60_000 }, () => {
   it('addons: ready, Grafana and Zipkin exposed as NodePort', async () => {
     const r = await product(['addons']);
     assert.equal(r.code, 0, r.err);
-    for (const d of ['prometheus', 'grafana', 'zipkin']) assert.ok(available(kjson<Obj>('-n', names.istioNamespace, 'get', 'deployment', d)), d);
-    for (const s of ['grafana', 'zipkin']) assert.equal(kjson<Obj>('-n', names.istioNamespace, 'get', 'service', s).spec?.type, 'NodePort', s);
+    for (const d of ['prometheus', 'grafana', 'zipkin'])
+      assert.ok(available(kjson<Obj>('-n', names.istioNamespace, 'get', 'deployment', d)), d);
+    for (const s of ['grafana', 'zipkin'])
+      assert.equal(kjson<Obj>('-n', names.istioNamespace, 'get', 'service', s).spec?.type, 'NodePort', s);
     assert.equal(kjson<Obj>('-n', names.istioNamespace, 'get', 'service', 'tracing').spec?.type, 'ClusterIP');
     assert.match(r.out, /grafana: http:\/\/[\d.]+:\d+/);
   });
@@ -261,14 +311,25 @@ describe('the product against the lab', { timeout: 20 * 60_000 }, () => {
     assert.equal(r.code, 0, r.err);
     assert.deepEqual(listNames('namespace', names.istioNamespace, sampleNs), []);
     assert.deepEqual(listNames('mutatingwebhookconfigurations,validatingwebhookconfigurations'), []);
-    assert.deepEqual(listNames('customresourcedefinitions').filter((n) => n.includes('istio.io')), []);
+    assert.deepEqual(
+      listNames('customresourcedefinitions').filter((n) => n.includes('istio.io')),
+      [],
+    );
     assert.deepEqual(listNames('clusterroles,clusterrolebindings', '-l', `${names.managedBy.key}=${names.managedBy.value}`), []);
-    assert.deepEqual(listNames('clusterroles').filter((n) => /istio/.test(n)), []);
+    assert.deepEqual(
+      listNames('clusterroles').filter((n) => /istio/.test(n)),
+      [],
+    );
     const again = await product(['teardown', '--yes']);
     assert.equal(again.code, 0, again.err);
     const logFile = /log: (\S+\.log)/.exec(again.err)![1];
-    const commands = readFileSync(logFile, 'utf8').split('\n').filter((l) => l.startsWith('$ '));
-    assert.deepEqual(commands.filter((c) => / (delete|uninstall|label|annotate) /.test(c)), []);
+    const commands = readFileSync(logFile, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('$ '));
+    assert.deepEqual(
+      commands.filter((c) => / (delete|uninstall|label|annotate) /.test(c)),
+      [],
+    );
     t.diagnostic(`teardown ${r.ms} ms; second teardown ${again.ms} ms`);
   });
 });

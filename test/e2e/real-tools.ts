@@ -20,12 +20,15 @@ writeFileSync(emptyKubeconfig, '');
  * happen here) and is refused at once. Nothing leaves the machine.
  */
 export const deadKubeconfig = path.join(work, 'kubeconfig-dead');
-writeFileSync(deadKubeconfig, `apiVersion: v1
+writeFileSync(
+  deadKubeconfig,
+  `apiVersion: v1
 kind: Config
 clusters: [{name: nowhere, cluster: {server: "https://127.0.0.1:1"}}]
 users: [{name: nobody, user: {token: audit}}]
 contexts: [{name: lab, context: {cluster: nowhere, user: nobody}}, {name: fun-with-istio, context: {cluster: nowhere, user: nobody}}]
-`);
+`,
+);
 /** Everything the real tools read or write stays in `work`: no kubeconfig, no minikube home, no update check. */
 export const toolEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
   PATH: process.env.PATH ?? '/usr/bin:/bin',

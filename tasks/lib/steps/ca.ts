@@ -5,7 +5,18 @@ import { dump } from 'js-yaml';
 import { names } from '../../config.ts';
 import { caPaths, checkCa, ensureCa, secretFiles } from '../ca.ts';
 import { StepError } from '../errors.ts';
-import { exists, field, getJson, inNamespace, isManaged, managedLabels, namespaceRef, rolloutStatus, verbArgs, waitFor } from '../kube.ts';
+import {
+  exists,
+  field,
+  getJson,
+  inNamespace,
+  isManaged,
+  managedLabels,
+  namespaceRef,
+  rolloutStatus,
+  verbArgs,
+  waitFor,
+} from '../kube.ts';
 import { step } from '../step.ts';
 import { parseJson } from '../tool-output.ts';
 import type { Ctx, Task } from '../types.ts';
@@ -25,7 +36,8 @@ export const generateCa = step('Generate a root CA and an intermediate CA (Istio
   run: async (ctx, task) => {
     const p = paths(ctx);
     // A dry run writes no key files.
-    if (ctx.options.dryRun) return ctx.sh.note(`would create RSA 4096 root and intermediate CA files in ${p.dir} (keys mode 0600)`);
+    if (ctx.options.dryRun)
+      return ctx.sh.note(`would create RSA 4096 root and intermediate CA files in ${p.dir} (keys mode 0600)`);
     task.output = 'generating RSA 4096 keys';
     const { created } = await ensureCa(ctx.config.certsDir, ctx.config.context);
     task.output = created.length ? `created ${created.join(' and ')} in ${p.dir}` : `reusing the CA in ${p.dir}`;
@@ -36,7 +48,9 @@ export const createIstioNamespace = step(`Create the ${ns} namespace`, {
   done: async (ctx) => {
     if (!(await exists(ctx, namespaceRef(ns)))) return false;
     if (ctx.config.cluster.kind === 'existing' && !(await isManaged(ctx, namespaceRef(ns))))
-      throw new StepError(`namespace ${ns} in context ${ctx.config.context} was not made by fun-with-istio: refusing to change an Istio it did not install`);
+      throw new StepError(
+        `namespace ${ns} in context ${ctx.config.context} was not made by fun-with-istio: refusing to change an Istio it did not install`,
+      );
     return `namespace ${ns} exists`;
   },
   run: async (ctx) => {
@@ -55,14 +69,24 @@ export const plugCa = step(`Plug the CA into Istio (secret ${names.cacertsSecret
     const inCluster = await secretRoot(ctx);
     if (!inCluster) return false;
     if (normalize(inCluster) !== normalize(readFileSync(paths(ctx).rootCert, 'utf8')))
-      throw new StepError(`secret ${names.cacertsSecret} in ${ns} holds another root CA; remove it (npm run teardown) or restore the CA files in ${ctx.config.certsDir}`);
+      throw new StepError(
+        `secret ${names.cacertsSecret} in ${ns} holds another root CA; remove it (npm run teardown) or restore the CA files in ${ctx.config.certsDir}`,
+      );
     return `secret ${names.cacertsSecret} holds our root`;
   },
   run: async (ctx, task) => {
     const files = secretFiles(paths(ctx));
     // A dry run has no key files to read: the Secret it describes is empty.
-    const data = Object.fromEntries(Object.entries(files).map(([key, file]) => [key, ctx.options.dryRun ? '' : readFileSync(file).toString('base64')]));
-    const secret = { apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: names.cacertsSecret, namespace: ns, labels: managedLabels() }, data };
+    const data = Object.fromEntries(
+      Object.entries(files).map(([key, file]) => [key, ctx.options.dryRun ? '' : readFileSync(file).toString('base64')]),
+    );
+    const secret = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'Opaque',
+      metadata: { name: names.cacertsSecret, namespace: ns, labels: managedLabels() },
+      data,
+    };
     // Through stdin, never argv; `create`, not `apply`, so no last-applied annotation copies the key.
     await ctx.sh.kubectl(['create', '-f', '-'], { input: dump(secret), inputLabel: `Secret/${names.cacertsSecret}` });
     if (await exists(ctx, istiod)) {
@@ -80,7 +104,8 @@ interface WebhookConfiguration {
 /** The check that replaces the tutorial's webhook-patch-ca-bundle step: istiod patched in exactly our root. */
 export function verifyCaBundle(skipWithoutIstio: boolean): Task {
   return step('Verify the injector webhook trusts exactly our root CA', {
-    done: async (ctx) => skipWithoutIstio && !(await exists(ctx, injector)) && 'Istio is not installed yet (install-istio verifies this)',
+    done: async (ctx) =>
+      skipWithoutIstio && !(await exists(ctx, injector)) && 'Istio is not installed yet (install-istio verifies this)',
     run: async (ctx, task) => {
       // istiod fills in caBundle after it starts: wait for the field, not for a fixed time.
       await waitFor(ctx, injector, 'jsonpath={.webhooks[0].clientConfig.caBundle}');
@@ -88,9 +113,13 @@ export function verifyCaBundle(skipWithoutIstio: boolean): Task {
       if (ctx.options.dryRun) return; // nothing was installed, so there is no caBundle to compare
       const root = normalize(readFileSync(paths(ctx).rootCert, 'utf8'));
       const hooks = parseJson<WebhookConfiguration>(text, 'kubectl get mutatingwebhookconfiguration').webhooks ?? [];
-      const wrong = hooks.filter((h) => normalize(Buffer.from(h.clientConfig?.caBundle ?? '', 'base64').toString('utf8')) !== root);
+      const wrong = hooks.filter(
+        (h) => normalize(Buffer.from(h.clientConfig?.caBundle ?? '', 'base64').toString('utf8')) !== root,
+      );
       if (!hooks.length || wrong.length)
-        throw new StepError(`${names.injectorWebhook}: caBundle of ${wrong.map((h) => h.name).join(', ') || 'its webhooks'} is not our root CA (${paths(ctx).rootCert})`);
+        throw new StepError(
+          `${names.injectorWebhook}: caBundle of ${wrong.map((h) => h.name).join(', ') || 'its webhooks'} is not our root CA (${paths(ctx).rootCert})`,
+        );
       task.output = `${hooks.length} webhook(s) trust ${paths(ctx).rootCert}`;
     },
   });
