@@ -2,7 +2,7 @@
 // `istioctl install` instead of `kubectl apply -f istio.yaml`), and monitor istio-system until it is up.
 import { names } from './config.ts';
 import { StepError } from './lib/errors.ts';
-import { field, inNamespace, isManaged, namespaceRef, waitFor } from './lib/kube.ts';
+import { field, inNamespace, isManaged, namespaceRef, verbArgs, waitFor } from './lib/kube.ts';
 import { runIfMain } from './lib/main.ts';
 import { step } from './lib/step.ts';
 import { createIstioNamespace, generateCa, plugCa, verifyCaBundle } from './lib/steps/ca.ts';
@@ -47,7 +47,7 @@ const install = step('Install Istio', {
 const monitor = step(`Watch ${ns} come up`, {
   run: async (ctx, task) => {
     await waitFor(ctx, inNamespace(ns, 'deployment'), 'condition=Available', (l) => (task.output = l));
-    const r = await ctx.sh.kubectl(['-n', ns, 'get', 'deployments,pods']);
+    const r = await ctx.sh.kubectl(verbArgs('get', inNamespace(ns, 'deployments,pods')));
     task.output = r.stdout.trim();
   },
 });

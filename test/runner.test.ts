@@ -1,0 +1,100 @@
+// The runner's stages, each on its own: the command line parsed against a command's own flags, and confirmation.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { UsageError } from '../tasks/lib/errors.ts';
+import { inNamespace, namespaceRef, verbArgs } from '../tasks/lib/kube.ts';
+import { confirmed, parseInvocation } from '../tasks/lib/runner.ts';
+import type { ActionCommand, Ctx, TaskCommand } from '../tasks/lib/types.ts';
+
+const chapter: TaskCommand = {
+  kind: 'tasks',
+  name: 'teardown',
+  summary: 's',
+  flags: ['keep-cluster'],
+  tasks: () => [],
+  confirm: () => 'Sure?',
+};
+const action: ActionCommand = { kind: 'action', name: 'check', summary: 's', args: 'FILE', action: async () => 0 };
+const commands = [chapter, action];
+
+describe('parseInvocation', () => {
+  it('no command is usage with exit 2; help is usage with exit 0', () => {
+    assert.deepEqual(parseInvocation(commands, []), { kind: 'usage', code: 2 });
+    assert.deepEqual(parseInvocation(commands, ['help']), { kind: 'usage', code: 0 });
+  });
+
+  it('sets the options a command line asks for', () => {
+    const r = parseInvocation(commands, ['teardown', '-y', '--dry-run', '--keep-cluster']);
+    assert.equal(r.kind, 'run');
+    assert.deepEqual(r.kind === 'run' && r.options, {
+      dryRun: true,
+      yes: true,
+      verbose: false,
+      keepSample: false,
+      keepCluster: true,
+    });
+  });
+
+  it('--help wins over everything else', () => {
+    assert.equal(parseInvocation(commands, ['teardown', '--keep-cluster', '--help']).kind, 'help');
+  });
+
+  it('refuses an unknown command, a flag the command does not take, and arguments it does not take', () => {
+    assert.throws(
+      () => parseInvocation(commands, ['tear']),
+      (e) => e instanceof UsageError && /unknown command 'tear'/.test(e.message),
+    );
+    assert.throws(() => parseInvocation(commands, ['check', '--keep-cluster']), /--keep-cluster is not an option of check/);
+    assert.throws(() => parseInvocation(commands, ['teardown', 'now']), /teardown takes no arguments \(got now\)/);
+    assert.throws(
+      () => parseInvocation(commands, ['teardown', '--force']),
+      /unknown option --force \(see `npm run teardown -- --help`\)/,
+    );
+  });
+
+  it('passes an action its arguments', () => {
+    const r = parseInvocation(commands, ['check', 'a.yaml', 'b.yaml']);
+    assert.deepEqual(r.kind === 'run' && r.args, ['a.yaml', 'b.yaml']);
+  });
+});
+
+describe('confirmed', () => {
+  const ctx = (options: Partial<Ctx['options']>) => ({ options: { dryRun: false, yes: false, ...options } }) as Ctx;
+  const never = async () => assert.fail('must not ask');
+
+  it('does not ask with --yes or in a dry run', async () => {
+    assert.equal(await confirmed(chapter, ctx({ yes: true }), { ask: never }, () => {}), true);
+    assert.equal(await confirmed(chapter, ctx({ dryRun: true }), { ask: never }, () => {}), true);
+  });
+
+  it('asks, and a no does nothing', async () => {
+    let said = '';
+    assert.equal(await confirmed(chapter, ctx({}), { ask: async () => false }, (t) => (said += t)), false);
+    assert.equal(said, 'nothing done\n');
+  });
+});
+
+describe('verbArgs', () => {
+  it('addresses one object as kind name, several as kind/name, namespace first', () => {
+    assert.deepEqual(verbArgs('get', namespaceRef('a'), ['-o', 'name']), ['get', 'namespace', 'a', '-o', 'name']);
+    assert.deepEqual(verbArgs(['rollout', 'status'], inNamespace('n', 'deployment', 'd')), [
+      '-n',
+      'n',
+      'rollout',
+      'status',
+      'deployment',
+      'd',
+    ]);
+    assert.deepEqual(verbArgs('wait', [inNamespace('n', 'deployment', 'a'), inNamespace('n', 'deployment', 'b')]), [
+      '-n',
+      'n',
+      'wait',
+      'deployment/a',
+      'deployment/b',
+    ]);
+  });
+
+  it('refuses objects in different namespaces in one command', () => {
+    assert.throws(() => verbArgs('get', [inNamespace('a', 'pod', 'x'), inNamespace('b', 'pod', 'y')]), /one namespace/);
+  });
+});
