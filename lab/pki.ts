@@ -15,6 +15,9 @@ export interface Leaf {
 }
 
 /** Makes ca.{crt,key}, sa.{key,pub} and each leaf's {crt,key} in `dir` unless present. */
+/** A new P-256 key, unencrypted (`openssl req` arguments). */
+const newEcKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+
 export function makePki(dir: string, leaves: Leaf[]): void {
   mkdirSync(dir, { recursive: true });
   if (!existsSync(path.join(dir, 'ca.crt'))) {
@@ -22,11 +25,7 @@ export function makePki(dir: string, leaves: Leaf[]): void {
       [
         'req',
         '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
+        ...newEcKey,
         '-keyout',
         'ca.key',
         '-out',
@@ -56,24 +55,7 @@ export function makePki(dir: string, leaves: Leaf[]): void {
       ...(l.sans?.length ? [`subjectAltName=${l.sans.join(',')}`] : []),
     ].join('\n');
     writeFileSync(path.join(dir, `${l.name}.ext`), `${ext}\n`);
-    openssl(
-      [
-        'req',
-        '-new',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        `${l.name}.key`,
-        '-out',
-        `${l.name}.csr`,
-        '-subj',
-        l.subject,
-      ],
-      dir,
-    );
+    openssl(['req', '-new', ...newEcKey, '-keyout', `${l.name}.key`, '-out', `${l.name}.csr`, '-subj', l.subject], dir);
     openssl(
       [
         'x509',

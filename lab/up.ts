@@ -201,30 +201,26 @@ async function up(): Promise<void> {
   log(`kube-apiserver ready on ${apiUrl}`);
 
   const kc = `--kubeconfig=${kubeconfigFile}`;
-  const kcm = start('kube-controller-manager', [
+  // What controller-manager and scheduler share: the admin kubeconfig for everything, loopback, one instance.
+  const component = (port: number) => [
     kc,
     `--authentication-kubeconfig=${kubeconfigFile}`,
     `--authorization-kubeconfig=${kubeconfigFile}`,
     '--leader-elect=false',
     '--bind-address=127.0.0.1',
-    `--secure-port=${kcmPort}`,
+    `--secure-port=${port}`,
+    '--v=1',
+  ];
+  const kcm = start('kube-controller-manager', [
+    ...component(kcmPort),
     `--service-account-private-key-file=${pki('sa.key')}`,
     `--root-ca-file=${pki('ca.crt')}`,
     `--cluster-signing-cert-file=${pki('ca.crt')}`,
     `--cluster-signing-key-file=${pki('ca.key')}`,
     '--use-service-account-credentials=true',
     '--service-cluster-ip-range=10.0.0.0/24',
-    '--v=1',
   ]);
-  const sched = start('kube-scheduler', [
-    kc,
-    `--authentication-kubeconfig=${kubeconfigFile}`,
-    `--authorization-kubeconfig=${kubeconfigFile}`,
-    '--leader-elect=false',
-    '--bind-address=127.0.0.1',
-    `--secure-port=${schedPort}`,
-    '--v=1',
-  ]);
+  const sched = start('kube-scheduler', component(schedPort));
   const healthy = (port: number) => async () =>
     (await probe(`https://127.0.0.1:${port}/healthz`, { insecure: true })).status === 200;
   await Promise.all([
