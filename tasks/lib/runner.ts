@@ -9,6 +9,7 @@ import { DryRunCluster } from './dry-run.ts';
 import { AbortError, exitCodes, StepError, UsageError } from './errors.ts';
 import { commonFlags, type FlagName, flagLabel, flags, type Options, optionsFrom, parseArgsOptions } from './flags.ts';
 import { RunLog } from './log.ts';
+import { npmTookFlags, withNpmFlags } from './npm-flags.ts';
 import { Shell } from './shell.ts';
 import { stepOf } from './step.ts';
 import type { Command, Ctx, TaskCommand } from './types.ts';
@@ -204,7 +205,10 @@ export async function run(commands: Command[], argv: string[], io: RunIO = {}): 
       out(`${commandHelp(invocation.command)}\n`);
       return exitCodes.ok;
     }
-    const { command, options, args } = invocation;
+    const { command, args } = invocation;
+    const npm = withNpmFlags(invocation.options, npmTookFlags(io.env ?? process.env), command);
+    for (const note of npm.notes) err(`${note}\n`);
+    const options = npm.options;
     ctx = buildContext(command, options, argv, io, controller.signal, out, err);
     if (!(await confirmed(command, ctx, io, err))) return exitCodes.ok;
 
