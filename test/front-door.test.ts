@@ -35,3 +35,16 @@ describe("npm's own flags (npm run all --dry-run, without --)", () => {
     assert.doesNotMatch(r.out, /minikube -p fun-with-istio delete/);
   });
 });
+
+describe('a closed stdout', () => {
+  it('ends the run quietly (npm run -s all -- --dry-run | head -3)', async () => {
+    const { spawn } = await import('node:child_process');
+    const p = spawn(process.execPath, ['--import', 'tsx', 'Taskfile.ts', 'all', '--dry-run'], { cwd: root, env: bare() });
+    let err = '';
+    p.stderr.on('data', (d) => (err += d));
+    p.stdout.once('data', () => p.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => p.on('close', resolve));
+    assert.doesNotMatch(err, /EPIPE|\n\s+at /);
+    assert.equal(code, 0, err);
+  });
+});

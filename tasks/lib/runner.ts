@@ -179,10 +179,18 @@ export function report(e: unknown, err: (t: string) => void, log: RunLog | undef
 
 /** Runs one command line; returns the exit code (never throws for a user mistake). */
 export async function run(commands: Command[], argv: string[], io: RunIO = {}): Promise<number> {
-  const out = io.out ?? ((t: string) => process.stdout.write(t));
+  const controller = new AbortController();
+  // A reader that went away (`| head -3`) ends the run quietly, as it would end any Unix tool.
+  let stdoutClosed = false;
+  const onStdoutError = (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    stdoutClosed = true;
+    controller.abort();
+  };
+  if (!io.out) process.stdout.on('error', onStdoutError);
+  const out = io.out ?? ((t: string) => void (stdoutClosed || process.stdout.write(t)));
   const err = io.err ?? ((t: string) => process.stderr.write(t));
   let ctx: Ctx | undefined;
-  const controller = new AbortController();
   io.signal?.addEventListener('abort', () => controller.abort());
   let interrupts = 0;
   const onSigint = () => {
@@ -220,10 +228,11 @@ export async function run(commands: Command[], argv: string[], io: RunIO = {}): 
     return exitCodes.ok;
   } catch (e) {
     controller.abort(); // stop whatever still runs beside the failed step
-    return report(e, err, ctx?.log);
+    return stdoutClosed ? exitCodes.ok : report(e, err, ctx?.log);
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
+    // onStdoutError stays: writes still buffered when the run ends may fail after it.
     ctx?.log.close();
   }
 }
