@@ -38,13 +38,7 @@ async function rows(ctx: Ctx): Promise<Row[]> {
     out.push([`Kubernetes (context ${config.context})`, config.kubernetesVersion, sv ?? 'not reachable', true]);
   }
 
-  if (driver)
-    out.push([
-      `minikube driver (${driver})`,
-      'installed',
-      missing.includes(driver) ? 'not installed' : 'found',
-      !missing.includes(driver) || !needed.includes(driver),
-    ]);
+  if (driver) out.push(await driverRow(ctx, driver, missing.includes(driver), needed.includes(driver)));
 
   if (!ctx.options.dryRun && !existsSync(config.istioctl))
     out.push(['Istio (istioctl)', config.istioVersion, 'not downloaded yet (install-istio gets it)', true]);
@@ -54,6 +48,16 @@ async function rows(ctx: Ctx): Promise<Row[]> {
     out.push(['Istio (istioctl)', config.istioVersion, v, v === config.istioVersion]);
   }
   return out;
+}
+
+/** The driver's CLI, and for docker whether its daemon answers (minikube asks the same before it starts). */
+async function driverRow(ctx: Ctx, driver: string, missing: boolean, needed: boolean): Promise<Row> {
+  const what = `minikube driver (${driver})`;
+  if (missing) return [what, 'running', 'not installed', !needed];
+  if (driver !== 'docker') return [what, 'running', 'installed', true];
+  const r = await ctx.sh.run('docker', ['version', '--format', '{{.Server.Version}}'], { allowFailure: true });
+  if (r.exitCode === 0) return [what, 'running', `running (server ${r.stdout.trim() || '?'})`, true];
+  return [what, 'running', 'installed, but the daemon is not running (start Docker)', !needed];
 }
 
 export const versions: ActionCommand = {

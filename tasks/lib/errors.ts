@@ -3,9 +3,14 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-/** A step that could not be done: exit code 1, one line saying why. */
+/** A step that could not be done: exit code 1, one line saying why (and, when known, one saying what to do). */
 export class StepError extends Error {
   override name = 'StepError';
+  readonly suggestion?: string;
+  constructor(message: string, suggestion?: string) {
+    super(message);
+    this.suggestion = suggestion;
+  }
 }
 
 /** An external command that exited non-zero (or never started). */
@@ -14,8 +19,8 @@ export class CommandError extends StepError {
   readonly command: string;
   readonly exitCode: number | null;
   readonly stderr: string;
-  constructor(command: string, exitCode: number | null, stderr: string, reason: string) {
-    super(reason);
+  constructor(command: string, exitCode: number | null, stderr: string, reason: string, suggestion?: string) {
+    super(reason, suggestion);
     this.command = command;
     this.exitCode = exitCode;
     this.stderr = stderr;

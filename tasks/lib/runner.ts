@@ -173,7 +173,8 @@ export function report(e: unknown, err: (t: string) => void, log: RunLog | undef
   const step = stepOf(e);
   const message = e instanceof Error ? e.message : String(e);
   if (!(e instanceof StepError)) log?.write(e instanceof Error && e.stack ? e.stack : message);
-  err(`error: ${step ? `${step}: ` : ''}${message.split('\n')[0]}${where}\n`);
+  const suggestion = e instanceof StepError && e.suggestion ? `  suggestion: ${e.suggestion}\n` : '';
+  err(`error: ${step ? `${step}: ` : ''}${message.split('\n')[0]}${where}\n${suggestion}`);
   return exitCodes.failed;
 }
 

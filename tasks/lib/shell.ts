@@ -5,6 +5,7 @@ import { $, type LogEntry, quote, which } from 'zx';
 import { type Config, minikubeOf } from '../config.ts';
 import type { DryRunCluster } from './dry-run.ts';
 import { AbortError, CommandError } from './errors.ts';
+import { type FailureReason, failureReason } from './failure.ts';
 import type { RunLog } from './log.ts';
 
 export interface Result {
@@ -161,19 +162,22 @@ export class Shell {
     if (signal?.aborted) throw new AbortError();
     const result = { exitCode, stdout: out.stdout, stderr: out.stderr };
     if (exitCode === 0 || opts.allowFailure) return result;
-    throw new CommandError(
-      argv.map(quote).join(' '),
-      out.exitCode,
-      out.stderr,
-      describeFailure(cmd, out.exitCode, out.signal, out.stderr, opts.timeoutMs),
-    );
+    const why = describeFailure(cmd, out.exitCode, out.signal, out.stderr, opts.timeoutMs);
+    throw new CommandError(argv.map(quote).join(' '), out.exitCode, out.stderr, why.reason ?? '', why.suggestion);
   }
 }
 
-function describeFailure(cmd: string, code: number | null, sig: string | null, stderr: string, timeoutMs?: number): string {
-  const tool = cmd.split('/').pop();
-  if (code === 127) return `${tool} is not installed (not found on PATH); run \`npm run versions\` to see what is missing`;
-  if (code === null && sig && timeoutMs) return `${tool} timed out after ${timeoutMs / 1000}s`;
-  const last = stderr.trim().split('\n').filter(Boolean).pop()?.trim();
-  return `${tool} exited with ${code ?? sig}${last ? `: ${last}` : ''}`;
+function describeFailure(
+  cmd: string,
+  code: number | null,
+  sig: string | null,
+  stderr: string,
+  timeoutMs?: number,
+): FailureReason {
+  const tool = cmd.split('/').pop() ?? cmd;
+  if (code === 127)
+    return { reason: `${tool} is not installed (not found on PATH); run \`npm run versions\` to see what is missing` };
+  if (code === null && sig && timeoutMs) return { reason: `${tool} timed out after ${timeoutMs / 1000}s` };
+  const { reason, suggestion } = failureReason(tool, stderr);
+  return { reason: `${tool} exited with ${code ?? sig}${reason ? `: ${reason}` : ''}`, suggestion };
 }

@@ -2,6 +2,7 @@
 // subcommands and flags from the tools' own help, every command line through the tool's own parser (no cluster
 // reachable), jsonpath values through kubectl's own parser.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -270,6 +271,7 @@ const scenarios: { name: string; argv: string[]; env: Record<string, string> }[]
 
 describe('command audit: every printed command against the real kubectl, istioctl and minikube', () => {
   const commands = new Map<string, string[]>(); // joined -> argv
+  const dockerCommands = new Map<string, string[]>(); // versions asks the docker driver's daemon; the lab builds no docker
   const fromScenario = new Map<string, string[]>();
 
   before(async () => {
@@ -282,7 +284,7 @@ describe('command audit: every printed command against the real kubectl, istioct
         s.name,
         cmds.map((c) => c.join(' ')),
       );
-      for (const c of cmds) commands.set(c.join(' '), c);
+      for (const c of cmds) (c[0] === 'docker' ? dockerCommands : commands).set(c.join(' '), c);
     }
     // One branch no dry run can print (a dry run stands in for a cluster the tool set up): teardown in a user's own
     // sample namespace removes the label and the annotation instead of deleting it. Run for real on a scripted shell.
@@ -341,6 +343,18 @@ describe('command audit: every printed command against the real kubectl, istioct
     ])
       assert.ok(seen.has(expected), `no dry run printed \`${expected}\`; seen: ${[...seen].sort().join(', ')}`);
     assert.ok(fromScenario.get('teardown --keep-cluster (CLUSTER=existing)')!.some((c) => c.includes(' uninstall --purge -y')));
+  });
+
+  it('docker: every flag is one the docker CLI lists in its help (when the machine has one)', (t) => {
+    assert.ok(dockerCommands.size > 0, 'versions asks docker whether its daemon runs');
+    const docker = spawnSync('docker', ['--version'], { encoding: 'utf8' });
+    if (docker.status !== 0) return t.skip('no docker CLI on this machine');
+    for (const argv of dockerCommands.values()) {
+      const sub = argv[1];
+      const help = spawnSync('docker', [sub, '--help'], { encoding: 'utf8' }).stdout;
+      for (const flag of argv.filter((a) => a.startsWith('--')))
+        assert.match(help, new RegExp(`\\s${flag}\\b`), `docker ${sub}: ${flag}`);
+    }
   });
 
   it('every subcommand and flag is one the real tool lists in its help', (t) => {

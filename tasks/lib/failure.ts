@@ -1,0 +1,35 @@
+// Why a tool failed, in one line: the line of its stderr that says so, not merely the last one (minikube ends
+// with a box asking for bug reports), plus the tool's own suggestion when it gives one.
+
+export interface FailureReason {
+  reason?: string;
+  suggestion?: string;
+}
+
+const decoration = /^[\s│╭╮╰╯─|+*X!❌💡📘😿👉🤷❗-]*$/u;
+/** A line without minikube's markers and box borders. */
+const clean = (line: string): string =>
+  line
+    .replace(/^[\s│|]+|[\s│|]+$/gu, '')
+    .replace(/^(?:[*X!]|❌|💡|📘|😿|👉|🤷|❗)\s+/u, '')
+    .trim();
+
+const lastMatching = (lines: string[], re: RegExp): string | undefined => lines.filter((l) => re.test(l)).at(-1);
+
+/** The meaningful line of a failed command's stderr, per tool. */
+export function failureReason(tool: string, stderr: string): FailureReason {
+  const lines = stderr
+    .split('\n')
+    .filter((l) => !decoration.test(l))
+    .map(clean)
+    .filter(Boolean);
+  if (tool === 'minikube') {
+    const exiting = lastMatching(lines, /Exiting due to [A-Z0-9_]+/);
+    const suggestion = lastMatching(lines, /^Suggestion:/)?.replace(/^Suggestion:\s*/, '');
+    return { reason: exiting?.slice(exiting.indexOf('Exiting due to')) ?? lines.at(-1), suggestion };
+  }
+  if (tool === 'kubectl')
+    return { reason: lastMatching(lines, /^(error\b|Error\b|The connection to the server)/) ?? lines.at(-1) };
+  if (tool === 'istioctl') return { reason: lastMatching(lines, /^Error:/) ?? lines.at(-1) };
+  return { reason: lines.at(-1) };
+}

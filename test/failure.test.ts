@@ -1,0 +1,86 @@
+// The one error line keeps the tool's reason: output captured from the real minikube (v1.38.1, the lab's build),
+// and the shapes kubectl and istioctl print.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { failureReason } from '../tasks/lib/failure.ts';
+import { fakeSpawn, runCli, tmpDir } from './helpers.ts';
+
+const fixture = (name: string) => readFileSync(path.join(import.meta.dirname, 'fixtures', 'stderr', name), 'utf8');
+
+describe('failureReason', () => {
+  it("minikube: the 'Exiting due to' line and the suggestion, not the documentation link", () => {
+    assert.deepEqual(failureReason('minikube', fixture('minikube-docker-not-running.txt')), {
+      reason:
+        'Exiting due to PROVIDER_DOCKER_NOT_RUNNING: "docker version --format <no value>-<no value>:<no value>" exit status 1: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?',
+      suggestion: 'Start the Docker service',
+    });
+  });
+
+  it("minikube: the reason above the box, not the box's border", () => {
+    const r = failureReason('minikube', fixture('minikube-guest-provision.txt'));
+    assert.match(r.reason ?? '', /^Exiting due to GUEST_PROVISION: error provisioning guest/);
+    assert.equal(r.suggestion, undefined);
+  });
+
+  it("kubectl: its error line, even with other lines after it; istioctl: its 'Error:' line", () => {
+    const kubectl = "error: name cannot be provided when a selector is specified\nSee 'kubectl get -h' for help and examples\n";
+    assert.equal(failureReason('kubectl', kubectl).reason, 'error: name cannot be provided when a selector is specified');
+    const istioctl = '2026-11-26T15:00:00Z\tinfo\tsomething\nError: failed to setup client: context "lab" does not exist\n';
+    assert.equal(failureReason('istioctl', istioctl).reason, 'Error: failed to setup client: context "lab" does not exist');
+  });
+});
+
+describe('the error line of a failed minikube start', () => {
+  it("names minikube's reason, with its suggestion on a second line", async () => {
+    const bin = tmpDir('fwi-bin-');
+    const { chmodSync, writeFileSync } = await import('node:fs');
+    for (const tool of ['minikube', 'kubectl', 'docker']) {
+      writeFileSync(path.join(bin, tool), '#!/bin/sh\nexit 99\n');
+      chmodSync(path.join(bin, tool), 0o755);
+    }
+    const env = { CACHE_DIR: tmpDir('fwi-cache-'), PATH: `${bin}:${process.env.PATH}` };
+    const fake = fakeSpawn((argv) => {
+      const cmd = argv.join(' ');
+      if (cmd.includes(' status ')) return { code: 85 };
+      if (cmd.endsWith('version --output=json')) return { stdout: '{"minikubeVersion":"v1.39.0"}' };
+      if (cmd.includes('version --client')) return { stdout: '{"clientVersion":{"gitVersion":"v1.36.3"}}' };
+      if (cmd.includes(' start ')) return { code: 63, stderr: fixture('minikube-docker-not-running.txt') };
+      return undefined;
+    });
+    const r = await runCli(['minikube'], { env, spawn: fake.spawn });
+    assert.equal(r.code, 1);
+    const lines = r.err.trimEnd().split('\n');
+    assert.match(lines[0], /^error: Start minikube .*: minikube exited with 63: Exiting due to PROVIDER_DOCKER_NOT_RUNNING: /);
+    assert.equal(lines[1], '  suggestion: Start the Docker service');
+  });
+});
+
+describe('versions', () => {
+  it('says the docker driver is installed but its daemon is not running, and exits 1', async () => {
+    const { chmodSync, writeFileSync } = await import('node:fs');
+    const bin = tmpDir('fwi-bin-');
+    for (const tool of ['minikube', 'kubectl', 'docker']) {
+      writeFileSync(path.join(bin, tool), '#!/bin/sh\nexit 99\n');
+      chmodSync(path.join(bin, tool), 0o755);
+    }
+    const fake = fakeSpawn((argv) => {
+      const cmd = argv.join(' ');
+      if (cmd.startsWith('docker version'))
+        return { code: 1, stderr: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock.\n' };
+      if (cmd.endsWith('version --output=json')) return { stdout: '{"minikubeVersion":"v1.39.0"}' };
+      if (cmd.includes('version --client')) return { stdout: '{"clientVersion":{"gitVersion":"v1.36.3"}}' };
+      return { code: 1 };
+    });
+    const r = await runCli(['versions'], {
+      env: { CACHE_DIR: tmpDir('fwi-cache-'), PATH: `${bin}:${process.env.PATH}` },
+      spawn: fake.spawn,
+    });
+    assert.equal(r.code, 1);
+    assert.match(
+      r.out,
+      /minikube driver \(docker\) +running +installed, but the daemon is not running \(start Docker\) +<- needs attention/,
+    );
+  });
+});
