@@ -7,6 +7,7 @@ import { field, inNamespace, waitFor } from './lib/kube.ts';
 import { runIfMain } from './lib/main.ts';
 import { dumpAll } from './lib/manifests.ts';
 import { step } from './lib/step.ts';
+import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
 import type { Ctx, Task, TaskCommand } from './lib/types.ts';
 
@@ -73,7 +74,7 @@ Applies ${addons.map((a) => a.file).join(', ')} from the release
 (Grafana and Zipkin with their Service patched to NodePort by patches/), waits for their Deployments and
 prints http://<node>:<nodePort> URLs. Each addon is skipped when already installed.
 Runs: kubectl --context <ctx> apply -f - (stdin)|wait|get service, minikube -p <profile> ip.`,
-  tasks: () => [getRelease, ...addonSteps()],
+  tasks: () => [clusterReachable, istioRunning, getRelease, ...addonSteps()],
 };
 
 runIfMain(import.meta.url, addonsCommand);

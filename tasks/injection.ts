@@ -22,6 +22,7 @@ import { describePod, hasSidecar, livePods, type Pod, readiness } from './lib/po
 import { formatFinding, lint } from './lib/podspec.ts';
 import { deleteSample, sampleDeployed, sampleDeployment, sampleObjects } from './lib/sample.ts';
 import { step } from './lib/step.ts';
+import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
 import { parseJson } from './lib/tool-output.ts';
 import type { Ctx, Task, TaskCommand } from './lib/types.ts';
 
@@ -235,7 +236,7 @@ happens at creation) and checks ${names.sidecarContainer} is there (as a contain
 READY 2/2. Then per pod: ${names.injectLabel}=false (no sidecar), =true (sidecar), label removed
 (the namespace decides). Deletes the sample at the end unless --keep-sample.
 Runs: kubectl --context <ctx> get|create|apply|label|patch|rollout|annotate|delete.`,
-  tasks: injectionSteps,
+  tasks: () => [clusterReachable, istioRunning, ...injectionSteps()],
 };
 
 runIfMain(import.meta.url, injection);

@@ -6,6 +6,7 @@ import { field, inNamespace, isManaged, namespaceRef, verbArgs, waitFor } from '
 import { runIfMain } from './lib/main.ts';
 import { step } from './lib/step.ts';
 import { createIstioNamespace, generateCa, plugCa, verifyCaBundle } from './lib/steps/ca.ts';
+import { clusterReachable } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
 import type { Ctx, Task, TaskCommand } from './lib/types.ts';
 
@@ -67,7 +68,7 @@ Skipped when istiod already runs the pinned version.
 Runs: istioctl --context <ctx> install --set profile=<p> [-f overlay] --readiness-timeout <t> -y,
       kubectl --context <ctx> -n ${ns} wait|get.`,
   // Istio must find cacerts when istiod first starts: run alone, this chapter plugs the CA in first (skipped when done).
-  tasks: () => [getRelease, generateCa, createIstioNamespace, plugCa, ...installSteps()],
+  tasks: () => [clusterReachable, getRelease, generateCa, createIstioNamespace, plugCa, ...installSteps()],
 };
 
 runIfMain(import.meta.url, installIstio);

@@ -114,6 +114,7 @@ const removeIstioNamespace = inCluster(`Delete the ${ns} namespace`, {
 const deleteMinikube = step('Delete the minikube cluster', {
   enabled: clusterGoes,
   done: async (ctx) => {
+    if (!ctx.sh.has('minikube')) return 'minikube is not installed: there is no minikube cluster to delete';
     const s = await minikubeStatus(ctx);
     return (!s.Host || s.Host === 'Nonexistent') && `profile ${ctx.config.context} does not exist`;
   },

@@ -84,3 +84,55 @@ describe('versions', () => {
     );
   });
 });
+
+describe('each chapter checks what it needs first, and names the command that provides it', () => {
+  const env = () => ({ CACHE_DIR: tmpDir('fwi-cache-'), PATH: process.env.PATH ?? '' });
+  const noContext = fakeSpawn((argv) =>
+    argv.includes('version')
+      ? { code: 1, stderr: 'error: context "fun-with-istio" does not exist\n' }
+      : assert.fail(argv.join(' ')),
+  );
+
+  it('webhook-certs with no cluster: not reachable, run npm run minikube first; nothing else ran', async () => {
+    const r = await runCli(['webhook-certs'], { env: env(), spawn: noContext.spawn });
+    assert.equal(r.code, 1);
+    const [line, suggestion] = r.err.trimEnd().split('\n');
+    assert.match(
+      line,
+      /^error: Check the cluster is reachable: context fun-with-istio is not reachable: error: context "fun-with-istio" does not exist/,
+    );
+    assert.equal(suggestion, '  suggestion: run `npm run minikube` first');
+  });
+
+  it('install-istio checks the cluster before it downloads anything', async () => {
+    const cache = tmpDir('fwi-cache-');
+    const r = await runCli(['install-istio'], {
+      env: { CACHE_DIR: cache, ISTIO_RELEASE_URL: 'http://127.0.0.1:9/never' },
+      spawn: noContext.spawn,
+    });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /is not reachable/);
+    const { existsSync } = await import('node:fs');
+    assert.equal(existsSync(path.join(cache, 'downloads')), false);
+  });
+
+  it('injection without istiod: run npm run install-istio first, before any change', async () => {
+    const fake = fakeSpawn((argv) =>
+      argv.includes('version') ? { stdout: '{"serverVersion":{"gitVersion":"v1.36.3"}}' } : undefined,
+    );
+    const r = await runCli(['injection'], { env: env(), spawn: fake.spawn });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /^error: Check Istio runs \(istiod ready\): istiod is not ready in istio-system/);
+    assert.match(r.err, /\n {2}suggestion: run `npm run install-istio` first\n$/);
+    assert.ok(fake.calls.every((c) => !/ (label|apply|create|annotate|patch) /.test(c.argv.join(' '))));
+  });
+
+  it('teardown without minikube installed: nothing to delete, not an error', async () => {
+    const fake = fakeSpawn(() => assert.fail('nothing should run'));
+    const r = await runCli(['teardown', '--yes'], {
+      env: { CACHE_DIR: tmpDir('fwi-cache-'), PATH: tmpDir('fwi-empty-') },
+      spawn: fake.spawn,
+    });
+    assert.equal(r.code, 0, r.err);
+  });
+});

@@ -1,7 +1,8 @@
 // What a dry run pretends the cluster answers: the one model, used by the shell in --dry-run and by the chapter
 // tests' scripted clusters. Two views, chosen per command:
 // - 'fresh' (every chapter and `all`): nothing has been done yet. Objects this run creates through
-//   `kubectl create|apply -f -` exist afterwards and carry the tool's label; nothing else exists.
+//   `kubectl create|apply -f -` exist afterwards and carry the tool's label; nothing else exists. A chapter run
+//   alone assumes the chapters before it ran: the workloads they make answer as ready, and the tools are installed.
 // - 'finished' (teardown): `all` has run, so every object the tool makes exists and is the tool's, and the dry run
 //   lists every removal.
 // Tools answer as the pinned versions would. Steps never pass answers of their own: to add a kubectl call, call it;
@@ -112,6 +113,8 @@ export class DryRunCluster {
       if (path === managedLabelPath) return { stdout: addresses.every(known) ? names.managedBy.value : '' };
       if (path.includes('nodePort')) return { stdout: addresses.map((a, i) => `${a.split('/')[1]} ${30000 + i}`).join('\n') };
       if (path.includes('InternalIP')) return { stdout: '10.0.0.1' };
+      // A chapter's dry run assumes the chapters before it ran: what they make is ready.
+      if (path === '{.status.readyReplicas}') return { stdout: '1' };
     }
     return {};
   }

@@ -94,6 +94,7 @@ export class Shell {
 
   /** Whether a program is on the PATH the commands will run with (looked up in-process, nothing runs). */
   has(tool: string): boolean {
+    if (this.model) return true; // a dry run assumes the tools are installed
     return Boolean(which.sync(tool, { nothrow: true, path: this.env.PATH ?? '' }));
   }
 

@@ -1,0 +1,35 @@
+// What a chapter run alone needs first, checked before it changes anything, with the command that provides it.
+import { names } from '../../config.ts';
+import { StepError } from '../errors.ts';
+import { failureReason } from '../failure.ts';
+import { field, inNamespace } from '../kube.ts';
+import { step } from '../step.ts';
+import { kubectlVersions } from '../tool-output.ts';
+import type { Ctx } from '../types.ts';
+
+const provider = (ctx: Ctx): string =>
+  ctx.config.cluster.kind === 'minikube' ? 'run `npm run minikube` first' : 'check KUBE_CONTEXT and KUBECONFIG';
+
+export const clusterReachable = step('Check the cluster is reachable', {
+  run: async (ctx, task) => {
+    const r = await ctx.sh.kubectl(['version', '-o', 'json', '--request-timeout=20s'], { allowFailure: true });
+    const { server } = kubectlVersions(r.stdout);
+    if (r.exitCode !== 0 || !server) {
+      const why = failureReason('kubectl', r.stderr).reason ?? 'no answer';
+      throw new StepError(`context ${ctx.config.context} is not reachable: ${why}`, provider(ctx));
+    }
+    task.output = `Kubernetes ${server}`;
+  },
+});
+
+export const istioRunning = step('Check Istio runs (istiod ready)', {
+  run: async (ctx, task) => {
+    const ready = await field(ctx, inNamespace(names.istioNamespace, 'deployment', names.istiod), '{.status.readyReplicas}');
+    if (!(Number(ready) >= 1))
+      throw new StepError(
+        `istiod is not ready in ${names.istioNamespace} (context ${ctx.config.context})`,
+        'run `npm run install-istio` first',
+      );
+    task.output = `istiod: ${ready} ready`;
+  },
+});
