@@ -29,6 +29,7 @@ function yamlFiles(target: string): string[] {
 export const check: ActionCommand = {
   kind: 'action',
   name: 'check',
+  local: true,
   args: 'FILE|DIR...',
   summary: 'lint manifests against the pod-spec requirements (named ports, app labels)',
   details: `

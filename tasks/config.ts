@@ -11,6 +11,6 @@ export {
   ownMinikube,
   type ReleaseSource,
 } from './config/load.ts';
-export { manifestsDir, names, patchesDir, projectRoot } from './config/names.ts';
+export { manifestsDir, names, patchesDir, projectRoot, toolVersion } from './config/names.ts';
 export { istioKubernetesSupport, istioProfiles, kubernetesSupport, minikubeDrivers, minimums, pins } from './config/pins.ts';
 export { type SettingName, settingNames, settings, settingsHelp, shownDefault } from './config/settings.ts';

@@ -120,6 +120,22 @@ describe('the settings table', () => {
     }
   });
 
+  it("the README's table lists every setting with the same default", () => {
+    const readme = readFileSync(path.join(import.meta.dirname, '..', 'README.md'), 'utf8');
+    const text = readme.slice(
+      readme.indexOf('## Configuration'),
+      readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1),
+    );
+    const rows = new Map(
+      [...text.matchAll(/^\| `([A-Z_]+)` \|([^|]*)\|/gm)].map((m) => [m[1], m[2].trim().replace(/^`|`$/g, '')]),
+    );
+    assert.deepEqual([...rows.keys()].sort(), [...settingNames].sort());
+    for (const name of settingNames) {
+      const shown = shownDefault(name);
+      if (shown && !shown.startsWith('https://')) assert.equal(rows.get(name), shown, `${name} in README.md`);
+    }
+  });
+
   it('help lists every setting with its default, from the table', async () => {
     const { commandHelp } = await import('../tasks/lib/runner.ts');
     const help = commandHelp({ kind: 'action', name: 'x', summary: 's', action: async () => 0 });

@@ -31,6 +31,8 @@ export interface Config {
   cacheDir: string;
   certsDir: string;
   logDir: string;
+  /** How many run logs to keep. */
+  logKeep: number;
   /** Injector configuration fetched for kube-inject, per context. */
   injectDir: string;
   sampleNamespace: string;
@@ -97,6 +99,7 @@ export function loadConfig({ env = process.env, envFile = path.join(projectRoot,
     cacheDir,
     certsDir: path.join(cacheDir, 'certs'),
     logDir: path.join(cacheDir, 'logs'),
+    logKeep: v.LOG_KEEP,
     injectDir: path.join(cacheDir, 'inject'),
     sampleNamespace: v.SAMPLE_NAMESPACE,
     waitTimeout: v.WAIT_TIMEOUT,

@@ -1,4 +1,5 @@
 // Names of what the tool creates or reads, and where the project's own files are.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,3 +27,8 @@ export const names = {
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const manifestsDir = path.join(projectRoot, 'manifests');
 export const patchesDir = path.join(projectRoot, 'patches');
+
+/** This tool's own version (package.json). */
+export const toolVersion: string = (
+  JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { version: string }
+).version;

@@ -123,6 +123,14 @@ export const settings = {
       return raw;
     },
   }),
+  LOG_KEEP: setting({
+    doc: 'how many run logs to keep in CACHE_DIR/logs (the oldest go first)',
+    fallback: '20',
+    parse: (raw) => {
+      if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new Invalid('expected a whole number, at least 1');
+      return Number(raw);
+    },
+  }),
   WAIT_TIMEOUT: setting({
     doc: 'longest wait for one rollout or condition, e.g. 300s or 10m',
     fallback: '300s',

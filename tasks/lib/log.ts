@@ -1,7 +1,10 @@
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 
-/** Append-only run log: every command, its output and exit code. Written synchronously so a crash keeps it. */
+/**
+ * Append-only run log: a header with the configuration, every command with its output and exit code, and how the
+ * run ended. Written synchronously so a crash keeps it.
+ */
 export class RunLog {
   private fd: number | undefined;
   readonly file: string | undefined;
@@ -12,9 +15,12 @@ export class RunLog {
     this.fd = openSync(file, 'a', 0o600);
   }
 
-  static forRun(logDir: string, command: string, now = new Date()): RunLog {
+  /** A new log for one run in `logDir`, keeping only the newest `keep` logs there. */
+  static forRun(logDir: string, command: string, keep: number, now = new Date()): RunLog {
     const stamp = now.toISOString().replace(/[:.]/g, '-');
-    return new RunLog(path.join(logDir, `${stamp}-${command}.log`));
+    const log = new RunLog(path.join(logDir, `${stamp}-${command}.log`));
+    pruneLogs(logDir, keep);
+    return log;
   }
 
   write(text: string): void {
@@ -37,8 +43,21 @@ export class RunLog {
     );
   }
 
+  /** The last line of the log: how the run ended. */
+  outcome(text: string): void {
+    this.write(`# outcome: ${text}`);
+  }
+
   close(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }
+}
+
+/** Deletes all but the newest `keep` logs (their names start with a sortable timestamp). */
+function pruneLogs(dir: string, keep: number): void {
+  const logs = readdirSync(dir)
+    .filter((f) => /^\d{4}-\d\d-\d\dT.*\.log$/.test(f))
+    .sort();
+  for (const old of logs.slice(0, Math.max(0, logs.length - keep))) rmSync(path.join(dir, old), { force: true });
 }

@@ -10,6 +10,7 @@ import { AbortError, exitCodes, StepError, UsageError } from './errors.ts';
 import { commonFlags, type FlagName, flagLabel, flags, type Options, optionsFrom, parseArgsOptions } from './flags.ts';
 import { RunLog } from './log.ts';
 import { npmTookFlags, withNpmFlags } from './npm-flags.ts';
+import { runHeader } from './run-header.ts';
 import { Shell } from './shell.ts';
 import { stepOf } from './step.ts';
 import type { Command, Ctx, TaskCommand } from './types.ts';
@@ -41,6 +42,9 @@ export function usage(commands: Command[], invokedAs = 'npm run'): string {
   ].join('\n');
 }
 
+/** The flags a command takes: the common ones (only --help for a command that runs nothing) and its own. */
+const flagsOf = (c: Command): FlagName[] => [...(c.local ? (['help'] as const) : commonFlags), ...(c.flags ?? [])];
+
 function optionsHelp(names: FlagName[]): string {
   return ['Options:', ...names.map((f) => `  ${flagLabel(f).padEnd(16)}${flags[f].doc}`)].join('\n');
 }
@@ -48,9 +52,8 @@ function optionsHelp(names: FlagName[]): string {
 export function commandHelp(c: Command): string {
   const lines = [`${c.name}${c.kind === 'action' && c.args ? ` ${c.args}` : ''}: ${c.summary}`];
   if (c.details) lines.push('', c.details.trim());
-  lines.push('', optionsHelp([...commonFlags, ...(c.flags ?? [])]));
-  lines.push('', 'Configuration (environment or .env; the environment wins):');
-  lines.push(...settingsHelp());
+  lines.push('', optionsHelp(flagsOf(c)));
+  if (!c.local) lines.push('', 'Configuration (environment or .env; the environment wins):', ...settingsHelp());
   lines.push('', 'Exit codes: 0 done, 1 a step failed, 2 bad usage or configuration, 130 interrupted.');
   return lines.join('\n');
 }
@@ -81,8 +84,7 @@ export function parseInvocation(commands: Command[], argv: string[]): Invocation
   const { values, positionals } = parseFlags(command, rest);
   if (values.help) return { kind: 'help', command };
   for (const flag of Object.keys(flags) as FlagName[])
-    if (values[flag] && !commonFlags.includes(flag) && !command.flags?.includes(flag as never))
-      throw new UsageError(`--${flag} is not an option of ${command.name}`);
+    if (values[flag] && !flagsOf(command).includes(flag)) throw new UsageError(`--${flag} is not an option of ${command.name}`);
   if (positionals.length && !(command.kind === 'action' && command.args))
     throw new UsageError(`${command.name} takes no arguments (got ${positionals.join(' ')})`);
   return { kind: 'run', command, options: optionsFrom(values), args: positionals };
@@ -100,8 +102,10 @@ export function buildContext(
 ): Ctx {
   const config = loadConfig(io);
   for (const w of config.warnings) err(`warning: ${w}\n`);
-  const log = options.dryRun ? new RunLog(undefined) : RunLog.forRun(config.logDir, command.name);
-  log.write(`# fun-with-istio ${argv.join(' ')} (context ${config.context}) ${new Date().toISOString()}`);
+  // A dry run and a command that runs nothing (check) leave no log.
+  const log =
+    options.dryRun || command.local ? new RunLog(undefined) : RunLog.forRun(config.logDir, command.name, config.logKeep);
+  for (const line of runHeader(config, argv)) log.write(line);
   const sh = new Shell({
     config,
     log,
@@ -158,23 +162,24 @@ export async function executeTasks(command: TaskCommand, ctx: Ctx, io: RunIO): P
 export function report(e: unknown, err: (t: string) => void, log: RunLog | undefined): number {
   const where = log?.file ? ` (log: ${log.file})` : '';
   if (e instanceof UsageError) {
-    err(
-      e.message
-        .split('\n')
-        .map((l) => `error: ${l}\n`)
-        .join(''),
-    );
+    const lines = e.message.split('\n').map((l) => `error: ${l}`);
+    log?.outcome(`usage error (exit ${exitCodes.usage}): ${lines.join('; ')}`);
+    err(`${lines.join('\n')}\n`);
     return exitCodes.usage;
   }
   if (e instanceof AbortError) {
+    log?.outcome(`interrupted (exit ${exitCodes.interrupted})`);
     err(`interrupted: child processes stopped; re-run to resume${where}\n`);
     return exitCodes.interrupted;
   }
   const step = stepOf(e);
   const message = e instanceof Error ? e.message : String(e);
+  // What is not a step's own failure (a bug, a download's ENOTFOUND) keeps its detail in the log.
   if (!(e instanceof StepError)) log?.write(e instanceof Error && e.stack ? e.stack : message);
-  const suggestion = e instanceof StepError && e.suggestion ? `  suggestion: ${e.suggestion}\n` : '';
-  err(`error: ${step ? `${step}: ` : ''}${message.split('\n')[0]}${where}\n${suggestion}`);
+  const line = `error: ${step ? `${step}: ` : ''}${message.split('\n')[0]}`;
+  const suggestion = e instanceof StepError && e.suggestion ? `  suggestion: ${e.suggestion}` : undefined;
+  log?.outcome(`failed (exit ${exitCodes.failed}): ${line}${suggestion ? `; ${suggestion.trim()}` : ''}`);
+  err(`${line}${where}\n${suggestion ? `${suggestion}\n` : ''}`);
   return exitCodes.failed;
 }
 
@@ -219,12 +224,20 @@ export async function run(commands: Command[], argv: string[], io: RunIO = {}): 
     for (const note of npm.notes) err(`${note}\n`);
     const options = npm.options;
     ctx = buildContext(command, options, argv, io, controller.signal, out, err);
-    if (!(await confirmed(command, ctx, io, err))) return exitCodes.ok;
+    if (!(await confirmed(command, ctx, io, err))) {
+      ctx.log.outcome('nothing done (not confirmed)');
+      return exitCodes.ok;
+    }
 
     process.on('SIGINT', onSigint);
     process.on('SIGTERM', onSigint);
-    if (command.kind === 'action') return await command.action(ctx, args);
+    if (command.kind === 'action') {
+      const code = await command.action(ctx, args);
+      ctx.log.outcome(`exit ${code}`);
+      return code;
+    }
     await executeTasks(command, ctx, io);
+    ctx.log.outcome('done (exit 0)');
     if (!options.dryRun) err(`done: ${command.name} (log: ${ctx.log.file})\n`);
     return exitCodes.ok;
   } catch (e) {

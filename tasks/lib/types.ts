@@ -30,6 +30,8 @@ interface CommandBase {
   flags?: OptionalFlag[];
   /** A question to confirm before anything runs (destructive commands). */
   confirm?: (ctx: Ctx) => string | undefined;
+  /** Runs no external program and changes nothing (check): no log, no --dry-run or --yes, no cluster settings. */
+  local?: true;
   /** What its dry run stands for (see dry-run.ts); a fresh cluster unless said otherwise. */
   dryRunView?: ClusterView;
 }

@@ -1,0 +1,64 @@
+// The run log says what ran with which configuration, and how the run ended; old logs go; check leaves none.
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { fakeSpawn, runCli, tmpDir } from './helpers.ts';
+
+const logsIn = (cache: string) => (existsSync(path.join(cache, 'logs')) ? readdirSync(path.join(cache, 'logs')).sort() : []);
+const lastLog = (cache: string) => readFileSync(path.join(cache, 'logs', logsIn(cache).at(-1)!), 'utf8');
+const reachable = fakeSpawn((argv) =>
+  argv.includes('version') ? { stdout: '{"serverVersion":{"gitVersion":"v1.36.3"}}' } : undefined,
+);
+
+describe('the run log', () => {
+  it('starts with the resolved configuration and ends with the outcome', async () => {
+    const cache = tmpDir('fwi-cache-');
+    const r = await runCli(['webhook-certs'], { env: { CACHE_DIR: cache }, spawn: reachable.spawn });
+    assert.equal(r.code, 0, r.err);
+    const text = lastLog(cache);
+    assert.match(text, /^# fun-with-istio \d+\.\d+\.\d+: webhook-certs \(/);
+    assert.match(text, /^# versions: Istio 1\.31\.1, Kubernetes v1\.36\.3, minikube pin v1\.39\.0, Node\.js v/m);
+    assert.match(text, /^# cluster: minikube profile fun-with-istio \(driver docker, 8192 MiB, 4 CPUs\)$/m);
+    assert.match(text, /# outcome: done \(exit 0\)\n$/);
+  });
+
+  it("a failure's line is the log's last line, as printed", async () => {
+    const cache = tmpDir('fwi-cache-');
+    const down = fakeSpawn((argv) =>
+      argv.includes('version') ? { code: 1, stderr: 'error: context "x" does not exist\n' } : undefined,
+    );
+    const r = await runCli(['webhook-certs'], { env: { CACHE_DIR: cache }, spawn: down.spawn });
+    assert.equal(r.code, 1);
+    const printed = r.err.split('\n')[0].replace(/ \(log: .*\)$/, '');
+    assert.ok(
+      lastLog(cache).trimEnd().endsWith(`# outcome: failed (exit 1): ${printed}; suggestion: run \`npm run minikube\` first`),
+      lastLog(cache),
+    );
+  });
+
+  it('a failure that is no command (a download that cannot resolve its host) is in the log too', async () => {
+    const cache = tmpDir('fwi-cache-');
+    const r = await runCli(['install-istio'], {
+      env: { CACHE_DIR: cache, ISTIO_RELEASE_URL: 'http://127.0.0.1:9/none' },
+      spawn: reachable.spawn,
+    });
+    assert.equal(r.code, 1);
+    assert.match(lastLog(cache), /# outcome: failed \(exit 1\): error: Get Istio .*\n$/);
+  });
+
+  it('keeps only the newest LOG_KEEP logs', async () => {
+    const cache = tmpDir('fwi-cache-');
+    for (let i = 0; i < 4; i++)
+      await runCli(['webhook-certs'], { env: { CACHE_DIR: cache, LOG_KEEP: '2' }, spawn: reachable.spawn });
+    assert.equal(logsIn(cache).length, 2);
+  });
+
+  it('check and usage errors leave no log', async () => {
+    const cache = tmpDir('fwi-cache-');
+    assert.equal((await runCli(['check', 'manifests/'], { env: { CACHE_DIR: cache } })).code, 0);
+    assert.equal((await runCli(['all', '--bogus'], { env: { CACHE_DIR: cache } })).code, 2);
+    assert.equal((await runCli(['all'], { env: { CACHE_DIR: cache, WAIT_TIMEOUT: 'soon' } })).code, 2);
+    assert.deepEqual(logsIn(cache), []);
+  });
+});
