@@ -11,6 +11,7 @@ import { commonFlags, type FlagName, flagLabel, flags, type Options, optionsFrom
 import { RunLog } from './log.ts';
 import { npmTookFlags, withNpmFlags } from './npm-flags.ts';
 import { runHeader } from './run-header.ts';
+import { RunState } from './run-state.ts';
 import { Shell } from './shell.ts';
 import { stepOf } from './step.ts';
 import type { Command, Ctx, TaskCommand } from './types.ts';
@@ -96,10 +97,11 @@ export function buildContext(
   options: Options,
   argv: string[],
   io: RunIO,
-  signal: AbortSignal,
+  controller: AbortController,
   out: (t: string) => void,
   err: (t: string) => void,
 ): Ctx {
+  const { signal } = controller;
   const config = loadConfig(io);
   for (const w of config.warnings) err(`warning: ${w}\n`);
   // A dry run and a command that runs nothing (check) leave no log.
@@ -116,7 +118,7 @@ export function buildContext(
     env: io.env as NodeJS.ProcessEnv | undefined,
     print: (l) => out(`${l}\n`),
   });
-  return { config, sh, options, log, signal, out };
+  return { config, sh, options, log, signal, out, run: new RunState(controller) };
 }
 
 /** Stage 3: a destructive command asks first (never in a dry run or with --yes). Returns whether to go on. */
@@ -146,14 +148,21 @@ async function askOnTty(question: string): Promise<boolean> {
 export async function executeTasks(command: TaskCommand, ctx: Ctx, io: RunIO): Promise<void> {
   const { dryRun, verbose } = ctx.options;
   const renderer: ListrRendererValue = io.renderer ?? (dryRun ? 'silent' : verbose ? 'verbose' : 'default');
-  const { Listr } = await import('listr2'); // not needed for --help, versions or check
+  const { Listr, color, ListrDefaultRendererLogLevels: Levels } = await import('listr2'); // not needed for --help, versions or check
   const list = new Listr<Ctx, ListrRendererValue, ListrRendererValue>(command.tasks(ctx), {
     ctx,
     renderer,
     fallbackRenderer: 'simple',
     exitOnError: true,
     registerSignalListeners: false,
-    rendererOptions: { collapseSubtasks: false, collapseSkips: false, showErrorMessage: false },
+    rendererOptions: {
+      collapseSubtasks: false,
+      collapseSkips: false,
+      showErrorMessage: false,
+      // Only a step stopped because another failed is skipped (done-before steps complete): dim, not a warning.
+      icon: { [Levels.SKIPPED_WITH_COLLAPSE]: '◌', [Levels.SKIPPED_WITHOUT_COLLAPSE]: '◌' },
+      color: { [Levels.SKIPPED_WITH_COLLAPSE]: color.dim, [Levels.SKIPPED_WITHOUT_COLLAPSE]: color.dim },
+    },
   });
   await list.run();
 }
@@ -223,7 +232,7 @@ export async function run(commands: Command[], argv: string[], io: RunIO = {}): 
     const npm = withNpmFlags(invocation.options, npmTookFlags(io.env ?? process.env), command);
     for (const note of npm.notes) err(`${note}\n`);
     const options = npm.options;
-    ctx = buildContext(command, options, argv, io, controller.signal, out, err);
+    ctx = buildContext(command, options, argv, io, controller, out, err);
     if (!(await confirmed(command, ctx, io, err))) {
       ctx.log.outcome('nothing done (not confirmed)');
       return exitCodes.ok;
@@ -237,6 +246,7 @@ export async function run(commands: Command[], argv: string[], io: RunIO = {}): 
       return code;
     }
     await executeTasks(command, ctx, io);
+    if (controller.signal.aborted) throw new AbortError(); // every step stopped by Ctrl-C, none failed
     ctx.log.outcome('done (exit 0)');
     if (!options.dryRun) err(`done: ${command.name} (log: ${ctx.log.file})\n`);
     return exitCodes.ok;

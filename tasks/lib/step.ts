@@ -9,7 +9,12 @@ export interface StepDefinition {
   enabled?: (ctx: Ctx) => boolean;
 }
 
-/** One named task that does one thing and skips itself when already done. */
+const isAbort = (e: unknown): boolean => (e as Error | undefined)?.name === 'AbortError';
+
+/**
+ * One named task that does one thing and says so when it was already done (it then changes nothing). When a
+ * sibling fails it stops and shows as cancelled, not failed; a failing step waits for its siblings to stop first.
+ */
 export function step(title: string, def: StepDefinition): Task {
   return {
     title,
@@ -17,21 +22,33 @@ export function step(title: string, def: StepDefinition): Task {
     // Keep what a step found (versions, URLs, pod states) on screen after it finishes.
     rendererOptions: { persistentOutput: true, outputBar: 5 },
     task: async (ctx, task) => {
+      const cancel = (by: string) => {
+        ctx.sh.note(`cancelled: ${by} failed`);
+        task.skip(`cancelled: ${by} failed`);
+      };
+      // After a failure, the steps that have not started stay unstarted (drawn dim, without a message).
+      if (ctx.run.cancelledBy) return task.skip();
       ctx.sh.note(title);
+      const work = ctx.run.track(perform(ctx, task, def));
       try {
-        const done = await def.done?.(ctx);
-        if (done) {
-          ctx.sh.note(`skip: ${done}`);
-          task.skip(done);
-          return;
-        }
-        await def.run(ctx, task);
+        await work;
       } catch (e) {
+        const by = ctx.run.cancelledBy;
+        if (by && isAbort(e)) return cancel(by);
         if (e instanceof StepError && !stepOf(e)) Object.assign(e, { step: task.title ?? title });
+        await ctx.run.fail(task.title ?? title, work);
         throw e;
       }
     },
   };
+}
+
+async function perform(ctx: Ctx, task: TaskHandle, def: StepDefinition): Promise<void> {
+  const done = await def.done?.(ctx);
+  if (!done) return def.run(ctx, task);
+  ctx.sh.note(`skip: ${done}`);
+  // Done before reads as done, not as a warning.
+  task.title = `${task.title} (already done: ${done})`;
 }
 
 /** A titled group of steps run one after another (or together when `concurrent`). */

@@ -3,6 +3,7 @@ import type { Config } from '../config.ts';
 import type { ClusterView } from './dry-run.ts';
 import type { OptionalFlag, Options } from './flags.ts';
 import type { RunLog } from './log.ts';
+import type { RunState } from './run-state.ts';
 import type { Shell } from './shell.ts';
 
 export type { Options };
@@ -14,6 +15,8 @@ export interface Ctx {
   options: Options;
   log: RunLog;
   signal: AbortSignal;
+  /** The steps working now, and why the run is being cancelled. */
+  run: RunState;
   /** Standard output of the run (results of versions, check, kube-inject). */
   out: (text: string) => void;
 }

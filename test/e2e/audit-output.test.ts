@@ -7,6 +7,7 @@ import { bin, ISTIO_LAB_VERSION, minikubeModuleVersion } from '../../lab/common.
 import { loadConfig, pins } from '../../tasks/config.ts';
 import { RunLog } from '../../tasks/lib/log.ts';
 import { minikubeStatus } from '../../tasks/lib/minikube.ts';
+import { RunState } from '../../tasks/lib/run-state.ts';
 import { Shell } from '../../tasks/lib/shell.ts';
 import {
   istioctlVersion,
@@ -129,6 +130,7 @@ function productCtx(profile: string, env: Record<string, string>): Ctx {
     log,
     options: { dryRun: false, yes: true, verbose: false, keepSample: false, keepCluster: false },
     signal: new AbortController().signal,
+    run: new RunState(new AbortController()),
     out: () => {},
   };
 }

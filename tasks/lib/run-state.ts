@@ -1,0 +1,29 @@
+// What the steps of one run share: which are working now, and which step's failure is cancelling the others.
+// A failing step waits until its siblings have stopped before it fails the run, so the task tree is final
+// (siblings shown as cancelled, not failed) before the error line is printed under it.
+export class RunState {
+  private readonly working = new Set<Promise<unknown>>();
+  private readonly controller: AbortController;
+  /** The title of the step whose failure cancels the rest; unset for Ctrl-C. */
+  cancelledBy: string | undefined;
+
+  constructor(controller: AbortController) {
+    this.controller = controller;
+  }
+
+  track<T>(work: Promise<T>): Promise<T> {
+    this.working.add(work);
+    const forget = () => this.working.delete(work);
+    work.then(forget, forget);
+    return work;
+  }
+
+  /** `step` failed: cancel the others (unless the run is already stopping) and wait until they have stopped. */
+  async fail(step: string, own: Promise<unknown>): Promise<void> {
+    if (!this.controller.signal.aborted) {
+      this.cancelledBy = step;
+      this.controller.abort();
+    }
+    await Promise.allSettled([...this.working].filter((w) => w !== own));
+  }
+}

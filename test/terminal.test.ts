@@ -1,0 +1,98 @@
+// What a user sees on a terminal when a run fails or has nothing to do, through listr2's own renderers: the simple
+// renderer (stdout not a TTY) line by line, and the default renderer on a pseudo-terminal (script(1)).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { stripVTControlCharacters } from 'node:util';
+import { tmpDir } from './helpers.ts';
+
+const root = path.resolve(import.meta.dirname, '..');
+const release = path.join(root, 'test', 'fixtures', 'release');
+const dockerDown = readFileSync(path.join(root, 'test', 'fixtures', 'stderr', 'minikube-docker-not-running.txt'), 'utf8');
+
+/** Stand-ins for minikube, kubectl and docker on PATH. `blockKubectl`: kubectl waits until it is killed. */
+function stubs(o: { blockKubectl?: boolean } = {}): string {
+  const bin = tmpDir('fwi-stubs-');
+  const errFile = path.join(bin, 'docker-down.txt');
+  writeFileSync(errFile, dockerDown);
+  const script = (name: string, body: string) => {
+    writeFileSync(path.join(bin, name), `#!/bin/sh\n${body}\n`);
+    chmodSync(path.join(bin, name), 0o755);
+  };
+  script(
+    'minikube',
+    `case "$*" in
+  *"version --output=json"*) echo '{"minikubeVersion":"v1.39.0"}';;
+  *status*) exit 85;;
+  *start*) cat ${errFile} >&2; exit 63;;
+esac`,
+  );
+  script('kubectl', o.blockKubectl ? 'while :; do sleep 0.05; done' : `echo '{"clientVersion":{"gitVersion":"v1.36.3"}}'`);
+  script('docker', 'exit 0');
+  return bin;
+}
+
+const envFor = (bin: string, extra: Record<string, string> = {}) => ({
+  HOME: tmpDir('fwi-home-'),
+  PATH: `${bin}:${path.dirname(process.execPath)}:/usr/bin:/bin`,
+  CACHE_DIR: tmpDir('fwi-cache-'),
+  ...extra,
+});
+
+/** stdout and stderr together, as a terminal shows them (simple renderer: stdout is a pipe). */
+function piped(env: Record<string, string>): { code: number | null; lines: string[] } {
+  const r = spawnSync('sh', ['-c', `"${process.execPath}" --import tsx Taskfile.ts all 2>&1`], {
+    cwd: root,
+    env,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  return { code: r.status, lines: r.stdout.trimEnd().split('\n') };
+}
+
+describe('the terminal after a failure', () => {
+  it('the error line (and its suggestion) is the last thing printed; a done-before step reads as done', () => {
+    const { code, lines } = piped(envFor(stubs(), { ISTIO_HOME: release }));
+    assert.equal(code, 1);
+    assert.match(lines.at(-2) ?? '', /^error: Start minikube .*Exiting due to PROVIDER_DOCKER_NOT_RUNNING: .* \(log: .*\.log\)$/);
+    assert.equal(lines.at(-1), '  suggestion: Start the Docker service');
+    assert.ok(lines.includes(`✔ Get the Istio release (already done: using ISTIO_HOME=${release})`), lines.join('\n'));
+    assert.ok(!lines.some((l) => l.includes('⚠') || l.includes('[SKIPPED')), 'no warnings');
+  });
+
+  it('a step stopped because another failed is cancelled, not failed', () => {
+    const { code, lines } = piped(envFor(stubs({ blockKubectl: true }), { ISTIO_RELEASE_URL: 'http://127.0.0.1:9/none' }));
+    assert.equal(code, 1);
+    assert.match(
+      lines.at(-1) ?? '',
+      /^error: Get Istio 1\.31\.1 .*: cannot download http:\/\/127\.0\.0\.1:9\/none\/.*\(log: .*\)$/,
+    );
+    assert.ok(
+      lines.includes(
+        '↓ Check the tools and their versions [SKIPPED: cancelled: Get Istio 1.31.1 (istio-1.31.1-linux-amd64.tar.gz) failed]',
+      ),
+      lines.join('\n'),
+    );
+    assert.deepEqual(
+      lines.filter((l) => l.startsWith('✖') && !l.includes('Get Istio') && !l.includes('(together)')),
+      [],
+      'only the failed step and its group are failed',
+    );
+  });
+
+  it('on a terminal (default renderer), nothing is drawn after the error line', (t) => {
+    if (spawnSync('script', ['--version']).status !== 0) return t.skip('script(1) is not installed');
+    const bin = stubs();
+    const env = envFor(bin, { ISTIO_HOME: release, TERM: 'xterm-256color' });
+    const cmd = `stty cols 200 rows 60; "${process.execPath}" --import tsx Taskfile.ts all`;
+    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { cwd: root, env, encoding: 'utf8', timeout: 120_000 });
+    assert.equal(r.status, 1, r.stdout);
+    const screen = r.stdout;
+    const after = screen.slice(screen.lastIndexOf('error: Start minikube'));
+    // After the error line only its suggestion may follow: no task tree drawn again (escape codes aside).
+    const text = stripVTControlCharacters(after).replace(/\r/g, '');
+    assert.match(text, /^error: Start minikube [^\n]*\n {2}suggestion: Start the Docker service\s*$/);
+  });
+});
