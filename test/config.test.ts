@@ -37,7 +37,7 @@ describe('config', () => {
     const msg = usageError(() =>
       load({
         ISTIO_VERSION: 'v1.31',
-        KUBERNETES_VERSION: '1.36.3',
+        KUBERNETES_VERSION: '1.36', // 1.36.3 is accepted now (normalised to v1.36.3)
         MINIKUBE_MEMORY: '4096',
         MINIKUBE_CPUS: 'two',
         MINIKUBE_DRIVER: 'dockr',
@@ -48,7 +48,7 @@ describe('config', () => {
     );
     for (const k of [
       'ISTIO_VERSION="v1.31"',
-      'KUBERNETES_VERSION="1.36.3"',
+      'KUBERNETES_VERSION="1.36"',
       'MINIKUBE_MEMORY="4096": Istio needs at least 8192 MiB',
       'MINIKUBE_CPUS="two"',
       'MINIKUBE_DRIVER="dockr"',
@@ -145,5 +145,36 @@ describe('the settings table', () => {
 
   it('every default parses as its own setting would', () => {
     assert.doesNotThrow(() => load({}));
+  });
+});
+
+describe('settings as people type them', () => {
+  it('v1.31.1 and 1.36.3 are normalised to the forms the tools use', () => {
+    const c = load({ ISTIO_VERSION: 'v1.31.1', KUBERNETES_VERSION: '1.36.3' });
+    assert.equal(c.istioVersion, '1.31.1');
+    assert.equal(c.kubernetesVersion, 'v1.36.3');
+  });
+
+  it('durations like 1m30s, sizes like 8g', () => {
+    assert.equal(load({ WAIT_TIMEOUT: '1m30s' }).waitTimeout, '1m30s');
+    assert.equal(minikubeOf(load({ MINIKUBE_MEMORY: '8g' }))!.memoryMiB, 8192);
+    assert.equal(minikubeOf(load({ MINIKUBE_MEMORY: '12288m' }))!.memoryMiB, 12288);
+    assert.match(
+      usageError(() => load({ MINIKUBE_MEMORY: '4g' })),
+      /MINIKUBE_MEMORY="4g": Istio needs at least 8192 MiB/,
+    );
+    assert.match(
+      usageError(() => load({ WAIT_TIMEOUT: '300' })),
+      /WAIT_TIMEOUT="300": expected a duration like 300s, 10m or 1m30s/,
+    );
+  });
+
+  it('a key set twice in .env is an error naming both lines', () => {
+    const file = path.join(tmpDir(), '.env');
+    writeFileSync(file, 'ISTIO_PROFILE=demo\n# later\nISTIO_PROFILE=minimal\n');
+    assert.match(
+      usageError(() => load({}, file)),
+      /\.env line 3 sets ISTIO_PROFILE again \(first on line 1\)/,
+    );
   });
 });

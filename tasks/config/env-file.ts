@@ -11,6 +11,7 @@ export function readEnvFile(file: string): Env {
   const text = readFileSync(file, 'utf8');
   const problems: string[] = [];
   let openQuote: string | undefined;
+  const firstLine = new Map<string, number>();
   text.split(/\r?\n/).forEach((line, i) => {
     if (openQuote) {
       if (line.includes(openQuote)) openQuote = undefined;
@@ -26,6 +27,9 @@ export function readEnvFile(file: string): Env {
     const [, key, value] = m;
     const q = value[0];
     if ((q === '"' || q === "'" || q === '`') && !value.slice(1).includes(q)) openQuote = q;
+    const seen = firstLine.get(key);
+    if (seen) problems.push(`${path.basename(file)} line ${i + 1} sets ${key} again (first on line ${seen}): keep one`);
+    else firstLine.set(key, i + 1);
     if (!(key in settings))
       problems.push(`${path.basename(file)} line ${i + 1}: unknown setting ${key} (known: ${Object.keys(settings).join(', ')})`);
   });

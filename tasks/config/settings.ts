@@ -54,12 +54,20 @@ export const settings = {
   ISTIO_VERSION: setting({
     doc: 'Istio release to install',
     fallback: pins.istio,
-    parse: matching(semver, 'expected a release like 1.31.1 (no leading v)'),
+    parse: (raw) => {
+      const version = raw.replace(/^v(?=\d)/, ''); // v1.31.1 is how people write it; releases are named 1.31.1
+      if (!semver.test(version)) throw new Invalid('expected a release like 1.31.1');
+      return version;
+    },
   }),
   KUBERNETES_VERSION: setting({
     doc: 'Kubernetes version for minikube',
     fallback: pins.kubernetes,
-    parse: matching(/^v\d+\.\d+\.\d+$/, 'expected a version like v1.36.3'),
+    parse: (raw) => {
+      const m = /^v?(\d+\.\d+\.\d+)$/.exec(raw); // 1.36.3 is accepted too; Kubernetes names it v1.36.3
+      if (!m) throw new Invalid('expected a version like v1.36.3');
+      return `v${m[1]}`;
+    },
   }),
   ISTIO_PROFILE: setting({ doc: 'istioctl install profile', fallback: 'demo', parse: oneOf(istioProfiles) }),
   ISTIO_OVERLAY: setting({
@@ -77,9 +85,15 @@ export const settings = {
   }),
   MINIKUBE_DRIVER: setting({ doc: 'minikube driver', fallback: 'docker', parse: oneOf(minikubeDrivers) }),
   MINIKUBE_MEMORY: setting({
-    doc: `minikube memory in MiB, at least ${minimums.memoryMiB}`,
+    doc: `minikube memory in MiB (or with a unit: 8g, 12288m), at least ${minimums.memoryMiB}`,
     fallback: String(minimums.memoryMiB),
-    parse: atLeast(minimums.memoryMiB, 'MiB'),
+    parse: (raw) => {
+      const m = /^(\d+)\s*(m|mb|mib|g|gb|gib)?$/i.exec(raw);
+      if (!m) throw new Invalid('expected MiB, or a size like 8g or 12288m');
+      const mib = Number(m[1]) * (/^g/i.test(m[2] ?? '') ? 1024 : 1);
+      if (mib < minimums.memoryMiB) throw new Invalid(`Istio needs at least ${minimums.memoryMiB} MiB`);
+      return mib;
+    },
   }),
   MINIKUBE_CPUS: setting({
     doc: `minikube CPUs, at least ${minimums.cpus}`,
@@ -132,9 +146,10 @@ export const settings = {
     },
   }),
   WAIT_TIMEOUT: setting({
-    doc: 'longest wait for one rollout or condition, e.g. 300s or 10m',
+    doc: 'longest wait for one rollout or condition, e.g. 300s, 10m or 1m30s',
     fallback: '300s',
-    parse: matching(/^\d+(s|m|h)$/, 'expected a duration like 300s or 10m'),
+    // A Go duration, as kubectl --timeout and istioctl --readiness-timeout read it.
+    parse: matching(/^(?=\d)(\d+h)?(\d+m)?(\d+s)?$/, 'expected a duration like 300s, 10m or 1m30s'),
   }),
 };
 
