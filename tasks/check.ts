@@ -1,9 +1,9 @@
 // `check FILE...`: the tutorial's pod-spec requirements on any manifests (named ports, app labels).
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from './lib/errors.ts';
 import { runIfMain } from './lib/main.ts';
-import { readManifests } from './lib/manifests.ts';
+import { type K8sObject, parseManifests, readManifests } from './lib/manifests.ts';
 import { formatFinding, lint } from './lib/podspec.ts';
 import type { ActionCommand } from './lib/types.ts';
 
@@ -26,25 +26,40 @@ function yamlFiles(target: string): string[] {
     );
 }
 
+/** The manifests each argument names: `-` is standard input, a directory its YAML files (at least one). */
+function sources(arg: string): { name: string; docs: K8sObject[] }[] {
+  if (arg === '-') return [{ name: '<stdin>', docs: parseManifests(readFileSync(0, 'utf8'), '<stdin>', UsageError) }];
+  const files = yamlFiles(arg);
+  if (!files.length) throw new UsageError(`no .yaml or .yml files in ${arg}`);
+  return files.map((f) => ({ name: f, docs: readManifests(f, UsageError) }));
+}
+
+const count = (n: number, what: string) => `${n} ${what}`;
+
 export const check: ActionCommand = {
   kind: 'action',
   name: 'check',
   local: true,
-  args: 'FILE|DIR...',
+  args: 'FILE|DIR|-...',
+  flags: ['strict'],
   summary: 'lint manifests against the pod-spec requirements (named ports, app labels)',
   details: `
-Service ports must be named <protocol>[-<suffix>] (http, http2, https, grpc, grpc-web, http_proxy, tcp,
-tls, mongo, mysql, redis, udp), unless appProtocol or UDP says the protocol; this is Istio's own rule (istioctl
-analyze IST0118), as an error. Workloads should carry a distinct app label (a warning; Istio does not check it).
-Exit code 1 when any error is found. Runs no external program.`,
+Service ports should be named <protocol>[-<suffix>] (http, http2, https, grpc, grpc-web, http_proxy, tcp,
+tls, mongo, mysql, redis, udp), unless appProtocol or UDP says the protocol. This is Istio's own rule
+(istioctl analyze IST0118) at Istio's level, information: Istio sniffs the protocol of a port it cannot
+name. Workloads should carry a distinct app label (a warning; Istio does not check it).
+Exit code 1 on errors (a file that is not a manifest), or with --strict on any finding.
+- reads standard input. Runs no external program.`,
   action: async (ctx, args) => {
-    if (!args.length) throw new UsageError('check needs at least one FILE or DIR (npm run check -- manifests/)');
-    const files = args.flatMap(yamlFiles);
-    const findings = files.flatMap((f) => lint(readManifests(f, UsageError), f));
+    if (!args.length) throw new UsageError('check needs at least one FILE, DIR or - (npm run check -- manifests/)');
+    const inputs = args.flatMap(sources);
+    const findings = inputs.flatMap((s) => lint(s.docs, s.name));
     for (const f of findings) ctx.out(`${formatFinding(f)}\n`);
-    const errors = findings.filter((f) => f.severity === 'error').length;
-    ctx.out(`${files.length} file(s): ${errors} error(s), ${findings.length - errors} warning(s)\n`);
-    return errors ? 1 : 0;
+    const of = (severity: string) => findings.filter((f) => f.severity === severity).length;
+    ctx.out(
+      `${inputs.length} file(s): ${count(of('error'), 'error(s)')}, ${count(of('warning'), 'warning(s)')}, ${count(of('info'), 'info')}\n`,
+    );
+    return of('error') || (ctx.options.strict && findings.length) ? 1 : 0;
   },
 };
 

@@ -55,12 +55,25 @@ describe('cli', () => {
     const good = cli(['tasks/check.ts', 'manifests/', 'test/fixtures/lint/good.yaml']);
     assert.equal(good.code, 0, good.out + good.err);
     assert.match(good.out, /2 file\(s\): 0 error\(s\), 0 warning\(s\)/);
+    // Istio's IST0118 is information (it sniffs the protocol): check reports it and exits 0, or 1 with --strict.
     const bad = cli(['Taskfile.ts', 'check', 'test/fixtures/lint/bad.yaml']);
-    assert.equal(bad.code, 1);
-    assert.match(bad.out, /bad.yaml: Service\/api: error: port 8080 has name 'http2foo'/);
+    assert.equal(bad.code, 0);
+    assert.match(bad.out, /bad.yaml: Service\/api: info: port 8080 has name 'http2foo'/);
+    assert.match(bad.out, /1 file\(s\): 0 error\(s\), 2 warning\(s\), 4 info\n$/);
+    assert.equal(cli(['Taskfile.ts', 'check', '--strict', 'test/fixtures/lint/bad.yaml']).code, 1);
+    const stdin = spawnSync(process.execPath, ['--import', 'tsx', 'Taskfile.ts', 'check', '-'], {
+      cwd: root,
+      env: baseEnv(),
+      encoding: 'utf8',
+      input: readFileSync(path.join(root, 'test/fixtures/lint/bad.yaml'), 'utf8'),
+    });
+    assert.match(stdin.stdout, /^<stdin>: Service\/api: info: port 8080/m);
+    const empty = cli(['Taskfile.ts', 'check', tmpDir('fwi-empty-')]);
+    assert.equal(empty.code, 2);
+    assert.match(empty.err, /^error: no \.yaml or \.yml files in /);
     const none = cli(['Taskfile.ts', 'check']);
     assert.equal(none.code, 2);
-    assert.equal(none.err, 'error: check needs at least one FILE or DIR (npm run check -- manifests/)\n');
+    assert.equal(none.err, 'error: check needs at least one FILE, DIR or - (npm run check -- manifests/)\n');
     const missing = cli(['Taskfile.ts', 'check', 'nope.yaml']);
     assert.equal(missing.code, 2);
     assert.equal(missing.err, 'error: no such file or directory: nope.yaml\n');

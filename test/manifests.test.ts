@@ -103,14 +103,14 @@ describe('pod-spec linter', () => {
     assert.deepEqual(lint(readManifests(path.join(manifestsDir, 'sleep.yaml')), 'sleep.yaml'), []);
   });
 
-  it('finds bad port names (errors) and missing or shared app labels (warnings)', () => {
+  it('finds unnamed port protocols (information, as IST0118) and missing or shared app labels (warnings)', () => {
     const findings = lint(readManifests(path.join(fixtures, 'lint', 'bad.yaml')), 'bad.yaml');
     const summary = findings.map((f) => `${f.severity} ${f.object} ${f.message.split(';')[0]}`);
     assert.deepEqual(summary, [
-      "error Service/api port 8080 has name 'http2foo'",
-      'error Service/api port 8081 has no name',
-      "error Service/api port 80 has name 'web'",
-      "error Service/api port 82 has appProtocol 'websocket'",
+      "info Service/api port 8080 has name 'http2foo' (Istio sniffs its protocol, IST0118)",
+      'info Service/api port 8081 has no name (Istio sniffs its protocol, IST0118)',
+      "info Service/api port 80 has name 'web' (Istio sniffs its protocol, IST0118)",
+      "info Service/api port 82 has appProtocol 'websocket' (Istio sniffs its protocol, IST0118)",
       "warning Deployment/api pod template has no 'app' label",
       "warning Deployment/api-v3 app label 'web' is also used by Deployment/api-v2",
     ]);

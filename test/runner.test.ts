@@ -32,6 +32,7 @@ describe('parseInvocation', () => {
       verbose: false,
       keepSample: false,
       keepCluster: true,
+      strict: false,
     });
   });
 

@@ -7,6 +7,7 @@ export const flags = {
   verbose: { option: 'verbose', short: 'v', doc: 'show every command and its output as it runs' },
   help: { option: 'help', short: 'h', doc: 'this help' },
   'keep-sample': { option: 'keepSample', doc: 'keep the sleep sample running afterwards', optional: true },
+  strict: { option: 'strict', doc: 'exit 1 on warnings and information too, not only errors', optional: true },
   'keep-cluster': {
     option: 'keepCluster',
     doc: 'keep the minikube cluster; remove only what the tool put in it',

@@ -1,12 +1,12 @@
-// The tutorial's pod-spec requirements, checked: Service ports named `<protocol>[-<suffix>]` (required),
-// and an `app` label on every workload (recommended). The port rule follows Istio's own protocol
-// detection (istioctl analyze IST0118), so both agree; the app-label rule is one Istio does not check.
+// The tutorial's pod-spec requirements, checked: Service ports named `<protocol>[-<suffix>]`, and an `app` label on
+// every workload. The port rule follows Istio's own protocol detection and its level: istioctl analyze IST0118 is
+// information (Istio sniffs the protocol of a port it cannot name). The app-label rule is one Istio does not check.
 import type { K8sObject } from './manifests.ts';
 
 export interface Finding {
   source: string;
   object: string;
-  severity: 'error' | 'warning';
+  severity: 'error' | 'warning' | 'info';
   message: string;
 }
 
@@ -67,8 +67,8 @@ export function lint(docs: K8sObject[], source: string): Finding[] {
         if (portProtocol(p)) continue;
         const what = p.appProtocol ? `appProtocol '${p.appProtocol}'` : p.name ? `name '${p.name}'` : 'no name';
         add(
-          'error',
-          `port ${p.port} has ${what}; name it <protocol>[-<suffix>] with protocol one of ${protocols.join(', ')} (e.g. http, http2-foo)`,
+          'info',
+          `port ${p.port} has ${what} (Istio sniffs its protocol, IST0118); name it <protocol>[-<suffix>] with protocol one of ${protocols.join(', ')} (e.g. http, http2-foo)`,
         );
       }
     }

@@ -183,7 +183,7 @@ describe('manifests against Istio', () => {
     const lintSays = new Set(
       addonFiles
         .flatMap((f) => lint(readManifests(f), f))
-        .filter((x) => x.severity === 'error')
+        .filter((x) => x.severity === 'info') // the port rule, at IST0118's own level
         .map((x) => `${x.object.replace('Service/', '')} ${/^port (\d+)/.exec(x.message)?.[1]}`),
     );
     assert.deepEqual([...lintSays].sort(), [...istioSays].sort());
@@ -201,14 +201,14 @@ describe('manifests against Istio', () => {
     );
     const lintFlagged = new Set(
       lint(docs, 'ports.yaml')
-        .filter((f) => f.severity === 'error')
+        .filter((f) => f.severity === 'info')
         .map((f) => f.object.replace('Service/', '')),
     );
     const disagree = corpus
       .filter((c) => flagged.has(c.name) !== lintFlagged.has(c.name))
       .map(
         (c) =>
-          `${JSON.stringify(c.port)}: istio ${flagged.has(c.name) ? 'IST0118' : 'ok'}, lint ${lintFlagged.has(c.name) ? 'error' : 'ok'} (portProtocol ${portProtocol(c.port as never) ?? 'undefined'})`,
+          `${JSON.stringify(c.port)}: istio ${flagged.has(c.name) ? 'IST0118' : 'ok'}, lint ${lintFlagged.has(c.name) ? 'info' : 'ok'} (portProtocol ${portProtocol(c.port as never) ?? 'undefined'})`,
       );
     t.diagnostic(`${corpus.length} ports: Istio flags ${flagged.size}, lint flags ${lintFlagged.size}`);
     assert.deepEqual(disagree, []);
@@ -256,7 +256,7 @@ describe('manifests against Istio', () => {
 
   it('the linter passes what the product lints (manifests/), and the addons were patched', () => {
     for (const f of projectManifests()) {
-      const errors = lint(readManifests(f), f).filter((x) => x.severity === 'error');
+      const errors = lint(readManifests(f), f).filter((x) => x.severity !== 'warning');
       assert.deepEqual(errors, [], f);
     }
     assert.ok(readFileSync(addonFiles[1], 'utf8').includes('NodePort'), 'grafana patched to NodePort');
