@@ -24,11 +24,16 @@ const inCluster = (title: string, def: StepDefinition): Task =>
   });
 
 /** The addons whose Deployment carries the tool's label: only those are removed. */
-async function ourAddons(ctx: Ctx): Promise<Addon[]> {
-  // kubectl refuses names together with a selector: list ours, then look for the addons among them.
-  const ours = new Set(await managedNames(ctx, inNamespace(ns, 'deployment')));
-  return addons.filter((a) => ours.has(a.deployment));
+function ourAddons(ctx: Ctx): Promise<Addon[]> {
+  return ctx.run.once('our addons', async () => {
+    // kubectl refuses names together with a selector: list ours, then look for the addons among them.
+    const ours = new Set(await managedNames(ctx, inNamespace(ns, 'deployment')));
+    return addons.filter((a) => ours.has(a.deployment));
+  });
 }
+
+/** Whether the sample namespace is the tool's (it is deleted by the step that asks last). */
+const sampleNsIsOurs = (ctx: Ctx) => ctx.run.once('sample namespace is ours', () => isManaged(ctx, sampleNs(ctx)));
 
 const removeAddons = inCluster('Remove the addons', {
   done: async (ctx) => (await ourAddons(ctx)).length === 0 && 'no addons installed by fun-with-istio',
@@ -59,14 +64,14 @@ const removeSampleNamespace = inCluster('Remove the injection label (and the sam
   done: async (ctx) => {
     const namespace = sampleNs(ctx);
     if (!(await exists(ctx, namespace))) return `namespace ${namespace.name} does not exist`;
-    if (await isManaged(ctx, namespace)) return false;
+    if (await sampleNsIsOurs(ctx)) return false;
     const labelled = await field(ctx, namespace, annotationPath(names.injectionLabelled));
     const verified = await field(ctx, namespace, annotationPath(names.injectionVerified));
     return !labelled && !verified && `namespace ${namespace.name} carries nothing of fun-with-istio`;
   },
   run: async (ctx) => {
     const namespace = sampleNs(ctx);
-    if (await isManaged(ctx, namespace)) return void (await deleteNamespace(ctx, ctx.config.sampleNamespace));
+    if (await sampleNsIsOurs(ctx)) return void (await deleteNamespace(ctx, ctx.config.sampleNamespace));
     // Someone else's namespace: take back only what the tool added (the label only if the tool set it).
     if (await field(ctx, namespace, annotationPath(names.injectionLabelled)))
       await ctx.sh.kubectl(verbArgs('label', namespace, [`${names.injectionLabel}-`]));
@@ -75,10 +80,12 @@ const removeSampleNamespace = inCluster('Remove the injection label (and the sam
 });
 
 /** Only an istio-system the tool created (and so the Istio in it) is its to remove; else why not. */
-async function istioIsOurs(ctx: Ctx): Promise<string | false> {
-  if (!(await exists(ctx, namespaceRef(ns)))) return `namespace ${ns} does not exist`;
-  if (!(await isManaged(ctx, namespaceRef(ns)))) return `${ns} was not made by fun-with-istio: left alone`;
-  return false;
+function istioIsOurs(ctx: Ctx): Promise<string | false> {
+  return ctx.run.once('istio-system is ours', async () => {
+    if (!(await exists(ctx, namespaceRef(ns)))) return `namespace ${ns} does not exist`;
+    if (!(await isManaged(ctx, namespaceRef(ns)))) return `${ns} was not made by fun-with-istio: left alone`;
+    return false;
+  });
 }
 
 const uninstallIstio = inCluster('Uninstall Istio (istioctl uninstall --purge)', {

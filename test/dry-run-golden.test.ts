@@ -37,3 +37,17 @@ describe('dry-run listings are unchanged', () => {
     });
   }
 });
+
+describe('no question twice', () => {
+  it('teardown asks each read-only question once', async () => {
+    const r = await runCli(['teardown', '--dry-run', '--keep-cluster'], {
+      env: existing,
+      spawn: fakeSpawn(() => assert.fail('spawned')).spawn,
+    });
+    const reads = r.out.split('\n').filter((l) => / get /.test(l));
+    assert.deepEqual(
+      reads.filter((l, i) => reads.indexOf(l) !== i),
+      [],
+    );
+  });
+});

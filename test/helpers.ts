@@ -8,28 +8,35 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { main } from '../Taskfile.ts';
 
-/** Reverses zx's `quote`: plain words and $'...' ANSI-C strings, separated by spaces. */
+/** Splits a command line as a shell would: plain words, '...' (POSIX quoting, dry-run lines) and $'...' (zx's quoting). */
 export function unquote(cmd: string): string[] {
   const out: string[] = [];
   let i = 0;
+  const ansiC: Record<string, string> = { n: '\n', t: '\t', r: '\r', f: '\f', v: '\v', '0': '\0' };
   while (i < cmd.length) {
     if (cmd[i] === ' ') {
       i++;
       continue;
     }
     let word = '';
-    if (cmd.startsWith("$'", i)) {
-      i += 2;
-      while (cmd[i] !== "'") {
-        if (cmd[i] === '\\') {
-          const c = cmd[i + 1];
-          word += ({ n: '\n', t: '\t', r: '\r', f: '\f', v: '\v', '0': '\0' } as Record<string, string>)[c] ?? c;
-          i += 2;
-        } else word += cmd[i++];
-      }
-      i++;
-    } else {
-      while (i < cmd.length && cmd[i] !== ' ') word += cmd[i++];
+    while (i < cmd.length && cmd[i] !== ' ') {
+      if (cmd.startsWith("$'", i)) {
+        i += 2;
+        while (cmd[i] !== "'") {
+          if (cmd[i] === '\\') {
+            word += ansiC[cmd[i + 1]] ?? cmd[i + 1];
+            i += 2;
+          } else word += cmd[i++];
+        }
+        i++;
+      } else if (cmd[i] === "'") {
+        const end = cmd.indexOf("'", i + 1);
+        word += cmd.slice(i + 1, end);
+        i = end + 1;
+      } else if (cmd[i] === '\\') {
+        word += cmd[i + 1];
+        i += 2;
+      } else word += cmd[i++];
     }
     out.push(word);
   }

@@ -47,7 +47,7 @@ describe('shell', () => {
     await sh.kubectl(['apply', '-f', '-'], { input: 'secret-data', inputLabel: 'Secret/cacerts' });
     assert.equal(r.stdout, '', 'a fresh cluster has nothing');
     assert.deepEqual(printed, [
-      "$ kubectl --context ctx-a get x -o $'jsonpath={.a}'",
+      "$ kubectl --context ctx-a get x -o 'jsonpath={.a}'",
       '$ kubectl --context ctx-a apply -f - # stdin: Secret/cacerts',
     ]);
     assert.equal(fake.calls.length, 0);
@@ -120,5 +120,29 @@ describe('shell', () => {
     // The kill is synchronous (process.kill on the group); a zombie is reaped by init shortly after.
     const state = alive() ? readFileSync(`/proc/${grandchild}/stat`, 'utf8').split(' ')[2] : 'gone';
     assert.ok(state === 'gone' || state === 'Z', `grandchild ${grandchild} still running (${state})`);
+  });
+});
+
+describe('dry-run lines', () => {
+  it('quote for any POSIX shell, not only bash', async () => {
+    const { shellQuote } = await import('../tasks/lib/shell.ts');
+    const { spawnSync } = await import('node:child_process');
+    const words = [
+      'plain',
+      'two words',
+      "it's",
+      'jsonpath={.data.root-cert\\.pem}',
+      '',
+      '--for=jsonpath={.webhooks[0]}',
+      '$HOME',
+    ];
+    const line = words.map(shellQuote).join(' ');
+    assert.doesNotMatch(line, /\$'/);
+    // dash is the POSIX shell that knows no $'...': it must read back the very words.
+    const r = spawnSync('sh', ['-c', `printf '[%s]\\n' ${line}`], { encoding: 'utf8' });
+    assert.deepEqual(
+      r.stdout.split('\n').slice(0, -1),
+      words.map((w) => `[${w}]`),
+    );
   });
 });

@@ -26,7 +26,7 @@ function stubs(o: { blockKubectl?: boolean } = {}): string {
     `case "$*" in
   *"version --output=json"*) echo '{"minikubeVersion":"v1.39.0"}';;
   *status*) exit 85;;
-  *start*) cat ${errFile} >&2; exit 63;;
+  *start*) [ -n "$START_OK" ] && { echo 'Preparing Kubernetes v1.36.3 on Docker 28.2'; exit 0; }; cat ${errFile} >&2; exit 63;;
 esac`,
   );
   script('kubectl', o.blockKubectl ? 'while :; do sleep 0.05; done' : `echo '{"clientVersion":{"gitVersion":"v1.36.3"}}'`);
@@ -94,5 +94,19 @@ describe('the terminal after a failure', () => {
     // After the error line only its suggestion may follow: no task tree drawn again (escape codes aside).
     const text = stripVTControlCharacters(after).replace(/\r/g, '');
     assert.match(text, /^error: Start minikube [^\n]*\n {2}suggestion: Start the Docker service\s*$/);
+  });
+});
+
+describe('--verbose', () => {
+  it('shows each line of a command once (the progress line is not echoed again)', () => {
+    const env = envFor(stubs(), { ISTIO_HOME: release, START_OK: '1' });
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" --import tsx Taskfile.ts minikube --verbose 2>&1`], {
+      cwd: root,
+      env,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    assert.match(r.stdout, /\$ minikube -p fun-with-istio start /);
+    assert.equal(r.stdout.split('Preparing Kubernetes v1.36.3 on Docker 28.2').length - 1, 1, r.stdout);
   });
 });

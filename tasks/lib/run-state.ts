@@ -11,6 +11,17 @@ export class RunState {
     this.controller = controller;
   }
 
+  private readonly answers = new Map<string, Promise<unknown>>();
+
+  /**
+   * A read-only question asked once per run, however many steps need the answer. Only for what the run itself
+   * does not change before the last step that asks (e.g. who owns a namespace that is deleted last).
+   */
+  once<T>(question: string, ask: () => Promise<T>): Promise<T> {
+    if (!this.answers.has(question)) this.answers.set(question, ask());
+    return this.answers.get(question) as Promise<T>;
+  }
+
   track<T>(work: Promise<T>): Promise<T> {
     this.working.add(work);
     const forget = () => this.working.delete(work);

@@ -1,7 +1,7 @@
 // The only way the tool runs external programs: a zx `$` preset that pins the cluster context,
 // logs every command with its output and exit code, honours dry-run and Ctrl-C.
 import type { spawn as nodeSpawn } from 'node:child_process';
-import { $, type LogEntry, quote, which } from 'zx';
+import { $, type LogEntry, which } from 'zx';
 import { type Config, minikubeOf } from '../config.ts';
 import type { DryRunCluster } from './dry-run.ts';
 import { AbortError, CommandError } from './errors.ts';
@@ -41,8 +41,14 @@ export interface ShellOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** One word as any POSIX shell reads it back: bare when safe, else in single quotes (zx's $'...' is bash-only). */
+export function shellQuote(word: string): string {
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
 export function commandLine(argv: string[], inputLabel?: string): string {
-  return argv.map(quote).join(' ') + (inputLabel ? ` # stdin: ${inputLabel}` : '');
+  return argv.map(shellQuote).join(' ') + (inputLabel ? ` # stdin: ${inputLabel}` : '');
 }
 
 export class Shell {
@@ -128,7 +134,8 @@ export class Shell {
       if (entry.kind === 'stdout' || entry.kind === 'stderr') {
         const text = entry.data.toString();
         log.output(entry.kind, text);
-        if (this.o.echo) this.print(text.replace(/\n$/, ''));
+        // Lines a step shows as its progress are drawn by the renderer already: echo the rest once.
+        if (this.o.echo && !opts.onLine) this.print(text.replace(/\n$/, ''));
         lines(text);
       }
     };
@@ -164,7 +171,7 @@ export class Shell {
     const result = { exitCode, stdout: out.stdout, stderr: out.stderr };
     if (exitCode === 0 || opts.allowFailure) return result;
     const why = describeFailure(cmd, out.exitCode, out.signal, out.stderr, opts.timeoutMs);
-    throw new CommandError(argv.map(quote).join(' '), out.exitCode, out.stderr, why.reason ?? '', why.suggestion);
+    throw new CommandError(argv.map(shellQuote).join(' '), out.exitCode, out.stderr, why.reason ?? '', why.suggestion);
   }
 }
 
