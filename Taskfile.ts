@@ -19,6 +19,8 @@ import { webhookCerts } from './tasks/webhook-certs.ts';
 const all: TaskCommand = {
   kind: 'tasks',
   name: 'all',
+  minikubeStart: true,
+  examples: ['npm run all', 'npm run all -- --dry-run', 'npm run all -- --keep-sample   # leave sleep running'],
   summary: 'chapters 1-5 in order: minikube, webhook-certs, install-istio, injection, addons',
   flags: injection.flags,
   details: `

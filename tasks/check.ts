@@ -39,7 +39,13 @@ const count = (n: number, what: string) => `${n} ${what}`;
 export const check: ActionCommand = {
   kind: 'action',
   name: 'check',
+  examples: [
+    'npm run check -- manifests/',
+    'npm run check -- --strict k8s/',
+    'kubectl get deploy,svc -o yaml | npm run -s check -- -',
+  ],
   local: true,
+  exitCodes: '0 no error (or, with --strict, no finding), 1 otherwise, 2 bad usage (no such file, not YAML).',
   args: 'FILE|DIR|-...',
   flags: ['strict'],
   summary: 'lint manifests against the pod-spec requirements (named ports, app labels)',
@@ -48,8 +54,7 @@ Service ports should be named <protocol>[-<suffix>] (http, http2, https, grpc, g
 tls, mongo, mysql, redis, udp), unless appProtocol or UDP says the protocol. This is Istio's own rule
 (istioctl analyze IST0118) at Istio's level, information: Istio sniffs the protocol of a port it cannot
 name. Workloads should carry a distinct app label (a warning; Istio does not check it).
-Exit code 1 on errors (a file that is not a manifest), or with --strict on any finding.
-- reads standard input. Runs no external program.`,
+A FILE of - reads standard input. Runs no external program.`,
   action: async (ctx, args) => {
     if (!args.length) throw new UsageError('check needs at least one FILE, DIR or - (npm run check -- manifests/)');
     const inputs = args.flatMap(sources);

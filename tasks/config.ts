@@ -13,4 +13,4 @@ export {
 } from './config/load.ts';
 export { manifestsDir, names, patchesDir, projectRoot, toolVersion } from './config/names.ts';
 export { istioKubernetesSupport, istioProfiles, kubernetesSupport, minikubeDrivers, minimums, pins } from './config/pins.ts';
-export { type SettingName, settingNames, settings, settingsHelp, shownDefault } from './config/settings.ts';
+export { type SettingName, settingNames, settings, shownDefault } from './config/settings.ts';

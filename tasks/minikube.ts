@@ -109,6 +109,12 @@ export const minikubeSteps = (): Task[] => [checkTools, startMinikube, checkServ
 export const minikube: TaskCommand = {
   kind: 'tasks',
   name: 'minikube',
+  minikubeStart: true,
+  examples: [
+    'npm run minikube',
+    'MINIKUBE_MEMORY=12g MINIKUBE_CPUS=6 npm run minikube',
+    'CLUSTER=existing KUBE_CONTEXT=kind-kind npm run minikube   # check a cluster you already have',
+  ],
   summary: 'start a cluster fit for Istio and verify it (or check CLUSTER=existing)',
   details: `
 Checks minikube, kubectl and the driver are installed and new enough, starts minikube on profile

@@ -133,6 +133,11 @@ const deleteMinikube = step('Delete the minikube cluster', {
 export const teardown: TaskCommand = {
   kind: 'tasks',
   name: 'teardown',
+  examples: [
+    'npm run teardown               # asks first',
+    'npm run teardown -- --yes',
+    'npm run teardown -- --keep-cluster --dry-run',
+  ],
   summary: 'remove everything the tool created, in reverse order',
   flags: ['keep-cluster'],
   dryRunView: 'finished',

@@ -63,6 +63,8 @@ async function driverRow(ctx: Ctx, driver: string, missing: boolean, needed: boo
 export const versions: ActionCommand = {
   kind: 'action',
   name: 'versions',
+  minikubeStart: true,
+  examples: ['npm run versions'],
   summary: 'print the pinned versions beside what is installed; exit 1 if something needed is missing',
   details: `
 The tutorial's "Versions" section for this machine: Node.js, minikube, kubectl, the cluster's Kubernetes

@@ -36,7 +36,7 @@ describe('cli', () => {
       assert.equal(code, 0, script);
       assert.match(
         out,
-        script === 'Taskfile.ts' ? /Usage: npm run <command>/ : new RegExp(`^${path.basename(script, '.ts')}\\b`),
+        script === 'Taskfile.ts' ? /^Usage:\n {2}npm run <command>/m : new RegExp(`^${path.basename(script, '.ts')}\\b`),
         script,
       );
       // check runs no external program: no --dry-run to offer (issue 9: only the options that apply).

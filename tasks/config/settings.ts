@@ -17,6 +17,8 @@ interface Setting<T> {
   fallback?: string | ((env: Env) => string);
   /** How help shows a computed fallback. */
   shownDefault?: string;
+  /** Read only to start minikube (help shows it only for the commands that do). */
+  minikubeStart?: true;
   /** A path: a leading `~` is the home directory, and the value is made absolute. */
   path?: true;
   parse: (raw: string) => T;
@@ -83,9 +85,10 @@ export const settings = {
     fallback: 'fun-with-istio',
     parse: matching(dnsLabel, 'expected lower-case letters, digits and dashes'),
   }),
-  MINIKUBE_DRIVER: setting({ doc: 'minikube driver', fallback: 'docker', parse: oneOf(minikubeDrivers) }),
+  MINIKUBE_DRIVER: setting({ doc: 'minikube driver', fallback: 'docker', minikubeStart: true, parse: oneOf(minikubeDrivers) }),
   MINIKUBE_MEMORY: setting({
     doc: `minikube memory in MiB (or with a unit: 8g, 12288m), at least ${minimums.memoryMiB}`,
+    minikubeStart: true,
     fallback: String(minimums.memoryMiB),
     parse: (raw) => {
       const m = /^(\d+)\s*(m|mb|mib|g|gb|gib)?$/i.exec(raw);
@@ -97,6 +100,7 @@ export const settings = {
   }),
   MINIKUBE_CPUS: setting({
     doc: `minikube CPUs, at least ${minimums.cpus}`,
+    minikubeStart: true,
     fallback: String(minimums.cpus),
     parse: atLeast(minimums.cpus, 'CPUs'),
   }),
@@ -166,13 +170,6 @@ export function shownDefault(name: SettingName): string | undefined {
   const s: Setting<unknown> = settings[name];
   return s.shownDefault ?? (typeof s.fallback === 'string' ? s.fallback : undefined);
 }
-
-/** One line of help per setting: `NAME  doc (default X)`. */
-export const settingsHelp = (): string[] =>
-  settingNames.map((k) => {
-    const d = shownDefault(k);
-    return `  ${k.padEnd(20)}${settings[k].doc}${d ? ` (default ${d})` : ''}`;
-  });
 
 /**
  * Every setting parsed from the environment (which wins), then `.env`, then its default. Returns the values and

@@ -6,6 +6,7 @@ export const flags = {
   yes: { option: 'yes', short: 'y', doc: 'never prompt (answer yes)' },
   verbose: { option: 'verbose', short: 'v', doc: 'show every command and its output as it runs' },
   help: { option: 'help', short: 'h', doc: 'this help' },
+  version: { option: 'version', doc: "print the tool's version and its pinned versions" },
   'keep-sample': { option: 'keepSample', doc: 'keep the sleep sample running afterwards', optional: true },
   strict: { option: 'strict', doc: 'exit 1 on warnings and information too, not only errors', optional: true },
   'keep-cluster': {
@@ -19,7 +20,7 @@ type Flags = typeof flags;
 export type FlagName = keyof Flags;
 /** Flags only some commands take (each command lists its own). */
 export type OptionalFlag = { [K in FlagName]: Flags[K] extends { optional: true } ? K : never }[FlagName];
-export type Options = { [K in Exclude<FlagName, 'help'> as Flags[K]['option']]: boolean };
+export type Options = { [K in Exclude<FlagName, 'help' | 'version'> as Flags[K]['option']]: boolean };
 
 export const commonFlags = (Object.keys(flags) as FlagName[]).filter((f) => !('optional' in flags[f]));
 
@@ -31,7 +32,9 @@ export const parseArgsOptions = Object.fromEntries(
 /** The Options a parsed command line sets. */
 export function optionsFrom(values: Record<string, unknown>): Options {
   return Object.fromEntries(
-    Object.entries(flags).flatMap(([name, f]) => (name === 'help' ? [] : [[f.option, Boolean(values[name])]])),
+    Object.entries(flags).flatMap(([name, f]) =>
+      name === 'help' || name === 'version' ? [] : [[f.option, Boolean(values[name])]],
+    ),
   ) as Options;
 }
 

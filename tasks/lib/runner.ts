@@ -4,10 +4,11 @@ import type { spawn as nodeSpawn } from 'node:child_process';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import type { ListrRendererValue } from 'listr2';
-import { type LoadOptions, loadConfig, settingsHelp } from '../config.ts';
+import { type LoadOptions, loadConfig } from '../config.ts';
 import { DryRunCluster } from './dry-run.ts';
 import { AbortError, exitCodes, StepError, UsageError } from './errors.ts';
-import { commonFlags, type FlagName, flagLabel, flags, type Options, optionsFrom, parseArgsOptions } from './flags.ts';
+import { type FlagName, flags, type Options, optionsFrom, parseArgsOptions } from './flags.ts';
+import { closest, commandHelp, flagsOf, usage, versionLine } from './help.ts';
 import { RunLog } from './log.ts';
 import { npmTookFlags, withNpmFlags } from './npm-flags.ts';
 import { runHeader } from './run-header.ts';
@@ -27,40 +28,9 @@ export interface RunIO extends LoadOptions {
   signal?: AbortSignal;
 }
 
-export function usage(commands: Command[], invokedAs = 'npm run'): string {
-  const width = Math.max(...commands.map((c) => c.name.length)) + 2;
-  return [
-    'fun-with-istio: the "Fun with Istio" tutorial as re-runnable tasks',
-    '',
-    `Usage: ${invokedAs} <command> [-- options]    (or: npx tsx Taskfile.ts <command> [options])`,
-    '',
-    'Commands:',
-    ...commands.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
-    '',
-    optionsHelp(commonFlags),
-    '',
-    `Run \`${invokedAs} <command> -- --help\` for what a command does and runs.`,
-  ].join('\n');
-}
-
-/** The flags a command takes: the common ones (only --help for a command that runs nothing) and its own. */
-const flagsOf = (c: Command): FlagName[] => [...(c.local ? (['help'] as const) : commonFlags), ...(c.flags ?? [])];
-
-function optionsHelp(names: FlagName[]): string {
-  return ['Options:', ...names.map((f) => `  ${flagLabel(f).padEnd(16)}${flags[f].doc}`)].join('\n');
-}
-
-export function commandHelp(c: Command): string {
-  const lines = [`${c.name}${c.kind === 'action' && c.args ? ` ${c.args}` : ''}: ${c.summary}`];
-  if (c.details) lines.push('', c.details.trim());
-  lines.push('', optionsHelp(flagsOf(c)));
-  if (!c.local) lines.push('', 'Configuration (environment or .env; the environment wins):', ...settingsHelp());
-  lines.push('', 'Exit codes: 0 done, 1 a step failed, 2 bad usage or configuration, 130 interrupted.');
-  return lines.join('\n');
-}
-
 /** What the command line asks for: help, or one command with its options and arguments. */
 export type Invocation =
+  | { kind: 'version' }
   | { kind: 'usage'; code: number }
   | { kind: 'help'; command: Command }
   | { kind: 'run'; command: Command; options: Options; args: string[] };
@@ -78,17 +48,29 @@ function parseFlags(command: Command, rest: string[]) {
 /** Stage 1: the command line, checked against the command's own flags and arguments (a UsageError when wrong). */
 export function parseInvocation(commands: Command[], argv: string[]): Invocation {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help')
-    return { kind: 'usage', code: name ? exitCodes.ok : exitCodes.usage };
-  const command = commands.find((c) => c.name === name);
-  if (!command) throw new UsageError(`unknown command '${name}'; commands: ${commands.map((c) => c.name).join(', ')}`);
+  if (name === '--version') return { kind: 'version' };
+  if (!name || name === '--help' || name === '-h') return { kind: 'usage', code: name ? exitCodes.ok : exitCodes.usage };
+  if (name === 'help') {
+    const topic = rest.find((a) => !a.startsWith('-'));
+    return topic ? { kind: 'help', command: commandNamed(commands, topic) } : { kind: 'usage', code: exitCodes.ok };
+  }
+  const command = commandNamed(commands, name);
   const { values, positionals } = parseFlags(command, rest);
+  if (values.version) return { kind: 'version' };
   if (values.help) return { kind: 'help', command };
   for (const flag of Object.keys(flags) as FlagName[])
-    if (values[flag] && !flagsOf(command).includes(flag)) throw new UsageError(`--${flag} is not an option of ${command.name}`);
+    if (values[flag] && !flagsOf(command).includes(flag) && flag !== 'version')
+      throw new UsageError(`--${flag} is not an option of ${command.name}`);
   if (positionals.length && !(command.kind === 'action' && command.args))
     throw new UsageError(`${command.name} takes no arguments (got ${positionals.join(' ')})`);
   return { kind: 'run', command, options: optionsFrom(values), args: positionals };
+}
+
+function commandNamed(commands: Command[], name: string): Command {
+  const command = commands.find((c) => c.name === name);
+  if (command) return command;
+  const near = closest(name, commands);
+  throw new UsageError(`unknown command '${name}'${near ? `; did you mean ${near}?` : ''} (npm run help lists them)`);
 }
 
 /** Stage 2: configuration, log and shell for one run. */
@@ -220,6 +202,10 @@ export async function run(commands: Command[], argv: string[], io: RunIO = {}): 
 
   try {
     const invocation = parseInvocation(commands, argv);
+    if (invocation.kind === 'version') {
+      out(`${versionLine()}\n`);
+      return exitCodes.ok;
+    }
     if (invocation.kind === 'usage') {
       out(`${usage(commands)}\n`);
       return invocation.code;

@@ -33,6 +33,12 @@ interface CommandBase {
   flags?: OptionalFlag[];
   /** A question to confirm before anything runs (destructive commands). */
   confirm?: (ctx: Ctx) => string | undefined;
+  /** What its exit codes mean, when not the chapters' 0 done, 1 failed, 2 usage, 130 interrupted. */
+  exitCodes?: string;
+  /** Command lines shown under Examples in --help (default: the plain run and its dry run). */
+  examples?: string[];
+  /** Reads minikube's start settings (driver, memory, CPUs); help lists them only then. */
+  minikubeStart?: true;
   /** Runs no external program and changes nothing (check): no log, no --dry-run or --yes, no cluster settings. */
   local?: true;
   /** What its dry run stands for (see dry-run.ts); a fresh cluster unless said otherwise. */
