@@ -52,3 +52,19 @@ describe('help', () => {
     assert.equal(pkg.scripts.help, 'node --import tsx Taskfile.ts help');
   });
 });
+
+describe('Windows', () => {
+  it('is refused up front, in one sentence', async () => {
+    const { main } = await import('../Taskfile.ts');
+    let err = '';
+    const code = await main(['all', '--dry-run'], {
+      platform: 'win32',
+      envFile: '/nonexistent/.env',
+      err: (t) => (err += t),
+      out: () => {},
+    });
+    process.exitCode = 0;
+    assert.equal(code, 2);
+    assert.equal(err, 'error: Windows is not supported: run fun-with-istio in WSL 2, or on Linux or macOS\n');
+  });
+});

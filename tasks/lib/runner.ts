@@ -26,6 +26,8 @@ export interface RunIO extends LoadOptions {
   ask?: (question: string) => Promise<boolean>;
   /** Lets a test abort the run as Ctrl-C would. */
   signal?: AbortSignal;
+  /** The operating system (tests); defaults to this process's. */
+  platform?: NodeJS.Platform;
 }
 
 /** What the command line asks for: help, or one command with its options and arguments. */
@@ -174,6 +176,8 @@ export function report(e: unknown, err: (t: string) => void, log: RunLog | undef
   return exitCodes.failed;
 }
 
+export const windows = 'Windows is not supported: run fun-with-istio in WSL 2, or on Linux or macOS';
+
 /** Runs one command line; returns the exit code (never throws for a user mistake). */
 export async function run(commands: Command[], argv: string[], io: RunIO = {}): Promise<number> {
   const controller = new AbortController();
@@ -214,6 +218,7 @@ export async function run(commands: Command[], argv: string[], io: RunIO = {}): 
       out(`${commandHelp(invocation.command)}\n`);
       return exitCodes.ok;
     }
+    if ((io.platform ?? process.platform) === 'win32') throw new UsageError(windows);
     const { command, args } = invocation;
     const npm = withNpmFlags(invocation.options, npmTookFlags(io.env ?? process.env), command);
     for (const note of npm.notes) err(`${note}\n`);
