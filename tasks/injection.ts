@@ -41,7 +41,7 @@ function verified(ctx: Ctx): Promise<boolean> {
   verifiedOnce.set(ctx, asked);
   return asked;
 }
-const doneBefore = async (ctx: Ctx) => (await verified(ctx)) && `injection already verified in ${nsOf(ctx)} (teardown resets it)`;
+const doneBefore = async (ctx: Ctx) => (await verified(ctx)) && `the demo ran in ${nsOf(ctx)} before; teardown resets it`;
 
 async function pods(ctx: Ctx): Promise<Pod[]> {
   const text = await getJson(ctx, inNamespace(nsOf(ctx), 'pods'), ['-l', `app=${app}`]);
