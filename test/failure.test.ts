@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { failureReason } from '../tasks/lib/failure.ts';
-import { fakeSpawn, runCli, tmpDir } from './helpers.ts';
+import { fakeSpawn, installIstioOffline, runCli, tmpDir } from './helpers.ts';
 
 const fixture = (name: string) => readFileSync(path.join(import.meta.dirname, 'fixtures', 'stderr', name), 'utf8');
 
@@ -105,11 +105,7 @@ describe('each chapter checks what it needs first, and names the command that pr
   });
 
   it('install-istio checks the cluster before it downloads anything', async () => {
-    const cache = tmpDir('fwi-cache-');
-    const r = await runCli(['install-istio'], {
-      env: { CACHE_DIR: cache, ISTIO_RELEASE_URL: 'http://127.0.0.1:9/never' },
-      spawn: noContext.spawn,
-    });
+    const { cache, r } = await installIstioOffline(noContext.spawn);
     assert.equal(r.code, 1);
     assert.match(r.err, /is not reachable/);
     const { existsSync } = await import('node:fs');

@@ -123,3 +123,10 @@ export const dryRunCommands = (out: string): string[][] =>
     .map((l) => unquote(l.slice(2).replace(/ # stdin: .*$/, '')));
 
 export const joined = (calls: { argv: string[] }[]) => calls.map((c) => c.argv.join(' '));
+
+/** install-istio with a fresh cache and a release URL nothing answers (so any download fails at once). */
+export async function installIstioOffline(spawn: typeof nodeSpawn): Promise<{ cache: string; r: Outcome }> {
+  const cache = tmpDir('fwi-cache-');
+  const r = await runCli(['install-istio'], { env: { CACHE_DIR: cache, ISTIO_RELEASE_URL: 'http://127.0.0.1:9/none' }, spawn });
+  return { cache, r };
+}

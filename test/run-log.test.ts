@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { fakeSpawn, runCli, tmpDir } from './helpers.ts';
+import { fakeSpawn, installIstioOffline, runCli, tmpDir } from './helpers.ts';
 
 const logsIn = (cache: string) => (existsSync(path.join(cache, 'logs')) ? readdirSync(path.join(cache, 'logs')).sort() : []);
 const lastLog = (cache: string) => readFileSync(path.join(cache, 'logs', logsIn(cache).at(-1)!), 'utf8');
@@ -38,11 +38,7 @@ describe('the run log', () => {
   });
 
   it('a failure that is no command (a download that cannot resolve its host) is in the log too', async () => {
-    const cache = tmpDir('fwi-cache-');
-    const r = await runCli(['install-istio'], {
-      env: { CACHE_DIR: cache, ISTIO_RELEASE_URL: 'http://127.0.0.1:9/none' },
-      spawn: reachable.spawn,
-    });
+    const { cache, r } = await installIstioOffline(reachable.spawn);
     assert.equal(r.code, 1);
     assert.match(lastLog(cache), /# outcome: failed \(exit 1\): error: Get Istio .*\n$/);
   });
