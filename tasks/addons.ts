@@ -3,12 +3,13 @@
 import { minikubeOf, names } from './config.ts';
 import { type Addon, addonManifest, addons } from './lib/addons.ts';
 import { StepError } from './lib/errors.ts';
-import { field, inNamespace, waitFor } from './lib/kube.ts';
+import { exists, field, inNamespace, isManaged, verbArgs, waitFor } from './lib/kube.ts';
 import { runIfMain } from './lib/main.ts';
-import { dumpAll } from './lib/manifests.ts';
+import { describe, dumpAll } from './lib/manifests.ts';
 import { step } from './lib/step.ts';
 import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
+import { telemetryObject, telemetryRef, telemetryState } from './lib/tracing.ts';
 import type { Ctx, Task, TaskCommand } from './lib/types.ts';
 
 const ns = names.istioNamespace;
@@ -33,6 +34,39 @@ const waitForAddons = step('Wait for the addons to be ready', {
   run: async (ctx, task) => {
     const deployments = addons.map((a) => inNamespace(ns, 'deployment', a.deployment));
     await waitFor(ctx, deployments, 'condition=Available', (l) => (task.output = l));
+  },
+});
+
+/** The share of requests to trace, or undefined with TRACING=off. */
+const sampling = (ctx: Ctx): number | undefined => (ctx.config.tracing.to === 'off' ? undefined : ctx.config.tracing.sampling);
+
+/** Whether the mesh-default Telemetry exists; one someone else made is theirs, never changed. */
+async function ourTelemetryExists(ctx: Ctx): Promise<boolean> {
+  if (!(await exists(ctx, telemetryRef))) return false;
+  if (!(await isManaged(ctx, telemetryRef)))
+    throw new StepError(`telemetry/${telemetryRef.name} in ${ns} was not made by fun-with-istio: refusing to change it`);
+  return true;
+}
+
+const sendTraces = step(`Send the mesh's traces to Zipkin (Telemetry ${telemetryRef.name})`, {
+  enabled: (ctx) => sampling(ctx) !== undefined,
+  done: async (ctx) => {
+    const wanted = `${names.tracing.provider} ${sampling(ctx)}`;
+    return (await telemetryState(ctx)) === wanted && (await ourTelemetryExists(ctx)) && `${sampling(ctx)}% of requests traced`;
+  },
+  run: async (ctx, task) => {
+    await ourTelemetryExists(ctx);
+    const telemetry = telemetryObject(sampling(ctx) ?? 0);
+    await ctx.sh.kubectl(['apply', '-f', '-'], { input: dumpAll([telemetry]), inputLabel: describe([telemetry]) });
+    task.output = `${sampling(ctx)}% of requests traced`;
+  },
+});
+
+const stopTraces = step(`Stop tracing (TRACING=off: remove Telemetry ${telemetryRef.name})`, {
+  enabled: (ctx) => sampling(ctx) === undefined,
+  done: async (ctx) => !(await ourTelemetryExists(ctx)) && 'no Telemetry of fun-with-istio',
+  run: async (ctx) => {
+    await ctx.sh.kubectl(verbArgs('delete', telemetryRef, ['--ignore-not-found']));
   },
 });
 
@@ -63,7 +97,7 @@ const printUrls = step('Print the addon URLs', {
   },
 });
 
-export const addonSteps = (): Task[] => [...addons.map(installAddon), waitForAddons, printUrls];
+export const addonSteps = (): Task[] => [...addons.map(installAddon), waitForAddons, sendTraces, stopTraces, printUrls];
 
 export const addonsCommand: TaskCommand = {
   kind: 'tasks',

@@ -8,6 +8,7 @@ import { step } from './lib/step.ts';
 import { createIstioNamespace, generateCa, plugCa, verifyCaBundle } from './lib/steps/ca.ts';
 import { clusterReachable } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
+import { meshHasProvider, providerFlags } from './lib/tracing.ts';
 import type { Ctx, Task, TaskCommand } from './lib/types.ts';
 
 const ns = names.istioNamespace;
@@ -23,7 +24,9 @@ const install = step('Install Istio', {
   done: async (ctx) => {
     const installed = await installedIstioVersion(ctx);
     if (!installed) return false;
-    if (installed === ctx.config.istioVersion) return `Istio ${installed} is installed`;
+    // Re-installing in place adds a missing tracing provider (an install from before tracing was configured).
+    const providerMissing = ctx.config.tracing.to !== 'off' && !(await meshHasProvider(ctx));
+    if (installed === ctx.config.istioVersion && !providerMissing) return `Istio ${installed} is installed`;
     if (ctx.config.cluster.kind === 'existing' && !(await isManaged(ctx, namespaceRef(ns))))
       throw new StepError(
         `Istio ${installed} in context ${ctx.config.context} was not installed by fun-with-istio: refusing to change it`,
@@ -34,14 +37,12 @@ const install = step('Install Istio', {
     const { config } = ctx;
     task.title = `Install Istio ${config.istioVersion} (profile ${config.istioProfile})`;
     const overlay = config.istioOverlay ? ['-f', config.istioOverlay] : [];
-    await ctx.sh.istioctl(
-      ['install', '--set', `profile=${config.istioProfile}`, ...overlay, '--readiness-timeout', config.waitTimeout, '-y'],
-      {
-        onLine: (l) => {
-          if (/[A-Za-z]/.test(l)) task.output = l; // skip the lines of istioctl's sail logo
-        },
+    const args = ['install', '--set', `profile=${config.istioProfile}`, ...providerFlags(config), ...overlay];
+    await ctx.sh.istioctl([...args, '--readiness-timeout', config.waitTimeout, '-y'], {
+      onLine: (l) => {
+        if (/[A-Za-z]/.test(l)) task.output = l; // skip the lines of istioctl's sail logo
       },
-    );
+    });
   },
 });
 

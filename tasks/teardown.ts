@@ -10,6 +10,7 @@ import { minikubeStatus } from './lib/minikube.ts';
 import { ensureRelease } from './lib/release.ts';
 import { deleteSample, sampleDeployed } from './lib/sample.ts';
 import { type StepDefinition, step } from './lib/step.ts';
+import { telemetryRef } from './lib/tracing.ts';
 import type { Ctx, Task, TaskCommand } from './lib/types.ts';
 
 const ns = names.istioNamespace;
@@ -47,6 +48,13 @@ const removeAddons = inCluster('Remove the addons', {
         inputLabel: label,
       });
     }
+  },
+});
+
+const removeTelemetry = inCluster(`Stop tracing (Telemetry ${telemetryRef.name})`, {
+  done: async (ctx) => !(await isManaged(ctx, telemetryRef)) && 'no Telemetry of fun-with-istio',
+  run: async (ctx) => {
+    await ctx.sh.kubectl(verbArgs('delete', telemetryRef, ['--ignore-not-found']));
   },
 });
 
@@ -152,6 +160,7 @@ sample namespace the tool made), Istio (istioctl uninstall --purge), the ${names
 Only objects labelled ${names.managedBy.key}=${names.managedBy.value} are deleted; on a clean cluster
 it is a fast no-op. Asks first unless --yes. The CA files in CACHE_DIR/certs are kept.`,
   tasks: () => [
+    removeTelemetry,
     removeAddons,
     removeSample,
     removeSampleNamespace,

@@ -86,6 +86,12 @@ function finishedAnswers(o: { sampleKept?: boolean } = {}): Responder {
     if (cmd.includes('injection-verified}')) return { stdout: '1.31.1' };
     if (cmd.includes('jsonpath={.metadata.name}')) return { stdout: argv[argv.indexOf('deployment') + 1] };
     if (cmd.includes('jsonpath={.spec.type}')) return { stdout: 'NodePort' };
+    if (cmd.includes('jsonpath={.data.mesh}'))
+      return {
+        stdout:
+          'extensionProviders:\n- name: zipkin\n  zipkin:\n    service: zipkin.istio-system.svc.cluster.local\n    port: 9411\n',
+      };
+    if (cmd.includes('randomSamplingPercentage}')) return { stdout: 'zipkin 100' };
     if (cmd.includes('get pods -l app=sleep')) return { stdout: podList(true) };
     if (cmd.includes('-o name') || cmd.includes('managed-by}') || cmd.endsWith('status -o json')) return model(argv, input);
     return fresh(argv, input);
@@ -295,6 +301,8 @@ describe('chapters on a scripted shell', () => {
     assert.deepEqual(
       changes.map((c) => c.replace(/^\S+\/istioctl/, 'istioctl')),
       [
+        // tracing first (issue 10): the mesh-default Telemetry the addons chapter applied
+        'kubectl --context lab -n istio-system delete telemetry mesh-default --ignore-not-found',
         'kubectl --context lab delete -f - --ignore-not-found --wait=true',
         'kubectl --context lab delete -f - --ignore-not-found --wait=true',
         'kubectl --context lab delete -f - --ignore-not-found --wait=true',

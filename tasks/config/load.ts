@@ -36,6 +36,8 @@ export interface Config {
   /** Injector configuration fetched for kube-inject, per context. */
   injectDir: string;
   sampleNamespace: string;
+  /** Where the mesh's traces go, and which share of requests is traced. */
+  tracing: { to: 'zipkin'; sampling: number } | { to: 'off' };
   waitTimeout: string;
   /** Non-fatal remarks about the configuration (printed before running). */
   warnings: string[];
@@ -102,6 +104,7 @@ export function loadConfig({ env = process.env, envFile = path.join(projectRoot,
     logKeep: v.LOG_KEEP,
     injectDir: path.join(cacheDir, 'inject'),
     sampleNamespace: v.SAMPLE_NAMESPACE,
+    tracing: v.TRACING === 'off' ? { to: 'off' } : { to: 'zipkin', sampling: v.TRACING_SAMPLING },
     waitTimeout: v.WAIT_TIMEOUT,
     warnings,
   };

@@ -16,6 +16,11 @@ export const names = {
   injectLabel: 'sidecar.istio.io/inject',
   sidecarContainer: 'istio-proxy',
   sampleApp: 'sleep',
+  /**
+   * The tracing extension provider and the mesh-wide Telemetry that selects it. Zipkin's Service `zipkin` (the
+   * Jaeger addon defines the same Service, so either backend receives the spans).
+   */
+  tracing: { provider: 'zipkin', service: 'zipkin.istio-system.svc.cluster.local', port: 9411, telemetry: 'mesh-default' },
   /** Label put on everything the tool creates, so teardown removes only that. */
   managedBy: { key: 'app.kubernetes.io/managed-by', value: 'fun-with-istio' },
   /** Annotation on the sample namespace once the injection chapter has been verified end to end. */

@@ -141,6 +141,20 @@ export const settings = {
       return raw;
     },
   }),
+  TRACING: setting({
+    doc: "'zipkin' sends the mesh's traces to the Zipkin addon (a Telemetry resource), 'off' stops them",
+    fallback: 'zipkin',
+    parse: oneOf(['zipkin', 'off'] as const),
+  }),
+  TRACING_SAMPLING: setting({
+    doc: 'percentage of requests traced, 0 to 100 (a demo traces every one)',
+    fallback: '100',
+    parse: (raw) => {
+      const n = Number(raw);
+      if (!/^\d+(\.\d+)?$/.test(raw) || n > 100) throw new Invalid('expected a percentage from 0 to 100, like 100 or 2.5');
+      return n;
+    },
+  }),
   LOG_KEEP: setting({
     doc: 'how many run logs to keep in CACHE_DIR/logs (the oldest go first)',
     fallback: '20',

@@ -1,0 +1,67 @@
+// Tracing from configuration: the provider at install, the mesh-wide Telemetry in the addons chapter.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { fakeSpawn, runCli, tmpDir } from './helpers.ts';
+
+const release = path.join(import.meta.dirname, 'fixtures', 'release');
+const env = (extra: Record<string, string> = {}) => ({ CACHE_DIR: tmpDir('fwi-cache-'), ISTIO_HOME: release, ...extra });
+const reachable = (argv: string[]) =>
+  argv.includes('version') ? { stdout: '{"serverVersion":{"gitVersion":"v1.36.3"}}' } : undefined;
+
+describe('tracing', () => {
+  it('install-istio adds the zipkin provider pointing at the Zipkin Service; TRACING=off adds none', async () => {
+    const on = await runCli(['install-istio', '--dry-run'], { env: env() });
+    assert.match(
+      on.out,
+      / install --set profile=demo --set meshConfig.enableTracing=true --set 'meshConfig.extensionProviders\[0\].name=zipkin' --set 'meshConfig.extensionProviders\[0\].zipkin.service=zipkin.istio-system.svc.cluster.local' --set 'meshConfig.extensionProviders\[0\].zipkin.port=9411' /,
+    );
+    const off = await runCli(['install-istio', '--dry-run'], { env: env({ TRACING: 'off' }) });
+    assert.doesNotMatch(off.out, /extensionProviders/);
+  });
+
+  it('an Istio installed without the provider is installed again, in place', async () => {
+    const fake = fakeSpawn((argv) => {
+      const cmd = argv.join(' ');
+      if (cmd.includes('containers[0].image}')) return { stdout: 'docker.io/istio/pilot:1.31.1' };
+      if (cmd.includes('{.data.mesh}')) return { stdout: 'enableTracing: false\n' };
+      return reachable(argv);
+    });
+    await runCli(['install-istio'], { env: env(), spawn: fake.spawn });
+    assert.ok(fake.calls.some((c) => c.argv.includes('install') && c.argv.join(' ').includes('extensionProviders')));
+  });
+
+  it('the addons chapter applies the mesh-wide Telemetry with the configured sampling', async () => {
+    const fake = fakeSpawn((argv) =>
+      argv.includes('readyReplicas}') || argv.join(' ').includes('readyReplicas') ? { stdout: '1' } : reachable(argv),
+    );
+    await runCli(['addons'], { env: env({ TRACING_SAMPLING: '25' }), spawn: fake.spawn });
+    const applied = fake.calls.find((c) => c.input.includes('kind: Telemetry'));
+    assert.ok(applied, 'a Telemetry was applied');
+    assert.match(applied.input, /name: mesh-default\n {2}namespace: istio-system/);
+    const { load } = await import('js-yaml');
+    assert.deepEqual((load(applied.input) as { spec: unknown }).spec, {
+      tracing: [{ providers: [{ name: 'zipkin' }], randomSamplingPercentage: 25 }],
+    });
+  });
+
+  it('a mesh-default Telemetry someone else made is never changed', async () => {
+    const fake = fakeSpawn((argv) => {
+      const cmd = argv.join(' ');
+      if (cmd.includes('readyReplicas')) return { stdout: '1' };
+      if (cmd.includes('telemetry mesh-default -o name')) return { stdout: 'telemetry.telemetry.istio.io/mesh-default' };
+      if (cmd.includes('telemetry mesh-default') && cmd.includes('randomSamplingPercentage')) return { stdout: 'zipkin 1' };
+      return reachable(argv);
+    });
+    const r = await runCli(['addons'], { env: env(), spawn: fake.spawn });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /telemetry\/mesh-default in istio-system was not made by fun-with-istio: refusing to change it/);
+    assert.ok(!fake.calls.some((c) => c.input.includes('kind: Telemetry')));
+  });
+
+  it('TRACING_SAMPLING is a percentage', async () => {
+    const r = await runCli(['addons', '--dry-run'], { env: env({ TRACING_SAMPLING: '101' }) });
+    assert.equal(r.code, 2);
+    assert.match(r.err, /TRACING_SAMPLING="101": expected a percentage from 0 to 100/);
+  });
+});
