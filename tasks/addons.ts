@@ -17,6 +17,7 @@ const ns = names.istioNamespace;
 function installAddon(addon: Addon): Task {
   const how = addon.expose ? ` (Service ${addon.expose.service} as NodePort)` : '';
   return step(`Install ${addon.title}${how}`, {
+    enabled: (ctx) => ctx.config.addons.includes(addon),
     done: async (ctx) => {
       if (!(await field(ctx, inNamespace(ns, 'deployment', addon.deployment), '{.metadata.name}'))) return false;
       if (addon.expose && (await field(ctx, inNamespace(ns, 'service', addon.expose.service), '{.spec.type}')) !== 'NodePort')
@@ -32,7 +33,7 @@ function installAddon(addon: Addon): Task {
 
 const waitForAddons = step('Wait for the addons to be ready', {
   run: async (ctx, task) => {
-    const deployments = addons.map((a) => inNamespace(ns, 'deployment', a.deployment));
+    const deployments = ctx.config.addons.map((a) => inNamespace(ns, 'deployment', a.deployment));
     await waitFor(ctx, deployments, 'condition=Available', (l) => (task.output = l));
   },
 });
@@ -62,7 +63,7 @@ const sendTraces = step(`Send the mesh's traces to Zipkin (Telemetry ${telemetry
   },
 });
 
-const stopTraces = step(`Stop tracing (TRACING=off: remove Telemetry ${telemetryRef.name})`, {
+const stopTraces = step(`Keep tracing off (no Telemetry ${telemetryRef.name})`, {
   enabled: (ctx) => sampling(ctx) === undefined,
   done: async (ctx) => !(await ourTelemetryExists(ctx)) && 'no Telemetry of fun-with-istio',
   run: async (ctx) => {
@@ -77,8 +78,10 @@ async function nodeAddress(ctx: Ctx): Promise<string> {
 
 const printUrls = step('Print the addon URLs', {
   run: async (ctx, task) => {
-    const exposed = addons.flatMap((a) => (a.expose ? [inNamespace(ns, 'service', a.expose.service)] : []));
-    const ports = await field(ctx, exposed, '{range .items[*]}{.metadata.name} {.spec.ports[0].nodePort}{"\\n"}{end}');
+    const exposed = ctx.config.addons.flatMap((a) => (a.expose ? [inNamespace(ns, 'service', a.expose.service)] : []));
+    const ports = exposed.length
+      ? await field(ctx, exposed, '{range .items[*]}{.metadata.name} {.spec.ports[0].nodePort}{"\\n"}{end}')
+      : '';
     const address = await nodeAddress(ctx);
     const lines = ports
       .split('\n')
@@ -87,7 +90,8 @@ const printUrls = step('Print the addon URLs', {
     if (lines.length !== exposed.length || lines.some(([, port]) => !port))
       throw new StepError(`a Service has no nodePort: ${ports || 'none found'}`);
     const urls = lines.map(([svc, port]) => `${svc}: http://${address}:${port}`);
-    urls.push(`prometheus: kubectl --context ${ctx.config.context} -n ${ns} port-forward svc/prometheus 9090`);
+    if (ctx.config.addons.some((a) => a.name === 'prometheus'))
+      urls.push(`prometheus: kubectl --context ${ctx.config.context} -n ${ns} port-forward svc/prometheus 9090`);
     const mk = minikubeOf(ctx.config);
     if (mk?.driver === 'docker' && process.platform !== 'linux')
       urls.push(
@@ -102,11 +106,12 @@ export const addonSteps = (): Task[] => [...addons.map(installAddon), waitForAdd
 export const addonsCommand: TaskCommand = {
   kind: 'tasks',
   name: 'addons',
-  summary: 'install Prometheus, then Grafana and Zipkin (NodePort), and print their URLs',
+  summary: 'install the addons (Prometheus, Grafana, Zipkin by default), turn tracing on, print their URLs',
   details: `
-Applies ${addons.map((a) => a.file).join(', ')} from the release
-(Grafana and Zipkin with their Service patched to NodePort by patches/), waits for their Deployments and
-prints http://<node>:<nodePort> URLs. Each addon is skipped when already installed.
+Applies the ADDONS from the release (${addons.map((a) => a.name).join(', ')}; Grafana and Kiali bring
+Prometheus; Zipkin or Jaeger, not both), their Services patched to NodePort by patches/, waits for their
+Deployments, sends the mesh's traces to the tracing addon (Telemetry ${names.tracing.telemetry}, TRACING_SAMPLING
+percent) and prints http://<node>:<nodePort> URLs. Each addon is skipped when already installed.
 Runs: kubectl --context <ctx> apply -f - (stdin)|wait|get service, minikube -p <profile> ip.`,
   tasks: () => [clusterReachable, istioRunning, getRelease, ...addonSteps()],
 };

@@ -1,6 +1,7 @@
 // The one configuration module: version pins, names and paths, the settings table and the loader. Chapters and
 // lib/ import it from here; each part lives in tasks/config/.
 
+export { type Addon, addons, defaultAddons, resolveAddons } from './config/addons.ts';
 export { readEnvFile } from './config/env-file.ts';
 export {
   type ClusterConfig,

@@ -42,11 +42,8 @@ const podList = (sidecar: boolean) =>
     ],
   });
 
-const modelConfig = {
-  kubernetesVersion: pins.kubernetes,
-  istioVersion: pins.istio,
-  cluster: loadConfig({ env: {}, envFile: '/nonexistent/.env' }).cluster,
-};
+const { cluster, addons } = loadConfig({ env: {}, envFile: '/nonexistent/.env' });
+const modelConfig = { kubernetesVersion: pins.kubernetes, istioVersion: pins.istio, cluster, addons };
 const fromModel =
   (model: DryRunCluster): Responder =>
   (argv, input) => {

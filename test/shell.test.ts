@@ -41,7 +41,12 @@ describe('shell', () => {
 
   it('in dry-run prints shell-quoted commands, runs nothing and answers as told', async () => {
     const fake = fakeSpawn(() => assert.fail('dry-run must not spawn'));
-    const model = new DryRunCluster({ kubernetesVersion: 'v1.36.3', istioVersion: '1.31.1', cluster: config.cluster });
+    const model = new DryRunCluster({
+      kubernetesVersion: 'v1.36.3',
+      istioVersion: '1.31.1',
+      cluster: config.cluster,
+      addons: [],
+    });
     const { sh, printed } = shell({ spawn: fake.spawn, dryRun: model });
     const r = await sh.kubectl(['get', 'x', '-o', 'jsonpath={.a}']);
     await sh.kubectl(['apply', '-f', '-'], { input: 'secret-data', inputLabel: 'Secret/cacerts' });

@@ -65,3 +65,44 @@ describe('tracing', () => {
     assert.match(r.err, /TRACING_SAMPLING="101": expected a percentage from 0 to 100/);
   });
 });
+
+describe('ADDONS', () => {
+  it('resolves what each addon needs, in install order, and refuses two tracing backends or an unknown name', async () => {
+    const { resolveAddons } = await import('../tasks/config.ts');
+    const names = (list: string[]) => {
+      const r = resolveAddons(list);
+      return typeof r === 'string' ? r : r.map((a) => a.name);
+    };
+    assert.deepEqual(names(['kiali', 'jaeger']), ['prometheus', 'jaeger', 'kiali']);
+    assert.deepEqual(names(['grafana']), ['prometheus', 'grafana']);
+    assert.equal(names(['zipkin', 'jaeger']), 'zipkin and jaeger both receive traces on Service zipkin: choose one');
+    assert.equal(names(['loki']), 'unknown addon loki; known: prometheus, grafana, zipkin, jaeger, kiali');
+  });
+
+  it('a bad list is a usage error before anything runs', async () => {
+    const r = await runCli(['addons', '--dry-run'], { env: env({ ADDONS: 'prometheus, Zipkin ,jaeger' }) });
+    assert.equal(r.code, 2);
+    assert.match(r.err, /ADDONS="prometheus, Zipkin ,jaeger": zipkin and jaeger both receive traces/);
+  });
+
+  it('installs, waits for and traces to what the list names', async () => {
+    const r = await runCli(['addons', '--dry-run'], { env: env({ ADDONS: 'kiali,jaeger' }) });
+    assert.equal(r.code, 0, r.err);
+    const applied = r.out
+      .split('\n')
+      .filter((l) => l.includes('apply -f -'))
+      .map((l) => l.replace(/.*# stdin: /, ''));
+    assert.equal(applied.length, 4, applied.join('\n')); // prometheus, jaeger, kiali, the Telemetry
+    assert.match(applied[1], /Deployment\/jaeger/);
+    assert.match(r.out, /wait deployment\/prometheus deployment\/jaeger deployment\/kiali /);
+    assert.match(r.out, /get service\/tracing service\/kiali /);
+    assert.match(applied[3], /^Telemetry\/mesh-default$/);
+  });
+
+  it('without a tracing addon nothing is traced: no provider at install, no Telemetry', async () => {
+    const r = await runCli(['all', '--dry-run'], { env: env({ ADDONS: 'prometheus,grafana' }) });
+    assert.equal(r.code, 0, r.err);
+    assert.doesNotMatch(r.out, /extensionProviders|stdin: Telemetry/);
+    assert.match(r.out, /^# Keep tracing off \(no Telemetry mesh-default\)$/m);
+  });
+});

@@ -2,6 +2,7 @@
 // are all named in one UsageError (exit 2) before anything runs.
 import path from 'node:path';
 import { UsageError } from '../lib/errors.ts';
+import type { Addon } from './addons.ts';
 import { readEnvFile } from './env-file.ts';
 import { projectRoot } from './names.ts';
 import { kubernetesSupport, pins } from './pins.ts';
@@ -36,7 +37,9 @@ export interface Config {
   /** Injector configuration fetched for kube-inject, per context. */
   injectDir: string;
   sampleNamespace: string;
-  /** Where the mesh's traces go, and which share of requests is traced. */
+  /** The addons to install, in install order. */
+  addons: readonly Addon[];
+  /** Where the mesh's traces go (only with a tracing addon), and which share of requests is traced. */
   tracing: { to: 'zipkin'; sampling: number } | { to: 'off' };
   waitTimeout: string;
   /** Non-fatal remarks about the configuration (printed before running). */
@@ -104,7 +107,9 @@ export function loadConfig({ env = process.env, envFile = path.join(projectRoot,
     logKeep: v.LOG_KEEP,
     injectDir: path.join(cacheDir, 'inject'),
     sampleNamespace: v.SAMPLE_NAMESPACE,
-    tracing: v.TRACING === 'off' ? { to: 'off' } : { to: 'zipkin', sampling: v.TRACING_SAMPLING },
+    addons: v.ADDONS,
+    tracing:
+      v.TRACING === 'off' || !v.ADDONS.some((a) => a.traces) ? { to: 'off' } : { to: 'zipkin', sampling: v.TRACING_SAMPLING },
     waitTimeout: v.WAIT_TIMEOUT,
     warnings,
   };

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { addons, defaultAddons, resolveAddons } from './addons.ts';
 import { names } from './names.ts';
 import { istioProfiles, minikubeDrivers, minimums, pins } from './pins.ts';
 
@@ -139,6 +140,20 @@ export const settings = {
       if (!dnsLabel.test(raw)) throw new Invalid('expected a namespace name');
       if (raw === names.istioNamespace) throw new Invalid(`the sample must not run in ${names.istioNamespace}`);
       return raw;
+    },
+  }),
+  ADDONS: setting({
+    doc: `addons to install, comma-separated: ${addons.map((a) => a.name).join(', ')} (what they need comes too)`,
+    fallback: defaultAddons.join(','),
+    parse: (raw) => {
+      const resolved = resolveAddons(
+        raw
+          .split(',')
+          .map((n) => n.trim().toLowerCase())
+          .filter(Boolean),
+      );
+      if (typeof resolved === 'string') throw new Invalid(resolved);
+      return resolved;
     },
   }),
   TRACING: setting({

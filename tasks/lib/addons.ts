@@ -2,8 +2,7 @@
 // Shared by the addons chapter, which installs them, and teardown, which removes them.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { names, patchesDir } from '../config.ts';
-import { type Addon, addons } from './addon-catalogue.ts';
+import { type Addon, addons, names, patchesDir } from '../config.ts';
 import { managedLabels } from './kube.ts';
 import { applyPatches, describe, type K8sObject, prepare, readManifests } from './manifests.ts';
 import type { Ctx } from './types.ts';

@@ -9,7 +9,6 @@
 // if a fresh cluster answers it with something other than "nothing", teach this file.
 
 import { type Config, minikubeOf, names, pins } from '../config.ts';
-import { addons } from './addon-catalogue.ts';
 import { parseManifests } from './manifests.ts';
 import { missingProfileStatus } from './tool-output.ts';
 
@@ -30,7 +29,7 @@ const managedLabelPath = `{.metadata.labels.${names.managedBy.key.replace(/\./g,
 
 export class DryRunCluster {
   readonly view: ClusterView;
-  private readonly config: Pick<Config, 'kubernetesVersion' | 'istioVersion' | 'cluster'>;
+  private readonly config: Pick<Config, 'kubernetesVersion' | 'istioVersion' | 'cluster' | 'addons'>;
   /** `kind/namespace/name` of the objects this run created. */
   private readonly created = new Set<string>();
 
@@ -98,7 +97,9 @@ export class DryRunCluster {
     if (output === 'name' && rest.includes('-l')) {
       const kind = addresses[0];
       if (this.view === 'finished')
-        return { stdout: kind === 'deployment' ? addons.map((a) => `deployment.apps/${a.deployment}`).join('\n') : '' };
+        return {
+          stdout: kind === 'deployment' ? this.config.addons.map((a) => `deployment.apps/${a.deployment}`).join('\n') : '',
+        };
       return {
         stdout: [...this.created]
           .filter((k) => k.startsWith(`${kind}/${namespace ?? ''}/`))
