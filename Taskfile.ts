@@ -2,6 +2,7 @@
 // `npm run <command>` lands here. Only this file imports chapters; chapters import lib/ and the config.
 import { addonSteps, addonsCommand } from './tasks/addons.ts';
 import { check } from './tasks/check.ts';
+import { dashboard } from './tasks/dashboard.ts';
 import { injection, injectionSteps } from './tasks/injection.ts';
 import { installIstio, installSteps } from './tasks/install-istio.ts';
 import { kubeInject } from './tasks/kube-inject.ts';
@@ -47,6 +48,7 @@ export const commands: Command[] = [
   versions,
   check,
   kubeInject,
+  dashboard,
 ];
 
 export async function main(argv: string[], io?: RunIO): Promise<number> {

@@ -1,6 +1,7 @@
 // Chapter 5, "Addons": Prometheus first (Grafana's datasource is http://prometheus:9090), then Grafana
 // and Zipkin from the pinned release, their Services turned into NodePorts by patches/, and their URLs.
-import { minikubeOf, names } from './config.ts';
+import { names } from './config.ts';
+import { addonLinks, nodeReachable } from './lib/addon-links.ts';
 import { type Addon, addonManifest, addons } from './lib/addons.ts';
 import { StepError } from './lib/errors.ts';
 import { exists, field, inNamespace, isManaged, verbArgs, waitFor } from './lib/kube.ts';
@@ -76,28 +77,24 @@ async function nodeAddress(ctx: Ctx): Promise<string> {
   return field(ctx, { kind: 'nodes' }, '{.items[0].status.addresses[?(@.type=="InternalIP")].address}');
 }
 
-const printUrls = step('Print the addon URLs', {
+const printUrls = step('Print how to open the addons', {
   run: async (ctx, task) => {
-    const exposed = ctx.config.addons.flatMap((a) => (a.expose ? [inNamespace(ns, 'service', a.expose.service)] : []));
+    const reachable = nodeReachable(ctx.config.cluster, process.platform);
+    const exposed = reachable
+      ? ctx.config.addons.flatMap((a) => (a.expose ? [inNamespace(ns, 'service', a.expose.service)] : []))
+      : [];
     const ports = exposed.length
       ? await field(ctx, exposed, '{range .items[*]}{.metadata.name} {.spec.ports[0].nodePort}{"\\n"}{end}')
       : '';
-    const address = await nodeAddress(ctx);
-    const lines = ports
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => l.split(' '));
-    if (lines.length !== exposed.length || lines.some(([, port]) => !port))
-      throw new StepError(`a Service has no nodePort: ${ports || 'none found'}`);
-    const urls = lines.map(([svc, port]) => `${svc}: http://${address}:${port}`);
-    if (ctx.config.addons.some((a) => a.name === 'prometheus'))
-      urls.push(`prometheus: kubectl --context ${ctx.config.context} -n ${ns} port-forward svc/prometheus 9090`);
-    const mk = minikubeOf(ctx.config);
-    if (mk?.driver === 'docker' && process.platform !== 'linux')
-      urls.push(
-        `(docker driver on macOS/Windows: the node IP is not reachable; use \`minikube -p ${mk.profile} service grafana -n ${ns}\`, which blocks while open)`,
-      );
-    task.output = urls.join('\n');
+    const nodePorts = Object.fromEntries(
+      ports
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(' ')),
+    );
+    if (exposed.some((s) => !nodePorts[s.name ?? ''])) throw new StepError(`a Service has no nodePort: ${ports || 'none found'}`);
+    const address = exposed.length ? await nodeAddress(ctx) : undefined;
+    task.output = addonLinks(ctx.config.addons, { reachable, address, nodePorts }).join('\n');
   },
 });
 

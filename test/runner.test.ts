@@ -33,6 +33,7 @@ describe('parseInvocation', () => {
       keepSample: false,
       keepCluster: true,
       strict: false,
+      open: false,
     });
   });
 

@@ -13,11 +13,19 @@ export interface Addon {
   needs?: Addon['name'][];
   /** Receives the mesh's traces on Service zipkin:9411 (at most one such addon). */
   traces?: true;
+  /** Where its web UI answers: Service, port and path (what `npm run dashboard` forwards). */
+  ui: { service: string; port: number; path: string };
 }
 
 /** Prometheus first (Grafana's and Kiali's data source), then the dashboards and the tracing backend. */
 export const addons: readonly Addon[] = [
-  { name: 'prometheus', title: 'Prometheus', file: 'samples/addons/prometheus.yaml', deployment: 'prometheus' },
+  {
+    name: 'prometheus',
+    title: 'Prometheus',
+    file: 'samples/addons/prometheus.yaml',
+    deployment: 'prometheus',
+    ui: { service: 'prometheus', port: 9090, path: '/' },
+  },
   {
     name: 'grafana',
     title: 'Grafana',
@@ -25,6 +33,7 @@ export const addons: readonly Addon[] = [
     deployment: 'grafana',
     expose: { service: 'grafana', patch: 'grafana-service.yaml' },
     needs: ['prometheus'],
+    ui: { service: 'grafana', port: 3000, path: '/' },
   },
   {
     name: 'zipkin',
@@ -33,6 +42,7 @@ export const addons: readonly Addon[] = [
     deployment: 'zipkin',
     expose: { service: 'zipkin', patch: 'zipkin-service.yaml' },
     traces: true,
+    ui: { service: 'zipkin', port: 9411, path: '/zipkin/' },
   },
   {
     name: 'jaeger',
@@ -41,6 +51,7 @@ export const addons: readonly Addon[] = [
     deployment: 'jaeger',
     expose: { service: 'tracing', patch: 'jaeger-service.yaml' },
     traces: true,
+    ui: { service: 'tracing', port: 80, path: '/jaeger' },
   },
   {
     name: 'kiali',
@@ -49,6 +60,7 @@ export const addons: readonly Addon[] = [
     deployment: 'kiali',
     expose: { service: 'kiali', patch: 'kiali-service.yaml' },
     needs: ['prometheus'],
+    ui: { service: 'kiali', port: 20001, path: '/kiali' },
   },
 ];
 

@@ -8,6 +8,7 @@ export const flags = {
   help: { option: 'help', short: 'h', doc: 'this help' },
   version: { option: 'version', doc: "print the tool's version and its pinned versions" },
   'keep-sample': { option: 'keepSample', doc: 'keep the sleep sample running afterwards', optional: true },
+  open: { option: 'open', doc: 'also open the URL in the browser', optional: true },
   strict: { option: 'strict', doc: 'exit 1 on warnings and information too, not only errors', optional: true },
   'keep-cluster': {
     option: 'keepCluster',

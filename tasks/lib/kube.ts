@@ -28,6 +28,16 @@ export function verbArgs(verb: string | string[], refs: ObjectRef | ObjectRef[],
   return [...(namespace ? ['-n', namespace] : []), ...[verb].flat(), ...objects, ...args];
 }
 
+/** `kubectl port-forward` of a Service's `port` to a free local port on 127.0.0.1 (kubectl picks it). */
+export const portForwardArgs = (service: ObjectRef, port: number): string[] => [
+  ...(service.namespace ? ['-n', service.namespace] : []),
+  'port-forward',
+  address(service),
+  `:${port}`,
+  '--address',
+  '127.0.0.1',
+];
+
 /** The label every object the tool creates carries, so teardown can tell its own from the user's. */
 export function managedLabels(): Record<string, string> {
   return { [names.managedBy.key]: names.managedBy.value };

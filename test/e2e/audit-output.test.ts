@@ -128,7 +128,7 @@ function productCtx(profile: string, env: Record<string, string>): Ctx {
     config,
     sh,
     log,
-    options: { dryRun: false, yes: true, verbose: false, keepSample: false, keepCluster: false, strict: false },
+    options: { dryRun: false, yes: true, verbose: false, keepSample: false, keepCluster: false, strict: false, open: false },
     signal: new AbortController().signal,
     run: new RunState(new AbortController()),
     out: () => {},
