@@ -14,6 +14,7 @@ import { getRelease } from './tasks/lib/steps/release.ts';
 import type { Command, TaskCommand } from './tasks/lib/types.ts';
 import { minikube } from './tasks/minikube.ts';
 import { teardown } from './tasks/teardown.ts';
+import { traffic, trafficSteps } from './tasks/traffic.ts';
 import { versions } from './tasks/versions.ts';
 import { webhookCerts } from './tasks/webhook-certs.ts';
 
@@ -22,7 +23,7 @@ const all: TaskCommand = {
   name: 'all',
   minikubeStart: true,
   examples: ['npm run all', 'npm run all -- --dry-run', 'npm run all -- --keep-sample   # leave sleep running'],
-  summary: 'chapters 1-5 in order: minikube, webhook-certs, install-istio, injection, addons',
+  summary: 'every chapter in order: minikube, webhook-certs, install-istio, injection, addons, traffic',
   flags: injection.flags,
   details: `
 Runs the chapters in the tutorial's order. What does not depend on the cluster overlaps with starting
@@ -34,6 +35,7 @@ already done, so a second run changes nothing.`,
     group('install-istio', installSteps()),
     group('injection', injectionSteps()),
     group('addons', addonSteps()),
+    group('traffic', trafficSteps()),
   ],
 };
 
@@ -43,6 +45,7 @@ export const commands: Command[] = [
   installIstio,
   injection,
   addonsCommand,
+  traffic,
   teardown,
   all,
   versions,

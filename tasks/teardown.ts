@@ -58,6 +58,14 @@ const removeTelemetry = inCluster(`Stop tracing (Telemetry ${telemetryRef.name})
   },
 });
 
+const trafficNs = namespaceRef(names.traffic.namespace);
+const removeTraffic = inCluster(`Delete the traffic chapter's namespace ${names.traffic.namespace}`, {
+  done: async (ctx) => !(await isManaged(ctx, trafficNs)) && `no namespace ${names.traffic.namespace} of fun-with-istio`,
+  run: async (ctx) => {
+    await deleteNamespace(ctx, names.traffic.namespace);
+  },
+});
+
 const removeSample = inCluster(`Delete the ${names.sampleApp} sample`, {
   done: async (ctx) => !(await sampleDeployed(ctx)) && 'the sample is not deployed',
   run: deleteSample,
@@ -161,6 +169,7 @@ Only objects labelled ${names.managedBy.key}=${names.managedBy.value} are delete
 it is a fast no-op. Asks first unless --yes. The CA files in CACHE_DIR/certs are kept.`,
   tasks: () => [
     removeTelemetry,
+    removeTraffic,
     removeAddons,
     removeSample,
     removeSampleNamespace,

@@ -60,6 +60,10 @@ function freshAnswers(): Responder {
     if (cmd.includes('rollout restart') || cmd.includes('"true"') || cmd.includes('"op":"remove"')) sidecar = true;
     if (cmd.includes('"false"')) sidecar = false;
     if (cmd.includes('get pods -l app=sleep -o json')) return { stdout: podList(sidecar) };
+    // The traffic chapter's proof: what Prometheus and Zipkin answer once the requests went through the mesh.
+    if (cmd.includes('get --raw') && cmd.includes('/services/prometheus:9090/'))
+      return { stdout: json({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [1, '100'] }] } }) };
+    if (cmd.includes('get --raw') && cmd.includes('/services/zipkin:9411/')) return { stdout: json([[{ traceId: 'a1' }]]) };
     if (cmd.includes('get mutatingwebhookconfiguration istio-sidecar-injector -o json'))
       return {
         stdout: json({ webhooks: [{ name: 'rev.namespace.sidecar-injector.istio.io', clientConfig: { caBundle: rootB64 } }] }),
@@ -300,6 +304,8 @@ describe('chapters on a scripted shell', () => {
       [
         // tracing first (issue 10): the mesh-default Telemetry the addons chapter applied
         'kubectl --context lab -n istio-system delete telemetry mesh-default --ignore-not-found',
+        // the traffic chapter's namespace (issue 10)
+        'kubectl --context lab delete namespace fun-with-istio-traffic --ignore-not-found --wait=true --timeout=300s',
         'kubectl --context lab delete -f - --ignore-not-found --wait=true',
         'kubectl --context lab delete -f - --ignore-not-found --wait=true',
         'kubectl --context lab delete -f - --ignore-not-found --wait=true',

@@ -37,6 +37,8 @@ export interface Config {
   /** Injector configuration fetched for kube-inject, per context. */
   injectDir: string;
   sampleNamespace: string;
+  /** How many requests the traffic chapter sends. */
+  trafficRequests: number;
   /** The addons to install, in install order. */
   addons: readonly Addon[];
   /** Where the mesh's traces go (only with a tracing addon), and which share of requests is traced. */
@@ -107,6 +109,7 @@ export function loadConfig({ env = process.env, envFile = path.join(projectRoot,
     logKeep: v.LOG_KEEP,
     injectDir: path.join(cacheDir, 'inject'),
     sampleNamespace: v.SAMPLE_NAMESPACE,
+    trafficRequests: v.TRAFFIC_REQUESTS,
     addons: v.ADDONS,
     tracing:
       v.TRACING === 'off' || !v.ADDONS.some((a) => a.traces) ? { to: 'off' } : { to: 'zipkin', sampling: v.TRACING_SAMPLING },

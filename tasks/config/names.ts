@@ -20,6 +20,8 @@ export const names = {
    * The tracing extension provider and the mesh-wide Telemetry that selects it. Zipkin's Service `zipkin` (the
    * Jaeger addon defines the same Service, so either backend receives the spans).
    */
+  /** The traffic chapter: httpbin in its own injected namespace, called by a load-generator Job. */
+  traffic: { namespace: 'fun-with-istio-traffic', server: 'httpbin', port: 8000, job: 'traffic' },
   tracing: { provider: 'zipkin', service: 'zipkin.istio-system.svc.cluster.local', port: 9411, telemetry: 'mesh-default' },
   /** Label put on everything the tool creates, so teardown removes only that. */
   managedBy: { key: 'app.kubernetes.io/managed-by', value: 'fun-with-istio' },

@@ -170,6 +170,15 @@ export const settings = {
       return n;
     },
   }),
+  TRAFFIC_REQUESTS: setting({
+    doc: 'how many requests the traffic chapter sends to httpbin',
+    fallback: '100',
+    parse: (raw) => {
+      if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 100_000)
+        throw new Invalid('expected a whole number from 1 to 100000');
+      return Number(raw);
+    },
+  }),
   LOG_KEEP: setting({
     doc: 'how many run logs to keep in CACHE_DIR/logs (the oldest go first)',
     fallback: '20',

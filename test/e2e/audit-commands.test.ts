@@ -267,6 +267,8 @@ const scenarios: { name: string; argv: string[]; env: Record<string, string> }[]
     env: { CLUSTER: 'existing', KUBE_CONTEXT: 'lab' },
   },
   { name: 'versions', argv: ['versions', '--dry-run'], env: {} },
+  { name: 'dashboard', argv: ['dashboard', 'grafana', '--dry-run'], env: {} },
+  { name: 'addons with Jaeger and Kiali', argv: ['addons', '--dry-run'], env: { ADDONS: 'jaeger,kiali' } },
 ];
 
 describe('command audit: every printed command against the real kubectl, istioctl and minikube', () => {
@@ -332,6 +334,7 @@ describe('command audit: every printed command against the real kubectl, istioct
       'kubectl api-versions',
       'kubectl get',
       'kubectl create',
+      'kubectl port-forward',
       'istioctl install',
       'istioctl uninstall',
       'istioctl version',

@@ -349,6 +349,22 @@ describe('the product against the lab', { timeout: 20 * 60_000 }, () => {
     assert.deepEqual(await tracingSeen(`${collector} 100`), [`${collector} 100`]);
   });
 
+  it('traffic: httpbin injected, the load-generator Job completes, and the proof says the lab sends nothing', async () => {
+    const r = await product(['traffic']);
+    assert.equal(r.code, 0, r.err);
+    const ns = names.traffic.namespace;
+    const [httpbin] = kjson<List>('-n', ns, 'get', 'pods', '-l', 'app=httpbin').items;
+    assert.ok(proxyOf(httpbin), 'httpbin carries istio-proxy (injected by the real webhook)');
+    const job = kjson<Obj>('-n', ns, 'get', 'job', names.traffic.job);
+    assert.ok(
+      (job.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Complete' && c.status === 'True'),
+    );
+    assert.match(r.out, /not here: this cluster's nodes run no containers, so no request was sent/);
+    const again = await product(['traffic']);
+    assert.equal(again.code, 0, again.err);
+    assert.match(again.out, /already done: job\/traffic has run/);
+  });
+
   it('all, run again, skips every finished step and changes no object', async (t) => {
     const before = snapshot();
     const r = await product(['all', '--keep-sample', '--verbose']);

@@ -1,0 +1,70 @@
+// Proof that the mesh saw the traffic chapter's requests, from the addons' own APIs reached through the API
+// server's service proxy (`kubectl get --raw`, so every driver works without a port-forward): Prometheus's
+// istio_requests_total for httpbin, and a trace of httpbin in Zipkin or Jaeger. Each judge takes the raw answer.
+import { type Config, names } from '../config.ts';
+
+const { namespace, server } = names.traffic;
+const proxy = (service: string, port: number, rest: string) =>
+  `/api/v1/namespaces/${names.istioNamespace}/services/${service}:${port}/proxy${rest}`;
+
+export const requestsQuery = `sum(istio_requests_total{reporter="destination",destination_workload="${server}",destination_workload_namespace="${namespace}"})`;
+/** The span service name Istio reports for httpbin. */
+export const traceService = `${server}.${namespace}`;
+
+export const prometheusPath = proxy('prometheus', 9090, `/api/v1/query?query=${encodeURIComponent(requestsQuery)}`);
+export const zipkinPath = proxy('zipkin', 9411, `/zipkin/api/v2/traces?serviceName=${traceService}&limit=1`);
+export const jaegerPath = proxy('tracing', 80, `/jaeger/api/traces?service=${traceService}&limit=1`);
+
+/** A verdict: how many (requests, traces) were seen, or why the answer says nothing. */
+export type Verdict = { seen: number } | { problem: string };
+
+const parse = (text: string, what: string): unknown | Verdict => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { problem: `${what} did not answer JSON: ${text.trim().slice(0, 80) || '(nothing)'}` };
+  }
+};
+const isVerdict = (v: unknown): v is Verdict => typeof v === 'object' && v !== null && 'problem' in v;
+
+/** Prometheus `/api/v1/query`: the request count in a vector result (0 when the result is empty). */
+export function judgePrometheus(text: string): Verdict {
+  const body = parse(text, 'Prometheus');
+  if (isVerdict(body)) return body;
+  const b = body as { status?: string; error?: string; data?: { result?: { value?: [number, string] }[] } };
+  if (b.status !== 'success') return { problem: `Prometheus says ${b.status ?? 'nothing'}: ${b.error ?? ''}`.trim() };
+  const value = b.data?.result?.[0]?.value?.[1];
+  return { seen: value === undefined ? 0 : Number(value) };
+}
+
+/** Zipkin `/api/v2/traces`: an array of traces (each an array of spans). */
+export function judgeZipkin(text: string): Verdict {
+  const body = parse(text, 'Zipkin');
+  if (isVerdict(body)) return body;
+  return Array.isArray(body) ? { seen: body.length } : { problem: `Zipkin answered no list of traces: ${text.slice(0, 80)}` };
+}
+
+/** Jaeger's query API `/api/traces`: `{ data: [...] }`, or `errors`. */
+export function judgeJaeger(text: string): Verdict {
+  const body = parse(text, 'Jaeger');
+  if (isVerdict(body)) return body;
+  const b = body as { data?: unknown[]; errors?: { msg?: string }[] | null };
+  if (b.errors?.length) return { problem: `Jaeger says ${b.errors.map((e) => e.msg).join('; ')}` };
+  return Array.isArray(b.data) ? { seen: b.data.length } : { problem: `Jaeger answered no list of traces: ${text.slice(0, 80)}` };
+}
+
+/** What to ask, given the addons: Prometheus when it is installed, the tracing backend when tracing is on. */
+export function proofs(
+  config: Pick<Config, 'addons' | 'tracing'>,
+): { what: string; path: string; judge: (t: string) => Verdict }[] {
+  const has = (name: string) => config.addons.some((a) => a.name === name);
+  return [
+    ...(has('prometheus') ? [{ what: 'istio_requests_total in Prometheus', path: prometheusPath, judge: judgePrometheus }] : []),
+    ...(config.tracing.to !== 'off' && has('zipkin')
+      ? [{ what: 'a trace in Zipkin', path: zipkinPath, judge: judgeZipkin }]
+      : []),
+    ...(config.tracing.to !== 'off' && has('jaeger')
+      ? [{ what: 'a trace in Jaeger', path: jaegerPath, judge: judgeJaeger }]
+      : []),
+  ];
+}

@@ -1,0 +1,136 @@
+// "Something to look at": the tutorial ends with dashboards and a tracer that show nothing without traffic. This
+// chapter runs the pinned release's httpbin in an injected namespace, sends it TRAFFIC_REQUESTS requests from a
+// load-generator Job (no kubectl exec needed), and proves the mesh saw them in Prometheus and in the tracer.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { names } from './config.ts';
+import { StepError } from './lib/errors.ts';
+import { exists, field, inNamespace, managedLabels, namespaceRef, rolloutStatus, waitFor } from './lib/kube.ts';
+import { runIfMain } from './lib/main.ts';
+import { describe, dumpAll, type K8sObject, prepare, readManifests } from './lib/manifests.ts';
+import { step } from './lib/step.ts';
+import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
+import { getRelease } from './lib/steps/release.ts';
+import { proofs, type Verdict } from './lib/traffic-proof.ts';
+import type { Ctx, Task, TaskCommand } from './lib/types.ts';
+
+const { namespace, server, port, job } = names.traffic;
+const jobRef = inNamespace(namespace, 'job', job);
+
+const createNamespace = step(`Create the namespace ${namespace}, with sidecar injection`, {
+  done: async (ctx) => (await exists(ctx, namespaceRef(namespace))) && `namespace ${namespace} exists`,
+  run: async (ctx) => {
+    const labels = { ...managedLabels(), [names.injectionLabel]: 'enabled' };
+    const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels } };
+    await ctx.sh.kubectl(['create', '-f', '-'], { input: dumpAll([ns]), inputLabel: `Namespace/${namespace}` });
+  },
+});
+
+/** A sample of the release, in the traffic namespace and labelled as ours; none in a dry run without the release. */
+function sample(ctx: Ctx, file: string): K8sObject[] {
+  const full = path.join(ctx.config.istioHome, 'samples', file);
+  if (ctx.options.dryRun && !existsSync(full)) return [];
+  return prepare(readManifests(full), { namespace, labels: managedLabels() });
+}
+
+const deployServer = step(`Deploy ${server} (samples/httpbin/httpbin.yaml)`, {
+  done: async (ctx) => (await exists(ctx, inNamespace(namespace, 'deployment', server))) && `${server} is deployed`,
+  run: async (ctx) => {
+    const docs = sample(ctx, 'httpbin/httpbin.yaml');
+    await ctx.sh.kubectl(['apply', '-f', '-'], {
+      input: dumpAll(docs),
+      inputLabel: docs.length ? describe(docs) : 'samples/httpbin/httpbin.yaml',
+    });
+    await rolloutStatus(ctx, inNamespace(namespace, 'deployment', server));
+  },
+});
+
+/** The load generator: the curl sample's image, calling httpbin TRAFFIC_REQUESTS times, then done. */
+function loadJob(ctx: Ctx): K8sObject {
+  const curl = sample(ctx, 'curl/curl.yaml').find((o) => o.kind === 'Deployment');
+  const image =
+    (curl?.spec as { template?: { spec?: { containers?: { image?: string }[] } } } | undefined)?.template?.spec?.containers?.[0]
+      ?.image ?? 'curl (from samples/curl/curl.yaml)';
+  const script = `for i in $(seq ${ctx.config.trafficRequests}); do curl -s -o /dev/null http://${server}:${port}/get; done`;
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name: job, namespace, labels: managedLabels() },
+    spec: {
+      backoffLimit: 0,
+      template: {
+        metadata: { labels: { app: job } },
+        spec: { restartPolicy: 'Never', containers: [{ name: 'curl', image, command: ['/bin/sh', '-c', script] }] },
+      },
+    },
+  };
+}
+
+const sendTraffic = step('Send the requests from a load-generator Job', {
+  done: async (ctx) => (await exists(ctx, jobRef)) && `job/${job} has run (teardown removes it)`,
+  run: async (ctx, task) => {
+    const j = loadJob(ctx);
+    await ctx.sh.kubectl(['create', '-f', '-'], { input: dumpAll([j]), inputLabel: describe([j]) });
+    task.output = `${ctx.config.trafficRequests} requests to http://${server}:${port}/get`;
+    await waitFor(ctx, jobRef, 'condition=Complete', (l) => (task.output = l));
+  },
+});
+
+/** Whether every node is kwok's (a control plane without a data plane: pods are Ready, nothing runs). */
+async function noDataPlane(ctx: Ctx): Promise<boolean> {
+  const runtimes = await field(ctx, { kind: 'nodes' }, '{.items[*].status.nodeInfo.containerRuntimeVersion}');
+  return runtimes !== '' && runtimes.split(' ').every((r) => r.startsWith('kwok'));
+}
+
+const proveTraffic = step('Prove the mesh saw them (Prometheus, and the tracer)', {
+  run: async (ctx, task) => {
+    if (await noDataPlane(ctx)) {
+      // The test lab: its nodes run no containers, so no request was really sent. Say so; do not pretend.
+      task.title = `${task.title} (not here: this cluster's nodes run no containers, so no request was sent)`;
+      return ctx.sh.note('no data plane (kwok nodes): nothing to prove');
+    }
+    const deadline = Date.now() + seconds(ctx.config.waitTimeout) * 1000;
+    for (const proof of proofs(ctx.config)) {
+      let verdict: Verdict = { seen: 0 };
+      for (;;) {
+        const r = await ctx.sh.kubectl(['get', '--raw', proof.path], { allowFailure: true });
+        if (ctx.options.dryRun) break; // no traffic was sent: nothing to judge
+        verdict = r.exitCode === 0 ? proof.judge(r.stdout) : { problem: r.stderr.trim().split('\n').pop() ?? 'no answer' };
+        if ('seen' in verdict && verdict.seen > 0) break;
+        if (Date.now() > deadline) break;
+        task.output = `waiting for ${proof.what} (Prometheus scrapes every 15 s)`;
+        await delay(3000, undefined, { signal: ctx.signal });
+      }
+      if (ctx.options.dryRun) continue;
+      if ('problem' in verdict) throw new StepError(`${proof.what}: ${verdict.problem}`);
+      if (verdict.seen === 0)
+        throw new StepError(`no ${proof.what.replace(/^a /, '')} for ${server} after ${ctx.config.waitTimeout}`);
+      task.output = `${proof.what}: ${verdict.seen}`;
+    }
+  },
+});
+
+const seconds = (d: string): number =>
+  [...d.matchAll(/(\d+)([hms])/g)].reduce(
+    (s, [, n, u]) => s + Number(n) * ({ h: 3600, m: 60, s: 1 } as const)[u as 'h' | 'm' | 's'],
+    0,
+  );
+
+export const trafficSteps = (): Task[] => [createNamespace, deployServer, sendTraffic, proveTraffic];
+
+export const traffic: TaskCommand = {
+  kind: 'tasks',
+  name: 'traffic',
+  summary: 'something to look at: httpbin, TRAFFIC_REQUESTS requests to it, proven in Prometheus and the tracer',
+  examples: ['npm run traffic', 'TRAFFIC_REQUESTS=500 npm run traffic', 'npm run dashboard -- grafana   # then look'],
+  details: `
+Deploys the release's httpbin into ${namespace} (sidecar injection on), runs a Job that sends it
+TRAFFIC_REQUESTS requests with the curl sample's image, then proves the mesh saw them: the request count
+in Prometheus (istio_requests_total) and a trace of ${server} in Zipkin or Jaeger, asked through the API
+server's service proxy. On a cluster whose nodes run no containers (the test lab) it says so instead.
+Runs: kubectl --context <ctx> create|apply -f -|rollout status|wait|get --raw.`,
+  tasks: () => [clusterReachable, istioRunning, getRelease, ...trafficSteps()],
+};
+
+runIfMain(import.meta.url, traffic);

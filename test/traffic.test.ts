@@ -1,0 +1,105 @@
+// The traffic chapter's proof, judged on the answers Prometheus, Zipkin and Jaeger give (their documented API
+// shapes: non-empty, empty, error, not JSON), served over HTTP at the API server's service-proxy paths.
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { jaegerPath, judgeJaeger, judgePrometheus, judgeZipkin, prometheusPath, zipkinPath } from '../tasks/lib/traffic-proof.ts';
+import { fakeSpawn, runCli, tmpDir } from './helpers.ts';
+
+const answers = new Map<string, string>();
+const server = createServer((req, res) => {
+  const body = answers.get(req.url ?? '');
+  res.writeHead(body === undefined ? 404 : 200).end(body ?? 'not found');
+});
+let base = '';
+before(async () => {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+after(() => server.close());
+
+const served = async (p: string, body: string): Promise<string> => {
+  answers.set(p, body);
+  return (await fetch(`${base}${p}`)).text();
+};
+const vector = (value?: string) =>
+  JSON.stringify({
+    status: 'success',
+    data: { resultType: 'vector', result: value ? [{ metric: {}, value: [1764170000.1, value] }] : [] },
+  });
+
+describe('judging the proof', () => {
+  it('Prometheus: the request count; none; an error; not JSON', async () => {
+    assert.deepEqual(judgePrometheus(await served(prometheusPath, vector('100'))), { seen: 100 });
+    assert.deepEqual(judgePrometheus(await served(prometheusPath, vector())), { seen: 0 });
+    const error = JSON.stringify({ status: 'error', errorType: 'bad_data', error: 'parse error at char 5' });
+    assert.deepEqual(judgePrometheus(await served(prometheusPath, error)), {
+      problem: 'Prometheus says error: parse error at char 5',
+    });
+    assert.match(
+      (judgePrometheus(await served(prometheusPath, '<html>no endpoints</html>')) as { problem: string }).problem,
+      /did not answer JSON/,
+    );
+  });
+
+  it('Zipkin: traces; none; not a list; not JSON', async () => {
+    assert.deepEqual(judgeZipkin(await served(zipkinPath, JSON.stringify([[{ traceId: 'a', name: 'httpbin' }]]))), { seen: 1 });
+    assert.deepEqual(judgeZipkin(await served(zipkinPath, '[]')), { seen: 0 });
+    assert.ok('problem' in judgeZipkin(await served(zipkinPath, '{"message":"oops"}')));
+    assert.ok('problem' in judgeZipkin(await served(zipkinPath, 'service unavailable')));
+  });
+
+  it('Jaeger: traces; none; its errors; not JSON', async () => {
+    assert.deepEqual(judgeJaeger(await served(jaegerPath, JSON.stringify({ data: [{ traceID: 'a' }], errors: null }))), {
+      seen: 1,
+    });
+    assert.deepEqual(judgeJaeger(await served(jaegerPath, JSON.stringify({ data: [] }))), { seen: 0 });
+    assert.deepEqual(
+      judgeJaeger(await served(jaegerPath, JSON.stringify({ data: null, errors: [{ code: 500, msg: 'storage down' }] }))),
+      {
+        problem: 'Jaeger says storage down',
+      },
+    );
+    assert.ok('problem' in judgeJaeger(await served(jaegerPath, '')));
+  });
+});
+
+describe('the traffic chapter', () => {
+  const release = path.join(import.meta.dirname, 'fixtures', 'release');
+  const env = (extra: Record<string, string> = {}) => ({ CACHE_DIR: tmpDir('fwi-cache-'), ISTIO_HOME: release, ...extra });
+  const cluster = (over: (cmd: string) => { stdout?: string; code?: number } | undefined) =>
+    fakeSpawn((argv) => {
+      const cmd = argv.join(' ');
+      if (cmd.includes('version -o json')) return { stdout: '{"serverVersion":{"gitVersion":"v1.36.3"}}' };
+      if (cmd.includes('readyReplicas')) return { stdout: '1' };
+      return over(cmd);
+    });
+
+  it('says so on a cluster whose nodes run no containers (the lab), instead of pretending', async () => {
+    const fake = cluster((cmd) => (cmd.includes('containerRuntimeVersion') ? { stdout: 'kwok://v0.8.0' } : undefined));
+    const r = await runCli(['traffic'], { env: env(), spawn: fake.spawn });
+    assert.equal(r.code, 0, r.err);
+    assert.ok(!fake.calls.some((c) => c.argv.includes('--raw')), 'no addon was asked');
+  });
+
+  it('fails, naming what is missing, when Prometheus never counts the requests', async () => {
+    const fake = cluster((cmd) => (cmd.includes('--raw') ? { stdout: vector() } : undefined));
+    const r = await runCli(['traffic'], { env: env({ WAIT_TIMEOUT: '1s' }), spawn: fake.spawn });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /^error: Prove the mesh saw them .*: no istio_requests_total in Prometheus for httpbin after 1s/);
+  });
+
+  it('sends TRAFFIC_REQUESTS requests from a Job with the curl sample image', async () => {
+    const fake = cluster((cmd) =>
+      cmd.includes('/services/prometheus') ? { stdout: vector('7') } : cmd.includes('--raw') ? { stdout: '[[{}]]' } : undefined,
+    );
+    const r = await runCli(['traffic'], { env: env({ TRAFFIC_REQUESTS: '7' }), spawn: fake.spawn });
+    assert.equal(r.code, 0, r.err);
+    const job = fake.calls.find((c) => c.input.includes('kind: Job'));
+    assert.ok(job);
+    assert.match(job.input, /image: docker\.io\/curlimages\/curl:8\.16\.0/);
+    assert.match(job.input, /for i in \$\(seq 7\); do curl -s -o \/dev\/null http:\/\/httpbin:8000\/get; done/);
+  });
+});
