@@ -6,7 +6,17 @@ import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { names } from './config.ts';
 import { StepError } from './lib/errors.ts';
-import { exists, field, inNamespace, managedLabels, namespaceRef, rolloutStatus, waitFor } from './lib/kube.ts';
+import {
+  annotationPath,
+  exists,
+  field,
+  inNamespace,
+  managedLabels,
+  namespaceRef,
+  rolloutStatus,
+  verbArgs,
+  waitFor,
+} from './lib/kube.ts';
 import { runIfMain } from './lib/main.ts';
 import { describe, dumpAll, type K8sObject, prepare, readManifests } from './lib/manifests.ts';
 import { step } from './lib/step.ts';
@@ -17,6 +27,8 @@ import type { Ctx, Task, TaskCommand } from './lib/types.ts';
 
 const { namespace, server, port, job } = names.traffic;
 const jobRef = inNamespace(namespace, 'job', job);
+/** On the Job: how many requests it was made to send (so a re-run with the same count changes nothing). */
+const requestsAnnotation = 'fun-with-istio/requests';
 
 const createNamespace = step(`Create the namespace ${namespace}, with sidecar injection`, {
   done: async (ctx) => (await exists(ctx, namespaceRef(namespace))) && `namespace ${namespace} exists`,
@@ -56,7 +68,12 @@ function loadJob(ctx: Ctx): K8sObject {
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: { name: job, namespace, labels: managedLabels() },
+    metadata: {
+      name: job,
+      namespace,
+      labels: managedLabels(),
+      annotations: { [requestsAnnotation]: String(ctx.config.trafficRequests) },
+    },
     spec: {
       backoffLimit: 0,
       template: {
@@ -68,8 +85,12 @@ function loadJob(ctx: Ctx): K8sObject {
 }
 
 const sendTraffic = step('Send the requests from a load-generator Job', {
-  done: async (ctx) => (await exists(ctx, jobRef)) && `job/${job} has run (teardown removes it)`,
+  done: async (ctx) =>
+    (await field(ctx, jobRef, annotationPath(requestsAnnotation))) === String(ctx.config.trafficRequests) &&
+    `job/${job} sent ${ctx.config.trafficRequests} requests (another TRAFFIC_REQUESTS sends again)`,
   run: async (ctx, task) => {
+    // A Job's pod template cannot change: a Job for another count is replaced.
+    if (await exists(ctx, jobRef)) await ctx.sh.kubectl(verbArgs('delete', jobRef, ['--ignore-not-found', '--wait=true']));
     const j = loadJob(ctx);
     await ctx.sh.kubectl(['create', '-f', '-'], { input: dumpAll([j]), inputLabel: describe([j]) });
     task.output = `${ctx.config.trafficRequests} requests to http://${server}:${port}/get`;

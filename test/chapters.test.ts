@@ -85,6 +85,7 @@ function finishedAnswers(o: { sampleKept?: boolean } = {}): Responder {
     if (cmd.includes('jsonpath={.spec.template.spec.containers[0].image}')) return { stdout: 'docker.io/istio/pilot:1.31.1' };
     if (cmd.includes('jsonpath={.metadata.labels.istio-injection}')) return { stdout: 'enabled' };
     if (cmd.includes('injection-verified}')) return { stdout: '1.31.1' };
+    if (cmd.includes('fun-with-istio/requests}')) return { stdout: '100' };
     if (cmd.includes('jsonpath={.metadata.name}')) return { stdout: argv[argv.indexOf('deployment') + 1] };
     if (cmd.includes('jsonpath={.spec.type}')) return { stdout: 'NodePort' };
     if (cmd.includes('jsonpath={.data.mesh}'))

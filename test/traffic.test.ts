@@ -103,3 +103,31 @@ describe('the traffic chapter', () => {
     assert.match(job.input, /for i in \$\(seq 7\); do curl -s -o \/dev\/null http:\/\/httpbin:8000\/get; done/);
   });
 });
+
+describe('re-running the traffic chapter', () => {
+  const release = path.join(import.meta.dirname, 'fixtures', 'release');
+  it('changes nothing with the same TRAFFIC_REQUESTS, and replaces the Job for another count', async () => {
+    const sent = (n: string) =>
+      fakeSpawn((argv) => {
+        const cmd = argv.join(' ');
+        if (cmd.includes('version -o json')) return { stdout: '{"serverVersion":{"gitVersion":"v1.36.3"}}' };
+        if (cmd.includes('readyReplicas')) return { stdout: '1' };
+        if (cmd.includes('fun-with-istio/requests}')) return { stdout: n };
+        if (cmd.includes('-o name')) return { stdout: 'found' }; // namespace, httpbin and the Job exist
+        if (cmd.includes('/services/prometheus')) return { stdout: vector('100') };
+        if (cmd.includes('--raw')) return { stdout: '[[{}]]' };
+        return undefined;
+      });
+    const env = { CACHE_DIR: tmpDir('fwi-cache-'), ISTIO_HOME: release };
+    const same = sent('100');
+    assert.equal((await runCli(['traffic'], { env, spawn: same.spawn })).code, 0);
+    assert.ok(!same.calls.some((c) => / (create|delete) /.test(c.argv.join(' '))), 'nothing created or deleted');
+    const other = sent('10');
+    assert.equal((await runCli(['traffic'], { env, spawn: other.spawn })).code, 0);
+    const changes = other.calls.map((c) => c.argv.join(' ')).filter((c) => / (create|delete) /.test(c));
+    assert.deepEqual(changes, [
+      'kubectl --context fun-with-istio -n fun-with-istio-traffic delete job traffic --ignore-not-found --wait=true',
+      'kubectl --context fun-with-istio create -f -',
+    ]);
+  });
+});

@@ -362,7 +362,12 @@ describe('the product against the lab', { timeout: 20 * 60_000 }, () => {
     assert.match(r.out, /not here: this cluster's nodes run no containers, so no request was sent/);
     const again = await product(['traffic']);
     assert.equal(again.code, 0, again.err);
-    assert.match(again.out, /already done: job\/traffic has run/);
+    assert.match(again.out, /already done: job\/traffic sent 100 requests/);
+    // Another count replaces the Job (its pod template cannot change) and sends again.
+    const more = await product(['traffic'], { TRAFFIC_REQUESTS: '5' });
+    assert.equal(more.code, 0, more.err);
+    assert.equal(kjson<Obj>('-n', ns, 'get', 'job', names.traffic.job).metadata.annotations?.['fun-with-istio/requests'], '5');
+    assert.equal((await product(['traffic'])).code, 0); // back to the default for the idempotence check below
   });
 
   it('all, run again, skips every finished step and changes no object', async (t) => {
