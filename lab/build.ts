@@ -306,7 +306,7 @@ function wrapperModules(only?: Set<string>): WrapperModule[] {
     const src = prepareIstioSource();
     out.push({
       name: 'istio',
-      goMod: `module lab.local/istio\n\ngo 1.26.0\n\nrequire istio.io/istio ${labPins.istioModule}\n\n// release-builder style copy of the module: charts stamped with ${ISTIO_LAB_VERSION}\nreplace istio.io/istio => ${src}\n`,
+      goMod: `module lab.local/istio\n\ngo 1.26.0\n\nrequire istio.io/istio ${labPins.istioModule}\n\n// release-builder style copy of the module: charts stamped with ${ISTIO_LAB_VERSION}\nreplace istio.io/istio => ${JSON.stringify(src)}\n`,
       packages: getArgs('istio'),
       files: generatedSources('istio'),
     });

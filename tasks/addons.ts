@@ -4,13 +4,13 @@ import { names } from './config.ts';
 import { addonLinks, nodeReachable } from './lib/addon-links.ts';
 import { type Addon, addonManifest, addons } from './lib/addons.ts';
 import { StepError } from './lib/errors.ts';
-import { exists, field, inNamespace, isManaged, verbArgs, waitFor } from './lib/kube.ts';
+import { exists, field, inNamespace, isManaged, managedSelector, verbArgs, waitFor } from './lib/kube.ts';
 import { runIfMain } from './lib/main.ts';
 import { describe, dumpAll } from './lib/manifests.ts';
 import { step } from './lib/step.ts';
 import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
-import { telemetryObject, telemetryRef, telemetryState } from './lib/tracing.ts';
+import { meshHasProvider, telemetryObject, telemetryRef, telemetryState } from './lib/tracing.ts';
 import type { Ctx, Task, TaskCommand } from './lib/types.ts';
 
 const ns = names.istioNamespace;
@@ -20,7 +20,11 @@ function installAddon(addon: Addon): Task {
   return step(`Install ${addon.title}${how}`, {
     enabled: (ctx) => ctx.config.addons.includes(addon),
     done: async (ctx) => {
-      if (!(await field(ctx, inNamespace(ns, 'deployment', addon.deployment), '{.metadata.name}'))) return false;
+      const deployment = inNamespace(ns, 'deployment', addon.deployment);
+      if (!(await exists(ctx, deployment))) return false;
+      // Someone else's addon is theirs: applying ours over it would make teardown delete it later.
+      if (!(await isManaged(ctx, deployment)))
+        throw new StepError(`deployment/${addon.deployment} in ${ns} was not made by fun-with-istio: refusing to change it`);
       if (addon.expose && (await field(ctx, inNamespace(ns, 'service', addon.expose.service), '{.spec.type}')) !== 'NodePort')
         return false;
       return `${addon.title} is installed`;
@@ -42,12 +46,17 @@ const waitForAddons = step('Wait for the addons to be ready', {
 /** The share of requests to trace, or undefined with TRACING=off. */
 const sampling = (ctx: Ctx): number | undefined => (ctx.config.tracing.to === 'off' ? undefined : ctx.config.tracing.sampling);
 
-/** Whether the mesh-default Telemetry exists; one someone else made is theirs, never changed. */
+/** Who has the mesh-default Telemetry: nobody, the tool, or someone else (whose it stays). */
+async function telemetryOwner(ctx: Ctx): Promise<'none' | 'ours' | 'theirs'> {
+  if (!(await exists(ctx, telemetryRef))) return 'none';
+  return (await isManaged(ctx, telemetryRef)) ? 'ours' : 'theirs';
+}
+
 async function ourTelemetryExists(ctx: Ctx): Promise<boolean> {
-  if (!(await exists(ctx, telemetryRef))) return false;
-  if (!(await isManaged(ctx, telemetryRef)))
+  const owner = await telemetryOwner(ctx);
+  if (owner === 'theirs')
     throw new StepError(`telemetry/${telemetryRef.name} in ${ns} was not made by fun-with-istio: refusing to change it`);
-  return true;
+  return owner === 'ours';
 }
 
 const sendTraces = step(`Send the mesh's traces to Zipkin (Telemetry ${telemetryRef.name})`, {
@@ -58,6 +67,12 @@ const sendTraces = step(`Send the mesh's traces to Zipkin (Telemetry ${telemetry
   },
   run: async (ctx, task) => {
     await ourTelemetryExists(ctx);
+    // A Telemetry naming a provider the mesh does not have traces nothing (Istio installed with tracing off).
+    if (!(await meshHasProvider(ctx)))
+      throw new StepError(
+        `the mesh config has no ${names.tracing.provider} provider`,
+        'run `npm run install-istio` (it adds it)',
+      );
     const telemetry = telemetryObject(sampling(ctx) ?? 0);
     await ctx.sh.kubectl(['apply', '-f', '-'], { input: dumpAll([telemetry]), inputLabel: describe([telemetry]) });
     task.output = `${sampling(ctx)}% of requests traced`;
@@ -66,7 +81,13 @@ const sendTraces = step(`Send the mesh's traces to Zipkin (Telemetry ${telemetry
 
 const stopTraces = step(`Keep tracing off (no Telemetry ${telemetryRef.name})`, {
   enabled: (ctx) => sampling(ctx) === undefined,
-  done: async (ctx) => !(await ourTelemetryExists(ctx)) && 'no Telemetry of fun-with-istio',
+  done: async (ctx) => {
+    const owner = await telemetryOwner(ctx);
+    return (
+      owner !== 'ours' &&
+      (owner === 'none' ? 'no Telemetry of fun-with-istio' : "the Telemetry is not fun-with-istio's: left alone")
+    );
+  },
   run: async (ctx) => {
     await ctx.sh.kubectl(verbArgs('delete', telemetryRef, ['--ignore-not-found']));
   },
@@ -77,15 +98,21 @@ async function nodeAddress(ctx: Ctx): Promise<string> {
   return field(ctx, { kind: 'nodes' }, '{.items[0].status.addresses[?(@.type=="InternalIP")].address}');
 }
 
+const nodePortsPath = '{range .items[*]}{.metadata.name} {.spec.ports[0].nodePort}{"\\n"}{end}';
+
 const printUrls = step('Print how to open the addons', {
   run: async (ctx, task) => {
     const reachable = nodeReachable(ctx.config.cluster, process.platform);
     const exposed = reachable
       ? ctx.config.addons.flatMap((a) => (a.expose ? [inNamespace(ns, 'service', a.expose.service)] : []))
       : [];
-    const ports = exposed.length
-      ? await field(ctx, exposed, '{range .items[*]}{.metadata.name} {.spec.ports[0].nodePort}{"\\n"}{end}')
-      : '';
+    // One list of the tool's Services (a single named object would not be a List for the range below).
+    const listed = exposed.length
+      ? await ctx.sh.kubectl(
+          verbArgs('get', inNamespace(ns, 'service'), ['-l', managedSelector, '-o', `jsonpath=${nodePortsPath}`]),
+        )
+      : undefined;
+    const ports = listed?.stdout.trim() ?? '';
     const nodePorts = Object.fromEntries(
       ports
         .split('\n')

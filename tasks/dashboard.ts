@@ -40,7 +40,7 @@ Runs: kubectl --context <ctx> -n ${names.istioNamespace} port-forward service/<s
           if (!local || url) return;
           url = `http://127.0.0.1:${local}${path}`;
           ctx.out(`${addon.title}: ${url}   (Ctrl-C to stop)\n`);
-          if (ctx.options.open) void ctx.sh.run(opener, [url], { allowFailure: true });
+          if (ctx.options.open) ctx.sh.launch(opener, [url]);
         },
       });
     } catch (e) {

@@ -8,7 +8,7 @@ import { runIfMain } from './lib/main.ts';
 import { dumpAll } from './lib/manifests.ts';
 import { minikubeStatus } from './lib/minikube.ts';
 import { ensureRelease } from './lib/release.ts';
-import { deleteSample, sampleDeployed } from './lib/sample.ts';
+import { deleteSample, sampleOwner } from './lib/sample.ts';
 import { type StepDefinition, step } from './lib/step.ts';
 import { telemetryRef } from './lib/tracing.ts';
 import type { Ctx, Task, TaskCommand } from './lib/types.ts';
@@ -67,7 +67,13 @@ const removeTraffic = inCluster(`Delete the traffic chapter's namespace ${names.
 });
 
 const removeSample = inCluster(`Delete the ${names.sampleApp} sample`, {
-  done: async (ctx) => !(await sampleDeployed(ctx)) && 'the sample is not deployed',
+  done: async (ctx) => {
+    // Teardown only takes away: someone else's sleep is left where it is, and the rest goes on.
+    const owner = await sampleOwner(ctx);
+    return (
+      owner !== 'ours' && (owner === 'none' ? 'the sample is not deployed' : "this sleep is not fun-with-istio's: left alone")
+    );
+  },
   run: deleteSample,
 });
 

@@ -77,7 +77,9 @@ function loadJob(ctx: Ctx): K8sObject {
     spec: {
       backoffLimit: 0,
       template: {
-        metadata: { labels: { app: job } },
+        // No sidecar for the client: the proof reads httpbin's side (reporter=destination, httpbin's spans), and a
+        // Job's pod ends only if no sidecar keeps running (classic sidecars do, below Kubernetes 1.33).
+        metadata: { labels: { app: job, [names.injectLabel]: 'false' } },
         spec: { restartPolicy: 'Never', containers: [{ name: 'curl', image, command: ['/bin/sh', '-c', script] }] },
       },
     },
@@ -85,8 +87,10 @@ function loadJob(ctx: Ctx): K8sObject {
 }
 
 const sendTraffic = step('Send the requests from a load-generator Job', {
+  // Done only when a Job for this count succeeded: a failed one, or one for another count, is replaced.
   done: async (ctx) =>
-    (await field(ctx, jobRef, annotationPath(requestsAnnotation))) === String(ctx.config.trafficRequests) &&
+    (await field(ctx, jobRef, `${annotationPath(requestsAnnotation)} {.status.succeeded}`)) ===
+      `${ctx.config.trafficRequests} 1` &&
     `job/${job} sent ${ctx.config.trafficRequests} requests (another TRAFFIC_REQUESTS sends again)`,
   run: async (ctx, task) => {
     // A Job's pod template cannot change: a Job for another count is replaced.

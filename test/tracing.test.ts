@@ -6,6 +6,8 @@ import { fakeSpawn, runCli, tmpDir } from './helpers.ts';
 
 const release = path.join(import.meta.dirname, 'fixtures', 'release');
 const env = (extra: Record<string, string> = {}) => ({ CACHE_DIR: tmpDir('fwi-cache-'), ISTIO_HOME: release, ...extra });
+const mesh =
+  'extensionProviders:\n- name: zipkin\n  zipkin:\n    service: zipkin.istio-system.svc.cluster.local\n    port: 9411\n';
 const reachable = (argv: string[]) =>
   argv.includes('version') ? { stdout: '{"serverVersion":{"gitVersion":"v1.36.3"}}' } : undefined;
 
@@ -33,7 +35,11 @@ describe('tracing', () => {
 
   it('the addons chapter applies the mesh-wide Telemetry with the configured sampling', async () => {
     const fake = fakeSpawn((argv) =>
-      argv.includes('readyReplicas}') || argv.join(' ').includes('readyReplicas') ? { stdout: '1' } : reachable(argv),
+      argv.join(' ').includes('readyReplicas')
+        ? { stdout: '1' }
+        : argv.join(' ').includes('{.data.mesh}')
+          ? { stdout: mesh }
+          : reachable(argv),
     );
     await runCli(['addons'], { env: env({ TRACING_SAMPLING: '25' }), spawn: fake.spawn });
     const applied = fake.calls.find((c) => c.input.includes('kind: Telemetry'));
@@ -95,7 +101,10 @@ describe('ADDONS', () => {
     assert.equal(applied.length, 4, applied.join('\n')); // prometheus, jaeger, kiali, the Telemetry
     assert.match(applied[1], /Deployment\/jaeger/);
     assert.match(r.out, /wait deployment\/prometheus deployment\/jaeger deployment\/kiali /);
-    assert.match(r.out, /get service\/tracing service\/kiali /);
+    assert.match(
+      r.out,
+      /^\$ kubectl .* get service -l app\.kubernetes\.io\/managed-by=fun-with-istio -o 'jsonpath=\{range \.items\[\*\]\}/m,
+    );
     assert.match(applied[3], /^Telemetry\/mesh-default$/);
   });
 

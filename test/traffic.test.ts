@@ -112,7 +112,7 @@ describe('re-running the traffic chapter', () => {
         const cmd = argv.join(' ');
         if (cmd.includes('version -o json')) return { stdout: '{"serverVersion":{"gitVersion":"v1.36.3"}}' };
         if (cmd.includes('readyReplicas')) return { stdout: '1' };
-        if (cmd.includes('fun-with-istio/requests}')) return { stdout: n };
+        if (cmd.includes('fun-with-istio/requests}')) return { stdout: `${n} 1` };
         if (cmd.includes('-o name')) return { stdout: 'found' }; // namespace, httpbin and the Job exist
         if (cmd.includes('/services/prometheus')) return { stdout: vector('100') };
         if (cmd.includes('--raw')) return { stdout: '[[{}]]' };

@@ -146,12 +146,12 @@ export const settings = {
     doc: `addons to install, comma-separated: ${addons.map((a) => a.name).join(', ')} (what they need comes too)`,
     fallback: defaultAddons.join(','),
     parse: (raw) => {
-      const resolved = resolveAddons(
-        raw
-          .split(',')
-          .map((n) => n.trim().toLowerCase())
-          .filter(Boolean),
-      );
+      const list = raw
+        .split(',')
+        .map((n) => n.trim().toLowerCase())
+        .filter(Boolean);
+      if (!list.length) throw new Invalid('name at least one addon');
+      const resolved = resolveAddons(list);
       if (typeof resolved === 'string') throw new Invalid(resolved);
       return resolved;
     },
@@ -218,7 +218,8 @@ export function readSettings(env: Env, fileEnv: Env): { values: SettingValues; p
   const values = {} as Record<SettingName, unknown>;
   for (const k of settingNames) {
     const s: Setting<unknown> = settings[k];
-    const given = (env[k] ?? fileEnv[k])?.trim() || undefined;
+    // An empty value is no value: an empty environment variable does not hide .env.
+    const given = env[k]?.trim() || fileEnv[k]?.trim() || undefined;
     const raw = given ?? (typeof s.fallback === 'function' ? s.fallback(env) : s.fallback);
     if (raw === undefined) continue;
     const value = s.path ? path.resolve(raw.replace(/^~(?=\/|$)/, homeOf(env))) : raw;

@@ -112,7 +112,18 @@ export class DryRunCluster {
     if (output.startsWith('jsonpath=')) {
       const path = output.slice('jsonpath='.length);
       if (path === managedLabelPath) return { stdout: addresses.every(known) ? names.managedBy.value : '' };
-      if (path.includes('nodePort')) return { stdout: addresses.map((a, i) => `${a.split('/')[1]} ${30000 + i}`).join('\n') };
+      if (path.includes('nodePort'))
+        return {
+          stdout: this.config.addons
+            .flatMap((a) => (a.expose ? [a.expose.service] : []))
+            .map((s, i) => `${s} ${30000 + i}`)
+            .join('\n'),
+        };
+      // A chapter's dry run assumes the chapters before it ran: the mesh has the tracing provider.
+      if (path === '{.data.mesh}')
+        return {
+          stdout: `extensionProviders:\n- name: ${names.tracing.provider}\n  zipkin:\n    service: ${names.tracing.service}\n    port: ${names.tracing.port}\n`,
+        };
       if (path.includes('InternalIP')) return { stdout: '10.0.0.1' };
       // A chapter's dry run assumes the chapters before it ran: what they make is ready.
       if (path === '{.status.readyReplicas}') return { stdout: '1' };

@@ -101,6 +101,7 @@ export function buildContext(
     spawn: io.spawn,
     env: io.env as NodeJS.ProcessEnv | undefined,
     print: (l) => out(`${l}\n`),
+    echoTo: (l) => err(`${l}\n`),
   });
   return { config, sh, options, log, signal, out, run: new RunState(controller) };
 }
@@ -160,7 +161,8 @@ export function report(e: unknown, err: (t: string) => void, log: RunLog | undef
     err(`${lines.join('\n')}\n`);
     return exitCodes.usage;
   }
-  if (e instanceof AbortError) {
+  // Ours, or Node's own (an aborted timer or fetch): both mean Ctrl-C.
+  if (e instanceof AbortError || (e as Error | undefined)?.name === 'AbortError') {
     log?.outcome(`interrupted (exit ${exitCodes.interrupted})`);
     err(`interrupted: child processes stopped; re-run to resume${where}\n`);
     return exitCodes.interrupted;
@@ -243,7 +245,9 @@ export async function run(commands: Command[], argv: string[], io: RunIO = {}): 
     return exitCodes.ok;
   } catch (e) {
     controller.abort(); // stop whatever still runs beside the failed step
-    return stdoutClosed ? exitCodes.ok : report(e, err, ctx?.log);
+    if (!stdoutClosed) return report(e, err, ctx?.log);
+    ctx?.log.outcome('stopped: the reader of stdout went away');
+    return exitCodes.ok;
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);

@@ -1,6 +1,6 @@
 // The only way the tool runs external programs: a zx `$` preset that pins the cluster context,
 // logs every command with its output and exit code, honours dry-run and Ctrl-C.
-import type { spawn as nodeSpawn } from 'node:child_process';
+import { type spawn as nodeSpawn, spawn as spawnProcess } from 'node:child_process';
 import { $, type LogEntry, which } from 'zx';
 import { type Config, minikubeOf } from '../config.ts';
 import type { DryRunCluster } from './dry-run.ts';
@@ -38,6 +38,8 @@ export interface ShellOptions {
   print?: (line: string) => void;
   /** --verbose: also print each command and its output as it runs. */
   echo?: boolean;
+  /** Where --verbose echoes go (stderr by default: stdout stays for results, e.g. kube-inject's manifest). */
+  echoTo?: (line: string) => void;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -87,6 +89,27 @@ export class Shell {
     return this.run('minikube', [...(mk ? ['-p', mk.profile] : []), ...args], opts);
   }
 
+  private echoLine(line: string): void {
+    (this.o.echoTo ?? ((l) => process.stderr.write(`${l}\n`)))(line);
+  }
+
+  /**
+   * Starts a program that outlives the run (a browser): not waited for and not stopped by Ctrl-C. Logged, and
+   * printed instead in a dry run. A program that cannot start is not the run's failure.
+   */
+  launch(cmd: string, args: string[]): void {
+    const line = commandLine([cmd, ...args]);
+    this.o.log.command(`${line} # launched, not waited for`);
+    if (this.model) {
+      this.print(`$ ${line}`);
+      return;
+    }
+    if (this.o.echo) this.echoLine(`$ ${line}`);
+    const child = spawnProcess(cmd, args, { detached: true, stdio: 'ignore', env: this.env });
+    child.on('error', () => {});
+    child.unref();
+  }
+
   /** Last resort (a second Ctrl-C): SIGKILL every running command's whole process group. */
   killRunning(): void {
     for (const group of this.running) {
@@ -129,13 +152,13 @@ export class Shell {
       pending = parts.pop() ?? '';
       for (const l of parts) if (l.trim()) opts.onLine(l);
     };
-    if (this.o.echo) this.print(`$ ${line}`);
+    if (this.o.echo) this.echoLine(`$ ${line}`);
     const onLog = (entry: LogEntry) => {
       if (entry.kind === 'stdout' || entry.kind === 'stderr') {
         const text = entry.data.toString();
         log.output(entry.kind, text);
         // Lines a step shows as its progress are drawn by the renderer already: echo the rest once.
-        if (this.o.echo && !opts.onLine) this.print(text.replace(/\n$/, ''));
+        if (this.o.echo && !opts.onLine) this.echoLine(text.replace(/\n$/, ''));
         lines(text);
       }
     };

@@ -1,0 +1,169 @@
+// What a second reader of the change found, each pinned by a test that fails on the code before the fix.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { chmodSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { main } from '../Taskfile.ts';
+import { fakeSpawn, runCli, tmpDir } from './helpers.ts';
+
+const root = path.resolve(import.meta.dirname, '..');
+const release = path.join(import.meta.dirname, 'fixtures', 'release');
+const env = (extra: Record<string, string> = {}) => ({ CACHE_DIR: tmpDir('fwi-cache-'), ISTIO_HOME: release, ...extra });
+const mesh =
+  'extensionProviders:\n- name: zipkin\n  zipkin:\n    service: zipkin.istio-system.svc.cluster.local\n    port: 9411\n';
+/** A cluster that answers the chapters' prerequisites; `over` answers the rest. */
+const cluster = (over: (cmd: string) => { stdout?: string; code?: number } | undefined = () => undefined) =>
+  fakeSpawn((argv) => {
+    const cmd = argv.join(' ');
+    const answer = over(cmd);
+    if (answer) return answer;
+    if (cmd.includes('version -o json')) return { stdout: '{"serverVersion":{"gitVersion":"v1.36.3"}}' };
+    if (cmd.includes('readyReplicas')) return { stdout: '1' };
+    if (cmd.includes('{.data.mesh}')) return { stdout: mesh };
+    return undefined;
+  });
+
+describe('review fixes', () => {
+  it('addons with one exposed Service (ADDONS=zipkin) reads its node port from a list', async () => {
+    const fake = cluster((cmd) => {
+      if (!cmd.includes('nodePort')) return undefined;
+      // kubectl: a list answers the range; one named object is no list, and the range prints nothing.
+      return { stdout: cmd.includes(' -l ') ? 'zipkin 31001\n' : '' };
+    });
+    const r = await runCli(['addons'], { env: env({ ADDONS: 'zipkin' }), spawn: fake.spawn });
+    assert.equal(r.code, 0, r.err);
+  });
+
+  it('an addon Deployment the tool did not make is never applied over', async () => {
+    const fake = cluster((cmd) =>
+      cmd.includes('deployment prometheus -o name') ? { stdout: 'deployment.apps/prometheus' } : undefined,
+    );
+    const r = await runCli(['addons'], { env: env(), spawn: fake.spawn });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /deployment\/prometheus in istio-system was not made by fun-with-istio: refusing to change it/);
+    assert.ok(!fake.calls.some((c) => c.argv.includes('apply')));
+  });
+
+  it('traces are not turned on for a mesh without the provider; the suggestion names install-istio', async () => {
+    const fake = cluster((cmd) => (cmd.includes('{.data.mesh}') ? { stdout: 'enableTracing: false\n' } : undefined));
+    const r = await runCli(['addons'], { env: env(), spawn: fake.spawn });
+    assert.equal(r.code, 1);
+    assert.match(
+      r.err,
+      /the mesh config has no zipkin provider .*\n {2}suggestion: run `npm run install-istio` \(it adds it\)\n$/,
+    );
+  });
+
+  it("TRACING=off leaves a user's own mesh-default Telemetry alone instead of failing", async () => {
+    const fake = cluster((cmd) => {
+      if (cmd.includes('telemetry mesh-default -o name')) return { stdout: 'telemetry/mesh-default' };
+      return cmd.includes('nodePort') ? { stdout: 'grafana 31000\nzipkin 31001\n' } : undefined;
+    });
+    const r = await runCli(['addons'], { env: env({ TRACING: 'off' }), spawn: fake.spawn });
+    assert.equal(r.code, 0, r.err);
+    assert.ok(!fake.calls.some((c) => c.argv.includes('delete')));
+  });
+
+  it('a traffic Job that failed is replaced, not taken as done', async () => {
+    const fake = cluster((cmd) => {
+      if (cmd.includes('fun-with-istio/requests}')) return { stdout: '100 ' }; // the count matches; nothing succeeded
+      if (cmd.includes('-o name')) return { stdout: 'found' };
+      if (cmd.includes('/services/prometheus')) return { stdout: '{"status":"success","data":{"result":[{"value":[1,"100"]}]}}' };
+      if (cmd.includes('--raw')) return { stdout: '[[{}]]' };
+      return undefined;
+    });
+    const r = await runCli(['traffic'], { env: env(), spawn: fake.spawn });
+    assert.equal(r.code, 0, r.err);
+    assert.ok(fake.calls.some((c) => c.argv.join(' ').includes('delete job traffic')));
+    const job = fake.calls.find((c) => c.input.includes('kind: Job'));
+    assert.match(job?.input ?? '', /sidecar\.istio\.io\/inject: 'false'/);
+  });
+
+  it('Ctrl-C while the traffic proof waits is an interruption (130), not a failure', async () => {
+    const controller = new AbortController();
+    const fake = cluster((cmd) => {
+      if (!cmd.includes('--raw')) return cmd.includes('fun-with-istio/requests}') ? { stdout: '100 1' } : undefined;
+      setImmediate(() => controller.abort()); // the proof now waits for Prometheus: press Ctrl-C
+      return { stdout: '{"status":"success","data":{"result":[]}}' };
+    });
+    let err = '';
+    const code = await main(['traffic'], {
+      env: { HOME: tmpDir('fwi-home-'), PATH: process.env.PATH ?? '', ...env() },
+      envFile: '/nonexistent/.env',
+      spawn: fake.spawn,
+      renderer: 'silent',
+      signal: controller.signal,
+      out: () => {},
+      err: (t) => (err += t),
+    });
+    process.exitCode = 0;
+    assert.equal(code, 130, err);
+    assert.match(err, /^interrupted: /);
+  });
+
+  it('an empty environment variable does not hide .env; an empty ADDONS is refused', async () => {
+    const { loadConfig } = await import('../tasks/config.ts');
+    const file = path.join(tmpDir(), '.env');
+    writeFileSync(file, 'ADDONS=prometheus,grafana\n');
+    const c = loadConfig({ env: { HOME: '/h', ADDONS: '' }, envFile: file });
+    assert.deepEqual(
+      c.addons.map((a) => a.name),
+      ['prometheus', 'grafana'],
+    );
+    assert.throws(
+      () => loadConfig({ env: { HOME: '/h', ADDONS: ',' }, envFile: '/nonexistent' }),
+      /ADDONS=",": name at least one addon/,
+    );
+  });
+
+  it('dashboard --open: Ctrl-C ends it with exit 0 though the browser opener still runs', async () => {
+    const bin = tmpDir('fwi-stub-');
+    const script = (name: string, body: string) => {
+      writeFileSync(path.join(bin, name), `#!/bin/sh\n${body}\n`);
+      chmodSync(path.join(bin, name), 0o755);
+    };
+    script('kubectl', 'echo "Forwarding from 127.0.0.1:41234 -> 3000"; exec sleep 600');
+    script('xdg-open', 'exec sleep 600');
+    script('open', 'exec sleep 600');
+    const p = spawn(process.execPath, ['--import', 'tsx', 'Taskfile.ts', 'dashboard', 'grafana', '--open'], {
+      cwd: root,
+      env: {
+        HOME: tmpDir('fwi-home-'),
+        CACHE_DIR: tmpDir('fwi-cache-'),
+        PATH: `${bin}:${path.dirname(process.execPath)}:/usr/bin:/bin`,
+      },
+    });
+    let err = '';
+    p.stderr.on('data', (d) => (err += d));
+    await new Promise<void>((resolve) => p.stdout.on('data', (d) => String(d).includes('http://127.0.0.1:41234/') && resolve()));
+    const closed = new Promise<number | null>((resolve) => p.on('close', resolve));
+    p.kill('SIGINT');
+    assert.equal(await closed, 0, err);
+    assert.doesNotMatch(err, /\n\s+at /);
+  });
+});
+
+describe("teardown and a user's own sleep", () => {
+  it('leaves it alone and removes the rest, instead of stopping', async () => {
+    const fake = cluster((cmd) => {
+      if (cmd.includes('deployment sleep -o name')) return { stdout: 'deployment.apps/sleep' };
+      if (cmd.includes('deployment sleep') && cmd.includes('managed-by}')) return { stdout: '' };
+      if (cmd.includes('namespace istio-system -o name')) return { stdout: 'namespace/istio-system' };
+      if (cmd.includes('namespace istio-system') && cmd.includes('managed-by}')) return { stdout: 'fun-with-istio' };
+      if (cmd.includes('deployment istiod -o name')) return { stdout: 'deployment.apps/istiod' };
+      return undefined;
+    });
+    const r = await runCli(['teardown', '--yes', '--keep-cluster'], {
+      env: env({ CLUSTER: 'existing', KUBE_CONTEXT: 'lab' }),
+      spawn: fake.spawn,
+    });
+    assert.equal(r.code, 0, r.err);
+    const changes = fake.calls.map((c) => c.argv.join(' ')).filter((c) => / (delete|uninstall) /.test(c));
+    assert.ok(
+      changes.some((c) => c.includes('uninstall --purge')),
+      changes.join('\n'),
+    );
+    assert.ok(!changes.some((c) => c.includes('delete -f -')), 'the sleep sample was not deleted');
+  });
+});
