@@ -1,13 +1,10 @@
 // npm run dashboard: the URL of a real port-forward process (a kubectl stand-in that prints what kubectl prints and
 // then holds the port), and Ctrl-C that ends the command with exit 0 and leaves no process behind.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { runCli, tmpDir } from './helpers.ts';
-
-const root = path.resolve(import.meta.dirname, '..');
+import { runCli, spawnCli, tmpDir } from './helpers.ts';
 
 /** A kubectl that answers port-forward as kubectl does, writes its pid, and stays until it is killed. */
 function kubectlStub(): { bin: string; pidFile: string } {
@@ -37,14 +34,7 @@ const alive = (pid: number): boolean => {
 describe('dashboard', () => {
   it('prints the forwarded URL, and Ctrl-C ends it with exit 0 and no kubectl left running', async () => {
     const { bin, pidFile } = kubectlStub();
-    const p = spawn(process.execPath, ['--import', 'tsx', 'Taskfile.ts', 'dashboard', 'grafana'], {
-      cwd: root,
-      env: {
-        HOME: tmpDir('fwi-home-'),
-        CACHE_DIR: tmpDir('fwi-cache-'),
-        PATH: `${bin}:${path.dirname(process.execPath)}:/usr/bin:/bin`,
-      },
-    });
+    const p = spawnCli(['dashboard', 'grafana'], bin);
     let out = '';
     const url = new Promise<string>((resolve) =>
       p.stdout.on('data', (d) => {

@@ -1,6 +1,6 @@
 // Test doubles for the shell: zx lets a test replace `spawn`; this one answers commands from a script.
 
-import type { spawn as nodeSpawn } from 'node:child_process';
+import { type spawn as nodeSpawn, spawn as spawnProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -129,4 +129,16 @@ export async function installIstioOffline(spawn: typeof nodeSpawn): Promise<{ ca
   const cache = tmpDir('fwi-cache-');
   const r = await runCli(['install-istio'], { env: { CACHE_DIR: cache, ISTIO_RELEASE_URL: 'http://127.0.0.1:9/none' }, spawn });
   return { cache, r };
+}
+
+/** The CLI as a real process, with the stand-ins in `bin` first on PATH and a fresh HOME and cache. */
+export function spawnCli(args: string[], bin: string) {
+  return spawnProcess(process.execPath, ['--import', 'tsx', 'Taskfile.ts', ...args], {
+    cwd: path.resolve(import.meta.dirname, '..'),
+    env: {
+      HOME: tmpDir('fwi-home-'),
+      CACHE_DIR: tmpDir('fwi-cache-'),
+      PATH: `${bin}:${path.dirname(process.execPath)}:/usr/bin:/bin`,
+    },
+  });
 }

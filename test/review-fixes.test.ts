@@ -1,13 +1,11 @@
 // What a second reader of the change found, each pinned by a test that fails on the code before the fix.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { main } from '../Taskfile.ts';
-import { fakeSpawn, runCli, tmpDir } from './helpers.ts';
+import { fakeSpawn, runCli, spawnCli, tmpDir } from './helpers.ts';
 
-const root = path.resolve(import.meta.dirname, '..');
 const release = path.join(import.meta.dirname, 'fixtures', 'release');
 const env = (extra: Record<string, string> = {}) => ({ CACHE_DIR: tmpDir('fwi-cache-'), ISTIO_HOME: release, ...extra });
 const mesh =
@@ -126,14 +124,7 @@ describe('review fixes', () => {
     script('kubectl', 'echo "Forwarding from 127.0.0.1:41234 -> 3000"; exec sleep 600');
     script('xdg-open', 'exec sleep 600');
     script('open', 'exec sleep 600');
-    const p = spawn(process.execPath, ['--import', 'tsx', 'Taskfile.ts', 'dashboard', 'grafana', '--open'], {
-      cwd: root,
-      env: {
-        HOME: tmpDir('fwi-home-'),
-        CACHE_DIR: tmpDir('fwi-cache-'),
-        PATH: `${bin}:${path.dirname(process.execPath)}:/usr/bin:/bin`,
-      },
-    });
+    const p = spawnCli(['dashboard', 'grafana', '--open'], bin);
     let err = '';
     p.stderr.on('data', (d) => (err += d));
     await new Promise<void>((resolve) => p.stdout.on('data', (d) => String(d).includes('http://127.0.0.1:41234/') && resolve()));
