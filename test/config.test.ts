@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { loadConfig, minikubeOf, pins, settingNames, shownDefault } from '../tasks/config.ts';
@@ -175,6 +175,27 @@ describe('settings as people type them', () => {
     assert.match(
       usageError(() => load({}, file)),
       /\.env line 3 sets ISTIO_PROFILE again \(first on line 1\)/,
+    );
+  });
+});
+
+describe('ISTIO_HOME and ISTIO_VERSION', () => {
+  const home = (version: string) => {
+    const dir = tmpDir('fwi-home-');
+    mkdirSync(path.join(dir, 'bin'));
+    writeFileSync(path.join(dir, 'bin', 'istioctl'), '');
+    writeFileSync(path.join(dir, 'manifest.yaml'), `version: ${version}\ndocker: docker.io/istio\n`);
+    return dir;
+  };
+
+  it("the release's own version is the one to install, so a re-run compares with what it installed", () => {
+    assert.equal(load({ ISTIO_HOME: home('1.31.0') }).istioVersion, '1.31.0');
+  });
+
+  it('a different ISTIO_VERSION beside it is an error naming both', () => {
+    assert.match(
+      usageError(() => load({ ISTIO_HOME: home('1.31.0'), ISTIO_VERSION: '1.31.1' })),
+      /ISTIO_VERSION="1\.31\.1": ISTIO_HOME holds Istio 1\.31\.0/,
     );
   });
 });

@@ -1,5 +1,6 @@
 // The run's configuration: every setting parsed (settings.ts), then what depends on several of them. Bad values
 // are all named in one UsageError (exit 2) before anything runs.
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../lib/errors.ts';
 import type { Addon } from './addons.ts';
@@ -53,6 +54,12 @@ export interface LoadOptions {
   envFile?: string;
 }
 
+/** The `version:` an unpacked release's manifest.yaml states, if it has one. */
+function releaseVersion(home: string): string | undefined {
+  const file = path.join(home, 'manifest.yaml');
+  return existsSync(file) ? /^version:\s*(\S+)\s*$/m.exec(readFileSync(file, 'utf8'))?.[1] : undefined;
+}
+
 function platformAsset(version: string): string {
   const osName = ({ linux: 'linux', darwin: 'osx' } as Record<string, string>)[process.platform];
   const arch = ({ x64: 'amd64', arm64: 'arm64' } as Record<string, string>)[process.arch];
@@ -63,7 +70,15 @@ function platformAsset(version: string): string {
 
 /** Environment wins over `.env`; every bad value is named in one UsageError (exit 2). */
 export function loadConfig({ env = process.env, envFile = path.join(projectRoot, '.env') }: LoadOptions = {}): Config {
-  const { values: v, problems } = readSettings(env, readEnvFile(envFile));
+  const fileEnv = readEnvFile(envFile);
+  const { values: v, problems } = readSettings(env, fileEnv);
+  // An ISTIO_HOME says which Istio it holds: that is the version to install and to compare with.
+  const homeVersion = v.ISTIO_HOME ? releaseVersion(v.ISTIO_HOME) : undefined;
+  if (homeVersion && v.ISTIO_VERSION !== homeVersion) {
+    const given = env.ISTIO_VERSION?.trim() || fileEnv.ISTIO_VERSION?.trim();
+    if (given) problems.push(`ISTIO_VERSION=${JSON.stringify(given)}: ISTIO_HOME holds Istio ${homeVersion} (its manifest.yaml)`);
+    else v.ISTIO_VERSION = homeVersion;
+  }
   const warnings: string[] = [];
 
   // A value that failed to parse is missing here: check pairs only when both parsed.
