@@ -26,15 +26,16 @@ const all: TaskCommand = {
   summary: 'every chapter in order: minikube, webhook-certs, install-istio, injection, addons, traffic',
   flags: injection.flags,
   details: `
-Runs the chapters in the tutorial's order. What does not depend on the cluster overlaps with starting
-it: the Istio download and the CA generation run while minikube starts. Every step skips itself when
+Runs the chapters in the tutorial's order, overlapping what does not depend on each other: the Istio
+download and the CA generation run while minikube starts, and the addons install (their images pull)
+while the injection demo runs. A dry run lists each branch in turn. Every step skips itself when
 already done, so a second run changes nothing.`,
   tasks: (ctx) => [
     group('Cluster, Istio release and CA (together)', [group('minikube', minikube.tasks(ctx)), getRelease, generateCa], true),
     group('webhook-certs', [createIstioNamespace, plugCa]),
     group('install-istio', installSteps()),
-    group('injection', injectionSteps()),
-    group('addons', addonSteps()),
+    // The addons need Istio, not the injection demo: their images pull while the demo runs.
+    group('Injection demo and addons (together)', [group('injection', injectionSteps()), group('addons', addonSteps())], true),
     group('traffic', trafficSteps()),
   ],
 };
