@@ -4,9 +4,8 @@ import { names } from './config.ts';
 import { addonLinks, nodeReachable } from './lib/addon-links.ts';
 import { type Addon, addonManifest, addons } from './lib/addons.ts';
 import { StepError } from './lib/errors.ts';
-import { exists, field, inNamespace, isManaged, managedSelector, verbArgs, waitFor } from './lib/kube.ts';
+import { exists, field, inNamespace, isManaged, managedSelector, onObjects, verbArgs, waitFor } from './lib/kube.ts';
 import { runIfMain } from './lib/main.ts';
-import { describe, dumpAll } from './lib/manifests.ts';
 import { step } from './lib/step.ts';
 import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
@@ -31,7 +30,7 @@ function installAddon(addon: Addon): Task {
     },
     run: async (ctx) => {
       const { docs, label } = addonManifest(ctx, addon);
-      await ctx.sh.kubectl(['apply', '-f', '-'], { input: dumpAll(docs), inputLabel: label });
+      await onObjects(ctx, 'apply', docs, { label });
     },
   });
 }
@@ -74,7 +73,7 @@ const sendTraces = step(`Send the mesh's traces to Zipkin (Telemetry ${telemetry
         'run `npm run install-istio` (it adds it)',
       );
     const telemetry = telemetryObject(sampling(ctx) ?? 0);
-    await ctx.sh.kubectl(['apply', '-f', '-'], { input: dumpAll([telemetry]), inputLabel: describe([telemetry]) });
+    await onObjects(ctx, 'apply', [telemetry]);
     task.output = `${sampling(ctx)}% of requests traced`;
   },
 });

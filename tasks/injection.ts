@@ -6,18 +6,19 @@ import { manifestsDir, names } from './config.ts';
 import { StepError } from './lib/errors.ts';
 import {
   annotationPath,
+  createNamespace,
   exists,
   field,
   getJson,
   inNamespace,
   labelPath,
-  managedLabels,
   namespaceRef,
+  onObjects,
   rolloutStatus,
   verbArgs,
 } from './lib/kube.ts';
 import { runIfMain } from './lib/main.ts';
-import { describe, dumpAll, readManifests } from './lib/manifests.ts';
+import { readManifests } from './lib/manifests.ts';
 import { describePod, hasSidecar, livePods, type Pod, readiness } from './lib/pods.ts';
 import { formatFinding, lint } from './lib/podspec.ts';
 import { deleteSample, sampleDeployed, sampleDeployment, sampleObjects } from './lib/sample.ts';
@@ -84,19 +85,17 @@ const showNamespaces = step('Show which namespaces have injection enabled', {
   },
 });
 
-const createNamespace = step('Create the sample namespace', {
+const createSampleNamespace = step('Create the sample namespace', {
   done: async (ctx) => (await exists(ctx, sampleNamespace(ctx))) && `namespace ${nsOf(ctx)} exists`,
   run: async (ctx) => {
-    const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: nsOf(ctx), labels: managedLabels() } };
-    await ctx.sh.kubectl(['create', '-f', '-'], { input: dumpAll([ns]), inputLabel: `Namespace/${nsOf(ctx)}` });
+    await createNamespace(ctx, nsOf(ctx));
   },
 });
 
 const deploySleep = step(`Deploy ${app}`, {
   done: async (ctx) => (await doneBefore(ctx)) || ((await sampleDeployed(ctx)) && `${app} is deployed`),
   run: async (ctx) => {
-    const docs = sampleObjects(ctx);
-    await ctx.sh.kubectl(['apply', '-f', '-'], { input: dumpAll(docs), inputLabel: describe(docs) });
+    await onObjects(ctx, 'apply', sampleObjects(ctx));
     await rollout(ctx);
   },
 });
@@ -211,7 +210,7 @@ const cleanUp = step(`Delete the ${app} sample (as the tutorial does)`, {
 export const injectionSteps = (): Task[] => [
   checkManifests,
   showNamespaces,
-  createNamespace,
+  createSampleNamespace,
   deploySleep,
   showWithout,
   labelNamespace,

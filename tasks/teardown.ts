@@ -3,9 +3,18 @@
 // Its dry run stands for a cluster where `all` has run (the 'finished' view), so it lists every removal.
 import { names } from './config.ts';
 import { type Addon, addonManifest, addons } from './lib/addons.ts';
-import { annotationPath, exists, field, inNamespace, isManaged, managedNames, namespaceRef, verbArgs } from './lib/kube.ts';
+import {
+  annotationPath,
+  exists,
+  field,
+  inNamespace,
+  isManaged,
+  managedNames,
+  namespaceRef,
+  onObjects,
+  verbArgs,
+} from './lib/kube.ts';
 import { runIfMain } from './lib/main.ts';
-import { dumpAll } from './lib/manifests.ts';
 import { minikubeStatus } from './lib/minikube.ts';
 import { ensureRelease } from './lib/release.ts';
 import { deleteSample, sampleOwner } from './lib/sample.ts';
@@ -43,10 +52,7 @@ const removeAddons = inCluster('Remove the addons', {
     for (const addon of (await ourAddons(ctx)).reverse()) {
       task.output = `removing ${addon.title}`;
       const { docs, label } = addonManifest(ctx, addon);
-      await ctx.sh.kubectl(['delete', '-f', '-', '--ignore-not-found', '--wait=true'], {
-        input: dumpAll(docs),
-        inputLabel: label,
-      });
+      await onObjects(ctx, 'delete', docs, { flags: ['--ignore-not-found', '--wait=true'], label });
     }
   },
 });

@@ -8,17 +8,19 @@ import { names } from './config.ts';
 import { StepError } from './lib/errors.ts';
 import {
   annotationPath,
+  createNamespace,
   exists,
   field,
   inNamespace,
   managedLabels,
   namespaceRef,
+  onObjects,
   rolloutStatus,
   verbArgs,
   waitFor,
 } from './lib/kube.ts';
 import { runIfMain } from './lib/main.ts';
-import { describe, dumpAll, type K8sObject, prepare, readManifests } from './lib/manifests.ts';
+import { type K8sObject, prepare, readManifests } from './lib/manifests.ts';
 import { step } from './lib/step.ts';
 import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
@@ -30,12 +32,10 @@ const jobRef = inNamespace(namespace, 'job', job);
 /** On the Job: how many requests it was made to send (so a re-run with the same count changes nothing). */
 const requestsAnnotation = 'fun-with-istio/requests';
 
-const createNamespace = step(`Create the namespace ${namespace}, with sidecar injection`, {
+const createTrafficNamespace = step(`Create the namespace ${namespace}, with sidecar injection`, {
   done: async (ctx) => (await exists(ctx, namespaceRef(namespace))) && `namespace ${namespace} exists`,
   run: async (ctx) => {
-    const labels = { ...managedLabels(), [names.injectionLabel]: 'enabled' };
-    const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels } };
-    await ctx.sh.kubectl(['create', '-f', '-'], { input: dumpAll([ns]), inputLabel: `Namespace/${namespace}` });
+    await createNamespace(ctx, namespace, { [names.injectionLabel]: 'enabled' });
   },
 });
 
@@ -50,10 +50,7 @@ const deployServer = step(`Deploy ${server} (samples/httpbin/httpbin.yaml)`, {
   done: async (ctx) => (await exists(ctx, inNamespace(namespace, 'deployment', server))) && `${server} is deployed`,
   run: async (ctx) => {
     const docs = sample(ctx, 'httpbin/httpbin.yaml');
-    await ctx.sh.kubectl(['apply', '-f', '-'], {
-      input: dumpAll(docs),
-      inputLabel: docs.length ? describe(docs) : 'samples/httpbin/httpbin.yaml',
-    });
+    await onObjects(ctx, 'apply', docs, { label: docs.length ? undefined : 'samples/httpbin/httpbin.yaml' });
     await rolloutStatus(ctx, inNamespace(namespace, 'deployment', server));
   },
 });
@@ -95,8 +92,7 @@ const sendTraffic = step('Send the requests from a load-generator Job', {
   run: async (ctx, task) => {
     // A Job's pod template cannot change: a Job for another count is replaced.
     if (await exists(ctx, jobRef)) await ctx.sh.kubectl(verbArgs('delete', jobRef, ['--ignore-not-found', '--wait=true']));
-    const j = loadJob(ctx);
-    await ctx.sh.kubectl(['create', '-f', '-'], { input: dumpAll([j]), inputLabel: describe([j]) });
+    await onObjects(ctx, 'create', [loadJob(ctx)]);
     task.output = `${ctx.config.trafficRequests} requests to http://${server}:${port}/get`;
     await waitFor(ctx, jobRef, 'condition=Complete', (l) => (task.output = l));
   },
@@ -142,7 +138,7 @@ const seconds = (d: string): number =>
     0,
   );
 
-export const trafficSteps = (): Task[] => [createNamespace, deployServer, sendTraffic, proveTraffic];
+export const trafficSteps = (): Task[] => [createTrafficNamespace, deployServer, sendTraffic, proveTraffic];
 
 export const traffic: TaskCommand = {
   kind: 'tasks',

@@ -1,6 +1,7 @@
 // Naming Kubernetes objects, and the read-only kubectl queries every chapter shares. Chapters say which object
 // (kind, name, namespace); the argv is built here and nowhere else.
 import { names } from '../config.ts';
+import { describe, dumpAll, type K8sObject } from './manifests.ts';
 import type { Ctx } from './types.ts';
 
 /** One object, or with no name every object of a kind (in a namespace). */
@@ -43,6 +44,26 @@ export function managedLabels(): Record<string, string> {
   return { [names.managedBy.key]: names.managedBy.value };
 }
 export const managedSelector = `${names.managedBy.key}=${names.managedBy.value}`;
+
+/**
+ * `kubectl <verb> -f - <flags>` with the objects on stdin, never in argv (a Secret's key stays out of `ps`, logs and
+ * dry runs); they are described by kind/name, or by `label` (e.g. a file a dry run does not have).
+ */
+export async function onObjects(
+  ctx: Ctx,
+  verb: 'create' | 'apply' | 'delete',
+  docs: K8sObject[],
+  o: { flags?: string[]; label?: string } = {},
+): Promise<void> {
+  await ctx.sh.kubectl([verb, '-f', '-', ...(o.flags ?? [])], { input: dumpAll(docs), inputLabel: o.label ?? describe(docs) });
+}
+
+/** Creates a namespace that carries the tool's label (and `labels`). */
+export async function createNamespace(ctx: Ctx, name: string, labels: Record<string, string> = {}): Promise<void> {
+  await onObjects(ctx, 'create', [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { ...managedLabels(), ...labels } } },
+  ]);
+}
 
 /** `kubectl get ... -o name --ignore-not-found`: true when the object exists. */
 export async function exists(ctx: Ctx, ref: ObjectRef): Promise<boolean> {

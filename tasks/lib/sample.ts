@@ -2,8 +2,8 @@
 import path from 'node:path';
 import { manifestsDir, names } from '../config.ts';
 import { StepError } from './errors.ts';
-import { exists, inNamespace, isManaged, managedLabels } from './kube.ts';
-import { describe, dumpAll, type K8sObject, prepare, readManifests } from './manifests.ts';
+import { exists, inNamespace, isManaged, managedLabels, onObjects } from './kube.ts';
+import { type K8sObject, prepare, readManifests } from './manifests.ts';
 import type { Ctx } from './types.ts';
 
 export const sampleFile = path.join(manifestsDir, `${names.sampleApp}.yaml`);
@@ -32,9 +32,5 @@ export async function sampleDeployed(ctx: Ctx): Promise<boolean> {
 }
 
 export async function deleteSample(ctx: Ctx): Promise<void> {
-  const docs = sampleObjects(ctx);
-  await ctx.sh.kubectl(['delete', '-f', '-', '--ignore-not-found', '--wait=true'], {
-    input: dumpAll(docs),
-    inputLabel: describe(docs),
-  });
+  await onObjects(ctx, 'delete', sampleObjects(ctx), { flags: ['--ignore-not-found', '--wait=true'] });
 }

@@ -1,11 +1,11 @@
 // The plug-in CA steps (chapter 2), shared by webhook-certs and install-istio (Istio must find `cacerts` when
 // istiod first starts, so install-istio run alone plugs the CA in first).
 import { readFileSync } from 'node:fs';
-import { dump } from 'js-yaml';
 import { names } from '../../config.ts';
 import { caPaths, checkCa, ensureCa, secretFiles } from '../ca.ts';
 import { StepError } from '../errors.ts';
 import {
+  createNamespace,
   exists,
   field,
   getJson,
@@ -13,6 +13,7 @@ import {
   isManaged,
   managedLabels,
   namespaceRef,
+  onObjects,
   rolloutStatus,
   verbArgs,
   waitFor,
@@ -54,8 +55,7 @@ export const createIstioNamespace = step(`Create the ${ns} namespace`, {
     return `namespace ${ns} exists`;
   },
   run: async (ctx) => {
-    const manifest = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: managedLabels() } };
-    await ctx.sh.kubectl(['create', '-f', '-'], { input: dump(manifest), inputLabel: `Namespace/${ns}` });
+    await createNamespace(ctx, ns);
   },
 });
 
@@ -88,7 +88,7 @@ export const plugCa = step(`Plug the CA into Istio (secret ${names.cacertsSecret
       data,
     };
     // Through stdin, never argv; `create`, not `apply`, so no last-applied annotation copies the key.
-    await ctx.sh.kubectl(['create', '-f', '-'], { input: dump(secret), inputLabel: `Secret/${names.cacertsSecret}` });
+    await onObjects(ctx, 'create', [secret]);
     if (await exists(ctx, istiod)) {
       task.output = 'istiod already runs: restarting it so it loads the plugged-in CA';
       await ctx.sh.kubectl(verbArgs(['rollout', 'restart'], istiod));
