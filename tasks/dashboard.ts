@@ -2,7 +2,7 @@
 // Service on 127.0.0.1 (a free local port, chosen by kubectl), the URL printed, until Ctrl-C. It works on every
 // driver, also where the node's IP is not reachable from the host (docker driver on macOS and Windows).
 import { type Addon, addons, names } from './config.ts';
-import { StepError, UsageError } from './lib/errors.ts';
+import { isAbortError, StepError, UsageError } from './lib/errors.ts';
 import { inNamespace, portForwardArgs } from './lib/kube.ts';
 import { runIfMain } from './lib/main.ts';
 import type { ActionCommand, Ctx } from './lib/types.ts';
@@ -44,7 +44,7 @@ Runs: kubectl --context <ctx> -n ${names.istioNamespace} port-forward service/<s
         },
       });
     } catch (e) {
-      if (url && (e as Error).name === 'AbortError') return 0; // Ctrl-C: the normal end of a dashboard
+      if (url && isAbortError(e)) return 0; // Ctrl-C: the normal end of a dashboard
       throw e;
     }
     if (ctx.options.dryRun) return 0; // nothing was forwarded

@@ -5,6 +5,7 @@ import { StepError } from './lib/errors.ts';
 import { runIfMain } from './lib/main.ts';
 import { minikubeStatus, missingTools, requiredTools } from './lib/minikube.ts';
 import { step } from './lib/step.ts';
+import { serverVersion } from './lib/steps/prerequisites.ts';
 import { kubectlVersions, minikubeVersion } from './lib/tool-output.ts';
 import type { Task, TaskCommand } from './lib/types.ts';
 import { compareVersions, minorSkew, parseVersion } from './lib/version.ts';
@@ -76,10 +77,9 @@ const startMinikube = step('Start minikube', {
 const checkServerVersion = step('Check the cluster is reachable and runs a Kubernetes Istio supports', {
   run: async (ctx, task) => {
     const { config } = ctx;
-    const r = await ctx.sh.kubectl(['version', '-o', 'json', '--request-timeout=20s'], { allowFailure: true });
-    const { server } = kubectlVersions(r.stdout);
-    if (r.exitCode !== 0 || !server)
-      throw new StepError(`cannot reach context ${ctx.sh.context}: ${r.stderr.trim().split('\n').pop() ?? 'no answer'}`);
+    const v = await serverVersion(ctx);
+    if ('why' in v) throw new StepError(`cannot reach context ${ctx.sh.context}: ${v.why}`);
+    const { server } = v;
     // A profile started earlier keeps its Kubernetes: say so rather than install onto the wrong one.
     if (config.cluster.kind === 'minikube' && minorSkew(server, config.kubernetesVersion) !== 0)
       throw new StepError(

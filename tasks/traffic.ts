@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { names } from './config.ts';
+import { durationSeconds, names } from './config.ts';
 import { StepError } from './lib/errors.ts';
 import {
   annotationPath,
@@ -111,7 +111,7 @@ const proveTraffic = step('Prove the mesh saw them (Prometheus, and the tracer)'
       task.title = `${task.title} (not here: this cluster's nodes run no containers, so no request was sent)`;
       return ctx.sh.note('no data plane (kwok nodes): nothing to prove');
     }
-    const deadline = Date.now() + seconds(ctx.config.waitTimeout) * 1000;
+    const deadline = Date.now() + durationSeconds(ctx.config.waitTimeout) * 1000;
     for (const proof of proofs(ctx.config)) {
       let verdict: Verdict = { seen: 0 };
       for (;;) {
@@ -131,12 +131,6 @@ const proveTraffic = step('Prove the mesh saw them (Prometheus, and the tracer)'
     }
   },
 });
-
-const seconds = (d: string): number =>
-  [...d.matchAll(/(\d+)([hms])/g)].reduce(
-    (s, [, n, u]) => s + Number(n) * ({ h: 3600, m: 60, s: 1 } as const)[u as 'h' | 'm' | 's'],
-    0,
-  );
 
 export const trafficSteps = (): Task[] => [createTrafficNamespace, deployServer, sendTraffic, proveTraffic];
 

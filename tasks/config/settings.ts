@@ -51,6 +51,13 @@ const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 export const semver = /^(\d+)\.(\d+)\.(\d+)(-[0-9A-Za-z.-]+)?$/;
 export const defaultReleaseUrl = 'https://github.com/istio/istio/releases/download';
 
+/** Seconds in a Go duration as WAIT_TIMEOUT takes it (1m30s -> 90). */
+export const durationSeconds = (d: string): number =>
+  [...d.matchAll(/(\d+)([hms])/g)].reduce(
+    (sum, [, n, unit]) => sum + Number(n) * { h: 3600, m: 60, s: 1 }[unit as 'h' | 'm' | 's'],
+    0,
+  );
+
 export const homeOf = (env: Env): string => env.HOME || os.homedir();
 
 export const settings = {

@@ -35,4 +35,7 @@ export class AbortError extends Error {
   }
 }
 
+/** Ctrl-C in any form: ours, or Node's own (an aborted timer, fetch or readline). */
+export const isAbortError = (e: unknown): boolean => e instanceof AbortError || (e as Error | undefined)?.name === 'AbortError';
+
 export const exitCodes = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import type { ListrRendererValue } from 'listr2';
 import { type LoadOptions, loadConfig } from '../config.ts';
 import { DryRunCluster } from './dry-run.ts';
-import { AbortError, exitCodes, StepError, UsageError } from './errors.ts';
+import { AbortError, exitCodes, isAbortError, StepError, UsageError } from './errors.ts';
 import { type FlagName, flags, type Options, optionsFrom, parseArgsOptions } from './flags.ts';
 import { closest, commandHelp, flagsOf, usage, versionLine } from './help.ts';
 import { RunLog } from './log.ts';
@@ -123,7 +123,7 @@ async function askOnTty(question: string): Promise<boolean> {
   try {
     return /^y(es)?$/i.test((await Promise.race([rl.question(`${question} [y/N] `), interrupted])).trim());
   } catch (e) {
-    throw (e as Error).name === 'AbortError' ? new AbortError() : e;
+    throw isAbortError(e) ? new AbortError() : e;
   } finally {
     rl.close();
   }
@@ -161,8 +161,7 @@ export function report(e: unknown, err: (t: string) => void, log: RunLog | undef
     err(`${lines.join('\n')}\n`);
     return exitCodes.usage;
   }
-  // Ours, or Node's own (an aborted timer or fetch): both mean Ctrl-C.
-  if (e instanceof AbortError || (e as Error | undefined)?.name === 'AbortError') {
+  if (isAbortError(e)) {
     log?.outcome(`interrupted (exit ${exitCodes.interrupted})`);
     err(`interrupted: child processes stopped; re-run to resume${where}\n`);
     return exitCodes.interrupted;

@@ -194,7 +194,7 @@ export class Shell {
     const result = { exitCode, stdout: out.stdout, stderr: out.stderr };
     if (exitCode === 0 || opts.allowFailure) return result;
     const why = describeFailure(cmd, out.exitCode, out.signal, out.stderr, opts.timeoutMs);
-    throw new CommandError(argv.map(shellQuote).join(' '), out.exitCode, out.stderr, why.reason ?? '', why.suggestion);
+    throw new CommandError(commandLine(argv), out.exitCode, out.stderr, why.reason ?? '', why.suggestion);
   }
 }
 

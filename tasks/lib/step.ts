@@ -1,4 +1,4 @@
-import { StepError } from './errors.ts';
+import { isAbortError, StepError } from './errors.ts';
 import type { Ctx, Task, TaskHandle } from './types.ts';
 
 export interface StepDefinition {
@@ -8,8 +8,6 @@ export interface StepDefinition {
   /** Whether the step applies at all (e.g. only with CLUSTER=minikube); a disabled step is not shown. */
   enabled?: (ctx: Ctx) => boolean;
 }
-
-const isAbort = (e: unknown): boolean => (e as Error | undefined)?.name === 'AbortError';
 
 /**
  * One named task that does one thing and says so when it was already done (it then changes nothing). When a
@@ -34,7 +32,7 @@ export function step(title: string, def: StepDefinition): Task {
         await work;
       } catch (e) {
         const by = ctx.run.cancelledBy;
-        if (by && isAbort(e)) return cancel(by);
+        if (by && isAbortError(e)) return cancel(by);
         if (e instanceof StepError && !stepOf(e)) Object.assign(e, { step: task.title ?? title });
         await ctx.run.fail(task.title ?? title, work);
         throw e;

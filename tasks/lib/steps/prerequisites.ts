@@ -10,15 +10,19 @@ import type { Ctx } from '../types.ts';
 const provider = (ctx: Ctx): string =>
   ctx.config.cluster.kind === 'minikube' ? 'run `npm run minikube` first' : 'check KUBE_CONTEXT and KUBECONFIG';
 
+/** The Kubernetes version the context's API server reports, or why it did not answer. */
+export async function serverVersion(ctx: Ctx): Promise<{ server: string } | { why: string }> {
+  const r = await ctx.sh.kubectl(['version', '-o', 'json', '--request-timeout=20s'], { allowFailure: true });
+  const { server } = kubectlVersions(r.stdout);
+  if (r.exitCode === 0 && server) return { server };
+  return { why: failureReason('kubectl', r.stderr).reason ?? 'no answer' };
+}
+
 export const clusterReachable = step('Check the cluster is reachable', {
   run: async (ctx, task) => {
-    const r = await ctx.sh.kubectl(['version', '-o', 'json', '--request-timeout=20s'], { allowFailure: true });
-    const { server } = kubectlVersions(r.stdout);
-    if (r.exitCode !== 0 || !server) {
-      const why = failureReason('kubectl', r.stderr).reason ?? 'no answer';
-      throw new StepError(`context ${ctx.config.context} is not reachable: ${why}`, provider(ctx));
-    }
-    task.output = `Kubernetes ${server}`;
+    const v = await serverVersion(ctx);
+    if ('why' in v) throw new StepError(`context ${ctx.config.context} is not reachable: ${v.why}`, provider(ctx));
+    task.output = `Kubernetes ${v.server}`;
   },
 });
 
