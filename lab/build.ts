@@ -43,14 +43,15 @@ interface Target {
   tags?: string;
   /** Computed when the binary is built (may read the downloaded module). */
   ldflags: string[] | (() => string[]);
-  /** Rebuilt when `<bin>.version` differs (for a target outside `labKey`). */
+  /** Rebuilt when `<bin>.version` differs (for a target outside `labKey`; a generated source's is its digest). */
   version?: string;
   /** Build with cgo (minikube's kvm driver: libvirt-go needs it even with `libvirt_dlopen`, which only avoids linking libvirt). */
   cgo?: boolean;
   /** A main package written into the wrapper module (`<dir>/main.go`) and built from there (`pkg` is `./<dir>`). */
   goSource?: { dir: string; text: string };
-  /** Only for the command audit: built by the CLI (`lab/build.ts`, first step of test:e2e), not by `build()` from up.ts. */
-  auditOnly?: boolean;
+  /** For the e2e tests only (the command audit, the xDS harness): built by the CLI (`lab/build.ts`, the first step of
+   * test:e2e), not by `build()` from up.ts. */
+  testsOnly?: boolean;
 }
 
 const k8sVersion = labPins.kubernetes; // v1.36.3
@@ -84,7 +85,9 @@ const goDir = path.join(projectRoot, 'lab', 'go');
 const analyzeFilesGo = readFileSync(path.join(goDir, 'analyze-files', 'main.go'), 'utf8');
 /** What istiod serves one pod's sidecar (lab/go/xds-dump): the lab's view of Envoy's configuration. */
 const xdsDumpGo = readFileSync(path.join(goDir, 'xds-dump', 'main.go'), 'utf8');
-const sourceVersion = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 12);
+/** A target's version: the pinned one, or for a generated source the digest of its text. */
+const versionOf = (t: Target): string | undefined =>
+  t.version ?? (t.goSource && createHash('sha256').update(t.goSource.text).digest('hex').slice(0, 12));
 
 const allTargets: Target[] = [
   { name: 'etcd', module: 'etcd', pkg: 'go.etcd.io/etcd/server/v3', ldflags: [] },
@@ -115,7 +118,7 @@ const allTargets: Target[] = [
     tags: 'libvirt_dlopen',
     ldflags: minikubeLd,
     version: minikubeModuleVersion,
-    auditOnly: true,
+    testsOnly: true,
     cgo: true,
   },
   {
@@ -124,9 +127,8 @@ const allTargets: Target[] = [
     pkg: './analyze-files',
     tags: istioTags,
     ldflags: istioLd,
-    auditOnly: true,
+    testsOnly: true,
     goSource: { dir: 'analyze-files', text: analyzeFilesGo },
-    version: sourceVersion(analyzeFilesGo),
   },
   {
     name: 'istio-xds-dump',
@@ -134,9 +136,8 @@ const allTargets: Target[] = [
     pkg: './xds-dump',
     tags: istioTags,
     ldflags: istioLd,
-    auditOnly: true,
+    testsOnly: true,
     goSource: { dir: 'xds-dump', text: xdsDumpGo },
-    version: sourceVersion(xdsDumpGo),
   },
 ];
 
@@ -363,10 +364,10 @@ export function checkRecipe(): number {
 
 function buildAll(audit: boolean): Record<string, number> {
   const times: Record<string, number> = {};
-  const targets = allTargets.filter((t) => audit || !t.auditOnly);
+  const targets = allTargets.filter((t) => audit || !t.testsOnly);
   const stale = (t: Target) =>
-    t.version !== undefined &&
-    (!existsSync(`${bin(t.name)}.version`) || readFileSync(`${bin(t.name)}.version`, 'utf8').trim() !== t.version);
+    versionOf(t) !== undefined &&
+    (!existsSync(`${bin(t.name)}.version`) || readFileSync(`${bin(t.name)}.version`, 'utf8').trim() !== versionOf(t));
   const missing = targets.filter((t) => !existsSync(bin(t.name)) || stale(t));
   if (missing.length === 0) {
     console.log(`[lab build] all ${targets.length} binaries present in ${binDir}`);
@@ -384,7 +385,8 @@ function buildAll(audit: boolean): Record<string, number> {
     const start = Date.now();
     run('go', args, mods[t.module], { ...goEnv(), ...(t.cgo ? { CGO_ENABLED: '1' } : {}) });
     renameSync(tmp, bin(t.name));
-    if (t.version !== undefined) writeFileSync(`${bin(t.name)}.version`, `${t.version}\n`);
+    const version = versionOf(t);
+    if (version !== undefined) writeFileSync(`${bin(t.name)}.version`, `${version}\n`);
     times[t.name] = Math.round((Date.now() - start) / 1000);
     console.log(`[lab build] ${t.name} built in ${times[t.name]}s`);
   });
