@@ -97,28 +97,27 @@ async function nodeAddress(ctx: Ctx): Promise<string> {
   return field(ctx, { kind: 'nodes' }, '{.items[0].status.addresses[?(@.type=="InternalIP")].address}');
 }
 
-const nodePortsPath = '{range .items[*]}{.metadata.name} {.spec.ports[0].nodePort}{"\\n"}{end}';
+/** Service name -> node port of the tool's Services (one list: a single named object is no List to range over). */
+async function ourNodePorts(ctx: Ctx): Promise<Record<string, string>> {
+  const jsonpath = '{range .items[*]}{.metadata.name} {.spec.ports[0].nodePort}{"\\n"}{end}';
+  const r = await ctx.sh.kubectl(
+    verbArgs('get', inNamespace(ns, 'service'), ['-l', managedSelector, '-o', `jsonpath=${jsonpath}`]),
+  );
+  return Object.fromEntries(
+    r.stdout
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => l.trim().split(' ')),
+  );
+}
 
 const printUrls = step('Print how to open the addons', {
   run: async (ctx, task) => {
     const reachable = nodeReachable(ctx.config.cluster, process.platform);
-    const exposed = reachable
-      ? ctx.config.addons.flatMap((a) => (a.expose ? [inNamespace(ns, 'service', a.expose.service)] : []))
-      : [];
-    // One list of the tool's Services (a single named object would not be a List for the range below).
-    const listed = exposed.length
-      ? await ctx.sh.kubectl(
-          verbArgs('get', inNamespace(ns, 'service'), ['-l', managedSelector, '-o', `jsonpath=${nodePortsPath}`]),
-        )
-      : undefined;
-    const ports = listed?.stdout.trim() ?? '';
-    const nodePorts = Object.fromEntries(
-      ports
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => l.split(' ')),
-    );
-    if (exposed.some((s) => !nodePorts[s.name ?? ''])) throw new StepError(`a Service has no nodePort: ${ports || 'none found'}`);
+    const exposed = reachable ? ctx.config.addons.flatMap((a) => (a.expose ? [a.expose.service] : [])) : [];
+    const nodePorts = exposed.length ? await ourNodePorts(ctx) : {};
+    const missing = exposed.filter((s) => !nodePorts[s]);
+    if (missing.length) throw new StepError(`no nodePort for Service ${missing.join(', ')} in ${ns}`);
     const address = exposed.length ? await nodeAddress(ctx) : undefined;
     task.output = addonLinks(ctx.config.addons, { reachable, address, nodePorts }).join('\n');
   },
