@@ -23,6 +23,31 @@ function shell(o: Partial<ConstructorParameters<typeof Shell>[0]> = {}) {
 }
 
 describe('shell', () => {
+  it('asks a read-only question once until another command runs, even one still in flight', async () => {
+    let n = 0;
+    const fake = fakeSpawn(() => ({ stdout: String(++n) }));
+    const { sh, logFile } = shell({ spawn: fake.spawn });
+    const ask = () => sh.kubectl(['get', 'namespace', 'a', '-o', 'json'], { read: true });
+    assert.deepEqual([(await ask()).stdout, (await ask()).stdout], ['1', '1']);
+    assert.match(readFileSync(logFile, 'utf8'), /# asked before, same answer: kubectl --context ctx-a get namespace a -o json/);
+    await sh.kubectl(['wait', 'deployment', 'b', '--for=condition=Available']); // a wait, too, may see change
+    assert.equal((await ask()).stdout, '3');
+    // A change while the question is in flight: its answer may predate the change, so it is not reused.
+    const inFlight = sh.kubectl(['get', 'namespace', 'b', '-o', 'json'], { read: true });
+    await Promise.all([inFlight, sh.kubectl(['label', 'namespace', 'b', 'x=y'])]);
+    assert.equal((await sh.kubectl(['get', 'namespace', 'b', '-o', 'json'], { read: true })).stdout, '6');
+    assert.equal(fake.calls.length, 6);
+  });
+
+  it('never reuses a failed answer', async () => {
+    let n = 0;
+    const fake = fakeSpawn(() => (++n === 1 ? { code: 1, stderr: 'error: the server is currently unable' } : { stdout: 'ok' }));
+    const { sh } = shell({ spawn: fake.spawn });
+    const ask = () => sh.kubectl(['get', 'nodes'], { read: true });
+    await assert.rejects(ask());
+    assert.equal((await ask()).stdout, 'ok');
+  });
+
   it('pins the context on kubectl and istioctl and the profile on minikube', async () => {
     const fake = fakeSpawn();
     const { sh } = shell({ spawn: fake.spawn });
@@ -121,10 +146,18 @@ describe('shell', () => {
         return false;
       }
     };
-    for (let i = 0; i < 200 && alive(); i++) await new Promise((r) => setImmediate(r));
-    // The kill is synchronous (process.kill on the group); a zombie is reaped by init shortly after.
-    const state = alive() ? readFileSync(`/proc/${grandchild}/stat`, 'utf8').split(' ')[2] : 'gone';
-    assert.ok(state === 'gone' || state === 'Z', `grandchild ${grandchild} still running (${state})`);
+    // The kill is sent at once (process.kill on the group); on a busy machine the process takes a moment to die, and
+    // a zombie is reaped by init shortly after. Poll for that, bounded; never wait a fixed time.
+    const state = () => {
+      try {
+        return alive() ? readFileSync(`/proc/${grandchild}/stat`, 'utf8').split(' ')[2] : 'gone';
+      } catch {
+        return 'gone';
+      }
+    };
+    for (const deadline = Date.now() + 5000; Date.now() < deadline && !['gone', 'Z'].includes(state()); )
+      await new Promise((r) => setTimeout(r, 10));
+    assert.ok(['gone', 'Z'].includes(state()), `grandchild ${grandchild} still running (${state()})`);
   });
 });
 
