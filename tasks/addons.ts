@@ -4,7 +4,18 @@ import { names } from './config.ts';
 import { addonLinks, nodeReachable } from './lib/addon-links.ts';
 import { type Addon, addonManifest, addons } from './lib/addons.ts';
 import { StepError } from './lib/errors.ts';
-import { exists, field, inNamespace, isManaged, managedSelector, onObjects, verbArgs, waitFor } from './lib/kube.ts';
+import {
+  available,
+  field,
+  findObject,
+  getObject,
+  inNamespace,
+  managed,
+  managedSelector,
+  onObjects,
+  verbArgs,
+  waitFor,
+} from './lib/kube.ts';
 import { runIfMain } from './lib/main.ts';
 import { step } from './lib/step.ts';
 import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
@@ -19,13 +30,14 @@ function installAddon(addon: Addon): Task {
   return step(`Install ${addon.title}${how}`, {
     enabled: (ctx) => ctx.config.addons.includes(addon),
     done: async (ctx) => {
-      const deployment = inNamespace(ns, 'deployment', addon.deployment);
-      if (!(await exists(ctx, deployment))) return false;
+      // One read of the namespace's Deployments (and one of its Services) answers every addon's step.
+      const deployment = await findObject(ctx, inNamespace(ns, 'deployment', addon.deployment));
+      if (!deployment) return false;
       // Someone else's addon is theirs: applying ours over it would make teardown delete it later.
-      if (!(await isManaged(ctx, deployment)))
+      if (!managed(deployment))
         throw new StepError(`deployment/${addon.deployment} in ${ns} was not made by fun-with-istio: refusing to change it`);
-      if (addon.expose && (await field(ctx, inNamespace(ns, 'service', addon.expose.service), '{.spec.type}')) !== 'NodePort')
-        return false;
+      const service = addon.expose && (await findObject(ctx, inNamespace(ns, 'service', addon.expose.service)));
+      if (addon.expose && (service?.spec as { type?: string } | undefined)?.type !== 'NodePort') return false;
       return `${addon.title} is installed`;
     },
     run: async (ctx) => {
@@ -35,10 +47,15 @@ function installAddon(addon: Addon): Task {
   });
 }
 
+const addonDeployments = (ctx: Ctx) => ctx.config.addons.map((a) => inNamespace(ns, 'deployment', a.deployment));
+
 const waitForAddons = step('Wait for the addons to be ready', {
+  done: async (ctx) => {
+    const found = await Promise.all(addonDeployments(ctx).map((d) => findObject(ctx, d)));
+    return found.every(available) && `${found.length} Deployment(s) Available`;
+  },
   run: async (ctx, task) => {
-    const deployments = ctx.config.addons.map((a) => inNamespace(ns, 'deployment', a.deployment));
-    await waitFor(ctx, deployments, 'condition=Available', (l) => (task.output = l));
+    await waitFor(ctx, addonDeployments(ctx), 'condition=Available', (l) => (task.output = l));
   },
 });
 
@@ -47,8 +64,9 @@ const sampling = (ctx: Ctx): number | undefined => (ctx.config.tracing.to === 'o
 
 /** Who has the mesh-default Telemetry: nobody, the tool, or someone else (whose it stays). */
 async function telemetryOwner(ctx: Ctx): Promise<'none' | 'ours' | 'theirs'> {
-  if (!(await exists(ctx, telemetryRef))) return 'none';
-  return (await isManaged(ctx, telemetryRef)) ? 'ours' : 'theirs';
+  const telemetry = await getObject(ctx, telemetryRef);
+  if (!telemetry) return 'none';
+  return managed(telemetry) ? 'ours' : 'theirs';
 }
 
 async function ourTelemetryExists(ctx: Ctx): Promise<boolean> {

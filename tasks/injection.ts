@@ -5,13 +5,13 @@ import path from 'node:path';
 import { manifestsDir, names } from './config.ts';
 import { StepError } from './lib/errors.ts';
 import {
-  annotationPath,
+  annotationOf,
   createNamespace,
   exists,
-  field,
   getJson,
+  getObject,
   inNamespace,
-  labelPath,
+  labelOf,
   namespaceRef,
   onObjects,
   rolloutStatus,
@@ -36,8 +36,8 @@ const verifiedOnce = new WeakMap<Ctx, Promise<boolean>>();
 function verified(ctx: Ctx): Promise<boolean> {
   const known = verifiedOnce.get(ctx);
   if (known) return known;
-  const asked = field(ctx, sampleNamespace(ctx), annotationPath(names.injectionVerified)).then(
-    (v) => v === ctx.config.istioVersion,
+  const asked = getObject(ctx, sampleNamespace(ctx)).then(
+    (ns) => annotationOf(ns, names.injectionVerified) === ctx.config.istioVersion,
   );
   verifiedOnce.set(ctx, asked);
   return asked;
@@ -100,7 +100,7 @@ const deploySleep = step(`Deploy ${app}`, {
   },
 });
 
-const isLabelled = async (ctx: Ctx) => (await field(ctx, sampleNamespace(ctx), labelPath(names.injectionLabel))) === 'enabled';
+const isLabelled = async (ctx: Ctx) => labelOf(await getObject(ctx, sampleNamespace(ctx)), names.injectionLabel) === 'enabled';
 
 const showWithout = step(`Show ${app} runs without a sidecar`, {
   done: async (ctx) => (await doneBefore(ctx)) || ((await isLabelled(ctx)) && 'the namespace is already labelled'),
@@ -118,8 +118,12 @@ const labelNamespace = step(`Label the namespace ${names.injectionLabel}=enabled
 });
 
 /** The per-pod label on the sample's pod template ('' when absent), e.g. left by an interrupted opt-out. */
-const templateInjectLabel = (ctx: Ctx) =>
-  field(ctx, sampleDeployment(ctx), labelPath(names.injectLabel, '.spec.template.metadata'));
+async function templateInjectLabel(ctx: Ctx): Promise<string> {
+  const spec = (await getObject(ctx, sampleDeployment(ctx)))?.spec as
+    | { template?: { metadata?: { labels?: Record<string, string> } } }
+    | undefined;
+  return spec?.template?.metadata?.labels?.[names.injectLabel] ?? '';
+}
 
 const recreatePod = step(`Recreate the ${app} pod (injection happens only at pod creation)`, {
   done: async (ctx) => {

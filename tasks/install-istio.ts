@@ -2,7 +2,7 @@
 // `istioctl install` instead of `kubectl apply -f istio.yaml`), and monitor istio-system until it is up.
 import { names } from './config.ts';
 import { StepError } from './lib/errors.ts';
-import { field, inNamespace, isManaged, namespaceRef, verbArgs, waitFor } from './lib/kube.ts';
+import { available, findObject, inNamespace, isManaged, listObjects, namespaceRef, verbArgs, waitFor } from './lib/kube.ts';
 import { runIfMain } from './lib/main.ts';
 import { step } from './lib/step.ts';
 import { createIstioNamespace, generateCa, plugCa, verifyCaBundle } from './lib/steps/ca.ts';
@@ -15,7 +15,9 @@ const ns = names.istioNamespace;
 
 /** The Istio version istiod runs, from its image tag (e.g. docker.io/istio/pilot:1.31.1-distroless). */
 async function installedIstioVersion(ctx: Ctx): Promise<string | undefined> {
-  const image = await field(ctx, inNamespace(ns, 'deployment', names.istiod), '{.spec.template.spec.containers[0].image}');
+  const istiod = await findObject(ctx, inNamespace(ns, 'deployment', names.istiod));
+  const spec = istiod?.spec as { template?: { spec?: { containers?: { image?: string }[] } } } | undefined;
+  const image = spec?.template?.spec?.containers?.[0]?.image;
   if (!image) return undefined;
   return image.slice(image.lastIndexOf(':') + 1).replace(/-(distroless|debug)$/, '');
 }
@@ -47,6 +49,10 @@ const install = step('Install Istio', {
 });
 
 const monitor = step(`Watch ${ns} come up`, {
+  done: async (ctx) => {
+    const deployments = await listObjects(ctx, inNamespace(ns, 'deployment'));
+    return deployments.length > 0 && deployments.every(available) && `its ${deployments.length} Deployments are Available`;
+  },
   run: async (ctx, task) => {
     await waitFor(ctx, inNamespace(ns, 'deployment'), 'condition=Available', (l) => (task.output = l));
     const r = await ctx.sh.kubectl(verbArgs('get', inNamespace(ns, 'deployments,pods')));

@@ -4,9 +4,9 @@
 import { names } from './config.ts';
 import { type Addon, addonManifest, addons } from './lib/addons.ts';
 import {
-  annotationPath,
+  annotationOf,
   exists,
-  field,
+  getObject,
   inNamespace,
   isManaged,
   managedNames,
@@ -90,18 +90,17 @@ const deleteNamespace = (ctx: Ctx, name: string) =>
 
 const removeSampleNamespace = inCluster('Remove the injection label (and the sample namespace the tool made)', {
   done: async (ctx) => {
-    const namespace = sampleNs(ctx);
-    if (!(await exists(ctx, namespace))) return `namespace ${namespace.name} does not exist`;
+    const namespace = await getObject(ctx, sampleNs(ctx));
+    if (!namespace) return `namespace ${ctx.config.sampleNamespace} does not exist`;
     if (await sampleNsIsOurs(ctx)) return false;
-    const labelled = await field(ctx, namespace, annotationPath(names.injectionLabelled));
-    const verified = await field(ctx, namespace, annotationPath(names.injectionVerified));
-    return !labelled && !verified && `namespace ${namespace.name} carries nothing of fun-with-istio`;
+    const ours = [names.injectionLabelled, names.injectionVerified].some((key) => annotationOf(namespace, key));
+    return !ours && `namespace ${ctx.config.sampleNamespace} carries nothing of fun-with-istio`;
   },
   run: async (ctx) => {
     const namespace = sampleNs(ctx);
     if (await sampleNsIsOurs(ctx)) return void (await deleteNamespace(ctx, ctx.config.sampleNamespace));
     // Someone else's namespace: take back only what the tool added (the label only if the tool set it).
-    if (await field(ctx, namespace, annotationPath(names.injectionLabelled)))
+    if (annotationOf(await getObject(ctx, namespace), names.injectionLabelled))
       await ctx.sh.kubectl(verbArgs('label', namespace, [`${names.injectionLabel}-`]));
     await ctx.sh.kubectl(verbArgs('annotate', namespace, [`${names.injectionVerified}-`, `${names.injectionLabelled}-`]));
   },

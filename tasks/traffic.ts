@@ -7,10 +7,11 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { durationSeconds, names } from './config.ts';
 import { StepError } from './lib/errors.ts';
 import {
-  annotationPath,
+  annotationOf,
   createNamespace,
   exists,
   field,
+  getObject,
   inNamespace,
   managedLabels,
   namespaceRef,
@@ -85,10 +86,15 @@ function loadJob(ctx: Ctx): K8sObject {
 
 const sendTraffic = step('Send the requests from a load-generator Job', {
   // Done only when a Job for this count succeeded: a failed one, or one for another count, is replaced.
-  done: async (ctx) =>
-    (await field(ctx, jobRef, `${annotationPath(requestsAnnotation)} {.status.succeeded}`)) ===
-      `${ctx.config.trafficRequests} 1` &&
-    `job/${job} sent ${ctx.config.trafficRequests} requests (another TRAFFIC_REQUESTS sends again)`,
+  done: async (ctx) => {
+    const found = await getObject(ctx, jobRef);
+    const succeeded = (found?.status as { succeeded?: number } | undefined)?.succeeded === 1;
+    return (
+      succeeded &&
+      annotationOf(found, requestsAnnotation) === String(ctx.config.trafficRequests) &&
+      `job/${job} sent ${ctx.config.trafficRequests} requests (another TRAFFIC_REQUESTS sends again)`
+    );
+  },
   run: async (ctx, task) => {
     // A Job's pod template cannot change: a Job for another count is replaced.
     if (await exists(ctx, jobRef)) await ctx.sh.kubectl(verbArgs('delete', jobRef, ['--ignore-not-found', '--wait=true']));

@@ -142,3 +142,16 @@ export function spawnCli(args: string[], bin: string) {
     },
   });
 }
+
+/** What `kubectl get <kind> <name> -o json` prints for one object (`managed`: it carries the tool's label). */
+export function objectJson(
+  kind: string,
+  name: string,
+  o: { managed?: boolean; annotations?: Record<string, string>; spec?: unknown; status?: unknown } = {},
+): string {
+  const labels = o.managed ? { 'app.kubernetes.io/managed-by': 'fun-with-istio' } : {};
+  return JSON.stringify({ kind, metadata: { name, labels, annotations: o.annotations ?? {} }, spec: o.spec, status: o.status });
+}
+
+/** What `kubectl get <kind> -o json` prints for a list of objects (each from `objectJson`). */
+export const listJson = (...objects: string[]): string => `{"items":[${objects.join(',')}]}`;

@@ -4,7 +4,7 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { main } from '../Taskfile.ts';
-import { fakeSpawn, runCli, spawnCli, tmpDir } from './helpers.ts';
+import { fakeSpawn, listJson, objectJson, runCli, spawnCli, tmpDir } from './helpers.ts';
 
 const release = path.join(import.meta.dirname, 'fixtures', 'release');
 const env = (extra: Record<string, string> = {}) => ({ CACHE_DIR: tmpDir('fwi-cache-'), ISTIO_HOME: release, ...extra });
@@ -35,7 +35,9 @@ describe('review fixes', () => {
 
   it('an addon Deployment the tool did not make is never applied over', async () => {
     const fake = cluster((cmd) =>
-      cmd.includes('deployment prometheus -o name') ? { stdout: 'deployment.apps/prometheus' } : undefined,
+      cmd.endsWith('-n istio-system get deployment -o json')
+        ? { stdout: listJson(objectJson('Deployment', 'prometheus')) }
+        : undefined,
     );
     const r = await runCli(['addons'], { env: env(), spawn: fake.spawn });
     assert.equal(r.code, 1);
@@ -55,7 +57,7 @@ describe('review fixes', () => {
 
   it("TRACING=off leaves a user's own mesh-default Telemetry alone instead of failing", async () => {
     const fake = cluster((cmd) => {
-      if (cmd.includes('telemetry mesh-default -o name')) return { stdout: 'telemetry/mesh-default' };
+      if (cmd.includes('telemetry mesh-default -o json')) return { stdout: objectJson('Telemetry', 'mesh-default') };
       return cmd.includes('nodePort') ? { stdout: 'grafana 31000\nzipkin 31001\n' } : undefined;
     });
     const r = await runCli(['addons'], { env: env({ TRACING: 'off' }), spawn: fake.spawn });
@@ -65,8 +67,10 @@ describe('review fixes', () => {
 
   it('a traffic Job that failed is replaced, not taken as done', async () => {
     const fake = cluster((cmd) => {
-      if (cmd.includes('fun-with-istio/requests}')) return { stdout: '100 ' }; // the count matches; nothing succeeded
-      if (cmd.includes('-o name')) return { stdout: 'found' };
+      // the count matches; nothing succeeded
+      const job = { managed: true, annotations: { 'fun-with-istio/requests': '100' }, status: {} };
+      if (cmd.includes('get job traffic -o json')) return { stdout: objectJson('Job', 'traffic', job) };
+      if (cmd.includes('-o json --ignore-not-found')) return { stdout: objectJson('Object', 'found', { managed: true }) };
       if (cmd.includes('/services/prometheus')) return { stdout: '{"status":"success","data":{"result":[{"value":[1,"100"]}]}}' };
       if (cmd.includes('--raw')) return { stdout: '[[{}]]' };
       return undefined;
@@ -81,7 +85,9 @@ describe('review fixes', () => {
   it('Ctrl-C while the traffic proof waits is an interruption (130), not a failure', async () => {
     const controller = new AbortController();
     const fake = cluster((cmd) => {
-      if (!cmd.includes('--raw')) return cmd.includes('fun-with-istio/requests}') ? { stdout: '100 1' } : undefined;
+      const job = { managed: true, annotations: { 'fun-with-istio/requests': '100' }, status: { succeeded: 1 } };
+      if (!cmd.includes('--raw'))
+        return cmd.includes('get job traffic -o json') ? { stdout: objectJson('Job', 'traffic', job) } : undefined;
       setImmediate(() => controller.abort()); // the proof now waits for Prometheus: press Ctrl-C
       return { stdout: '{"status":"success","data":{"result":[]}}' };
     });
@@ -138,11 +144,10 @@ describe('review fixes', () => {
 describe("teardown and a user's own sleep", () => {
   it('leaves it alone and removes the rest, instead of stopping', async () => {
     const fake = cluster((cmd) => {
-      if (cmd.includes('deployment sleep -o name')) return { stdout: 'deployment.apps/sleep' };
-      if (cmd.includes('deployment sleep') && cmd.includes('managed-by}')) return { stdout: '' };
-      if (cmd.includes('namespace istio-system -o name')) return { stdout: 'namespace/istio-system' };
-      if (cmd.includes('namespace istio-system') && cmd.includes('managed-by}')) return { stdout: 'fun-with-istio' };
-      if (cmd.includes('deployment istiod -o name')) return { stdout: 'deployment.apps/istiod' };
+      if (cmd.includes('deployment sleep -o json')) return { stdout: objectJson('Deployment', 'sleep') };
+      if (cmd.includes('namespace istio-system -o json'))
+        return { stdout: objectJson('Namespace', 'istio-system', { managed: true }) };
+      if (cmd.includes('deployment istiod -o json')) return { stdout: objectJson('Deployment', 'istiod') };
       return undefined;
     });
     const r = await runCli(['teardown', '--yes', '--keep-cluster'], {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { fakeSpawn, runCli, tmpDir } from './helpers.ts';
+import { fakeSpawn, objectJson, runCli, tmpDir } from './helpers.ts';
 
 const release = path.join(import.meta.dirname, 'fixtures', 'release');
 const env = (extra: Record<string, string> = {}) => ({ CACHE_DIR: tmpDir('fwi-cache-'), ISTIO_HOME: release, ...extra });
@@ -55,8 +55,8 @@ describe('tracing', () => {
     const fake = fakeSpawn((argv) => {
       const cmd = argv.join(' ');
       if (cmd.includes('readyReplicas')) return { stdout: '1' };
-      if (cmd.includes('telemetry mesh-default -o name')) return { stdout: 'telemetry.telemetry.istio.io/mesh-default' };
-      if (cmd.includes('telemetry mesh-default') && cmd.includes('randomSamplingPercentage')) return { stdout: 'zipkin 1' };
+      const spec = { tracing: [{ providers: [{ name: 'zipkin' }], randomSamplingPercentage: 1 }] };
+      if (cmd.includes('telemetry mesh-default -o json')) return { stdout: objectJson('Telemetry', 'mesh-default', { spec }) };
       return reachable(argv);
     });
     const r = await runCli(['addons'], { env: env(), spawn: fake.spawn });

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { jaegerPath, judgeJaeger, judgePrometheus, judgeZipkin, prometheusPath, zipkinPath } from '../tasks/lib/traffic-proof.ts';
-import { fakeSpawn, runCli, tmpDir } from './helpers.ts';
+import { fakeSpawn, objectJson, runCli, tmpDir } from './helpers.ts';
 
 const answers = new Map<string, string>();
 const server = createServer((req, res) => {
@@ -112,8 +112,10 @@ describe('re-running the traffic chapter', () => {
         const cmd = argv.join(' ');
         if (cmd.includes('version -o json')) return { stdout: '{"serverVersion":{"gitVersion":"v1.36.3"}}' };
         if (cmd.includes('readyReplicas')) return { stdout: '1' };
-        if (cmd.includes('fun-with-istio/requests}')) return { stdout: `${n} 1` };
-        if (cmd.includes('-o name')) return { stdout: 'found' }; // namespace, httpbin and the Job exist
+        const job = { managed: true, annotations: { 'fun-with-istio/requests': n }, status: { succeeded: 1 } };
+        if (cmd.includes('get job traffic -o json')) return { stdout: objectJson('Job', 'traffic', job) };
+        // the namespace and httpbin exist
+        if (cmd.includes('-o json --ignore-not-found')) return { stdout: objectJson('Object', 'found', { managed: true }) };
         if (cmd.includes('/services/prometheus')) return { stdout: vector('100') };
         if (cmd.includes('--raw')) return { stdout: '[[{}]]' };
         return undefined;

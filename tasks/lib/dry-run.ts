@@ -84,6 +84,13 @@ export class DryRunCluster {
     return {};
   }
 
+  /** An object as the run made it: named, namespaced and the tool's. */
+  private made(address: string, namespace: string | undefined): object {
+    const [kind, name] = address.split('/');
+    const labels = { [names.managedBy.key]: names.managedBy.value };
+    return { kind, metadata: { name, ...(namespace ? { namespace } : {}), labels } };
+  }
+
   private get(namespace: string | undefined, rest: string[]): Answer {
     const firstFlag = rest.findIndex((a) => a.startsWith('-'));
     const words = firstFlag < 0 ? rest : rest.slice(0, firstFlag);
@@ -108,7 +115,17 @@ export class DryRunCluster {
       };
     }
     if (output === 'name') return { stdout: addresses.filter(known).join('\n') };
-    if (output === 'json') return { stdout: addresses.every((a) => a.includes('/')) ? '{}' : '{"items":[]}' };
+    if (output === 'json') {
+      const one = addresses.length === 1 && addresses[0].includes('/');
+      // getObject: the object as the run made it (the tool's, no status yet), or nothing.
+      if (one && rest.includes('--ignore-not-found'))
+        return { stdout: known(addresses[0]) ? json(this.made(addresses[0], namespace)) : '' };
+      if (one) return { stdout: '{}' };
+      // listObjects: every object of the kind that this run made (none has a status yet: nothing is ready).
+      const kind = addresses[0];
+      const made = rest.includes('-l') ? [] : [...this.created].filter((k) => k.startsWith(`${kind}/${namespace ?? ''}/`));
+      return { stdout: json({ items: made.map((k) => this.made(`${kind}/${k.split('/')[2]}`, namespace)) }) };
+    }
     if (output.startsWith('jsonpath=')) {
       const path = output.slice('jsonpath='.length);
       if (path === managedLabelPath) return { stdout: addresses.every(known) ? names.managedBy.value : '' };

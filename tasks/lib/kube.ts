@@ -2,6 +2,7 @@
 // (kind, name, namespace); the argv is built here and nowhere else.
 import { names } from '../config.ts';
 import { describe, dumpAll, type K8sObject } from './manifests.ts';
+import { parseJson } from './tool-output.ts';
 import type { Ctx } from './types.ts';
 
 /** One object, or with no name every object of a kind (in a namespace). */
@@ -65,26 +66,62 @@ export async function createNamespace(ctx: Ctx, name: string, labels: Record<str
   ]);
 }
 
-/** `kubectl get ... -o name --ignore-not-found`: true when the object exists. */
+// Reads are questions (`read: true`): the shell asks each once until something changes, so steps ask freely.
+
+/** Secrets are read field by field: their data stays out of the log. */
+const isSecret = (ref: ObjectRef) => ref.kind.toLowerCase() === 'secret';
+
+/** The object (`kubectl get -o json --ignore-not-found`), undefined when it does not exist. Not for Secrets. */
+export async function getObject(ctx: Ctx, ref: ObjectRef): Promise<K8sObject | undefined> {
+  if (isSecret(ref) || !ref.name) throw new Error(`getObject: ${address(ref)} is not one object that may be logged`);
+  const r = await ctx.sh.kubectl(verbArgs('get', ref, ['-o', 'json', '--ignore-not-found']), { read: true });
+  return r.stdout.trim() ? (parseJson(r.stdout, `kubectl get ${address(ref)}`) as K8sObject) : undefined;
+}
+
+/** Every object of `ref.kind` in its namespace, in one read that every step asking about one of them shares. */
+export async function listObjects(ctx: Ctx, ref: ObjectRef): Promise<K8sObject[]> {
+  const all = { kind: ref.kind, namespace: ref.namespace };
+  if (isSecret(ref)) throw new Error('listObjects: Secrets are read field by field');
+  const r = await ctx.sh.kubectl(verbArgs('get', all, ['-o', 'json']), { read: true });
+  return (parseJson(r.stdout || '{}', `kubectl get ${ref.kind}`) as { items?: K8sObject[] }).items ?? [];
+}
+
+/** One object, found in the list of its kind (`listObjects`): for kinds several steps ask about. */
+export async function findObject(ctx: Ctx, ref: ObjectRef): Promise<K8sObject | undefined> {
+  return (await listObjects(ctx, ref)).find((o) => o.metadata?.name === ref.name);
+}
+
+export const labelOf = (o: K8sObject | undefined, key: string): string => o?.metadata?.labels?.[key] ?? '';
+export const annotationOf = (o: K8sObject | undefined, key: string): string => o?.metadata?.annotations?.[key] ?? '';
+export const managed = (o: K8sObject | undefined): boolean => labelOf(o, names.managedBy.key) === names.managedBy.value;
+
+/** Whether a workload reports the Available condition. */
+export function available(o: K8sObject | undefined): boolean {
+  const conditions = (o?.status as { conditions?: { type?: string; status?: string }[] } | undefined)?.conditions ?? [];
+  return conditions.some((c) => c.type === 'Available' && c.status === 'True');
+}
+
+/** True when the object exists. */
 export async function exists(ctx: Ctx, ref: ObjectRef): Promise<boolean> {
-  const r = await ctx.sh.kubectl(verbArgs('get', ref, ['-o', 'name', '--ignore-not-found']));
+  if (!isSecret(ref)) return (await getObject(ctx, ref)) !== undefined;
+  const r = await ctx.sh.kubectl(verbArgs('get', ref, ['-o', 'name', '--ignore-not-found']), { read: true });
   return r.stdout.trim() !== '';
 }
 
 /** One field of one object through jsonpath, '' when the object or field is missing. */
 export async function field(ctx: Ctx, ref: ObjectRef | ObjectRef[], jsonpath: string): Promise<string> {
-  const r = await ctx.sh.kubectl(verbArgs('get', ref, ['-o', `jsonpath=${jsonpath}`, '--ignore-not-found']));
+  const r = await ctx.sh.kubectl(verbArgs('get', ref, ['-o', `jsonpath=${jsonpath}`, '--ignore-not-found']), { read: true });
   return r.stdout.trim();
 }
 
 /** The object as JSON text (`kubectl get -o json`). */
 export async function getJson(ctx: Ctx, ref: ObjectRef, args: string[] = []): Promise<string> {
-  return (await ctx.sh.kubectl(verbArgs('get', ref, [...args, '-o', 'json']))).stdout;
+  return (await ctx.sh.kubectl(verbArgs('get', ref, [...args, '-o', 'json']), { read: true })).stdout;
 }
 
 /** The names of the objects of `ref.kind` that carry the tool's label. */
 export async function managedNames(ctx: Ctx, ref: ObjectRef): Promise<string[]> {
-  const r = await ctx.sh.kubectl(verbArgs('get', ref, ['-o', 'name', '-l', managedSelector]));
+  const r = await ctx.sh.kubectl(verbArgs('get', ref, ['-o', 'name', '-l', managedSelector]), { read: true });
   return r.stdout
     .split('\n')
     .map((l) => l.trim().split('/').pop() ?? '')
@@ -93,6 +130,7 @@ export async function managedNames(ctx: Ctx, ref: ObjectRef): Promise<string[]> 
 
 /** True when the object carries the tool's managed-by label. */
 export async function isManaged(ctx: Ctx, ref: ObjectRef): Promise<boolean> {
+  if (!isSecret(ref)) return managed(await getObject(ctx, ref));
   return (await field(ctx, ref, labelPath(names.managedBy.key))) === names.managedBy.value;
 }
 

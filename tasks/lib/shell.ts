@@ -24,6 +24,11 @@ export interface RunOptions {
   /** Called with each line of output, e.g. to show progress in a task. */
   onLine?: (line: string) => void;
   timeoutMs?: number;
+  /**
+   * A read-only question: asked once until anything else runs. Until another command starts (a change, a wait, a
+   * poll), the same argv gets the same answer without a second round trip. Never for a question asked to see change.
+   */
+  read?: boolean;
 }
 
 export interface ShellOptions {
@@ -61,6 +66,8 @@ export class Shell {
   private readonly o: ShellOptions;
   /** Process groups of the commands running now (each child leads its own group). */
   private readonly running = new Set<number>();
+  /** Answers to read-only questions since the last other command (see `RunOptions.read`). */
+  private readonly answers = new Map<string, Promise<Result>>();
 
   constructor(o: ShellOptions) {
     this.o = o;
@@ -133,8 +140,27 @@ export class Shell {
     if (this.dryRun) this.print(`# ${text}`);
   }
 
-  async run(cmd: string, args: string[], opts: RunOptions = {}): Promise<Result> {
+  run(cmd: string, args: string[], opts: RunOptions = {}): Promise<Result> {
     const argv = [cmd, ...args];
+    if (!opts.read) {
+      // Anything but a read may change what a read would answer: forget every answer, before and after.
+      this.answers.clear();
+      return this.execute(argv, opts).finally(() => this.answers.clear());
+    }
+    const key = JSON.stringify(argv);
+    const known = this.answers.get(key);
+    if (known) {
+      this.o.log.write(`# asked before, same answer: ${commandLine(argv)}`);
+      return known;
+    }
+    const asked = this.execute(argv, opts);
+    this.answers.set(key, asked);
+    asked.catch(() => this.answers.get(key) === asked && this.answers.delete(key));
+    return asked;
+  }
+
+  private async execute(argv: string[], opts: RunOptions): Promise<Result> {
+    const cmd = argv[0];
     const line = commandLine(argv, opts.inputLabel);
     const { log, signal } = this.o;
     log.command(line);

@@ -49,11 +49,14 @@ async function perform(ctx: Ctx, task: TaskHandle, def: StepDefinition): Promise
   task.title = `${task.title} (already done: ${done})`;
 }
 
-/** A titled group of steps run one after another (or together when `concurrent`). */
+/** A titled group of steps run one after another (or together when `concurrent`: a dry run lists them in turn). */
 export function group(title: string, steps: Task[], concurrent = false): Task {
   return {
     title,
-    task: (ctx, task) => task.newListr(steps, { concurrent: concurrent && !ctx.options.dryRun, exitOnError: true }),
+    task: (ctx, task) => {
+      if (concurrent && ctx.options.dryRun) ctx.sh.note(`run together, listed in turn: ${steps.map((s) => s.title).join('; ')}`);
+      return task.newListr(steps, { concurrent: concurrent && !ctx.options.dryRun, exitOnError: true });
+    },
   };
 }
 

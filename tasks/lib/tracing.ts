@@ -3,7 +3,7 @@
 // nothing traces without them.
 import { load } from 'js-yaml';
 import { type Config, names } from '../config.ts';
-import { field, inNamespace, managedLabels } from './kube.ts';
+import { field, getObject, inNamespace, managedLabels } from './kube.ts';
 import type { K8sObject } from './manifests.ts';
 import type { Ctx } from './types.ts';
 
@@ -46,5 +46,10 @@ export function telemetryObject(sampling: number): K8sObject {
 }
 
 /** The applied Telemetry's provider and sampling, as `zipkin 100` ('' when there is none). */
-export const telemetryState = (ctx: Ctx): Promise<string> =>
-  field(ctx, telemetryRef, '{.spec.tracing[0].providers[0].name} {.spec.tracing[0].randomSamplingPercentage}');
+export async function telemetryState(ctx: Ctx): Promise<string> {
+  const o = await getObject(ctx, telemetryRef);
+  if (!o) return '';
+  const [tracing] = (o.spec as { tracing?: { providers?: { name?: string }[]; randomSamplingPercentage?: number }[] })
+    .tracing ?? [{}];
+  return `${tracing.providers?.[0]?.name ?? ''} ${tracing.randomSamplingPercentage ?? ''}`;
+}

@@ -8,6 +8,7 @@ import {
   createNamespace,
   exists,
   field,
+  findObject,
   getJson,
   inNamespace,
   isManaged,
@@ -89,7 +90,7 @@ export const plugCa = step(`Plug the CA into Istio (secret ${names.cacertsSecret
     };
     // Through stdin, never argv; `create`, not `apply`, so no last-applied annotation copies the key.
     await onObjects(ctx, 'create', [secret]);
-    if (await exists(ctx, istiod)) {
+    if (await findObject(ctx, istiod)) {
       task.output = 'istiod already runs: restarting it so it loads the plugged-in CA';
       await ctx.sh.kubectl(verbArgs(['rollout', 'restart'], istiod));
       await rolloutStatus(ctx, istiod);
@@ -107,12 +108,16 @@ export function verifyCaBundle(skipWithoutIstio: boolean): Task {
     done: async (ctx) =>
       skipWithoutIstio && !(await exists(ctx, injector)) && 'Istio is not installed yet (install-istio verifies this)',
     run: async (ctx, task) => {
+      const read = async () =>
+        parseJson<WebhookConfiguration>(await getJson(ctx, injector), 'kubectl get mutatingwebhookconfiguration').webhooks ?? [];
+      let hooks = await read();
       // istiod fills in caBundle after it starts: wait for the field, not for a fixed time.
-      await waitFor(ctx, injector, 'jsonpath={.webhooks[0].clientConfig.caBundle}');
-      const text = await getJson(ctx, injector);
+      if (!hooks[0]?.clientConfig?.caBundle) {
+        await waitFor(ctx, injector, 'jsonpath={.webhooks[0].clientConfig.caBundle}');
+        hooks = await read();
+      }
       if (ctx.options.dryRun) return; // nothing was installed, so there is no caBundle to compare
       const root = normalize(readFileSync(paths(ctx).rootCert, 'utf8'));
-      const hooks = parseJson<WebhookConfiguration>(text, 'kubectl get mutatingwebhookconfiguration').webhooks ?? [];
       const wrong = hooks.filter(
         (h) => normalize(Buffer.from(h.clientConfig?.caBundle ?? '', 'base64').toString('utf8')) !== root,
       );
