@@ -10,6 +10,7 @@ import { isMain } from './tasks/lib/main.ts';
 import { type RunIO, run } from './tasks/lib/runner.ts';
 import { group } from './tasks/lib/step.ts';
 import { createIstioNamespace, generateCa, plugCa } from './tasks/lib/steps/ca.ts';
+import { finishImagesAhead, pullImagesAhead } from './tasks/lib/steps/images.ts';
 import { getRelease } from './tasks/lib/steps/release.ts';
 import type { Command, TaskCommand } from './tasks/lib/types.ts';
 import { minikube } from './tasks/minikube.ts';
@@ -28,15 +29,18 @@ const all: TaskCommand = {
   details: `
 Runs the chapters in the tutorial's order, overlapping what does not depend on each other: the Istio
 download and the CA generation run while minikube starts, and the addons install (their images pull)
-while the injection demo runs. A dry run lists each branch in turn. Every step skips itself when
+while the injection demo runs. On minikube, once the node is up, it pulls every image the chapters will use
+in the background (minikube image load, kept in minikube's host cache for the next cluster). A dry run lists each branch in turn. Every step skips itself when
 already done, so a second run changes nothing.`,
   tasks: (ctx) => [
     group('Cluster, Istio release and CA (together)', [group('minikube', minikube.tasks(ctx)), getRelease, generateCa], true),
+    pullImagesAhead,
     group('webhook-certs', [createIstioNamespace, plugCa]),
     group('install-istio', installSteps()),
     // The addons need Istio, not the injection demo: their images pull while the demo runs.
     group('Injection demo and addons (together)', [group('injection', injectionSteps()), group('addons', addonSteps())], true),
     group('traffic', trafficSteps()),
+    finishImagesAhead,
   ],
 };
 

@@ -2,13 +2,14 @@
 // `istioctl install` instead of `kubectl apply -f istio.yaml`), and monitor istio-system until it is up.
 import { names } from './config.ts';
 import { StepError } from './lib/errors.ts';
+import { installFlags } from './lib/install-flags.ts';
 import { available, findObject, inNamespace, isManaged, listObjects, namespaceRef, verbArgs, waitFor } from './lib/kube.ts';
 import { runIfMain } from './lib/main.ts';
 import { step } from './lib/step.ts';
 import { createIstioNamespace, generateCa, plugCa, verifyCaBundle } from './lib/steps/ca.ts';
 import { clusterReachable } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
-import { meshHasProvider, providerFlags } from './lib/tracing.ts';
+import { meshHasProvider } from './lib/tracing.ts';
 import type { Ctx, Task, TaskCommand } from './lib/types.ts';
 
 const ns = names.istioNamespace;
@@ -38,8 +39,7 @@ const install = step('Install Istio', {
   run: async (ctx, task) => {
     const { config } = ctx;
     task.title = `Install Istio ${config.istioVersion} (profile ${config.istioProfile})`;
-    const overlay = config.istioOverlay ? ['-f', config.istioOverlay] : [];
-    const args = ['install', '--set', `profile=${config.istioProfile}`, ...providerFlags(config), ...overlay];
+    const args = ['install', ...installFlags(config)];
     await ctx.sh.istioctl([...args, '--readiness-timeout', config.waitTimeout, '-y'], {
       onLine: (l) => {
         if (/[A-Za-z]/.test(l)) task.output = l; // skip the lines of istioctl's sail logo

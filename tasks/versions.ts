@@ -1,6 +1,7 @@
 // The tutorial's "Versions" section, live: each pin beside what this machine and cluster have.
 import { existsSync } from 'node:fs';
 import { pins } from './config.ts';
+import { imagesAhead } from './lib/images.ts';
 import { runIfMain } from './lib/main.ts';
 import { driverTool, missingTools, requiredTools } from './lib/minikube.ts';
 import { istioctlVersion, kubectlVersions, minikubeVersion } from './lib/tool-output.ts';
@@ -68,7 +69,8 @@ export const versions: ActionCommand = {
   summary: 'print the pinned versions beside what is installed; exit 1 if something needed is missing',
   details: `
 The tutorial's "Versions" section for this machine: Node.js, minikube, kubectl, the cluster's Kubernetes
-(context from the configuration), the minikube driver and the Istio release, each beside its pin.
+(context from the configuration), the minikube driver and the Istio release, each beside its pin; then the
+images that all makes the cluster pull, derived from the release (once it is downloaded).
 Runs: minikube -p <profile> version, kubectl --context <ctx> version, istioctl --context <ctx> version --remote=false.`,
   action: async (ctx) => {
     const table = await rows(ctx);
@@ -84,6 +86,11 @@ Runs: minikube -p <profile> version, kubectl --context <ctx> version, istioctl -
       ...table.map(([a, b, c, ok]) => line([a, b, c, ok ? '' : '<- needs attention'])),
     ];
     ctx.out(`${text.join('\n')}\n`);
+    if (existsSync(ctx.config.istioctl)) {
+      const images = await imagesAhead(ctx);
+      ctx.out(`\nImages \`all\` makes the cluster pull (from the rendered install, the addons and the samples):\n`);
+      ctx.out(images.map((i) => `  ${i}\n`).join(''));
+    }
     return table.every((r) => r[3]) ? 0 : 1;
   },
 };

@@ -200,6 +200,41 @@ describe('chapters on a scripted shell', () => {
     });
   }
 
+  it('all on minikube: images ahead that fail to load leave the run done, and say why in the log', async () => {
+    const fresh = freshAnswers();
+    const fake = fakeSpawn((argv, input) =>
+      argv.includes('load')
+        ? { code: 80, stderr: 'X Exiting due to GUEST_IMAGE_LOAD: Failed to load image: save to dir: no route to host\n' }
+        : fresh(argv, input),
+    );
+    const r = await runCli(['all'], { env, spawn: fake.spawn });
+    assert.equal(r.code, 0, r.err);
+    const log = readFileSync(/\(log: (.*\.log)\)/.exec(r.err)?.[1] ?? '', 'utf8');
+    assert.match(
+      log,
+      /# images ahead not loaded: Exiting due to GUEST_IMAGE_LOAD: Failed to load image: save to dir: no route to host/,
+    );
+  });
+
+  it('all on minikube: loads only the images the node lacks, and none when it has them all', async () => {
+    const dry = await runCli(['all', '--dry-run'], { env });
+    const wanted =
+      dryRunCommands(dry.out)
+        .find((a) => a.includes('load'))
+        ?.slice(6) ?? [];
+    assert.ok(wanted.length >= 2, dry.out);
+    const runWith = async (present: string[]) => {
+      const fresh = freshAnswers();
+      const fake = fakeSpawn((argv, input) =>
+        argv.includes('ls') && argv.includes('image') ? { stdout: `${present.join('\n')}\n` } : fresh(argv, input),
+      );
+      assert.equal((await runCli(['all'], { env, spawn: fake.spawn })).code, 0);
+      return fake.calls.find((c) => c.argv.includes('load'))?.argv.slice(6);
+    };
+    assert.deepEqual(await runWith(wanted.slice(1)), [wanted[0]]);
+    assert.equal(await runWith(wanted), undefined);
+  });
+
   it('all: a second run on a finished cluster changes nothing', async () => {
     const fake = fakeSpawn(finishedAnswers());
     const r = await runCli(['all'], { env, spawn: fake.spawn });

@@ -22,6 +22,22 @@ export class RunState {
     return this.answers.get(question) as Promise<T>;
   }
 
+  private readonly background = new Map<string, Promise<unknown>>();
+
+  /**
+   * Work one step starts and a later step finishes (images pulled ahead). Its commands run under the run's signal,
+   * so a failure elsewhere or Ctrl-C stops them with the run.
+   */
+  startInBackground<T>(name: string, work: Promise<T>): void {
+    work.catch(() => {}); // judged by the step that finishes it
+    this.background.set(name, work);
+  }
+
+  /** The background work of that name, if a step started it. */
+  inBackground<T>(name: string): Promise<T> | undefined {
+    return this.background.get(name) as Promise<T> | undefined;
+  }
+
   track<T>(work: Promise<T>): Promise<T> {
     this.working.add(work);
     const forget = () => this.working.delete(work);
