@@ -1,8 +1,10 @@
 // The runner's table of contents: every entry point, composed from the chapter scripts in tasks/.
 // `npm run <command>` lands here. Only this file imports chapters; chapters import lib/ and the config.
 import { addonSteps, addonsCommand } from './tasks/addons.ts';
+import { bookinfo } from './tasks/bookinfo.ts';
 import { check } from './tasks/check.ts';
 import { dashboard } from './tasks/dashboard.ts';
+import { faultInjection } from './tasks/fault-injection.ts';
 import { injection, injectionSteps } from './tasks/injection.ts';
 import { installIstio, installSteps } from './tasks/install-istio.ts';
 import { kubeInject } from './tasks/kube-inject.ts';
@@ -14,8 +16,11 @@ import { finishImagesAhead, pullImagesAhead } from './tasks/lib/steps/images.ts'
 import { getRelease } from './tasks/lib/steps/release.ts';
 import type { Command, TaskCommand } from './tasks/lib/types.ts';
 import { minikube } from './tasks/minikube.ts';
+import { mtls } from './tasks/mtls.ts';
+import { requestRouting } from './tasks/request-routing.ts';
 import { teardown } from './tasks/teardown.ts';
 import { traffic, trafficSteps } from './tasks/traffic.ts';
+import { trafficShifting } from './tasks/traffic-shifting.ts';
 import { versions } from './tasks/versions.ts';
 import { webhookCerts } from './tasks/webhook-certs.ts';
 
@@ -51,6 +56,11 @@ export const commands: Command[] = [
   injection,
   addonsCommand,
   traffic,
+  bookinfo,
+  requestRouting,
+  faultInjection,
+  trafficShifting,
+  mtls,
   teardown,
   all,
   versions,

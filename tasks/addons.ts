@@ -6,7 +6,6 @@ import { type Addon, addonManifest, addons } from './lib/addons.ts';
 import { StepError } from './lib/errors.ts';
 import {
   available,
-  field,
   findObject,
   getObject,
   inNamespace,
@@ -17,6 +16,7 @@ import {
   waitFor,
 } from './lib/kube.ts';
 import { runIfMain } from './lib/main.ts';
+import { nodeAddress } from './lib/node-address.ts';
 import { step } from './lib/step.ts';
 import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
@@ -109,11 +109,6 @@ const stopTraces = step(`Keep tracing off (no Telemetry ${telemetryRef.name})`, 
     await ctx.sh.kubectl(verbArgs('delete', telemetryRef, ['--ignore-not-found']));
   },
 });
-
-async function nodeAddress(ctx: Ctx): Promise<string> {
-  if (ctx.config.cluster.kind === 'minikube') return (await ctx.sh.minikube(['ip'])).stdout.trim();
-  return field(ctx, { kind: 'nodes' }, '{.items[0].status.addresses[?(@.type=="InternalIP")].address}');
-}
 
 /** Service name -> node port of the tool's Services (one list: a single named object is no List to range over). */
 async function ourNodePorts(ctx: Ctx): Promise<Record<string, string>> {

@@ -72,6 +72,23 @@ const removeTraffic = inCluster(`Delete the traffic chapter's namespace ${names.
   },
 });
 
+/** The Istio-task chapters' namespaces (Bookinfo, the mTLS client outside the mesh), each only if the tool's. */
+const removeTaskNamespace = (name: string, what: string) =>
+  inCluster(`Delete ${what} (namespace ${name})`, {
+    done: async (ctx) => !(await isManaged(ctx, namespaceRef(name))) && `no namespace ${name} of fun-with-istio`,
+    run: async (ctx) => {
+      await deleteNamespace(ctx, name);
+    },
+  });
+
+const peerAuthentication = inNamespace(ns, 'peerauthentication', names.bookinfo.peerAuthentication);
+const removePeerAuthentication = inCluster(`Delete the mTLS task's PeerAuthentication ${peerAuthentication.name}`, {
+  done: async (ctx) => !(await isManaged(ctx, peerAuthentication)) && 'no PeerAuthentication of fun-with-istio',
+  run: async (ctx) => {
+    await ctx.sh.kubectl(verbArgs('delete', peerAuthentication, ['--ignore-not-found']));
+  },
+});
+
 const removeSample = inCluster(`Delete the ${names.sampleApp} sample`, {
   done: async (ctx) => {
     // Teardown only takes away: someone else's sleep is left where it is, and the rest goes on.
@@ -174,11 +191,15 @@ export const teardown: TaskCommand = {
       : `Remove the addons, the sample, Istio and ${names.cacertsSecret} that fun-with-istio made in context ${ctx.config.context}?`,
   details: `
 With the tool's own minikube cluster: deletes the profile (minikube -p <profile> delete), unless
---keep-cluster. Otherwise, in reverse order: the addons, the sleep sample, the injection label (or the
+--keep-cluster. Otherwise, in reverse order: the Istio tasks' PeerAuthentication and namespaces (Bookinfo,
+the mTLS client), the tracing Telemetry, the traffic chapter's namespace, the addons, the sleep sample, the injection label (or the
 sample namespace the tool made), Istio (istioctl uninstall --purge), the ${names.cacertsSecret} secret and ${ns}.
 Only objects labelled ${names.managedBy.key}=${names.managedBy.value} are deleted; on a clean cluster
 it is a fast no-op. Asks first unless --yes. The CA files in CACHE_DIR/certs are kept.`,
   tasks: () => [
+    removePeerAuthentication,
+    removeTaskNamespace(names.bookinfo.outside, "the mTLS task's client outside the mesh"),
+    removeTaskNamespace(names.bookinfo.namespace, 'Bookinfo'),
     removeTelemetry,
     removeTraffic,
     removeAddons,

@@ -5,12 +5,12 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { durationSeconds, names } from './config.ts';
+import { noDataPlane } from './lib/data-plane.ts';
 import { StepError } from './lib/errors.ts';
 import {
   annotationOf,
   createNamespace,
   exists,
-  field,
   getObject,
   inNamespace,
   managedLabels,
@@ -103,12 +103,6 @@ const sendTraffic = step('Send the requests from a load-generator Job', {
     await waitFor(ctx, jobRef, 'condition=Complete', (l) => (task.output = l));
   },
 });
-
-/** Whether every node is kwok's (a control plane without a data plane: pods are Ready, nothing runs). */
-async function noDataPlane(ctx: Ctx): Promise<boolean> {
-  const runtimes = await field(ctx, { kind: 'nodes' }, '{.items[*].status.nodeInfo.containerRuntimeVersion}');
-  return runtimes !== '' && runtimes.split(' ').every((r) => r.startsWith('kwok'));
-}
 
 const proveTraffic = step('Prove the mesh saw them (Prometheus, and the tracer)', {
   run: async (ctx, task) => {

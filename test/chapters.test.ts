@@ -408,7 +408,11 @@ describe('chapters on a scripted shell', () => {
     assert.deepEqual(
       changes.map((c) => c.replace(/^\S+\/istioctl/, 'istioctl')),
       [
-        // tracing first (issue 10): the mesh-default Telemetry the addons chapter applied
+        // the Istio tasks first (issue 11): the mTLS task's PeerAuthentication, its outside client, Bookinfo
+        'kubectl --context lab -n istio-system delete peerauthentication default --ignore-not-found',
+        'kubectl --context lab delete namespace fun-with-istio-outside --ignore-not-found --wait=true --timeout=300s',
+        'kubectl --context lab delete namespace bookinfo --ignore-not-found --wait=true --timeout=300s',
+        // tracing (issue 10): the mesh-default Telemetry the addons chapter applied
         'kubectl --context lab -n istio-system delete telemetry mesh-default --ignore-not-found',
         // the traffic chapter's namespace (issue 10)
         'kubectl --context lab delete namespace fun-with-istio-traffic --ignore-not-found --wait=true --timeout=300s',

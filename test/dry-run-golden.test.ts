@@ -22,6 +22,8 @@ for (const [kind, env] of [
   cases.push([`${kind}-teardown`, ['teardown', '--dry-run'], env]);
   cases.push([`${kind}-teardown-keep-cluster`, ['teardown', '--dry-run', '--keep-cluster'], env]);
   cases.push([`${kind}-injection-keep-sample`, ['injection', '--dry-run', '--keep-sample'], env]);
+  for (const c of ['bookinfo', 'request-routing', 'fault-injection', 'traffic-shifting', 'mtls'])
+    if (kind === 'existing') cases.push([`${kind}-${c}`, [c, '--dry-run'], env]);
   cases.push([`${kind}-kube-inject`, ['kube-inject', '--dry-run', path.join(root, 'manifests', 'sleep.yaml')], env]);
 }
 

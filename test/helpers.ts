@@ -47,6 +47,8 @@ export interface Reply {
   stdout?: string;
   stderr?: string;
   code?: number;
+  /** Keep running after printing stdout (a port-forward) until the command's signal aborts it. */
+  hold?: boolean;
 }
 export interface Call {
   argv: string[];
@@ -57,7 +59,7 @@ export type Responder = (argv: string[], input: string) => Reply | undefined;
 /** A spawn that records each command and answers it from `respond` (exit 0, no output, by default). */
 export function fakeSpawn(respond: Responder = () => undefined): { spawn: typeof nodeSpawn; calls: Call[] } {
   const calls: Call[] = [];
-  const spawn = ((command: string) => {
+  const spawn = ((command: string, _args: unknown, options?: { signal?: AbortSignal }) => {
     const argv = unquote(command);
     const child = new EventEmitter() as EventEmitter & Record<string, unknown>;
     const stdout = new PassThrough();
@@ -70,6 +72,20 @@ export function fakeSpawn(respond: Responder = () => undefined): { spawn: typeof
       const call = { argv, input };
       calls.push(call);
       const reply = respond(argv, input) ?? {};
+      if (reply.hold) {
+        stdout.write(reply.stdout ?? '');
+        const stop = () => {
+          stdout.end();
+          stderr.end();
+          setImmediate(() => {
+            child.emit('exit', null, 'SIGTERM');
+            child.emit('close', null, 'SIGTERM');
+          });
+        };
+        if (options?.signal?.aborted) stop();
+        else options?.signal?.addEventListener('abort', stop, { once: true });
+        return;
+      }
       stdout.end(reply.stdout ?? '');
       stderr.end(reply.stderr ?? '');
       const code = reply.code ?? 0;

@@ -31,6 +31,7 @@ describe('parseInvocation', () => {
       yes: true,
       verbose: false,
       keepSample: false,
+      keepRouting: false,
       keepCluster: true,
       strict: false,
       open: false,

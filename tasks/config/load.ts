@@ -40,6 +40,7 @@ export interface Config {
   sampleNamespace: string;
   /** How many requests the traffic chapter sends. */
   trafficRequests: number;
+  shiftRequests: number;
   /** The addons to install, in install order. */
   addons: readonly Addon[];
   /** Where the mesh's traces go (only with a tracing addon), and which share of requests is traced. */
@@ -125,6 +126,7 @@ export function loadConfig({ env = process.env, envFile = path.join(projectRoot,
     injectDir: path.join(cacheDir, 'inject'),
     sampleNamespace: v.SAMPLE_NAMESPACE,
     trafficRequests: v.TRAFFIC_REQUESTS,
+    shiftRequests: v.SHIFT_REQUESTS,
     addons: v.ADDONS,
     tracing:
       v.TRACING === 'off' || !v.ADDONS.some((a) => a.traces) ? { to: 'off' } : { to: 'zipkin', sampling: v.TRACING_SAMPLING },

@@ -22,6 +22,17 @@ export const names = {
    */
   /** The traffic chapter: httpbin in its own injected namespace, called by a load-generator Job. */
   traffic: { namespace: 'fun-with-istio-traffic', server: 'httpbin', port: 8000, job: 'traffic' },
+  /**
+   * istio.io's getting-started app and tasks: Bookinfo in its own injected namespace, reached through the ingress
+   * gateway; the mTLS task's client outside the mesh lives in a namespace without injection.
+   */
+  bookinfo: {
+    namespace: 'bookinfo',
+    outside: 'fun-with-istio-outside',
+    ingress: { service: 'istio-ingressgateway', port: 80 },
+    client: 'curl',
+    peerAuthentication: 'default',
+  },
   tracing: { provider: 'zipkin', service: 'zipkin.istio-system.svc.cluster.local', port: 9411, telemetry: 'mesh-default' },
   /** Label put on everything the tool creates, so teardown removes only that. */
   managedBy: { key: 'app.kubernetes.io/managed-by', value: 'fun-with-istio' },

@@ -186,6 +186,15 @@ export const settings = {
       return Number(raw);
     },
   }),
+  SHIFT_REQUESTS: setting({
+    doc: 'how many product pages the traffic-shifting chapter counts red stars on (share within 10 points)',
+    fallback: '100',
+    parse: (raw) => {
+      if (!/^\d+$/.test(raw) || Number(raw) < 10 || Number(raw) > 10_000)
+        throw new Invalid('expected a whole number from 10 to 10000');
+      return Number(raw);
+    },
+  }),
   LOG_KEEP: setting({
     doc: 'how many run logs to keep in CACHE_DIR/logs (the oldest go first)',
     fallback: '20',

@@ -122,7 +122,7 @@ export class DryRunCluster {
         return { stdout: known(addresses[0]) ? json(this.made(addresses[0], namespace)) : '' };
       if (one) return { stdout: '{}' };
       // listObjects: every object of the kind that this run made (none has a status yet: nothing is ready).
-      const kind = addresses[0];
+      const kind = addresses[0].toLowerCase();
       const made = rest.includes('-l') ? [] : [...this.created].filter((k) => k.startsWith(`${kind}/${namespace ?? ''}/`));
       return { stdout: json({ items: made.map((k) => this.made(`${kind}/${k.split('/')[2]}`, namespace)) }) };
     }

@@ -10,6 +10,11 @@ export const flags = {
   'keep-sample': { option: 'keepSample', doc: 'keep the sleep sample running afterwards', optional: true },
   open: { option: 'open', doc: 'also open the URL in the browser', optional: true },
   strict: { option: 'strict', doc: 'exit 1 on warnings and information too, not only errors', optional: true },
+  'keep-routing': {
+    option: 'keepRouting',
+    doc: "keep the task's routing (or mTLS mode) afterwards instead of restoring the one before",
+    optional: true,
+  },
   'keep-cluster': {
     option: 'keepCluster',
     doc: 'keep the minikube cluster; remove only what the tool put in it',

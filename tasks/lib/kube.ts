@@ -40,6 +40,17 @@ export const portForwardArgs = (service: ObjectRef, port: number): string[] => [
   '127.0.0.1',
 ];
 
+/** `kubectl exec <kind>/<name> -c <container> -- <command...>` (kubectl picks one of a workload's pods). */
+export const execArgs = (ref: ObjectRef, container: string, command: string[]): string[] => [
+  ...(ref.namespace ? ['-n', ref.namespace] : []),
+  'exec',
+  address(ref),
+  '-c',
+  container,
+  '--',
+  ...command,
+];
+
 /** The label every object the tool creates carries, so teardown can tell its own from the user's. */
 export function managedLabels(): Record<string, string> {
   return { [names.managedBy.key]: names.managedBy.value };

@@ -29,6 +29,8 @@ export interface RunOptions {
    * poll), the same argv gets the same answer without a second round trip. Never for a question asked to see change.
    */
   read?: boolean;
+  /** Stops this command alone (e.g. a port-forward that is no longer needed); the run's signal stops every one. */
+  signal?: AbortSignal;
 }
 
 export interface ShellOptions {
@@ -196,7 +198,7 @@ export class Shell {
       postfix: '',
       detached: true, // own process group: Ctrl-C / abort kills the child and its children together
       env: this.env,
-      signal,
+      signal: opts.signal && signal ? AbortSignal.any([signal, opts.signal]) : (opts.signal ?? signal),
       input: opts.input,
       // No stdin unless there is input: a tool that unexpectedly reads it must not hang the run.
       stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],

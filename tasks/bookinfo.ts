@@ -1,0 +1,143 @@
+// istio.io's "Getting started": the Bookinfo app in its own injected namespace, every pod with its sidecar, reached
+// through the ingress gateway (the release's Istio-API Gateway and VirtualService), with the destination rules the
+// traffic tasks route to. Proven by the product page a user would get; how to open it is printed.
+import { setTimeout as delay } from 'node:timers/promises';
+import { durationSeconds, names } from './config.ts';
+import { nodeReachable } from './lib/addon-links.ts';
+import { bookinfoSample, ingressService, namespace, throughIngress } from './lib/bookinfo.ts';
+import { productPage } from './lib/bookinfo-client.ts';
+import { judgePage } from './lib/bookinfo-page.ts';
+import { StepError } from './lib/errors.ts';
+import {
+  available,
+  createNamespace,
+  getJson,
+  getObject,
+  inNamespace,
+  listObjects,
+  managed,
+  namespaceRef,
+  onObjects,
+  waitFor,
+} from './lib/kube.ts';
+import { runIfMain } from './lib/main.ts';
+import { nodeAddress } from './lib/node-address.ts';
+import { describePod, hasSidecar, livePods, type Pod, readiness } from './lib/pods.ts';
+import { applySample } from './lib/routing.ts';
+import { step } from './lib/step.ts';
+import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
+import { getRelease } from './lib/steps/release.ts';
+import { parseJson } from './lib/tool-output.ts';
+import type { Ctx, Task, TaskCommand } from './lib/types.ts';
+
+const app = bookinfoSample('platform/kube/bookinfo.yaml');
+const deploymentsOf = (ctx: Ctx) => app(ctx).docs.filter((d) => d.kind === 'Deployment');
+
+const createBookinfoNamespace = step(`Create the namespace ${namespace}, with sidecar injection`, {
+  done: async (ctx) => {
+    const found = await getObject(ctx, namespaceRef(namespace));
+    if (!found) return false;
+    if (!managed(found)) throw new StepError(`namespace ${namespace} was not made by fun-with-istio: refusing to change it`);
+    return `namespace ${namespace} exists`;
+  },
+  run: async (ctx) => {
+    await createNamespace(ctx, namespace, { [names.injectionLabel]: 'enabled' });
+  },
+});
+
+const deployBookinfo = step('Deploy Bookinfo (samples/bookinfo/platform/kube/bookinfo.yaml)', {
+  done: async (ctx) => {
+    const wanted = deploymentsOf(ctx).map((d) => d.metadata?.name);
+    const found = (await listObjects(ctx, inNamespace(namespace, 'deployment'))).map((d) => d.metadata?.name);
+    return wanted.length > 0 && wanted.every((n) => found.includes(n)) && `its ${wanted.length} Deployments exist`;
+  },
+  run: async (ctx) => {
+    const { docs, label } = app(ctx);
+    await onObjects(ctx, 'apply', docs, { label });
+  },
+});
+
+const waitForPods = step('Wait until every Bookinfo pod is READY 2/2 (the app and its sidecar)', {
+  run: async (ctx, task) => {
+    const deployments = await listObjects(ctx, inNamespace(namespace, 'deployment'));
+    if (!deployments.length || !deployments.every(available))
+      await waitFor(ctx, inNamespace(namespace, 'deployment'), 'condition=Available', (l) => (task.output = l));
+    const pods = livePods(parseJson<{ items: Pod[] }>(await getJson(ctx, inNamespace(namespace, 'pods')), 'pods').items);
+    if (ctx.options.dryRun) return; // nothing was deployed to look at
+    const wrong = pods.filter((p) => !hasSidecar(p) || readiness(p).ready !== 2 || readiness(p).total !== 2);
+    if (!pods.length || wrong.length)
+      throw new StepError(`not READY 2/2 with ${names.sidecarContainer}: ${wrong.map(describePod).join(', ') || 'no pods'}`);
+    task.output = `${pods.length} pods READY 2/2`;
+  },
+});
+
+const exposeBookinfo = applySample(
+  'Expose it through the ingress gateway (networking/bookinfo-gateway.yaml)',
+  bookinfoSample('networking/bookinfo-gateway.yaml'),
+);
+const applyDestinationRules = applySample(
+  'Apply the destination rules: subsets v1, v2, v3 (networking/destination-rule-all.yaml)',
+  bookinfoSample('networking/destination-rule-all.yaml'),
+);
+
+const proveProductPage = step('Prove the product page answers through the ingress gateway', {
+  run: async (ctx, task) => {
+    await throughIngress(ctx, task, async (base) => {
+      // The gateway serves the route once istiod has pushed it: ask until the page comes or the wait times out.
+      const deadline = Date.now() + durationSeconds(ctx.config.waitTimeout) * 1000;
+      for (;;) {
+        const html = await productPage(base, { signal: ctx.signal }).catch((e: Error) => e.message);
+        if (judgePage(html).kind === 'product-page') return `${base}/productpage: <title>Simple Bookstore App</title>`;
+        if (Date.now() > deadline)
+          throw new StepError(`${base}/productpage is not the product page: ${html.trim().slice(0, 80)}`);
+        task.output = 'waiting for the gateway to serve /productpage';
+        await delay(1000, undefined, { signal: ctx.signal });
+      }
+    });
+  },
+});
+
+const printUrl = step('Print how to open it', {
+  run: async (ctx, task) => {
+    const portForward = `kubectl --context ${ctx.config.context} -n ${ingressService.namespace} port-forward service/${ingressService.name} 8080:80   # then http://127.0.0.1:8080/productpage`;
+    if (!nodeReachable(ctx.config.cluster, process.platform)) {
+      task.output = portForward;
+      return;
+    }
+    const ports = await getObject(ctx, ingressService);
+    const http = (ports?.spec as { ports?: { port?: number; nodePort?: number }[] } | undefined)?.ports?.find(
+      (p) => p.port === names.bookinfo.ingress.port,
+    );
+    const address = await nodeAddress(ctx);
+    task.output = [
+      ...(http?.nodePort && address ? [`http://${address}:${http.nodePort}/productpage`] : []),
+      `or: ${portForward}`,
+    ].join('\n');
+  },
+});
+
+export const bookinfoSteps = (): Task[] => [
+  createBookinfoNamespace,
+  deployBookinfo,
+  waitForPods,
+  exposeBookinfo,
+  applyDestinationRules,
+  proveProductPage,
+  printUrl,
+];
+
+export const bookinfo: TaskCommand = {
+  kind: 'tasks',
+  name: 'bookinfo',
+  summary: "istio.io's getting started: Bookinfo in its own injected namespace, behind the ingress gateway",
+  examples: ['npm run bookinfo', 'npm run bookinfo -- --dry-run'],
+  details: `
+Deploys the release's samples/bookinfo/platform/kube/bookinfo.yaml into ${namespace} (sidecar injection on), waits
+until every pod is READY 2/2, exposes it through the ingress gateway with networking/bookinfo-gateway.yaml
+(Istio's API), applies networking/destination-rule-all.yaml, then loads /productpage through a port-forward
+to the gateway and checks its title. On a cluster whose nodes run no containers (the test lab) it says so.
+Runs: kubectl --context <ctx> create|apply -f -|wait|get|port-forward.`,
+  tasks: () => [clusterReachable, istioRunning, getRelease, ...bookinfoSteps()],
+};
+
+runIfMain(import.meta.url, bookinfo);

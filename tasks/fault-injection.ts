@@ -1,0 +1,59 @@
+// istio.io's "Fault injection" task, on the request routing (all to v1, jason to reviews v2): a 7 s delay on
+// ratings for jason, then an HTTP 500 abort. Proof: jason's page loses its reviews (the delay outlasts
+// productpage's timeout), then its ratings; everyone else's page is unaffected. The routing is put back at the end.
+import { bookinfoRunning, bookinfoSample, namespace } from './lib/bookinfo.ts';
+import { checkPages, sees } from './lib/bookinfo-checks.ts';
+import { runIfMain } from './lib/main.ts';
+import { applySample, noteBefore, restoreBefore, type Scope } from './lib/routing.ts';
+import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
+import { getRelease } from './lib/steps/release.ts';
+import type { Task, TaskCommand } from './lib/types.ts';
+
+const routing: Scope = { kind: 'virtualservice', namespace, what: 'the routing' };
+const others = { what: 'the reviews, no stars (unaffected)', ok: sees.noStars };
+
+export const faultInjectionSteps = (): Task[] => [
+  noteBefore(routing),
+  applySample(
+    "Apply the task's routing: every service to v1 (virtual-service-all-v1.yaml)",
+    bookinfoSample('networking/virtual-service-all-v1.yaml'),
+  ),
+  applySample(
+    "Apply the task's routing: jason to reviews v2 (virtual-service-reviews-test-v2.yaml)",
+    bookinfoSample('networking/virtual-service-reviews-test-v2.yaml'),
+  ),
+  applySample(
+    'Delay ratings 7 s for jason (virtual-service-ratings-test-delay.yaml)',
+    bookinfoSample('networking/virtual-service-ratings-test-delay.yaml'),
+  ),
+  checkPages("Check jason's reviews are unavailable (the delay outlasts productpage's timeout), others' are not", [
+    { user: 'jason', what: '"Error fetching product reviews"', ok: sees.reviewsUnavailable },
+    others,
+  ]),
+  applySample(
+    'Abort ratings with HTTP 500 for jason (virtual-service-ratings-test-abort.yaml)',
+    bookinfoSample('networking/virtual-service-ratings-test-abort.yaml'),
+  ),
+  checkPages("Check jason's ratings are unavailable, others' page is unaffected", [
+    { user: 'jason', what: '"Ratings service is currently unavailable"', ok: sees.ratingsUnavailable },
+    others,
+  ]),
+  restoreBefore(routing),
+];
+
+export const faultInjection: TaskCommand = {
+  kind: 'tasks',
+  name: 'fault-injection',
+  flags: ['keep-routing'],
+  summary: "istio.io's fault injection: a 7 s delay, then an HTTP 500 abort, on ratings for jason only",
+  examples: ['npm run fault-injection', 'npm run fault-injection -- --keep-routing'],
+  details: `
+Applies the task's routing (virtual-service-all-v1.yaml, virtual-service-reviews-test-v2.yaml), then
+virtual-service-ratings-test-delay.yaml and virtual-service-ratings-test-abort.yaml in ${namespace}; after each
+fault, loads the product page as jason and anonymously: jason's reviews, then ratings, are unavailable; the
+anonymous page is unaffected. The VirtualServices are put back as they were at the end (--keep-routing keeps).
+Needs npm run bookinfo first. On a cluster whose nodes run no containers (the test lab) the checks say so.`,
+  tasks: () => [clusterReachable, istioRunning, bookinfoRunning, getRelease, ...faultInjectionSteps()],
+};
+
+runIfMain(import.meta.url, faultInjection);

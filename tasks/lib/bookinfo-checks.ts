@@ -1,0 +1,90 @@
+// The verify steps of the Istio-task chapters: product pages loaded as a user would (through the ingress gateway),
+// judged by what they show. A new route reaches the gateway's and the sidecars' Envoys a moment after it is
+// applied, so each check asks until what it expects holds (or the wait times out), then judges a full sample.
+import { setTimeout as delay } from 'node:timers/promises';
+import { durationSeconds } from '../config.ts';
+import { throughIngress } from './bookinfo.ts';
+import { productPages } from './bookinfo-client.ts';
+import { bucketOf, judgePage, type PageView, shareWithin, tally } from './bookinfo-page.ts';
+import { StepError } from './errors.ts';
+import { step } from './step.ts';
+import type { Ctx, Task } from './types.ts';
+
+/** What one user should see on every page. */
+export interface Sees {
+  /** Signed in as (istio.io's tasks use `jason`); anonymous without. */
+  user?: string;
+  /** For the step's output and the error: "black stars (reviews v2)". */
+  what: string;
+  ok: (view: PageView) => boolean;
+}
+
+/** Per user, this many pages in a row must show what is expected. */
+const pagesPerUser = 5;
+
+const who = (s: Sees) => s.user ?? 'anonymous';
+const summary = (views: PageView[]) =>
+  Object.entries(tally(views))
+    .filter(([, n]) => n > 0)
+    .map(([bucket, n]) => `${bucket} ${n}`)
+    .join(', ');
+
+/** Asks until `settled` holds for a sample of pages, or the wait times out; returns the last sample. */
+async function untilSettled(ctx: Ctx, sample: () => Promise<PageView[]>, settled: (v: PageView[]) => boolean) {
+  const deadline = Date.now() + durationSeconds(ctx.config.waitTimeout) * 1000;
+  for (;;) {
+    const views = await sample();
+    if (settled(views) || Date.now() > deadline) return views;
+    await delay(1000, undefined, { signal: ctx.signal });
+  }
+}
+
+/** A step: each user sees what they should on every one of `pagesPerUser` pages in a row. */
+export function checkPages(title: string, expected: Sees[]): Task {
+  return step(title, {
+    run: async (ctx, task) => {
+      await throughIngress(ctx, task, async (base) => {
+        const lines: string[] = [];
+        for (const sees of expected) {
+          // A page for jason that does not say jason is signed in proves nothing about jason's route.
+          const ok = (v: PageView) => sees.ok(v) && (!sees.user || (v.kind === 'product-page' && v.signedInAs === sees.user));
+          const load = async () =>
+            (await productPages(base, pagesPerUser, { user: sees.user, signal: ctx.signal })).map(judgePage);
+          const views = await untilSettled(ctx, load, (v) => v.every(ok));
+          if (!views.every(ok)) throw new StepError(`${who(sees)}: expected ${sees.what}, saw ${summary(views)}`);
+          lines.push(`${who(sees)}: ${sees.what} on ${views.length} of ${views.length} pages`);
+          task.output = lines.join('\n');
+        }
+        return lines.join('\n');
+      });
+    },
+  });
+}
+
+/** A step: red stars (reviews v3) on `percent`% of SHIFT_REQUESTS anonymous pages, within 10 points. */
+export function checkRedShare(title: string, percent: number): Task {
+  return step(title, {
+    run: async (ctx, task) => {
+      await throughIngress(ctx, task, async (base) => {
+        // First until the new weights show at all (a red page), then count a full sample.
+        const one = async () => (await productPages(base, 1, { signal: ctx.signal })).map(judgePage);
+        await untilSettled(ctx, one, (v) => v.some((view) => bucketOf(view) === 'red'));
+        task.output = `counting red stars on ${ctx.config.shiftRequests} pages`;
+        const views = (await productPages(base, ctx.config.shiftRequests, { signal: ctx.signal })).map(judgePage);
+        const red = views.filter((v) => bucketOf(v) === 'red').length;
+        const share = `red stars on ${red} of ${views.length} pages (${summary(views)})`;
+        if (!shareWithin(red, views.length, percent, 10))
+          throw new StepError(`expected ${percent}% ± 10 points of pages with red stars, saw ${share}`);
+        return `${share}: within 10 points of ${percent}%`;
+      });
+    },
+  });
+}
+
+/** Page judgements the tasks expect. */
+export const sees = {
+  noStars: (v: PageView) => bucketOf(v) === 'none',
+  blackStars: (v: PageView) => bucketOf(v) === 'black',
+  reviewsUnavailable: (v: PageView) => v.kind === 'product-page' && v.reviewsUnavailable,
+  ratingsUnavailable: (v: PageView) => v.kind === 'product-page' && v.ratingsUnavailable && !v.reviewsUnavailable,
+};

@@ -1,0 +1,103 @@
+// istio.io's mutual TLS task, mesh-wide: a client inside the mesh and one outside it (no sidecar) call Bookinfo's
+// productpage; a PeerAuthentication in istio-system turns STRICT on, so only the client inside gets through; then
+// it goes back to PERMISSIVE, where both do. The PeerAuthentications before the chapter are put back at its end.
+import { names } from './config.ts';
+import { bookinfoRunning, namespace } from './lib/bookinfo.ts';
+import { noDataPlane, notHere } from './lib/data-plane.ts';
+import { StepError } from './lib/errors.ts';
+import { createNamespace, execArgs, getObject, inNamespace, managed, managedLabels, namespaceRef } from './lib/kube.ts';
+import { runIfMain } from './lib/main.ts';
+import { releaseSample } from './lib/release-sample.ts';
+import { applySample, noteBefore, restoreBefore, type Scope } from './lib/routing.ts';
+import { step } from './lib/step.ts';
+import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
+import { getRelease } from './lib/steps/release.ts';
+import type { Ctx, Task, TaskCommand } from './lib/types.ts';
+
+const { outside, client, peerAuthentication } = names.bookinfo;
+const modes: Scope = { kind: 'peerauthentication', namespace: names.istioNamespace, what: 'the mTLS mode' };
+const target = `http://productpage.${namespace}:9080/productpage`;
+
+const createOutsideNamespace = step(`Create the namespace ${outside}, without sidecar injection (outside the mesh)`, {
+  done: async (ctx) => {
+    const found = await getObject(ctx, namespaceRef(outside));
+    if (!found) return false;
+    if (!managed(found)) throw new StepError(`namespace ${outside} was not made by fun-with-istio: refusing to change it`);
+    return `namespace ${outside} exists`;
+  },
+  run: async (ctx) => {
+    await createNamespace(ctx, outside);
+  },
+});
+
+const clientIn = (ns: string) => (ctx: Ctx) => releaseSample(ctx, 'curl/curl.yaml', ns);
+
+/** Whether `client` in `ns` gets the product page: `true`, or what it got instead. */
+async function reaches(ctx: Ctx, ns: string): Promise<true | string> {
+  const curl = ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '5', target];
+  const r = await ctx.sh.kubectl(execArgs(inNamespace(ns, 'deployment', client), client, curl), { allowFailure: true });
+  if (r.stdout.trim() === '200') return true;
+  return `HTTP ${r.stdout.trim() || '000'}${r.exitCode ? `, curl exit ${r.exitCode}` : ''}`;
+}
+
+function checkClients(title: string, outsideGetsIn: boolean): Task {
+  return step(title, {
+    run: async (ctx, task) => {
+      if (await noDataPlane(ctx)) {
+        task.title = `${task.title} (${notHere})`;
+        return ctx.sh.note(`no data plane (kwok nodes): ${notHere}`);
+      }
+      const inside = await reaches(ctx, namespace);
+      const fromOutside = await reaches(ctx, outside);
+      if (ctx.options.dryRun) return; // no client ran
+      if (inside !== true) throw new StepError(`the client inside the mesh (${namespace}) was refused: ${inside}`);
+      if ((fromOutside === true) !== outsideGetsIn)
+        throw new StepError(
+          `the client outside the mesh (${outside}) ${outsideGetsIn ? `was refused: ${fromOutside}` : 'got through, though mTLS is STRICT'}`,
+        );
+      task.output = `inside: HTTP 200; outside: ${fromOutside === true ? 'HTTP 200' : `refused (${fromOutside})`}`;
+      ctx.sh.note(task.output);
+    },
+  });
+}
+
+const meshWide = (mode: 'STRICT' | 'PERMISSIVE') => () => {
+  const docs = [
+    {
+      apiVersion: 'security.istio.io/v1',
+      kind: 'PeerAuthentication',
+      metadata: { name: peerAuthentication, namespace: names.istioNamespace, labels: managedLabels() },
+      spec: { mtls: { mode } },
+    },
+  ];
+  return { docs, label: `PeerAuthentication/${peerAuthentication} (mtls: ${mode})` };
+};
+
+export const mtlsSteps = (): Task[] => [
+  noteBefore(modes),
+  createOutsideNamespace,
+  applySample(`Deploy a client inside the mesh (curl in ${namespace})`, clientIn(namespace)),
+  applySample(`Deploy a client outside the mesh (curl in ${outside})`, clientIn(outside)),
+  applySample('Require mutual TLS mesh-wide (PeerAuthentication, mode STRICT)', meshWide('STRICT')),
+  checkClients('Check the client inside gets the product page, the one outside is refused', false),
+  applySample('Back to PERMISSIVE (plain text accepted too)', meshWide('PERMISSIVE')),
+  checkClients('Check both clients get the product page', true),
+  restoreBefore(modes),
+];
+
+export const mtls: TaskCommand = {
+  kind: 'tasks',
+  name: 'mtls',
+  flags: ['keep-routing'],
+  summary: "istio.io's mutual TLS: STRICT mesh-wide refuses a client outside the mesh, then back to PERMISSIVE",
+  examples: ['npm run mtls', 'npm run mtls -- --keep-routing'],
+  details: `
+Deploys the release's curl sample into ${namespace} (inside the mesh) and into ${outside} (no injection), applies
+a mesh-wide PeerAuthentication ${peerAuthentication} in ${names.istioNamespace} with mode STRICT and checks, with
+kubectl exec and curl, that only the client inside reaches ${target}; then PERMISSIVE, and both do.
+The PeerAuthentications are put back as they were at the end (--keep-routing keeps the last one).
+Needs npm run bookinfo first. On a cluster whose nodes run no containers (the test lab) the checks say so.`,
+  tasks: () => [clusterReachable, istioRunning, bookinfoRunning, getRelease, ...mtlsSteps()],
+};
+
+runIfMain(import.meta.url, mtls);

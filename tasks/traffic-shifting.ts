@@ -1,0 +1,48 @@
+// istio.io's "Traffic shifting" task: every service to v1, then reviews 50/50 between v1 and v3, then all to v3.
+// Proof: the share of product pages with red stars (reviews v3), over SHIFT_REQUESTS pages, within 10 points of
+// the weight. The routing is put back at the end.
+import { bookinfoRunning, bookinfoSample, namespace } from './lib/bookinfo.ts';
+import { checkRedShare } from './lib/bookinfo-checks.ts';
+import { runIfMain } from './lib/main.ts';
+import { applySample, noteBefore, restoreBefore, type Scope } from './lib/routing.ts';
+import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
+import { getRelease } from './lib/steps/release.ts';
+import type { Task, TaskCommand } from './lib/types.ts';
+
+const routing: Scope = { kind: 'virtualservice', namespace, what: 'the routing' };
+
+export const trafficShiftingSteps = (): Task[] => [
+  noteBefore(routing),
+  applySample(
+    'Route every service to v1 (virtual-service-all-v1.yaml)',
+    bookinfoSample('networking/virtual-service-all-v1.yaml'),
+  ),
+  applySample(
+    'Shift half of reviews to v3 (virtual-service-reviews-50-v3.yaml)',
+    bookinfoSample('networking/virtual-service-reviews-50-v3.yaml'),
+  ),
+  checkRedShare('Count red stars (v3): about 50% of the pages', 50),
+  applySample(
+    'Shift all of reviews to v3 (virtual-service-reviews-v3.yaml)',
+    bookinfoSample('networking/virtual-service-reviews-v3.yaml'),
+  ),
+  checkRedShare('Count red stars (v3): all of the pages', 100),
+  restoreBefore(routing),
+];
+
+export const trafficShifting: TaskCommand = {
+  kind: 'tasks',
+  name: 'traffic-shifting',
+  flags: ['keep-routing'],
+  summary: "istio.io's traffic shifting: reviews 50/50 v1/v3, then 100% v3, proven by counting red stars",
+  examples: ['npm run traffic-shifting', 'SHIFT_REQUESTS=200 npm run traffic-shifting'],
+  details: `
+Applies the release's virtual-service-all-v1.yaml, virtual-service-reviews-50-v3.yaml, then
+virtual-service-reviews-v3.yaml in ${namespace}; after each shift, loads SHIFT_REQUESTS product pages through the
+ingress gateway and counts those with red stars (reviews v3): within 10 points of 50%, then of 100%. The
+VirtualServices are put back as they were at the end (--keep-routing keeps these).
+Needs npm run bookinfo first. On a cluster whose nodes run no containers (the test lab) the counts say so.`,
+  tasks: () => [clusterReachable, istioRunning, bookinfoRunning, getRelease, ...trafficShiftingSteps()],
+};
+
+runIfMain(import.meta.url, trafficShifting);

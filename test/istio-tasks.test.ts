@@ -1,0 +1,198 @@
+// The Istio-task chapters' verify steps, end to end on this machine: the scripted shell answers kubectl, its
+// port-forward points at a local server that plays Bookinfo's productpage behind the gateway (pages rendered from
+// the pinned release's template, test/fixtures/bookinfo), choosing reviews v1/v2/v3 and faults from the
+// VirtualServices the chapter applied. What the real istiod makes of those VirtualServices is test/e2e's (xDS).
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { loadAll } from 'js-yaml';
+import { loadConfig, pins } from '../tasks/config.ts';
+import { DryRunCluster } from '../tasks/lib/dry-run.ts';
+import { fakeSpawn, type Reply, runCli, tmpDir } from './helpers.ts';
+
+const pages = path.join(import.meta.dirname, 'fixtures', 'bookinfo');
+const page = (name: string) => readFileSync(path.join(pages, `${name}.html`), 'utf8');
+const release = path.join(import.meta.dirname, 'fixtures', 'release');
+
+interface Route {
+  spec?: {
+    http?: {
+      match?: unknown[];
+      fault?: { delay?: unknown; abort?: unknown };
+      route?: { destination: { subset: string }; weight?: number }[];
+    }[];
+  };
+}
+
+/** What the mesh does now, as the applied VirtualServices say (the emulation's istiod). */
+class Mesh {
+  reviews: Route | undefined;
+  ratings: Route | undefined;
+  /** Overrides for the failure tests: a mesh that ignores the route. */
+  broken = false;
+  private served = 0;
+
+  apply(input: string): void {
+    for (const doc of loadAll(input) as ({ kind?: string; metadata?: { name?: string } } & Route)[]) {
+      if (doc?.kind !== 'VirtualService') continue;
+      if (doc.metadata?.name === 'reviews') this.reviews = doc;
+      if (doc.metadata?.name === 'ratings') this.ratings = doc;
+    }
+  }
+
+  /** The page productpage renders for `user`. */
+  render(user: string | undefined): string {
+    const n = this.served++;
+    const jason = user === 'jason';
+    const ratingsFault = jason ? this.ratings?.spec?.http?.find((h) => h.match)?.fault : undefined;
+    const reviewsRules = this.reviews?.spec?.http ?? [];
+    const rule = (jason && !this.broken ? reviewsRules.find((h) => h.match) : undefined) ?? reviewsRules.find((h) => !h.match);
+    const routes = rule?.route ?? [];
+    // Weighted routes alternate in proportion; no VirtualService: round robin over v1, v2, v3.
+    const subset = routes.length
+      ? (routes.length > 1 && routes[0].weight === 50 ? routes[n % 2] : routes[0]).destination.subset
+      : ['v1', 'v2', 'v3'][n % 3];
+    if (subset !== 'v1' && ratingsFault?.delay) return page('reviews-unavailable');
+    if (subset !== 'v1' && ratingsFault?.abort) return page('ratings-unavailable');
+    if (subset === 'v2') return page(jason ? 'reviews-v2-jason' : 'reviews-v2');
+    return page(subset === 'v3' ? 'reviews-v3' : 'reviews-v1');
+  }
+}
+
+let server: Server;
+let port = 0;
+let mesh = new Mesh();
+before(async () => {
+  server = createServer((req, res) => {
+    if (req.method === 'POST' && req.url === '/login') {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        const user = new URLSearchParams(body).get('username') ?? '';
+        res.writeHead(302, { location: '/productpage', 'set-cookie': `session=${user}; HttpOnly; Path=/` }).end();
+      });
+      return;
+    }
+    const user = /session=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
+    res.writeHead(200, { 'content-type': 'text/html' }).end(mesh.render(user));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  port = (server.address() as AddressInfo).port;
+});
+after(() => server.close());
+
+const { cluster, addons } = loadConfig({ env: {}, envFile: '/nonexistent/.env' });
+const modelConfig = { kubernetesVersion: pins.kubernetes, istioVersion: pins.istio, cluster, addons };
+
+/** Bookinfo's pods, each READY 2/2 with its native sidecar. */
+const bookinfoPods = JSON.stringify({
+  items: ['productpage-v1', 'details-v1', 'ratings-v1', 'reviews-v1', 'reviews-v2', 'reviews-v3'].map((name) => ({
+    metadata: { name: `${name}-x` },
+    spec: { containers: [{ name: 'app' }], initContainers: [{ name: 'istio-proxy', restartPolicy: 'Always' }] },
+    status: { containerStatuses: [{ name: 'app', ready: true }], initContainerStatuses: [{ name: 'istio-proxy', ready: true }] },
+  })),
+});
+
+/** A cluster with a data plane: the model's answers, the gateway's port-forward to the emulation, curl by exec. */
+function meshCluster(o: { outsideGetsIn?: (mode: string) => boolean; runtime?: string } = {}) {
+  const model = new DryRunCluster(modelConfig, 'fresh');
+  let mode = 'PERMISSIVE';
+  return fakeSpawn((argv, input): Reply | undefined => {
+    const cmd = argv.join(' ');
+    if (cmd.includes('containerRuntimeVersion')) return { stdout: o.runtime ?? 'containerd://2.1.4' };
+    if (cmd.includes('port-forward')) return { hold: true, stdout: `Forwarding from 127.0.0.1:${port} -> 8080\n` };
+    if (argv.includes('apply')) {
+      mesh.apply(input);
+      mode = /mode: (\w+)/.exec(input)?.[1] ?? mode;
+    }
+    if (cmd.endsWith('-n bookinfo get pods -o json')) return { stdout: bookinfoPods };
+    if (argv.includes('exec')) {
+      const outside = argv.includes('fun-with-istio-outside');
+      const getsIn = !outside || (o.outsideGetsIn ?? ((m) => m !== 'STRICT'))(mode);
+      return getsIn ? { stdout: '200' } : { stdout: '000', code: 56 };
+    }
+    const a = model.answer(argv, input);
+    return { stdout: a.stdout, stderr: a.stderr, code: a.exitCode };
+  });
+}
+
+const env = (extra: Record<string, string> = {}) => ({
+  CACHE_DIR: tmpDir('fwi-tasks-'),
+  ISTIO_HOME: release,
+  CLUSTER: 'existing',
+  KUBE_CONTEXT: 'lab',
+  WAIT_TIMEOUT: '2s',
+  ...extra,
+});
+const run = async (chapter: string, fake: ReturnType<typeof fakeSpawn>, extra: Record<string, string> = {}) => {
+  mesh = Object.assign(new Mesh(), { broken: mesh.broken });
+  return runCli([chapter], { env: env(extra), spawn: fake.spawn });
+};
+const logOf = (err: string) => readFileSync(/\(log: (.*\.log)\)/.exec(err)?.[1] ?? '', 'utf8');
+
+describe('the Istio-task chapters judge what a user sees', () => {
+  it('bookinfo: the product page answers through the gateway', async () => {
+    const r = await run('bookinfo', meshCluster());
+    assert.equal(r.code, 0, r.err);
+  });
+
+  it('request-routing: jason sees black stars, everyone else none; the routing is put back', async () => {
+    const fake = meshCluster();
+    const r = await run('request-routing', fake);
+    assert.equal(r.code, 0, r.err);
+    const changes = fake.calls.map((c) => c.argv.join(' ')).filter((c) => / (apply|delete) /.test(c));
+    assert.equal(changes.length, 3);
+    assert.match(
+      changes[2],
+      /delete virtualservice\/productpage virtualservice\/reviews virtualservice\/ratings virtualservice\/details/,
+    );
+    assert.match(logOf(r.err), /jason: black stars \(reviews v2\) on 5 of 5 pages/);
+  });
+
+  it('request-routing: a mesh that ignores the jason route fails, naming what jason saw', async () => {
+    mesh.broken = true;
+    try {
+      const r = await run('request-routing', meshCluster());
+      assert.equal(r.code, 1);
+      assert.match(r.err, /jason: expected black stars \(reviews v2\), saw none 5/);
+    } finally {
+      mesh.broken = false;
+    }
+  });
+
+  it('fault-injection: jason loses the reviews, then the ratings; others are unaffected', async () => {
+    const r = await run('fault-injection', meshCluster());
+    assert.equal(r.code, 0, r.err);
+    const log = logOf(r.err);
+    assert.match(log, /jason: "Error fetching product reviews" on 5 of 5 pages/);
+    assert.match(log, /jason: "Ratings service is currently unavailable" on 5 of 5 pages/);
+  });
+
+  it('traffic-shifting: counts red stars within 10 points of 50%, then of 100%', async () => {
+    const r = await run('traffic-shifting', meshCluster(), { SHIFT_REQUESTS: '20' });
+    assert.equal(r.code, 0, r.err);
+    const log = logOf(r.err);
+    assert.match(log, /red stars on 10 of 20 pages .*: within 10 points of 50%/);
+    assert.match(log, /red stars on 20 of 20 pages .*: within 10 points of 100%/);
+  });
+
+  it('mtls: STRICT refuses the client outside the mesh; PERMISSIVE lets it in; a STRICT that lets it in fails', async () => {
+    const ok = await run('mtls', meshCluster());
+    assert.equal(ok.code, 0, ok.err);
+    assert.match(logOf(ok.err), /inside: HTTP 200; outside: refused \(HTTP 000, curl exit 56\)/);
+    const leaky = await run('mtls', meshCluster({ outsideGetsIn: () => true }));
+    assert.equal(leaky.code, 1);
+    assert.match(leaky.err, /the client outside the mesh \(fun-with-istio-outside\) got through, though mTLS is STRICT/);
+  });
+
+  it('on nodes that run no containers, each check says so and sends nothing', async () => {
+    const fake = meshCluster({ runtime: 'kwok://v0.8.0' });
+    const r = await run('request-routing', fake);
+    assert.equal(r.code, 0, r.err);
+    assert.ok(!fake.calls.some((c) => c.argv.includes('port-forward')));
+    assert.match(logOf(r.err), /no data plane \(kwok nodes\): not here/);
+  });
+});
