@@ -1,6 +1,6 @@
 // The runner's table of contents: every entry point, composed from the chapter scripts in tasks/.
 // `npm run <command>` lands here. Only this file imports chapters; chapters import lib/ and the config.
-import { addonSteps, addonsCommand } from './tasks/addons.ts';
+import { addonInstallSteps, addonsCommand, tracingSteps } from './tasks/addons.ts';
 import { bookinfo } from './tasks/bookinfo.ts';
 import { check } from './tasks/check.ts';
 import { dashboard } from './tasks/dashboard.ts';
@@ -19,7 +19,7 @@ import { minikube } from './tasks/minikube.ts';
 import { mtls } from './tasks/mtls.ts';
 import { requestRouting } from './tasks/request-routing.ts';
 import { teardown } from './tasks/teardown.ts';
-import { traffic, trafficSteps } from './tasks/traffic.ts';
+import { traffic, trafficSendSteps, trafficServerSteps } from './tasks/traffic.ts';
 import { trafficShifting } from './tasks/traffic-shifting.ts';
 import { versions } from './tasks/versions.ts';
 import { webhookCerts } from './tasks/webhook-certs.ts';
@@ -33,18 +33,35 @@ const all: TaskCommand = {
   flags: injection.flags,
   details: `
 Runs the chapters in the tutorial's order, overlapping what does not depend on each other: the Istio
-download and the CA generation run while minikube starts, and the addons install (their images pull)
-while the injection demo runs. On minikube, once the node is up, it pulls every image the chapters will use
-in the background (minikube image load, kept in minikube's host cache for the next cluster). A dry run lists each branch in turn. Every step skips itself when
+download and the CA generation run while minikube starts; the addons install (their images pull) while
+Istio does; the traffic chapter's server rolls out during the injection demo. On minikube, once the node is
+up, it pulls every image the chapters will use in the background (minikube image load, kept in minikube's
+host cache for the next cluster). A dry run lists each branch in turn. Every step skips itself when
 already done, so a second run changes nothing.`,
   tasks: (ctx) => [
     group('Cluster, Istio release and CA (together)', [group('minikube', minikube.tasks(ctx)), getRelease, generateCa], true),
     pullImagesAhead,
     group('webhook-certs', [createIstioNamespace, plugCa]),
-    group('install-istio', installSteps()),
-    // The addons need Istio, not the injection demo: their images pull while the demo runs.
-    group('Injection demo and addons (together)', [group('injection', injectionSteps()), group('addons', addonSteps())], true),
-    group('traffic', trafficSteps()),
+    // The addons need only istio-system: they install (and their images pull) while Istio installs.
+    group(
+      'Istio and the addons (together)',
+      [
+        group('install-istio, then the injection demo and the traffic server', [
+          ...installSteps(),
+          // Both need only the injector: the demo and httpbin's rollout overlap.
+          group(
+            'Injection demo and the traffic server (together)',
+            [group('injection', injectionSteps()), group('traffic: the server', trafficServerSteps())],
+            true,
+          ),
+        ]),
+        group('addons', addonInstallSteps()),
+      ],
+      true,
+    ),
+    // The Telemetry needs Istio's API and the mesh's provider; the requests need the addons.
+    group('addons: tracing and URLs', tracingSteps()),
+    group('traffic: the requests and their proof', trafficSendSteps()),
     finishImagesAhead,
   ],
 };

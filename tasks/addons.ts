@@ -136,7 +136,11 @@ const printUrls = step('Print how to open the addons', {
   },
 });
 
-export const addonSteps = (): Task[] => [...addons.map(installAddon), waitForAddons, sendTraces, stopTraces, printUrls];
+/** What needs only the istio-system namespace: `all` runs it while Istio installs. */
+export const addonInstallSteps = (): Task[] => [...addons.map(installAddon), waitForAddons];
+/** What needs Istio installed (the Telemetry API and the mesh's provider). */
+export const tracingSteps = (): Task[] => [sendTraces, stopTraces, printUrls];
+export const addonSteps = (): Task[] => [...addonInstallSteps(), ...tracingSteps()];
 
 export const addonsCommand: TaskCommand = {
   kind: 'tasks',

@@ -48,13 +48,16 @@ const install = step('Install Istio', {
   },
 });
 
+/** Istio's own Deployments carry this label (istiod, the gateways); the addons in the namespace do not. */
+const istioComponent = 'operator.istio.io/component';
+
 const monitor = step(`Watch ${ns} come up`, {
   done: async (ctx) => {
-    const deployments = await listObjects(ctx, inNamespace(ns, 'deployment'));
-    return deployments.length > 0 && deployments.every(available) && `its ${deployments.length} Deployments are Available`;
+    const istio = (await listObjects(ctx, inNamespace(ns, 'deployment'))).filter((d) => d.metadata?.labels?.[istioComponent]);
+    return istio.length > 0 && istio.every(available) && `Istio's ${istio.length} Deployments are Available`;
   },
   run: async (ctx, task) => {
-    await waitFor(ctx, inNamespace(ns, 'deployment'), 'condition=Available', (l) => (task.output = l));
+    await waitFor(ctx, inNamespace(ns, 'deployment'), 'condition=Available', (l) => (task.output = l), istioComponent);
     const r = await ctx.sh.kubectl(verbArgs('get', inNamespace(ns, 'deployments,pods')));
     task.output = r.stdout.trim();
   },

@@ -132,7 +132,11 @@ const proveTraffic = step('Prove the mesh saw them (Prometheus, and the tracer)'
   },
 });
 
-export const trafficSteps = (): Task[] => [createTrafficNamespace, deployServer, sendTraffic, proveTraffic];
+/** The server, which needs only the injector: `all` deploys it while the injection demo runs. */
+export const trafficServerSteps = (): Task[] => [createTrafficNamespace, deployServer];
+/** The requests and their proof, which need the addons and the tracing. */
+export const trafficSendSteps = (): Task[] => [sendTraffic, proveTraffic];
+export const trafficSteps = (): Task[] => [...trafficServerSteps(), ...trafficSendSteps()];
 
 export const traffic: TaskCommand = {
   kind: 'tasks',

@@ -276,7 +276,7 @@ describe('chapters on a scripted shell', () => {
   it('a wait that times out names the step and what it waited for', async () => {
     const fresh = freshAnswers();
     const fake = fakeSpawn((argv, input) =>
-      argv.includes('wait') && argv.includes('--all')
+      argv.includes('wait') && argv.includes('operator.istio.io/component')
         ? { code: 1, stderr: 'error: timed out waiting for the condition on deployments/istiod\n' }
         : fresh(argv, input),
     );

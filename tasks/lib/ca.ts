@@ -60,7 +60,7 @@ export async function ensureCa(
   const created: string[] = [];
   mkdirSync(p.dir, { recursive: true, mode: 0o700 });
   // Loaded only when something must be issued: the X.509 library is the slowest import of the tool.
-  const { createRoot, createIntermediate, importRoot, keyPem } = await import('./ca-issue.ts');
+  const { createRoot, createIntermediate, importRoot, keyPair, keyPem } = await import('./ca-issue.ts');
   for (const [a, b] of [
     [p.rootCert, p.rootKey],
     [p.caCert, p.caKey],
@@ -69,6 +69,9 @@ export async function ensureCa(
       throw new StepError(
         `${existsSync(a) ? b : a} is missing but ${path.basename(existsSync(a) ? a : b)} exists: restore it, or move ${p.dir} and ${path.dirname(p.rootCert)}/root-*.pem away to make a new CA`,
       );
+  // The intermediate's key is made while the root's is: key generation is most of a new CA's time.
+  const interKeys = existsSync(p.caCert) ? undefined : keyPair(bits);
+  interKeys?.catch(() => {}); // awaited below, unless the root fails first
   let root: Issued;
   if (existsSync(p.rootCert)) root = await importRoot(p.rootCert, p.rootKey);
   else {
@@ -78,7 +81,7 @@ export async function ensureCa(
     created.push('root CA');
   }
   if (!existsSync(p.caCert)) {
-    const inter = await createIntermediate(root, cluster, bits);
+    const inter = await createIntermediate(root, cluster, bits, interKeys);
     const rootPem = `${root.cert.toString('pem')}\n`;
     const caPem = `${inter.cert.toString('pem')}\n`;
     writeFileAtomic(p.caKey, await keyPem(inter.keys.privateKey), 0o600);

@@ -145,14 +145,19 @@ export async function isManaged(ctx: Ctx, ref: ObjectRef): Promise<boolean> {
   return (await field(ctx, ref, labelPath(names.managedBy.key))) === names.managedBy.value;
 }
 
-/** Waits for a condition (`--for=...`) with the configured timeout, streaming progress to `onLine`. */
+/**
+ * Waits for a condition (`--for=...`) with the configured timeout, streaming progress to `onLine`; for a kind, on
+ * every object of it, or on those matching `selector`.
+ */
 export async function waitFor(
   ctx: Ctx,
   refs: ObjectRef | ObjectRef[],
   condition: string,
   onLine?: (l: string) => void,
+  selector?: string,
 ): Promise<void> {
-  const all = [refs].flat().some((r) => !r.name) ? ['--all'] : [];
+  const kind = [refs].flat().some((r) => !r.name);
+  const all = kind ? (selector ? ['-l', selector] : ['--all']) : [];
   await ctx.sh.kubectl(verbArgs('wait', refs, [`--for=${condition}`, ...all, `--timeout=${ctx.config.waitTimeout}`]), { onLine });
 }
 
