@@ -4,17 +4,7 @@ import { names } from './config.ts';
 import { addonLinks, nodeReachable } from './lib/addon-links.ts';
 import { type Addon, addonManifest, addons } from './lib/addons.ts';
 import { StepError } from './lib/errors.ts';
-import {
-  available,
-  findObject,
-  getObject,
-  inNamespace,
-  managed,
-  managedSelector,
-  onObjects,
-  verbArgs,
-  waitFor,
-} from './lib/kube.ts';
+import { available, findObject, getObject, inNamespace, listObjects, managed, onObjects, verbArgs, waitFor } from './lib/kube.ts';
 import { runIfMain } from './lib/main.ts';
 import { nodeAddress } from './lib/node-address.ts';
 import { step } from './lib/step.ts';
@@ -110,17 +100,14 @@ const stopTraces = step(`Keep tracing off (no Telemetry ${telemetryRef.name})`, 
   },
 });
 
-/** Service name -> node port of the tool's Services (one list: a single named object is no List to range over). */
+/** Service name -> node port of the tool's Services (from the one list of istio-system's Services). */
 async function ourNodePorts(ctx: Ctx): Promise<Record<string, string>> {
-  const jsonpath = '{range .items[*]}{.metadata.name} {.spec.ports[0].nodePort}{"\\n"}{end}';
-  const r = await ctx.sh.kubectl(
-    verbArgs('get', inNamespace(ns, 'service'), ['-l', managedSelector, '-o', `jsonpath=${jsonpath}`]),
-  );
+  const services = (await listObjects(ctx, inNamespace(ns, 'service'))).filter(managed);
   return Object.fromEntries(
-    r.stdout
-      .split('\n')
-      .filter((l) => l.trim())
-      .map((l) => l.trim().split(' ')),
+    services.flatMap((s) => {
+      const port = (s.spec as { ports?: { nodePort?: number }[] } | undefined)?.ports?.[0]?.nodePort;
+      return port ? [[s.metadata?.name ?? '', String(port)]] : [];
+    }),
   );
 }
 
@@ -130,6 +117,8 @@ const printUrls = step('Print how to open the addons', {
     const exposed = reachable ? ctx.config.addons.flatMap((a) => (a.expose ? [a.expose.service] : [])) : [];
     const nodePorts = exposed.length ? await ourNodePorts(ctx) : {};
     const missing = exposed.filter((s) => !nodePorts[s]);
+    // A dry run without the release on this machine made no Services to read node ports from.
+    if (missing.length && ctx.options.dryRun) return ctx.sh.note('dry run: the URLs are printed once the addons exist');
     if (missing.length) throw new StepError(`no nodePort for Service ${missing.join(', ')} in ${ns}`);
     const address = exposed.length ? await nodeAddress(ctx) : undefined;
     task.output = addonLinks(ctx.config.addons, { reachable, address, nodePorts }).join('\n');

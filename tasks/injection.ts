@@ -81,7 +81,9 @@ const checkManifests = step('Check manifests/ against the pod-spec requirements'
 
 const showNamespaces = step('Show which namespaces have injection enabled', {
   run: async (ctx, task) => {
-    task.output = (await ctx.sh.kubectl(verbArgs('get', { kind: 'namespace' }, ['-L', names.injectionLabel]))).stdout.trim();
+    task.output = (
+      await ctx.sh.kubectl(verbArgs('get', { kind: 'namespace' }, ['-L', names.injectionLabel]), { read: true })
+    ).stdout.trim();
   },
 });
 

@@ -58,7 +58,7 @@ const monitor = step(`Watch ${ns} come up`, {
   },
   run: async (ctx, task) => {
     await waitFor(ctx, inNamespace(ns, 'deployment'), 'condition=Available', (l) => (task.output = l), istioComponent);
-    const r = await ctx.sh.kubectl(verbArgs('get', inNamespace(ns, 'deployments,pods')));
+    const r = await ctx.sh.kubectl(verbArgs('get', inNamespace(ns, 'deployments,pods')), { read: true });
     task.output = r.stdout.trim();
   },
 });

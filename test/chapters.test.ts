@@ -59,7 +59,8 @@ const ours = { 'app.kubernetes.io/managed-by': 'fun-with-istio' };
 const availableStatus = { conditions: [{ type: 'Available', status: 'True' }] };
 const deployment = (name: string, o: { image?: string; managed?: boolean } = {}) => ({
   kind: 'Deployment',
-  metadata: { name, namespace: 'istio-system', labels: o.managed === false ? {} : ours },
+  // istioctl labels Istio's own Deployments with their component; the tool labels the addons as its own.
+  metadata: { name, namespace: 'istio-system', labels: o.managed === false ? { 'operator.istio.io/component': 'Pilot' } : ours },
   spec: { template: { spec: { containers: [{ image: o.image ?? `${name}:1` }] } } },
   status: availableStatus,
 });
@@ -93,6 +94,8 @@ function finishedAnswers(o: { sampleKept?: boolean } = {}): Responder {
   const model = fromModel(new DryRunCluster(modelConfig, 'finished'));
   return (argv, input) => {
     const cmd = argv.join(' ');
+    // The node has every image a fresh run loaded.
+    if (cmd.endsWith(' image ls')) return { stdout: `${imagesLoaded.join('\n')}\n` };
     if (cmd.includes('deployment sleep -o'))
       return { stdout: o.sampleKept ? json({ kind: 'Deployment', metadata: { name: 'sleep', labels: ours } }) : '' };
     if (cmd.includes('get deployment -o name -l'))
@@ -110,10 +113,10 @@ function finishedAnswers(o: { sampleKept?: boolean } = {}): Responder {
     if (cmd.endsWith('-n istio-system get service -o json'))
       return {
         stdout: json({
-          items: ['grafana', 'zipkin'].map((name) => ({
+          items: ['grafana', 'zipkin'].map((name, i) => ({
             kind: 'Service',
             metadata: { name, labels: ours },
-            spec: { type: 'NodePort' },
+            spec: { type: 'NodePort', ports: [{ nodePort: 31000 + i }] },
           })),
         }),
       };
@@ -163,12 +166,20 @@ function finishedAnswers(o: { sampleKept?: boolean } = {}): Responder {
   };
 }
 
+/** The images a fresh `all` on minikube loads ahead (from its dry run), filled in before the tests run. */
+let imagesLoaded: string[] = [];
+
 const mutating = /\b(create|apply|label|patch|annotate|delete|start|install|uninstall|restart)\b/;
 
 describe('chapters on a scripted shell', () => {
   before(async () => {
     const { paths } = await ensureCa(path.join(cache, 'certs'), 'fun-with-istio', 2048);
     rootB64 = readFileSync(paths.rootCert).toString('base64');
+    const dry = await runCli(['all', '--dry-run'], { env });
+    imagesLoaded =
+      dryRunCommands(dry.out)
+        .find((a) => a.includes('load'))
+        ?.slice(6) ?? [];
   });
 
   it('the dry-run model answers minikube status for a missing profile as minikube really does', () => {
@@ -233,6 +244,20 @@ describe('chapters on a scripted shell', () => {
     };
     assert.deepEqual(await runWith(wanted.slice(1)), [wanted[0]]);
     assert.equal(await runWith(wanted), undefined);
+  });
+
+  it('all: a second run on a finished cluster asks each question once', async () => {
+    const fake = fakeSpawn(finishedAnswers());
+    const r = await runCli(['all'], { env, spawn: fake.spawn });
+    assert.equal(r.code, 0, r.err);
+    // Waits and the traffic proof's polls are not questions: everything else is asked at most once.
+    const asked = joined(fake.calls).filter((c) => !/ (wait|rollout status|--raw) /.test(c));
+    assert.deepEqual(
+      asked.filter((c, i) => asked.indexOf(c) !== i),
+      [],
+      joined(fake.calls).join('\n'),
+    );
+    assert.ok(asked.length <= 24, `${asked.length} questions:\n${asked.join('\n')}`);
   });
 
   it('all: a second run on a finished cluster changes nothing', async () => {

@@ -25,9 +25,10 @@ const cluster = (over: (cmd: string) => { stdout?: string; code?: number } | und
 describe('review fixes', () => {
   it('addons with one exposed Service (ADDONS=zipkin) reads its node port from a list', async () => {
     const fake = cluster((cmd) => {
-      if (!cmd.includes('nodePort')) return undefined;
-      // kubectl: a list answers the range; one named object is no list, and the range prints nothing.
-      return { stdout: cmd.includes(' -l ') ? 'zipkin 31001\n' : '' };
+      if (!cmd.endsWith('-n istio-system get service -o json')) return undefined;
+      // The node port comes from the list of istio-system's Services (one named object would be no list).
+      const spec = { type: 'NodePort', ports: [{ nodePort: 31001 }] };
+      return { stdout: listJson(objectJson('Service', 'zipkin', { managed: true, spec })) };
     });
     const r = await runCli(['addons'], { env: env({ ADDONS: 'zipkin' }), spawn: fake.spawn });
     assert.equal(r.code, 0, r.err);
@@ -58,7 +59,11 @@ describe('review fixes', () => {
   it("TRACING=off leaves a user's own mesh-default Telemetry alone instead of failing", async () => {
     const fake = cluster((cmd) => {
       if (cmd.includes('telemetry mesh-default -o json')) return { stdout: objectJson('Telemetry', 'mesh-default') };
-      return cmd.includes('nodePort') ? { stdout: 'grafana 31000\nzipkin 31001\n' } : undefined;
+      const service = (name: string, nodePort: number) =>
+        objectJson('Service', name, { managed: true, spec: { type: 'NodePort', ports: [{ nodePort }] } });
+      return cmd.endsWith('-n istio-system get service -o json')
+        ? { stdout: listJson(service('grafana', 31000), service('zipkin', 31001)) }
+        : undefined;
     });
     const r = await runCli(['addons'], { env: env({ TRACING: 'off' }), spawn: fake.spawn });
     assert.equal(r.code, 0, r.err);

@@ -84,11 +84,12 @@ export class DryRunCluster {
     return {};
   }
 
-  /** An object as the run made it: named, namespaced and the tool's. */
+  /** An object as the run made it: named, namespaced and the tool's; a Service gets a node port, as for real. */
   private made(address: string, namespace: string | undefined): object {
     const [kind, name] = address.split('/');
     const labels = { [names.managedBy.key]: names.managedBy.value };
-    return { kind, metadata: { name, ...(namespace ? { namespace } : {}), labels } };
+    const spec = kind.toLowerCase() === 'service' ? { spec: { ports: [{ nodePort: 30000 + this.created.size }] } } : {};
+    return { kind, metadata: { name, ...(namespace ? { namespace } : {}), labels }, ...spec };
   }
 
   private get(namespace: string | undefined, rest: string[]): Answer {
@@ -129,13 +130,6 @@ export class DryRunCluster {
     if (output.startsWith('jsonpath=')) {
       const path = output.slice('jsonpath='.length);
       if (path === managedLabelPath) return { stdout: addresses.every(known) ? names.managedBy.value : '' };
-      if (path.includes('nodePort'))
-        return {
-          stdout: this.config.addons
-            .flatMap((a) => (a.expose ? [a.expose.service] : []))
-            .map((s, i) => `${s} ${30000 + i}`)
-            .join('\n'),
-        };
       // A chapter's dry run assumes the chapters before it ran: the mesh has the tracing provider.
       if (path === '{.data.mesh}')
         return {

@@ -12,7 +12,7 @@ const provider = (ctx: Ctx): string =>
 
 /** The Kubernetes version the context's API server reports, or why it did not answer. */
 export async function serverVersion(ctx: Ctx): Promise<{ server: string } | { why: string }> {
-  const r = await ctx.sh.kubectl(['version', '-o', 'json', '--request-timeout=20s'], { allowFailure: true });
+  const r = await ctx.sh.kubectl(['version', '-o', 'json', '--request-timeout=20s'], { allowFailure: true, read: true });
   const { server } = kubectlVersions(r.stdout);
   if (r.exitCode === 0 && server) return { server };
   return { why: failureReason('kubectl', r.stderr).reason ?? 'no answer' };
