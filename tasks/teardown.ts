@@ -9,6 +9,8 @@ import {
   getObject,
   inNamespace,
   isManaged,
+  listObjects,
+  managed,
   managedNames,
   namespaceRef,
   onObjects,
@@ -64,22 +66,26 @@ const removeTelemetry = inCluster(`Stop tracing (Telemetry ${telemetryRef.name})
   },
 });
 
-const trafficNs = namespaceRef(names.traffic.namespace);
-const removeTraffic = inCluster(`Delete the traffic chapter's namespace ${names.traffic.namespace}`, {
-  done: async (ctx) => !(await isManaged(ctx, trafficNs)) && `no namespace ${names.traffic.namespace} of fun-with-istio`,
-  run: async (ctx) => {
-    await deleteNamespace(ctx, names.traffic.namespace);
-  },
-});
-
-/** The Istio-task chapters' namespaces (Bookinfo, the mTLS client outside the mesh), each only if the tool's. */
-const removeTaskNamespace = (name: string, what: string) =>
-  inCluster(`Delete ${what} (namespace ${name})`, {
-    done: async (ctx) => !(await isManaged(ctx, namespaceRef(name))) && `no namespace ${name} of fun-with-istio`,
-    run: async (ctx) => {
-      await deleteNamespace(ctx, name);
-    },
+/** The namespaces the traffic chapter and the Istio tasks made: deleted together (each delete waits ~5-10 s). */
+const ownNamespaces = [names.bookinfo.outside, names.bookinfo.namespace, names.traffic.namespace];
+const ours = (ctx: Ctx) =>
+  ctx.run.once('our own namespaces', async () => {
+    const all = await listObjects(ctx, { kind: 'namespace' });
+    return ownNamespaces.filter((n) => managed(all.find((o) => o.metadata?.name === n)));
   });
+const removeOwnNamespaces = inCluster(
+  `Delete the namespaces of the traffic chapter and the Istio tasks (${ownNamespaces.join(', ')})`,
+  {
+    done: async (ctx) => (await ours(ctx)).length === 0 && 'none of them was made by fun-with-istio',
+    run: async (ctx, task) => {
+      const names = await ours(ctx);
+      task.output = names.join(', ');
+      await ctx.sh.kubectl(
+        verbArgs('delete', names.map(namespaceRef), ['--ignore-not-found', '--wait=true', `--timeout=${ctx.config.waitTimeout}`]),
+      );
+    },
+  },
+);
 
 const peerAuthentication = inNamespace(ns, 'peerauthentication', names.bookinfo.peerAuthentication);
 const removePeerAuthentication = inCluster(`Delete the mTLS task's PeerAuthentication ${peerAuthentication.name}`, {
@@ -191,17 +197,15 @@ export const teardown: TaskCommand = {
       : `Remove the addons, the sample, Istio and ${names.cacertsSecret} that fun-with-istio made in context ${ctx.config.context}?`,
   details: `
 With the tool's own minikube cluster: deletes the profile (minikube -p <profile> delete), unless
---keep-cluster. Otherwise, in reverse order: the Istio tasks' PeerAuthentication and namespaces (Bookinfo,
-the mTLS client), the tracing Telemetry, the traffic chapter's namespace, the addons, the sleep sample, the injection label (or the
-sample namespace the tool made), Istio (istioctl uninstall --purge), the ${names.cacertsSecret} secret and ${ns}.
+--keep-cluster. Otherwise, in reverse order: the Istio tasks' PeerAuthentication, the namespaces of the
+Istio tasks and the traffic chapter (deleted together), the tracing Telemetry, the addons, the sleep
+sample, the injection label (or the sample namespace the tool made), Istio (istioctl uninstall --purge), the ${names.cacertsSecret} secret and ${ns}.
 Only objects labelled ${names.managedBy.key}=${names.managedBy.value} are deleted; on a clean cluster
 it is a fast no-op. Asks first unless --yes. The CA files in CACHE_DIR/certs are kept.`,
   tasks: () => [
     removePeerAuthentication,
-    removeTaskNamespace(names.bookinfo.outside, "the mTLS task's client outside the mesh"),
-    removeTaskNamespace(names.bookinfo.namespace, 'Bookinfo'),
+    removeOwnNamespaces,
     removeTelemetry,
-    removeTraffic,
     removeAddons,
     removeSample,
     removeSampleNamespace,

@@ -124,6 +124,11 @@ export class DryRunCluster {
       if (one) return { stdout: '{}' };
       // listObjects: every object of the kind that this run made (none has a status yet: nothing is ready).
       const kind = addresses[0].toLowerCase();
+      // Where `all` and the Istio tasks have run, their own namespaces exist.
+      if (this.view === 'finished' && kind === 'namespace') {
+        const own = [names.istioNamespace, names.traffic.namespace, names.bookinfo.namespace, names.bookinfo.outside];
+        return { stdout: json({ items: own.map((n) => this.made(`namespace/${n}`, undefined)) }) };
+      }
       const made = rest.includes('-l') ? [] : [...this.created].filter((k) => k.startsWith(`${kind}/${namespace ?? ''}/`));
       return { stdout: json({ items: made.map((k) => this.made(`${kind}/${k.split('/')[2]}`, namespace)) }) };
     }
