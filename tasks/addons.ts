@@ -3,10 +3,10 @@
 import { names } from './config.ts';
 import { addonLinks, nodeReachable } from './lib/addon-links.ts';
 import { type Addon, addonManifest, addons } from './lib/addons.ts';
+import { nodeAddress } from './lib/data-plane.ts';
 import { StepError } from './lib/errors.ts';
 import { available, findObject, getObject, inNamespace, listObjects, managed, onObjects, verbArgs, waitFor } from './lib/kube.ts';
 import { runIfMain } from './lib/main.ts';
-import { nodeAddress } from './lib/node-address.ts';
 import { step } from './lib/step.ts';
 import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';

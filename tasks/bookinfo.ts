@@ -7,6 +7,7 @@ import { nodeReachable } from './lib/addon-links.ts';
 import { bookinfoSample, ingressService, namespace, throughIngress } from './lib/bookinfo.ts';
 import { productPage } from './lib/bookinfo-client.ts';
 import { judgePage } from './lib/bookinfo-page.ts';
+import { nodeAddress } from './lib/data-plane.ts';
 import { StepError } from './lib/errors.ts';
 import {
   available,
@@ -21,7 +22,6 @@ import {
   waitFor,
 } from './lib/kube.ts';
 import { runIfMain } from './lib/main.ts';
-import { nodeAddress } from './lib/node-address.ts';
 import { describePod, hasSidecar, livePods, type Pod, readiness } from './lib/pods.ts';
 import { applySample } from './lib/routing.ts';
 import { step } from './lib/step.ts';

@@ -171,3 +171,9 @@ export function objectJson(
 
 /** What `kubectl get <kind> -o json` prints for a list of objects (each from `objectJson`). */
 export const listJson = (...objects: string[]): string => `{"items":[${objects.join(',')}]}`;
+
+/** What `kubectl get nodes -o json` prints for one node with this container runtime (`kwok://...`: none runs). */
+export const nodesJson = (runtime: string): string =>
+  JSON.stringify({
+    items: [{ kind: 'Node', metadata: { name: 'node-1' }, status: { nodeInfo: { containerRuntimeVersion: runtime } } }],
+  });

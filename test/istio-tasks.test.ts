@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { loadAll } from 'js-yaml';
 import { loadConfig, pins } from '../tasks/config.ts';
 import { DryRunCluster } from '../tasks/lib/dry-run.ts';
-import { fakeSpawn, type Reply, runCli, tmpDir } from './helpers.ts';
+import { fakeSpawn, nodesJson, type Reply, runCli, tmpDir } from './helpers.ts';
 
 const pages = path.join(import.meta.dirname, 'fixtures', 'bookinfo');
 const page = (name: string) => readFileSync(path.join(pages, `${name}.html`), 'utf8');
@@ -102,7 +102,7 @@ function meshCluster(o: { outsideGetsIn?: (mode: string) => boolean; runtime?: s
   let mode = 'PERMISSIVE';
   return fakeSpawn((argv, input): Reply | undefined => {
     const cmd = argv.join(' ');
-    if (cmd.includes('containerRuntimeVersion')) return { stdout: o.runtime ?? 'containerd://2.1.4' };
+    if (cmd.endsWith(' get nodes -o json')) return { stdout: nodesJson(o.runtime ?? 'containerd://2.1.4') };
     if (cmd.includes('port-forward')) return { hold: true, stdout: `Forwarding from 127.0.0.1:${port} -> 8080\n` };
     if (argv.includes('apply')) {
       mesh.apply(input);

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { jaegerPath, judgeJaeger, judgePrometheus, judgeZipkin, prometheusPath, zipkinPath } from '../tasks/lib/traffic-proof.ts';
-import { fakeSpawn, objectJson, runCli, tmpDir } from './helpers.ts';
+import { fakeSpawn, nodesJson, objectJson, runCli, tmpDir } from './helpers.ts';
 
 const answers = new Map<string, string>();
 const server = createServer((req, res) => {
@@ -78,7 +78,7 @@ describe('the traffic chapter', () => {
     });
 
   it('says so on a cluster whose nodes run no containers (the lab), instead of pretending', async () => {
-    const fake = cluster((cmd) => (cmd.includes('containerRuntimeVersion') ? { stdout: 'kwok://v0.8.0' } : undefined));
+    const fake = cluster((cmd) => (cmd.endsWith(' get nodes -o json') ? { stdout: nodesJson('kwok://v0.8.0') } : undefined));
     const r = await runCli(['traffic'], { env: env(), spawn: fake.spawn });
     assert.equal(r.code, 0, r.err);
     assert.ok(!fake.calls.some((c) => c.argv.includes('--raw')), 'no addon was asked');

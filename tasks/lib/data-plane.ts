@@ -1,13 +1,29 @@
-// Whether the cluster runs containers at all. The test lab is a control plane whose kwok nodes mark pods Ready
-// without running them: there no request can be sent, and a step that would judge responses says so instead.
-import { field } from './kube.ts';
+// What the cluster's nodes are: where URLs built for this machine point, and whether they run containers at all.
+// The test lab is a control plane whose kwok nodes mark pods Ready without running them: there no request can be
+// sent, and a step that would judge responses says so instead. One read of the nodes answers both.
+import { listObjects } from './kube.ts';
+import type { K8sObject } from './manifests.ts';
 import type { Ctx } from './types.ts';
+
+interface NodeStatus {
+  addresses?: { type?: string; address?: string }[];
+  nodeInfo?: { containerRuntimeVersion?: string };
+}
+const statusOf = (node: K8sObject) => (node.status ?? {}) as NodeStatus;
 
 /** True when every node is kwok's (a control plane without a data plane). */
 export async function noDataPlane(ctx: Ctx): Promise<boolean> {
-  const runtimes = await field(ctx, { kind: 'nodes' }, '{.items[*].status.nodeInfo.containerRuntimeVersion}');
-  return runtimes !== '' && runtimes.split(' ').every((r) => r.startsWith('kwok'));
+  const nodes = await listObjects(ctx, { kind: 'nodes' });
+  const runtimes = nodes.map((n) => statusOf(n).nodeInfo?.containerRuntimeVersion ?? '');
+  return runtimes.length > 0 && runtimes.every((r) => r.startsWith('kwok'));
 }
 
 /** The title suffix of a step that could not look because nothing runs. */
 export const notHere = 'not here: this cluster runs no containers, so no request was sent';
+
+/** minikube's node IP (`minikube ip`), or the first node's InternalIP on an existing cluster. */
+export async function nodeAddress(ctx: Ctx): Promise<string> {
+  if (ctx.config.cluster.kind === 'minikube') return (await ctx.sh.minikube(['ip'], { read: true })).stdout.trim();
+  const [first] = await listObjects(ctx, { kind: 'nodes' });
+  return (first && statusOf(first).addresses?.find((a) => a.type === 'InternalIP')?.address) ?? '';
+}

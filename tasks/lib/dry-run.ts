@@ -124,6 +124,14 @@ export class DryRunCluster {
       if (one) return { stdout: '{}' };
       // listObjects: every object of the kind that this run made (none has a status yet: nothing is ready).
       const kind = addresses[0].toLowerCase();
+      // One node, with a container runtime (a dry run stands for a cluster that runs containers).
+      if (kind === 'nodes') {
+        const status = {
+          addresses: [{ type: 'InternalIP', address: '10.0.0.1' }],
+          nodeInfo: { containerRuntimeVersion: 'containerd://2' },
+        };
+        return { stdout: json({ items: [{ kind: 'Node', metadata: { name: 'node' }, status }] }) };
+      }
       // Where `all` and the Istio tasks have run, their own namespaces exist.
       if (this.view === 'finished' && kind === 'namespace') {
         const own = [names.istioNamespace, names.traffic.namespace, names.bookinfo.namespace, names.bookinfo.outside];
@@ -140,7 +148,6 @@ export class DryRunCluster {
         return {
           stdout: `extensionProviders:\n- name: ${names.tracing.provider}\n  zipkin:\n    service: ${names.tracing.service}\n    port: ${names.tracing.port}\n`,
         };
-      if (path.includes('InternalIP')) return { stdout: '10.0.0.1' };
       // A chapter's dry run assumes the chapters before it ran: what they make is ready.
       if (path === '{.status.readyReplicas}') return { stdout: '1' };
     }
