@@ -116,11 +116,11 @@ const printUrls = step('Print how to open the addons', {
     const reachable = nodeReachable(ctx.config.cluster, process.platform);
     const exposed = reachable ? ctx.config.addons.flatMap((a) => (a.expose ? [a.expose.service] : [])) : [];
     const nodePorts = exposed.length ? await ourNodePorts(ctx) : {};
+    const address = exposed.length ? await nodeAddress(ctx) : undefined;
     const missing = exposed.filter((s) => !nodePorts[s]);
     // A dry run without the release on this machine made no Services to read node ports from.
     if (missing.length && ctx.options.dryRun) return ctx.sh.note('dry run: the URLs are printed once the addons exist');
     if (missing.length) throw new StepError(`no nodePort for Service ${missing.join(', ')} in ${ns}`);
-    const address = exposed.length ? await nodeAddress(ctx) : undefined;
     task.output = addonLinks(ctx.config.addons, { reachable, address, nodePorts }).join('\n');
   },
 });
