@@ -4,36 +4,30 @@
 import { bookinfoRunning, bookinfoSample, namespace } from './lib/bookinfo.ts';
 import { checkPages, sees } from './lib/bookinfo-checks.ts';
 import { runIfMain } from './lib/main.ts';
-import { applySample, noteBefore, restoreBefore, type Scope } from './lib/routing.ts';
+import { applySample, endState, noteBefore, restoreBefore, type Scope } from './lib/routing.ts';
 import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
 import type { Task, TaskCommand } from './lib/types.ts';
 
 const routing: Scope = { kind: 'virtualservice', namespace, what: 'the routing' };
 const others = { what: 'the reviews, no stars (unaffected)', ok: sees.noStars };
+const allV1 = bookinfoSample('networking/virtual-service-all-v1.yaml');
+const jasonV2 = bookinfoSample('networking/virtual-service-reviews-test-v2.yaml');
+const delay = bookinfoSample('networking/virtual-service-ratings-test-delay.yaml');
+const abort = bookinfoSample('networking/virtual-service-ratings-test-abort.yaml');
+const end = endState([allV1, jasonV2, delay, abort]);
 
 export const faultInjectionSteps = (): Task[] => [
   noteBefore(routing),
-  applySample(
-    "Apply the task's routing: every service to v1 (virtual-service-all-v1.yaml)",
-    bookinfoSample('networking/virtual-service-all-v1.yaml'),
+  applySample("Apply the task's routing: every service to v1 (virtual-service-all-v1.yaml)", allV1, end),
+  applySample("Apply the task's routing: jason to reviews v2 (virtual-service-reviews-test-v2.yaml)", jasonV2, end),
+  applySample('Delay ratings 7 s for jason (virtual-service-ratings-test-delay.yaml)', delay, end),
+  checkPages(
+    "Check jason's reviews are unavailable (the delay outlasts productpage's timeout), others' are not",
+    [{ user: 'jason', what: '"Error fetching product reviews"', ok: sees.reviewsUnavailable }, others],
+    end,
   ),
-  applySample(
-    "Apply the task's routing: jason to reviews v2 (virtual-service-reviews-test-v2.yaml)",
-    bookinfoSample('networking/virtual-service-reviews-test-v2.yaml'),
-  ),
-  applySample(
-    'Delay ratings 7 s for jason (virtual-service-ratings-test-delay.yaml)',
-    bookinfoSample('networking/virtual-service-ratings-test-delay.yaml'),
-  ),
-  checkPages("Check jason's reviews are unavailable (the delay outlasts productpage's timeout), others' are not", [
-    { user: 'jason', what: '"Error fetching product reviews"', ok: sees.reviewsUnavailable },
-    others,
-  ]),
-  applySample(
-    'Abort ratings with HTTP 500 for jason (virtual-service-ratings-test-abort.yaml)',
-    bookinfoSample('networking/virtual-service-ratings-test-abort.yaml'),
-  ),
+  applySample('Abort ratings with HTTP 500 for jason (virtual-service-ratings-test-abort.yaml)', abort, end),
   checkPages("Check jason's ratings are unavailable, others' page is unaffected", [
     { user: 'jason', what: '"Ratings service is currently unavailable"', ok: sees.ratingsUnavailable },
     others,

@@ -8,7 +8,7 @@ import { StepError } from './lib/errors.ts';
 import { createNamespace, execArgs, getObject, inNamespace, managed, managedLabels, namespaceRef } from './lib/kube.ts';
 import { runIfMain } from './lib/main.ts';
 import { releaseSample } from './lib/release-sample.ts';
-import { applySample, noteBefore, restoreBefore, type Scope } from './lib/routing.ts';
+import { applySample, type EndState, endState, noteBefore, restoreBefore, type Scope } from './lib/routing.ts';
 import { step } from './lib/step.ts';
 import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
@@ -40,8 +40,9 @@ async function reaches(ctx: Ctx, ns: string): Promise<true | string> {
   return `HTTP ${r.stdout.trim() || '000'}${r.exitCode ? `, curl exit ${r.exitCode}` : ''}`;
 }
 
-function checkClients(title: string, outsideGetsIn: boolean): Task {
+function checkClients(title: string, outsideGetsIn: boolean, onTheWay?: EndState): Task {
   return step(title, {
+    done: async (ctx) => (await onTheWay?.reached(ctx)) ?? false,
     run: async (ctx, task) => {
       if (await noDataPlane(ctx)) {
         task.title = `${task.title} (${notHere})`;
@@ -73,14 +74,16 @@ const meshWide = (mode: 'STRICT' | 'PERMISSIVE') => () => {
   return { docs, label: `PeerAuthentication/${peerAuthentication} (mtls: ${mode})` };
 };
 
+const end = endState([meshWide('STRICT'), meshWide('PERMISSIVE')]);
+
 export const mtlsSteps = (): Task[] => [
   noteBefore(modes),
   createOutsideNamespace,
   applySample(`Deploy a client inside the mesh (curl in ${namespace})`, clientIn(namespace)),
   applySample(`Deploy a client outside the mesh (curl in ${outside})`, clientIn(outside)),
-  applySample('Require mutual TLS mesh-wide (PeerAuthentication, mode STRICT)', meshWide('STRICT')),
-  checkClients('Check the client inside gets the product page, the one outside is refused', false),
-  applySample('Back to PERMISSIVE (plain text accepted too)', meshWide('PERMISSIVE')),
+  applySample('Require mutual TLS mesh-wide (PeerAuthentication, mode STRICT)', meshWide('STRICT'), end),
+  checkClients('Check the client inside gets the product page, the one outside is refused', false, end),
+  applySample('Back to PERMISSIVE (plain text accepted too)', meshWide('PERMISSIVE'), end),
   checkClients('Check both clients get the product page', true),
   restoreBefore(modes),
 ];

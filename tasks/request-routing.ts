@@ -3,24 +3,21 @@
 import { bookinfoRunning, bookinfoSample, namespace } from './lib/bookinfo.ts';
 import { checkPages, sees } from './lib/bookinfo-checks.ts';
 import { runIfMain } from './lib/main.ts';
-import { applySample, noteBefore, restoreBefore, type Scope } from './lib/routing.ts';
+import { applySample, endState, noteBefore, restoreBefore, type Scope } from './lib/routing.ts';
 import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
 import type { Task, TaskCommand } from './lib/types.ts';
 
 const routing: Scope = { kind: 'virtualservice', namespace, what: 'the routing' };
+const allV1 = bookinfoSample('networking/virtual-service-all-v1.yaml');
+const jasonV2 = bookinfoSample('networking/virtual-service-reviews-test-v2.yaml');
+const end = endState([allV1, jasonV2]);
 
 export const requestRoutingSteps = (): Task[] => [
   noteBefore(routing),
-  applySample(
-    'Route every service to v1 (virtual-service-all-v1.yaml)',
-    bookinfoSample('networking/virtual-service-all-v1.yaml'),
-  ),
-  checkPages('Check everyone sees reviews v1 (no stars)', [{ what: 'no stars (reviews v1)', ok: sees.noStars }]),
-  applySample(
-    'Route jason to reviews v2 (virtual-service-reviews-test-v2.yaml)',
-    bookinfoSample('networking/virtual-service-reviews-test-v2.yaml'),
-  ),
+  applySample('Route every service to v1 (virtual-service-all-v1.yaml)', allV1, end),
+  checkPages('Check everyone sees reviews v1 (no stars)', [{ what: 'no stars (reviews v1)', ok: sees.noStars }], end),
+  applySample('Route jason to reviews v2 (virtual-service-reviews-test-v2.yaml)', jasonV2, end),
   checkPages('Check jason sees black stars (v2), everyone else none (v1)', [
     { user: 'jason', what: 'black stars (reviews v2)', ok: sees.blackStars },
     { what: 'no stars (reviews v1)', ok: sees.noStars },

@@ -4,28 +4,23 @@
 import { bookinfoRunning, bookinfoSample, namespace } from './lib/bookinfo.ts';
 import { checkRedShare } from './lib/bookinfo-checks.ts';
 import { runIfMain } from './lib/main.ts';
-import { applySample, noteBefore, restoreBefore, type Scope } from './lib/routing.ts';
+import { applySample, endState, noteBefore, restoreBefore, type Scope } from './lib/routing.ts';
 import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
 import type { Task, TaskCommand } from './lib/types.ts';
 
 const routing: Scope = { kind: 'virtualservice', namespace, what: 'the routing' };
+const allV1 = bookinfoSample('networking/virtual-service-all-v1.yaml');
+const half = bookinfoSample('networking/virtual-service-reviews-50-v3.yaml');
+const allV3 = bookinfoSample('networking/virtual-service-reviews-v3.yaml');
+const end = endState([allV1, half, allV3]);
 
 export const trafficShiftingSteps = (): Task[] => [
   noteBefore(routing),
-  applySample(
-    'Route every service to v1 (virtual-service-all-v1.yaml)',
-    bookinfoSample('networking/virtual-service-all-v1.yaml'),
-  ),
-  applySample(
-    'Shift half of reviews to v3 (virtual-service-reviews-50-v3.yaml)',
-    bookinfoSample('networking/virtual-service-reviews-50-v3.yaml'),
-  ),
-  checkRedShare('Count red stars (v3): about 50% of the pages', 50),
-  applySample(
-    'Shift all of reviews to v3 (virtual-service-reviews-v3.yaml)',
-    bookinfoSample('networking/virtual-service-reviews-v3.yaml'),
-  ),
+  applySample('Route every service to v1 (virtual-service-all-v1.yaml)', allV1, end),
+  applySample('Shift half of reviews to v3 (virtual-service-reviews-50-v3.yaml)', half, end),
+  checkRedShare('Count red stars (v3): about 50% of the pages', 50, end),
+  applySample('Shift all of reviews to v3 (virtual-service-reviews-v3.yaml)', allV3, end),
   checkRedShare('Count red stars (v3): all of the pages', 100),
   restoreBefore(routing),
 ];

@@ -7,6 +7,7 @@ import { throughIngress } from './bookinfo.ts';
 import { productPages } from './bookinfo-client.ts';
 import { bucketOf, judgePage, type PageView, shareWithin, tally } from './bookinfo-page.ts';
 import { StepError } from './errors.ts';
+import type { EndState } from './routing.ts';
 import { step } from './step.ts';
 import type { Ctx, Task } from './types.ts';
 
@@ -39,9 +40,13 @@ async function untilSettled(ctx: Ctx, sample: () => Promise<PageView[]>, settled
   }
 }
 
-/** A step: each user sees what they should on every one of `pagesPerUser` pages in a row. */
-export function checkPages(title: string, expected: Sees[]): Task {
+/**
+ * A step: each user sees what they should on every one of `pagesPerUser` pages in a row. A check of a state on
+ * the way (`onTheWay`) is not repeated once the task's end state is kept in place.
+ */
+export function checkPages(title: string, expected: Sees[], onTheWay?: EndState): Task {
   return step(title, {
+    done: async (ctx) => (await onTheWay?.reached(ctx)) ?? false,
     run: async (ctx, task) => {
       await throughIngress(ctx, task, async (base) => {
         const lines: string[] = [];
@@ -62,8 +67,9 @@ export function checkPages(title: string, expected: Sees[]): Task {
 }
 
 /** A step: red stars (reviews v3) on `percent`% of SHIFT_REQUESTS anonymous pages, within 10 points. */
-export function checkRedShare(title: string, percent: number): Task {
+export function checkRedShare(title: string, percent: number, onTheWay?: EndState): Task {
   return step(title, {
+    done: async (ctx) => (await onTheWay?.reached(ctx)) ?? false,
     run: async (ctx, task) => {
       await throughIngress(ctx, task, async (base) => {
         // First until the new weights show at all (a red page), then count a full sample.

@@ -28,6 +28,50 @@ function canonical(v: unknown): string {
 export const sameSpec = (a: K8sObject | undefined, b: K8sObject | undefined): boolean =>
   canonical(a?.spec) === canonical(b?.spec);
 
+/**
+ * Whether `have` (what the API server keeps) says everything `want` (a file) says: the server adds defaults, so
+ * objects may hold more keys; lists must match item by item.
+ */
+export function holds(have: unknown, want: unknown): boolean {
+  if (Array.isArray(want)) return Array.isArray(have) && have.length === want.length && want.every((w, i) => holds(have[i], w));
+  if (want && typeof want === 'object')
+    return (
+      !!have && typeof have === 'object' && Object.entries(want).every(([k, w]) => holds((have as Record<string, unknown>)[k], w))
+    );
+  return have === want;
+}
+
+/** Each object of the samples, the last one of a name winning: what applying them in order leaves. */
+function lastOfEach(ctx: Ctx, samples: ((ctx: Ctx) => Sample)[]): K8sObject[] {
+  const byName = new Map<string, K8sObject>();
+  for (const doc of samples.flatMap((s) => s(ctx).docs)) byName.set(`${doc.kind}/${doc.metadata?.namespace}/${nameOf(doc)}`, doc);
+  return [...byName.values()];
+}
+
+/** Whether each object is in place, holding what its file says (one list read per kind and namespace). */
+async function inPlace(ctx: Ctx, docs: K8sObject[]): Promise<boolean> {
+  if (!docs.length) return false;
+  for (const doc of docs) {
+    const kind = (doc.kind ?? '').toLowerCase();
+    const found = (await listObjects(ctx, inNamespace(doc.metadata?.namespace ?? '', kind))).find(
+      (o) => nameOf(o) === nameOf(doc),
+    );
+    if (!found || !holds(found.spec, doc.spec)) return false;
+  }
+  return true;
+}
+
+/**
+ * Where a task chapter ends when its changes are kept (--keep-routing): then a re-run changes nothing, and the
+ * states on the way there are not applied or checked again.
+ */
+export interface EndState {
+  reached: (ctx: Ctx) => Promise<string | false>;
+}
+export const endState = (samples: ((ctx: Ctx) => Sample)[]): EndState => ({
+  reached: async (ctx) => (await inPlace(ctx, lastOfEach(ctx, samples))) && "the task's end state is in place (kept)",
+});
+
 const nameOf = (o: K8sObject) => o.metadata?.name ?? '';
 const listOf = (ctx: Ctx, scope: Scope) => listObjects(ctx, inNamespace(scope.namespace, scope.kind));
 /** The objects in place when the chapter began: asked once per run, by the first step that needs them. */
@@ -42,20 +86,14 @@ export const noteBefore = (scope: Scope): Task =>
     },
   });
 
-/** Applies a sample file; done when each of its objects is in place with the same spec. */
-export function applySample(title: string, sample: (ctx: Ctx) => Sample): Task {
+/** Applies a sample file; done when each of its objects holds what the file says, or the task's end is reached. */
+export function applySample(title: string, sample: (ctx: Ctx) => Sample, end?: EndState): Task {
   return step(title, {
     done: async (ctx) => {
+      const reached = await end?.reached(ctx);
+      if (reached) return reached;
       const { docs } = sample(ctx);
-      if (!docs.length) return false;
-      for (const doc of docs) {
-        const kind = (doc.kind ?? '').toLowerCase();
-        const found = (await listObjects(ctx, inNamespace(doc.metadata?.namespace ?? '', kind))).find(
-          (o) => nameOf(o) === nameOf(doc),
-        );
-        if (!found || !sameSpec(found, doc)) return false;
-      }
-      return `${docs.map((d) => `${d.kind}/${nameOf(d)}`).join(', ')} in place`;
+      return (await inPlace(ctx, docs)) && `${docs.map((d) => `${d.kind}/${nameOf(d)}`).join(', ')} in place`;
     },
     run: async (ctx) => {
       const { docs, label } = sample(ctx);

@@ -165,6 +165,17 @@ function saysNotHere(r: { out: string; log: string }, checks: string[]): void {
 }
 /** Commands that change something: none may run when a chapter finds everything in place. */
 const changing = / (create|apply|delete|label|annotate|patch|replace|scale|set|rollout restart|install|uninstall) /;
+
+/** A second run with --keep-routing finds the task's end state in place: it changes nothing, checks only the end. */
+async function rerunChangesNothing(name: string): Promise<void> {
+  const again = await chapter(name, '--keep-routing');
+  assert.equal(again.code, 0, again.err);
+  assert.deepEqual(
+    again.commands.filter((c) => changing.test(c)),
+    [],
+    `${name} re-run`,
+  );
+}
 const proxyOf = (pod: Obj) =>
   [
     ...(pod.spec?.containers ?? []),
@@ -257,6 +268,7 @@ describe('Istio tasks on the lab: what the real istiod serves Bookinfo', { timeo
 
     const r = await chapter('request-routing', '--keep-routing');
     saysNotHere(r, ['Check everyone sees reviews v1 (no stars)', 'Check jason sees black stars (v2), everyone else none (v1)']);
+    await rerunChangesNothing('request-routing');
     const want: RouteView[] = [
       { match: jasonMatch, to: { [cluster('reviews', 'v2')]: 100 } },
       { match: 'prefix /', to: { [cluster('reviews', 'v1')]: 100 } },
@@ -278,6 +290,7 @@ describe('Istio tasks on the lab: what the real istiod serves Bookinfo', { timeo
       "Check jason's reviews are unavailable (the delay outlasts productpage's timeout), others' are not",
       "Check jason's ratings are unavailable, others' page is unaffected",
     ]);
+    await rerunChangesNothing('fault-injection');
     const reviewsV2 = await podOf('reviews', 'v2');
     const v1 = { [cluster('ratings', 'v1')]: 100 };
     const abort: RouteView[] = [
@@ -304,6 +317,7 @@ describe('Istio tasks on the lab: what the real istiod serves Bookinfo', { timeo
   it('traffic-shifting: reviews all to v3; the 50% file, v1 50 / v3 50', async (t) => {
     const r = await chapter('traffic-shifting', '--keep-routing');
     saysNotHere(r, ['Count red stars (v3): about 50% of the pages', 'Count red stars (v3): all of the pages']);
+    await rerunChangesNothing('traffic-shifting');
     const productpage = await podOf('productpage', 'v1');
     const allV3: RouteView[] = [{ match: 'prefix /', to: { [cluster('reviews', 'v3')]: 100 } }];
     assert.deepEqual(await served(productpage, reviewsRoutes, allV3), allV3);
@@ -330,6 +344,7 @@ describe('Istio tasks on the lab: what the real istiod serves Bookinfo', { timeo
       'Check the client inside gets the product page, the one outside is refused',
       'Check both clients get the product page',
     ]);
+    await rerunChangesNothing('mtls');
     const pa = kjson<Obj>('-n', names.istioNamespace, 'get', 'peerauthentication', names.bookinfo.peerAuthentication);
     assert.equal(pa.spec?.mtls?.mode, 'PERMISSIVE');
     assert.equal(pa.metadata.labels?.[names.managedBy.key], names.managedBy.value);
