@@ -116,7 +116,7 @@ const printUrl = step('Print how to open it', {
   },
 });
 
-export const bookinfoSteps = (): Task[] => [
+const bookinfoSteps = (): Task[] => [
   createBookinfoNamespace,
   deployBookinfo,
   waitForPods,

@@ -17,7 +17,7 @@ const delay = bookinfoSample('networking/virtual-service-ratings-test-delay.yaml
 const abort = bookinfoSample('networking/virtual-service-ratings-test-abort.yaml');
 const end = endState([allV1, jasonV2, delay, abort]);
 
-export const faultInjectionSteps = (): Task[] => [
+const faultInjectionSteps = (): Task[] => [
   noteBefore(routing),
   applySample("Apply the task's routing: every service to v1 (virtual-service-all-v1.yaml)", allV1, end),
   applySample("Apply the task's routing: jason to reviews v2 (virtual-service-reviews-test-v2.yaml)", jasonV2, end),

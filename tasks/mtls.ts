@@ -1,11 +1,22 @@
 // istio.io's mutual TLS task, mesh-wide: a client inside the mesh and one outside it (no sidecar) call Bookinfo's
 // productpage; a PeerAuthentication in istio-system turns STRICT on, so only the client inside gets through; then
 // it goes back to PERMISSIVE, where both do. The PeerAuthentications before the chapter are put back at its end.
-import { names } from './config.ts';
+import { setTimeout as delay } from 'node:timers/promises';
+import { durationSeconds, names } from './config.ts';
 import { bookinfoRunning, namespace } from './lib/bookinfo.ts';
 import { noDataPlane, notHere } from './lib/data-plane.ts';
 import { StepError } from './lib/errors.ts';
-import { createNamespace, execArgs, getObject, inNamespace, managed, managedLabels, namespaceRef } from './lib/kube.ts';
+import {
+  available,
+  createNamespace,
+  execArgs,
+  getObject,
+  inNamespace,
+  managed,
+  managedLabels,
+  namespaceRef,
+  rolloutStatus,
+} from './lib/kube.ts';
 import { runIfMain } from './lib/main.ts';
 import { releaseSample } from './lib/release-sample.ts';
 import { applySample, type EndState, endState, noteBefore, restoreBefore, type Scope } from './lib/routing.ts';
@@ -32,12 +43,27 @@ const createOutsideNamespace = step(`Create the namespace ${outside}, without si
 
 const clientIn = (ns: string) => (ctx: Ctx) => releaseSample(ctx, 'curl/curl.yaml', ns);
 
-/** Whether `client` in `ns` gets the product page: `true`, or what it got instead. */
+const clientRef = (ns: string) => inNamespace(ns, 'deployment', client);
+
+const waitForClients = step('Wait for both clients to be ready', {
+  done: async (ctx) => {
+    const both = await Promise.all([namespace, outside].map((ns) => getObject(ctx, clientRef(ns))));
+    return both.every(available) && 'both are Available';
+  },
+  run: async (ctx) => {
+    for (const ns of [namespace, outside]) await rolloutStatus(ctx, clientRef(ns));
+  },
+});
+
+/** Whether `client` in `ns` gets the product page: `true`, or what curl got instead; kubectl's own failure throws. */
 async function reaches(ctx: Ctx, ns: string): Promise<true | string> {
   const curl = ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '5', target];
-  const r = await ctx.sh.kubectl(execArgs(inNamespace(ns, 'deployment', client), client, curl), { allowFailure: true });
-  if (r.stdout.trim() === '200') return true;
-  return `HTTP ${r.stdout.trim() || '000'}${r.exitCode ? `, curl exit ${r.exitCode}` : ''}`;
+  const r = await ctx.sh.kubectl(execArgs(clientRef(ns), client, curl), { allowFailure: true });
+  if (r.exitCode === 0 && r.stdout.trim() === '200') return true;
+  const curlExit = /command terminated with exit code (\d+)/.exec(r.stderr)?.[1];
+  if (r.exitCode !== 0 && !curlExit)
+    throw new StepError(`kubectl exec into ${client} in ${ns}: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.exitCode}`}`);
+  return `HTTP ${r.stdout.trim() || '000'}${curlExit ? `, curl exit ${curlExit}` : ''}`;
 }
 
 function checkClients(title: string, outsideGetsIn: boolean, onTheWay?: EndState): Task {
@@ -48,8 +74,18 @@ function checkClients(title: string, outsideGetsIn: boolean, onTheWay?: EndState
         task.title = `${task.title} (${notHere})`;
         return ctx.sh.note(`no data plane (kwok nodes): ${notHere}`);
       }
-      const inside = await reaches(ctx, namespace);
-      const fromOutside = await reaches(ctx, outside);
+      // A new mTLS mode reaches the proxies a moment after it is applied: ask until it shows, or the wait ends.
+      const deadline = Date.now() + durationSeconds(ctx.config.waitTimeout) * 1000;
+      let inside: true | string;
+      let fromOutside: true | string;
+      for (;;) {
+        inside = await reaches(ctx, namespace);
+        fromOutside = await reaches(ctx, outside);
+        const settled = inside === true && (fromOutside === true) === outsideGetsIn;
+        if (settled || ctx.options.dryRun || Date.now() > deadline) break;
+        task.output = `waiting for the mode to reach the proxies (outside: ${fromOutside === true ? 'HTTP 200' : fromOutside})`;
+        await delay(1000, undefined, { signal: ctx.signal });
+      }
       if (ctx.options.dryRun) return; // no client ran
       if (inside !== true) throw new StepError(`the client inside the mesh (${namespace}) was refused: ${inside}`);
       if ((fromOutside === true) !== outsideGetsIn)
@@ -76,11 +112,12 @@ const meshWide = (mode: 'STRICT' | 'PERMISSIVE') => () => {
 
 const end = endState([meshWide('STRICT'), meshWide('PERMISSIVE')]);
 
-export const mtlsSteps = (): Task[] => [
+const mtlsSteps = (): Task[] => [
   noteBefore(modes),
   createOutsideNamespace,
   applySample(`Deploy a client inside the mesh (curl in ${namespace})`, clientIn(namespace)),
   applySample(`Deploy a client outside the mesh (curl in ${outside})`, clientIn(outside)),
+  waitForClients,
   applySample('Require mutual TLS mesh-wide (PeerAuthentication, mode STRICT)', meshWide('STRICT'), end),
   checkClients('Check the client inside gets the product page, the one outside is refused', false, end),
   applySample('Back to PERMISSIVE (plain text accepted too)', meshWide('PERMISSIVE'), end),

@@ -13,7 +13,7 @@ const allV1 = bookinfoSample('networking/virtual-service-all-v1.yaml');
 const jasonV2 = bookinfoSample('networking/virtual-service-reviews-test-v2.yaml');
 const end = endState([allV1, jasonV2]);
 
-export const requestRoutingSteps = (): Task[] => [
+const requestRoutingSteps = (): Task[] => [
   noteBefore(routing),
   applySample('Route every service to v1 (virtual-service-all-v1.yaml)', allV1, end),
   checkPages('Check everyone sees reviews v1 (no stars)', [{ what: 'no stars (reviews v1)', ok: sees.noStars }], end),

@@ -78,10 +78,14 @@ const removeOwnNamespaces = inCluster(
   {
     done: async (ctx) => (await ours(ctx)).length === 0 && 'none of them was made by fun-with-istio',
     run: async (ctx, task) => {
-      const names = await ours(ctx);
-      task.output = names.join(', ');
+      const doomed = await ours(ctx);
+      task.output = doomed.join(', ');
       await ctx.sh.kubectl(
-        verbArgs('delete', names.map(namespaceRef), ['--ignore-not-found', '--wait=true', `--timeout=${ctx.config.waitTimeout}`]),
+        verbArgs('delete', doomed.map(namespaceRef), [
+          '--ignore-not-found',
+          '--wait=true',
+          `--timeout=${ctx.config.waitTimeout}`,
+        ]),
       );
     },
   },

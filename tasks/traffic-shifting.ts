@@ -15,7 +15,7 @@ const half = bookinfoSample('networking/virtual-service-reviews-50-v3.yaml');
 const allV3 = bookinfoSample('networking/virtual-service-reviews-v3.yaml');
 const end = endState([allV1, half, allV3]);
 
-export const trafficShiftingSteps = (): Task[] => [
+const trafficShiftingSteps = (): Task[] => [
   noteBefore(routing),
   applySample('Route every service to v1 (virtual-service-all-v1.yaml)', allV1, end),
   applySample('Shift half of reviews to v3 (virtual-service-reviews-50-v3.yaml)', half, end),

@@ -71,7 +71,8 @@ export const versions: ActionCommand = {
 The tutorial's "Versions" section for this machine: Node.js, minikube, kubectl, the cluster's Kubernetes
 (context from the configuration), the minikube driver and the Istio release, each beside its pin; then the
 images that all makes the cluster pull, derived from the release (once it is downloaded).
-Runs: minikube -p <profile> version, kubectl --context <ctx> version, istioctl --context <ctx> version --remote=false.`,
+Runs: minikube -p <profile> version, kubectl --context <ctx> version, istioctl --context <ctx> version --remote=false,
+      istioctl --context <ctx> manifest generate (the install's flags; offline).`,
   action: async (ctx) => {
     const table = await rows(ctx);
     if (ctx.options.dryRun) return 0;

@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { chmodSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { load } from 'js-yaml';
 import { main } from '../Taskfile.ts';
-import { fakeSpawn, listJson, objectJson, runCli, spawnCli, tmpDir } from './helpers.ts';
+import { fakeSpawn, listJson, nodesJson, objectJson, runCli, spawnCli, tmpDir } from './helpers.ts';
 
 const release = path.join(import.meta.dirname, 'fixtures', 'release');
 const env = (extra: Record<string, string> = {}) => ({ CACHE_DIR: tmpDir('fwi-cache-'), ISTIO_HOME: release, ...extra });
@@ -166,5 +167,60 @@ describe("teardown and a user's own sleep", () => {
       changes.join('\n'),
     );
     assert.ok(!changes.some((c) => c.includes('delete -f -')), 'the sleep sample was not deleted');
+  });
+});
+
+/** The review-fixes cluster, also remembering the PeerAuthentication each apply sends (as the API server would). */
+function fakeSpawnTracking(keep: (doc: unknown) => void, over: Parameters<typeof cluster>[0]) {
+  const inner = cluster(over);
+  const spawn = ((command: string, args: unknown, options: unknown) => {
+    const child = (inner.spawn as unknown as (...a: unknown[]) => NodeJS.EventEmitter & { stdin: NodeJS.WritableStream })(
+      command,
+      args,
+      options,
+    );
+    let input = '';
+    child.stdin.on('data', (d: Buffer) => (input += d));
+    child.stdin.on('finish', () => {
+      if (command.includes(' apply ') && input.includes('kind: PeerAuthentication')) keep(load(input));
+    });
+    return child;
+  }) as unknown as typeof inner.spawn;
+  return { spawn, calls: inner.calls };
+}
+
+describe('a cluster without Istio, and objects that are the user’s (second reading of issues 11 and 12)', () => {
+  it("teardown on a cluster that never had Istio's CRDs is a quick no-op, not an error", async () => {
+    const fake = cluster((cmd) =>
+      /get (peerauthentication|telemetry) /.test(cmd)
+        ? { code: 1, stderr: `error: the server doesn't have a resource type "${cmd.split(' get ')[1].split(' ')[0]}"\n` }
+        : undefined,
+    );
+    const r = await runCli(['teardown', '--yes', '--keep-cluster'], {
+      env: env({ CLUSTER: 'existing', KUBE_CONTEXT: 'lab' }),
+      spawn: fake.spawn,
+    });
+    assert.equal(r.code, 0, r.err);
+    assert.ok(!fake.calls.some((c) => / (delete|uninstall) /.test(c.argv.join(' '))), 'nothing to delete');
+  });
+
+  it("mtls puts back a user's own PeerAuthentication without the tool's label, and never takes theirs for a kept end", async () => {
+    let current = objectJson('PeerAuthentication', 'default', { spec: { mtls: { mode: 'PERMISSIVE' } } });
+    const fake = fakeSpawnTracking(
+      (doc) => (current = JSON.stringify(doc)),
+      (cmd) => {
+        if (cmd.endsWith('-n istio-system get peerauthentication -o json')) return { stdout: listJson(current) };
+        if (cmd.endsWith(' get nodes -o json')) return { stdout: nodesJson('kwok://v0.8.0') }; // the checks say "not here"
+        return cmd.includes('-o json --ignore-not-found') ? { stdout: objectJson('Object', 'x', { managed: true }) } : undefined;
+      },
+    );
+    const r = await runCli(['mtls'], { env: env({ WAIT_TIMEOUT: '2s' }), spawn: fake.spawn });
+    assert.equal(r.code, 0, r.err);
+    const applied = fake.calls.filter((c) => c.argv.includes('apply') && c.input.includes('kind: PeerAuthentication'));
+    // STRICT was applied (their PERMISSIVE is no end state the tool kept), then theirs restored as it was: unlabelled.
+    assert.match(applied[0]?.input ?? '', /mode: STRICT/);
+    const restored = applied.at(-1)?.input ?? '';
+    assert.match(restored, /mode: PERMISSIVE/);
+    assert.doesNotMatch(restored, /managed-by/);
   });
 });

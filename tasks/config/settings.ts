@@ -190,8 +190,9 @@ export const settings = {
     doc: 'how many product pages the traffic-shifting chapter counts red stars on (share within 10 points)',
     fallback: '100',
     parse: (raw) => {
-      if (!/^\d+$/.test(raw) || Number(raw) < 10 || Number(raw) > 10_000)
-        throw new Invalid('expected a whole number from 10 to 10000');
+      // Below 50 pages chance alone puts a right weight outside the 10 points too often.
+      if (!/^\d+$/.test(raw) || Number(raw) < 50 || Number(raw) > 10_000)
+        throw new Invalid('expected a whole number from 50 to 10000');
       return Number(raw);
     },
   }),

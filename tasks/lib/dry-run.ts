@@ -88,7 +88,7 @@ export class DryRunCluster {
   private made(address: string, namespace: string | undefined): object {
     const [kind, name] = address.split('/');
     const labels = { [names.managedBy.key]: names.managedBy.value };
-    const spec = kind.toLowerCase() === 'service' ? { spec: { ports: [{ nodePort: 30000 + this.created.size }] } } : {};
+    const spec = kind.toLowerCase() === 'service' ? { spec: { ports: [{ nodePort: 30080 }] } } : {};
     return { kind, metadata: { name, ...(namespace ? { namespace } : {}), labels }, ...spec };
   }
 

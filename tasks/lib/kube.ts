@@ -79,22 +79,34 @@ export async function createNamespace(ctx: Ctx, name: string, labels: Record<str
 
 // Reads are questions (`read: true`): the shell asks each once until something changes, so steps ask freely.
 
+/**
+ * A read's output. The shell asks it once until something changes; an object of a kind the server does not serve
+ * (Istio's, before Istio is installed) does not exist. Any other failure is asked again without leave to fail, so
+ * it ends the step with the tool's own error line.
+ */
+async function ask(ctx: Ctx, args: string[]): Promise<string> {
+  const r = await ctx.sh.kubectl(args, { read: true, allowFailure: true });
+  if (r.exitCode === 0) return r.stdout;
+  if (/the server doesn't have a resource type/.test(r.stderr)) return '';
+  return (await ctx.sh.kubectl(args, { read: true })).stdout;
+}
+
 /** Secrets are read field by field: their data stays out of the log. */
-const isSecret = (ref: ObjectRef) => ref.kind.toLowerCase() === 'secret';
+const isSecret = (ref: ObjectRef) => /^secrets?$/i.test(ref.kind);
 
 /** The object (`kubectl get -o json --ignore-not-found`), undefined when it does not exist. Not for Secrets. */
 export async function getObject(ctx: Ctx, ref: ObjectRef): Promise<K8sObject | undefined> {
   if (isSecret(ref) || !ref.name) throw new Error(`getObject: ${address(ref)} is not one object that may be logged`);
-  const r = await ctx.sh.kubectl(verbArgs('get', ref, ['-o', 'json', '--ignore-not-found']), { read: true });
-  return r.stdout.trim() ? (parseJson(r.stdout, `kubectl get ${address(ref)}`) as K8sObject) : undefined;
+  const out = await ask(ctx, verbArgs('get', ref, ['-o', 'json', '--ignore-not-found']));
+  return out.trim() ? (parseJson(out, `kubectl get ${address(ref)}`) as K8sObject) : undefined;
 }
 
 /** Every object of `ref.kind` in its namespace, in one read that every step asking about one of them shares. */
 export async function listObjects(ctx: Ctx, ref: ObjectRef): Promise<K8sObject[]> {
   const all = { kind: ref.kind, namespace: ref.namespace };
   if (isSecret(ref)) throw new Error('listObjects: Secrets are read field by field');
-  const r = await ctx.sh.kubectl(verbArgs('get', all, ['-o', 'json']), { read: true });
-  return (parseJson(r.stdout || '{}', `kubectl get ${ref.kind}`) as { items?: K8sObject[] }).items ?? [];
+  const out = await ask(ctx, verbArgs('get', all, ['-o', 'json']));
+  return (parseJson(out || '{}', `kubectl get ${ref.kind}`) as { items?: K8sObject[] }).items ?? [];
 }
 
 /** One object, found in the list of its kind (`listObjects`): for kinds several steps ask about. */
@@ -115,25 +127,23 @@ export function available(o: K8sObject | undefined): boolean {
 /** True when the object exists. */
 export async function exists(ctx: Ctx, ref: ObjectRef): Promise<boolean> {
   if (!isSecret(ref)) return (await getObject(ctx, ref)) !== undefined;
-  const r = await ctx.sh.kubectl(verbArgs('get', ref, ['-o', 'name', '--ignore-not-found']), { read: true });
-  return r.stdout.trim() !== '';
+  return (await ask(ctx, verbArgs('get', ref, ['-o', 'name', '--ignore-not-found']))).trim() !== '';
 }
 
 /** One field of one object through jsonpath, '' when the object or field is missing. */
 export async function field(ctx: Ctx, ref: ObjectRef | ObjectRef[], jsonpath: string): Promise<string> {
-  const r = await ctx.sh.kubectl(verbArgs('get', ref, ['-o', `jsonpath=${jsonpath}`, '--ignore-not-found']), { read: true });
-  return r.stdout.trim();
+  return (await ask(ctx, verbArgs('get', ref, ['-o', `jsonpath=${jsonpath}`, '--ignore-not-found']))).trim();
 }
 
 /** The object as JSON text (`kubectl get -o json`). */
 export async function getJson(ctx: Ctx, ref: ObjectRef, args: string[] = []): Promise<string> {
+  if (isSecret(ref)) throw new Error('getJson: Secrets are read field by field');
   return (await ctx.sh.kubectl(verbArgs('get', ref, [...args, '-o', 'json']), { read: true })).stdout;
 }
 
 /** The names of the objects of `ref.kind` that carry the tool's label. */
 export async function managedNames(ctx: Ctx, ref: ObjectRef): Promise<string[]> {
-  const r = await ctx.sh.kubectl(verbArgs('get', ref, ['-o', 'name', '-l', managedSelector]), { read: true });
-  return r.stdout
+  return (await ask(ctx, verbArgs('get', ref, ['-o', 'name', '-l', managedSelector])))
     .split('\n')
     .map((l) => l.trim().split('/').pop() ?? '')
     .filter(Boolean);
@@ -170,4 +180,3 @@ const escapeKey = (key: string) => key.replace(/\./g, '\\.');
 
 /** jsonpath of a label, on the object itself or at `at` (e.g. '.spec.template.metadata'). */
 export const labelPath = (key: string, at = '.metadata') => `{${at}.labels.${escapeKey(key)}}`;
-export const annotationPath = (key: string) => `{.metadata.annotations.${escapeKey(key)}}`;

@@ -34,11 +34,13 @@ export async function withPortForward<T>(
       () => undefined,
       (e: unknown) => (stop.signal.aborted ? undefined : e),
     );
+  // kubectl ending on its own, before or while the step uses it (e.g. "lost connection to pod"), ends the step.
   const ended = forward.then((e) => {
-    throw e ?? new StepError(`kubectl port-forward to ${service.kind}/${service.name} ended before it forwarded`);
+    throw e ?? new StepError(`kubectl port-forward to ${service.kind}/${service.name} ended`);
   });
   try {
-    return await use(await Promise.race([forwarding, ended]));
+    const base = await Promise.race([forwarding, ended]);
+    return await Promise.race([use(base), ended]);
   } finally {
     stop.abort();
     await forward;

@@ -1,7 +1,7 @@
 // istio.io's traffic tasks change the routing and clean up after themselves. A task chapter notes the objects of a
 // kind in place before its first change and puts them back at its end (unless --keep-routing): what it added is
 // deleted, what it changed gets its former spec again. Steps that apply a file skip when it is already in place.
-import { inNamespace, listObjects, managed, managedLabels, onObjects, verbArgs } from './kube.ts';
+import { inNamespace, listObjects, managed, onObjects, verbArgs } from './kube.ts';
 import type { K8sObject } from './manifests.ts';
 import type { Sample } from './release-sample.ts';
 import { step } from './step.ts';
@@ -25,8 +25,9 @@ function canonical(v: unknown): string {
       .join(',')}}`;
   return JSON.stringify(v);
 }
-export const sameSpec = (a: K8sObject | undefined, b: K8sObject | undefined): boolean =>
-  canonical(a?.spec) === canonical(b?.spec);
+/** The same object for a restore: the same spec, and the same owner (a user's object that got the tool's label is not). */
+const same = (a: K8sObject | undefined, b: K8sObject | undefined): boolean =>
+  canonical(a?.spec) === canonical(b?.spec) && managed(a) === managed(b);
 
 /**
  * Whether `have` (what the API server keeps) says everything `want` (a file) says: the server adds defaults, so
@@ -48,15 +49,18 @@ function lastOfEach(ctx: Ctx, samples: ((ctx: Ctx) => Sample)[]): K8sObject[] {
   return [...byName.values()];
 }
 
-/** Whether each object is in place, holding what its file says (one list read per kind and namespace). */
-async function inPlace(ctx: Ctx, docs: K8sObject[]): Promise<boolean> {
+/**
+ * Whether each object is in place, holding what its file says (one list read per kind and namespace); with `ours`,
+ * also carrying the tool's label (the tool put it there, not the user).
+ */
+async function inPlace(ctx: Ctx, docs: K8sObject[], ours = false): Promise<boolean> {
   if (!docs.length) return false;
   for (const doc of docs) {
     const kind = (doc.kind ?? '').toLowerCase();
     const found = (await listObjects(ctx, inNamespace(doc.metadata?.namespace ?? '', kind))).find(
       (o) => nameOf(o) === nameOf(doc),
     );
-    if (!found || !holds(found.spec, doc.spec)) return false;
+    if (!found || !holds(found.spec, doc.spec) || (ours && !managed(found))) return false;
   }
   return true;
 }
@@ -69,7 +73,8 @@ export interface EndState {
   reached: (ctx: Ctx) => Promise<string | false>;
 }
 export const endState = (samples: ((ctx: Ctx) => Sample)[]): EndState => ({
-  reached: async (ctx) => (await inPlace(ctx, lastOfEach(ctx, samples))) && "the task's end state is in place (kept)",
+  // The tool's own objects only: a user's policy that happens to match is no task that was kept.
+  reached: async (ctx) => (await inPlace(ctx, lastOfEach(ctx, samples), true)) && "the task's end state is in place (kept)",
 });
 
 const nameOf = (o: K8sObject) => o.metadata?.name ?? '';
@@ -102,11 +107,14 @@ export function applySample(title: string, sample: (ctx: Ctx) => Sample, end?: E
   });
 }
 
-/** A former object, ready to apply again: its name, namespace, labels and spec. */
+/**
+ * A former object, ready to apply again: its name, namespace, own labels (a user's object does not become the
+ * tool's: apply drops the label the task's file added) and spec.
+ */
 const restorable = (o: K8sObject): K8sObject => ({
   apiVersion: o.apiVersion,
   kind: o.kind,
-  metadata: { name: o.metadata?.name, namespace: o.metadata?.namespace, labels: o.metadata?.labels ?? managedLabels() },
+  metadata: { name: o.metadata?.name, namespace: o.metadata?.namespace, labels: o.metadata?.labels ?? {} },
   spec: o.spec,
 });
 
@@ -116,15 +124,15 @@ export const restoreBefore = (scope: Scope): Task =>
     done: async (ctx) => {
       if (ctx.options.keepRouting) return 'kept (--keep-routing)';
       const [was, now] = await Promise.all([before(ctx, scope), listOf(ctx, scope)]);
-      const same =
+      const asItWas =
         was.length === now.length &&
         was.every((o) =>
-          sameSpec(
+          same(
             o,
             now.find((n) => nameOf(n) === nameOf(o)),
           ),
         );
-      return same && `${scope.what} is as it was`;
+      return asItWas && `${scope.what} is as it was`;
     },
     run: async (ctx, task) => {
       const [was, now] = await Promise.all([before(ctx, scope), listOf(ctx, scope)]);
@@ -132,7 +140,7 @@ export const restoreBefore = (scope: Scope): Task =>
       const added = now.filter((o) => managed(o) && !was.some((w) => nameOf(w) === nameOf(o)));
       const changed = was.filter(
         (o) =>
-          !sameSpec(
+          !same(
             o,
             now.find((n) => nameOf(n) === nameOf(o)),
           ),

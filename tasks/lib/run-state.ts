@@ -51,6 +51,7 @@ export class RunState {
       this.cancelledBy = step;
       this.controller.abort();
     }
-    await Promise.allSettled([...this.working].filter((w) => w !== own));
+    // Background work was stopped by the same signal: wait for it too, so the log ends after it does.
+    await Promise.allSettled([...this.working, ...this.background.values()].filter((w) => w !== own));
   }
 }

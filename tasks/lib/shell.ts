@@ -149,7 +149,8 @@ export class Shell {
       this.answers.clear();
       return this.execute(argv, opts).finally(() => this.answers.clear());
     }
-    const key = JSON.stringify(argv);
+    // A failed answer kept for a caller that allowed it must not reach one that did not.
+    const key = JSON.stringify([argv, Boolean(opts.allowFailure)]);
     const known = this.answers.get(key);
     if (known) {
       this.o.log.write(`# asked before, same answer: ${commandLine(argv)}`);

@@ -49,7 +49,7 @@ export function telemetryObject(sampling: number): K8sObject {
 export async function telemetryState(ctx: Ctx): Promise<string> {
   const o = await getObject(ctx, telemetryRef);
   if (!o) return '';
-  const [tracing] = (o.spec as { tracing?: { providers?: { name?: string }[]; randomSamplingPercentage?: number }[] })
-    .tracing ?? [{}];
-  return `${tracing.providers?.[0]?.name ?? ''} ${tracing.randomSamplingPercentage ?? ''}`;
+  type Tracing = { providers?: { name?: string }[]; randomSamplingPercentage?: number };
+  const tracing = (o.spec as { tracing?: Tracing[] } | undefined)?.tracing?.[0];
+  return `${tracing?.providers?.[0]?.name ?? ''} ${tracing?.randomSamplingPercentage ?? ''}`;
 }
