@@ -9,13 +9,13 @@ import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
 import type { Task, TaskCommand } from './lib/types.ts';
 
-const routing: Scope = { kind: 'virtualservice', namespace, what: 'the routing' };
+const routing: Scope = { kind: 'virtualservice', namespace, what: 'the routing', notesIn: namespace };
 const others = { what: 'the reviews, no stars (unaffected)', ok: sees.noStars };
 const allV1 = bookinfoSample('networking/virtual-service-all-v1.yaml');
 const jasonV2 = bookinfoSample('networking/virtual-service-reviews-test-v2.yaml');
 const delay = bookinfoSample('networking/virtual-service-ratings-test-delay.yaml');
 const abort = bookinfoSample('networking/virtual-service-ratings-test-abort.yaml');
-const end = endState([allV1, jasonV2, delay, abort]);
+const end = endState(routing, [allV1, jasonV2, delay, abort]);
 
 const faultInjectionSteps = (): Task[] => [
   noteBefore(routing),

@@ -26,7 +26,7 @@ import { getRelease } from './lib/steps/release.ts';
 import type { Ctx, Task, TaskCommand } from './lib/types.ts';
 
 const { outside, client, peerAuthentication } = names.bookinfo;
-const modes: Scope = { kind: 'peerauthentication', namespace: names.istioNamespace, what: 'the mTLS mode' };
+const modes: Scope = { kind: 'peerauthentication', namespace: names.istioNamespace, what: 'the mTLS mode', notesIn: namespace };
 const target = `http://productpage.${namespace}:9080/productpage`;
 
 const createOutsideNamespace = step(`Create the namespace ${outside}, without sidecar injection (outside the mesh)`, {
@@ -110,7 +110,7 @@ const meshWide = (mode: 'STRICT' | 'PERMISSIVE') => () => {
   return { docs, label: `PeerAuthentication/${peerAuthentication} (mtls: ${mode})` };
 };
 
-const end = endState([meshWide('STRICT'), meshWide('PERMISSIVE')]);
+const end = endState(modes, [meshWide('STRICT'), meshWide('PERMISSIVE')]);
 
 const mtlsSteps = (): Task[] => [
   noteBefore(modes),

@@ -8,10 +8,10 @@ import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
 import type { Task, TaskCommand } from './lib/types.ts';
 
-const routing: Scope = { kind: 'virtualservice', namespace, what: 'the routing' };
+const routing: Scope = { kind: 'virtualservice', namespace, what: 'the routing', notesIn: namespace };
 const allV1 = bookinfoSample('networking/virtual-service-all-v1.yaml');
 const jasonV2 = bookinfoSample('networking/virtual-service-reviews-test-v2.yaml');
-const end = endState([allV1, jasonV2]);
+const end = endState(routing, [allV1, jasonV2]);
 
 const requestRoutingSteps = (): Task[] => [
   noteBefore(routing),

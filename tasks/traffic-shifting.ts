@@ -9,11 +9,11 @@ import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
 import type { Task, TaskCommand } from './lib/types.ts';
 
-const routing: Scope = { kind: 'virtualservice', namespace, what: 'the routing' };
+const routing: Scope = { kind: 'virtualservice', namespace, what: 'the routing', notesIn: namespace };
 const allV1 = bookinfoSample('networking/virtual-service-all-v1.yaml');
 const half = bookinfoSample('networking/virtual-service-reviews-50-v3.yaml');
 const allV3 = bookinfoSample('networking/virtual-service-reviews-v3.yaml');
-const end = endState([allV1, half, allV3]);
+const end = endState(routing, [allV1, half, allV3]);
 
 const trafficShiftingSteps = (): Task[] => [
   noteBefore(routing),

@@ -103,6 +103,8 @@ function meshCluster(
   const model = new DryRunCluster(modelConfig, 'fresh');
   let mode = 'PERMISSIVE';
   let lagging = 0;
+  /** The ConfigMaps the chapters keep their notes in, as the API server would keep them. */
+  const configMaps = new Map<string, string>();
   return fakeSpawn((argv, input): Reply | undefined => {
     const cmd = argv.join(' ');
     if (cmd.endsWith(' get nodes -o json')) return { stdout: nodesJson(o.runtime ?? 'containerd://2.1.4') };
@@ -110,6 +112,13 @@ function meshCluster(
       return o.forwardFails
         ? { code: 1, stderr: `${o.forwardFails}\n` }
         : { hold: true, stdout: `Forwarding from 127.0.0.1:${port} -> 8080\n` };
+    const configMap = /get configmap (\S+) -o json/.exec(cmd)?.[1];
+    if (configMap) return { stdout: configMaps.get(configMap) ?? '' };
+    if (argv.includes('delete') && argv.includes('configmap')) configMaps.delete(argv[argv.indexOf('configmap') + 1]);
+    if (argv.includes('create') && input.includes('kind: ConfigMap')) {
+      const doc = loadAll(input)[0] as { metadata: { name: string } };
+      configMaps.set(doc.metadata.name, JSON.stringify(doc));
+    }
     if (argv.includes('apply')) {
       mesh.apply(input);
       const before = mode;
@@ -165,12 +174,15 @@ describe('the Istio-task chapters judge what a user sees', () => {
     const fake = meshCluster();
     const r = await run('request-routing', fake);
     assert.equal(r.code, 0, r.err);
-    const changes = fake.calls.map((c) => c.argv.join(' ')).filter((c) => / (apply|delete) /.test(c));
-    assert.equal(changes.length, 3);
+    const changes = fake.calls.map((c) => c.argv.join(' ')).filter((c) => / (create|apply|delete) /.test(c));
+    // The notes first (kept until the routing is back), the two files, then the routing and the notes removed.
+    assert.equal(changes.length, 5, changes.join('\n'));
+    assert.match(changes[0], / create -f -$/);
     assert.match(
-      changes[2],
+      changes[3],
       /delete virtualservice\/productpage virtualservice\/reviews virtualservice\/ratings virtualservice\/details/,
     );
+    assert.match(changes[4], /delete configmap fun-with-istio-virtualservice-before/);
     assert.match(logOf(r.err), /jason: black stars \(reviews v2\) on 5 of 5 pages/);
   });
 
@@ -183,6 +195,33 @@ describe('the Istio-task chapters judge what a user sees', () => {
     } finally {
       mesh.broken = false;
     }
+  });
+
+  it('a task stopped midway is followed by a run that puts back what was there before it', async () => {
+    const fake = meshCluster();
+    mesh.broken = true;
+    try {
+      assert.equal((await run('request-routing', fake)).code, 1); // stopped at the jason check, routing applied
+    } finally {
+      mesh.broken = false;
+    }
+    const calls = fake.calls.length;
+    const r = await run('request-routing', fake);
+    assert.equal(r.code, 0, r.err);
+    const changes = fake.calls
+      .slice(calls)
+      .map((c) => c.argv.join(' '))
+      .filter((c) => / (delete|create) /.test(c));
+    // Before the stopped run there was no VirtualService: this run removes the four, then its notes.
+    assert.deepEqual(changes, [
+      'kubectl --context lab -n bookinfo delete virtualservice/productpage virtualservice/reviews virtualservice/ratings virtualservice/details --ignore-not-found',
+      'kubectl --context lab -n bookinfo delete configmap fun-with-istio-virtualservice-before --ignore-not-found',
+    ]);
+    assert.match(logOf(r.err), /as before a run that stopped midway/);
+    // The notes are a plain ConfigMap (the API server refuses unknown metadata fields, as the lab showed).
+    const notes = fake.calls.find((c) => c.input.includes('kind: ConfigMap'));
+    const meta = (loadAll(notes?.input ?? '')[0] as { metadata: object }).metadata;
+    assert.deepEqual(Object.keys(meta).sort(), ['labels', 'name', 'namespace']);
   });
 
   it('fault-injection: jason loses the reviews, then the ratings; others are unaffected', async () => {

@@ -71,7 +71,7 @@ const shareRounds = 3;
 
 /**
  * A step: red stars (reviews v3) on `percent`% of SHIFT_REQUESTS anonymous pages, within 10 points. Weighted
- * routing is random: a share just outside the band by chance (about 1 run in 20 at 50% and 100 pages) gets
+ * routing is random: a share just outside the band by chance (3.5% of runs at 50% and 100 pages) gets
  * another round counted with it; a wrong weight stays outside however many pages are counted.
  */
 export function checkRedShare(title: string, percent: number, onTheWay?: EndState): Task {

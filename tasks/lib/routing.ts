@@ -1,7 +1,11 @@
 // istio.io's traffic tasks change the routing and clean up after themselves. A task chapter notes the objects of a
 // kind in place before its first change and puts them back at its end (unless --keep-routing): what it added is
 // deleted, what it changed gets its former spec again. Steps that apply a file skip when it is already in place.
-import { inNamespace, listObjects, managed, onObjects, verbArgs } from './kube.ts';
+// Until they are put back, the noted objects are kept in the cluster (a ConfigMap), so a run stopped midway
+// (Ctrl-C) is followed by one that puts back what was there before it, not the stopped run's half-done routing.
+
+import { inPlace, nameOf } from './in-place.ts';
+import { getObject, inNamespace, listObjects, managed, managedLabels, onObjects, verbArgs } from './kube.ts';
 import type { K8sObject } from './manifests.ts';
 import type { Sample } from './release-sample.ts';
 import { step } from './step.ts';
@@ -13,6 +17,8 @@ export interface Scope {
   namespace: string;
   /** What the objects are to a reader: "the routing", "the mTLS mode". */
   what: string;
+  /** The namespace that keeps the noted objects until they are put back (removed with it by teardown). */
+  notesIn: string;
 }
 
 /** JSON with object keys sorted: two specs are the same when their canonical texts are. */
@@ -25,21 +31,59 @@ function canonical(v: unknown): string {
       .join(',')}}`;
   return JSON.stringify(v);
 }
+
 /** The same object for a restore: the same spec, and the same owner (a user's object that got the tool's label is not). */
 const same = (a: K8sObject | undefined, b: K8sObject | undefined): boolean =>
   canonical(a?.spec) === canonical(b?.spec) && managed(a) === managed(b);
 
+const listOf = (ctx: Ctx, scope: Scope) => listObjects(ctx, inNamespace(scope.namespace, scope.kind));
+const notesRef = (scope: Scope) => inNamespace(scope.notesIn, 'configmap', `fun-with-istio-${scope.kind}-before`);
+
+/** The objects a stopped run noted (kept in its ConfigMap), if one did. */
+async function noted(ctx: Ctx, scope: Scope): Promise<K8sObject[] | undefined> {
+  const text = ((await getObject(ctx, notesRef(scope)))?.data as { objects?: string } | undefined)?.objects;
+  try {
+    return text ? (JSON.parse(text) as K8sObject[]) : undefined;
+  } catch {
+    return undefined; // not ours to read: treated as no note
+  }
+}
+
+/** The objects in place when the chapter began (or before a run that stopped midway): asked once per run. */
+const before = (ctx: Ctx, scope: Scope) =>
+  ctx.run.once(`${scope.kind} in ${scope.namespace} before`, async () => {
+    const stopped = await noted(ctx, scope);
+    return stopped ? { objects: stopped, stopped: true } : { objects: await listOf(ctx, scope), stopped: false };
+  });
+
+/** Keeps the noted objects in the cluster before the chapter's first change (once per run). */
+const keepNotes = (ctx: Ctx, scope: Scope) =>
+  ctx.run.once(`note ${scope.kind} in ${scope.namespace}`, async () => {
+    const { objects, stopped } = await before(ctx, scope);
+    if (stopped) return;
+    const { name, namespace } = notesRef(scope);
+    const notes = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels: managedLabels() } };
+    await onObjects(ctx, 'create', [{ ...notes, data: { objects: JSON.stringify(objects) } }]);
+  });
+
+/** The first step of a task chapter: what is in place now is what its last step restores. */
+export const noteBefore = (scope: Scope): Task =>
+  step(`Note ${scope.what} in place (put back at the end)`, {
+    run: async (ctx, task) => {
+      const { objects, stopped } = await before(ctx, scope);
+      const names = objects.length ? objects.map(nameOf).join(', ') : `no ${scope.kind} in ${scope.namespace}`;
+      task.output = stopped ? `${names} (as before a run that stopped midway)` : names;
+      if (stopped) ctx.sh.note(`${scope.what} to put back: ${task.output}`);
+    },
+  });
+
 /**
- * Whether `have` (what the API server keeps) says everything `want` (a file) says: the server adds defaults, so
- * objects may hold more keys; lists must match item by item.
+ * Where a task chapter ends when its changes are kept (--keep-routing): then a re-run changes nothing, and the
+ * states on the way there are not applied or checked again.
  */
-export function holds(have: unknown, want: unknown): boolean {
-  if (Array.isArray(want)) return Array.isArray(have) && have.length === want.length && want.every((w, i) => holds(have[i], w));
-  if (want && typeof want === 'object')
-    return (
-      !!have && typeof have === 'object' && Object.entries(want).every(([k, w]) => holds((have as Record<string, unknown>)[k], w))
-    );
-  return have === want;
+export interface EndState {
+  scope: Scope;
+  reached: (ctx: Ctx) => Promise<string | false>;
 }
 
 /** Each object of the samples, the last one of a name winning: what applying them in order leaves. */
@@ -49,49 +93,16 @@ function lastOfEach(ctx: Ctx, samples: ((ctx: Ctx) => Sample)[]): K8sObject[] {
   return [...byName.values()];
 }
 
-/**
- * Whether each object is in place, holding what its file says (one list read per kind and namespace); with `ours`,
- * also carrying the tool's label (the tool put it there, not the user).
- */
-async function inPlace(ctx: Ctx, docs: K8sObject[], ours = false): Promise<boolean> {
-  if (!docs.length) return false;
-  for (const doc of docs) {
-    const kind = (doc.kind ?? '').toLowerCase();
-    const found = (await listObjects(ctx, inNamespace(doc.metadata?.namespace ?? '', kind))).find(
-      (o) => nameOf(o) === nameOf(doc),
-    );
-    if (!found || !holds(found.spec, doc.spec) || (ours && !managed(found))) return false;
-  }
-  return true;
-}
-
-/**
- * Where a task chapter ends when its changes are kept (--keep-routing): then a re-run changes nothing, and the
- * states on the way there are not applied or checked again.
- */
-export interface EndState {
-  reached: (ctx: Ctx) => Promise<string | false>;
-}
-export const endState = (samples: ((ctx: Ctx) => Sample)[]): EndState => ({
+export const endState = (scope: Scope, samples: ((ctx: Ctx) => Sample)[]): EndState => ({
+  scope,
   // The tool's own objects only: a user's policy that happens to match is no task that was kept.
   reached: async (ctx) => (await inPlace(ctx, lastOfEach(ctx, samples), true)) && "the task's end state is in place (kept)",
 });
 
-const nameOf = (o: K8sObject) => o.metadata?.name ?? '';
-const listOf = (ctx: Ctx, scope: Scope) => listObjects(ctx, inNamespace(scope.namespace, scope.kind));
-/** The objects in place when the chapter began: asked once per run, by the first step that needs them. */
-const before = (ctx: Ctx, scope: Scope) => ctx.run.once(`${scope.kind} in ${scope.namespace} before`, () => listOf(ctx, scope));
-
-/** The first step of a task chapter: what is in place now is what its last step restores. */
-export const noteBefore = (scope: Scope): Task =>
-  step(`Note ${scope.what} in place (put back at the end)`, {
-    run: async (ctx, task) => {
-      const found = await before(ctx, scope);
-      task.output = found.length ? found.map(nameOf).join(', ') : `no ${scope.kind} in ${scope.namespace}`;
-    },
-  });
-
-/** Applies a sample file; done when each of its objects holds what the file says, or the task's end is reached. */
+/**
+ * Applies a sample file; done when each of its objects holds what the file says, or the task's end is reached.
+ * A step of a task (with `end`) first keeps the noted objects in the cluster.
+ */
 export function applySample(title: string, sample: (ctx: Ctx) => Sample, end?: EndState): Task {
   return step(title, {
     done: async (ctx) => {
@@ -101,6 +112,7 @@ export function applySample(title: string, sample: (ctx: Ctx) => Sample, end?: E
       return (await inPlace(ctx, docs)) && `${docs.map((d) => `${d.kind}/${nameOf(d)}`).join(', ')} in place`;
     },
     run: async (ctx) => {
+      if (end) await keepNotes(ctx, end.scope);
       const { docs, label } = sample(ctx);
       await onObjects(ctx, 'apply', docs, { label });
     },
@@ -122,8 +134,9 @@ const restorable = (o: K8sObject): K8sObject => ({
 export const restoreBefore = (scope: Scope): Task =>
   step(`Put ${scope.what} back as it was (--keep-routing keeps it)`, {
     done: async (ctx) => {
+      if (await getObject(ctx, notesRef(scope))) return false; // the notes go in any case
       if (ctx.options.keepRouting) return 'kept (--keep-routing)';
-      const [was, now] = await Promise.all([before(ctx, scope), listOf(ctx, scope)]);
+      const [{ objects: was }, now] = await Promise.all([before(ctx, scope), listOf(ctx, scope)]);
       const asItWas =
         was.length === now.length &&
         was.every((o) =>
@@ -135,19 +148,22 @@ export const restoreBefore = (scope: Scope): Task =>
       return asItWas && `${scope.what} is as it was`;
     },
     run: async (ctx, task) => {
-      const [was, now] = await Promise.all([before(ctx, scope), listOf(ctx, scope)]);
-      // What the tool added goes; what someone else added meanwhile stays theirs.
-      const added = now.filter((o) => managed(o) && !was.some((w) => nameOf(w) === nameOf(o)));
-      const changed = was.filter(
-        (o) =>
-          !same(
-            o,
-            now.find((n) => nameOf(n) === nameOf(o)),
-          ),
-      );
-      const refs = added.map((o) => inNamespace(scope.namespace, scope.kind, nameOf(o)));
-      if (refs.length) await ctx.sh.kubectl(verbArgs('delete', refs, ['--ignore-not-found']));
-      if (changed.length) await onObjects(ctx, 'apply', changed.map(restorable));
-      task.output = [...added.map((o) => `removed ${nameOf(o)}`), ...changed.map((o) => `restored ${nameOf(o)}`)].join(', ');
+      if (!ctx.options.keepRouting) {
+        const [{ objects: was }, now] = await Promise.all([before(ctx, scope), listOf(ctx, scope)]);
+        // What the tool added goes; what someone else added meanwhile stays theirs.
+        const added = now.filter((o) => managed(o) && !was.some((w) => nameOf(w) === nameOf(o)));
+        const changed = was.filter(
+          (o) =>
+            !same(
+              o,
+              now.find((n) => nameOf(n) === nameOf(o)),
+            ),
+        );
+        const refs = added.map((o) => inNamespace(scope.namespace, scope.kind, nameOf(o)));
+        if (refs.length) await ctx.sh.kubectl(verbArgs('delete', refs, ['--ignore-not-found']));
+        if (changed.length) await onObjects(ctx, 'apply', changed.map(restorable));
+        task.output = [...added.map((o) => `removed ${nameOf(o)}`), ...changed.map((o) => `restored ${nameOf(o)}`)].join(', ');
+      }
+      await ctx.sh.kubectl(verbArgs('delete', notesRef(scope), ['--ignore-not-found']));
     },
   });
