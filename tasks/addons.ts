@@ -5,7 +5,7 @@ import { addonLinks, nodeReachable } from './lib/addon-links.ts';
 import { type Addon, addonManifest, addons } from './lib/addons.ts';
 import { nodeAddress } from './lib/data-plane.ts';
 import { StepError } from './lib/errors.ts';
-import { available, findObject, getObject, inNamespace, listObjects, managed, onObjects, verbArgs, waitFor } from './lib/kube.ts';
+import { available, findObject, inNamespace, listObjects, managed, onObjects, ownerOf, verbArgs, waitFor } from './lib/kube.ts';
 import { runIfMain } from './lib/main.ts';
 import { step } from './lib/step.ts';
 import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
@@ -52,15 +52,8 @@ const waitForAddons = step('Wait for the addons to be ready', {
 /** The share of requests to trace, or undefined with TRACING=off. */
 const sampling = (ctx: Ctx): number | undefined => (ctx.config.tracing.to === 'off' ? undefined : ctx.config.tracing.sampling);
 
-/** Who has the mesh-default Telemetry: nobody, the tool, or someone else (whose it stays). */
-async function telemetryOwner(ctx: Ctx): Promise<'none' | 'ours' | 'theirs'> {
-  const telemetry = await getObject(ctx, telemetryRef);
-  if (!telemetry) return 'none';
-  return managed(telemetry) ? 'ours' : 'theirs';
-}
-
 async function ourTelemetryExists(ctx: Ctx): Promise<boolean> {
-  const owner = await telemetryOwner(ctx);
+  const owner = await ownerOf(ctx, telemetryRef);
   if (owner === 'theirs')
     throw new StepError(`telemetry/${telemetryRef.name} in ${ns} was not made by fun-with-istio: refusing to change it`);
   return owner === 'ours';
@@ -89,7 +82,7 @@ const sendTraces = step(`Send the mesh's traces to Zipkin (Telemetry ${telemetry
 const stopTraces = step(`Keep tracing off (no Telemetry ${telemetryRef.name})`, {
   enabled: (ctx) => sampling(ctx) === undefined,
   done: async (ctx) => {
-    const owner = await telemetryOwner(ctx);
+    const owner = await ownerOf(ctx, telemetryRef);
     return (
       owner !== 'ours' &&
       (owner === 'none' ? 'no Telemetry of fun-with-istio' : "the Telemetry is not fun-with-istio's: left alone")

@@ -1,30 +1,20 @@
 // istio.io's "Getting started": the Bookinfo app in its own injected namespace, every pod with its sidecar, reached
 // through the ingress gateway (the release's Istio-API Gateway and VirtualService), with the destination rules the
 // traffic tasks route to. Proven by the product page a user would get; how to open it is printed.
-import { setTimeout as delay } from 'node:timers/promises';
-import { durationSeconds, names } from './config.ts';
+import { names } from './config.ts';
 import { nodeReachable } from './lib/addon-links.ts';
 import { bookinfoSample, ingressService, namespace, throughIngress } from './lib/bookinfo.ts';
 import { productPage } from './lib/bookinfo-client.ts';
 import { judgePage } from './lib/bookinfo-page.ts';
 import { nodeAddress } from './lib/data-plane.ts';
 import { StepError } from './lib/errors.ts';
-import {
-  available,
-  createNamespace,
-  getJson,
-  getObject,
-  inNamespace,
-  listObjects,
-  managed,
-  namespaceRef,
-  onObjects,
-  waitFor,
-} from './lib/kube.ts';
+import { available, getJson, getObject, inNamespace, listObjects, onObjects, waitFor } from './lib/kube.ts';
 import { runIfMain } from './lib/main.ts';
 import { describePod, hasSidecar, livePods, type Pod, readiness } from './lib/pods.ts';
+import { untilSettled } from './lib/poll.ts';
 import { applySample } from './lib/routing.ts';
 import { step } from './lib/step.ts';
+import { ownNamespace } from './lib/steps/namespace.ts';
 import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
 import { parseJson } from './lib/tool-output.ts';
@@ -33,16 +23,8 @@ import type { Ctx, Task, TaskCommand } from './lib/types.ts';
 const app = bookinfoSample('platform/kube/bookinfo.yaml');
 const deploymentsOf = (ctx: Ctx) => app(ctx).docs.filter((d) => d.kind === 'Deployment');
 
-const createBookinfoNamespace = step(`Create the namespace ${namespace}, with sidecar injection`, {
-  done: async (ctx) => {
-    const found = await getObject(ctx, namespaceRef(namespace));
-    if (!found) return false;
-    if (!managed(found)) throw new StepError(`namespace ${namespace} was not made by fun-with-istio: refusing to change it`);
-    return `namespace ${namespace} exists`;
-  },
-  run: async (ctx) => {
-    await createNamespace(ctx, namespace, { [names.injectionLabel]: 'enabled' });
-  },
+const createBookinfoNamespace = ownNamespace(`Create the namespace ${namespace}, with sidecar injection`, namespace, {
+  [names.injectionLabel]: 'enabled',
 });
 
 const deployBookinfo = step('Deploy Bookinfo (samples/bookinfo/platform/kube/bookinfo.yaml)', {
@@ -84,15 +66,12 @@ const proveProductPage = step('Prove the product page answers through the ingres
   run: async (ctx, task) => {
     await throughIngress(ctx, task, async (base) => {
       // The gateway serves the route once istiod has pushed it: ask until the page comes or the wait times out.
-      const deadline = Date.now() + durationSeconds(ctx.config.waitTimeout) * 1000;
-      for (;;) {
-        const html = await productPage(base, { signal: ctx.signal }).catch((e: Error) => e.message);
-        if (judgePage(html).kind === 'product-page') return `${base}/productpage: <title>Simple Bookstore App</title>`;
-        if (Date.now() > deadline)
-          throw new StepError(`${base}/productpage is not the product page: ${html.trim().slice(0, 80)}`);
-        task.output = 'waiting for the gateway to serve /productpage';
-        await delay(1000, undefined, { signal: ctx.signal });
-      }
+      const ask = () => productPage(base, { signal: ctx.signal }).catch((e: Error) => e.message);
+      const isPage = (html: string) => judgePage(html).kind === 'product-page';
+      const waiting = () => (task.output = 'waiting for the gateway to serve /productpage');
+      const html = await untilSettled(ctx, ask, isPage, { waiting });
+      if (!isPage(html)) throw new StepError(`${base}/productpage is not the product page: ${html.trim().slice(0, 80)}`);
+      return `${base}/productpage: <title>Simple Bookstore App</title>`;
     });
   },
 });

@@ -5,6 +5,7 @@ import { type Addon, addons, names } from './config.ts';
 import { isAbortError, StepError, UsageError } from './lib/errors.ts';
 import { inNamespace, portForwardArgs } from './lib/kube.ts';
 import { runIfMain } from './lib/main.ts';
+import { forwardedPort } from './lib/port-forward.ts';
 import type { ActionCommand, Ctx } from './lib/types.ts';
 
 function addonNamed(args: string[]): Addon {
@@ -36,7 +37,7 @@ Runs: kubectl --context <ctx> -n ${names.istioNamespace} port-forward service/<s
     try {
       await ctx.sh.kubectl(portForwardArgs(inNamespace(names.istioNamespace, 'service', service), port), {
         onLine: (line) => {
-          const local = /^Forwarding from 127\.0\.0\.1:(\d+)/.exec(line)?.[1];
+          const local = forwardedPort(line);
           if (!local || url) return;
           url = `http://127.0.0.1:${local}${path}`;
           ctx.out(`${addon.title}: ${url}   (Ctrl-C to stop)\n`);

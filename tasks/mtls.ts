@@ -1,26 +1,17 @@
 // istio.io's mutual TLS task, mesh-wide: a client inside the mesh and one outside it (no sidecar) call Bookinfo's
 // productpage; a PeerAuthentication in istio-system turns STRICT on, so only the client inside gets through; then
 // it goes back to PERMISSIVE, where both do. The PeerAuthentications before the chapter are put back at its end.
-import { setTimeout as delay } from 'node:timers/promises';
-import { durationSeconds, names } from './config.ts';
+import { names } from './config.ts';
 import { bookinfoRunning, namespace } from './lib/bookinfo.ts';
-import { noDataPlane, notHere } from './lib/data-plane.ts';
+import { cannotLookHere } from './lib/data-plane.ts';
 import { StepError } from './lib/errors.ts';
-import {
-  available,
-  createNamespace,
-  execArgs,
-  getObject,
-  inNamespace,
-  managed,
-  managedLabels,
-  namespaceRef,
-  rolloutStatus,
-} from './lib/kube.ts';
+import { available, execArgs, getObject, inNamespace, managedLabels, rolloutStatus } from './lib/kube.ts';
 import { runIfMain } from './lib/main.ts';
+import { untilSettled } from './lib/poll.ts';
 import { releaseSample } from './lib/release-sample.ts';
 import { applySample, type EndState, endState, noteBefore, restoreBefore, type Scope } from './lib/routing.ts';
 import { step } from './lib/step.ts';
+import { ownNamespace } from './lib/steps/namespace.ts';
 import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
 import type { Ctx, Task, TaskCommand } from './lib/types.ts';
@@ -29,17 +20,10 @@ const { outside, client, peerAuthentication } = names.bookinfo;
 const modes: Scope = { kind: 'peerauthentication', namespace: names.istioNamespace, what: 'the mTLS mode', notesIn: namespace };
 const target = `http://productpage.${namespace}:9080/productpage`;
 
-const createOutsideNamespace = step(`Create the namespace ${outside}, without sidecar injection (outside the mesh)`, {
-  done: async (ctx) => {
-    const found = await getObject(ctx, namespaceRef(outside));
-    if (!found) return false;
-    if (!managed(found)) throw new StepError(`namespace ${outside} was not made by fun-with-istio: refusing to change it`);
-    return `namespace ${outside} exists`;
-  },
-  run: async (ctx) => {
-    await createNamespace(ctx, outside);
-  },
-});
+const createOutsideNamespace = ownNamespace(
+  `Create the namespace ${outside}, without sidecar injection (outside the mesh)`,
+  outside,
+);
 
 const clientIn = (ns: string) => (ctx: Ctx) => releaseSample(ctx, 'curl/curl.yaml', ns);
 
@@ -70,22 +54,18 @@ function checkClients(title: string, outsideGetsIn: boolean, onTheWay?: EndState
   return step(title, {
     done: async (ctx) => (await onTheWay?.reached(ctx)) ?? false,
     run: async (ctx, task) => {
-      if (await noDataPlane(ctx)) {
-        task.title = `${task.title} (${notHere})`;
-        return ctx.sh.note(`no data plane (kwok nodes): ${notHere}`);
-      }
+      if (await cannotLookHere(ctx, task)) return;
       // A new mTLS mode reaches the proxies a moment after it is applied: ask until it shows, or the wait ends.
-      const deadline = Date.now() + durationSeconds(ctx.config.waitTimeout) * 1000;
-      let inside: true | string;
-      let fromOutside: true | string;
-      for (;;) {
-        inside = await reaches(ctx, namespace);
-        fromOutside = await reaches(ctx, outside);
-        const settled = inside === true && (fromOutside === true) === outsideGetsIn;
-        if (settled || ctx.options.dryRun || Date.now() > deadline) break;
-        task.output = `waiting for the mode to reach the proxies (outside: ${fromOutside === true ? 'HTTP 200' : fromOutside})`;
-        await delay(1000, undefined, { signal: ctx.signal });
-      }
+      const ask = async () => [await reaches(ctx, namespace), await reaches(ctx, outside)] as const;
+      const [inside, fromOutside] = await untilSettled(
+        ctx,
+        ask,
+        ([inside, out]) => ctx.options.dryRun || (inside === true && (out === true) === outsideGetsIn),
+        {
+          waiting: ([, out]) =>
+            (task.output = `waiting for the mode to reach the proxies (outside: ${out === true ? 'HTTP 200' : out})`),
+        },
+      );
       if (ctx.options.dryRun) return; // no client ran
       if (inside !== true) throw new StepError(`the client inside the mesh (${namespace}) was refused: ${inside}`);
       if ((fromOutside === true) !== outsideGetsIn)

@@ -14,12 +14,13 @@ import {
   managedNames,
   namespaceRef,
   onObjects,
+  ownerOf,
   verbArgs,
 } from './lib/kube.ts';
 import { runIfMain } from './lib/main.ts';
 import { minikubeStatus } from './lib/minikube.ts';
 import { ensureRelease } from './lib/release.ts';
-import { deleteSample, sampleOwner } from './lib/sample.ts';
+import { deleteSample, sampleDeployment } from './lib/sample.ts';
 import { type StepDefinition, step } from './lib/step.ts';
 import { telemetryRef } from './lib/tracing.ts';
 import type { Ctx, Task, TaskCommand } from './lib/types.ts';
@@ -102,7 +103,7 @@ const removePeerAuthentication = inCluster(`Delete the mTLS task's PeerAuthentic
 const removeSample = inCluster(`Delete the ${names.sampleApp} sample`, {
   done: async (ctx) => {
     // Teardown only takes away: someone else's sleep is left where it is, and the rest goes on.
-    const owner = await sampleOwner(ctx);
+    const owner = await ownerOf(ctx, sampleDeployment(ctx));
     return (
       owner !== 'ours' && (owner === 'none' ? 'the sample is not deployed' : "this sleep is not fun-with-istio's: left alone")
     );

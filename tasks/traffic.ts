@@ -1,28 +1,24 @@
-// "Something to look at": the tutorial ends with dashboards and a tracer that show nothing without traffic. This
-// chapter runs the pinned release's httpbin in an injected namespace, sends it TRAFFIC_REQUESTS requests from a
-// load-generator Job (no kubectl exec needed), and proves the mesh saw them in Prometheus and in the tracer.
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { durationSeconds, names } from './config.ts';
-import { noDataPlane } from './lib/data-plane.ts';
+import { cannotLookHere } from './lib/data-plane.ts';
 import { StepError } from './lib/errors.ts';
+import { workloadImages } from './lib/images.ts';
 import {
   annotationOf,
-  createNamespace,
   exists,
   getObject,
   inNamespace,
   managedLabels,
-  namespaceRef,
   onObjects,
   rolloutStatus,
   verbArgs,
   waitFor,
 } from './lib/kube.ts';
 import { runIfMain } from './lib/main.ts';
-import { type K8sObject, prepare, readManifests } from './lib/manifests.ts';
+import type { K8sObject } from './lib/manifests.ts';
+import { untilSettled } from './lib/poll.ts';
+import { releaseSample } from './lib/release-sample.ts';
 import { step } from './lib/step.ts';
+import { ownNamespace } from './lib/steps/namespace.ts';
 import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
 import { proofs, type Verdict } from './lib/traffic-proof.ts';
@@ -33,35 +29,22 @@ const jobRef = inNamespace(namespace, 'job', job);
 /** On the Job: how many requests it was made to send (so a re-run with the same count changes nothing). */
 const requestsAnnotation = 'fun-with-istio/requests';
 
-const createTrafficNamespace = step(`Create the namespace ${namespace}, with sidecar injection`, {
-  done: async (ctx) => (await exists(ctx, namespaceRef(namespace))) && `namespace ${namespace} exists`,
-  run: async (ctx) => {
-    await createNamespace(ctx, namespace, { [names.injectionLabel]: 'enabled' });
-  },
+const createTrafficNamespace = ownNamespace(`Create the namespace ${namespace}, with sidecar injection`, namespace, {
+  [names.injectionLabel]: 'enabled',
 });
-
-/** A sample of the release, in the traffic namespace and labelled as ours; none in a dry run without the release. */
-function sample(ctx: Ctx, file: string): K8sObject[] {
-  const full = path.join(ctx.config.istioHome, 'samples', file);
-  if (ctx.options.dryRun && !existsSync(full)) return [];
-  return prepare(readManifests(full), { namespace, labels: managedLabels() });
-}
 
 const deployServer = step(`Deploy ${server} (samples/httpbin/httpbin.yaml)`, {
   done: async (ctx) => (await exists(ctx, inNamespace(namespace, 'deployment', server))) && `${server} is deployed`,
   run: async (ctx) => {
-    const docs = sample(ctx, 'httpbin/httpbin.yaml');
-    await onObjects(ctx, 'apply', docs, { label: docs.length ? undefined : 'samples/httpbin/httpbin.yaml' });
+    const { docs, label } = releaseSample(ctx, 'httpbin/httpbin.yaml', namespace);
+    await onObjects(ctx, 'apply', docs, { label });
     await rolloutStatus(ctx, inNamespace(namespace, 'deployment', server));
   },
 });
 
 /** The load generator: the curl sample's image, calling httpbin TRAFFIC_REQUESTS times, then done. */
 function loadJob(ctx: Ctx): K8sObject {
-  const curl = sample(ctx, 'curl/curl.yaml').find((o) => o.kind === 'Deployment');
-  const image =
-    (curl?.spec as { template?: { spec?: { containers?: { image?: string }[] } } } | undefined)?.template?.spec?.containers?.[0]
-      ?.image ?? 'curl (from samples/curl/curl.yaml)';
+  const [image = 'curl (from samples/curl/curl.yaml)'] = workloadImages(releaseSample(ctx, 'curl/curl.yaml', namespace).docs);
   const script = `for i in $(seq ${ctx.config.trafficRequests}); do curl -s -o /dev/null http://${server}:${port}/get; done`;
   return {
     apiVersion: 'batch/v1',
@@ -106,23 +89,18 @@ const sendTraffic = step('Send the requests from a load-generator Job', {
 
 const proveTraffic = step('Prove the mesh saw them (Prometheus, and the tracer)', {
   run: async (ctx, task) => {
-    if (await noDataPlane(ctx)) {
-      // The test lab: its nodes run no containers, so no request was really sent. Say so; do not pretend.
-      task.title = `${task.title} (not here: this cluster's nodes run no containers, so no request was sent)`;
-      return ctx.sh.note('no data plane (kwok nodes): nothing to prove');
-    }
+    // The test lab: its nodes run no containers, so no request was really sent. Say so; do not pretend.
+    if (await cannotLookHere(ctx, task)) return;
     const deadline = Date.now() + durationSeconds(ctx.config.waitTimeout) * 1000;
     for (const proof of proofs(ctx.config)) {
-      let verdict: Verdict = { seen: 0 };
-      for (;;) {
+      const ask = async (): Promise<Verdict> => {
         const r = await ctx.sh.kubectl(['get', '--raw', proof.path], { allowFailure: true });
-        if (ctx.options.dryRun) break; // no traffic was sent: nothing to judge
-        verdict = r.exitCode === 0 ? proof.judge(r.stdout) : { problem: r.stderr.trim().split('\n').pop() ?? 'no answer' };
-        if ('seen' in verdict && verdict.seen > 0) break;
-        if (Date.now() > deadline) break;
-        task.output = `waiting for ${proof.what} (Prometheus scrapes every 15 s)`;
-        await delay(3000, undefined, { signal: ctx.signal });
-      }
+        return r.exitCode === 0 ? proof.judge(r.stdout) : { problem: r.stderr.trim().split('\n').pop() ?? 'no answer' };
+      };
+      // A dry run sent no traffic: nothing to judge.
+      const seen = (v: Verdict) => ctx.options.dryRun || ('seen' in v && v.seen > 0);
+      const waiting = () => (task.output = `waiting for ${proof.what} (Prometheus scrapes every 15 s)`);
+      const verdict = await untilSettled(ctx, ask, seen, { deadline, everyMs: 3000, waiting });
       if (ctx.options.dryRun) continue;
       if ('problem' in verdict) throw new StepError(`${proof.what}: ${verdict.problem}`);
       if (verdict.seen === 0)

@@ -1,15 +1,14 @@
 // The verify steps of the Istio-task chapters: product pages loaded as a user would (through the ingress gateway),
 // judged by what they show. A new route reaches the gateway's and the sidecars' Envoys a moment after it is
 // applied, so each check asks until what it expects holds (or the wait times out), then judges a full sample.
-import { setTimeout as delay } from 'node:timers/promises';
-import { durationSeconds } from '../config.ts';
 import { throughIngress } from './bookinfo.ts';
 import { productPages } from './bookinfo-client.ts';
 import { bucketOf, judgePage, type PageView, shareWithin, tally } from './bookinfo-page.ts';
 import { StepError } from './errors.ts';
+import { untilSettled } from './poll.ts';
 import type { EndState } from './routing.ts';
 import { step } from './step.ts';
-import type { Ctx, Task } from './types.ts';
+import type { Task } from './types.ts';
 
 /** What one user should see on every page. */
 export interface Sees {
@@ -29,16 +28,6 @@ const summary = (views: PageView[]) =>
     .filter(([, n]) => n > 0)
     .map(([bucket, n]) => `${bucket} ${n}`)
     .join(', ');
-
-/** Asks until `settled` holds for a sample of pages, or the wait times out; returns the last sample. */
-async function untilSettled(ctx: Ctx, sample: () => Promise<PageView[]>, settled: (v: PageView[]) => boolean) {
-  const deadline = Date.now() + durationSeconds(ctx.config.waitTimeout) * 1000;
-  for (;;) {
-    const views = await sample();
-    if (settled(views) || Date.now() > deadline) return views;
-    await delay(1000, undefined, { signal: ctx.signal });
-  }
-}
 
 /**
  * A step: each user sees what they should on every one of `pagesPerUser` pages in a row. A check of a state on

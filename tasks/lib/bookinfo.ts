@@ -1,7 +1,7 @@
 // Bookinfo, istio.io's getting-started app, as the Istio-task chapters share it: its namespace, the release's
 // sample files applied there, the check that it runs, and how its product page is reached from this machine.
 import { names } from '../config.ts';
-import { noDataPlane, notHere } from './data-plane.ts';
+import { cannotLookHere } from './data-plane.ts';
 import { StepError } from './errors.ts';
 import { field, inNamespace } from './kube.ts';
 import { withPortForward } from './port-forward.ts';
@@ -34,10 +34,7 @@ export const bookinfoRunning = step('Check Bookinfo runs (productpage ready)', {
  * would reach). Where nothing runs (the test lab) it says so in the step's title and looks at nothing.
  */
 export async function throughIngress(ctx: Ctx, task: TaskHandle, look: (base: string) => Promise<string>): Promise<void> {
-  if (await noDataPlane(ctx)) {
-    task.title = `${task.title} (${notHere})`;
-    return ctx.sh.note(`no data plane (kwok nodes): ${notHere}`);
-  }
+  if (await cannotLookHere(ctx, task)) return;
   const seen = await withPortForward(ctx, ingressService, names.bookinfo.ingress.port, look);
   if (!seen) return;
   task.output = seen;

@@ -3,7 +3,7 @@
 // sent, and a step that would judge responses says so instead. One read of the nodes answers both.
 import { listObjects } from './kube.ts';
 import type { K8sObject } from './manifests.ts';
-import type { Ctx } from './types.ts';
+import type { Ctx, TaskHandle } from './types.ts';
 
 interface NodeStatus {
   addresses?: { type?: string; address?: string }[];
@@ -12,14 +12,22 @@ interface NodeStatus {
 const statusOf = (node: K8sObject) => (node.status ?? {}) as NodeStatus;
 
 /** True when every node is kwok's (a control plane without a data plane). */
-export async function noDataPlane(ctx: Ctx): Promise<boolean> {
+async function noDataPlane(ctx: Ctx): Promise<boolean> {
   const nodes = await listObjects(ctx, { kind: 'nodes' });
   const runtimes = nodes.map((n) => statusOf(n).nodeInfo?.containerRuntimeVersion ?? '');
   return runtimes.length > 0 && runtimes.every((r) => r.startsWith('kwok'));
 }
 
-/** The title suffix of a step that could not look because nothing runs. */
-export const notHere = 'not here: this cluster runs no containers, so no request was sent';
+/** What a step that could not look says, because nothing runs. */
+export const notHere = "not here: this cluster's nodes run no containers, so no request was sent";
+
+/** For a step that would judge responses: true where nothing runs, after saying so in its title and the log. */
+export async function cannotLookHere(ctx: Ctx, task: TaskHandle): Promise<boolean> {
+  if (!(await noDataPlane(ctx))) return false;
+  task.title = `${task.title} (${notHere})`;
+  ctx.sh.note(`no data plane (kwok nodes): ${notHere}`);
+  return true;
+}
 
 /** minikube's node IP (`minikube ip`), or the first node's InternalIP on an existing cluster. */
 export async function nodeAddress(ctx: Ctx): Promise<string> {

@@ -81,14 +81,10 @@ export async function createNamespace(ctx: Ctx, name: string, labels: Record<str
 
 /**
  * A read's output. The shell asks it once until something changes; an object of a kind the server does not serve
- * (Istio's, before Istio is installed) does not exist. Any other failure is asked again without leave to fail, so
- * it ends the step with the tool's own error line.
+ * (Istio's, before Istio is installed) does not exist.
  */
 async function ask(ctx: Ctx, args: string[]): Promise<string> {
-  const r = await ctx.sh.kubectl(args, { read: true, allowFailure: true });
-  if (r.exitCode === 0) return r.stdout;
-  if (/the server doesn't have a resource type/.test(r.stderr)) return '';
-  return (await ctx.sh.kubectl(args, { read: true })).stdout;
+  return (await ctx.sh.kubectl(args, { read: true, nothingIf: /the server doesn't have a resource type/ })).stdout;
 }
 
 /** Secrets are read field by field: their data stays out of the log. */
@@ -147,6 +143,12 @@ export async function managedNames(ctx: Ctx, ref: ObjectRef): Promise<string[]> 
     .split('\n')
     .map((l) => l.trim().split('/').pop() ?? '')
     .filter(Boolean);
+}
+
+/** Who has an object: nobody, the tool, or someone else (whose it stays). */
+export async function ownerOf(ctx: Ctx, ref: ObjectRef): Promise<'none' | 'ours' | 'theirs'> {
+  if (!(await exists(ctx, ref))) return 'none';
+  return (await isManaged(ctx, ref)) ? 'ours' : 'theirs';
 }
 
 /** True when the object carries the tool's managed-by label. */

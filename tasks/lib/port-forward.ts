@@ -4,6 +4,9 @@ import { StepError } from './errors.ts';
 import { type ObjectRef, portForwardArgs } from './kube.ts';
 import type { Ctx } from './types.ts';
 
+/** The local port in kubectl port-forward's "Forwarding from 127.0.0.1:<port> -> ..." line. */
+export const forwardedPort = (line: string): string | undefined => /^Forwarding from 127\.0\.0\.1:(\d+)/.exec(line)?.[1];
+
 /**
  * Runs `use` with `http://127.0.0.1:<port>` forwarded to the Service's `port`, then stops the forward. A dry run
  * lists the port-forward and uses nothing (undefined).
@@ -26,7 +29,7 @@ export async function withPortForward<T>(
     .kubectl(portForwardArgs(service, port), {
       signal: stop.signal,
       onLine: (line) => {
-        const local = /^Forwarding from 127\.0\.0\.1:(\d+)/.exec(line)?.[1];
+        const local = forwardedPort(line);
         if (local) ready(`http://127.0.0.1:${local}`);
       },
     })

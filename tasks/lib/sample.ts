@@ -13,13 +13,6 @@ export function sampleObjects(ctx: Ctx): K8sObject[] {
   return prepare(readManifests(sampleFile), { namespace: ctx.config.sampleNamespace, labels: managedLabels() });
 }
 
-/** Who has a `sleep` Deployment in the sample namespace: nobody, the tool, or the user (whose it stays). */
-export async function sampleOwner(ctx: Ctx): Promise<'none' | 'ours' | 'theirs'> {
-  const deployment = sampleDeployment(ctx);
-  if (!(await exists(ctx, deployment))) return 'none';
-  return (await isManaged(ctx, deployment)) ? 'ours' : 'theirs';
-}
-
 /** Whether the sample is deployed; a `sleep` that is not the tool's is an error, never something to change. */
 export async function sampleDeployed(ctx: Ctx): Promise<boolean> {
   const deployment = sampleDeployment(ctx);

@@ -29,6 +29,8 @@ export interface RunOptions {
    * poll), the same argv gets the same answer without a second round trip. Never for a question asked to see change.
    */
   read?: boolean;
+  /** A failure whose stderr matches means "nothing there" (e.g. a kind the server does not serve): empty output. */
+  nothingIf?: RegExp;
   /** Stops this command alone (e.g. a port-forward that is no longer needed); the run's signal stops every one. */
   signal?: AbortSignal;
 }
@@ -150,7 +152,7 @@ export class Shell {
       return this.execute(argv, opts).finally(() => this.answers.clear());
     }
     // A failed answer kept for a caller that allowed it must not reach one that did not.
-    const key = JSON.stringify([argv, Boolean(opts.allowFailure)]);
+    const key = JSON.stringify([argv, Boolean(opts.allowFailure), String(opts.nothingIf)]);
     const known = this.answers.get(key);
     if (known) {
       this.o.log.write(`# asked before, same answer: ${commandLine(argv)}`);
@@ -221,6 +223,7 @@ export class Shell {
     log.write(`> exit ${out.exitCode ?? out.signal} (${Date.now() - started} ms)`);
     if (signal?.aborted) throw new AbortError();
     const result = { exitCode, stdout: out.stdout, stderr: out.stderr };
+    if (exitCode !== 0 && opts.nothingIf?.test(out.stderr)) return { exitCode: 0, stdout: '', stderr: out.stderr };
     if (exitCode === 0 || opts.allowFailure) return result;
     const why = describeFailure(cmd, out.exitCode, out.signal, out.stderr, opts.timeoutMs);
     throw new CommandError(commandLine(argv), out.exitCode, out.stderr, why.reason ?? '', why.suggestion);

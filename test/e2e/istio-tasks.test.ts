@@ -8,22 +8,22 @@
 // fail-close (failurePolicy Fail, asserted below): an apply that succeeds is one the real webhook (istiod's
 // /validate) accepted. So every release file the chapters and this test apply passes Istio's validation.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
-import { parse as parseDotenv } from 'dotenv';
-import { bin, binDir, stateDir } from '../../lab/common.ts';
+import { bin } from '../../lab/common.ts';
 import { type PodIdentity, podIdentity, type XdsDump, xdsDump } from '../../lab/xds.ts';
 import { inboundModes, type RouteView, routesOf } from '../../lab/xds-routes.ts';
 import { names } from '../../tasks/config.ts';
+import { notHere } from '../../tasks/lib/data-plane.ts';
 import { managedLabels } from '../../tasks/lib/kube.ts';
 import { type K8sObject, prepare, readManifests } from '../../tasks/lib/manifests.ts';
 import { tmpDir } from '../helpers.ts';
+import { type List, lab, labKubectl, type Obj, type Run, readLabEnv, runProduct } from './lab-client.ts';
 
-const root = path.resolve(import.meta.dirname, '..', '..');
 const cache = tmpDir('fwi-e2e-tasks-');
 const ns = names.bookinfo.namespace;
 let labEnv: Record<string, string> = {};
@@ -31,27 +31,8 @@ let labEnv: Record<string, string> = {};
 const timings: [string, number][] = [];
 let dumps = 0;
 
-interface Run {
-  code: number | null;
-  out: string;
-  err: string;
-  ms: number;
-}
-
-// The same runner as lab.test.ts (not exported there: importing a test file would run its tests), except that the
-// release comes from ISTIO_HOME (.lab/env) instead of a download: lab.test.ts proves the download path.
-function product(args: string[]): Promise<Run> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'Taskfile.ts', ...args], {
-    cwd: root,
-    env: { HOME: process.env.HOME, PATH: `${binDir}:${process.env.PATH}`, ...labEnv, CACHE_DIR: cache, WAIT_TIMEOUT: '120s' },
-  });
-  const started = Date.now();
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (err += d));
-  return new Promise<Run>((resolve) => child.on('close', (code) => resolve({ code, out, err, ms: Date.now() - started })));
-}
+// The release comes from ISTIO_HOME (.lab/env) instead of a download: lab.test.ts proves the download path.
+const product = (args: string[]) => runProduct(args, { ...labEnv, CACHE_DIR: cache, WAIT_TIMEOUT: '120s' });
 
 /** Runs a chapter that must succeed; returns its output and the commands its log lists (`$ ...` lines). */
 async function chapter(...args: string[]): Promise<Run & { log: string; commands: string[] }> {
@@ -64,43 +45,7 @@ async function chapter(...args: string[]): Promise<Run & { log: string; commands
   return { ...r, log, commands: log.split('\n').filter((l) => l.startsWith('$ ')) };
 }
 
-function lab(script: string, ...args: string[]): void {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', `lab/${script}.ts`, ...args], { cwd: root, encoding: 'utf8' });
-  assert.equal(r.status, 0, `lab/${script}.ts ${args.join(' ')}: ${r.stdout}${r.stderr}`);
-}
-
-function kubectlRun(args: string[], input?: string) {
-  return spawnSync(bin('kubectl'), ['--kubeconfig', labEnv.KUBECONFIG, '--context', 'lab', ...args], {
-    encoding: 'utf8',
-    input,
-    maxBuffer: 1 << 28,
-  });
-}
-/** The lab's kubectl, pinned to the lab context; must succeed. */
-function kubectl(...args: string[]): string {
-  const r = kubectlRun(args);
-  assert.equal(r.status, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-const kjson = <T>(...args: string[]): T => JSON.parse(kubectl(...args, '-o', 'json')) as T;
-const listNames = (...args: string[]) =>
-  kubectl('get', ...args, '-o', 'name', '--ignore-not-found')
-    .split('\n')
-    .filter(Boolean);
-
-interface Obj {
-  metadata: {
-    name: string;
-    namespace?: string;
-    resourceVersion: string;
-    deletionTimestamp?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-  };
-  spec?: Record<string, any>;
-  status?: Record<string, any>;
-}
-type List = { items: Obj[] };
+const { run: kubectlRun, kubectl, kjson, listNames } = labKubectl(() => labEnv);
 
 /** Applies objects as the tool would (`kubectl apply -f -`, the tool's label): through the real webhook. */
 function apply(docs: K8sObject[]): void {
@@ -154,7 +99,6 @@ const reviewsRoutes = (d: XdsDump) => routesOf(d, '9080', `${svc('reviews')}:908
 const ratingsRoutes = (d: XdsDump) => routesOf(d, '9080', `${svc('ratings')}:9080`);
 const jasonMatch = 'prefix / & end-user exact jason';
 /** A chapter's page checks on the lab: exactly these steps say in their titles why nothing was looked at; the log notes it. */
-const notHere = 'not here: this cluster runs no containers, so no request was sent';
 function saysNotHere(r: { out: string; log: string }, checks: string[]): void {
   const titles = r.out.split('\n').filter((l) => l.startsWith('✔ ') && l.includes('not here'));
   assert.deepEqual(
@@ -189,13 +133,13 @@ const versionsOf = (kind: string) =>
 describe('Istio tasks on the lab: what the real istiod serves Bookinfo', { timeout: 10 * 60_000 }, () => {
   before(() => {
     lab('up');
-    labEnv = parseDotenv(readFileSync(path.join(stateDir, 'env')));
+    labEnv = readLabEnv();
     assert.equal(labEnv.KUBE_CONTEXT, 'lab');
     // `lab:up` keeps a lab that is already up: one left by an earlier run is replaced by a fresh one.
     if (listNames('namespace', names.istioNamespace, ns).length) {
       lab('down');
       lab('up');
-      labEnv = parseDotenv(readFileSync(path.join(stateDir, 'env')));
+      labEnv = readLabEnv();
     }
   });
 

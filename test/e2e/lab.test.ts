@@ -3,96 +3,35 @@
 // The Istio release is downloaded by the product from a local HTTP server serving an archive of the lab's
 // release directory with its .sha256. Assertions read the cluster's real state with the lab's kubectl.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import type { spawn } from 'node:child_process';
 import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { parse as parseDotenv } from 'dotenv';
 import { loadAll } from 'js-yaml';
 import { c as tarCreate } from 'tar';
-import { bin, binDir, ISTIO_LAB_VERSION, istioHome, labCacheDir, stateDir } from '../../lab/common.ts';
+import { ISTIO_LAB_VERSION, istioHome, labCacheDir } from '../../lab/common.ts';
 import { connectionManagers, podIdentity, xdsDump } from '../../lab/xds.ts';
 import { loadConfig, names } from '../../tasks/config.ts';
 import { downloadOf } from '../../tasks/lib/release.ts';
 import { tmpDir } from '../helpers.ts';
+import { type List, lab, labKubectl, type Obj, type Run, readLabEnv, runProduct } from './lab-client.ts';
 
-const root = path.resolve(import.meta.dirname, '..', '..');
 const cache = tmpDir('fwi-e2e-');
 const sampleNs = names.managedBy.value; // the default SAMPLE_NAMESPACE
 let labEnv: Record<string, string> = {};
 let server: Server;
 let releaseUrl = '';
 
-interface Run {
-  code: number | null;
-  out: string;
-  err: string;
-  ms: number;
-}
-
 /** Runs the product as a user would, with the lab's settings and the lab's kubectl first on PATH. */
 function product(args: string[], extra: Record<string, string> = {}): Promise<Run> & { child: ReturnType<typeof spawn> } {
   const { ISTIO_HOME: _home, ...env } = labEnv; // the release comes through the download path
-  const child = spawn(process.execPath, ['--import', 'tsx', 'Taskfile.ts', ...args], {
-    cwd: root,
-    env: {
-      HOME: process.env.HOME,
-      PATH: `${binDir}:${process.env.PATH}`,
-      ...env,
-      CACHE_DIR: cache,
-      ISTIO_RELEASE_URL: releaseUrl,
-      WAIT_TIMEOUT: '120s',
-      ...extra,
-    },
-  });
-  const started = Date.now();
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (err += d));
-  const done = new Promise<Run>((resolve) => child.on('close', (code) => resolve({ code, out, err, ms: Date.now() - started })));
-  return Object.assign(done, { child });
+  return runProduct(args, { ...env, CACHE_DIR: cache, ISTIO_RELEASE_URL: releaseUrl, WAIT_TIMEOUT: '120s', ...extra });
 }
 
-function lab(script: string, ...args: string[]): void {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', `lab/${script}.ts`, ...args], { cwd: root, encoding: 'utf8' });
-  assert.equal(r.status, 0, `lab/${script}.ts ${args.join(' ')}: ${r.stdout}${r.stderr}`);
-}
-
-/** The lab's kubectl, pinned to the lab context. */
-function kubectl(...args: string[]): string {
-  const r = spawnSync(bin('kubectl'), ['--kubeconfig', labEnv.KUBECONFIG, '--context', 'lab', ...args], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 28,
-  });
-  assert.equal(r.status, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-const kjson = <T>(...args: string[]): T => JSON.parse(kubectl(...args, '-o', 'json')) as T;
-const listNames = (...args: string[]) =>
-  kubectl('get', ...args, '-o', 'name', '--ignore-not-found')
-    .split('\n')
-    .filter(Boolean);
-
-interface Obj {
-  metadata: {
-    name: string;
-    namespace?: string;
-    uid: string;
-    deletionTimestamp?: string;
-    resourceVersion: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-  };
-  spec?: Record<string, any>;
-  status?: Record<string, any>;
-  data?: Record<string, string>;
-  webhooks?: { name: string; clientConfig: { caBundle?: string; url?: string } }[];
-}
-type List = { items: Obj[] };
+const { run: kubectlRun, kubectl, kjson, listNames } = labKubectl(() => labEnv);
 
 /** uid -> resourceVersion of everything the chapters create or that Istio installs. */
 function snapshot(): Map<string, string> {
@@ -155,7 +94,7 @@ describe('the product against the lab', { timeout: 20 * 60_000 }, () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     releaseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/good`;
     lab('up');
-    labEnv = parseDotenv(readFileSync(path.join(stateDir, 'env')));
+    labEnv = readLabEnv();
     assert.equal(labEnv.KUBE_CONTEXT, 'lab');
   });
 
@@ -302,11 +241,7 @@ describe('the product against the lab', { timeout: 20 * 60_000 }, () => {
     // The real validating webhook judges Telemetry: ours passes, with no warning. Two providers pass the CRD's
     // schema, and only Istio's own validation (the webhook) warns about them: so the webhook did judge ours.
     const { telemetryObject } = await import('../../tasks/lib/tracing.ts');
-    const serverDryRun = (o: object) =>
-      spawnSync(bin('kubectl'), ['--kubeconfig', labEnv.KUBECONFIG, '--context', 'lab', 'apply', '--dry-run=server', '-f', '-'], {
-        input: JSON.stringify(o),
-        encoding: 'utf8',
-      });
+    const serverDryRun = (o: object) => kubectlRun(['apply', '--dry-run=server', '-f', '-'], JSON.stringify(o));
     const ours = serverDryRun(telemetryObject(100));
     assert.equal(ours.status, 0, ours.stderr);
     assert.equal(ours.stderr, '');

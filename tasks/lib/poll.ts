@@ -1,0 +1,29 @@
+// Asking again until an answer settles: for what only shows a moment after the change that causes it (a route
+// pushed to the proxies, a metric scraped), where there is no event to wait on.
+import { setTimeout as delay } from 'node:timers/promises';
+import { durationSeconds } from '../config.ts';
+import type { Ctx } from './types.ts';
+
+export interface Poll<T> {
+  /** When to give up (by default WAIT_TIMEOUT from now): the last answer is returned for the caller to judge. */
+  deadline?: number;
+  everyMs?: number;
+  /** Called with each unsettled answer before waiting, e.g. to show progress. */
+  waiting?: (answer: T) => void;
+}
+
+/** Asks until `settled` holds or the deadline passes; returns the last answer. */
+export async function untilSettled<T>(
+  ctx: Ctx,
+  ask: () => Promise<T>,
+  settled: (answer: T) => boolean,
+  o: Poll<T> = {},
+): Promise<T> {
+  const deadline = o.deadline ?? Date.now() + durationSeconds(ctx.config.waitTimeout) * 1000;
+  for (;;) {
+    const answer = await ask();
+    if (settled(answer) || Date.now() > deadline) return answer;
+    o.waiting?.(answer);
+    await delay(o.everyMs ?? 1000, undefined, { signal: ctx.signal });
+  }
+}

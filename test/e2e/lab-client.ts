@@ -1,0 +1,81 @@
+// The lab as the e2e tests reach it (not a test file: importing it runs nothing): its scripts, its kubectl pinned
+// to the context "lab", and the product run as a user runs it, with the lab's settings and binaries first on PATH.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
+import { bin, binDir, stateDir } from '../../lab/common.ts';
+
+export const root = path.resolve(import.meta.dirname, '..', '..');
+
+/** The settings `lab:up` wrote (.lab/env): CLUSTER=existing, KUBE_CONTEXT=lab, KUBECONFIG, ISTIO_HOME, ... */
+export const readLabEnv = (): Record<string, string> => parseDotenv(readFileSync(path.join(stateDir, 'env')));
+
+/** Runs `lab/<script>.ts` (up, down, ctl, ...); it must succeed. */
+export function lab(script: string, ...args: string[]): void {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', `lab/${script}.ts`, ...args], { cwd: root, encoding: 'utf8' });
+  assert.equal(r.status, 0, `lab/${script}.ts ${args.join(' ')}: ${r.stdout}${r.stderr}`);
+}
+
+export interface Run {
+  code: number | null;
+  out: string;
+  err: string;
+  ms: number;
+}
+
+/** The product (`Taskfile.ts`) with `env` over a minimal environment and the lab's binaries first on PATH. */
+export function runProduct(args: string[], env: Record<string, string>): Promise<Run> & { child: ReturnType<typeof spawn> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'Taskfile.ts', ...args], {
+    cwd: root,
+    env: { HOME: process.env.HOME, PATH: `${binDir}:${process.env.PATH}`, ...env },
+  });
+  const started = Date.now();
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  const done = new Promise<Run>((resolve) => child.on('close', (code) => resolve({ code, out, err, ms: Date.now() - started })));
+  return Object.assign(done, { child });
+}
+
+/** An object as kubectl prints it, with what the tests read. */
+export interface Obj {
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid: string;
+    deletionTimestamp?: string;
+    resourceVersion: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  spec?: Record<string, any>;
+  status?: Record<string, any>;
+  data?: Record<string, string>;
+  webhooks?: { name: string; clientConfig: { caBundle?: string; url?: string } }[];
+}
+export type List = { items: Obj[] };
+
+/** The lab's kubectl for the kubeconfig `env()` names (read when called: the env exists once the lab is up). */
+export function labKubectl(env: () => Record<string, string>) {
+  const run = (args: string[], input?: string) =>
+    spawnSync(bin('kubectl'), ['--kubeconfig', env().KUBECONFIG, '--context', 'lab', ...args], {
+      encoding: 'utf8',
+      input,
+      maxBuffer: 1 << 28,
+    });
+  /** Must succeed; returns stdout. */
+  const kubectl = (...args: string[]): string => {
+    const r = run(args);
+    assert.equal(r.status, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const kjson = <T>(...args: string[]): T => JSON.parse(kubectl(...args, '-o', 'json')) as T;
+  const listNames = (...args: string[]) =>
+    kubectl('get', ...args, '-o', 'name', '--ignore-not-found')
+      .split('\n')
+      .filter(Boolean);
+  return { run, kubectl, kjson, listNames };
+}
