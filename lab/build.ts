@@ -23,6 +23,7 @@ import {
   binDir,
   goEnv,
   ISTIO_LAB_VERSION,
+  imageModulePins,
   istioCommit,
   istioDockerHub,
   istioHome,
@@ -34,6 +35,9 @@ import {
   projectRoot,
   srcDir,
 } from './common.ts';
+import { ensureHostPackages } from './host-packages.ts';
+import { buildImages } from './images/build-images.ts';
+import { imageRecipes } from './images/recipes.ts';
 import { prepareModule, resolveModule, runGo, type WrapperModule } from './wrapper-module.ts';
 
 interface Target {
@@ -52,6 +56,8 @@ interface Target {
   /** For the e2e tests only (the command audit, the xDS harness): built by the CLI (`lab/build.ts`, the first step of
    * test:e2e), not by `build()` from up.ts. */
   testsOnly?: boolean;
+  /** Only the real-node flavour runs it (or puts it in an image): built by `build({ realNode: true })`. */
+  realNode?: boolean;
 }
 
 const k8sVersion = labPins.kubernetes; // v1.36.3
@@ -85,6 +91,8 @@ const goDir = path.join(projectRoot, 'lab', 'go');
 const analyzeFilesGo = readFileSync(path.join(goDir, 'analyze-files', 'main.go'), 'utf8');
 /** What istiod serves one pod's sidecar (lab/go/xds-dump): the lab's view of Envoy's configuration. */
 const xdsDumpGo = readFileSync(path.join(goDir, 'xds-dump', 'main.go'), 'utf8');
+/** The real-node lab's host ports into its network namespace (lab/go/netns-relay, standard library only). */
+const netnsRelayGo = readFileSync(path.join(goDir, 'netns-relay', 'main.go'), 'utf8');
 /** A target's version: the pinned one, or for a generated source the digest of its text. */
 const versionOf = (t: Target): string | undefined =>
   t.version ?? (t.goSource && createHash('sha256').update(t.goSource.text).digest('hex').slice(0, 12));
@@ -95,6 +103,17 @@ const allTargets: Target[] = [
   { name: 'kube-controller-manager', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kube-controller-manager', ldflags: k8sLd },
   { name: 'kube-scheduler', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kube-scheduler', ldflags: k8sLd },
   { name: 'kubectl', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kubectl', ldflags: k8sLd },
+  // The real-node flavour (lab/node): a kubelet and kube-proxy from the same module, and the namespace relay.
+  { name: 'kubelet', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kubelet', ldflags: k8sLd, realNode: true },
+  { name: 'kube-proxy', module: 'kubernetes', pkg: 'k8s.io/kubernetes/cmd/kube-proxy', ldflags: k8sLd, realNode: true },
+  {
+    name: 'netns-relay',
+    module: 'kubernetes',
+    pkg: './netns-relay',
+    ldflags: [],
+    goSource: { dir: 'netns-relay', text: netnsRelayGo },
+    realNode: true,
+  },
   {
     name: 'kwok',
     module: 'kwok',
@@ -108,6 +127,32 @@ const allTargets: Target[] = [
     pkg: 'istio.io/istio/pilot/cmd/pilot-discovery',
     tags: istioTags,
     ldflags: istioLd,
+  },
+  // The sidecar's agent, for the real node's istio/proxyv2 image (lab/images).
+  {
+    name: 'pilot-agent',
+    module: 'istio',
+    pkg: 'istio.io/istio/pilot/cmd/pilot-agent',
+    tags: istioTags,
+    ldflags: istioLd,
+    realNode: true,
+  },
+  // The real node's CoreDNS and the httpbin sample, built as their Makefiles do (CGO off, stripped).
+  {
+    name: 'coredns',
+    module: 'coredns',
+    pkg: imageModulePins.coredns.module,
+    ldflags: () => [`-X github.com/coredns/coredns/coremain.GitCommit=${originHash(imageModulePins.coredns)}`],
+    version: imageModulePins.coredns.version,
+    realNode: true,
+  },
+  {
+    name: 'go-httpbin',
+    module: 'httpbin',
+    pkg: `${imageModulePins.httpbin.module}/cmd/go-httpbin`,
+    ldflags: [],
+    version: imageModulePins.httpbin.version,
+    realNode: true,
   },
   // For the command audit only (never run against a cluster). Tags and ldflags as minikube's Makefile (MINIKUBE_BUILD_TAGS,
   // MINIKUBE_LDFLAGS); `version --short` then prints v1.38.1 like the release binary.
@@ -140,6 +185,9 @@ const allTargets: Target[] = [
     goSource: { dir: 'xds-dump', text: xdsDumpGo },
   },
 ];
+
+/** The commit a module version was cut from, as the proxy records it. */
+const originHash = (m: { module: string; version: string }): string => download(`${m.module}@${m.version}`).Origin?.Hash ?? '';
 
 /** `-X k8s.io/minikube/pkg/version.*` as the module's Makefile sets them, read from the module itself. */
 function minikubeLd(): string[] {
@@ -303,6 +351,15 @@ function wrapperModules(only?: Set<string>): WrapperModule[] {
       files: generatedSources('kwok'),
     });
   }
+  for (const [name, pin] of Object.entries(imageModulePins)) {
+    if (!wanted(name)) continue;
+    out.push({
+      name,
+      goMod: `module lab.local/${name}\n\ngo 1.26.0\n\nrequire ${pin.module} ${pin.version}\n`,
+      packages: getArgs(name, pin.version),
+      files: generatedSources(name),
+    });
+  }
   if (wanted('istio')) {
     const src = prepareIstioSource();
     out.push({
@@ -362,9 +419,9 @@ export function checkRecipe(): number {
   return (Date.now() - t) / 1000;
 }
 
-function buildAll(audit: boolean): Record<string, number> {
+function buildAll(audit: boolean, realNode: boolean): Record<string, number> {
   const times: Record<string, number> = {};
-  const targets = allTargets.filter((t) => audit || !t.testsOnly);
+  const targets = allTargets.filter((t) => (audit || !t.testsOnly) && (realNode || !t.realNode));
   const stale = (t: Target) =>
     versionOf(t) !== undefined &&
     (!existsSync(`${bin(t.name)}.version`) || readFileSync(`${bin(t.name)}.version`, 'utf8').trim() !== versionOf(t));
@@ -418,16 +475,27 @@ function layoutRelease(): void {
 /**
  * Builds what is missing and lays out the release directory; returns seconds per binary built now.
  * `audit: true` also builds the command audit's minikube (the CLI does; `lab/up.ts` does not need it).
+ * `realNode: true` also installs the real node's host packages and assembles its images (lab/images).
  */
-export function build({ audit = false }: { audit?: boolean } = {}): Record<string, number> {
+export function build({ audit = false, realNode = false }: { audit?: boolean; realNode?: boolean } = {}): Record<string, number> {
   const t = Date.now();
   console.log(
     `[lab build] key ${labKey}\n[lab build] cache ${labCacheDir}\n[lab build] istio version string ${ISTIO_LAB_VERSION}`,
   );
   mkdirSync(labCacheDir, { recursive: true });
   writeFileSync(path.join(labCacheDir, 'versions.json'), `${JSON.stringify({ labPins, istio: ISTIO_LAB_VERSION }, null, 2)}\n`);
-  const times = buildAll(audit);
+  const say = (m: string): void => console.log(`[lab build] ${m}`);
+  const hostPackages = realNode ? ensureHostPackages(say) : undefined;
+  const times = buildAll(audit, realNode);
   layoutRelease();
+  if (realNode) {
+    if (hostPackages) say(`${hostPackages}; the images wait for them`);
+    else {
+      const s = Date.now();
+      buildImages(imageRecipes, say);
+      times.images = Math.round((Date.now() - s) / 1000);
+    }
+  }
   const total = Math.round((Date.now() - t) / 1000);
   console.log(
     `[lab build] done in ${total}s${Object.keys(times).length ? ` (built: ${JSON.stringify(times)})` : ' (nothing to build)'}`,
@@ -439,7 +507,7 @@ if (isMain(import.meta.url)) {
   try {
     if (process.argv.includes('--check-recipe'))
       console.log(`[lab recipe] every wrapper module resolves from nothing: ${checkRecipe().toFixed(0)}s`);
-    else build({ audit: true });
+    else build({ audit: true, realNode: true });
   } catch (e) {
     console.error(`[lab build] ${(e as Error).message}`);
     process.exit(1);

@@ -42,6 +42,16 @@ export const nodeName = 'lab-node';
  */
 export const minikubeModuleVersion = 'v1.38.1';
 
+/**
+ * Go modules of the real-node lab's images, each at the version the product's manifests name: CoreDNS as kubeadm v1.36
+ * pins it (cmd/kubeadm/app/constants CoreDNSVersion), go-httpbin as the release's samples/httpbin/httpbin.yaml tags it.
+ * Outside `labKey` like minikube: a change rebuilds that binary alone (`<bin>.version`).
+ */
+export const imageModulePins = {
+  coredns: { module: 'github.com/coredns/coredns', version: 'v1.14.2' },
+  httpbin: { module: 'github.com/mccutchen/go-httpbin/v2', version: 'v2.15.0' },
+} as const;
+
 /** Bump when the build recipe changes in a way that changes the binaries. */
 const recipe = 1;
 

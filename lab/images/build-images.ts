@@ -1,0 +1,50 @@
+// Builds each recipe's docker-archive into the lab cache, skipped while its inputs are unchanged (the key is the recipe
+// with every staged file's size and mtime). Returns the archives to import, in recipe order.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { labCacheDir } from '../common.ts';
+import { writeDockerArchive } from './archive.ts';
+import type { ImageRecipe } from './recipes.ts';
+import { type RootfsEntry, sharedLibraries, stageRootfs } from './rootfs.ts';
+
+export const imagesDir = path.join(labCacheDir, 'images');
+
+/** A file name for a reference: docker.io/istio/proxyv2:1.31 -> docker.io_istio_proxyv2_1.31 */
+const slug = (ref: string): string => ref.replace(/[^A-Za-z0-9.-]+/g, '_');
+
+function recipeKey(r: ImageRecipe, entries: RootfsEntry[]): string {
+  const files = entries.flatMap((e) => ('copy' in e ? [e.copy, ...sharedLibraries(e.copy)] : []));
+  const stats = files.map((f) => {
+    const s = statSync(f);
+    return [f, s.size, Math.round(s.mtimeMs)];
+  });
+  return createHash('sha256')
+    .update(JSON.stringify({ ref: r.ref, entries, config: r.config, stats }))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+export function buildImage(r: ImageRecipe, log: (m: string) => void = () => undefined): string {
+  mkdirSync(imagesDir, { recursive: true });
+  const entries = r.rootfs();
+  const out = path.join(imagesDir, `${slug(r.ref)}-${recipeKey(r, entries)}.tar`);
+  if (existsSync(out)) return out;
+  const started = Date.now();
+  const rootfs = `${out}.rootfs`;
+  rmSync(rootfs, { recursive: true, force: true });
+  try {
+    stageRootfs(rootfs, entries);
+    writeDockerArchive(rootfs, r.ref, r.config, out);
+  } finally {
+    rmSync(rootfs, { recursive: true, force: true });
+  }
+  // Older archives of the same image are stale.
+  for (const f of readdirSync(imagesDir))
+    if (f.startsWith(`${slug(r.ref)}-`) && f.endsWith('.tar') && path.join(imagesDir, f) !== out) rmSync(path.join(imagesDir, f));
+  log(`image ${r.ref}: ${(statSync(out).size / 2 ** 20).toFixed(1)} MiB in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  return out;
+}
+
+export const buildImages = (recipes: ImageRecipe[], log?: (m: string) => void): string[] =>
+  recipes.map((r) => buildImage(r, log));

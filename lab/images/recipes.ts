@@ -1,0 +1,116 @@
+// The images the real-node lab assembles, under the exact names the product and the pinned release reference. Adding an
+// image is adding an entry here: its name, its files (a root filesystem staged from this machine) and its config.
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { bin, ISTIO_LAB_VERSION, imageModulePins, istioDockerHub, istioHome } from '../common.ts';
+import type { ImageConfig } from './archive.ts';
+import { envoyBinary, pauseBinary, pauseVersion } from './inputs.ts';
+import type { RootfsEntry } from './rootfs.ts';
+
+export interface ImageRecipe {
+  ref: string;
+  /** The root filesystem; may build its inputs first (compile, download), each cached on its own. */
+  rootfs: () => RootfsEntry[];
+  config: ImageConfig;
+}
+
+export const pauseImage: ImageRecipe = {
+  ref: `registry.k8s.io/pause:${pauseVersion}`,
+  rootfs: () => [{ copy: pauseBinary(), to: '/pause' }],
+  // As build/pause/Dockerfile: ENTRYPOINT ["/pause"], USER 65535:65535.
+  config: { Entrypoint: ['/pause'], User: '65535:65535' },
+};
+
+/** What a distroless base gives every image: users, name service order, CA certificates, a writable /tmp. */
+function base(users: { name: string; uid: number }[] = []): RootfsEntry[] {
+  const all = [{ name: 'root', uid: 0 }, ...users, { name: 'nobody', uid: 65534 }];
+  return [
+    { text: all.map((u) => `${u.name}:x:${u.uid}:${u.uid}::/tmp:/sbin/nologin\n`).join(''), to: '/etc/passwd' },
+    { text: all.map((u) => `${u.name}:x:${u.uid}:\n`).join(''), to: '/etc/group' },
+    { text: 'hosts: files dns\n', to: '/etc/nsswitch.conf' },
+    { copy: '/etc/ssl/certs/ca-certificates.crt', mode: 0o644 },
+    { dir: '/tmp', mode: 0o1777 },
+  ];
+}
+
+/**
+ * The curl sample (samples/curl, and the product's sleep manifest): curl, sleep and a shell, as user curl_user (uid 100)
+ * like the upstream image. The name is the release's; the curl inside is Debian's (7.88), not 8.16.
+ */
+export const curlImage: ImageRecipe = {
+  ref: 'docker.io/curlimages/curl:8.16.0',
+  rootfs: () => [
+    ...base([{ name: 'curl_user', uid: 100 }]),
+    { copy: '/usr/bin/curl' },
+    { copy: '/usr/bin/sleep', to: '/bin/sleep' },
+    { copy: '/usr/bin/dash', to: '/bin/sh' },
+  ],
+  config: { Entrypoint: ['/usr/bin/curl'], User: '100', Env: ['PATH=/usr/local/bin:/usr/bin:/bin'] },
+};
+
+/** iptables (nf_tables backend) as istio-iptables runs it: every name it may call, and the extensions it loads. */
+function iptables(): RootfsEntry[] {
+  const extensions = '/usr/lib/x86_64-linux-gnu/xtables';
+  const names = ['iptables', 'ip6tables'].flatMap((t) =>
+    ['', '-nft'].flatMap((v) => ['', '-save', '-restore'].map((suffix) => `${t}${v}${suffix}`)),
+  );
+  return [
+    { copy: '/usr/sbin/xtables-nft-multi' },
+    ...names.map((n) => ({ link: 'xtables-nft-multi', to: `/usr/sbin/${n}` })),
+    ...(existsSync(extensions) ? readdirSync(extensions).map((f) => ({ copy: path.join(extensions, f), mode: 0o644 })) : []),
+  ];
+}
+
+/**
+ * istio/proxyv2 as pilot/docker/Dockerfile.proxyv2 builds it: the bootstrap template, Envoy, pilot-agent as the
+ * entrypoint, on a base with iptables and the istio-proxy user (uid 1337). Envoy is upstream's (envoyBinary).
+ */
+export const proxyv2Image: ImageRecipe = {
+  ref: `${istioDockerHub}/proxyv2:${ISTIO_LAB_VERSION}`,
+  rootfs: () => [
+    ...base([{ name: 'istio-proxy', uid: 1337 }]),
+    ...iptables(),
+    {
+      copy: path.join(istioHome, 'tools', 'packaging', 'common', 'envoy_bootstrap.json'),
+      to: '/var/lib/istio/envoy/envoy_bootstrap_tmpl.json',
+      mode: 0o644,
+    },
+    { copy: envoyBinary(), to: '/usr/local/bin/envoy' },
+    { copy: bin('pilot-agent'), to: '/usr/local/bin/pilot-agent' },
+  ],
+  config: {
+    Entrypoint: ['/usr/local/bin/pilot-agent'],
+    Env: ['PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+    WorkingDir: '/',
+  },
+};
+
+/** istio/pilot as pilot/docker/Dockerfile.pilot: pilot-discovery as the entrypoint, user 1337. */
+export const pilotImage: ImageRecipe = {
+  ref: `${istioDockerHub}/pilot:${ISTIO_LAB_VERSION}`,
+  rootfs: () => [
+    ...base([{ name: 'istio-proxy', uid: 1337 }]),
+    { copy: bin('pilot-discovery'), to: '/usr/local/bin/pilot-discovery' },
+  ],
+  config: {
+    Entrypoint: ['/usr/local/bin/pilot-discovery'],
+    User: '1337:1337',
+    Env: ['PATH=/usr/local/bin:/usr/bin:/bin'],
+  },
+};
+
+/** CoreDNS as its Dockerfile builds it (distroless static, nonroot). Port 53 binds through containerd's unprivileged ports. */
+export const corednsImage: ImageRecipe = {
+  ref: `registry.k8s.io/coredns/coredns:${imageModulePins.coredns.version}`,
+  rootfs: () => [...base([{ name: 'nonroot', uid: 65532 }]), { copy: bin('coredns'), to: '/coredns' }],
+  config: { Entrypoint: ['/coredns'], User: '65532:65532', WorkingDir: '/' },
+};
+
+/** The httpbin sample (samples/httpbin): go-httpbin as its Dockerfile installs it, listening on 8080. */
+export const httpbinImage: ImageRecipe = {
+  ref: `docker.io/mccutchen/go-httpbin:${imageModulePins.httpbin.version}`,
+  rootfs: () => [...base(), { copy: bin('go-httpbin'), to: '/bin/go-httpbin' }],
+  config: { Cmd: ['/bin/go-httpbin'], Env: ['PATH=/bin'] },
+};
+
+export const imageRecipes: ImageRecipe[] = [pauseImage, corednsImage, curlImage, httpbinImage, proxyv2Image, pilotImage];

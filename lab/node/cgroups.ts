@@ -1,0 +1,69 @@
+// The cgroup the kubelet puts every pod under (cgroupRoot), in each of this machine's cgroup v1 hierarchies (and the
+// cgroup2 mount beside them). Made before the kubelet starts; its processes and directories are what lab:down ends.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { cgroupRoot } from './paths.ts';
+
+const cgroupMount = '/sys/fs/cgroup';
+
+/** Each mounted hierarchy's directory (cpu, memory, ..., systemd, unified). */
+const hierarchies = (): string[] =>
+  existsSync(cgroupMount)
+    ? readdirSync(cgroupMount)
+        .map((h) => path.join(cgroupMount, h))
+        .filter((d) => statSync(d).isDirectory() && existsSync(path.join(d, 'cgroup.procs')))
+    : [];
+
+/** Creates the root in every hierarchy; a new v1 cpuset takes its parent's cpus and memory nodes (else nothing can join). */
+export function createCgroupRoot(): void {
+  for (const h of hierarchies()) {
+    const dir = path.join(h, cgroupRoot);
+    mkdirSync(dir, { recursive: true });
+    for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+      const own = path.join(dir, f);
+      if (existsSync(own) && readFileSync(own, 'utf8').trim() === '')
+        writeFileSync(own, readFileSync(path.join(h, f), 'utf8').trim());
+    }
+  }
+}
+
+/** Every cgroup directory of the lab's pods, in every hierarchy, deepest first. */
+export function labCgroups(): string[] {
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(dir, e.name));
+    out.push(dir);
+  };
+  for (const h of hierarchies()) {
+    const top = path.join(h, cgroupRoot);
+    if (existsSync(top)) walk(top);
+  }
+  return out;
+}
+
+/** Pids in the lab's pod cgroups: the containers' processes, which no lab pid file names. */
+export function podProcesses(): number[] {
+  const pids = new Set<number>();
+  for (const cg of labCgroups()) {
+    try {
+      for (const l of readFileSync(path.join(cg, 'cgroup.procs'), 'utf8').split('\n')) if (l.trim()) pids.add(Number(l));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return [...pids];
+}
+
+/** Removes the (empty) cgroups, deepest first; returns how many. */
+export function removeCgroups(): number {
+  let n = 0;
+  for (const cg of labCgroups()) {
+    try {
+      rmdirSync(cg);
+      n++;
+    } catch (e) {
+      throw new Error(`could not remove cgroup ${cg}: ${(e as Error).message}`);
+    }
+  }
+  return n;
+}

@@ -1,0 +1,88 @@
+// What the real node leaves on the host once its processes are gone, and how lab:down removes it: mounts under .lab, the pods' cgroups, the network namespace, and files the kubelet and the CNI
+// library write outside .lab. Each function reports what it removed, so a test can assert that nothing is left.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { stateDir } from '../common.ts';
+import { labCgroups, removeCgroups } from './cgroups.ts';
+import { deleteNetns, netnsExists, netnsName } from './network.ts';
+import { cgroupRoot, cniNetwork } from './paths.ts';
+
+/** Mount points at or below `root` in a mountinfo text, deepest first (rootfs overlays, volumes, pod namespaces). */
+export function mountsUnder(root: string, mountinfo: string): string[] {
+  const octalUnescaped = (s: string): string =>
+    s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
+  return mountinfo
+    .split('\n')
+    .map((l) => octalUnescaped(l.split(' ')[4] ?? ''))
+    .filter((m) => m === root || m.startsWith(`${root}/`))
+    .sort((a, b) => b.length - a.length);
+}
+
+export const labMounts = (): string[] => mountsUnder(stateDir, readFileSync('/proc/self/mountinfo', 'utf8'));
+
+function unmountAll(): string[] {
+  const done: string[] = [];
+  // A mount can hide another at the same point: repeat until none is left (bounded).
+  for (let round = 0; round < 10; round++) {
+    const mounts = labMounts();
+    if (mounts.length === 0) break;
+    for (const m of mounts) {
+      const r = spawnSync('umount', ['--lazy', m], { encoding: 'utf8' });
+      if (r.status === 0) done.push(m);
+    }
+  }
+  const left = labMounts();
+  if (left.length) throw new Error(`could not unmount ${left.join(', ')}`);
+  return done;
+}
+
+/** Where the kubelet and containerd's CNI library write outside .lab (fixed paths in both). */
+export const hostDirs = { containersLogs: '/var/log/containers', cniResults: '/var/lib/cni/results' };
+
+/** Files outside .lab that point into it or are named after the lab's network: the kubelet's log links, CNI caches. */
+export function strayFiles({ containersLogs, cniResults } = hostDirs, root = stateDir): string[] {
+  const out: string[] = [];
+  if (existsSync(containersLogs))
+    for (const f of readdirSync(containersLogs)) {
+      const p = path.join(containersLogs, f);
+      try {
+        if (readlinkSync(p).startsWith(`${root}/`)) out.push(p);
+      } catch {
+        // not a link
+      }
+    }
+  if (existsSync(cniResults))
+    for (const f of readdirSync(cniResults)) if (f.startsWith(`${cniNetwork}-`)) out.push(path.join(cniResults, f));
+  return out;
+}
+
+export interface NodeLeftovers {
+  mounts: string[];
+  cgroups: string[];
+  netns: boolean;
+  files: string[];
+}
+
+/** What of the real node is still on the host (empty everywhere after lab:down). */
+export const nodeLeftovers = (): NodeLeftovers => ({
+  mounts: labMounts(),
+  cgroups: labCgroups(),
+  netns: netnsExists(),
+  files: strayFiles(),
+});
+
+/** Run after every lab process has ended. Returns a line per kind of thing removed. */
+export function cleanUpNode(): string[] {
+  const said: string[] = [];
+  const mounts = unmountAll();
+  if (mounts.length) said.push(`unmounted ${mounts.length} mounts under ${stateDir}`);
+  const cgroups = removeCgroups();
+  if (cgroups) said.push(`removed ${cgroups} cgroups under ${cgroupRoot}`);
+  if (deleteNetns()) said.push(`deleted network namespace ${netnsName}`);
+  const files = strayFiles();
+  for (const f of files) rmSync(f, { force: true });
+  if (files.length) said.push(`removed ${files.length} files in /var/log/containers and /var/lib/cni`);
+  return said;
+}

@@ -1,0 +1,91 @@
+// Starting the real node inside the lab's network namespace: containerd (images imported from the lab's archives), the
+// kubelet, kube-proxy. The control plane is already up in the same namespace; `start` runs a binary there.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { bin, nodeName } from '../common.ts';
+import { waitFor } from '../probe.ts';
+import type { Started } from '../proc.ts';
+import { createCgroupRoot } from './cgroups.ts';
+import { cniConflist, containerdConfig, kubeletConfig, kubeProxyConfig } from './config-files.ts';
+import { addresses } from './network.ts';
+import { cniBinDir, nodeDir, nodePaths } from './paths.ts';
+
+export type StartInNetns = (name: string, cmd: string, args: string[]) => Started;
+
+/** The host programs the node needs (Debian: containerd, runc, containernetworking-plugins, iptables). */
+export const hostPrograms = ['containerd', 'containerd-shim-runc-v2', 'ctr', 'runc', 'iptables', 'nsenter'] as const;
+
+function which(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+export function missingHostPrograms(): string[] {
+  return [
+    ...hostPrograms.filter((p) => !which(p)),
+    ...['bridge', 'host-local', 'loopback', 'portmap']
+      .filter((p) => !existsSync(path.join(cniBinDir, p)))
+      .map((p) => `${cniBinDir}/${p}`),
+  ];
+}
+
+const ctr = (args: string[]): { status: number | null; out: string } => {
+  const r = spawnSync('ctr', ['--address', nodePaths.containerdSocket, '--namespace', 'k8s.io', ...args], { encoding: 'utf8' });
+  return { status: r.status, out: `${r.stdout}${r.stderr}`.trim() };
+};
+
+export function writeNodeFiles(kubeconfigFor: (user: string) => string, caFile: string): void {
+  for (const d of [
+    nodePaths.cniConfDir,
+    nodePaths.cniIpamDir,
+    nodePaths.kubeletDir,
+    nodePaths.podLogsDir,
+    path.dirname(nodePaths.containerdConfig),
+  ])
+    mkdirSync(d, { recursive: true });
+  writeFileSync(nodePaths.containerdConfig, containerdConfig());
+  writeFileSync(path.join(nodePaths.cniConfDir, '10-lab.conflist'), cniConflist());
+  writeFileSync(nodePaths.kubeletConfig, kubeletConfig(caFile));
+  writeFileSync(nodePaths.kubeletKubeconfig, kubeconfigFor('node'), { mode: 0o600 });
+  writeFileSync(nodePaths.kubeProxyConfig, kubeProxyConfig(nodePaths.kubeProxyKubeconfig));
+  writeFileSync(nodePaths.kubeProxyKubeconfig, kubeconfigFor('kube-proxy'), { mode: 0o600 });
+  // No upstream resolver: pods with dnsPolicy Default resolve nothing outside the cluster.
+  writeFileSync(nodePaths.resolvConf, '');
+}
+
+export async function startContainerd(start: StartInNetns): Promise<Started> {
+  const c = start('containerd', 'containerd', ['--config', nodePaths.containerdConfig]);
+  await waitFor('containerd', async () => ctr(['version']).status === 0, 30_000, c.exited);
+  return c;
+}
+
+/** Imports each docker-archive into containerd's k8s.io namespace (the CRI's), as a registry pull would leave it. */
+export function importImages(archives: string[]): void {
+  for (const a of archives) {
+    const r = ctr(['images', 'import', '--no-unpack=false', a]);
+    if (r.status !== 0) throw new Error(`ctr images import ${a}: ${r.out}`);
+  }
+}
+
+export async function startKubelet(start: StartInNetns, nodeReady: () => Promise<boolean>): Promise<Started> {
+  createCgroupRoot();
+  const k = start('kubelet', bin('kubelet'), [
+    `--config=${nodePaths.kubeletConfig}`,
+    `--kubeconfig=${nodePaths.kubeletKubeconfig}`,
+    `--root-dir=${nodePaths.kubeletDir}`,
+    `--cert-dir=${path.join(nodeDir, 'kubelet-pki')}`,
+    `--hostname-override=${nodeName}`,
+    `--node-ip=${addresses.nodeIp}`,
+    '--v=1',
+  ]);
+  await waitFor(`node ${nodeName} Ready (kubelet)`, nodeReady, 90_000, k.exited);
+  return k;
+}
+
+export function startKubeProxy(start: StartInNetns): Started {
+  return start('kube-proxy', bin('kube-proxy'), [
+    `--config=${nodePaths.kubeProxyConfig}`,
+    `--hostname-override=${nodeName}`,
+    '--v=1',
+  ]);
+}

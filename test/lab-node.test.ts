@@ -1,0 +1,97 @@
+// The real-node lab's pieces that need no root: the flavour flag, the node's configuration, and the leftover finders
+// lab:down relies on (each shown finding what it must find, and nothing else).
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { load } from 'js-yaml';
+import { stateDir } from '../lab/common.ts';
+import { parseFlavour } from '../lab/flavour.ts';
+import { mountsUnder, strayFiles } from '../lab/node/cleanup.ts';
+import { cniConflist, containerdConfig, kubeletConfig, kubeProxyConfig } from '../lab/node/config-files.ts';
+import { addresses } from '../lab/node/network.ts';
+import { cgroupRoot, cniNetwork } from '../lab/node/paths.ts';
+
+test('lab:up takes --node=kwok|real, kwok by default; anything else is refused', () => {
+  assert.equal(parseFlavour([]), 'kwok');
+  assert.equal(parseFlavour(['--node=real']), 'real');
+  assert.equal(parseFlavour(['--node', 'kwok']), 'kwok');
+  assert.throws(() => parseFlavour(['--node=minikube']), /--node takes kwok or real, not "minikube"/);
+  assert.throws(() => parseFlavour(['--node']), /--node takes kwok or real$/);
+  assert.throws(() => parseFlavour(['--real']), /unknown argument "--real"/);
+});
+
+test('the kubelet is told this machine is cgroup v1 without systemd, and where DNS and its files are', () => {
+  const c = load(kubeletConfig('/ca.crt')) as Record<string, any>;
+  assert.equal(c.failCgroupV1, false);
+  assert.equal(c.cgroupDriver, 'cgroupfs');
+  assert.equal(c.cgroupRoot, cgroupRoot);
+  assert.deepEqual(c.clusterDNS, [addresses.dnsServiceIp]);
+  assert.equal(c.authentication.x509.clientCAFile, '/ca.crt');
+  assert.equal(c.authentication.anonymous.enabled, false);
+  for (const k of ['resolvConf', 'podLogsDir']) assert.ok(c[k].startsWith(`${stateDir}/`), `${k}: ${c[k]}`);
+  assert.ok(c.containerRuntimeEndpoint.startsWith(`unix://${stateDir}/`));
+});
+
+test("containerd keeps all of its state, and the pods' network namespaces, under .lab", () => {
+  const text = containerdConfig();
+  assert.match(text, /netns_mounts_under_state_dir = true/);
+  const paths = [...text.matchAll(/^\s*(?:root|state|address|conf_dir|Root) = "([^"]+)"/gm)].map((m) => m[1]);
+  assert.equal(paths.length, 6, text);
+  for (const p of paths) assert.ok(p.startsWith(`${stateDir}/`), p);
+});
+
+test('the CNI network hands out the node pod range with its first address as the gateway, and masquerades nothing', () => {
+  const c = JSON.parse(cniConflist());
+  assert.equal(c.name, cniNetwork);
+  const bridge = c.plugins[0];
+  assert.equal(bridge.ipMasq, false);
+  assert.deepEqual(bridge.ipam.ranges, [[{ subnet: addresses.podCidr, gateway: '10.244.0.1' }]]);
+  assert.ok(bridge.ipam.dataDir.startsWith(`${stateDir}/`));
+});
+
+test('kube-proxy knows the cluster range and leaves the kernel conntrack table alone', () => {
+  const c = load(kubeProxyConfig('/kp.kubeconfig')) as Record<string, any>;
+  assert.equal(c.clusterCIDR, addresses.clusterCidr);
+  assert.equal(c.conntrack.maxPerCore, 0);
+  assert.equal(c.clientConnection.kubeconfig, '/kp.kubeconfig');
+});
+
+test('the mounts lab:down removes: at or below .lab only, deepest first, escaped names read back', () => {
+  const line = (id: number, mountPoint: string) => `${id} 1 0:5 / ${mountPoint} rw,relatime shared:1 - tmpfs tmpfs rw`;
+  const info = [
+    line(1, '/'),
+    line(2, '/work/main/.lab/node/kubelet/pods/x/volumes/kube-api-access'),
+    line(3, '/work/main/.lab'),
+    line(4, '/work/main/.lab-other/x'),
+    line(5, '/work/main/.lab/node/containerd/state/with\\040space/rootfs'),
+    line(6, '/tmp'),
+  ].join('\n');
+  const found = mountsUnder('/work/main/.lab', info);
+  assert.deepEqual([...found].sort(), [
+    '/work/main/.lab',
+    '/work/main/.lab/node/containerd/state/with space/rootfs',
+    '/work/main/.lab/node/kubelet/pods/x/volumes/kube-api-access',
+  ]);
+  assert.equal(found.at(-1), '/work/main/.lab', 'a mount is unmounted before the one it sits on');
+});
+
+test("the files lab:down removes outside .lab: log links into .lab and the lab network's CNI caches, nobody else's", (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lab-stray-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const root = path.join(dir, '.lab');
+  const dirs = { containersLogs: path.join(dir, 'containers'), cniResults: path.join(dir, 'results') };
+  mkdirSync(dirs.containersLogs);
+  mkdirSync(dirs.cniResults);
+  symlinkSync(`${root}/node/pod-logs/a/0.log`, path.join(dirs.containersLogs, 'ours.log'));
+  symlinkSync('/var/log/pods/b/0.log', path.join(dirs.containersLogs, 'theirs.log'));
+  symlinkSync(`${root}-other/c/0.log`, path.join(dirs.containersLogs, 'lookalike.log'));
+  writeFileSync(path.join(dirs.containersLogs, 'plain.log'), '');
+  writeFileSync(path.join(dirs.cniResults, `${cniNetwork}-abc-eth0`), '{}');
+  writeFileSync(path.join(dirs.cniResults, 'cbr0-abc-eth0'), '{}');
+  assert.deepEqual(
+    strayFiles(dirs, root).sort(),
+    [path.join(dirs.cniResults, `${cniNetwork}-abc-eth0`), path.join(dirs.containersLogs, 'ours.log')].sort(),
+  );
+});
