@@ -44,6 +44,10 @@ export function createNetns(): void {
   must(['netns', 'add', netnsName]);
   must(['-n', netnsName, 'link', 'set', 'lo', 'up']);
   must(['-n', netnsName, 'addr', 'add', `${addresses.nodeIp}/32`, 'dev', 'lo']);
+  // A packet the namespace sends to a ClusterIP (the API server calling a webhook's Service) needs a route before
+  // kube-proxy's OUTPUT rules rewrite it to a pod; a node has its default route for that. The lab routes only the
+  // Service range, on the namespace's own loopback (this kernel has no dummy interfaces), from the node's address.
+  must(['-n', netnsName, 'route', 'add', addresses.serviceCidr, 'dev', 'lo', 'src', addresses.nodeIp]);
   sysctl('net.ipv4.ip_forward', '1');
   // Pod-to-pod traffic through a Service on the same bridge must pass kube-proxy's rules.
   sysctl('net.bridge.bridge-nf-call-iptables', '1');
