@@ -33,6 +33,7 @@ import {
   labPins,
   minikubeModuleVersion,
   projectRoot,
+  prometheusRelease,
   srcDir,
 } from './common.ts';
 import { ensureHostPackages } from './host-packages.ts';
@@ -154,6 +155,31 @@ const allTargets: Target[] = [
     version: imageModulePins.httpbin.version,
     realNode: true,
   },
+  // The Prometheus addon as its .promu.yml builds it (netgo; not builtinassets: the UI's assets are npm-built, not in the
+  // module, so the lab's Prometheus serves its API and no web UI), and the pod's config-reloader as its Makefile does.
+  {
+    name: 'prometheus',
+    module: 'prometheus',
+    pkg: `${imageModulePins.prometheus.module}/cmd/prometheus`,
+    tags: 'netgo',
+    ldflags: () => [
+      `-X github.com/prometheus/common/version.Version=${prometheusRelease(imageModulePins.prometheus.version).slice(1)}`,
+      `-X github.com/prometheus/common/version.Revision=${originHash(imageModulePins.prometheus)}`,
+    ],
+    version: imageModulePins.prometheus.version,
+    realNode: true,
+  },
+  {
+    name: 'prometheus-config-reloader',
+    module: 'reloader',
+    pkg: `${imageModulePins.reloader.module}/cmd/prometheus-config-reloader`,
+    ldflags: () => [
+      `-X github.com/prometheus/common/version.Version=${imageModulePins.reloader.version.slice(1)}`,
+      `-X github.com/prometheus/common/version.Revision=${originHash(imageModulePins.reloader)}`,
+    ],
+    version: imageModulePins.reloader.version,
+    realNode: true,
+  },
   // For the command audit only (never run against a cluster). Tags and ldflags as minikube's Makefile (MINIKUBE_BUILD_TAGS,
   // MINIKUBE_LDFLAGS); `version --short` then prints v1.38.1 like the release binary.
   {
@@ -213,7 +239,7 @@ function minikubeLd(): string[] {
  * The `replace` directives of a dependency's go.mod, as lines for a wrapper module (a dependency's replaces are ignored
  * by Go, so a wrapper must repeat them). Replacements by a module path carry over; a local directory (`=> ./x`) cannot.
  */
-function carriedReplaces(goModFile: string): string[] {
+function carriedReplaces(goModFile: string, { skipLocal = false } = {}): string[] {
   const text = readFileSync(goModFile, 'utf8').replace(/\/\/.*$/gm, '');
   const lines = [
     ...[...text.matchAll(/^replace\s*\(([\s\S]*?)^\)/gm)].flatMap((m) => m[1].split('\n')),
@@ -221,11 +247,13 @@ function carriedReplaces(goModFile: string): string[] {
   ]
     .map((l) => l.trim())
     .filter(Boolean);
-  return lines.map((l) => {
-    const target = l.split('=>')[1]?.trim() ?? '';
-    if (!target || /^[./]/.test(target)) throw new Error(`cannot carry over local replace "${l}" from ${goModFile}`);
-    return l;
-  });
+  const isLocal = (l: string): boolean => /^[./]/.test(l.split('=>')[1]?.trim() ?? '');
+  return lines
+    .filter((l) => !(skipLocal && isLocal(l)))
+    .map((l) => {
+      if (!l.includes('=>') || isLocal(l)) throw new Error(`cannot carry over local replace "${l}" from ${goModFile}`);
+      return l;
+    });
 }
 
 function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = goEnv()): string {
@@ -353,9 +381,15 @@ function wrapperModules(only?: Set<string>): WrapperModule[] {
   }
   for (const [name, pin] of Object.entries(imageModulePins)) {
     if (!wanted(name)) continue;
+    // A dependency's module-path replaces are ignored by Go, so a wrapper repeats them; its local ones (prometheus-
+    // operator's ./pkg/... sub-modules) resolve as the nested modules the proxy serves at the required versions.
+    const replaces = [
+      ...carriedReplaces(download(`${pin.module}@${pin.version}`).GoMod, { skipLocal: true }),
+      ...('replaces' in pin ? pin.replaces : []),
+    ];
     out.push({
       name,
-      goMod: `module lab.local/${name}\n\ngo 1.26.0\n\nrequire ${pin.module} ${pin.version}\n`,
+      goMod: `module lab.local/${name}\n\ngo 1.26.0\n\nrequire ${pin.module} ${pin.version}\n${replaces.map((r) => `\nreplace ${r}\n`).join('')}`,
       packages: getArgs(name, pin.version),
       files: generatedSources(name),
     });

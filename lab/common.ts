@@ -50,7 +50,24 @@ export const minikubeModuleVersion = 'v1.38.1';
 export const imageModulePins = {
   coredns: { module: 'github.com/coredns/coredns', version: 'v1.14.2' },
   httpbin: { module: 'github.com/mccutchen/go-httpbin/v2', version: 'v2.15.0' },
+  // samples/addons/prometheus.yaml: docker.io/prom/prometheus:v3.10.0 (module v0.310.0) and its config-reloader sidecar.
+  prometheus: { module: 'github.com/prometheus/prometheus', version: 'v0.310.0' },
+  // Its nested module pkg/client has no v0.89.0 on the proxy or in the checksum database (404); v0.88.0 is the nearest
+  // served, so the v0.89.0 reloader is built with that one module a minor older (lab/NOTES.md).
+  reloader: {
+    module: 'github.com/prometheus-operator/prometheus-operator',
+    version: 'v0.89.0',
+    replaces: [
+      'github.com/prometheus-operator/prometheus-operator/pkg/client => github.com/prometheus-operator/prometheus-operator/pkg/client v0.88.0',
+    ],
+  },
 } as const;
+
+/** Prometheus's release version for a module version: v0.310.0 is 3.10.0 (its VERSION file). */
+export const prometheusRelease = (moduleVersion: string): string => {
+  const minor = Number(moduleVersion.split('.')[1]);
+  return `v${Math.floor(minor / 100)}.${minor % 100}.${moduleVersion.split('.')[2]}`;
+};
 
 /** Bump when the build recipe changes in a way that changes the binaries. */
 const recipe = 1;

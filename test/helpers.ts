@@ -169,6 +169,14 @@ export function objectJson(
   return JSON.stringify({ kind, metadata: { name, labels, annotations: o.annotations ?? {} }, spec: o.spec, status: o.status });
 }
 
+/**
+ * What `kubectl -n istio-system get configmap istio -o jsonpath={.data.mesh}` prints: the mesh config of the demo
+ * profile, whose telemetry reports metrics to Prometheus (`defaultProviders.metrics`), or of an install with
+ * `values.telemetry.enabled=false`.
+ */
+export const meshConfigText = ({ metrics }: { metrics: boolean }): string =>
+  `${metrics ? 'defaultProviders:\n  metrics:\n  - prometheus\n' : ''}enableTracing: true\nrootNamespace: istio-system\n`;
+
 /** What `kubectl get <kind> -o json` prints for a list of objects (each from `objectJson`). */
 export const listJson = (...objects: string[]): string => `{"items":[${objects.join(',')}]}`;
 

@@ -1,12 +1,13 @@
 // The traffic chapter's proof, judged on the answers Prometheus, Zipkin and Jaeger give (their documented API
 // shapes: non-empty, empty, error, not JSON), served over HTTP at the API server's service-proxy paths.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { jaegerPath, judgeJaeger, judgePrometheus, judgeZipkin, prometheusPath, zipkinPath } from '../tasks/lib/traffic-proof.ts';
-import { fakeSpawn, nodesJson, objectJson, runCli, tmpDir } from './helpers.ts';
+import { fakeSpawn, listJson, meshConfigText, nodesJson, objectJson, runCli, tmpDir } from './helpers.ts';
 
 const answers = new Map<string, string>();
 const server = createServer((req, res) => {
@@ -74,7 +75,11 @@ describe('the traffic chapter', () => {
       const cmd = argv.join(' ');
       if (cmd.includes('version -o json')) return { stdout: '{"serverVersion":{"gitVersion":"v1.36.3"}}' };
       if (cmd.includes('readyReplicas')) return { stdout: '1' };
-      return over(cmd);
+      const answer = over(cmd);
+      if (answer) return answer;
+      // The demo profile's mesh: its proxies report metrics to Prometheus.
+      if (cmd.includes('get configmap istio -o jsonpath={.data.mesh}')) return { stdout: meshConfigText({ metrics: true }) };
+      return undefined;
     });
 
   it('says so on a cluster whose nodes run no containers (the lab), instead of pretending', async () => {
@@ -89,6 +94,46 @@ describe('the traffic chapter', () => {
     const r = await runCli(['traffic'], { env: env({ WAIT_TIMEOUT: '1s' }), spawn: fake.spawn });
     assert.equal(r.code, 1);
     assert.match(r.err, /^error: Prove the mesh saw them .*: no istio_requests_total in Prometheus for httpbin after 1s/);
+  });
+
+  it('on a mesh whose proxies report no metrics, says so in one line and proves the trace alone', async () => {
+    const fake = cluster((cmd) =>
+      cmd.includes('get configmap istio -o jsonpath={.data.mesh}')
+        ? { stdout: meshConfigText({ metrics: false }) }
+        : cmd.includes('--raw')
+          ? { stdout: '[[{}]]' }
+          : undefined,
+    );
+    const r = await runCli(['traffic'], { env: env({ WAIT_TIMEOUT: '1s' }), spawn: fake.spawn });
+    assert.equal(r.code, 0, r.err);
+    assert.ok(!fake.calls.some((c) => c.argv.join(' ').includes('/services/prometheus')), 'Prometheus was not asked');
+    assert.ok(
+      fake.calls.some((c) => c.argv.join(' ').includes('/services/zipkin')),
+      'Zipkin was asked',
+    );
+    const log = readFileSync(/\(log: (\S+\.log)\)/.exec(r.err)?.[1] ?? '', 'utf8');
+    assert.match(log, /istio_requests_total in Prometheus: not in this mesh: its proxies report no Istio metrics/);
+  });
+
+  it('asks Prometheus where a mesh-wide Telemetry turns metrics on although the install defaults have none', async () => {
+    const telemetry = objectJson('Telemetry', 'metrics', { spec: { metrics: [{ providers: [{ name: 'prometheus' }] }] } });
+    const fake = cluster((cmd) =>
+      cmd.includes('get configmap istio -o jsonpath={.data.mesh}')
+        ? { stdout: meshConfigText({ metrics: false }) }
+        : cmd.includes('get telemetries -o json')
+          ? { stdout: listJson(telemetry) }
+          : cmd.includes('/services/prometheus')
+            ? { stdout: vector('100') }
+            : cmd.includes('--raw')
+              ? { stdout: '[[{}]]' }
+              : undefined,
+    );
+    const r = await runCli(['traffic'], { env: env(), spawn: fake.spawn });
+    assert.equal(r.code, 0, r.err);
+    assert.ok(
+      fake.calls.some((c) => c.argv.join(' ').includes('/services/prometheus')),
+      'Prometheus was asked',
+    );
   });
 
   it('sends TRAFFIC_REQUESTS requests from a Job with the curl sample image', async () => {
@@ -114,6 +159,7 @@ describe('re-running the traffic chapter', () => {
         if (cmd.includes('readyReplicas')) return { stdout: '1' };
         const job = { managed: true, annotations: { 'fun-with-istio/requests': n }, status: { succeeded: 1 } };
         if (cmd.includes('get job traffic -o json')) return { stdout: objectJson('Job', 'traffic', job) };
+        if (cmd.includes('get configmap istio -o jsonpath={.data.mesh}')) return { stdout: meshConfigText({ metrics: true }) };
         // the namespace and httpbin exist
         if (cmd.includes('-o json --ignore-not-found')) return { stdout: objectJson('Object', 'found', { managed: true }) };
         if (cmd.includes('/services/prometheus')) return { stdout: vector('100') };

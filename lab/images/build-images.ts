@@ -6,7 +6,7 @@ import path from 'node:path';
 import { labCacheDir } from '../common.ts';
 import { writeDockerArchive } from './archive.ts';
 import type { ImageRecipe } from './recipes.ts';
-import { type RootfsEntry, sharedLibraries, stageRootfs } from './rootfs.ts';
+import { elfFiles, type RootfsEntry, sharedLibraries, stageRootfs } from './rootfs.ts';
 
 export const imagesDir = path.join(labCacheDir, 'images');
 
@@ -14,7 +14,9 @@ export const imagesDir = path.join(labCacheDir, 'images');
 const slug = (ref: string): string => ref.replace(/[^A-Za-z0-9.-]+/g, '_');
 
 function recipeKey(r: ImageRecipe, entries: RootfsEntry[]): string {
-  const files = entries.flatMap((e) => ('copy' in e ? [e.copy, ...sharedLibraries(e.copy)] : []));
+  const files = entries.flatMap((e) =>
+    'copy' in e ? [e.copy, ...sharedLibraries(e.copy)] : 'tree' in e ? [e.tree, ...elfFiles(e.tree)] : [],
+  );
   const stats = files.map((f) => {
     const s = statSync(f);
     return [f, s.size, Math.round(s.mtimeMs)];

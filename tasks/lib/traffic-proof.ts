@@ -56,10 +56,12 @@ export function judgeJaeger(text: string): Verdict {
 /** What to ask, given the addons: Prometheus when it is installed, the tracing backend when tracing is on. */
 export function proofs(
   config: Pick<Config, 'addons' | 'tracing'>,
-): { what: string; path: string; judge: (t: string) => Verdict }[] {
+): { what: string; path: string; judge: (t: string) => Verdict; metrics?: true }[] {
   const has = (name: string) => config.addons.some((a) => a.name === name);
   return [
-    ...(has('prometheus') ? [{ what: 'istio_requests_total in Prometheus', path: prometheusPath, judge: judgePrometheus }] : []),
+    ...(has('prometheus')
+      ? [{ what: 'istio_requests_total in Prometheus', path: prometheusPath, judge: judgePrometheus, metrics: true as const }]
+      : []),
     ...(config.tracing.to !== 'off' && has('zipkin')
       ? [{ what: 'a trace in Zipkin', path: zipkinPath, judge: judgeZipkin }]
       : []),
