@@ -43,10 +43,19 @@ const deployServer = step(`Deploy ${server} (samples/httpbin/httpbin.yaml)`, {
   },
 });
 
+/**
+ * The Job's shell script: `count` requests, counted as they are answered (curl -f: an HTTP error is not an answer),
+ * failing unless every one was. Shell arithmetic only: an image's shell need not have seq, and an empty loop must
+ * not pass for traffic sent.
+ */
+export const loadScript = (count: number, url: string): string =>
+  `ok=0; i=0; while [ "$i" -lt ${count} ]; do i=$((i+1)); curl -sf -o /dev/null ${url} && ok=$((ok+1)); done; ` +
+  `echo "$ok of ${count} requests answered"; [ "$ok" -eq ${count} ]`;
+
 /** The load generator: the curl sample's image, calling httpbin TRAFFIC_REQUESTS times, then done. */
 function loadJob(ctx: Ctx): K8sObject {
   const [image = 'curl (from samples/curl/curl.yaml)'] = workloadImages(releaseSample(ctx, 'curl/curl.yaml', namespace).docs);
-  const script = `for i in $(seq ${ctx.config.trafficRequests}); do curl -s -o /dev/null http://${server}:${port}/get; done`;
+  const script = loadScript(ctx.config.trafficRequests, `http://${server}:${port}/get`);
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -108,7 +117,7 @@ const proveTraffic = step('Prove the mesh saw them (Prometheus, and the tracer)'
       };
       // A dry run sent no traffic: nothing to judge.
       const seen = (v: Verdict) => ctx.options.dryRun || ('seen' in v && v.seen > 0);
-      const waiting = () => (task.output = `waiting for ${proof.what} (Prometheus scrapes every 15 s)`);
+      const waiting = () => (task.output = `waiting for ${proof.what}${proof.metrics ? ' (Prometheus scrapes every 15 s)' : ''}`);
       const verdict = await untilSettled(ctx, ask, seen, { deadline, everyMs: 3000, waiting });
       if (ctx.options.dryRun) continue;
       if ('problem' in verdict) throw new StepError(`${proof.what}: ${verdict.problem}`);

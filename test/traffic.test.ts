@@ -1,12 +1,15 @@
 // The traffic chapter's proof, judged on the answers Prometheus, Zipkin and Jaeger give (their documented API
 // shapes: non-empty, empty, error, not JSON), served over HTTP at the API server's service-proxy paths.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { loadAll } from 'js-yaml';
 import { jaegerPath, judgeJaeger, judgePrometheus, judgeZipkin, prometheusPath, zipkinPath } from '../tasks/lib/traffic-proof.ts';
+import { loadScript } from '../tasks/traffic.ts';
 import { fakeSpawn, listJson, meshConfigText, nodesJson, objectJson, runCli, tmpDir } from './helpers.ts';
 
 const answers = new Map<string, string>();
@@ -145,7 +148,42 @@ describe('the traffic chapter', () => {
     const job = fake.calls.find((c) => c.input.includes('kind: Job'));
     assert.ok(job);
     assert.match(job.input, /image: docker\.io\/curlimages\/curl:8\.16\.0/);
-    assert.match(job.input, /for i in \$\(seq 7\); do curl -s -o \/dev\/null http:\/\/httpbin:8000\/get; done/);
+    const [manifest] = loadAll(job.input) as { spec: { template: { spec: { containers: { command: string[] }[] } } } }[];
+    assert.deepEqual(manifest.spec.template.spec.containers[0].command, [
+      '/bin/sh',
+      '-c',
+      loadScript(7, 'http://httpbin:8000/get'),
+    ]);
+  });
+});
+
+describe("the load Job's script, run by sh against a stand-in curl", () => {
+  /** Runs the script with a curl that answers its first `answered` calls and fails the rest; returns exit and output. */
+  function runScript(count: number, answered: number): { code: number | null; out: string; calls: number } {
+    const dir = tmpDir('fwi-curl-');
+    const counter = path.join(dir, 'calls');
+    writeFileSync(counter, '0\n');
+    // Shell builtins only: the PATH below has no other program.
+    const fakeCurl = `#!/bin/sh\nread n < ${counter}; n=$((n+1)); echo "$n" > ${counter}; [ "$n" -le ${answered} ]\n`;
+    writeFileSync(path.join(dir, 'curl'), fakeCurl, { mode: 0o755 });
+    // PATH holds the stand-in curl and nothing else: no seq, as in a minimal image.
+    const r = spawnSync('/bin/sh', ['-c', loadScript(count, 'http://httpbin:8000/get')], {
+      env: { PATH: dir },
+      encoding: 'utf8',
+    });
+    return { code: r.status, out: r.stdout, calls: Number(readFileSync(counter, 'utf8')) };
+  }
+
+  it('sends every request without seq, and passes when all are answered', () => {
+    assert.deepEqual(runScript(5, 5), { code: 0, out: '5 of 5 requests answered\n', calls: 5 });
+  });
+
+  it('fails, saying how many were answered, when one is not', () => {
+    assert.deepEqual(runScript(5, 4), { code: 1, out: '4 of 5 requests answered\n', calls: 5 });
+  });
+
+  it('fails when nothing answers (no Job may pass for traffic it did not send)', () => {
+    assert.deepEqual(runScript(3, 0), { code: 1, out: '0 of 3 requests answered\n', calls: 3 });
   });
 });
 

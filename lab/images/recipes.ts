@@ -171,4 +171,6 @@ export const imageRecipes: ImageRecipe[] = [
   proxyv2Image,
   pilotImage,
   zipkinImage,
+  prometheusImage,
+  reloaderImage,
 ];

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { bin, binDir, stateDir } from '../../lab/common.ts';
+import { names } from '../../tasks/config.ts';
 
 export const root = path.resolve(import.meta.dirname, '..', '..');
 
@@ -78,4 +79,25 @@ export function labKubectl(env: () => Record<string, string>) {
       .split('\n')
       .filter(Boolean);
   return { run, kubectl, kjson, listNames };
+}
+
+/**
+ * `namespace/name/uid` -> resourceVersion of everything the chapters create or that Istio installs: equal before and
+ * after a run means the run changed no object. istiod's leader-election ConfigMaps renew themselves and are left out.
+ */
+export function objectVersions(kjson: <T>(...args: string[]) => T, sampleNs: string): Map<string, string> {
+  const lists = [
+    kjson<List>(
+      'get',
+      'namespaces,mutatingwebhookconfigurations,validatingwebhookconfigurations,customresourcedefinitions,clusterroles,clusterrolebindings',
+    ),
+    kjson<List>('-n', names.istioNamespace, 'get', 'deployments,services,secrets,configmaps,serviceaccounts'),
+    kjson<List>('-n', sampleNs, 'get', 'deployments,services,serviceaccounts'),
+  ];
+  const objects = lists
+    .flatMap((l) => l.items)
+    .filter((o) => !o.metadata.annotations?.['control-plane.alpha.kubernetes.io/leader']);
+  return new Map(
+    objects.map((o) => [`${o.metadata.namespace ?? ''}/${o.metadata.name}/${o.metadata.uid}`, o.metadata.resourceVersion]),
+  );
 }

@@ -17,7 +17,7 @@ import { connectionManagers, podIdentity, xdsDump } from '../../lab/xds.ts';
 import { loadConfig, names } from '../../tasks/config.ts';
 import { downloadOf } from '../../tasks/lib/release.ts';
 import { tmpDir } from '../helpers.ts';
-import { type List, lab, labKubectl, type Obj, type Run, readLabEnv, runProduct } from './lab-client.ts';
+import { type List, lab, labKubectl, type Obj, objectVersions, type Run, readLabEnv, runProduct } from './lab-client.ts';
 
 const cache = tmpDir('fwi-e2e-');
 const sampleNs = names.managedBy.value; // the default SAMPLE_NAMESPACE
@@ -32,25 +32,7 @@ function product(args: string[], extra: Record<string, string> = {}): Promise<Ru
 }
 
 const { run: kubectlRun, kubectl, kjson, listNames } = labKubectl(() => labEnv);
-
-/** uid -> resourceVersion of everything the chapters create or that Istio installs. */
-function snapshot(): Map<string, string> {
-  const lists = [
-    kjson<List>(
-      'get',
-      'namespaces,mutatingwebhookconfigurations,validatingwebhookconfigurations,customresourcedefinitions,clusterroles,clusterrolebindings',
-    ),
-    kjson<List>('-n', names.istioNamespace, 'get', 'deployments,services,secrets,configmaps,serviceaccounts'),
-    kjson<List>('-n', sampleNs, 'get', 'deployments,services,serviceaccounts'),
-  ];
-  // istiod renews its leader-election locks (ConfigMaps) on its own every few seconds: not the tool's doing.
-  const objects = lists
-    .flatMap((l) => l.items)
-    .filter((o) => !o.metadata.annotations?.['control-plane.alpha.kubernetes.io/leader']);
-  return new Map(
-    objects.map((o) => [`${o.metadata.namespace ?? ''}/${o.metadata.name}/${o.metadata.uid}`, o.metadata.resourceVersion]),
-  );
-}
+const snapshot = (): Map<string, string> => objectVersions(kjson, sampleNs);
 
 const available = (d: Obj) =>
   (d.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Available' && c.status === 'True');
