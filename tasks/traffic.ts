@@ -123,6 +123,7 @@ const proveTraffic = step('Prove the mesh saw them (Prometheus, and the tracer)'
       if ('problem' in verdict) throw new StepError(`${proof.what}: ${verdict.problem}`);
       if (verdict.seen === 0)
         throw new StepError(`no ${proof.what.replace(/^a /, '')} for ${server} after ${ctx.config.waitTimeout}`);
+      ctx.sh.note(`${proof.what}: ${verdict.seen}`);
       said.push(`${proof.what}: ${verdict.seen}`);
     }
     if (said.length) task.output = said.join('\n');
