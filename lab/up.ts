@@ -14,6 +14,7 @@ import { type Flavour, flavourFile, parseFlavour, runningFlavour } from './flavo
 import { buildImages } from './images/build-images.ts';
 import { imageRecipes } from './images/recipes.ts';
 import { pkiDir, request, serverFile } from './kube.ts';
+import { leftoverSummary, nodeLeftovers } from './node/cleanup.ts';
 import { deployDns } from './node/dns.ts';
 import { addresses, createNetns, inNetns, netnsName, netnsPath } from './node/network.ts';
 import {
@@ -164,15 +165,18 @@ async function up(flavour: Flavour): Promise<void> {
   });
   if (running.length && coreComponents(runningFlavour()).every((c) => running.includes(c)) && existsSync(envFile)) {
     if (runningFlavour() !== flavour)
-      throw new Error(`the lab already runs with the ${runningFlavour()} node: npm run lab:down first`);
+      throw new Refused(`the lab already runs with the ${runningFlavour()} node: npm run lab:down first`);
     log(`already up (npm run lab:status); settings in ${envFile}`);
     return;
   }
   if (running.length)
-    throw new Error(`the lab already runs (${running.join(', ')}): npm run lab:status, or npm run lab:down first`);
+    throw new Refused(`the lab already runs (${running.join(', ')}): npm run lab:status, or npm run lab:down first`);
   const stragglers = markedPids();
   if (stragglers.length)
-    throw new Error(`processes of an earlier lab still run (pids ${stragglers.join(', ')}): npm run lab:down first`);
+    throw new Refused(`processes of an earlier lab still run (pids ${stragglers.join(', ')}): npm run lab:down first`);
+  // Never remove .lab through a mount: an earlier real node that was killed may have left some (and its namespace).
+  const left = leftoverSummary(nodeLeftovers());
+  if (left) throw new Refused(`an earlier real-node lab left ${left}: npm run lab:down first`);
   rmSync(stateDir, { recursive: true, force: true }); // a fresh cluster every time: no stale etcd data or certs
   const real = flavour === 'real';
   if (real) {
@@ -400,8 +404,15 @@ async function startKwokNode(start: (name: string, args: string[]) => Started, k
 }
 
 let stopping = false;
+/** lab:up will not start over what is there: it started nothing, so it stops nothing (a running lab stays up). */
+class Refused extends Error {}
+
 async function fail(e: unknown): Promise<void> {
   if (stopping) return; // a second signal (e.g. npx passing on Ctrl-C) must not cut the clean-up short
+  if (e instanceof Refused) {
+    console.error(`[lab up] ${e.message}`);
+    process.exit(1);
+  }
   stopping = true;
   console.error(`[lab up] failed: ${(e as Error).message}`);
   console.error('[lab up] stopping what was started; logs stay in .lab/logs');

@@ -8,9 +8,9 @@ import { test } from 'node:test';
 import { load } from 'js-yaml';
 import { stateDir } from '../lab/common.ts';
 import { parseFlavour } from '../lab/flavour.ts';
-import { mountsUnder, strayFiles } from '../lab/node/cleanup.ts';
+import { leftoverSummary, mountsUnder, strayFiles } from '../lab/node/cleanup.ts';
 import { cniConflist, containerdConfig, kubeletConfig, kubeProxyConfig } from '../lab/node/config-files.ts';
-import { addresses } from '../lab/node/network.ts';
+import { addresses, netnsName } from '../lab/node/network.ts';
 import { cgroupRoot, cniNetwork } from '../lab/node/paths.ts';
 
 test('lab:up takes --node=kwok|real, kwok by default; anything else is refused', () => {
@@ -94,4 +94,11 @@ test("the files lab:down removes outside .lab: log links into .lab and the lab n
     strayFiles(dirs, root).sort(),
     [path.join(dirs.cniResults, `${cniNetwork}-abc-eth0`), path.join(dirs.containersLogs, 'ours.log')].sort(),
   );
+});
+
+test('lab:up names what an earlier real node left, and says nothing when nothing is', () => {
+  const none = { mounts: [], cgroups: [], netns: false, files: [] };
+  assert.equal(leftoverSummary(none), '');
+  assert.equal(leftoverSummary({ ...none, netns: true }), `the network namespace ${netnsName}`);
+  assert.equal(leftoverSummary({ ...none, mounts: ['/a', '/b'], cgroups: ['/c'] }), `2 mounts under ${stateDir}, 1 cgroups`);
 });

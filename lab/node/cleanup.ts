@@ -73,6 +73,18 @@ export const nodeLeftovers = (): NodeLeftovers => ({
   files: strayFiles(),
 });
 
+/** One line naming what is left ('' when nothing is), for an error that sends the user to lab:down. */
+export function leftoverSummary(l: NodeLeftovers): string {
+  return [
+    l.netns && `the network namespace ${netnsName}`,
+    l.mounts.length > 0 && `${l.mounts.length} mounts under ${stateDir}`,
+    l.cgroups.length > 0 && `${l.cgroups.length} cgroups`,
+    l.files.length > 0 && `${l.files.length} files in /var/log/containers or /var/lib/cni`,
+  ]
+    .filter(Boolean)
+    .join(', ');
+}
+
 /** Run after every lab process has ended. Returns a line per kind of thing removed. */
 export function cleanUpNode(): string[] {
   const said: string[] = [];

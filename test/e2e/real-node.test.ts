@@ -17,7 +17,7 @@ import { addresses, netnsName } from '../../lab/node/network.ts';
 import { markedPids } from '../../lab/proc.ts';
 import { names } from '../../tasks/config.ts';
 import { tmpDir } from '../helpers.ts';
-import { lab, labKubectl, type Obj, objectVersions, readLabEnv, runProduct } from './lab-client.ts';
+import { lab, labKubectl, type Obj, objectVersions, readLabEnv, root, runProduct } from './lab-client.ts';
 
 let labEnv: Record<string, string> = {};
 const { run: kubectlRun, kubectl, kjson, listNames } = labKubectl(() => labEnv);
@@ -279,5 +279,24 @@ describe('the real-node lab', { timeout: 20 * 60_000 }, () => {
     assert.ok(!spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.includes(netnsName));
     assert.equal(hostRules(), rulesBefore);
     assert.equal(readFileSync('/proc/self/mountinfo', 'utf8').includes('/.lab/'), false);
+  });
+});
+
+describe('a real-node lab killed without lab:down', { timeout: 60_000 }, () => {
+  it('lab:up refuses to start over what it left (nothing is removed), and lab:down clears it', () => {
+    // What a SIGKILLed lab leaves behind, in one of its forms: its network namespace.
+    assert.equal(spawnSync('ip', ['netns', 'add', netnsName]).status, 0);
+    try {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'lab/up.ts', '--node=real'], { cwd: root, encoding: 'utf8' });
+      assert.equal(r.status, 1, r.stdout);
+      assert.match(
+        r.stderr,
+        new RegExp(`an earlier real-node lab left the network namespace ${netnsName}: npm run lab:down first`),
+      );
+      assert.ok(nodeLeftovers().netns, 'a refused lab:up removes nothing');
+    } finally {
+      lab('down');
+    }
+    assert.deepEqual(nodeLeftovers(), { mounts: [], cgroups: [], netns: false, files: [] });
   });
 });
