@@ -1,5 +1,5 @@
 // Builds the lab's binaries from the Go module proxy (wrapper modules under the cache) and lays out an Istio
-// release directory. Warm runs build nothing. Usage: npx tsx lab/build.ts
+// release directory. Warm runs build nothing. Usage: npx tsx lab/build.ts [--node=real] [--check-recipe]
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -541,7 +541,8 @@ if (isMain(import.meta.url)) {
   try {
     if (process.argv.includes('--check-recipe'))
       console.log(`[lab recipe] every wrapper module resolves from nothing: ${checkRecipe().toFixed(0)}s`);
-    else build({ audit: true, realNode: true });
+    // The real node's parts (Debian packages as root, its binaries and images) only when asked: --node=real.
+    else build({ audit: true, realNode: process.argv.includes('--node=real') });
   } catch (e) {
     console.error(`[lab build] ${(e as Error).message}`);
     process.exit(1);

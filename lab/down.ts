@@ -1,4 +1,6 @@
-// npm run lab:down — stops every lab process (process groups, then stragglers by pid) and removes .lab/.
+// npm run lab:down — stops every lab process (process groups, the real node's pods, then stragglers by pid), removes
+// what a real node leaves on the host (mounts, cgroups, its network namespace, stray files, changed kernel settings)
+// and .lab/.
 import { stopAll } from './stop.ts';
 
 stopAll().then(

@@ -1,9 +1,13 @@
 // The Debian packages the real node runs on: containerd (with ctr and the runc shim), runc, the CNI plugins and iptables
 // (kube-proxy's rules). The lab build installs the missing ones when it runs as root with apt-get; otherwise it names them.
 import { spawnSync } from 'node:child_process';
-import { missingHostPrograms } from './node/start.ts';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { cniBinDir } from './node/paths.ts';
 
-/** Which package provides each program the real node needs. */
+const cniPlugins = ['bridge', 'host-local', 'loopback', 'portmap'];
+
+/** What the real node runs from the host (a program on PATH, or a CNI plugin's path), and the package with it. */
 const providers: Record<string, string> = {
   containerd: 'containerd',
   'containerd-shim-runc-v2': 'containerd',
@@ -11,11 +15,13 @@ const providers: Record<string, string> = {
   runc: 'runc',
   iptables: 'iptables',
   nsenter: 'util-linux',
-  '/usr/lib/cni/bridge': 'containernetworking-plugins',
-  '/usr/lib/cni/host-local': 'containernetworking-plugins',
-  '/usr/lib/cni/loopback': 'containernetworking-plugins',
-  '/usr/lib/cni/portmap': 'containernetworking-plugins',
+  ...Object.fromEntries(cniPlugins.map((p) => [path.join(cniBinDir, p), 'containernetworking-plugins'])),
 };
+
+const which = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+
+export const missingHostPrograms = (): string[] =>
+  Object.keys(providers).filter((p) => (p.startsWith('/') ? !existsSync(p) : !which(p)));
 
 export const packagesFor = (missing: string[]): string[] => [...new Set(missing.map((m) => providers[m] ?? m))].sort();
 
@@ -33,7 +39,7 @@ export function ensureHostPackages(log: (m: string) => void): string | undefined
   const missing = missingHostPrograms();
   if (missing.length === 0) return undefined;
   const pkgs = packagesFor(missing);
-  const canInstall = process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
+  const canInstall = process.getuid?.() === 0 && which('apt-get');
   if (!canInstall) return `the real node needs: apt-get install ${pkgs.join(' ')} (as root)`;
   const t = Date.now();
   log(`installing ${pkgs.join(' ')} (apt-get)`);

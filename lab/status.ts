@@ -1,4 +1,5 @@
-// npm run lab:status — which lab processes run, and whether the apiserver, the fake node and pilot-discovery answer.
+// npm run lab:status — which lab processes run, and whether the apiserver, the node (kwok's or the real one) and
+// pilot-discovery (kwok flavour) answer.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { stateDir } from './common.ts';

@@ -11,20 +11,14 @@ import { isMain } from '../tasks/lib/main.ts';
 import { build } from './build.ts';
 import { bin, ISTIO_LAB_VERSION, istioHome, labPins, logsDir, nodeName, projectRoot, stateDir } from './common.ts';
 import { type Flavour, flavourFile, parseFlavour, runningFlavour } from './flavour.ts';
+import { missingHostPrograms } from './host-packages.ts';
 import { buildImages } from './images/build-images.ts';
 import { imageRecipes } from './images/recipes.ts';
 import { pkiDir, request, serverFile } from './kube.ts';
 import { leftoverSummary, nodeLeftovers } from './node/cleanup.ts';
 import { deployDns } from './node/dns.ts';
 import { addresses, createNetns, inNetns, netnsName, netnsPath } from './node/network.ts';
-import {
-  importImages,
-  missingHostPrograms,
-  startContainerd,
-  startKubelet,
-  startKubeProxy,
-  writeNodeFiles,
-} from './node/start.ts';
+import { importImages, startContainerd, startKubelet, startKubeProxy, writeNodeFiles } from './node/start.ts';
 import { makePki } from './pki.ts';
 import { freePort, portInUse, probe, waitFor } from './probe.ts';
 import { alive, logFile, markedPids, readPid, type Started, startDaemon } from './proc.ts';

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { writeDockerArchive } from '../lab/images/archive.ts';
+import { staleArchives } from '../lab/images/build-images.ts';
 import { sharedLibraries, stageRootfs } from '../lab/images/rootfs.ts';
 
 function tempDir(t: { after: (fn: () => void) => void }): string {
@@ -84,4 +85,17 @@ test('the same files make the same layer; a changed byte makes another', (t) => 
   assert.equal(writeDockerArchive(root, 'x:1', {}, path.join(dir, 'b.tar')), first, 'mtime is not part of the layer');
   writeFileSync(path.join(root, 'f'), 'b\n');
   assert.notEqual(writeDockerArchive(root, 'x:1', {}, path.join(dir, 'c.tar')), first);
+});
+
+test('a rebuilt image replaces its own older archive, never another image whose tag starts alike', () => {
+  const ref = 'docker.io/istio/proxyv2:1.31.0';
+  const key = (c: string) => c.repeat(16);
+  const files = [
+    `docker.io_istio_proxyv2_1.31.0-${key('a')}.tar`,
+    `docker.io_istio_proxyv2_1.31.0-${key('b')}.tar`,
+    `docker.io_istio_proxyv2_1.31.0-distroless-${key('c')}.tar`,
+    `docker.io_istio_proxyv2_1.31.0-${key('d')}.tar.tmp`,
+    `docker.io_istio_pilot_1.31.0-${key('e')}.tar`,
+  ];
+  assert.deepEqual(staleArchives(files, ref, files[1]), [files[0]]);
 });

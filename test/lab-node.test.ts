@@ -1,13 +1,14 @@
 // The real-node lab's pieces that need no root: the flavour flag, the node's configuration, and the leftover finders
 // lab:down relies on (each shown finding what it must find, and nothing else).
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { load } from 'js-yaml';
 import { stateDir } from '../lab/common.ts';
 import { parseFlavour } from '../lab/flavour.ts';
+import { hierarchies } from '../lab/node/cgroups.ts';
 import { leftoverSummary, mountsUnder, strayFiles } from '../lab/node/cleanup.ts';
 import { cniConflist, containerdConfig, kubeletConfig, kubeProxyConfig } from '../lab/node/config-files.ts';
 import { addresses, netnsName } from '../lab/node/network.ts';
@@ -97,8 +98,32 @@ test("the files lab:down removes outside .lab: log links into .lab and the lab n
 });
 
 test('lab:up names what an earlier real node left, and says nothing when nothing is', () => {
-  const none = { mounts: [], cgroups: [], netns: false, files: [] };
+  const none = { mounts: [], cgroups: [], netns: false, files: [], kernel: [] };
   assert.equal(leftoverSummary(none), '');
   assert.equal(leftoverSummary({ ...none, netns: true }), `the network namespace ${netnsName}`);
   assert.equal(leftoverSummary({ ...none, mounts: ['/a', '/b'], cgroups: ['/c'] }), `2 mounts under ${stateDir}, 1 cgroups`);
+});
+
+test('cgroup hierarchies: one per controller on v1 (a linked pair once), the mount itself on v2', (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lab-cgroups-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const v1 = path.join(dir, 'v1');
+  for (const h of ['cpu,cpuacct', 'memory', 'systemd']) {
+    mkdirSync(path.join(v1, h), { recursive: true });
+    writeFileSync(path.join(v1, h, 'cgroup.procs'), '');
+  }
+  symlinkSync('cpu,cpuacct', path.join(v1, 'cpu'));
+  symlinkSync('cpu,cpuacct', path.join(v1, 'cpuacct'));
+  assert.deepEqual(
+    hierarchies(v1)
+      .map((h) => path.basename(realpathSync(h)))
+      .sort(),
+    ['cpu,cpuacct', 'memory', 'systemd'],
+  );
+  const v2 = path.join(dir, 'v2');
+  mkdirSync(path.join(v2, 'system.slice'), { recursive: true });
+  writeFileSync(path.join(v2, 'cgroup.controllers'), 'cpu memory pids\n');
+  writeFileSync(path.join(v2, 'cgroup.procs'), '');
+  writeFileSync(path.join(v2, 'system.slice', 'cgroup.procs'), '');
+  assert.deepEqual(hierarchies(v2), [v2], 'a v2 machine has one hierarchy, not one per top-level cgroup');
 });

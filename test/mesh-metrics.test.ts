@@ -26,3 +26,21 @@ test('a root-namespace Telemetry naming prometheus turns them on; one naming ano
 test('only the prometheus provider counts among the defaults', () => {
   assert.equal(reportsMetrics('defaultProviders:\n  metrics:\n  - stackdriver\n', []), false);
 });
+
+test('a Telemetry that selects some workloads, or names prometheus only to disable it, does not turn metrics on mesh-wide', () => {
+  const scoped = {
+    ...telemetry(['prometheus']),
+    spec: { ...telemetry(['prometheus']).spec, selector: { matchLabels: { app: 'x' } } },
+  };
+  assert.equal(reportsMetrics(telemetryOff, [scoped]), false);
+  const disabled = {
+    kind: 'Telemetry',
+    spec: { metrics: [{ providers: [{ name: 'prometheus' }], overrides: [{ disabled: true }] }] },
+  };
+  assert.equal(reportsMetrics(telemetryOff, [disabled]), false);
+  const partly = {
+    kind: 'Telemetry',
+    spec: { metrics: [{ providers: [{ name: 'prometheus' }], overrides: [{ disabled: false }] }] },
+  };
+  assert.equal(reportsMetrics(telemetryOff, [partly]), true);
+});

@@ -11,7 +11,7 @@ import { elfFiles, type RootfsEntry, sharedLibraries, stageRootfs } from './root
 export const imagesDir = path.join(labCacheDir, 'images');
 
 /** A file name for a reference: docker.io/istio/proxyv2:1.31 -> docker.io_istio_proxyv2_1.31 */
-const slug = (ref: string): string => ref.replace(/[^A-Za-z0-9.-]+/g, '_');
+export const slug = (ref: string): string => ref.replace(/[^A-Za-z0-9.-]+/g, '_');
 
 function recipeKey(r: ImageRecipe, entries: RootfsEntry[]): string {
   const files = entries.flatMap((e) =>
@@ -25,6 +25,12 @@ function recipeKey(r: ImageRecipe, entries: RootfsEntry[]): string {
     .update(JSON.stringify({ ref: r.ref, entries, config: r.config, stats }))
     .digest('hex')
     .slice(0, 16);
+}
+
+/** Older archives of the same image (its slug, then a 16-hex key): never another image whose tag starts alike. */
+export function staleArchives(files: string[], ref: string, current: string): string[] {
+  const ofThisImage = new RegExp(`^${slug(ref).replace(/[.]/g, '\\.')}-[0-9a-f]{16}\\.tar$`);
+  return files.filter((f) => ofThisImage.test(f) && f !== current);
 }
 
 export function buildImage(r: ImageRecipe, log: (m: string) => void = () => undefined): string {
@@ -42,8 +48,7 @@ export function buildImage(r: ImageRecipe, log: (m: string) => void = () => unde
     rmSync(rootfs, { recursive: true, force: true });
   }
   // Older archives of the same image are stale.
-  for (const f of readdirSync(imagesDir))
-    if (f.startsWith(`${slug(r.ref)}-`) && f.endsWith('.tar') && path.join(imagesDir, f) !== out) rmSync(path.join(imagesDir, f));
+  for (const f of staleArchives(readdirSync(imagesDir), r.ref, path.basename(out))) rmSync(path.join(imagesDir, f));
   log(`image ${r.ref}: ${(statSync(out).size / 2 ** 20).toFixed(1)} MiB in ${((Date.now() - started) / 1000).toFixed(1)}s`);
   return out;
 }

@@ -1,18 +1,23 @@
 // The cgroup the kubelet puts every pod under (cgroupRoot), in each of this machine's cgroup v1 hierarchies (and the
 // cgroup2 mount beside them). Made before the kubelet starts; its processes and directories are what lab:down ends.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { cgroupRoot } from './paths.ts';
 
 const cgroupMount = '/sys/fs/cgroup';
 
-/** Each mounted hierarchy's directory (cpu, memory, ..., systemd, unified). */
-const hierarchies = (): string[] =>
-  existsSync(cgroupMount)
-    ? readdirSync(cgroupMount)
-        .map((h) => path.join(cgroupMount, h))
-        .filter((d) => statSync(d).isDirectory() && existsSync(path.join(d, 'cgroup.procs')))
-    : [];
+/**
+ * Each mounted hierarchy's directory, once: on a cgroup v2 machine `/sys/fs/cgroup` itself; on a v1 or hybrid one each
+ * directory below it (cpu, memory, ..., systemd, unified), with links such as cpu -> cpu,cpuacct counted once.
+ */
+export function hierarchies(mount = cgroupMount): string[] {
+  if (!existsSync(mount)) return [];
+  if (existsSync(path.join(mount, 'cgroup.controllers'))) return [mount];
+  const dirs = readdirSync(mount)
+    .map((h) => path.join(mount, h))
+    .filter((d) => statSync(d).isDirectory() && existsSync(path.join(d, 'cgroup.procs')));
+  return [...new Map(dirs.map((d) => [realpathSync(d), d])).values()];
+}
 
 /** Creates the root in every hierarchy; a new v1 cpuset takes its parent's cpus and memory nodes (else nothing can join). */
 export function createCgroupRoot(): void {
@@ -62,6 +67,7 @@ export function removeCgroups(): number {
       rmdirSync(cg);
       n++;
     } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // gone with another name of the same hierarchy
       throw new Error(`could not remove cgroup ${cg}: ${(e as Error).message}`);
     }
   }

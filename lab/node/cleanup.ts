@@ -2,10 +2,11 @@
 // library write outside .lab. Each function reports what it removed, so a test can assert that nothing is left.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { stateDir } from '../common.ts';
 import { labCgroups, removeCgroups } from './cgroups.ts';
+import { changedKernelSettings, restoreKernelSettings } from './kernel-settings.ts';
 import { deleteNetns, netnsExists, netnsName } from './network.ts';
 import { cgroupRoot, cniNetwork } from './paths.ts';
 
@@ -63,6 +64,8 @@ export interface NodeLeftovers {
   cgroups: string[];
   netns: boolean;
   files: string[];
+  /** Kernel settings the kubelet changed and lab:down has not put back yet. */
+  kernel: string[];
 }
 
 /** What of the real node is still on the host (empty everywhere after lab:down). */
@@ -71,7 +74,34 @@ export const nodeLeftovers = (): NodeLeftovers => ({
   cgroups: labCgroups(),
   netns: netnsExists(),
   files: strayFiles(),
+  kernel: changedKernelSettings(),
 });
+
+/** Whether a containerd that is not the lab's runs (the lab's have all ended when this is asked). */
+function containerdRuns(): boolean {
+  return readdirSync('/proc').some((d) => {
+    try {
+      return /^\d+$/.test(d) && readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'containerd';
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** containerd's shims keep their sockets in /run/containerd/s whatever the state dir; empty, nobody needs it. */
+function removeEmptyRuntimeDirs(): boolean {
+  if (containerdRuns()) return false;
+  let removed = false;
+  for (const d of ['/run/containerd/s', '/run/containerd']) {
+    try {
+      rmdirSync(d);
+      removed = true;
+    } catch {
+      // absent, or not empty: not ours to empty
+    }
+  }
+  return removed;
+}
 
 /** One line naming what is left ('' when nothing is), for an error that sends the user to lab:down. */
 export function leftoverSummary(l: NodeLeftovers): string {
@@ -80,21 +110,43 @@ export function leftoverSummary(l: NodeLeftovers): string {
     l.mounts.length > 0 && `${l.mounts.length} mounts under ${stateDir}`,
     l.cgroups.length > 0 && `${l.cgroups.length} cgroups`,
     l.files.length > 0 && `${l.files.length} files in /var/log/containers or /var/lib/cni`,
+    l.kernel.length > 0 && `kernel settings changed (${l.kernel.join('; ')})`,
   ]
     .filter(Boolean)
     .join(', ');
 }
 
-/** Run after every lab process has ended. Returns a line per kind of thing removed. */
+/** Run after every lab process has ended. Tries every step, then reports all failures at once. */
 export function cleanUpNode(): string[] {
   const said: string[] = [];
-  const mounts = unmountAll();
-  if (mounts.length) said.push(`unmounted ${mounts.length} mounts under ${stateDir}`);
-  const cgroups = removeCgroups();
-  if (cgroups) said.push(`removed ${cgroups} cgroups under ${cgroupRoot}`);
-  if (deleteNetns()) said.push(`deleted network namespace ${netnsName}`);
-  const files = strayFiles();
-  for (const f of files) rmSync(f, { force: true });
-  if (files.length) said.push(`removed ${files.length} files in /var/log/containers and /var/lib/cni`);
+  const failed: string[] = [];
+  const attempt = (what: () => string | undefined): void => {
+    try {
+      const line = what();
+      if (line) said.push(line);
+    } catch (e) {
+      failed.push((e as Error).message);
+    }
+  };
+  attempt(() => {
+    const mounts = unmountAll();
+    return mounts.length ? `unmounted ${mounts.length} mounts under ${stateDir}` : undefined;
+  });
+  attempt(() => {
+    const cgroups = removeCgroups();
+    return cgroups ? `removed ${cgroups} cgroups under ${cgroupRoot}` : undefined;
+  });
+  attempt(() => (deleteNetns() ? `deleted network namespace ${netnsName}` : undefined));
+  attempt(() => {
+    const files = strayFiles();
+    for (const f of files) rmSync(f, { force: true });
+    return files.length ? `removed ${files.length} files in /var/log/containers and /var/lib/cni` : undefined;
+  });
+  attempt(() => (removeEmptyRuntimeDirs() ? 'removed the empty /run/containerd' : undefined));
+  attempt(() => {
+    const restored = restoreKernelSettings();
+    return restored.length ? `put back the kernel settings the kubelet changed: ${restored.join('; ')}` : undefined;
+  });
+  if (failed.length) throw new Error(failed.join('; '));
   return said;
 }

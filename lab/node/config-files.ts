@@ -1,8 +1,7 @@
 // The real node's configuration files as text: containerd, the CNI network, the kubelet and kube-proxy.
+import { pauseImage } from '../images/recipes.ts';
 import { addresses } from './network.ts';
 import { cgroupRoot, cniBinDir, cniNetwork, nodePaths } from './paths.ts';
-
-export const pauseImage = 'registry.k8s.io/pause:3.10.2';
 
 /** containerd 1.6 (Debian's), CRI plugin on: every path under .lab/node, the runc shim, cgroupfs. */
 export function containerdConfig(): string {
@@ -17,8 +16,12 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
 [ttrpc]
   address = ${JSON.stringify(`${nodePaths.containerdSocket}.ttrpc`)}
 
+# The opt plugin would otherwise create /opt/containerd on the host.
+[plugins."io.containerd.internal.v1.opt"]
+  path = ${JSON.stringify(nodePaths.containerdOpt)}
+
 [plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = ${JSON.stringify(pauseImage)}
+  sandbox_image = ${JSON.stringify(pauseImage.ref)}
   enable_unprivileged_ports = true
   # This machine withholds CAP_SYS_RESOURCE: no process may lower an OOM score (the sandbox's -998 fails in runc with
   # "failed to update /proc/self/oom_score_adj: Permission denied"). Clamp to containerd's own, as rootless setups do.

@@ -2,12 +2,11 @@
 // node, its pods and kube-proxy's rules. Nothing in it has a route off the machine; the host reaches only the ports
 // netns-relay publishes on 127.0.0.1. Deleting the namespace removes every bridge, veth and iptables rule inside it.
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { stateDir } from '../common.ts';
+import { labId } from './paths.ts';
 
 /** The namespace's name, one per checkout (its .lab path), so two checkouts' labs never share one. */
-export const netnsName = `fwi-lab-${createHash('sha256').update(stateDir).digest('hex').slice(0, 8)}`;
+export const netnsName = `fwi-lab-${labId}`;
 export const netnsPath = `/run/netns/${netnsName}`;
 
 /** Addresses inside the namespace (none of them exists on the host). */

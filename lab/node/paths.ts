@@ -1,4 +1,5 @@
 // Where the real node keeps its state: all under .lab/node, so lab:down finds every mount and file of it there.
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { stateDir } from '../common.ts';
 
@@ -8,6 +9,7 @@ export const nodePaths = {
   containerdRoot: path.join(nodeDir, 'containerd', 'root'),
   containerdState: path.join(nodeDir, 'containerd', 'state'),
   containerdSocket: path.join(nodeDir, 'containerd.sock'),
+  containerdOpt: path.join(nodeDir, 'containerd', 'opt'),
   runcRoot: path.join(nodeDir, 'runc'),
   cniConfDir: path.join(nodeDir, 'cni', 'net.d'),
   cniIpamDir: path.join(nodeDir, 'cni', 'ipam'),
@@ -20,8 +22,11 @@ export const nodePaths = {
   kubeProxyKubeconfig: path.join(nodeDir, 'kube-proxy.kubeconfig'),
 } as const;
 
+/** One id per checkout (its .lab path): two checkouts' labs never share a namespace, a cgroup or a CNI network. */
+export const labId = createHash('sha256').update(stateDir).digest('hex').slice(0, 8);
+
 /** The cgroup (in every hierarchy) under which the kubelet puts all pods; lab:down removes it. */
-export const cgroupRoot = '/fun-with-istio-lab';
+export const cgroupRoot = `/fun-with-istio-lab-${labId}`;
 /** The CNI network's name: containerd's CNI library caches results under /var/lib/cni by it. */
-export const cniNetwork = 'fun-with-istio-lab';
+export const cniNetwork = `fun-with-istio-lab-${labId}`;
 export const cniBinDir = '/usr/lib/cni';

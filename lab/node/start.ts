@@ -1,33 +1,18 @@
 // Starting the real node inside the lab's network namespace: containerd (images imported from the lab's archives), the
 // kubelet, kube-proxy. The control plane is already up in the same namespace; `start` runs a binary there.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bin, nodeName } from '../common.ts';
 import { waitFor } from '../probe.ts';
 import type { Started } from '../proc.ts';
 import { createCgroupRoot } from './cgroups.ts';
 import { cniConflist, containerdConfig, kubeletConfig, kubeProxyConfig } from './config-files.ts';
+import { recordKernelSettings } from './kernel-settings.ts';
 import { addresses } from './network.ts';
-import { cniBinDir, nodeDir, nodePaths } from './paths.ts';
+import { nodeDir, nodePaths } from './paths.ts';
 
 export type StartInNetns = (name: string, cmd: string, args: string[]) => Started;
-
-/** The host programs the node needs (Debian: containerd, runc, containernetworking-plugins, iptables). */
-export const hostPrograms = ['containerd', 'containerd-shim-runc-v2', 'ctr', 'runc', 'iptables', 'nsenter'] as const;
-
-function which(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-}
-
-export function missingHostPrograms(): string[] {
-  return [
-    ...hostPrograms.filter((p) => !which(p)),
-    ...['bridge', 'host-local', 'loopback', 'portmap']
-      .filter((p) => !existsSync(path.join(cniBinDir, p)))
-      .map((p) => `${cniBinDir}/${p}`),
-  ];
-}
 
 const ctr = (args: string[]): { status: number | null; out: string } => {
   const r = spawnSync('ctr', ['--address', nodePaths.containerdSocket, '--namespace', 'k8s.io', ...args], { encoding: 'utf8' });
@@ -69,6 +54,7 @@ export function importImages(archives: string[]): void {
 
 export async function startKubelet(start: StartInNetns, nodeReady: () => Promise<boolean>): Promise<Started> {
   createCgroupRoot();
+  recordKernelSettings(); // the kubelet changes them for the whole machine; lab:down puts them back
   const k = start('kubelet', bin('kubelet'), [
     `--config=${nodePaths.kubeletConfig}`,
     `--kubeconfig=${nodePaths.kubeletKubeconfig}`,

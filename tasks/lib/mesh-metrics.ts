@@ -14,7 +14,10 @@ interface MeshConfig {
   defaultProviders?: { metrics?: string[] };
 }
 interface TelemetrySpec {
-  metrics?: { providers?: { name?: string }[] }[];
+  selector?: unknown;
+  targetRefs?: unknown[];
+  targetRef?: unknown;
+  metrics?: { providers?: { name?: string }[]; overrides?: { disabled?: boolean }[] }[];
 }
 
 /** The mesh's default metrics providers, from the `mesh` key of the `istio` ConfigMap (empty when it names none). */
@@ -24,9 +27,18 @@ export function defaultMetricsProviders(meshText: string | undefined): string[] 
   return mesh.defaultProviders?.metrics ?? [];
 }
 
-/** A mesh-wide Telemetry (in the root namespace) that turns the provider on. */
-const telemetryEnables = (t: K8sObject): boolean =>
-  ((t.spec ?? {}) as TelemetrySpec).metrics?.some((m) => m.providers?.some((p) => p.name === provider)) ?? false;
+/**
+ * A mesh-wide Telemetry (in the root namespace, selecting no workload) that turns the provider on: one that names it
+ * only to disable it, or only for some workloads, does not.
+ */
+function telemetryEnables(t: K8sObject): boolean {
+  const spec = (t.spec ?? {}) as TelemetrySpec;
+  if (spec.selector || spec.targetRef || spec.targetRefs?.length) return false;
+  return (
+    spec.metrics?.some((m) => m.providers?.some((p) => p.name === provider) && !m.overrides?.every((o) => o.disabled === true)) ??
+    false
+  );
+}
 
 /** Pure judgement: the mesh config's defaults, or a root-namespace Telemetry, name the Prometheus provider. */
 export function reportsMetrics(meshText: string | undefined, rootTelemetries: K8sObject[]): boolean {

@@ -6,13 +6,15 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { istioHome } from '../../lab/common.ts';
+import { missingHostPrograms } from '../../lab/host-packages.ts';
 import { imageRecipes } from '../../lab/images/recipes.ts';
 import { podProcesses } from '../../lab/node/cgroups.ts';
 import { nodeLeftovers } from '../../lab/node/cleanup.ts';
+import { kubeletKernelSettings } from '../../lab/node/kernel-settings.ts';
 import { addresses, netnsName } from '../../lab/node/network.ts';
 import { markedPids } from '../../lab/proc.ts';
 import { names } from '../../tasks/config.ts';
@@ -63,13 +65,29 @@ async function until(ok: () => boolean, ms: number): Promise<boolean> {
 }
 const ns = 'real-node-e2e';
 
-/** The host's own iptables rules: the lab must never add or leave one there. */
-const hostRules = (): string => spawnSync('iptables-save', [], { encoding: 'utf8' }).stdout.replace(/^#.*\n/gm, '');
+/** The host's own iptables rules (without comments and packet counters): the lab must never add or leave one there. */
+const hostRules = (): string =>
+  spawnSync('iptables-save', [], { encoding: 'utf8' })
+    .stdout.replace(/^#.*\n/gm, '')
+    .replace(/\[\d+:\d+\]/g, '');
 let rulesBefore = '';
+/** The machine-wide kernel settings the kubelet changes: lab:down must put them back. */
+const kernelNow = (): Record<string, string> =>
+  Object.fromEntries(kubeletKernelSettings.map((k) => [k, readFileSync(path.join('/proc/sys', k), 'utf8').trim()]));
+let kernelBefore: Record<string, string> = {};
 
-describe('the real-node lab', { timeout: 20 * 60_000 }, () => {
+/** Where the real node cannot run, the suite is skipped with the reason (never drawn as a pass). */
+const cannotRun =
+  process.getuid?.() !== 0
+    ? 'the real node needs root'
+    : missingHostPrograms().length
+      ? `the real node needs ${missingHostPrograms().join(', ')} (npm run lab:build -- --node=real, as root)`
+      : false;
+
+describe('the real-node lab', { timeout: 20 * 60_000, skip: cannotRun }, () => {
   before(() => {
     rulesBefore = hostRules();
+    kernelBefore = kernelNow();
     lab('up', '--node=real');
     labEnv = readLabEnv();
   });
@@ -275,14 +293,16 @@ describe('the real-node lab', { timeout: 20 * 60_000 }, () => {
     lab('down');
     assert.deepEqual(markedPids(), []);
     assert.deepEqual(podProcesses(), []);
-    assert.deepEqual(nodeLeftovers(), { mounts: [], cgroups: [], netns: false, files: [] });
+    assert.deepEqual(nodeLeftovers(), { mounts: [], cgroups: [], netns: false, files: [], kernel: [] });
     assert.ok(!spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.includes(netnsName));
     assert.equal(hostRules(), rulesBefore);
+    assert.deepEqual(kernelNow(), kernelBefore, 'the kernel settings the kubelet changed are back');
+    assert.ok(!existsSync('/opt/containerd'), 'containerd made /opt/containerd');
     assert.equal(readFileSync('/proc/self/mountinfo', 'utf8').includes('/.lab/'), false);
   });
 });
 
-describe('a real-node lab killed without lab:down', { timeout: 60_000 }, () => {
+describe('a real-node lab killed without lab:down', { timeout: 60_000, skip: cannotRun }, () => {
   it('lab:up refuses to start over what it left (nothing is removed), and lab:down clears it', () => {
     // What a SIGKILLed lab leaves behind, in one of its forms: its network namespace.
     assert.equal(spawnSync('ip', ['netns', 'add', netnsName]).status, 0);
@@ -297,6 +317,6 @@ describe('a real-node lab killed without lab:down', { timeout: 60_000 }, () => {
     } finally {
       lab('down');
     }
-    assert.deepEqual(nodeLeftovers(), { mounts: [], cgroups: [], netns: false, files: [] });
+    assert.deepEqual(nodeLeftovers(), { mounts: [], cgroups: [], netns: false, files: [], kernel: [] });
   });
 });

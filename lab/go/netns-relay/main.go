@@ -116,8 +116,8 @@ func main() {
 			for {
 				c, err := l.Accept()
 				if err != nil {
-					log.Printf("accept on %s: %v", l.Addr(), err)
-					return
+					// A port that stopped relaying must not look alive: end the process, lab:status shows it.
+					log.Fatalf("netns-relay: accept on %s: %v", l.Addr(), err)
 				}
 				go func() {
 					reply := make(chan dialResult, 1)
