@@ -511,7 +511,11 @@ function layoutRelease(): void {
  * `audit: true` also builds the command audit's minikube (the CLI does; `lab/up.ts` does not need it).
  * `realNode: true` also installs the real node's host packages and assembles its images (lab/images).
  */
-export function build({ audit = false, realNode = false }: { audit?: boolean; realNode?: boolean } = {}): Record<string, number> {
+export function build({ audit = false, realNode = false }: { audit?: boolean; realNode?: boolean } = {}): {
+  times: Record<string, number>;
+  /** The real node's image archives (none without `realNode`). */
+  images: string[];
+} {
   const t = Date.now();
   console.log(
     `[lab build] key ${labKey}\n[lab build] cache ${labCacheDir}\n[lab build] istio version string ${ISTIO_LAB_VERSION}`,
@@ -522,11 +526,12 @@ export function build({ audit = false, realNode = false }: { audit?: boolean; re
   const hostPackages = realNode ? ensureHostPackages(say) : undefined;
   const times = buildAll(audit, realNode);
   layoutRelease();
+  let images: string[] = [];
   if (realNode) {
     if (hostPackages) say(`${hostPackages}; the images wait for them`);
     else {
       const s = Date.now();
-      buildImages(imageRecipes, say);
+      images = buildImages(imageRecipes, say);
       times.images = Math.round((Date.now() - s) / 1000);
     }
   }
@@ -534,7 +539,7 @@ export function build({ audit = false, realNode = false }: { audit?: boolean; re
   console.log(
     `[lab build] done in ${total}s${Object.keys(times).length ? ` (built: ${JSON.stringify(times)})` : ' (nothing to build)'}`,
   );
-  return times;
+  return { times, images };
 }
 
 if (isMain(import.meta.url)) {

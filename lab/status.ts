@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { stateDir } from './common.ts';
+import { runningFlavour } from './flavour.ts';
 import { getJson, request } from './kube.ts';
 import { probe } from './probe.ts';
 import { alive, markedPids, readPid } from './proc.ts';
@@ -14,6 +15,7 @@ async function main(): Promise<number> {
     return markedPids().length ? 1 : 0;
   }
   let ok = true;
+  console.log(`${'node'.padEnd(24)} ${runningFlavour()}`);
   for (const c of labComponents) {
     const pid = readPid(c);
     const state = pid === undefined ? 'not started' : alive(pid) ? `running (pid ${pid})` : `DEAD (pid ${pid})`;

@@ -12,8 +12,6 @@ import { build } from './build.ts';
 import { bin, ISTIO_LAB_VERSION, istioHome, labPins, logsDir, nodeName, projectRoot, stateDir } from './common.ts';
 import { type Flavour, flavourFile, parseFlavour, runningFlavour } from './flavour.ts';
 import { missingHostPrograms } from './host-packages.ts';
-import { buildImages } from './images/build-images.ts';
-import { imageRecipes } from './images/recipes.ts';
 import { pkiDir, request, serverFile } from './kube.ts';
 import { leftoverSummary, nodeLeftovers } from './node/cleanup.ts';
 import { deployDns } from './node/dns.ts';
@@ -179,12 +177,11 @@ async function up(flavour: Flavour): Promise<void> {
     if (missing.length) throw new Error(`the real node needs ${missing.join(', ')}: npm run lab:build installs them (as root)`);
   }
 
-  build({ realNode: real });
+  const { images } = build({ realNode: real });
   const needed = real
     ? ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'kubelet', 'kube-proxy', 'netns-relay']
     : ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok', 'kubectl', 'pilot-discovery'];
   for (const b of needed) if (!existsSync(bin(b))) throw new Error(`missing ${bin(b)}`);
-  const images = real ? buildImages(imageRecipes, log) : [];
   log(real ? `binaries and ${images.length} images ready` : 'binaries ready');
 
   if (!real && (await portInUse(15017))) throw new Error('127.0.0.1:15017 (the Istio webhook port) is taken by another process');
