@@ -4,69 +4,37 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { logsDir, stateDir } from './common.ts';
 import type { Flavour } from './flavour.ts';
-import { podProcesses } from './node/cgroups.ts';
+import { killPods, podProcesses } from './node/cgroups.ts';
 import { cleanUpNode } from './node/cleanup.ts';
 import { markedPids, stopDaemon, stopGroup } from './proc.ts';
 
-/** Every component either flavour starts, in start order. pilot-discovery is started (and stopped) by istiod-watch. */
-export const labComponents = [
-  'netns-relay',
-  'etcd',
-  'kube-apiserver',
-  'kube-controller-manager',
-  'kube-scheduler',
-  'kwok',
-  'containerd',
-  'kubelet',
-  'kube-proxy',
-  'istiod-watch',
-  'pilot-discovery',
-] as const;
+/**
+ * Every component, in start order, with the flavours that need it running (pilot-discovery runs only while istiod's
+ * pod exists, started and stopped by istiod-watch). The stop order is derived: the reverse, except that the node
+ * agents go first (nothing restarts a pod then), and the pods after them, before their runtime.
+ */
+const components = [
+  { name: 'netns-relay', core: ['real'] },
+  { name: 'etcd', core: ['kwok', 'real'] },
+  { name: 'kube-apiserver', core: ['kwok', 'real'] },
+  { name: 'kube-controller-manager', core: ['kwok', 'real'] },
+  { name: 'kube-scheduler', core: ['kwok', 'real'] },
+  { name: 'kwok', core: ['kwok'] },
+  { name: 'containerd', core: ['real'] },
+  { name: 'kubelet', core: ['real'] },
+  { name: 'kube-proxy', core: ['real'] },
+  { name: 'istiod-watch', core: ['kwok'] },
+  { name: 'pilot-discovery', core: [] },
+] as const satisfies readonly { name: string; core: readonly Flavour[] }[];
 
-/** What must run for a lab of this flavour to be up (pilot-discovery runs only while istiod's pod exists). */
+export const labComponents = components.map((c) => c.name);
+
+/** What must run for a lab of this flavour to be up. */
 export const coreComponents = (flavour: Flavour): string[] =>
-  flavour === 'real'
-    ? [
-        'netns-relay',
-        'etcd',
-        'kube-apiserver',
-        'kube-controller-manager',
-        'kube-scheduler',
-        'containerd',
-        'kubelet',
-        'kube-proxy',
-      ]
-    : ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok', 'istiod-watch'];
+  components.filter((c) => (c.core as readonly Flavour[]).includes(flavour)).map((c) => c.name);
 
-/** The stop order: the node agents first (nothing restarts a pod then), the pods, the runtime, the control plane, the relay. */
-const stopOrder = [
-  'istiod-watch',
-  'pilot-discovery',
-  'kube-proxy',
-  'kubelet',
-  'pods',
-  'containerd',
-  'kwok',
-  'kube-scheduler',
-  'kube-controller-manager',
-  'kube-apiserver',
-  'etcd',
-  'netns-relay',
-] as const;
-
-function killPods(): number {
-  const pids = podProcesses();
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-  return pids.length;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const nodeAgents = ['istiod-watch', 'pilot-discovery', 'kube-proxy', 'kubelet'];
+export const stopOrder = [...nodeAgents, 'pods', ...labComponents.filter((c) => !nodeAgents.includes(c)).reverse()];
 
 export async function stopAll({ keepLogs = false, quiet = false } = {}): Promise<void> {
   const say = (m: string): void => {
@@ -74,12 +42,8 @@ export async function stopAll({ keepLogs = false, quiet = false } = {}): Promise
   };
   for (const name of stopOrder) {
     if (name === 'pods') {
-      // Containers outlive the kubelet: end them where the kubelet put them (bounded: a pod cannot fork forever).
-      let killed = 0;
-      for (let i = 0; i < 50 && podProcesses().length; i++) {
-        killed += killPods();
-        await sleep(100);
-      }
+      // Containers outlive the kubelet: end them where the kubelet put them.
+      const killed = await killPods();
       if (killed) say(`pods: killed ${killed} container processes`);
       continue;
     }

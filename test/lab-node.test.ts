@@ -13,6 +13,7 @@ import { leftoverSummary, mountsUnder, strayFiles } from '../lab/node/cleanup.ts
 import { cniConflist, containerdConfig, kubeletConfig, kubeProxyConfig } from '../lab/node/config-files.ts';
 import { addresses, netnsName } from '../lab/node/network.ts';
 import { cgroupRoot, cniNetwork } from '../lab/node/paths.ts';
+import { coreComponents, labComponents, stopOrder } from '../lab/stop.ts';
 
 test('lab:up takes --node=kwok|real, kwok by default; anything else is refused', () => {
   assert.equal(parseFlavour([]), 'kwok');
@@ -126,4 +127,15 @@ test('cgroup hierarchies: one per controller on v1 (a linked pair once), the mou
   writeFileSync(path.join(v2, 'cgroup.procs'), '');
   writeFileSync(path.join(v2, 'system.slice', 'cgroup.procs'), '');
   assert.deepEqual(hierarchies(v2), [v2], 'a v2 machine has one hierarchy, not one per top-level cgroup');
+});
+
+test('lab:down stops the node agents, then the pods, then their runtime, the control plane, and the relay last', () => {
+  const at = (name: string) => stopOrder.indexOf(name);
+  assert.ok(at('kubelet') < at('pods') && at('kube-proxy') < at('pods'), stopOrder.join(' '));
+  assert.ok(at('pods') < at('containerd'), 'containers die before their runtime');
+  assert.ok(at('containerd') < at('kube-apiserver') && at('kube-apiserver') < at('etcd'));
+  assert.equal(stopOrder.at(-1), 'netns-relay', 'the relay outlives everything it reaches');
+  assert.deepEqual([...stopOrder].filter((c) => c !== 'pods').sort(), [...labComponents].sort(), 'every component is stopped');
+  assert.deepEqual(coreComponents('real').includes('kwok'), false);
+  assert.deepEqual(coreComponents('kwok').includes('kubelet'), false);
 });

@@ -1,11 +1,11 @@
 // The images the real-node lab assembles, under the exact names the product and the pinned release reference. Adding an
 // image is adding an entry here: its name, its files (a root filesystem staged from this machine) and its config.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { bin, ISTIO_LAB_VERSION, imageModulePins, istioDockerHub, istioHome, prometheusRelease } from '../common.ts';
 import type { ImageConfig } from './archive.ts';
 import { envoyBinary, javaRuntime, moduleFile, pauseBinary, pauseVersion, zipkinJar, zipkinServerJar } from './inputs.ts';
-import type { RootfsEntry } from './rootfs.ts';
+import { type RootfsEntry, sharedLibraries } from './rootfs.ts';
 
 export interface ImageRecipe {
   ref: string;
@@ -50,14 +50,19 @@ export const curlImage: ImageRecipe = {
 
 /** iptables (nf_tables backend) as istio-iptables runs it: every name it may call, and the extensions it loads. */
 function iptables(): RootfsEntry[] {
-  const extensions = '/usr/lib/x86_64-linux-gnu/xtables';
+  const multi = '/usr/sbin/xtables-nft-multi';
+  // The extensions are loaded at run time from libxtables' own directory (XTABLES_LIBDIR, Debian's multiarch dir).
+  const libxtables = sharedLibraries(multi).find((l) => path.basename(l).startsWith('libxtables.so'));
+  const extensions = libxtables && path.join(path.dirname(realpathSync(libxtables)), 'xtables');
+  if (!extensions || !existsSync(extensions))
+    throw new Error(`no iptables extensions next to ${libxtables ?? 'libxtables'} (Debian: apt-get install iptables)`);
   const names = ['iptables', 'ip6tables'].flatMap((t) =>
     ['', '-nft'].flatMap((v) => ['', '-save', '-restore'].map((suffix) => `${t}${v}${suffix}`)),
   );
   return [
-    { copy: '/usr/sbin/xtables-nft-multi' },
+    { copy: multi },
     ...names.map((n) => ({ link: 'xtables-nft-multi', to: `/usr/sbin/${n}` })),
-    ...(existsSync(extensions) ? readdirSync(extensions).map((f) => ({ copy: path.join(extensions, f), mode: 0o644 })) : []),
+    ...readdirSync(extensions).map((f) => ({ copy: path.join(extensions, f), mode: 0o644 })),
   ];
 }
 

@@ -59,6 +59,28 @@ export function podProcesses(): number[] {
   return [...pids];
 }
 
+/**
+ * SIGKILLs every process in the lab's pod cgroups until none is left (bounded: 50 rounds of 100 ms, for a pod that
+ * forks while it dies); returns how many it killed.
+ */
+export async function killPods(): Promise<number> {
+  let killed = 0;
+  for (let round = 0; round < 50; round++) {
+    const pids = podProcesses();
+    if (pids.length === 0) break;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+        killed++;
+      } catch {
+        // already gone
+      }
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return killed;
+}
+
 /** Removes the (empty) cgroups, deepest first; returns how many. */
 export function removeCgroups(): number {
   let n = 0;
