@@ -102,13 +102,18 @@ const proveTraffic = step('Prove the mesh saw them (Prometheus, and the tracer)'
     // The test lab: its nodes run no containers, so no request was really sent. Say so; do not pretend.
     if (await cannotLookHere(ctx, task)) return;
     const deadline = Date.now() + durationSeconds(ctx.config.waitTimeout) * 1000;
-    const metrics = proofs(ctx.config).some((p) => p.metrics) ? await meshReportsMetrics(ctx) : true;
+    const toProve = proofs(ctx.config);
+    const metrics = toProve.some((p) => p.metrics) ? await meshReportsMetrics(ctx) : true;
     const said: string[] = [];
-    for (const proof of proofs(ctx.config)) {
+    /** A verdict, in the run log and on screen. */
+    const say = (line: string): void => {
+      ctx.sh.note(line);
+      said.push(line);
+    };
+    for (const proof of toProve) {
       // A mesh without Istio's metrics (telemetry off) can never count requests: say so, and prove the rest.
-      if (proof.metrics && !metrics && !ctx.options.dryRun) {
-        ctx.sh.note(`${proof.what}: ${metricsOff}`);
-        said.push(`${proof.what}: ${metricsOff}`);
+      if (proof.metrics && !metrics) {
+        say(`${proof.what}: ${metricsOff}`);
         continue;
       }
       const ask = async (): Promise<Verdict> => {
@@ -123,8 +128,7 @@ const proveTraffic = step('Prove the mesh saw them (Prometheus, and the tracer)'
       if ('problem' in verdict) throw new StepError(`${proof.what}: ${verdict.problem}`);
       if (verdict.seen === 0)
         throw new StepError(`no ${proof.what.replace(/^a /, '')} for ${server} after ${ctx.config.waitTimeout}`);
-      ctx.sh.note(`${proof.what}: ${verdict.seen}`);
-      said.push(`${proof.what}: ${verdict.seen}`);
+      say(`${proof.what}: ${verdict.seen}`);
     }
     if (said.length) task.output = said.join('\n');
   },

@@ -5,10 +5,10 @@ import { load } from 'js-yaml';
 import { names } from '../config.ts';
 import { field, inNamespace, listObjects } from './kube.ts';
 import type { K8sObject } from './manifests.ts';
+import { meshConfigRef } from './tracing.ts';
 import type { Ctx } from './types.ts';
 
 const provider = 'prometheus';
-const meshConfigRef = inNamespace(names.istioNamespace, 'configmap', names.meshConfigMap);
 
 interface MeshConfig {
   defaultProviders?: { metrics?: string[] };

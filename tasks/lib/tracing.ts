@@ -9,6 +9,8 @@ import type { Ctx } from './types.ts';
 
 const { provider, service, port, telemetry } = names.tracing;
 export const telemetryRef = inNamespace(names.istioNamespace, 'telemetry', telemetry);
+/** The mesh config's ConfigMap (its `mesh` key): what the install set, read by tracing and the metrics check. */
+export const meshConfigRef = inNamespace(names.istioNamespace, 'configmap', names.meshConfigMap);
 
 /** `istioctl install` flags that add the provider (none when tracing is off). */
 export function providerFlags(config: Pick<Config, 'tracing'>): string[] {
@@ -28,7 +30,7 @@ interface MeshConfig {
 
 /** Whether the installed mesh config (ConfigMap `istio`) has the provider pointing at the Zipkin Service. */
 export async function meshHasProvider(ctx: Ctx): Promise<boolean> {
-  const mesh = await field(ctx, inNamespace(names.istioNamespace, 'configmap', names.meshConfigMap), '{.data.mesh}');
+  const mesh = await field(ctx, meshConfigRef, '{.data.mesh}');
   const parsed = (mesh ? load(mesh) : undefined) as MeshConfig | undefined;
   return (parsed?.extensionProviders ?? []).some(
     (p) => p.name === provider && p.zipkin?.service === service && Number(p.zipkin?.port) === port,
