@@ -38,7 +38,7 @@ import {
 } from './common.ts';
 import { ensureHostPackages } from './host-packages.ts';
 import { buildImages } from './images/build-images.ts';
-import { imageRecipes } from './images/recipes.ts';
+import { allImageRecipes } from './images/recipes.ts';
 import { prepareModule, resolveModule, runGo, type WrapperModule } from './wrapper-module.ts';
 
 interface Target {
@@ -531,7 +531,7 @@ export function build({ audit = false, realNode = false }: { audit?: boolean; re
     if (hostPackages) say(`${hostPackages}; the images wait for them`);
     else {
       const s = Date.now();
-      images = buildImages(imageRecipes, say);
+      images = buildImages(allImageRecipes(), say);
       times.images = Math.round((Date.now() - s) / 1000);
     }
   }

@@ -1,5 +1,6 @@
 // The Debian packages the real node runs on: containerd (with ctr and the runc shim), runc, the CNI plugins and iptables
-// (kube-proxy's rules). The lab build installs the missing ones when it runs as root with apt-get; otherwise it names them.
+// (kube-proxy's rules); and those its Bookinfo images are made of: Ruby with webrick (details), pip for Debian's Python
+// (productpage), a static busybox and unzip (reviews' Liberty). The lab build installs the missing ones when it runs as root with apt-get; otherwise it names them.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -15,6 +16,11 @@ const providers: Record<string, string> = {
   runc: 'runc',
   iptables: 'iptables',
   nsenter: 'util-linux',
+  'ruby3.1': 'ruby',
+  '/usr/share/rubygems-integration/all/specifications/webrick-1.8.1.gemspec': 'ruby-webrick',
+  '/usr/lib/python3/dist-packages/pip/__init__.py': 'python3-pip',
+  '/bin/busybox': 'busybox-static',
+  unzip: 'unzip',
   ...Object.fromEntries(cniPlugins.map((p) => [path.join(cniBinDir, p), 'containernetworking-plugins'])),
 };
 

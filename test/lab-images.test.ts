@@ -2,12 +2,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { writeDockerArchive } from '../lab/images/archive.ts';
+import { releaseImages } from '../lab/images/bookinfo/release.ts';
 import { staleArchives } from '../lab/images/build-images.ts';
+import { cachedDir, contentKey } from '../lab/images/cached-dir.ts';
 import { sharedLibraries, stageRootfs } from '../lab/images/rootfs.ts';
 
 function tempDir(t: { after: (fn: () => void) => void }): string {
@@ -60,12 +62,15 @@ test('the archive names the image, and its config holds the digest of the layer 
   const root = path.join(dir, 'rootfs');
   stageRootfs(root, [{ text: 'hello\n', to: '/greeting', mode: 0o600 }]);
   const out = path.join(dir, 'image.tar');
-  const diffId = writeDockerArchive(root, 'docker.io/istio/proxyv2:1.31.0', { Entrypoint: ['/x'], User: '1337' }, out);
+  const image = { ref: 'docker.io/istio/proxyv2:1.31.0', config: { Entrypoint: ['/x'], User: '1337' } };
+  const diffId = writeDockerArchive(root, [image], out);
   const unpacked = path.join(dir, 'unpacked');
   tar(['-xf', out, '-C', dir, '--one-top-level=unpacked']);
   const manifest = JSON.parse(readFileSync(path.join(unpacked, 'manifest.json'), 'utf8'));
-  assert.deepEqual(manifest, [{ Config: 'config.json', RepoTags: ['docker.io/istio/proxyv2:1.31.0'], Layers: ['layer.tar'] }]);
-  const config = JSON.parse(readFileSync(path.join(unpacked, 'config.json'), 'utf8'));
+  assert.equal(manifest.length, 1);
+  assert.deepEqual(manifest[0].RepoTags, ['docker.io/istio/proxyv2:1.31.0']);
+  assert.deepEqual(manifest[0].Layers, ['layer.tar']);
+  const config = JSON.parse(readFileSync(path.join(unpacked, manifest[0].Config), 'utf8'));
   const layerDigest = `sha256:${createHash('sha256')
     .update(readFileSync(path.join(unpacked, 'layer.tar')))
     .digest('hex')}`;
@@ -80,11 +85,53 @@ test('the same files make the same layer; a changed byte makes another', (t) => 
   const dir = tempDir(t);
   const root = path.join(dir, 'rootfs');
   stageRootfs(root, [{ text: 'a\n', to: '/f' }]);
-  const first = writeDockerArchive(root, 'x:1', {}, path.join(dir, 'a.tar'));
+  const x = [{ ref: 'x:1', config: {} }];
+  const first = writeDockerArchive(root, x, path.join(dir, 'a.tar'));
   utimesSync(path.join(root, 'f'), new Date(), new Date());
-  assert.equal(writeDockerArchive(root, 'x:1', {}, path.join(dir, 'b.tar')), first, 'mtime is not part of the layer');
+  assert.equal(writeDockerArchive(root, x, path.join(dir, 'b.tar')), first, 'mtime is not part of the layer');
   writeFileSync(path.join(root, 'f'), 'b\n');
-  assert.notEqual(writeDockerArchive(root, 'x:1', {}, path.join(dir, 'c.tar')), first);
+  assert.notEqual(writeDockerArchive(root, x, path.join(dir, 'c.tar')), first);
+});
+
+test('images of one root filesystem share its one layer, each under its name with its own config', (t) => {
+  const dir = tempDir(t);
+  const root = path.join(dir, 'rootfs');
+  stageRootfs(root, [{ text: 'war\n', to: '/app.war' }]);
+  const out = path.join(dir, 'reviews.tar');
+  const env = (v: string, color: string) => ({ Env: [`SERVICE_VERSION=${v}`, `STAR_COLOR=${color}`] });
+  writeDockerArchive(
+    root,
+    [
+      { ref: 'reviews-v1:1', config: env('v1', 'black') },
+      { ref: 'reviews-v2:1', config: env('v2', 'black') },
+      { ref: 'reviews-v3:1', config: env('v3', 'red') },
+    ],
+    out,
+  );
+  const unpacked = path.join(dir, 'unpacked');
+  tar(['-xf', out, '-C', dir, '--one-top-level=unpacked']);
+  const manifest: { Config: string; RepoTags: string[]; Layers: string[] }[] = JSON.parse(
+    readFileSync(path.join(unpacked, 'manifest.json'), 'utf8'),
+  );
+  assert.deepEqual(
+    manifest.map((m) => [m.RepoTags, m.Layers]),
+    [
+      [['reviews-v1:1'], ['layer.tar']],
+      [['reviews-v2:1'], ['layer.tar']],
+      [['reviews-v3:1'], ['layer.tar']],
+    ],
+  );
+  const envs = manifest.map((m) => JSON.parse(readFileSync(path.join(unpacked, m.Config), 'utf8')).config.Env);
+  assert.deepEqual(envs, [env('v1', 'black').Env, env('v2', 'black').Env, env('v3', 'red').Env]);
+  assert.equal(new Set(manifest.map((m) => m.Config)).size, 3, 'each image has its own config file');
+  assert.deepEqual(
+    tar(['-tf', out])
+      .trim()
+      .split('\n')
+      .filter((f) => f === 'layer.tar'),
+    ['layer.tar'],
+    'one layer, once',
+  );
 });
 
 test('a rebuilt image replaces its own older archive, never another image whose tag starts alike', () => {
@@ -98,4 +145,65 @@ test('a rebuilt image replaces its own older archive, never another image whose 
     `docker.io_istio_pilot_1.31.0-${key('e')}.tar`,
   ];
   assert.deepEqual(staleArchives(files, ref, files[1]), [files[0]]);
+});
+
+test("Bookinfo's images are named as the release's bookinfo.yaml names them, per Deployment", () => {
+  const manifest = readFileSync(
+    path.join(import.meta.dirname, 'fixtures/release/samples/bookinfo/platform/kube/bookinfo.yaml'),
+    'utf8',
+  );
+  const images = releaseImages(manifest);
+  assert.deepEqual([...images.keys()].sort(), [
+    'details-v1',
+    'productpage-v1',
+    'ratings-v1',
+    'reviews-v1',
+    'reviews-v2',
+    'reviews-v3',
+  ]);
+  assert.equal(images.get('reviews-v3'), 'docker.io/istio/examples-bookinfo-reviews-v3:1.20.3');
+  // The Services, ServiceAccounts and a Deployment's second container do not count; an empty document is skipped.
+  const other = releaseImages(
+    '---\n---\nkind: Service\nmetadata: {name: x}\n---\nkind: Deployment\nmetadata: {name: a-v1}\nspec: {template: {spec: {containers: [{image: "reg.example/a:1"}, {image: "reg.example/b:1"}]}}}\n',
+  );
+  assert.deepEqual([...other], [['a-v1', 'reg.example/a:1']]);
+});
+
+test('a cached input is made once per key; a failed make leaves nothing; a new key replaces the older one', (t) => {
+  const dir = tempDir(t);
+  let made = 0;
+  const make = (into: string) => {
+    made++;
+    writeFileSync(path.join(into, 'site'), 'packages');
+  };
+  const first = cachedDir(dir, 'productpage-packages', 'a'.repeat(12), make);
+  assert.equal(cachedDir(dir, 'productpage-packages', 'a'.repeat(12), make), first);
+  assert.equal(made, 1, 'made once');
+  assert.throws(
+    () =>
+      cachedDir(dir, 'productpage-packages', 'b'.repeat(12), () => {
+        throw new Error('pip: no matching distribution');
+      }),
+    /no matching distribution/,
+  );
+  assert.deepEqual(readdirSync(dir), [path.basename(first)], 'the failed make left nothing, the older one stays');
+  assert.throws(() => cachedDir('bookinfo', 'x', 'e'.repeat(12), make), /must be absolute, not bookinfo/);
+  writeFileSync(path.join(dir, 'productpage-app-dddddddddddd'), '');
+  const second = cachedDir(dir, 'productpage-packages', 'c'.repeat(12), make);
+  assert.deepEqual(
+    readdirSync(dir).sort(),
+    ['productpage-app-dddddddddddd', path.basename(second)],
+    'only its own older one goes',
+  );
+});
+
+test("an input's key changes with any byte of its files and with its words", (t) => {
+  const dir = tempDir(t);
+  const f = path.join(dir, 'requirements.txt');
+  writeFileSync(f, 'Flask==3.1.0\n');
+  const key = contentKey([f], ['/usr/bin/python3.11']);
+  assert.match(key, /^[0-9a-f]{12}$/);
+  assert.notEqual(contentKey([f], ['/usr/bin/python3.12']), key);
+  writeFileSync(f, 'Flask==3.1.1\n');
+  assert.notEqual(contentKey([f], ['/usr/bin/python3.11']), key);
 });

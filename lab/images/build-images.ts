@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { labCacheDir } from '../common.ts';
 import { writeDockerArchive } from './archive.ts';
-import type { ImageRecipe } from './recipes.ts';
+import { type ImageRecipe, imagesOf } from './recipes.ts';
 import { elfFiles, type RootfsEntry, sharedLibraries, stageRootfs } from './rootfs.ts';
 
 export const imagesDir = path.join(labCacheDir, 'images');
@@ -22,7 +22,7 @@ function recipeKey(r: ImageRecipe, entries: RootfsEntry[]): string {
     return [f, s.size, Math.round(s.mtimeMs)];
   });
   return createHash('sha256')
-    .update(JSON.stringify({ ref: r.ref, entries, config: r.config, stats }))
+    .update(JSON.stringify({ images: imagesOf(r), entries, stats }))
     .digest('hex')
     .slice(0, 16);
 }
@@ -43,13 +43,17 @@ export function buildImage(r: ImageRecipe, log: (m: string) => void = () => unde
   rmSync(rootfs, { recursive: true, force: true });
   try {
     stageRootfs(rootfs, entries);
-    writeDockerArchive(rootfs, r.ref, r.config, out);
+    writeDockerArchive(rootfs, imagesOf(r), out);
   } finally {
     rmSync(rootfs, { recursive: true, force: true });
   }
   // Older archives of the same image are stale.
   for (const f of staleArchives(readdirSync(imagesDir), r.ref, path.basename(out))) rmSync(path.join(imagesDir, f));
-  log(`image ${r.ref}: ${(statSync(out).size / 2 ** 20).toFixed(1)} MiB in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  log(
+    `image ${imagesOf(r)
+      .map((i) => i.ref)
+      .join(', ')}: ${(statSync(out).size / 2 ** 20).toFixed(1)} MiB in ${((Date.now() - started) / 1000).toFixed(1)}s`,
+  );
   return out;
 }
 

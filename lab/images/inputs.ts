@@ -125,7 +125,7 @@ export function zipkinServerJar(): string {
 }
 
 /** The Java modules Zipkin's server (Spring Boot, Armeria) loads; java.desktop for java.beans. */
-const zipkinModules = [
+export const zipkinModules = [
   'java.base',
   'java.desktop',
   'java.instrument',
@@ -142,14 +142,17 @@ const zipkinModules = [
   'jdk.zipfs',
 ];
 
-/** A Java runtime of just those modules, made by this machine's jlink (Debian's OpenJDK 17). */
-export function javaRuntime(): string {
-  const key = createHash('sha256').update(zipkinModules.join(',')).digest('hex').slice(0, 8);
+/**
+ * A Java runtime of just `modules`, made by this machine's jlink (Debian's OpenJDK 17); `options` are more jlink
+ * options (a class-data-sharing archive, files left out).
+ */
+export function javaRuntime(modules: readonly string[], options: readonly string[] = ['--compress=2']): string {
+  const key = createHash('sha256').update(JSON.stringify({ modules, options })).digest('hex').slice(0, 8);
   const dir = path.join(binDir, `java-runtime-${key}`);
   if (existsSync(path.join(dir, 'bin', 'java'))) return dir;
   rmSync(`${dir}.tmp`, { recursive: true, force: true });
-  const args = ['--add-modules', zipkinModules.join(','), '--strip-debug', '--no-man-pages', '--no-header-files'];
-  const r = spawnSync('jlink', [...args, '--compress=2', '--output', `${dir}.tmp`], { encoding: 'utf8' });
+  const args = ['--add-modules', modules.join(','), '--strip-debug', '--no-man-pages', '--no-header-files'];
+  const r = spawnSync('jlink', [...args, ...options, '--output', `${dir}.tmp`], { encoding: 'utf8' });
   if (r.status !== 0)
     throw new Error(`jlink: ${(r.stderr || r.error?.message || '').trim()} (Debian: apt-get install openjdk-17-jdk-headless)`);
   renameSync(`${dir}.tmp`, dir);

@@ -3,8 +3,19 @@
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { bin, ISTIO_LAB_VERSION, imageModulePins, istioDockerHub, istioHome, prometheusRelease } from '../common.ts';
-import type { ImageConfig } from './archive.ts';
-import { envoyBinary, javaRuntime, moduleFile, pauseBinary, pauseVersion, zipkinJar, zipkinServerJar } from './inputs.ts';
+import type { ArchiveImage, ImageConfig } from './archive.ts';
+import { base } from './base.ts';
+import { bookinfoRecipes } from './bookinfo/images.ts';
+import {
+  envoyBinary,
+  javaRuntime,
+  moduleFile,
+  pauseBinary,
+  pauseVersion,
+  zipkinJar,
+  zipkinModules,
+  zipkinServerJar,
+} from './inputs.ts';
 import { type RootfsEntry, sharedLibraries } from './rootfs.ts';
 
 export interface ImageRecipe {
@@ -12,7 +23,12 @@ export interface ImageRecipe {
   /** The root filesystem; may build its inputs first (compile, download), each cached on its own. */
   rootfs: () => RootfsEntry[];
   config: ImageConfig;
+  /** More images of the same root filesystem (one layer, one archive), each under its own name with its own config. */
+  variants?: ArchiveImage[];
 }
+
+/** Every image a recipe makes: its own, then its variants. */
+export const imagesOf = (r: ImageRecipe): ArchiveImage[] => [{ ref: r.ref, config: r.config }, ...(r.variants ?? [])];
 
 export const pauseImage: ImageRecipe = {
   ref: `registry.k8s.io/pause:${pauseVersion}`,
@@ -20,18 +36,6 @@ export const pauseImage: ImageRecipe = {
   // As build/pause/Dockerfile: ENTRYPOINT ["/pause"], USER 65535:65535.
   config: { Entrypoint: ['/pause'], User: '65535:65535' },
 };
-
-/** What a distroless base gives every image: users, name service order, CA certificates, a writable /tmp. */
-function base(users: { name: string; uid: number }[] = []): RootfsEntry[] {
-  const all = [{ name: 'root', uid: 0 }, ...users, { name: 'nobody', uid: 65534 }];
-  return [
-    { text: all.map((u) => `${u.name}:x:${u.uid}:${u.uid}::/tmp:/sbin/nologin\n`).join(''), to: '/etc/passwd' },
-    { text: all.map((u) => `${u.name}:x:${u.uid}:\n`).join(''), to: '/etc/group' },
-    { text: 'hosts: files dns\n', to: '/etc/nsswitch.conf' },
-    { copy: '/etc/ssl/certs/ca-certificates.crt', mode: 0o644 },
-    { dir: '/tmp', mode: 0o1777 },
-  ];
-}
 
 /**
  * The curl sample (samples/curl, and the product's sleep manifest): curl, sleep and a shell, as user curl_user (uid 100)
@@ -123,7 +127,7 @@ export const zipkinImage: ImageRecipe = {
   ref: `docker.io/openzipkin/zipkin-slim:${zipkinJar.version}`,
   rootfs: () => [
     ...base(),
-    { tree: javaRuntime(), to: '/opt/java' },
+    { tree: javaRuntime(zipkinModules), to: '/opt/java' },
     { copy: zipkinServerJar(), to: '/zipkin/zipkin-server-slim.jar', mode: 0o644 },
   ],
   config: {
@@ -179,3 +183,6 @@ export const imageRecipes: ImageRecipe[] = [
   prometheusImage,
   reloaderImage,
 ];
+
+/** Every image of the real node: the lab's own and the product's, then Bookinfo's (which need the laid-out release). */
+export const allImageRecipes = (): ImageRecipe[] => [...imageRecipes, ...bookinfoRecipes()];

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { istioHome } from '../../lab/common.ts';
 import { missingHostPrograms } from '../../lab/host-packages.ts';
-import { imageRecipes } from '../../lab/images/recipes.ts';
+import { imageRecipes, imagesOf } from '../../lab/images/recipes.ts';
 import { podProcesses } from '../../lab/node/cgroups.ts';
 import { nodeLeftovers } from '../../lab/node/cleanup.ts';
 import { kubeletKernelSettings } from '../../lab/node/kernel-settings.ts';
@@ -185,7 +185,7 @@ describe('the real-node lab', { timeout: 20 * 60_000, skip: cannotRun }, () => {
         .match(/^ {2}(\S+)$/gm)
         ?.map((l) => l.trim()) ?? [];
     assert.ok(needed.length >= 7, r.out);
-    const have = new Set(imageRecipes.map((i) => i.ref));
+    const have = new Set(imageRecipes.flatMap(imagesOf).map((i) => i.ref));
     assert.deepEqual(
       needed.filter((i) => !have.has(i)),
       [],

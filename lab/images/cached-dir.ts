@@ -1,0 +1,41 @@
+// A directory an image is made from (installed packages, a built application), made once per key and kept in the lab
+// cache. Made in a temporary directory and renamed into place, so a failed or interrupted make leaves nothing behind.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { binDir } from '../common.ts';
+
+/** The first 12 hex of the sha256 of these files' contents and these words, in order. */
+export function contentKey(files: string[], words: string[] = []): string {
+  const h = createHash('sha256');
+  for (const f of files) h.update(f).update('\0').update(readFileSync(f)).update('\0');
+  for (const w of words) h.update(w).update('\0');
+  return h.digest('hex').slice(0, 12);
+}
+
+/** Where the Bookinfo images' inputs are kept: beside the lab's binaries. */
+export const bookinfoInputs = path.join(binDir, 'bookinfo');
+
+/**
+ * `<parent>/<name>-<key>`, made by `make(dir)` when absent. Older directories of the same name are removed once the
+ * new one is in place.
+ */
+export function cachedDir(parent: string, name: string, key: string, make: (dir: string) => void): string {
+  if (!path.isAbsolute(parent)) throw new Error(`a cache directory must be absolute, not ${parent}`);
+  const dir = path.join(parent, `${name}-${key}`);
+  if (existsSync(dir)) return dir;
+  mkdirSync(parent, { recursive: true });
+  const tmp = `${dir}.tmp`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp);
+  try {
+    make(tmp);
+    renameSync(tmp, dir);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  const older = new RegExp(`^${name.replace(/[.]/g, '\\.')}-[0-9a-f]{12}$`);
+  for (const f of readdirSync(parent))
+    if (older.test(f) && f !== path.basename(dir)) rmSync(path.join(parent, f), { recursive: true });
+  return dir;
+}
