@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { load } from 'js-yaml';
 import { stateDir } from '../lab/common.ts';
 import { parseFlavour } from '../lab/flavour.ts';
-import { hierarchies } from '../lab/node/cgroups.ts';
+import { cgroupTree, hierarchies } from '../lab/node/cgroups.ts';
 import { leftoverSummary, mountsUnder, strayFiles } from '../lab/node/cleanup.ts';
 import { cniConflist, containerdConfig, kubeletConfig, kubeProxyConfig } from '../lab/node/config-files.ts';
 import { addresses, netnsName } from '../lab/node/network.ts';
@@ -127,6 +127,20 @@ test('cgroup hierarchies: one per controller on v1 (a linked pair once), the mou
   writeFileSync(path.join(v2, 'cgroup.procs'), '');
   writeFileSync(path.join(v2, 'system.slice', 'cgroup.procs'), '');
   assert.deepEqual(hierarchies(v2), [v2], 'a v2 machine has one hierarchy, not one per top-level cgroup');
+});
+
+test('a container cgroup that vanishes while lab:down walks the tree is left out, not an error', () => {
+  const tree: Record<string, string[]> = { '/top': ['pod', 'gone'], '/top/pod': ['ctr'], '/top/pod/ctr': [] };
+  const read = (dir: string) => {
+    const names = tree[dir];
+    if (!names) throw Object.assign(new Error(`ENOENT: no such file or directory, scandir '${dir}'`), { code: 'ENOENT' });
+    return names.map((name) => ({ name, isDirectory: () => true }));
+  };
+  assert.deepEqual(cgroupTree('/top', read), ['/top/pod/ctr', '/top/pod', '/top']);
+  const denied = () => {
+    throw Object.assign(new Error('EACCES'), { code: 'EACCES' });
+  };
+  assert.throws(() => cgroupTree('/top', denied), /EACCES/, 'only a vanished cgroup is left out');
 });
 
 test('lab:down stops the node agents, then the pods, then their runtime, the control plane, and the relay last', () => {

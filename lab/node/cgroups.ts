@@ -32,18 +32,36 @@ export function createCgroupRoot(): void {
   }
 }
 
-/** Every cgroup directory of the lab's pods, in every hierarchy, deepest first. */
-export function labCgroups(): string[] {
+type ReadDir = (dir: string) => { name: string; isDirectory: () => boolean }[];
+const readDir: ReadDir = (dir) => readdirSync(dir, { withFileTypes: true });
+
+/**
+ * The cgroup directories under `top`, deepest first. A container's cgroup goes when its last process ends, so one
+ * may vanish between being listed and being read: it is left out, as it would be a moment later.
+ */
+export function cgroupTree(top: string, read: ReadDir = readDir): string[] {
   const out: string[] = [];
   const walk = (dir: string): void => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(dir, e.name));
+    let entries: ReturnType<ReadDir>;
+    try {
+      entries = read(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    for (const e of entries) if (e.isDirectory()) walk(path.join(dir, e.name));
     out.push(dir);
   };
-  for (const h of hierarchies()) {
-    const top = path.join(h, cgroupRoot);
-    if (existsSync(top)) walk(top);
-  }
+  walk(top);
   return out;
+}
+
+/** Every cgroup directory of the lab's pods, in every hierarchy, deepest first. */
+export function labCgroups(): string[] {
+  return hierarchies()
+    .map((h) => path.join(h, cgroupRoot))
+    .filter((top) => existsSync(top))
+    .flatMap((top) => cgroupTree(top));
 }
 
 /** Pids in the lab's pod cgroups: the containers' processes, which no lab pid file names. */
