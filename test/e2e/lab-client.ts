@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { bin, binDir, stateDir } from '../../lab/common.ts';
+import { missingHostPrograms } from '../../lab/host-packages.ts';
 import { names } from '../../tasks/config.ts';
 
 export const root = path.resolve(import.meta.dirname, '..', '..');
@@ -100,4 +101,11 @@ export function objectVersions(kjson: <T>(...args: string[]) => T, sampleNs: str
   return new Map(
     objects.map((o) => [`${o.metadata.namespace ?? ''}/${o.metadata.name}/${o.metadata.uid}`, o.metadata.resourceVersion]),
   );
+}
+
+/** Why the real-node lab cannot run here (not root, Debian packages missing), or false where it can. */
+export function realNodeUnavailable(): string | false {
+  if (process.getuid?.() !== 0) return 'the real node needs root';
+  const missing = missingHostPrograms();
+  return missing.length ? `the real node needs ${missing.join(', ')} (npm run lab:build -- --node=real, as root)` : false;
 }

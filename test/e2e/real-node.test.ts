@@ -10,7 +10,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { istioHome } from '../../lab/common.ts';
-import { missingHostPrograms } from '../../lab/host-packages.ts';
 import { imageRecipes, imagesOf } from '../../lab/images/recipes.ts';
 import { podProcesses } from '../../lab/node/cgroups.ts';
 import { nodeLeftovers } from '../../lab/node/cleanup.ts';
@@ -19,7 +18,7 @@ import { addresses, netnsName } from '../../lab/node/network.ts';
 import { markedPids } from '../../lab/proc.ts';
 import { names } from '../../tasks/config.ts';
 import { tmpDir } from '../helpers.ts';
-import { lab, labKubectl, type Obj, objectVersions, readLabEnv, root, runProduct } from './lab-client.ts';
+import { lab, labKubectl, type Obj, objectVersions, readLabEnv, realNodeUnavailable, root, runProduct } from './lab-client.ts';
 
 let labEnv: Record<string, string> = {};
 const { run: kubectlRun, kubectl, kjson, listNames } = labKubectl(() => labEnv);
@@ -77,12 +76,7 @@ const kernelNow = (): Record<string, string> =>
 let kernelBefore: Record<string, string> = {};
 
 /** Where the real node cannot run, the suite is skipped with the reason (never drawn as a pass). */
-const cannotRun =
-  process.getuid?.() !== 0
-    ? 'the real node needs root'
-    : missingHostPrograms().length
-      ? `the real node needs ${missingHostPrograms().join(', ')} (npm run lab:build -- --node=real, as root)`
-      : false;
+const cannotRun = realNodeUnavailable();
 
 describe('the real-node lab', { timeout: 20 * 60_000, skip: cannotRun }, () => {
   before(() => {
