@@ -6,6 +6,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, wri
 import os from 'node:os';
 import path from 'node:path';
 import { bin, binDir, labPins } from '../common.ts';
+import { cachedDir, contentKey } from './cached-dir.ts';
 
 /** The pause image's tag and program: Kubernetes' own build/pause (TAG 3.10.2 in v1.36's build/pause/Makefile). */
 export const pauseVersion = '3.10.2';
@@ -143,18 +144,16 @@ export const zipkinModules = [
 ];
 
 /**
- * A Java runtime of just `modules`, made by this machine's jlink (Debian's OpenJDK 17); `options` are more jlink
- * options (a class-data-sharing archive, files left out).
+ * A Java runtime of just `modules` for `purpose` (zipkin, reviews), made by this machine's jlink (Debian's OpenJDK 17);
+ * `options` are more jlink options (files left out). A new module list replaces the purpose's older runtime.
  */
-export function javaRuntime(modules: readonly string[], options: readonly string[] = ['--compress=2']): string {
-  const key = createHash('sha256').update(JSON.stringify({ modules, options })).digest('hex').slice(0, 8);
-  const dir = path.join(binDir, `java-runtime-${key}`);
-  if (existsSync(path.join(dir, 'bin', 'java'))) return dir;
-  rmSync(`${dir}.tmp`, { recursive: true, force: true });
-  const args = ['--add-modules', modules.join(','), '--strip-debug', '--no-man-pages', '--no-header-files'];
-  const r = spawnSync('jlink', [...args, ...options, '--output', `${dir}.tmp`], { encoding: 'utf8' });
-  if (r.status !== 0)
-    throw new Error(`jlink: ${(r.stderr || r.error?.message || '').trim()} (Debian: apt-get install openjdk-17-jdk-headless)`);
-  renameSync(`${dir}.tmp`, dir);
-  return dir;
+export function javaRuntime(purpose: string, modules: readonly string[], options: readonly string[] = ['--compress=2']): string {
+  const key = contentKey([], [...modules, '--', ...options]);
+  const made = cachedDir(binDir, `java-runtime-${purpose}`, key, (dir) => {
+    const args = ['--add-modules', modules.join(','), '--strip-debug', '--no-man-pages', '--no-header-files'];
+    const r = spawnSync('jlink', [...args, ...options, '--output', path.join(dir, 'java')], { encoding: 'utf8' });
+    if (r.status !== 0)
+      throw new Error(`jlink: ${(r.stderr || r.error?.message || '').trim()} (Debian: apt-get install openjdk-17-jdk-headless)`);
+  });
+  return path.join(made, 'java');
 }

@@ -127,7 +127,7 @@ export const zipkinImage: ImageRecipe = {
   ref: `docker.io/openzipkin/zipkin-slim:${zipkinJar.version}`,
   rootfs: () => [
     ...base(),
-    { tree: javaRuntime(zipkinModules), to: '/opt/java' },
+    { tree: javaRuntime('zipkin', zipkinModules), to: '/opt/java' },
     { copy: zipkinServerJar(), to: '/zipkin/zipkin-server-slim.jar', mode: 0o644 },
   ],
   config: {

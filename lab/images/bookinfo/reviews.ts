@@ -216,7 +216,7 @@ export function reviewsImage(): ImageRecipe {
       // As the open-liberty images: user default (1001) in group root, which owns Liberty's group-readable files.
       ...base([{ name: 'default', uid: 1001, gid: 0 }]),
       ...busyboxApplets(),
-      { tree: javaRuntime(libertyModules, jlinkOptions), to: '/opt/java' },
+      { tree: javaRuntime('reviews', libertyModules, jlinkOptions), to: '/opt/java' },
       { tree: path.join(libertyServer(reviewsWar(), hostJavaHome()), 'wlp'), to: '/opt/ol/wlp' },
       { text: `${jvmOptions.join('\n')}\n`, to: '/opt/ol/wlp/usr/servers/defaultServer/jvm.options' },
       // The release's bookinfo.yaml mounts its emptyDir at /opt/ibm/wlp/output (the old path), so the server writes here.
