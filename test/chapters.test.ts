@@ -456,6 +456,35 @@ describe('chapters on a scripted shell', () => {
     assert.deepEqual(inputs, ['zipkin', 'grafana', 'prometheus', 'sleep']);
   });
 
+  it("teardown deletes no namespace it did not make: a user's bookinfo, traffic, outside, sample and istio-system", async () => {
+    // The finished cluster, except that every namespace is someone else's: the same names, without the tool's label.
+    const finished = finishedAnswers({ sampleKept: true });
+    const unlabel = (o: { metadata?: { labels?: Record<string, string> } }) => {
+      if (o.metadata?.labels) delete o.metadata.labels['app.kubernetes.io/managed-by'];
+      return o;
+    };
+    const fake = fakeSpawn((argv, input) => {
+      const reply = finished(argv, input);
+      if (!/ get namespace\b/.test(argv.join(' ')) || !reply?.stdout?.trim().startsWith('{')) return reply;
+      const o = JSON.parse(reply.stdout) as { items?: object[] };
+      return { ...reply, stdout: json(o.items ? { ...o, items: o.items.map(unlabel) } : unlabel(o)) };
+    });
+    const r = await runCli(['teardown', '--yes', '--keep-cluster'], {
+      env: { ...env, CLUSTER: 'existing', KUBE_CONTEXT: 'lab' },
+      spawn: fake.spawn,
+    });
+    assert.equal(r.code, 0, r.err);
+    const calls = joined(fake.calls);
+    assert.ok(
+      calls.some((c) => / get namespace -o json$/.test(c)),
+      'the namespaces were looked at (the world above was asked)',
+    );
+    assert.deepEqual(
+      calls.filter((c) => / delete namespace|uninstall/.test(c)),
+      [],
+    );
+  });
+
   it("never leaves an existing cluster's own Istio changed", async () => {
     const finished = finishedAnswers();
     const theirs = json({ kind: 'Namespace', metadata: { name: 'istio-system' } });
