@@ -459,14 +459,15 @@ describe('chapters on a scripted shell', () => {
   it("teardown deletes no namespace it did not make: a user's bookinfo, traffic, outside, sample and istio-system", async () => {
     // The finished cluster, except that every namespace is someone else's: the same names, without the tool's label.
     const finished = finishedAnswers({ sampleKept: true });
-    const unlabel = (o: { metadata?: { labels?: Record<string, string> } }) => {
+    type Labelled = { metadata?: { labels?: Record<string, string> } };
+    const unlabel = (o: Labelled) => {
       if (o.metadata?.labels) delete o.metadata.labels['app.kubernetes.io/managed-by'];
       return o;
     };
     const fake = fakeSpawn((argv, input) => {
       const reply = finished(argv, input);
       if (!/ get namespace\b/.test(argv.join(' ')) || !reply?.stdout?.trim().startsWith('{')) return reply;
-      const o = JSON.parse(reply.stdout) as { items?: object[] };
+      const o = JSON.parse(reply.stdout) as Labelled & { items?: Labelled[] };
       return { ...reply, stdout: json(o.items ? { ...o, items: o.items.map(unlabel) } : unlabel(o)) };
     });
     const r = await runCli(['teardown', '--yes', '--keep-cluster'], {

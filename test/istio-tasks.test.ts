@@ -27,13 +27,24 @@ interface Route {
   };
 }
 
-/** What the mesh does now, as the applied VirtualServices say (the emulation's istiod). */
+/** How an emulated mesh can be wrong, each in exactly one way: what the failure tests hand the chapters. */
+interface Wrong {
+  /** Routes jason like everyone else (the jason match is ignored). */
+  ignoresJasonRoute?: boolean;
+  /** Does not inject this fault. */
+  ignoresFault?: 'delay' | 'abort';
+  /** Splits reviews otherwise than the applied weights say (subset -> weight). */
+  split?: (applied: Record<string, number>) => Record<string, number>;
+}
+
+/** What the mesh does now, as the applied VirtualServices say (the emulation's istiod), unless it is `wrong`. */
 class Mesh {
   reviews: Route | undefined;
   ratings: Route | undefined;
-  /** Overrides for the failure tests: a mesh that ignores the route. */
-  broken = false;
+  wrong: Wrong = {};
   private served = 0;
+  /** Pages served per subset: weighted routes are followed exactly (each page to the subset furthest below its share). */
+  private counts = new Map<string, number>();
 
   apply(input: string): void {
     for (const doc of loadAll(input) as ({ kind?: string; metadata?: { name?: string } } & Route)[]) {
@@ -43,18 +54,29 @@ class Mesh {
     }
   }
 
+  private pick(weights: Record<string, number>): string {
+    const total = Object.values(weights).reduce((a, b) => a + b, 0);
+    const all = [...this.counts.values()].reduce((a, b) => a + b, 0) + 1;
+    const deficit = (subset: string) => (weights[subset] / total) * all - (this.counts.get(subset) ?? 0);
+    const subset = Object.keys(weights).reduce((a, b) => (deficit(b) > deficit(a) ? b : a));
+    this.counts.set(subset, (this.counts.get(subset) ?? 0) + 1);
+    return subset;
+  }
+
   /** The page productpage renders for `user`. */
   render(user: string | undefined): string {
     const n = this.served++;
     const jason = user === 'jason';
-    const ratingsFault = jason ? this.ratings?.spec?.http?.find((h) => h.match)?.fault : undefined;
+    const fault = jason ? this.ratings?.spec?.http?.find((h) => h.match)?.fault : undefined;
+    const ratingsFault = fault && this.wrong.ignoresFault ? { ...fault, [this.wrong.ignoresFault]: undefined } : fault;
     const reviewsRules = this.reviews?.spec?.http ?? [];
-    const rule = (jason && !this.broken ? reviewsRules.find((h) => h.match) : undefined) ?? reviewsRules.find((h) => !h.match);
+    const rule =
+      (jason && !this.wrong.ignoresJasonRoute ? reviewsRules.find((h) => h.match) : undefined) ??
+      reviewsRules.find((h) => !h.match);
     const routes = rule?.route ?? [];
-    // Weighted routes alternate in proportion; no VirtualService: round robin over v1, v2, v3.
-    const subset = routes.length
-      ? (routes.length > 1 && routes[0].weight === 50 ? routes[n % 2] : routes[0]).destination.subset
-      : ['v1', 'v2', 'v3'][n % 3];
+    const applied = Object.fromEntries(routes.map((r) => [r.destination.subset, r.weight ?? 100]));
+    // No VirtualService: round robin over v1, v2, v3.
+    const subset = routes.length ? this.pick(this.wrong.split?.(applied) ?? applied) : ['v1', 'v2', 'v3'][n % 3];
     if (subset !== 'v1' && ratingsFault?.delay) return page('reviews-unavailable');
     if (subset !== 'v1' && ratingsFault?.abort) return page('ratings-unavailable');
     if (subset === 'v2') return page(jason ? 'reviews-v2-jason' : 'reviews-v2');
@@ -149,9 +171,18 @@ const env = (extra: Record<string, string> = {}) => ({
   ...extra,
 });
 const run = async (chapter: string, fake: ReturnType<typeof fakeSpawn>, extra: Record<string, string> = {}) => {
-  mesh = Object.assign(new Mesh(), { broken: mesh.broken });
+  mesh = Object.assign(new Mesh(), { wrong: mesh.wrong });
   return runCli([chapter], { env: env(extra), spawn: fake.spawn });
 };
+/** A chapter run on a mesh that is wrong in exactly one way. */
+async function runWrong(chapter: string, wrong: Wrong, extra: Record<string, string> = {}) {
+  mesh.wrong = wrong;
+  try {
+    return await run(chapter, meshCluster(), extra);
+  } finally {
+    mesh.wrong = {};
+  }
+}
 const logOf = (err: string) => readFileSync(/\(log: (.*\.log)\)/.exec(err)?.[1] ?? '', 'utf8');
 
 describe('the Istio-task chapters judge what a user sees', () => {
@@ -187,23 +218,18 @@ describe('the Istio-task chapters judge what a user sees', () => {
   });
 
   it('request-routing: a mesh that ignores the jason route fails, naming what jason saw', async () => {
-    mesh.broken = true;
-    try {
-      const r = await run('request-routing', meshCluster());
-      assert.equal(r.code, 1);
-      assert.match(r.err, /jason: expected black stars \(reviews v2\), saw none 5/);
-    } finally {
-      mesh.broken = false;
-    }
+    const r = await runWrong('request-routing', { ignoresJasonRoute: true });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /jason: expected black stars \(reviews v2\), saw none 5/);
   });
 
   it('a task stopped midway is followed by a run that puts back what was there before it', async () => {
     const fake = meshCluster();
-    mesh.broken = true;
+    mesh.wrong = { ignoresJasonRoute: true };
     try {
       assert.equal((await run('request-routing', fake)).code, 1); // stopped at the jason check, routing applied
     } finally {
-      mesh.broken = false;
+      mesh.wrong = {};
     }
     const calls = fake.calls.length;
     const r = await run('request-routing', fake);
@@ -232,12 +258,48 @@ describe('the Istio-task chapters judge what a user sees', () => {
     assert.match(log, /jason: "Ratings service is currently unavailable" on 5 of 5 pages/);
   });
 
+  it("fault-injection: a mesh that ignores the abort fails: jason's normal page is no lost rating", async () => {
+    const r = await runWrong('fault-injection', { ignoresFault: 'abort' });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /jason: expected "Ratings service is currently unavailable", saw black 5/);
+  });
+
+  it('fault-injection: a mesh that ignores the delay fails: jason still gets his reviews', async () => {
+    const r = await runWrong('fault-injection', { ignoresFault: 'delay' });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /jason: expected "Error fetching product reviews", saw black 5/);
+  });
+
   it('traffic-shifting: counts red stars within 10 points of 50%, then of 100%', async () => {
     const r = await run('traffic-shifting', meshCluster(), { SHIFT_REQUESTS: '50' });
     assert.equal(r.code, 0, r.err);
     const log = logOf(r.err);
     assert.match(log, /red stars on 25 of 50 pages .*: within 10 points of 50%/);
     assert.match(log, /red stars on 50 of 50 pages .*: within 10 points of 100%/);
+  });
+
+  it('traffic-shifting: a mesh that splits 80/20 where 50/50 was applied fails, with the share it saw', async () => {
+    const skewed = (w: Record<string, number>) => (w.v1 === 50 && w.v3 === 50 ? { v1: 80, v3: 20 } : w);
+    const r = await runWrong('traffic-shifting', { split: skewed }, { SHIFT_REQUESTS: '50' });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /expected 50% ± 10 points of pages with red stars, saw red stars on 30 of 150 pages/);
+  });
+
+  it('traffic-shifting: a share just outside the band fails (61%), just inside passes (60%)', async () => {
+    const at = (red: number) => (w: Record<string, number>) => (w.v1 === 50 ? { v1: 100 - red, v3: red } : w);
+    const outside = await runWrong('traffic-shifting', { split: at(61) }, { SHIFT_REQUESTS: '100' });
+    assert.equal(outside.code, 1, outside.err);
+    assert.match(outside.err, /saw red stars on 183 of 300 pages/);
+    const inside = await runWrong('traffic-shifting', { split: at(60) }, { SHIFT_REQUESTS: '100' });
+    assert.equal(inside.code, 0, inside.err);
+    assert.match(logOf(inside.err), /red stars on 60 of 100 pages .*: within 10 points of 50%/);
+  });
+
+  it('traffic-shifting: a mesh that never serves v3 fails the 100% step', async () => {
+    const neverV3 = (w: Record<string, number>) => (w.v3 === 100 ? { v1: 100 } : w);
+    const r = await runWrong('traffic-shifting', { split: neverV3 }, { SHIFT_REQUESTS: '50' });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /expected 100% ± 10 points of pages with red stars, saw red stars on 0 of 150 pages/);
   });
 
   it('mtls: STRICT refuses the client outside the mesh; PERMISSIVE lets it in; a STRICT that lets it in fails', async () => {
