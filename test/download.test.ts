@@ -13,6 +13,8 @@ import { downloadOf, obtainRelease } from '../tasks/lib/release.ts';
 import { tmpDir } from './helpers.ts';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+/** A digest off by its last hex digit: equal everywhere else. */
+const offByLastDigit = (hex: string) => hex.slice(0, -1) + (hex.at(-1) === '0' ? '1' : '0');
 
 /** A release archive shaped like Istio's: istio-<v>/bin/istioctl, samples/... */
 async function makeRelease(version: string): Promise<Buffer> {
@@ -46,6 +48,9 @@ describe('download and release (against a local HTTP server)', () => {
     // Interrupted: the connection drops half-way through the body.
     files.set(`/1.31.3/${asset('1.31.3')}`, 'cut');
     files.set(`/1.31.3/${asset('1.31.3')}.sha256`, Buffer.from(`${sha(archive)} ${asset('1.31.3')}\n`));
+    // Published checksum off by its last digit only.
+    files.set(`/1.31.5/${asset('1.31.5')}`, archive);
+    files.set(`/1.31.5/${asset('1.31.5')}.sha256`, Buffer.from(`${offByLastDigit(sha(archive))} ${asset('1.31.5')}\n`));
     // Checksum fine, but not a tar.gz.
     const junk = Buffer.from('not an archive at all');
     files.set(`/1.31.4/${asset('1.31.4')}`, junk);
@@ -104,6 +109,30 @@ describe('download and release (against a local HTTP server)', () => {
     );
     assert.ok(!existsSync(downloadOf(c).archive) && !existsSync(`${downloadOf(c).archive}.part`));
     assert.ok(!existsSync(c.istioHome));
+  });
+
+  it('a published checksum off by its last digit is a mismatch: downloaded or cached, nothing is kept', async () => {
+    const c = config('1.31.5');
+    await assert.rejects(obtainRelease(c), /checksum mismatch .* the file was deleted/);
+    assert.ok(!existsSync(downloadOf(c).archive), 'the download was not kept');
+    // The same bytes already in the cache: not reused against a digest that differs in one place.
+    mkdirSync(path.dirname(downloadOf(c).archive), { recursive: true });
+    writeFileSync(downloadOf(c).archive, archive);
+    await assert.rejects(
+      downloadVerified(downloadOf(c).url, downloadOf(c).shaUrl, downloadOf(c).archive),
+      /checksum mismatch/,
+      'a cached archive whose digest differs in its last digit was reused',
+    );
+    assert.ok(!existsSync(c.istioHome));
+  });
+
+  it('offline, a cached archive whose kept .sha256 differs in its last digit is not reused', async () => {
+    const c = config('1.31.1');
+    assert.equal(await obtainRelease(c), 'downloaded');
+    const kept = `${downloadOf(c).archive}.sha256`;
+    writeFileSync(kept, `${offByLastDigit(readFileSync(kept, 'utf8').trim())}\n`);
+    const offline = { url: 'http://127.0.0.1:9/x.tar.gz', shaUrl: 'http://127.0.0.1:9/x.tar.gz.sha256' };
+    await assert.rejects(downloadVerified(offline.url, offline.shaUrl, downloadOf(c).archive), /cannot download/);
   });
 
   it('replaces a cached archive that no longer verifies', async () => {
