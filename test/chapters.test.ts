@@ -247,6 +247,23 @@ describe('chapters on a scripted shell', () => {
     assert.equal(await runWith(wanted), undefined);
   });
 
+  it("all on minikube: loads the sidecar image the install's injector will add, besides its workloads' images", async () => {
+    // What `istioctl manifest generate` renders for the install: istiod, and the injector's values naming proxyv2.
+    const values = JSON.stringify({ global: { hub: 'docker.io/istio', tag: '1.31.1', proxy: { image: 'proxyv2' } } });
+    const rendered = [
+      'kind: Deployment\nmetadata: {name: istiod}\nspec: {template: {spec: {containers: [{image: docker.io/istio/pilot:1.31.1}]}}}',
+      `kind: ConfigMap\nmetadata: {name: istio-sidecar-injector}\ndata:\n  values: '${values}'`,
+    ].join('\n---\n');
+    const fresh = freshAnswers();
+    const fake = fakeSpawn((argv, input) =>
+      argv.includes('manifest') && argv.includes('generate') ? { stdout: `${rendered}\n` } : fresh(argv, input),
+    );
+    assert.equal((await runCli(['all'], { env, spawn: fake.spawn })).code, 0);
+    const loaded = fake.calls.find((c) => c.argv.includes('load'))?.argv ?? [];
+    assert.ok(loaded.includes('docker.io/istio/pilot:1.31.1'), `the rendered workload is loaded: ${loaded.join(' ')}`);
+    assert.ok(loaded.includes('docker.io/istio/proxyv2:1.31.1'), `the sidecar image is loaded: ${loaded.join(' ')}`);
+  });
+
   it('all: a second run on a finished cluster asks each question once', async () => {
     const fake = fakeSpawn(finishedAnswers());
     const r = await runCli(['all'], { env, spawn: fake.spawn });
