@@ -39,6 +39,23 @@ describe('shell', () => {
     assert.equal(fake.calls.length, 6);
   });
 
+  it('a read issued while a change runs is asked again once it ends; one from before it is not reused during it', async () => {
+    let n = 0;
+    const fake = fakeSpawn(() => ({ stdout: String(++n) }));
+    const { sh } = shell({ spawn: fake.spawn });
+    const ask = async () => (await sh.kubectl(['get', 'namespace', 'a', '-o', 'json'], { read: true })).stdout;
+    assert.equal(await ask(), '1');
+    // A change starts: the answer from before it may be stale as soon as it runs.
+    const change = sh.kubectl(['label', 'namespace', 'a', 'x=y']);
+    const during = await ask();
+    assert.notEqual(during, '1', 'an answer from before the change was reused while it ran');
+    await change;
+    // The read asked while the change ran may have seen the old state: after the change it is asked again.
+    const after = await ask();
+    assert.notEqual(after, during, 'an answer from during the change was reused after it ended');
+    assert.equal(fake.calls.length, 4);
+  });
+
   it('never reuses a failed answer', async () => {
     let n = 0;
     const fake = fakeSpawn(() => (++n === 1 ? { code: 1, stderr: 'error: the server is currently unable' } : { stdout: 'ok' }));
