@@ -112,7 +112,10 @@ describe('tally', () => {
       Object.values(tally(views)).reduce((a, b) => a + b, 0),
       views.length,
     );
-    assert.ok(Object.values(tally([])).every((n) => n === 0));
+    assert.ok(
+      Object.values(tally([])).every((n) => n === 0),
+      'an empty tally counts zero in every bucket',
+    );
   });
 });
 

@@ -23,11 +23,14 @@ describe('plug-in CA (real keys, checked with node:crypto)', () => {
   it('makes the chain Istio expects', () => {
     const root = new X509Certificate(readFileSync(p.rootCert));
     const ca = new X509Certificate(readFileSync(p.caCert));
-    assert.ok(root.ca && ca.ca);
+    assert.ok(root.ca && ca.ca, 'the root and the intermediate are both CA certificates');
     assert.equal(root.subject, 'O=Istio\nCN=Root CA');
     assert.equal(ca.subject, 'O=Istio\nCN=Intermediate CA\nL=lab');
     assert.equal(ca.issuer, root.subject);
-    assert.ok(ca.checkIssued(root) && ca.verify(root.publicKey) && root.verify(root.publicKey));
+    assert.ok(
+      ca.checkIssued(root) && ca.verify(root.publicKey) && root.verify(root.publicKey),
+      'the intermediate is signed by the root, the root by itself',
+    );
     assert.equal(ca.subjectAltName, `DNS:${caSpec.intermediateSan}`);
     assert.equal(pathLength(readFileSync(p.caCert, 'utf8')), 0);
     assert.equal(pathLength(readFileSync(p.rootCert, 'utf8')), undefined);
@@ -38,8 +41,14 @@ describe('plug-in CA (real keys, checked with node:crypto)', () => {
   });
 
   it('keys match their certificates and are mode 0600', () => {
-    assert.ok(new X509Certificate(readFileSync(p.caCert)).checkPrivateKey(createPrivateKey(readFileSync(p.caKey))));
-    assert.ok(new X509Certificate(readFileSync(p.rootCert)).checkPrivateKey(createPrivateKey(readFileSync(p.rootKey))));
+    assert.ok(
+      new X509Certificate(readFileSync(p.caCert)).checkPrivateKey(createPrivateKey(readFileSync(p.caKey))),
+      'ca-key.pem matches ca-cert.pem',
+    );
+    assert.ok(
+      new X509Certificate(readFileSync(p.rootCert)).checkPrivateKey(createPrivateKey(readFileSync(p.rootKey))),
+      'root-key.pem matches root-cert.pem',
+    );
     for (const key of [p.caKey, p.rootKey]) assert.equal(statSync(key).mode & 0o777, 0o600);
     assert.equal(statSync(p.dir).mode & 0o777, 0o700);
   });
@@ -56,7 +65,10 @@ describe('plug-in CA (real keys, checked with node:crypto)', () => {
     const other = await ensureCa(dir, 'other');
     assert.deepEqual(other.created, ['intermediate CA for other']);
     const root = new X509Certificate(readFileSync(p.rootCert));
-    assert.ok(new X509Certificate(readFileSync(other.paths.caCert)).checkIssued(root));
+    assert.ok(
+      new X509Certificate(readFileSync(other.paths.caCert)).checkIssued(root),
+      'the intermediate for other is signed by the same root',
+    );
   });
 
   it('refuses broken files rather than replacing them', async () => {

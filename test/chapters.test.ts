@@ -293,11 +293,14 @@ describe('chapters on a scripted shell', () => {
     const secret = fake.calls.find((c) => c.input.includes('kind: Secret'))!;
     assert.deepEqual(secret.argv, ['kubectl', '--context', 'fun-with-istio', 'create', '-f', '-']);
     const key = readFileSync(path.join(cache, 'certs', 'fun-with-istio', 'ca-key.pem'), 'utf8');
-    assert.ok(secret.input.includes(Buffer.from(key).toString('base64')));
+    assert.ok(secret.input.includes(Buffer.from(key).toString('base64')), 'the Secret sent on stdin holds the CA key');
     const logFile = /log: (\S+\.log)/.exec(r.err)![1];
     const log = readFileSync(logFile, 'utf8');
     assert.match(log, /create -f - # stdin: Secret\/cacerts/);
-    assert.ok(!log.includes('PRIVATE KEY') && !log.includes(Buffer.from(key).toString('base64').slice(0, 40)));
+    assert.ok(
+      !log.includes('PRIVATE KEY') && !log.includes(Buffer.from(key).toString('base64').slice(0, 40)),
+      'no CA key in the log',
+    );
   });
 
   it('a failing command stops the run with exit 1, the step, the reason and the log', async () => {
@@ -406,7 +409,10 @@ describe('chapters on a scripted shell', () => {
     const r = await runCli(['minikube'], { env: { ...env, CLUSTER: 'existing', KUBE_CONTEXT: 'lab' }, spawn: fake.spawn });
     assert.equal(r.code, 1);
     assert.match(r.err, /cannot reach context lab: Unable to connect to the server: .*connection refused/);
-    assert.ok(fake.calls.every((c) => c.argv[0] === 'kubectl' && c.argv[1] === '--context' && c.argv[2] === 'lab'));
+    assert.ok(
+      fake.calls.every((c) => c.argv[0] === 'kubectl' && c.argv[1] === '--context' && c.argv[2] === 'lab'),
+      'every command is kubectl --context lab',
+    );
   });
 
   it('bad configuration exits 2 before any command', async () => {
@@ -572,7 +578,7 @@ describe('dry-run contract', () => {
       assert.ok(['minikube', 'kubectl'].includes(argv[0]) || argv[0].endsWith('/bin/istioctl'), argv[0]);
     }
     for (const l of lines.filter((l) => / -f - /.test(`${l} `))) assert.match(l, /# stdin: \S/);
-    assert.ok(!r.out.includes('PRIVATE KEY'));
+    assert.ok(!r.out.includes('PRIVATE KEY'), 'no private key on screen');
     assert.match(r.out, /create -f - # stdin: Secret\/cacerts$/m);
     assert.match(r.out, /apply -f - # stdin: ServiceAccount\/sleep, Service\/sleep, Deployment\/sleep$/m);
   });
@@ -581,8 +587,11 @@ describe('dry-run contract', () => {
     const r = await runCli(['all', '--dry-run'], { env: { ...env, CLUSTER: 'existing', KUBE_CONTEXT: 'team-a' } });
     assert.equal(r.code, 0, r.err);
     const cmds = dryRunCommands(r.out);
-    assert.ok(cmds.length > 40);
-    assert.ok(cmds.every((a) => a[0] !== 'minikube' && a[1] === '--context' && a[2] === 'team-a'));
+    assert.ok(cmds.length > 40, `more than 40 commands, got ${cmds.length}`);
+    assert.ok(
+      cmds.every((a) => a[0] !== 'minikube' && a[1] === '--context' && a[2] === 'team-a'),
+      'no minikube, and every command uses --context team-a',
+    );
   });
 
   it('teardown lists every removal; with minikube only the profile goes', async () => {

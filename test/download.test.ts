@@ -81,7 +81,7 @@ describe('download and release (against a local HTTP server)', () => {
     const c = config('1.31.1');
     const progress: number[] = [];
     assert.equal(await obtainRelease(c, { onProgress: (got) => progress.push(got) }), 'downloaded');
-    assert.ok(existsSync(c.istioctl));
+    assert.ok(existsSync(c.istioctl), 'istioctl is installed');
     assert.equal(readFileSync(downloadOf(c).archive).length, archive.length);
     assert.equal(progress.at(-1), archive.length);
     hits.length = 0;
@@ -107,8 +107,11 @@ describe('download and release (against a local HTTP server)', () => {
       obtainRelease(c),
       (e: unknown) => e instanceof StepError && /checksum mismatch .* the file was deleted/.test(e.message),
     );
-    assert.ok(!existsSync(downloadOf(c).archive) && !existsSync(`${downloadOf(c).archive}.part`));
-    assert.ok(!existsSync(c.istioHome));
+    assert.ok(
+      !existsSync(downloadOf(c).archive) && !existsSync(`${downloadOf(c).archive}.part`),
+      'neither the archive nor its .part file is kept',
+    );
+    assert.ok(!existsSync(c.istioHome), 'nothing is installed');
   });
 
   it('a published checksum off by its last digit is a mismatch: downloaded or cached, nothing is kept', async () => {
@@ -123,7 +126,7 @@ describe('download and release (against a local HTTP server)', () => {
       /checksum mismatch/,
       'a cached archive whose digest differs in its last digit was reused',
     );
-    assert.ok(!existsSync(c.istioHome));
+    assert.ok(!existsSync(c.istioHome), 'nothing is installed');
   });
 
   it('offline, a cached archive whose kept .sha256 differs in its last digit is not reused', async () => {
@@ -147,13 +150,16 @@ describe('download and release (against a local HTTP server)', () => {
   it('fails clearly on an interrupted transfer and keeps no partial file', async () => {
     const c = config('1.31.3');
     await assert.rejects(obtainRelease(c), (e: unknown) => e instanceof StepError && /re-run to retry/.test(e.message));
-    assert.ok(!existsSync(downloadOf(c).archive) && !existsSync(`${downloadOf(c).archive}.part`));
+    assert.ok(
+      !existsSync(downloadOf(c).archive) && !existsSync(`${downloadOf(c).archive}.part`),
+      'neither a partial archive nor its .part file is kept',
+    );
   });
 
   it('refuses an archive that is not a release', async () => {
     const c = config('1.31.4');
     await assert.rejects(obtainRelease(c), /is not a readable tar.gz/);
-    assert.ok(!existsSync(c.istioHome));
+    assert.ok(!existsSync(c.istioHome), 'nothing is installed');
   });
 
   it('names the URL when the release does not exist', async () => {

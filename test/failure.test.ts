@@ -120,7 +120,10 @@ describe('each chapter checks what it needs first, and names the command that pr
     assert.equal(r.code, 1);
     assert.match(r.err, /^error: Check Istio runs \(istiod ready\): istiod is not ready in istio-system/);
     assert.match(r.err, /\n {2}suggestion: run `npm run install-istio` first\n$/);
-    assert.ok(fake.calls.every((c) => !/ (label|apply|create|annotate|patch) /.test(c.argv.join(' '))));
+    assert.ok(
+      fake.calls.every((c) => !/ (label|apply|create|annotate|patch) /.test(c.argv.join(' '))),
+      'nothing was labelled, applied, created, annotated or patched',
+    );
   });
 
   it('teardown without minikube installed: nothing to delete, not an error', async () => {

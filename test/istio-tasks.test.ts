@@ -316,7 +316,7 @@ describe('the Istio-task chapters judge what a user sees', () => {
     const fake = meshCluster({ runtime: 'kwok://v0.8.0' });
     const r = await run('request-routing', fake);
     assert.equal(r.code, 0, r.err);
-    assert.ok(!fake.calls.some((c) => c.argv.includes('port-forward')));
+    assert.ok(!fake.calls.some((c) => c.argv.includes('port-forward')), 'no port-forward was started');
     assert.match(logOf(r.err), /no data plane \(kwok nodes\): not here/);
   });
 });

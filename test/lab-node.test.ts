@@ -33,7 +33,10 @@ test('the kubelet is told this machine is cgroup v1 without systemd, and where D
   assert.equal(c.authentication.x509.clientCAFile, '/ca.crt');
   assert.equal(c.authentication.anonymous.enabled, false);
   for (const k of ['resolvConf', 'podLogsDir']) assert.ok(c[k].startsWith(`${stateDir}/`), `${k}: ${c[k]}`);
-  assert.ok(c.containerRuntimeEndpoint.startsWith(`unix://${stateDir}/`));
+  assert.ok(
+    c.containerRuntimeEndpoint.startsWith(`unix://${stateDir}/`),
+    `the runtime socket is under the state dir: ${c.containerRuntimeEndpoint}`,
+  );
 });
 
 test("containerd keeps all of its state, and the pods' network namespaces, under .lab", () => {
@@ -50,7 +53,7 @@ test('the CNI network hands out the node pod range with its first address as the
   const bridge = c.plugins[0];
   assert.equal(bridge.ipMasq, false);
   assert.deepEqual(bridge.ipam.ranges, [[{ subnet: addresses.podCidr, gateway: '10.244.0.1' }]]);
-  assert.ok(bridge.ipam.dataDir.startsWith(`${stateDir}/`));
+  assert.ok(bridge.ipam.dataDir.startsWith(`${stateDir}/`), `the IPAM data dir is under the state dir: ${bridge.ipam.dataDir}`);
 });
 
 test('kube-proxy knows the cluster range and leaves the kernel conntrack table alone', () => {
@@ -147,7 +150,10 @@ test('lab:down stops the node agents, then the pods, then their runtime, the con
   const at = (name: string) => stopOrder.indexOf(name);
   assert.ok(at('kubelet') < at('pods') && at('kube-proxy') < at('pods'), stopOrder.join(' '));
   assert.ok(at('pods') < at('containerd'), 'containers die before their runtime');
-  assert.ok(at('containerd') < at('kube-apiserver') && at('kube-apiserver') < at('etcd'));
+  assert.ok(
+    at('containerd') < at('kube-apiserver') && at('kube-apiserver') < at('etcd'),
+    'the runtime stops before the API server, the API server before etcd',
+  );
   assert.equal(stopOrder.at(-1), 'netns-relay', 'the relay outlives everything it reaches');
   assert.deepEqual([...stopOrder].filter((c) => c !== 'pods').sort(), [...labComponents].sort(), 'every component is stopped');
   assert.deepEqual(coreComponents('real').includes('kwok'), false);

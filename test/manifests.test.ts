@@ -50,7 +50,10 @@ describe("patches (the tutorial's ClusterIP -> NodePort edit)", () => {
 
   it('labels and namespaces objects, but never cluster-scoped ones', () => {
     const docs = prepare(readManifests(path.join(release, addons[0].file)), { namespace: 'other', labels: { a: 'b' } });
-    assert.ok(docs.every((d) => d.metadata?.labels?.a === 'b'));
+    assert.ok(
+      docs.every((d) => d.metadata?.labels?.a === 'b'),
+      'every object carries the label a: b',
+    );
     assert.equal(find(docs, 'ClusterRole', 'prometheus').metadata?.namespace, undefined);
     assert.equal(find(docs, 'Service', 'prometheus').metadata?.namespace, 'istio-system');
     assert.equal(
@@ -139,7 +142,10 @@ describe('pods', () => {
     const classic = pod(['sleep', 'istio-proxy'], [{ name: 'istio-init' }], ['sleep', 'istio-proxy']);
     const native = pod(['sleep'], [{ name: 'istio-init' }, { name: 'istio-proxy', restartPolicy: 'Always' }], ['sleep']);
     const none = pod(['sleep'], [], ['sleep']);
-    assert.ok(hasSidecar(classic) && hasSidecar(native) && !hasSidecar(none));
+    assert.ok(
+      hasSidecar(classic) && hasSidecar(native) && !hasSidecar(none),
+      'istio-proxy found as a container and as a native sidecar, not in a pod without it',
+    );
     assert.deepEqual(readiness(classic), { ready: 2, total: 2 });
     assert.deepEqual(readiness(native), { ready: 1, total: 2 });
     assert.equal(describePod(none), 'sleep-1 1/1 no sidecar');

@@ -44,7 +44,7 @@ describe('review fixes', () => {
     const r = await runCli(['addons'], { env: env(), spawn: fake.spawn });
     assert.equal(r.code, 1);
     assert.match(r.err, /deployment\/prometheus in istio-system was not made by fun-with-istio: refusing to change it/);
-    assert.ok(!fake.calls.some((c) => c.argv.includes('apply')));
+    assert.ok(!fake.calls.some((c) => c.argv.includes('apply')), 'nothing was applied');
   });
 
   it('traces are not turned on for a mesh without the provider; the suggestion names install-istio', async () => {
@@ -68,7 +68,7 @@ describe('review fixes', () => {
     });
     const r = await runCli(['addons'], { env: env({ TRACING: 'off' }), spawn: fake.spawn });
     assert.equal(r.code, 0, r.err);
-    assert.ok(!fake.calls.some((c) => c.argv.includes('delete')));
+    assert.ok(!fake.calls.some((c) => c.argv.includes('delete')), 'nothing was deleted');
   });
 
   it('a traffic Job that failed is replaced, not taken as done', async () => {
@@ -83,7 +83,10 @@ describe('review fixes', () => {
     });
     const r = await runCli(['traffic'], { env: env(), spawn: fake.spawn });
     assert.equal(r.code, 0, r.err);
-    assert.ok(fake.calls.some((c) => c.argv.join(' ').includes('delete job traffic')));
+    assert.ok(
+      fake.calls.some((c) => c.argv.join(' ').includes('delete job traffic')),
+      'the failed Job was deleted',
+    );
     const job = fake.calls.find((c) => c.input.includes('kind: Job'));
     assert.match(job?.input ?? '', /sidecar\.istio\.io\/inject: 'false'/);
   });

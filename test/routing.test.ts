@@ -8,14 +8,20 @@ const want = { http: [{ route: [{ destination: { host: 'reviews', subset: 'v1' }
 describe('holds', () => {
   it('accepts the defaults the server adds', () => {
     const have = { http: [{ route: [{ destination: { host: 'reviews', subset: 'v1', port: {} }, weight: 50 }], timeout: '0s' }] };
-    assert.ok(holds(have, want));
+    assert.ok(holds(have, want), 'the defaults the server adds still hold');
   });
 
   it('refuses another value, a missing key, or a list of another length', () => {
-    assert.ok(!holds({ http: [{ route: [{ destination: { host: 'reviews', subset: 'v3' }, weight: 50 }] }] }, want));
-    assert.ok(!holds({ http: [{ route: [{ destination: { host: 'reviews', subset: 'v1' } }] }] }, want));
+    assert.ok(
+      !holds({ http: [{ route: [{ destination: { host: 'reviews', subset: 'v3' }, weight: 50 }] }] }, want),
+      'another subset does not hold',
+    );
+    assert.ok(
+      !holds({ http: [{ route: [{ destination: { host: 'reviews', subset: 'v1' } }] }] }, want),
+      'a missing weight does not hold',
+    );
     const extraRule = { http: [...want.http, { route: [{ destination: { host: 'reviews', subset: 'v2' } }] }] };
-    assert.ok(!holds(extraRule, want));
-    assert.ok(!holds(undefined, want));
+    assert.ok(!holds(extraRule, want), 'an extra rule does not hold');
+    assert.ok(!holds(undefined, want), 'no object at all does not hold');
   });
 });

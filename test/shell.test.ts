@@ -117,7 +117,7 @@ describe('shell', () => {
     const fake = fakeSpawn(() => ({ code: 1, stderr: 'some noise\nError from server (Forbidden): nope\n' }));
     const { sh } = shell({ spawn: fake.spawn });
     await assert.rejects(sh.kubectl(['get', 'x']), (e: unknown) => {
-      assert.ok(e instanceof CommandError);
+      assert.ok(e instanceof CommandError, 'a CommandError');
       assert.equal(e.message, 'kubectl exited with 1: Error from server (Forbidden): nope');
       return true;
     });
@@ -154,7 +154,7 @@ describe('shell', () => {
       },
     });
     await assert.rejects(running, AbortError);
-    assert.ok(grandchild > 0);
+    assert.ok(grandchild > 0, 'the grandchild printed its pid');
     const alive = () => {
       try {
         process.kill(grandchild, 0);

@@ -1,4 +1,5 @@
-// The shape of the code: chapters are leaves (only Taskfile.ts composes them) and nothing imports in a cycle.
+// The shape of the code: chapters are leaves (only Taskfile.ts composes them), nothing imports in a cycle, and the
+// tests' assertions say what failed.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -49,4 +50,48 @@ it('no import cycle', () => {
   };
   for (const f of files) visit(f, []);
   assert.deepEqual(cycles, []);
+});
+
+/** How many arguments the call whose `(` is at `open` has: commas at its own depth, strings skipped, a trailing comma not. */
+function argumentCount(text: string, open: number): number {
+  let depth = 0;
+  let complete = 0; // arguments ended by a comma
+  let pending = false; // the current argument has content
+  for (let i = open; i < text.length; i++) {
+    const c = text[i];
+    if (depth === 1 && !/[\s,)]/.test(c)) pending = true;
+    if (c === "'" || c === '"' || c === '`') {
+      for (i++; i < text.length && text[i] !== c; i++) if (text[i] === '\\') i++;
+    } else if ('([{'.includes(c)) depth++;
+    else if (')]}'.includes(c)) {
+      depth--;
+      if (depth === 0) return complete + (pending ? 1 : 0);
+    } else if (c === ',' && depth === 1) {
+      complete++;
+      pending = false;
+    }
+  }
+  return complete + (pending ? 1 : 0);
+}
+
+it('counts the arguments of a call as written, strings and nested calls included', () => {
+  const count = (call: string) => argumentCount(call, call.indexOf('('));
+  assert.equal(count('check(a.some((x, y) => x < y))'), 1);
+  assert.equal(count("check(x, 'a, b (c)')"), 2);
+  assert.equal(count('check(`${a}, ${b}`)'), 1);
+  assert.equal(count('check(\n  [1, 2].includes(x),\n  `why ${x}`,\n)'), 2);
+  assert.equal(count('check()'), 0);
+});
+
+it('every assert.ok in the tests says what failed (a bare one fails with the value alone)', () => {
+  const testsDir = import.meta.dirname;
+  const bare = readdirSync(testsDir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts') && !f.startsWith('fixtures'))
+    .flatMap((f) => {
+      const text = readFileSync(path.join(testsDir, f), 'utf8');
+      return [...text.matchAll(/\bassert\.ok\(/g)]
+        .filter((m) => argumentCount(text, (m.index ?? 0) + m[0].length - 1) < 2)
+        .map((m) => `${f}:${text.slice(0, m.index).split('\n').length}`);
+    });
+  assert.deepEqual(bare, []);
 });

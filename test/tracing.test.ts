@@ -30,7 +30,10 @@ describe('tracing', () => {
       return reachable(argv);
     });
     await runCli(['install-istio'], { env: env(), spawn: fake.spawn });
-    assert.ok(fake.calls.some((c) => c.argv.includes('install') && c.argv.join(' ').includes('extensionProviders')));
+    assert.ok(
+      fake.calls.some((c) => c.argv.includes('install') && c.argv.join(' ').includes('extensionProviders')),
+      'istioctl install ran again with the extensionProviders',
+    );
   });
 
   it('the addons chapter applies the mesh-wide Telemetry with the configured sampling', async () => {
@@ -62,7 +65,7 @@ describe('tracing', () => {
     const r = await runCli(['addons'], { env: env(), spawn: fake.spawn });
     assert.equal(r.code, 1);
     assert.match(r.err, /telemetry\/mesh-default in istio-system was not made by fun-with-istio: refusing to change it/);
-    assert.ok(!fake.calls.some((c) => c.input.includes('kind: Telemetry')));
+    assert.ok(!fake.calls.some((c) => c.input.includes('kind: Telemetry')), 'no Telemetry was sent to the cluster');
   });
 
   it('TRACING_SAMPLING is a percentage', async () => {

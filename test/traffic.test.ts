@@ -51,8 +51,11 @@ describe('judging the proof', () => {
   it('Zipkin: traces; none; not a list; not JSON', async () => {
     assert.deepEqual(judgeZipkin(await served(zipkinPath, JSON.stringify([[{ traceId: 'a', name: 'httpbin' }]]))), { seen: 1 });
     assert.deepEqual(judgeZipkin(await served(zipkinPath, '[]')), { seen: 0 });
-    assert.ok('problem' in judgeZipkin(await served(zipkinPath, '{"message":"oops"}')));
-    assert.ok('problem' in judgeZipkin(await served(zipkinPath, 'service unavailable')));
+    assert.ok(
+      'problem' in judgeZipkin(await served(zipkinPath, '{"message":"oops"}')),
+      'a JSON object, not a list, is a problem',
+    );
+    assert.ok('problem' in judgeZipkin(await served(zipkinPath, 'service unavailable')), 'a body that is not JSON is a problem');
   });
 
   it('Jaeger: traces; none; its errors; not JSON', async () => {
@@ -66,7 +69,7 @@ describe('judging the proof', () => {
         problem: 'Jaeger says storage down',
       },
     );
-    assert.ok('problem' in judgeJaeger(await served(jaegerPath, '')));
+    assert.ok('problem' in judgeJaeger(await served(jaegerPath, '')), 'an empty body is a problem');
   });
 });
 
@@ -146,7 +149,7 @@ describe('the traffic chapter', () => {
     const r = await runCli(['traffic'], { env: env({ TRAFFIC_REQUESTS: '7' }), spawn: fake.spawn });
     assert.equal(r.code, 0, r.err);
     const job = fake.calls.find((c) => c.input.includes('kind: Job'));
-    assert.ok(job);
+    assert.ok(job, 'the chapter applied a Job');
     assert.match(job.input, /image: docker\.io\/curlimages\/curl:8\.16\.0/);
     const [manifest] = loadAll(job.input) as { spec: { template: { spec: { containers: { command: string[] }[] } } } }[];
     assert.deepEqual(manifest.spec.template.spec.containers[0].command, [

@@ -363,7 +363,10 @@ describe('command audit: every printed command against the real kubectl, istioct
       'minikube image load',
     ])
       assert.ok(seen.has(expected), `no dry run printed \`${expected}\`; seen: ${[...seen].sort().join(', ')}`);
-    assert.ok(fromScenario.get('teardown --keep-cluster (CLUSTER=existing)')!.some((c) => c.includes(' uninstall --purge -y')));
+    assert.ok(
+      fromScenario.get('teardown --keep-cluster (CLUSTER=existing)')!.some((c) => c.includes(' uninstall --purge -y')),
+      'teardown --keep-cluster on an existing cluster runs istioctl uninstall --purge -y',
+    );
   });
 
   it('docker: every flag is one the docker CLI lists in its help (when the machine has one)', (t) => {
@@ -525,7 +528,10 @@ describe('command audit: every printed command against the real kubectl, istioct
       '{}',
     ]);
     assert.deepEqual(patch.findings, []);
-    assert.ok(patch.audited!.flags.includes('--patch') && patch.audited!.positionals.join(' ') === 'deployment/sleep');
+    assert.ok(
+      patch.audited!.flags.includes('--patch') && patch.audited!.positionals.join(' ') === 'deployment/sleep',
+      '-p is read as --patch and deployment/sleep as the only positional',
+    );
     const mk = auditCommand(['minikube', '-p', 'x', 'status', '-o', 'json']);
     assert.deepEqual(mk.findings, []);
     assert.deepEqual(mk.audited!.flags, ['--profile', '--output']);

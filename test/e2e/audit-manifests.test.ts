@@ -152,7 +152,7 @@ describe('manifests against Istio', () => {
 
   it('istioctl analyze --use-kube=false: no errors on manifests/ and the patched addons (warnings/info listed)', (t) => {
     const files = [...projectManifests(), ...addonFiles];
-    assert.ok(files.length >= 4);
+    assert.ok(files.length >= 4, `at least 4 files to analyze, got ${files.length}`);
     const { messages } = istioctlAnalyze(files);
     t.diagnostic(
       `istioctl analyze --use-kube=false: ${messages.length ? messages.map((m) => `${m.level} ${m.code} ${m.origin}: ${m.message}`).join(' | ') : 'no messages'}`,
@@ -246,7 +246,10 @@ describe('manifests against Istio', () => {
     };
     const file = path.join(dir, 'nolabel.yaml');
     writeFileSync(file, dumpAll([deployment]));
-    assert.ok(lint([deployment], 'nolabel.yaml').some((f) => f.severity === 'warning' && /'app' label/.test(f.message)));
+    assert.ok(
+      lint([deployment], 'nolabel.yaml').some((f) => f.severity === 'warning' && /'app' label/.test(f.message)),
+      'the linter warns about the missing app label',
+    );
     assert.deepEqual(
       analyzeFiles([file]).filter((m) => m.origin.includes('nolabel')),
       [],

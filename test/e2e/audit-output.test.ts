@@ -68,7 +68,10 @@ describe("the product's parsers on output captured from the real binaries", () =
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as { type?: string; data?: { message?: string } });
-    assert.ok(events.some((e) => e.type === 'io.k8s.sigs.minikube.info' && /not found/.test(e.data?.message ?? '')));
+    assert.ok(
+      events.some((e) => e.type === 'io.k8s.sigs.minikube.info' && /not found/.test(e.data?.message ?? '')),
+      'an info event says the profile was not found',
+    );
     // The product reads that as Nonexistent (start runs, teardown has nothing to delete).
     assert.equal(parseMinikubeStatus(r.stdout).Host, 'Nonexistent');
     // The same through the product's own Shell and minikubeStatus (allowFailure on exit 85), real binary on PATH.

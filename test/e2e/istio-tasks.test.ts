@@ -170,6 +170,7 @@ describe('Istio tasks on the lab: what the real istiod serves Bookinfo', { timeo
       assert.ok(p.metadata.annotations?.['sidecar.istio.io/status'], `${p.metadata.name}: injected by the webhook`);
       assert.ok(
         (p.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True'),
+        `${p.metadata.name} is Ready`,
       );
     }
     assert.equal(kjson<Obj>('get', 'namespace', ns).metadata.labels?.[names.injectionLabel], 'enabled');

@@ -111,8 +111,11 @@ describe('the product against the lab', { timeout: 20 * 60_000 }, () => {
     const pem = (k: string) => Buffer.from(secret.data![k], 'base64');
     const rootCert = new X509Certificate(pem('root-cert.pem'));
     const ca = new X509Certificate(pem('ca-cert.pem'));
-    assert.ok(rootCert.ca && ca.ca && ca.checkIssued(rootCert) && ca.verify(rootCert.publicKey));
-    assert.ok(ca.checkPrivateKey(createPrivateKey(pem('ca-key.pem'))));
+    assert.ok(
+      rootCert.ca && ca.ca && ca.checkIssued(rootCert) && ca.verify(rootCert.publicKey),
+      'root and intermediate are CAs, the intermediate signed by the root',
+    );
+    assert.ok(ca.checkPrivateKey(createPrivateKey(pem('ca-key.pem'))), 'ca-key.pem matches ca-cert.pem');
     assert.equal(pem('cert-chain.pem').toString(), pem('ca-cert.pem').toString() + pem('root-cert.pem').toString());
     assert.equal(
       secret.metadata.annotations?.['kubectl.kubernetes.io/last-applied-configuration'],
@@ -124,16 +127,22 @@ describe('the product against the lab', { timeout: 20 * 60_000 }, () => {
   it('install-istio: downloads the release, installs it, and the injector trusts exactly our root', async () => {
     const r = await product(['install-istio']);
     assert.equal(r.code, 0, r.err);
-    assert.ok(readdirSync(path.join(cache, 'downloads')).some((f) => f.endsWith('.tar.gz')));
+    assert.ok(
+      readdirSync(path.join(cache, 'downloads')).some((f) => f.endsWith('.tar.gz')),
+      'a release archive is in the download cache',
+    );
     const deployments = kjson<List>('-n', names.istioNamespace, 'get', 'deployments').items;
-    assert.ok(deployments.some((d) => d.metadata.name === names.istiod));
+    assert.ok(
+      deployments.some((d) => d.metadata.name === names.istiod),
+      `${names.istiod} is deployed`,
+    );
     for (const d of deployments) assert.ok(available(d), `${d.metadata.name} is not Available`);
     const root = Buffer.from(
       kjson<Obj>('-n', names.istioNamespace, 'get', 'secret', names.cacertsSecret).data!['root-cert.pem'],
       'base64',
     ).toString();
     const webhook = kjson<Obj>('get', 'mutatingwebhookconfiguration', names.injectorWebhook);
-    assert.ok(webhook.webhooks!.length > 0);
+    assert.ok(webhook.webhooks!.length > 0, 'the injector configuration lists at least one webhook');
     for (const w of webhook.webhooks!)
       assert.equal(Buffer.from(w.clientConfig.caBundle ?? '', 'base64').toString(), root, w.name);
   });
@@ -180,7 +189,10 @@ describe('the product against the lab', { timeout: 20 * 60_000 }, () => {
     kubectl('create', '-f', file);
     try {
       assert.equal(proxyOf(kjson<Obj>('-n', sampleNs, 'get', 'pod', 'opted-out')), undefined);
-      assert.ok(proxyOf(kjson<Obj>('-n', sampleNs, 'get', 'pod', 'default-in')));
+      assert.ok(
+        proxyOf(kjson<Obj>('-n', sampleNs, 'get', 'pod', 'default-in')),
+        'a pod without the opt-out label gets istio-proxy',
+      );
     } finally {
       kubectl('delete', '-f', file, '--wait=true');
     }
@@ -200,7 +212,7 @@ describe('the product against the lab', { timeout: 20 * 60_000 }, () => {
       kubectl('-n', 'manual-injection', 'apply', '-f', file);
       kubectl('-n', 'manual-injection', 'rollout', 'status', 'deployment/sleep', '--timeout=60s');
       const pods = kjson<List>('-n', 'manual-injection', 'get', 'pods', '-l', 'app=sleep').items;
-      assert.ok(pods.length > 0 && pods.every((p) => proxyOf(p)));
+      assert.ok(pods.length > 0 && pods.every((p) => proxyOf(p)), 'the sleep pods keep the sidecar they were given');
     } finally {
       kubectl('delete', 'namespace', 'manual-injection', '--wait=true');
     }
@@ -275,6 +287,7 @@ describe('the product against the lab', { timeout: 20 * 60_000 }, () => {
     const job = kjson<Obj>('-n', ns, 'get', 'job', names.traffic.job);
     assert.ok(
       (job.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Complete' && c.status === 'True'),
+      `job/${names.traffic.job} completed`,
     );
     assert.match(r.out, /not here: this cluster's nodes run no containers, so no request was sent/);
     const again = await product(['traffic']);

@@ -288,7 +288,10 @@ describe('the real-node lab', { timeout: 20 * 60_000, skip: cannotRun }, () => {
     assert.deepEqual(markedPids(), []);
     assert.deepEqual(podProcesses(), []);
     assert.deepEqual(nodeLeftovers(), { mounts: [], cgroups: [], netns: false, files: [], kernel: [] });
-    assert.ok(!spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.includes(netnsName));
+    assert.ok(
+      !spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.includes(netnsName),
+      'the lab network namespace is gone',
+    );
     assert.equal(hostRules(), rulesBefore);
     assert.deepEqual(kernelNow(), kernelBefore, 'the kernel settings the kubelet changed are back');
     assert.ok(!existsSync('/opt/containerd'), 'containerd made /opt/containerd');
