@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { load } from 'js-yaml';
+import { load, loadAll } from 'js-yaml';
 import { main } from '../Taskfile.ts';
 import { fakeSpawn, listJson, nodesJson, objectJson, runCli, spawnCli, tmpDir } from './helpers.ts';
 
@@ -208,7 +208,12 @@ describe('a cluster without Istio, and objects that are the user’s (second rea
   });
 
   it("mtls puts back a user's own PeerAuthentication without the tool's label, and never takes theirs for a kept end", async () => {
-    let current = objectJson('PeerAuthentication', 'default', { spec: { mtls: { mode: 'PERMISSIVE' } } });
+    // Theirs: the same mode as the chapter's own end, but their own labels and not the tool's.
+    let current = JSON.stringify({
+      kind: 'PeerAuthentication',
+      metadata: { name: 'default', labels: { team: 'payments' } },
+      spec: { mtls: { mode: 'PERMISSIVE' } },
+    });
     const fake = fakeSpawnTracking(
       (doc) => (current = JSON.stringify(doc)),
       (cmd) => {
@@ -225,5 +230,44 @@ describe('a cluster without Istio, and objects that are the user’s (second rea
     const restored = applied.at(-1)?.input ?? '';
     assert.match(restored, /mode: PERMISSIVE/);
     assert.doesNotMatch(restored, /managed-by/);
+    // Theirs, not the chapter's own PERMISSIVE: their labels came back with it.
+    assert.match(restored, /team: payments/);
+  });
+
+  it("request-routing puts back a user's own VirtualService it changed: their spec, their labels, not the tool's", async () => {
+    // What the API server holds: their reviews VirtualService (all to v3), then whatever the chapter applies or deletes.
+    const theirs = {
+      kind: 'VirtualService',
+      metadata: { name: 'reviews', labels: { team: 'payments' } },
+      spec: { hosts: ['reviews'], http: [{ route: [{ destination: { host: 'reviews', subset: 'v3' } }] }] },
+    };
+    const held = new Map<string, object>([['reviews', theirs]]);
+    const configMaps = new Map<string, string>();
+    const fake = fakeSpawn((argv, input) => {
+      const cmd = argv.join(' ');
+      if (cmd.endsWith(' get nodes -o json')) return { stdout: nodesJson('kwok://v0.8.0') }; // the checks say "not here"
+      if (cmd.includes('readyReplicas')) return { stdout: '1' };
+      if (cmd.includes('version -o json')) return { stdout: '{"serverVersion":{"gitVersion":"v1.36.3"}}' };
+      if (cmd.endsWith('-n bookinfo get virtualservice -o json'))
+        return { stdout: JSON.stringify({ items: [...held.values()] }) };
+      const configMap = /get configmap (\S+) -o json/.exec(cmd)?.[1];
+      if (configMap) return { stdout: configMaps.get(configMap) ?? '' };
+      if (argv.includes('create') && input.includes('kind: ConfigMap')) {
+        const doc = loadAll(input)[0] as { metadata: { name: string } };
+        configMaps.set(doc.metadata.name, JSON.stringify(doc));
+      }
+      if (argv.includes('apply'))
+        for (const doc of loadAll(input) as { kind?: string; metadata: { name: string } }[])
+          if (doc?.kind === 'VirtualService') held.set(doc.metadata.name, doc);
+      if (argv.includes('delete'))
+        for (const a of argv) if (a.startsWith('virtualservice/')) held.delete(a.slice('virtualservice/'.length));
+      return undefined;
+    });
+    const r = await runCli(['request-routing'], { env: env({ WAIT_TIMEOUT: '2s' }), spawn: fake.spawn });
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual([...held.keys()], ['reviews'], 'what the chapter added is gone, theirs is back');
+    const back = held.get('reviews') as typeof theirs;
+    assert.deepEqual(back.spec, theirs.spec, "their routing (all to v3), not the chapter's");
+    assert.deepEqual(back.metadata.labels, { team: 'payments' }, "their labels, without the tool's");
   });
 });
