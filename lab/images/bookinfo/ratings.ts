@@ -6,7 +6,7 @@ import { copyFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { base } from '../base.ts';
-import { bookinfoInputs, cachedDir, contentKey } from '../cached-dir.ts';
+import { cachedDir, contentKey, imageInputs } from '../cached-dir.ts';
 import type { ImageRecipe } from '../recipes.ts';
 import { bookinfoSource, releaseImage, run } from './release.ts';
 
@@ -16,7 +16,7 @@ export const node = '/usr/bin/node';
 /** /opt/microservices: package.json, ratings.js and node_modules. */
 function application(): string {
   const files = [bookinfoSource('ratings', 'package.json'), bookinfoSource('ratings', 'ratings.js'), lockFile];
-  return cachedDir(bookinfoInputs, 'ratings-app', contentKey(files), (dir) => {
+  return cachedDir(imageInputs, 'ratings-app', contentKey(files), (dir) => {
     copyFileSync(files[0], path.join(dir, 'package.json'));
     copyFileSync(files[1], path.join(dir, 'ratings.js'));
     copyFileSync(lockFile, path.join(dir, 'package-lock.json'));
@@ -36,3 +36,6 @@ export function ratingsImage(): ImageRecipe {
     },
   };
 }
+
+/** What the image is made from, made if missing: the application with its node_modules. */
+export const ratingsInputs = (): string[] => [application()];

@@ -22,7 +22,7 @@ import {
 import path from 'node:path';
 import type { ImageConfig } from '../archive.ts';
 import { base } from '../base.ts';
-import { bookinfoInputs, cachedDir, contentKey } from '../cached-dir.ts';
+import { cachedDir, contentKey, imageInputs } from '../cached-dir.ts';
 import { javaRuntime } from '../inputs.ts';
 import type { ImageRecipe } from '../recipes.ts';
 import type { RootfsEntry } from '../rootfs.ts';
@@ -60,7 +60,7 @@ const sourcesOf = (dir: string): string[] =>
 /** reviews-application-1.0.war as `gradle build` makes it: the webapp's files, and the classes in WEB-INF/classes. */
 function reviewsWar(): string {
   const app = bookinfoSource('reviews', 'reviews-application', 'src', 'main');
-  return cachedDir(bookinfoInputs, 'reviews-war', contentKey(sourcesOf(app), providedCompile), (dir) => {
+  return cachedDir(imageInputs, 'reviews-war', contentKey(sourcesOf(app), providedCompile), (dir) => {
     const lib = path.join(dir, 'provided');
     mkdirSync(lib);
     mavenCopy(providedCompile, lib);
@@ -79,7 +79,7 @@ function reviewsWar(): string {
 /** The runtime zip from Maven Central, checked against its pinned digest. */
 function libertyZip(): string {
   const name = `${libertyRuntime.artifact.split(':')[1]}-${libertyRuntime.artifact.split(':')[2]}.zip`;
-  const cached = path.join(bookinfoInputs, name);
+  const cached = path.join(imageInputs, name);
   if (existsSync(cached)) return cached;
   const dir = `${cached}.download`;
   rmSync(dir, { recursive: true, force: true });
@@ -106,7 +106,7 @@ function libertyServer(war: string, javaHome: string): string {
   const serverXml = bookinfoSource('reviews', 'reviews-wlpcfg', 'servers', 'LibertyProjectServer', 'server.xml');
   const zip = libertyZip();
   return cachedDir(
-    bookinfoInputs,
+    imageInputs,
     'reviews-liberty',
     contentKey([serverXml, path.join(war, 'reviews-application-1.0.war')], [zip]),
     (dir) => {
@@ -229,3 +229,9 @@ export function reviewsImage(): ImageRecipe {
     ],
   };
 }
+
+/** What the images are made from, made if missing: the war, the Liberty zip and the minified server. */
+export const reviewsInputs = (): string[] => {
+  const war = reviewsWar();
+  return [war, libertyZip(), libertyServer(war, hostJavaHome())];
+};
