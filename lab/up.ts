@@ -10,7 +10,7 @@ import path from 'node:path';
 import { isMain } from '../tasks/lib/main.ts';
 import { build } from './build.ts';
 import { bin, ISTIO_LAB_VERSION, istioHome, labPins, logsDir, nodeName, projectRoot, stateDir } from './common.ts';
-import { type Flavour, flavourFile, parseFlavour, runningFlavour } from './flavour.ts';
+import { type Flavour, flavourFile, parseUpArgs, runningFlavour, type UpOptions } from './flavour.ts';
 import { missingHostPrograms } from './host-packages.ts';
 import { pkiDir, request, serverFile } from './kube.ts';
 import { leftoverSummary, nodeLeftovers } from './node/cleanup.ts';
@@ -150,7 +150,12 @@ spec:
 `,
 };
 
-async function up(flavour: Flavour): Promise<void> {
+async function up({ flavour, fresh }: UpOptions): Promise<void> {
+  if (fresh) {
+    // A suite that must not inherit an earlier one's cluster: whatever is up or left goes first, as lab:down does.
+    log('--fresh: stopping any lab that is up, and clearing what an earlier one left');
+    await stopAll();
+  }
   const running: string[] = labComponents.filter((c) => {
     const p = readPid(c);
     return p !== undefined && alive(p);
@@ -158,7 +163,7 @@ async function up(flavour: Flavour): Promise<void> {
   if (running.length && coreComponents(runningFlavour()).every((c) => running.includes(c)) && existsSync(envFile)) {
     if (runningFlavour() !== flavour)
       throw new Refused(`the lab already runs with the ${runningFlavour()} node: npm run lab:down first`);
-    log(`already up (npm run lab:status); settings in ${envFile}`);
+    log(`already up: reusing it, with whatever it holds (--fresh starts a new one); settings in ${envFile}`);
     return;
   }
   if (running.length)
@@ -416,12 +421,12 @@ async function fail(e: unknown): Promise<void> {
 }
 if (isMain(import.meta.url)) {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void fail(new Error(`interrupted (${sig})`)));
-  let flavour: Flavour;
+  let options: UpOptions;
   try {
-    flavour = parseFlavour(process.argv.slice(2));
+    options = parseUpArgs(process.argv.slice(2));
   } catch (e) {
     console.error(`[lab up] ${(e as Error).message}`);
     process.exit(2);
   }
-  up(flavour).then(() => process.exit(0), fail);
+  up(options).then(() => process.exit(0), fail);
 }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { load } from 'js-yaml';
 import { stateDir } from '../lab/common.ts';
-import { parseFlavour } from '../lab/flavour.ts';
+import { parseFlavour, parseUpArgs } from '../lab/flavour.ts';
 import { cgroupTree, hierarchies } from '../lab/node/cgroups.ts';
 import { leftoverSummary, mountsUnder, strayFiles } from '../lab/node/cleanup.ts';
 import { cniConflist, containerdConfig, kubeletConfig, kubeProxyConfig } from '../lab/node/config-files.ts';
@@ -15,13 +15,15 @@ import { addresses, netnsName } from '../lab/node/network.ts';
 import { cgroupRoot, cniNetwork } from '../lab/node/paths.ts';
 import { coreComponents, labComponents, stopOrder } from '../lab/stop.ts';
 
-test('lab:up takes --node=kwok|real, kwok by default; anything else is refused', () => {
+test('lab:up takes --node=kwok|real, kwok by default, and --fresh; anything else is refused', () => {
   assert.equal(parseFlavour([]), 'kwok');
   assert.equal(parseFlavour(['--node=real']), 'real');
   assert.equal(parseFlavour(['--node', 'kwok']), 'kwok');
   assert.throws(() => parseFlavour(['--node=minikube']), /--node takes kwok or real, not "minikube"/);
   assert.throws(() => parseFlavour(['--node']), /--node takes kwok or real$/);
   assert.throws(() => parseFlavour(['--real']), /unknown argument "--real"/);
+  assert.deepEqual(parseUpArgs(['--fresh', '--node=real']), { flavour: 'real', fresh: true });
+  assert.deepEqual(parseUpArgs([]), { flavour: 'kwok', fresh: false }, 'a lab that is up is reused unless --fresh');
 });
 
 test('the kubelet is told this machine is cgroup v1 without systemd, and where DNS and its files are', () => {

@@ -100,7 +100,7 @@ const cannotRun = realNodeUnavailable();
 
 describe('Bookinfo on the real node: the task chapters judged on real pages', { timeout: 40 * 60_000, skip: cannotRun }, () => {
   before(async () => {
-    lab('up', '--node=real');
+    lab('up', '--fresh', '--node=real');
     labEnv = readLabEnv();
     for (const c of ['webhook-certs', 'install-istio', 'addons']) await chapter(c);
   });

@@ -75,7 +75,7 @@ describe('the product against the lab', { timeout: 20 * 60_000 }, () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     releaseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/good`;
-    lab('up');
+    lab('up', '--fresh');
     labEnv = readLabEnv();
     assert.equal(labEnv.KUBE_CONTEXT, 'lab');
   });

@@ -82,7 +82,7 @@ describe('the real-node lab', { timeout: 20 * 60_000, skip: cannotRun }, () => {
   before(() => {
     rulesBefore = hostRules();
     kernelBefore = kernelNow();
-    lab('up', '--node=real');
+    lab('up', '--fresh', '--node=real');
     labEnv = readLabEnv();
   });
   after(() => lab('down'));
