@@ -35,6 +35,12 @@ interface Wrong {
   ignoresFault?: 'delay' | 'abort';
   /** Splits reviews otherwise than the applied weights say (subset -> weight). */
   split?: (applied: Record<string, number>) => Record<string, number>;
+  /** Every fifth page for jason takes the route everyone else takes. */
+  fifthPageIgnoresJasonRoute?: boolean;
+  /** Routes jason as jason, but the page does not say he is signed in. */
+  pageForgetsUser?: boolean;
+  /** Ratings is down for everyone (no fault applied): reviews v2 and v3 show no stars. */
+  ratingsDown?: boolean;
 }
 
 /** What the mesh does now, as the applied VirtualServices say (the emulation's istiod), unless it is `wrong`. */
@@ -70,16 +76,15 @@ class Mesh {
     const fault = jason ? this.ratings?.spec?.http?.find((h) => h.match)?.fault : undefined;
     const ratingsFault = fault && this.wrong.ignoresFault ? { ...fault, [this.wrong.ignoresFault]: undefined } : fault;
     const reviewsRules = this.reviews?.spec?.http ?? [];
-    const rule =
-      (jason && !this.wrong.ignoresJasonRoute ? reviewsRules.find((h) => h.match) : undefined) ??
-      reviewsRules.find((h) => !h.match);
+    const routedAsJason = jason && !this.wrong.ignoresJasonRoute && !(this.wrong.fifthPageIgnoresJasonRoute && n % 5 === 4);
+    const rule = (routedAsJason ? reviewsRules.find((h) => h.match) : undefined) ?? reviewsRules.find((h) => !h.match);
     const routes = rule?.route ?? [];
     const applied = Object.fromEntries(routes.map((r) => [r.destination.subset, r.weight ?? 100]));
     // No VirtualService: round robin over v1, v2, v3.
     const subset = routes.length ? this.pick(this.wrong.split?.(applied) ?? applied) : ['v1', 'v2', 'v3'][n % 3];
     if (subset !== 'v1' && ratingsFault?.delay) return page('reviews-unavailable');
-    if (subset !== 'v1' && ratingsFault?.abort) return page('ratings-unavailable');
-    if (subset === 'v2') return page(jason ? 'reviews-v2-jason' : 'reviews-v2');
+    if (subset !== 'v1' && (ratingsFault?.abort || (jason && this.wrong.ratingsDown))) return page('ratings-unavailable');
+    if (subset === 'v2') return page(jason && !this.wrong.pageForgetsUser ? 'reviews-v2-jason' : 'reviews-v2');
     return page(subset === 'v3' ? 'reviews-v3' : 'reviews-v1');
   }
 }
@@ -214,13 +219,41 @@ describe('the Istio-task chapters judge what a user sees', () => {
       /delete virtualservice\/productpage virtualservice\/reviews virtualservice\/ratings virtualservice\/details/,
     );
     assert.match(changes[4], /delete configmap fun-with-istio-virtualservice-before/);
-    assert.match(logOf(r.err), /jason: black stars \(reviews v2\) on 5 of 5 pages/);
+    assert.match(
+      logOf(r.err),
+      /jason: black stars \(reviews v2\) on 5 of 5 pages; anonymous: no stars \(reviews v1\) on 5 of 5 pages/,
+    );
   });
 
   it('request-routing: a mesh that ignores the jason route fails, naming what jason saw', async () => {
     const r = await runWrong('request-routing', { ignoresJasonRoute: true });
     assert.equal(r.code, 1);
     assert.match(r.err, /jason: expected black stars \(reviews v2\), saw none 5/);
+  });
+
+  it('request-routing: a mesh that keeps round-robin under all-v1 fails the first check, with what anonymous saw', async () => {
+    const roundRobin = (w: Record<string, number>) => (w.v1 === 100 && Object.keys(w).length === 1 ? { v1: 1, v2: 1, v3: 1 } : w);
+    const r = await runWrong('request-routing', { split: roundRobin });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /anonymous: expected no stars \(reviews v1\), saw none \d+, black \d+, red \d+/);
+  });
+
+  it('request-routing: with ratings down, jason on v2 sees no black stars, and the check says so', async () => {
+    const r = await runWrong('request-routing', { ratingsDown: true });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /jason: expected black stars \(reviews v2\), saw ratingsUnavailable 5/);
+  });
+
+  it('request-routing: one page in five off the route fails it: every page must show the route', async () => {
+    const r = await runWrong('request-routing', { fifthPageIgnoresJasonRoute: true });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /jason: expected black stars \(reviews v2\), saw none 1, black 4/);
+  });
+
+  it('request-routing: pages for jason that do not say he is signed in prove nothing about his route', async () => {
+    const r = await runWrong('request-routing', { pageForgetsUser: true });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /jason: expected black stars \(reviews v2\), saw black 5/);
   });
 
   it('a task stopped midway is followed by a run that puts back what was there before it', async () => {
