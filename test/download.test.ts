@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { c as tarCreate } from 'tar';
 import { loadConfig } from '../tasks/config.ts';
-import { downloadVerified } from '../tasks/lib/download.ts';
+import { downloadVerified, fetchChecksum } from '../tasks/lib/download.ts';
 import { StepError } from '../tasks/lib/errors.ts';
 import { downloadOf, obtainRelease } from '../tasks/lib/release.ts';
 import { tmpDir } from './helpers.ts';
@@ -136,6 +136,30 @@ describe('download and release (against a local HTTP server)', () => {
     writeFileSync(kept, `${offByLastDigit(readFileSync(kept, 'utf8').trim())}\n`);
     const offline = { url: 'http://127.0.0.1:9/x.tar.gz', shaUrl: 'http://127.0.0.1:9/x.tar.gz.sha256' };
     await assert.rejects(downloadVerified(offline.url, offline.shaUrl, downloadOf(c).archive), /cannot download/);
+  });
+
+  it('reads the published checksum as Istio writes it, and refuses a file that holds none', async () => {
+    const hex = sha(archive);
+    const published = (name: string, text: string) => {
+      files.set(`/sums/${name}`, Buffer.from(text));
+      return `${base}/sums/${name}`;
+    };
+    assert.equal(await fetchChecksum(published('istio', `${hex} istio.tar.gz\n`)), hex);
+    assert.equal(await fetchChecksum(published('upper', `${hex.toUpperCase()}  istio.tar.gz`)), hex, 'case does not matter');
+    assert.equal(await fetchChecksum(published('leading', `\n  ${hex}\tistio.tar.gz`)), hex, 'nor leading space');
+    for (const [name, text] of [
+      ['page', '<html>Not Found</html>'],
+      ['short', `${hex.slice(1)} istio.tar.gz`],
+      ['long', `${hex}0 istio.tar.gz`],
+      ['prefixed', `sha256:${hex} istio.tar.gz`],
+      ['not-hex', `${hex.slice(0, -1)}g istio.tar.gz`],
+      ['empty', ''],
+    ])
+      await assert.rejects(
+        fetchChecksum(published(name, text)),
+        /does not hold a SHA-256 checksum/,
+        `${name} was taken for a checksum`,
+      );
   });
 
   it('replaces a cached archive that no longer verifies', async () => {
