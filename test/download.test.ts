@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { c as tarCreate } from 'tar';
 import { loadConfig } from '../tasks/config.ts';
 import { downloadVerified, fetchChecksum } from '../tasks/lib/download.ts';
-import { StepError } from '../tasks/lib/errors.ts';
+import { AbortError, StepError } from '../tasks/lib/errors.ts';
 import { downloadOf, obtainRelease } from '../tasks/lib/release.ts';
 import { tmpDir } from './helpers.ts';
 
@@ -160,6 +160,22 @@ describe('download and release (against a local HTTP server)', () => {
         /does not hold a SHA-256 checksum/,
         `${name} was taken for a checksum`,
       );
+  });
+
+  it('offline, only a cached archive with its kept checksum is reused; else the checksum URL is the error', async () => {
+    const c = config('1.31.1');
+    assert.equal(await obtainRelease(c), 'downloaded');
+    const { archive: dest } = downloadOf(c);
+    const offline = { url: 'http://127.0.0.1:9/x.tar.gz', shaUrl: 'http://127.0.0.1:9/x.tar.gz.sha256' };
+    // Ctrl-C while asking for the checksum is an interruption, not a reason to fall back on the cache.
+    const stopped = AbortSignal.abort();
+    await assert.rejects(downloadVerified(offline.url, offline.shaUrl, dest, { signal: stopped }), AbortError);
+    // The archive gone, its checksum kept: what failed is the checksum's download, and that is what is said.
+    rmSync(dest);
+    await assert.rejects(
+      downloadVerified(offline.url, offline.shaUrl, dest),
+      /cannot download http:\/\/127\.0\.0\.1:9\/x\.tar\.gz\.sha256:/,
+    );
   });
 
   it('replaces a cached archive that no longer verifies', async () => {
