@@ -1,0 +1,62 @@
+// npm run mutation's arithmetic: a module's score counts killed and timed-out mutants against survivors and uncovered
+// ones; a survivor listed as equivalent (by its exact place, mutator and replacement) does not count; a floor holds.
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { belowThreshold, type Equivalent, scores } from './mutation/run.ts';
+
+const mutant = (status: string, line: number, column = 1, replacement = 'true') => ({
+  mutatorName: 'ConditionalExpression',
+  replacement,
+  status,
+  location: { start: { line, column } },
+});
+const report = {
+  files: {
+    'tasks/lib/download.ts': {
+      mutants: [
+        mutant('Killed', 1),
+        mutant('Timeout', 2),
+        mutant('Survived', 3),
+        mutant('NoCoverage', 4),
+        mutant('CompileError', 5),
+        mutant('Survived', 6, 7),
+      ],
+    },
+  },
+};
+const equivalent = (line: number, column: number, replacement = 'true'): Equivalent => ({
+  file: 'tasks/lib/download.ts',
+  line,
+  column,
+  mutator: 'ConditionalExpression',
+  replacement,
+  why: 'test',
+});
+
+it('a score is killed and timed out over those plus survivors and uncovered; other statuses do not count', () => {
+  const [s] = scores(report, []);
+  assert.deepEqual(
+    { ...s, score: Math.round(s.score) },
+    {
+      file: 'tasks/lib/download.ts',
+      killed: 2,
+      survived: 3,
+      equivalent: 0,
+      score: 40,
+    },
+  );
+});
+
+it('an equivalent survivor is left out only where it is: same line, column and replacement', () => {
+  assert.equal(scores(report, [equivalent(6, 7)])[0].survived, 2);
+  assert.equal(scores(report, [equivalent(6, 8)])[0].survived, 3, 'another column');
+  assert.equal(scores(report, [equivalent(6, 7, 'false')])[0].survived, 3, 'another replacement');
+  assert.equal(scores(report, [equivalent(1, 1)])[0].survived, 3, 'a killed mutant is no survivor to leave out');
+});
+
+it('a module below its floor is named; one at it, or without a floor of its own, is held to its floor or 100%', () => {
+  const [s] = scores(report, []);
+  assert.deepEqual(belowThreshold([s], { 'tasks/lib/download.ts': 40 }), []);
+  assert.deepEqual(belowThreshold([s], { 'tasks/lib/download.ts': 41 }), ['tasks/lib/download.ts: 40.0% < 41%']);
+  assert.deepEqual(belowThreshold([s], {}), ['tasks/lib/download.ts: 40.0% < 100%']);
+});
