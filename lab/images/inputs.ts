@@ -109,28 +109,43 @@ export const zipkinJar = {
   sha256: 'c1d7e88c13954a9264b4f9e261ce3e341455fb158466833c3dc6e8c45946603f',
 } as const;
 
-export function zipkinServerJar(): string {
-  const name = `zipkin-server-${zipkinJar.version}-slim.jar`;
+/** A Maven Central artifact pinned by digest: `group:artifact:version[:type[:classifier]]` and the file it copies to. */
+export interface PinnedArtifact {
+  artifact: string;
+  file: string;
+  sha256: string;
+}
+
+/** The artifact in the image inputs, copied from Maven Central once and checked against its pinned digest. */
+export function mavenArtifact({ artifact, file, sha256 }: PinnedArtifact): string {
   mkdirSync(imageInputs, { recursive: true });
-  const cached = path.join(imageInputs, name);
+  const cached = path.join(imageInputs, file);
   if (existsSync(cached)) return cached;
-  const artifact = `io.zipkin:zipkin-server:${zipkinJar.version}:jar:slim`;
-  const dir = path.join(imageInputs, 'maven-copy');
+  const dir = `${cached}.download`;
   rmSync(dir, { recursive: true, force: true });
-  const copy = spawnSync('mvn', ['-q', '-B', 'dependency:copy', `-Dartifact=${artifact}`, `-DoutputDirectory=${dir}`], {
-    encoding: 'utf8',
-  });
-  if (copy.status !== 0)
-    throw new Error(`mvn dependency:copy ${artifact}: ${(copy.stdout + copy.stderr).trim().split('\n').at(-1)}`);
-  const digest = createHash('sha256')
-    .update(readFileSync(path.join(dir, name)))
-    .digest('hex');
-  if (digest !== zipkinJar.sha256)
-    throw new Error(`${name} from Maven Central has sha256 ${digest}, the pin says ${zipkinJar.sha256}`);
-  renameSync(path.join(dir, name), cached);
-  rmSync(dir, { recursive: true, force: true });
+  try {
+    const copy = spawnSync('mvn', ['-q', '-B', 'dependency:copy', `-Dartifact=${artifact}`, `-DoutputDirectory=${dir}`], {
+      encoding: 'utf8',
+    });
+    if (copy.status !== 0)
+      throw new Error(`mvn dependency:copy ${artifact}: ${(copy.stdout + copy.stderr).trim().split('\n').at(-1)}`);
+    const digest = createHash('sha256')
+      .update(readFileSync(path.join(dir, file)))
+      .digest('hex');
+    if (digest !== sha256) throw new Error(`${file} from Maven Central has sha256 ${digest}, the pin says ${sha256}`);
+    renameSync(path.join(dir, file), cached);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   return cached;
 }
+
+export const zipkinServerJar = (): string =>
+  mavenArtifact({
+    artifact: `io.zipkin:zipkin-server:${zipkinJar.version}:jar:slim`,
+    file: `zipkin-server-${zipkinJar.version}-slim.jar`,
+    sha256: zipkinJar.sha256,
+  });
 
 /** The Java modules Zipkin's server (Spring Boot, Armeria) loads; java.desktop for java.beans. */
 export const zipkinModules = [

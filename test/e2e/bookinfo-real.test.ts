@@ -14,16 +14,25 @@ import { names } from '../../tasks/config.ts';
 import { productPage } from '../../tasks/lib/bookinfo-client.ts';
 import { judgePage, type PageView } from '../../tasks/lib/bookinfo-page.ts';
 import { managedLabels } from '../../tasks/lib/kube.ts';
-import { type K8sObject, prepare, readManifests } from '../../tasks/lib/manifests.ts';
+import type { K8sObject } from '../../tasks/lib/manifests.ts';
 import { tmpDir } from '../helpers.ts';
-import { type List, lab, labKubectl, readLabEnv, realNodeUnavailable, runProduct } from './lab-client.ts';
+import {
+  bookinfoNetworking,
+  dashboardUrl,
+  type List,
+  lab,
+  labKubectl,
+  readLabEnv,
+  realNodeUnavailable,
+  runProduct,
+} from './lab-client.ts';
 import { releaseWith, structureOf, tracesThrough, withForward } from './real-pages.ts';
 
 const cache = tmpDir('fwi-bookinfo-real-');
 const ns = names.bookinfo.namespace;
 const fixtures = path.join(import.meta.dirname, '..', 'fixtures', 'bookinfo');
 let labEnv: Record<string, string> = {};
-const { run: kubectlRun, kubectl, kjson } = labKubectl(() => labEnv);
+const { kubectl, kjson, apply } = labKubectl(() => labEnv);
 /** What the suite measured, printed at its end (the closing note and lab/NOTES.md quote it). */
 const measured: string[] = [];
 
@@ -75,17 +84,7 @@ async function timedPage(user?: string): Promise<{ ms: number; view: PageView; h
   });
 }
 
-/** Applies objects through the real webhook, labelled as the tool labels its own. */
-function apply(docs: K8sObject[]): void {
-  const r = kubectlRun(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: docs }));
-  assert.equal(r.status, 0, `kubectl apply: ${r.stderr}`);
-}
-/** A file of the release's Bookinfo networking samples, prepared as the chapters prepare it (namespace, label). */
-const sample = (file: string): K8sObject[] =>
-  prepare(readManifests(path.join(labEnv.ISTIO_HOME, 'samples', 'bookinfo', 'networking', file)), {
-    namespace: ns,
-    labels: managedLabels(),
-  });
+const sample = (file: string): K8sObject[] => bookinfoNetworking(labEnv.ISTIO_HOME, file);
 const route = (host: string, http: object[]): K8sObject => ({
   apiVersion: 'networking.istio.io/v1',
   kind: 'VirtualService',
@@ -273,16 +272,8 @@ describe('Bookinfo on the real node: the task chapters judged on real pages', { 
     apply([route('reviews', [{ route: [to('reviews', 'v2')] }])]);
     for (let i = 0; i < 3; i++) await timedPage('jason');
     const run = product(['dashboard', 'zipkin']);
-    let seen = '';
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        run.child.stdout?.on('data', (d) => {
-          seen += d;
-          const m = /(http:\/\/127\.0\.0\.1:\d+)\S*/.exec(seen);
-          if (m) resolve(m[1]);
-        });
-        void run.then((x) => reject(new Error(`dashboard ended: ${x.out}${x.err}`)));
-      });
+      const url = await dashboardUrl(run);
       const want = ['productpage', 'reviews', 'ratings'].map((s) => `${s}.${ns}`);
       let crossing: Set<string> | undefined;
       for (const deadline = Date.now() + 30_000; !crossing && Date.now() < deadline; await delay(1000))

@@ -10,7 +10,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
@@ -20,9 +19,9 @@ import { inboundModes, type RouteView, routesOf } from '../../lab/xds-routes.ts'
 import { names } from '../../tasks/config.ts';
 import { notHere } from '../../tasks/lib/data-plane.ts';
 import { managedLabels } from '../../tasks/lib/kube.ts';
-import { type K8sObject, prepare, readManifests } from '../../tasks/lib/manifests.ts';
+import type { K8sObject } from '../../tasks/lib/manifests.ts';
 import { tmpDir } from '../helpers.ts';
-import { type List, lab, labKubectl, type Obj, type Run, readLabEnv, runProduct } from './lab-client.ts';
+import { bookinfoNetworking, type List, lab, labKubectl, type Obj, type Run, readLabEnv, runProduct } from './lab-client.ts';
 
 const cache = tmpDir('fwi-e2e-tasks-');
 const ns = names.bookinfo.namespace;
@@ -45,19 +44,9 @@ async function chapter(...args: string[]): Promise<Run & { log: string; commands
   return { ...r, log, commands: log.split('\n').filter((l) => l.startsWith('$ ')) };
 }
 
-const { run: kubectlRun, kubectl, kjson, listNames } = labKubectl(() => labEnv);
+const { run: kubectlRun, kubectl, kjson, listNames, apply } = labKubectl(() => labEnv);
 
-/** Applies objects as the tool would (`kubectl apply -f -`, the tool's label): through the real webhook. */
-function apply(docs: K8sObject[]): void {
-  const r = kubectlRun(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: docs }));
-  assert.equal(r.status, 0, `kubectl apply: ${r.stderr}`);
-}
-/** A file of the release's Bookinfo networking samples, prepared as the chapters prepare it (namespace, label). */
-const sample = (file: string): K8sObject[] =>
-  prepare(readManifests(path.join(labEnv.ISTIO_HOME, 'samples', 'bookinfo', 'networking', file)), {
-    namespace: ns,
-    labels: managedLabels(),
-  });
+const sample = (file: string): K8sObject[] => bookinfoNetworking(labEnv.ISTIO_HOME, file);
 const patchVs = (name: string, ops: object[]) =>
   kubectl('-n', ns, 'patch', 'virtualservice', name, '--type', 'json', '-p', JSON.stringify(ops));
 

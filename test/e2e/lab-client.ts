@@ -8,6 +8,8 @@ import { parse as parseDotenv } from 'dotenv';
 import { bin, binDir, stateDir } from '../../lab/common.ts';
 import { missingHostPrograms } from '../../lab/host-packages.ts';
 import { names } from '../../tasks/config.ts';
+import { managedLabels } from '../../tasks/lib/kube.ts';
+import { type K8sObject, prepare, readManifests } from '../../tasks/lib/manifests.ts';
 
 export const root = path.resolve(import.meta.dirname, '..', '..');
 
@@ -79,7 +81,32 @@ export function labKubectl(env: () => Record<string, string>) {
     kubectl('get', ...args, '-o', 'name', '--ignore-not-found')
       .split('\n')
       .filter(Boolean);
-  return { run, kubectl, kjson, listNames };
+  /** Applies objects (`kubectl apply -f -`) through the real webhook; it must accept them. */
+  const apply = (docs: K8sObject[]): void => {
+    const r = run(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: docs }));
+    assert.equal(r.status, 0, `kubectl apply: ${r.stderr}`);
+  };
+  return { run, kubectl, kjson, listNames, apply };
+}
+
+/** A file of the release's Bookinfo networking samples, prepared as the chapters prepare it (namespace, label). */
+export const bookinfoNetworking = (istioHome: string, file: string): K8sObject[] =>
+  prepare(readManifests(path.join(istioHome, 'samples', 'bookinfo', 'networking', file)), {
+    namespace: names.bookinfo.namespace,
+    labels: managedLabels(),
+  });
+
+/** The first http://127.0.0.1:<port> a running `dashboard` prints; an error if it ends first. */
+export function dashboardUrl(run: ReturnType<typeof runProduct>): Promise<string> {
+  let seen = '';
+  return new Promise<string>((resolve, reject) => {
+    run.child.stdout?.on('data', (d) => {
+      seen += d;
+      const m = /(http:\/\/127\.0\.0\.1:\d+)\S*/.exec(seen);
+      if (m) resolve(m[1]);
+    });
+    void run.then((x) => reject(new Error(`dashboard ended: ${x.out}${x.err}`)));
+  });
 }
 
 /**

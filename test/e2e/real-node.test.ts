@@ -18,7 +18,17 @@ import { addresses, netnsName } from '../../lab/node/network.ts';
 import { markedPids } from '../../lab/proc.ts';
 import { names } from '../../tasks/config.ts';
 import { tmpDir } from '../helpers.ts';
-import { lab, labKubectl, type Obj, objectVersions, readLabEnv, realNodeUnavailable, root, runProduct } from './lab-client.ts';
+import {
+  dashboardUrl,
+  lab,
+  labKubectl,
+  type Obj,
+  objectVersions,
+  readLabEnv,
+  realNodeUnavailable,
+  root,
+  runProduct,
+} from './lab-client.ts';
 
 let labEnv: Record<string, string> = {};
 const { run: kubectlRun, kubectl, kjson, listNames } = labKubectl(() => labEnv);
@@ -246,15 +256,7 @@ describe('the real-node lab', { timeout: 20 * 60_000, skip: cannotRun }, () => {
 
   it("dashboard zipkin serves Zipkin's API on 127.0.0.1 until Ctrl-C, and leaves no port-forward", async () => {
     const run = product(['dashboard', 'zipkin']);
-    let seen = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      run.child.stdout?.on('data', (d) => {
-        seen += d;
-        const m = /(http:\/\/127\.0\.0\.1:\d+)\S*/.exec(seen);
-        if (m) resolve(m[1]);
-      });
-      void run.then((x) => reject(new Error(`dashboard ended: ${x.out}${x.err}`)));
-    });
+    const url = await dashboardUrl(run);
     const services = (await (await fetch(`${url}/zipkin/api/v2/services`)).json()) as string[];
     assert.ok(services.includes(`${names.traffic.server}.${trafficNs}`), JSON.stringify(services));
     run.child.kill('SIGINT');

@@ -7,32 +7,22 @@
 // installServerFeatures` cannot run here; it serves the whole runtime (openliberty-runtime, every GA feature), and
 // Liberty's own `server package --include=minify` keeps what server.xml's features need: what the kernel-slim image
 // plus featureUtility would hold. The JVM is this machine's OpenJDK 17 (HotSpot; the Dockerfile's base has OpenJ9).
-import { createHash } from 'node:crypto';
-import {
-  copyFileSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  realpathSync,
-  renameSync,
-  rmSync,
-} from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { ImageConfig } from '../archive.ts';
 import { base } from '../base.ts';
 import { cachedDir, contentKey, imageInputs } from '../cached-dir.ts';
-import { javaRuntime } from '../inputs.ts';
+import { javaRuntime, mavenArtifact, type PinnedArtifact } from '../inputs.ts';
 import type { ImageRecipe } from '../recipes.ts';
 import type { RootfsEntry } from '../rootfs.ts';
 import { bookinfoSource, releaseImage, run } from './release.ts';
 
 /** The Dockerfile's base, open-liberty:24.0.0.12-kernel-slim-java17-openj9: its Liberty, as Maven Central has it. */
-export const libertyRuntime = {
+export const libertyRuntime: PinnedArtifact = {
   artifact: 'io.openliberty:openliberty-runtime:24.0.0.12:zip',
+  file: 'openliberty-runtime-24.0.0.12.zip',
   sha256: '65d807b3657c4fb3c12edc64a25470ab6bdd7546b6a9b444b3d53502f5f801d9',
-} as const;
+};
 
 /** reviews-application/build.gradle's providedCompile dependencies: compiled against, not packaged (Liberty has them). */
 export const providedCompile = [
@@ -77,26 +67,7 @@ function reviewsWar(): string {
 }
 
 /** The runtime zip from Maven Central, checked against its pinned digest. */
-function libertyZip(): string {
-  const name = `${libertyRuntime.artifact.split(':')[1]}-${libertyRuntime.artifact.split(':')[2]}.zip`;
-  const cached = path.join(imageInputs, name);
-  if (existsSync(cached)) return cached;
-  const dir = `${cached}.download`;
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  try {
-    mavenCopy([libertyRuntime.artifact], dir);
-    const digest = createHash('sha256')
-      .update(readFileSync(path.join(dir, name)))
-      .digest('hex');
-    if (digest !== libertyRuntime.sha256)
-      throw new Error(`${name} from Maven Central has sha256 ${digest}, the pin says ${libertyRuntime.sha256}`);
-    renameSync(path.join(dir, name), cached);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-  return cached;
-}
+const libertyZip = (): string => mavenArtifact(libertyRuntime);
 
 /**
  * /opt/ol/wlp: Liberty with defaultServer (the release's server.xml, the war in apps/), minified by Liberty to the
