@@ -1,12 +1,13 @@
 // Builds each recipe's docker-archive into the lab cache, skipped while its inputs are unchanged (the key is the recipe
-// with every staged file's size and mtime). Returns the archives to import, in recipe order.
+// with the size and mtime of every staged file, of a copied tree too). Returns the archives to import, in recipe order.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { labCacheDir } from '../common.ts';
 import { writeDockerArchive } from './archive.ts';
+import { filesUnder } from './cached-dir.ts';
 import { type ImageRecipe, imagesOf } from './recipes.ts';
-import { elfFiles, type RootfsEntry, sharedLibraries, stageRootfs } from './rootfs.ts';
+import { type RootfsEntry, sharedLibraries, stageRootfs } from './rootfs.ts';
 
 export const imagesDir = path.join(labCacheDir, 'images');
 
@@ -15,7 +16,7 @@ export const slug = (ref: string): string => ref.replace(/[^A-Za-z0-9.-]+/g, '_'
 
 function recipeKey(r: ImageRecipe, entries: RootfsEntry[]): string {
   const files = entries.flatMap((e) =>
-    'copy' in e ? [e.copy, ...sharedLibraries(e.copy)] : 'tree' in e ? [e.tree, ...elfFiles(e.tree)] : [],
+    'copy' in e ? [e.copy, ...sharedLibraries(e.copy)] : 'tree' in e ? [e.tree, ...filesUnder(e.tree)] : [],
   );
   const stats = files.map((f) => {
     const s = statSync(f);

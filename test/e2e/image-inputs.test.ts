@@ -2,7 +2,7 @@
 // still come from PyPI, npm and Maven Central on a new one. Empty Maven, pip and npm caches; a fresh inputs directory.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { tmpDir } from '../helpers.ts';
@@ -35,11 +35,13 @@ describe('the images inputs, from nothing', { timeout: 15 * 60_000, skip: realNo
     t.diagnostic(lines.join('; '));
   });
 
-  it('refuses an inputs directory that is not empty (it would not be from nothing)', async () => {
+  it('refuses an inputs directory that is not empty (it would not be from nothing)', async (t) => {
     const dir = tmpDir('fwi-image-inputs-used-');
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(path.join(dir, 'left-by-an-earlier-check'), '');
     const child = spawn(process.execPath, ['--import', 'tsx', 'lab/images/check-inputs.ts'], {
       cwd: root,
-      env: { ...process.env, LAB_IMAGE_INPUTS: path.dirname(dir) },
+      env: { ...process.env, LAB_IMAGE_INPUTS: dir },
     });
     let err = '';
     child.stderr.on('data', (d) => (err += d));

@@ -102,7 +102,7 @@ export function dashboardUrl(run: ReturnType<typeof runProduct>): Promise<string
   return new Promise<string>((resolve, reject) => {
     run.child.stdout?.on('data', (d) => {
       seen += d;
-      const m = /(http:\/\/127\.0\.0\.1:\d+)\S*/.exec(seen);
+      const m = /(http:\/\/127\.0\.0\.1:\d+)[/\s]/.exec(seen); // the whole port, not a chunk's part of it
       if (m) resolve(m[1]);
     });
     void run.then((x) => reject(new Error(`dashboard ended: ${x.out}${x.err}`)));

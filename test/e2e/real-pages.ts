@@ -31,7 +31,7 @@ export async function withForward<T>(
     const base = await new Promise<string>((resolve, reject) => {
       child.stdout.on('data', (d) => {
         seen += d;
-        const local = seen.split('\n').map(forwardedPort).find(Boolean);
+        const local = seen.split('\n').slice(0, -1).map(forwardedPort).find(Boolean); // whole lines only
         if (local) resolve(`http://127.0.0.1:${local}`);
       });
       child.stderr.on('data', (d) => (seen += d));

@@ -4,7 +4,7 @@
 import { cpSync } from 'node:fs';
 import path from 'node:path';
 import { base } from '../base.ts';
-import { cachedDir, contentKey, imageInputs } from '../cached-dir.ts';
+import { cachedDir, contentKey, filesUnder, imageInputs } from '../cached-dir.ts';
 import type { ImageRecipe } from '../recipes.ts';
 import { bookinfoSource, releaseImage, run } from './release.ts';
 
@@ -32,7 +32,7 @@ function installedRequirements(): string {
 /** The application directory (/opt/microservices), its unit tests passed as the Dockerfile's `RUN python -m unittest`. */
 function application(packages: string): string {
   const sources = ['productpage.py', 'templates', 'static', 'tests/unit', 'requirements.txt'];
-  const files = [bookinfoSource('productpage', 'productpage.py'), bookinfoSource('productpage', 'templates', 'productpage.html')];
+  const files = sources.flatMap((s) => filesUnder(bookinfoSource('productpage', s)));
   return cachedDir(imageInputs, 'productpage-app', contentKey(files, [packages]), (dir) => {
     for (const s of sources) {
       const to = s === 'tests/unit' ? dir : path.join(dir, s);

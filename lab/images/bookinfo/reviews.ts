@@ -7,11 +7,11 @@
 // installServerFeatures` cannot run here; it serves the whole runtime (openliberty-runtime, every GA feature), and
 // Liberty's own `server package --include=minify` keeps what server.xml's features need: what the kernel-slim image
 // plus featureUtility would hold. The JVM is this machine's OpenJDK 17 (HotSpot; the Dockerfile's base has OpenJ9).
-import { copyFileSync, cpSync, mkdirSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, realpathSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { ImageConfig } from '../archive.ts';
 import { base } from '../base.ts';
-import { cachedDir, contentKey, imageInputs } from '../cached-dir.ts';
+import { cachedDir, contentKey, filesUnder, imageInputs } from '../cached-dir.ts';
 import { javaRuntime, mavenArtifact, type PinnedArtifact } from '../inputs.ts';
 import type { ImageRecipe } from '../recipes.ts';
 import type { RootfsEntry } from '../rootfs.ts';
@@ -41,22 +41,16 @@ function mavenCopy(artifacts: string[], dir: string): void {
   for (const a of artifacts) run('mvn', ['-q', '-B', 'dependency:copy', `-Dartifact=${a}`, `-DoutputDirectory=${dir}`], dir);
 }
 
-const sourcesOf = (dir: string): string[] =>
-  readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => path.join(e.parentPath, e.name))
-    .sort();
-
 /** reviews-application-1.0.war as `gradle build` makes it: the webapp's files, and the classes in WEB-INF/classes. */
 function reviewsWar(): string {
   const app = bookinfoSource('reviews', 'reviews-application', 'src', 'main');
-  return cachedDir(imageInputs, 'reviews-war', contentKey(sourcesOf(app), providedCompile), (dir) => {
+  return cachedDir(imageInputs, 'reviews-war', contentKey(filesUnder(app), providedCompile), (dir) => {
     const lib = path.join(dir, 'provided');
     mkdirSync(lib);
     mavenCopy(providedCompile, lib);
     const classes = path.join(dir, 'war', 'WEB-INF', 'classes');
     mkdirSync(classes, { recursive: true });
-    const java = sourcesOf(path.join(app, 'java')).filter((f) => f.endsWith('.java'));
+    const java = filesUnder(path.join(app, 'java')).filter((f) => f.endsWith('.java'));
     // sourceCompatibility 1.8, as build.gradle says.
     run('javac', ['--release', '8', '-nowarn', '-cp', `${lib}/*`, '-d', classes, ...java], dir);
     cpSync(path.join(app, 'webapp'), path.join(dir, 'war'), { recursive: true });
@@ -101,7 +95,7 @@ function libertyServer(war: string, javaHome: string): string {
       rmSync(archive);
       // What `server package` leaves that a container never uses: the packaging run's workarea, Windows scripts.
       rmSync(path.join(dir, 'wlp', 'usr', 'servers', 'defaultServer', 'workarea'), { recursive: true, force: true });
-      for (const f of sourcesOf(path.join(dir, 'wlp')).filter((f) => f.endsWith('.bat'))) rmSync(f);
+      for (const f of filesUnder(path.join(dir, 'wlp')).filter((f) => f.endsWith('.bat'))) rmSync(f);
     },
   );
 }
