@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -177,6 +177,8 @@ test('a cached input is made once per key; a failed make leaves nothing; a new k
     writeFileSync(path.join(into, 'site'), 'packages');
   };
   const first = cachedDir(dir, 'productpage-packages', 'a'.repeat(12), make);
+  // An image copies it whole, for a user that is not root: it must be readable and searchable by all.
+  assert.equal(statSync(first).mode & 0o777, 0o755, 'the made directory is mode 0755');
   assert.equal(cachedDir(dir, 'productpage-packages', 'a'.repeat(12), make), first);
   assert.equal(made, 1, 'made once');
   assert.throws(

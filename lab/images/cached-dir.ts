@@ -1,7 +1,7 @@
 // A directory an image is made from (installed packages, a built application), made once per key and kept in the lab
 // cache. Made in a temporary directory and renamed into place, so a failed or interrupted make leaves nothing behind.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { binDir } from '../common.ts';
 
@@ -39,6 +39,7 @@ export function cachedDir(parent: string, name: string, key: string, make: (dir:
   mkdirSync(parent, { recursive: true });
   // Its own temporary directory: two builds making the same input at once do not wipe each other's half.
   const tmp = mkdtempSync(`${dir}.tmp-`);
+  chmodSync(tmp, 0o755); // mkdtemp makes it 0700; an image that copies it must let its user in
   try {
     make(tmp);
     if (!existsSync(dir)) renameSync(tmp, dir);
