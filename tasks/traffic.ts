@@ -101,7 +101,7 @@ const proveTraffic = step('Prove the mesh saw them (Prometheus, and the tracer)'
   run: async (ctx, task) => {
     // The test lab: its nodes run no containers, so no request was really sent. Say so; do not pretend.
     if (await cannotLookHere(ctx, task)) return;
-    const deadline = Date.now() + durationSeconds(ctx.config.waitTimeout) * 1000;
+    const deadline = ctx.clock.now() + durationSeconds(ctx.config.waitTimeout) * 1000;
     const toProve = proofs(ctx.config);
     const metrics = toProve.some((p) => p.metrics) ? await meshReportsMetrics(ctx) : true;
     const said: string[] = [];

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { main } from '../Taskfile.ts';
+import type { Clock } from '../tasks/lib/clock.ts';
 
 /** Splits a command line as a shell would: plain words, '...' (POSIX quoting, dry-run lines) and $'...' (zx's quoting). */
 export function unquote(cmd: string): string[] {
@@ -106,16 +107,36 @@ export function fakeSpawn(respond: Responder = () => undefined): { spawn: typeof
 
 export const tmpDir = (prefix = 'fwi-') => mkdtempSync(path.join(os.tmpdir(), prefix));
 
+/**
+ * A clock whose sleeps pass at once: each moves its time on by what was asked, so a wait that gives up after
+ * WAIT_TIMEOUT gives up after as many asks as it would have made, without the seconds. `slept` lists the sleeps.
+ */
+export function virtualClock(start = Date.now()): Clock & { slept: number[] } {
+  let now = start;
+  const slept: number[] = [];
+  return {
+    slept,
+    now: () => now,
+    sleep: async (ms, signal) => {
+      signal?.throwIfAborted();
+      slept.push(ms);
+      now += ms;
+      await new Promise(setImmediate);
+      signal?.throwIfAborted();
+    },
+  };
+}
+
 export interface Outcome {
   code: number;
   out: string;
   err: string;
 }
 
-/** Runs the CLI in-process with a scripted shell, a silent renderer and no `.env`. */
+/** Runs the CLI in-process with a scripted shell, a silent renderer, no `.env` and a clock whose waits pass at once. */
 export async function runCli(
   argv: string[],
-  o: { env?: Record<string, string>; spawn?: typeof nodeSpawn } = {},
+  o: { env?: Record<string, string>; spawn?: typeof nodeSpawn; clock?: Clock } = {},
 ): Promise<Outcome> {
   let out = '';
   let err = '';
@@ -124,6 +145,7 @@ export async function runCli(
     envFile: '/nonexistent/.env',
     spawn: o.spawn ?? fakeSpawn(() => ({ code: 99, stderr: 'unexpected command' })).spawn,
     renderer: 'silent',
+    clock: o.clock ?? virtualClock(),
     out: (t) => (out += t),
     err: (t) => (err += t),
   });

@@ -78,7 +78,9 @@ it('counts the arguments of a call as written, strings and nested calls included
   const count = (call: string) => argumentCount(call, call.indexOf('('));
   assert.equal(count('check(a.some((x, y) => x < y))'), 1);
   assert.equal(count("check(x, 'a, b (c)')"), 2);
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the source text of a template literal, on purpose
   assert.equal(count('check(`${a}, ${b}`)'), 1);
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the source text of a template literal, on purpose
   assert.equal(count('check(\n  [1, 2].includes(x),\n  `why ${x}`,\n)'), 2);
   assert.equal(count('check()'), 0);
 });

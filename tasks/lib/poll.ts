@@ -1,6 +1,5 @@
 // Asking again until an answer settles: for what only shows a moment after the change that causes it (a route
 // pushed to the proxies, a metric scraped), where there is no event to wait on.
-import { setTimeout as delay } from 'node:timers/promises';
 import { durationSeconds } from '../config.ts';
 import type { Ctx } from './types.ts';
 
@@ -19,11 +18,11 @@ export async function untilSettled<T>(
   settled: (answer: T) => boolean,
   o: Poll<T> = {},
 ): Promise<T> {
-  const deadline = o.deadline ?? Date.now() + durationSeconds(ctx.config.waitTimeout) * 1000;
+  const deadline = o.deadline ?? ctx.clock.now() + durationSeconds(ctx.config.waitTimeout) * 1000;
   for (;;) {
     const answer = await ask();
-    if (settled(answer) || Date.now() > deadline) return answer;
+    if (settled(answer) || ctx.clock.now() > deadline) return answer;
     o.waiting?.(answer);
-    await delay(o.everyMs ?? 1000, undefined, { signal: ctx.signal });
+    await ctx.clock.sleep(o.everyMs ?? 1000, ctx.signal);
   }
 }

@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import type { ListrRendererValue } from 'listr2';
 import { type LoadOptions, loadConfig } from '../config.ts';
+import { type Clock, systemClock } from './clock.ts';
 import { DryRunCluster } from './dry-run.ts';
 import { AbortError, exitCodes, isAbortError, StepError, UsageError } from './errors.ts';
 import { type FlagName, flags, type Options, optionsFrom, parseArgsOptions } from './flags.ts';
@@ -26,6 +27,8 @@ export interface RunIO extends LoadOptions {
   ask?: (question: string) => Promise<boolean>;
   /** Lets a test abort the run as Ctrl-C would. */
   signal?: AbortSignal;
+  /** The time waits count (tests); defaults to the system's. */
+  clock?: Clock;
   /** The operating system (tests); defaults to this process's. */
   platform?: NodeJS.Platform;
 }
@@ -103,7 +106,7 @@ export function buildContext(
     print: (l) => out(`${l}\n`),
     echoTo: (l) => err(`${l}\n`),
   });
-  return { config, sh, options, log, signal, out, run: new RunState(controller) };
+  return { config, sh, options, log, signal, clock: io.clock ?? systemClock, out, run: new RunState(controller) };
 }
 
 /** Stage 3: a destructive command asks first (never in a dry run or with --yes). Returns whether to go on. */

@@ -1,5 +1,6 @@
 import type { ListrRendererFactory, ListrTask, ListrTaskWrapper } from 'listr2';
 import type { Config } from '../config.ts';
+import type { Clock } from './clock.ts';
 import type { ClusterView } from './dry-run.ts';
 import type { OptionalFlag, Options } from './flags.ts';
 import type { RunLog } from './log.ts';
@@ -8,13 +9,15 @@ import type { Shell } from './shell.ts';
 
 export type { Options };
 
-/** What every task receives: the configuration, the one shell, the options and the run log. */
+/** What every task receives: the configuration, the one shell, the options, the run log and the clock. */
 export interface Ctx {
   config: Config;
   sh: Shell;
   options: Options;
   log: RunLog;
   signal: AbortSignal;
+  /** The time the waits count (a test's own clock lets them pass at once). */
+  clock: Clock;
   /** The steps working now, and why the run is being cancelled. */
   run: RunState;
   /** Standard output of the run (results of versions, check, kube-inject). */

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { bin, ISTIO_LAB_VERSION, minikubeModuleVersion } from '../../lab/common.ts';
 import { loadConfig, pins } from '../../tasks/config.ts';
+import { systemClock } from '../../tasks/lib/clock.ts';
 import { RunLog } from '../../tasks/lib/log.ts';
 import { minikubeStatus } from '../../tasks/lib/minikube.ts';
 import { RunState } from '../../tasks/lib/run-state.ts';
@@ -142,6 +143,7 @@ function productCtx(profile: string, env: Record<string, string>): Ctx {
       open: false,
     },
     signal: new AbortController().signal,
+    clock: systemClock,
     run: new RunState(new AbortController()),
     out: () => {},
   };

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { untilSettled } from '../tasks/lib/poll.ts';
+import type { Ctx } from '../tasks/lib/types.ts';
+import { virtualClock } from './helpers.ts';
+
+/** A context with just what the poll reads: the wait's length, the clock and the run's signal. */
+function pollCtx(o: { waitTimeout?: string; signal?: AbortSignal } = {}) {
+  const clock = virtualClock(0);
+  const ctx = {
+    config: { waitTimeout: o.waitTimeout ?? '10s' },
+    clock,
+    signal: o.signal ?? new AbortController().signal,
+  } as unknown as Ctx;
+  return { ctx, clock };
+}
+
+/** An ask that answers 1, 2, 3, ... and counts its calls. */
+function counter() {
+  let n = 0;
+  return { ask: async () => ++n, asked: () => n };
+}
+
+describe('untilSettled', () => {
+  it('returns the first settled answer without waiting after it', async () => {
+    const { ctx, clock } = pollCtx();
+    const c = counter();
+    assert.equal(await untilSettled(ctx, c.ask, (n) => n === 3), 3);
+    assert.equal(c.asked(), 3, 'asked until settled, not once more');
+    assert.deepEqual(clock.slept, [1000, 1000], 'one wait between asks, a second each by default');
+  });
+
+  it('gives up when WAIT_TIMEOUT has passed and returns the last answer for the caller to judge', async () => {
+    const { ctx, clock } = pollCtx({ waitTimeout: '5s' });
+    const c = counter();
+    const last = await untilSettled(ctx, c.ask, () => false);
+    // Asked at 0, 1, ..., 5 s (not yet past the deadline) and at 6 s (past it).
+    assert.equal(last, 7);
+    assert.equal(
+      clock.slept.reduce((a, b) => a + b, 0),
+      6000,
+      'waited just past the deadline',
+    );
+  });
+
+  it('asks once more at the deadline itself, and not after it has passed', async () => {
+    const { ctx } = pollCtx();
+    const c = counter();
+    await untilSettled(ctx, c.ask, () => false, { deadline: 2000, everyMs: 1000 });
+    assert.equal(c.asked(), 4, 'at 0, 1000, 2000 (the deadline: still in time) and 3000 (past it)');
+  });
+
+  it('an explicit deadline and interval win over WAIT_TIMEOUT and the default second', async () => {
+    const { ctx, clock } = pollCtx({ waitTimeout: '1h' });
+    await untilSettled(ctx, counter().ask, () => false, { deadline: 9000, everyMs: 3000 });
+    assert.deepEqual(clock.slept, [3000, 3000, 3000, 3000]);
+  });
+
+  it('shows each unsettled answer before waiting, never the settled one', async () => {
+    const { ctx } = pollCtx();
+    const shown: number[] = [];
+    await untilSettled(ctx, counter().ask, (n) => n === 3, { waiting: (n) => shown.push(n) });
+    assert.deepEqual(shown, [1, 2]);
+  });
+
+  it('stops waiting when the run is cancelled (Ctrl-C), with an AbortError', async () => {
+    const controller = new AbortController();
+    const { ctx } = pollCtx({ signal: controller.signal });
+    const ask = async () => {
+      controller.abort();
+      return 0;
+    };
+    await assert.rejects(untilSettled(ctx, ask, () => false), { name: 'AbortError' });
+  });
+});
