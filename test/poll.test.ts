@@ -70,6 +70,9 @@ describe('untilSettled', () => {
       controller.abort();
       return 0;
     };
-    await assert.rejects(untilSettled(ctx, ask, () => false), { name: 'AbortError' });
+    await assert.rejects(
+      untilSettled(ctx, ask, () => false),
+      { name: 'AbortError' },
+    );
   });
 });
