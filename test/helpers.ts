@@ -2,11 +2,12 @@
 
 import { type spawn as nodeSpawn, spawn as spawnProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { main } from '../Taskfile.ts';
+import { ensureCa } from '../tasks/lib/ca.ts';
 import type { Clock } from '../tasks/lib/clock.ts';
 
 /** Splits a command line as a shell would: plain words, '...' (POSIX quoting, dry-run lines) and $'...' (zx's quoting). */
@@ -125,6 +126,24 @@ export function virtualClock(start = Date.now()): Clock & { slept: number[] } {
       signal?.throwIfAborted();
     },
   };
+}
+
+const madeCas = new Map<string, Promise<string>>();
+
+/**
+ * A new CACHE_DIR that already holds a plug-in CA for `cluster`: the keys are made once per test process and copied
+ * (an RSA-4096 key takes a second or more), for tests about something else than making them.
+ */
+export async function cacheWithCa(cluster = 'fun-with-istio'): Promise<string> {
+  let made = madeCas.get(cluster);
+  if (!made) {
+    const certs = tmpDir('fwi-ca-');
+    made = ensureCa(certs, cluster).then(() => certs);
+    madeCas.set(cluster, made);
+  }
+  const cache = tmpDir('fwi-cache-');
+  cpSync(await made, path.join(cache, 'certs'), { recursive: true });
+  return cache;
 }
 
 export interface Outcome {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { fakeSpawn, installIstioOffline, runCli, tmpDir } from './helpers.ts';
+import { cacheWithCa, fakeSpawn, installIstioOffline, runCli, tmpDir } from './helpers.ts';
 
 const logsIn = (cache: string) => (existsSync(path.join(cache, 'logs')) ? readdirSync(path.join(cache, 'logs')).sort() : []);
 const lastLog = (cache: string) => readFileSync(path.join(cache, 'logs', logsIn(cache).at(-1)!), 'utf8');
@@ -13,7 +13,7 @@ const reachable = fakeSpawn((argv) =>
 
 describe('the run log', () => {
   it('starts with the resolved configuration and ends with the outcome', async () => {
-    const cache = tmpDir('fwi-cache-');
+    const cache = await cacheWithCa();
     const r = await runCli(['webhook-certs'], { env: { CACHE_DIR: cache }, spawn: reachable.spawn });
     assert.equal(r.code, 0, r.err);
     const text = lastLog(cache);
@@ -44,7 +44,7 @@ describe('the run log', () => {
   });
 
   it('keeps only the newest LOG_KEEP logs', async () => {
-    const cache = tmpDir('fwi-cache-');
+    const cache = await cacheWithCa();
     for (let i = 0; i < 4; i++)
       await runCli(['webhook-certs'], { env: { CACHE_DIR: cache, LOG_KEEP: '2' }, spawn: reachable.spawn });
     assert.equal(logsIn(cache).length, 2);

@@ -6,7 +6,7 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { stripVTControlCharacters } from 'node:util';
-import { tmpDir } from './helpers.ts';
+import { cacheWithCa, tmpDir } from './helpers.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const release = path.join(root, 'test', 'fixtures', 'release');
@@ -34,10 +34,11 @@ esac`,
   return bin;
 }
 
-const envFor = (bin: string, extra: Record<string, string> = {}) => ({
+/** A fresh HOME, and a cache that already holds the CA `all` makes (its keys are not what these tests are about). */
+const envFor = async (bin: string, extra: Record<string, string> = {}) => ({
   HOME: tmpDir('fwi-home-'),
   PATH: `${bin}:${path.dirname(process.execPath)}:/usr/bin:/bin`,
-  CACHE_DIR: tmpDir('fwi-cache-'),
+  CACHE_DIR: await cacheWithCa(),
   ...extra,
 });
 
@@ -53,8 +54,8 @@ function piped(env: Record<string, string>): { code: number | null; lines: strin
 }
 
 describe('the terminal after a failure', () => {
-  it('the error line (and its suggestion) is the last thing printed; a done-before step reads as done', () => {
-    const { code, lines } = piped(envFor(stubs(), { ISTIO_HOME: release }));
+  it('the error line (and its suggestion) is the last thing printed; a done-before step reads as done', async () => {
+    const { code, lines } = piped(await envFor(stubs(), { ISTIO_HOME: release }));
     assert.equal(code, 1);
     assert.match(lines.at(-2) ?? '', /^error: Start minikube .*Exiting due to PROVIDER_DOCKER_NOT_RUNNING: .* \(log: .*\.log\)$/);
     assert.equal(lines.at(-1), '  suggestion: Start the Docker service');
@@ -62,8 +63,8 @@ describe('the terminal after a failure', () => {
     assert.ok(!lines.some((l) => l.includes('⚠') || l.includes('[SKIPPED')), 'no warnings');
   });
 
-  it('a step stopped because another failed is cancelled, not failed', () => {
-    const { code, lines } = piped(envFor(stubs({ blockKubectl: true }), { ISTIO_RELEASE_URL: 'http://127.0.0.1:9/none' }));
+  it('a step stopped because another failed is cancelled, not failed', async () => {
+    const { code, lines } = piped(await envFor(stubs({ blockKubectl: true }), { ISTIO_RELEASE_URL: 'http://127.0.0.1:9/none' }));
     assert.equal(code, 1);
     assert.match(
       lines.at(-1) ?? '',
@@ -80,12 +81,18 @@ describe('the terminal after a failure', () => {
       [],
       'only the failed step and its group are failed',
     );
+    // The CA was there already, so minikube's later steps would have started next: they never did, so no line says so.
+    assert.deepEqual(
+      lines.filter((l) => /^❯ (Start minikube|Check the cluster is reachable)/.test(l)),
+      [],
+      'steps that never started are not printed as started',
+    );
   });
 
-  it('on a terminal (default renderer), nothing is drawn after the error line', (t) => {
+  it('on a terminal (default renderer), nothing is drawn after the error line', async (t) => {
     if (spawnSync('script', ['--version']).status !== 0) return t.skip('script(1) is not installed');
     const bin = stubs();
-    const env = envFor(bin, { ISTIO_HOME: release, TERM: 'xterm-256color' });
+    const env = await envFor(bin, { ISTIO_HOME: release, TERM: 'xterm-256color' });
     const cmd = `stty cols 200 rows 60; "${process.execPath}" --import tsx Taskfile.ts all`;
     const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { cwd: root, env, encoding: 'utf8', timeout: 120_000 });
     assert.equal(r.status, 1, r.stdout);
@@ -98,8 +105,8 @@ describe('the terminal after a failure', () => {
 });
 
 describe('--verbose', () => {
-  it('shows each line of a command once (the progress line is not echoed again)', () => {
-    const env = envFor(stubs(), { ISTIO_HOME: release, START_OK: '1' });
+  it('shows each line of a command once (the progress line is not echoed again)', async () => {
+    const env = await envFor(stubs(), { ISTIO_HOME: release, START_OK: '1' });
     const r = spawnSync('sh', ['-c', `"${process.execPath}" --import tsx Taskfile.ts minikube --verbose 2>&1`], {
       cwd: root,
       env,

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { fakeSpawn, objectJson, runCli, tmpDir } from './helpers.ts';
+import { cacheWithCa, fakeSpawn, objectJson, runCli, tmpDir } from './helpers.ts';
 
 const release = path.join(import.meta.dirname, 'fixtures', 'release');
 const env = (extra: Record<string, string> = {}) => ({ CACHE_DIR: tmpDir('fwi-cache-'), ISTIO_HOME: release, ...extra });
@@ -29,7 +29,7 @@ describe('tracing', () => {
       if (cmd.includes('{.data.mesh}')) return { stdout: 'enableTracing: false\n' };
       return reachable(argv);
     });
-    await runCli(['install-istio'], { env: env(), spawn: fake.spawn });
+    await runCli(['install-istio'], { env: env({ CACHE_DIR: await cacheWithCa() }), spawn: fake.spawn });
     assert.ok(
       fake.calls.some((c) => c.argv.includes('install') && c.argv.join(' ').includes('extensionProviders')),
       'istioctl install ran again with the extensionProviders',

@@ -16,7 +16,8 @@ export interface StepDefinition {
 export function step(title: string, def: StepDefinition): Task {
   return {
     title,
-    enabled: def.enabled,
+    // listr2 asks again just before the step starts: after a failure, the steps not yet started are not drawn.
+    enabled: (ctx) => !ctx.run.cancelledBy && (def.enabled?.(ctx) ?? true),
     // Keep what a step found (versions, URLs, pod states) on screen after it finishes.
     rendererOptions: { persistentOutput: true, outputBar: 5 },
     task: async (ctx, task) => {
@@ -24,7 +25,7 @@ export function step(title: string, def: StepDefinition): Task {
         ctx.sh.note(`cancelled: ${by} failed`);
         task.skip(`cancelled: ${by} failed`);
       };
-      // After a failure, the steps that have not started stay unstarted (drawn dim, without a message).
+      // A failure between listr2's last look and now: stay unstarted (drawn dim, without a message).
       if (ctx.run.cancelledBy) return task.skip();
       ctx.sh.note(title);
       const work = ctx.run.track(perform(ctx, task, def));
@@ -53,6 +54,7 @@ async function perform(ctx: Ctx, task: TaskHandle, def: StepDefinition): Promise
 export function group(title: string, steps: Task[], concurrent = false): Task {
   return {
     title,
+    enabled: (ctx) => !ctx.run.cancelledBy,
     task: (ctx, task) => {
       if (concurrent && ctx.options.dryRun) ctx.sh.note(`run together, listed in turn: ${steps.map((s) => s.title).join('; ')}`);
       return task.newListr(steps, { concurrent: concurrent && !ctx.options.dryRun, exitOnError: true });
