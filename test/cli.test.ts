@@ -1,10 +1,12 @@
-// The CLI as users run it: real processes, exit codes, --help everywhere, Ctrl-C.
+// The CLI as users run it: exit codes, --help everywhere, check, a bad .env, versions, in-process through the one
+// runner; and, as real processes, what only a process can show: the scripts start, stdin is read, Ctrl-C.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { tmpDir } from './helpers.ts';
+import { commands } from '../Taskfile.ts';
+import { runCli, tmpDir } from './helpers.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const nodeDir = path.dirname(process.execPath);
@@ -14,16 +16,51 @@ const baseEnv = (extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
-function cli(args: string[], env = baseEnv()) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', ...args], { cwd: root, env, encoding: 'utf8' });
+/** The CLI as a process: `node --import tsx <args>`, as npm starts it. */
+function cliProcess(args: string[], o: { env?: Record<string, string>; input?: string } = {}) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: root,
+    env: o.env ?? baseEnv(),
+    encoding: 'utf8',
+    input: o.input,
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-describe('cli', () => {
-  const chapters = readdirSync(path.join(root, 'tasks')).filter((f) => f.endsWith('.ts') && f !== 'config.ts');
+const chapterFiles = readdirSync(path.join(root, 'tasks')).filter((f) => f.endsWith('.ts') && f !== 'config.ts');
 
-  it('every entry point answers --help with exit 0', async () => {
-    const runs = ['Taskfile.ts', ...chapters.map((f) => `tasks/${f}`)].map(
+describe('cli', () => {
+  it('every command answers --help with exit 0, and only the options that apply', async () => {
+    for (const command of commands) {
+      const r = await runCli([command.name, '--help']);
+      assert.equal(r.code, 0, `${command.name}: ${r.err}`);
+      assert.match(r.out, new RegExp(`^${command.name}\\b`), command.name);
+      // check runs no external program: no --dry-run to offer (issue 9: only the options that apply).
+      if (command.name === 'check') assert.doesNotMatch(r.out, /--dry-run|MINIKUBE_/);
+      else assert.match(r.out, /--dry-run/, command.name);
+    }
+    const usage = await runCli(['--help']);
+    assert.equal(usage.code, 0);
+    assert.match(usage.out, /^Usage:\n {2}npm run <command>/m);
+  });
+
+  it('each chapter script runs its own command when started directly', () => {
+    const names = new Set(commands.map((c) => c.name));
+    for (const file of chapterFiles) {
+      const source = readFileSync(path.join(root, 'tasks', file), 'utf8');
+      const started = /^runIfMain\(import\.meta\.url, (\w+)\);$/m.exec(source);
+      assert.ok(started, `tasks/${file} does not end with runIfMain(import.meta.url, <its command>)`);
+      const exported = new RegExp(`export const ${started[1]}: \\w+ = \\{\\n\\s+kind: '\\w+',\\n\\s+name: '([\\w-]+)'`).exec(
+        source,
+      );
+      assert.ok(exported, `tasks/${file}: ${started[1]} is not a command declared there`);
+      assert.equal(exported[1], path.basename(file, '.ts'), `tasks/${file} starts the command ${exported[1]}`);
+      assert.ok(names.has(exported[1]), `${exported[1]} is not in the Taskfile's commands`);
+    }
+  });
+
+  it('as processes: the Taskfile and a chapter script start, answer --help and exit 0', async () => {
+    const runs = ['Taskfile.ts', 'tasks/mtls.ts'].map(
       (script) =>
         new Promise<[string, number | null, string]>((resolve) => {
           const p = spawn(process.execPath, ['--import', 'tsx', script, '--help'], { cwd: root, env: baseEnv() });
@@ -32,69 +69,59 @@ describe('cli', () => {
           p.on('close', (code) => resolve([script, code, out]));
         }),
     );
-    for (const [script, code, out] of await Promise.all(runs)) {
-      assert.equal(code, 0, script);
-      assert.match(
-        out,
-        script === 'Taskfile.ts' ? /^Usage:\n {2}npm run <command>/m : new RegExp(`^${path.basename(script, '.ts')}\\b`),
-        script,
-      );
-      // check runs no external program: no --dry-run to offer (issue 9: only the options that apply).
-      if (script === 'tasks/check.ts') assert.doesNotMatch(out, /--dry-run|MINIKUBE_/);
-      else assert.match(out, /--dry-run/);
-    }
+    const [[, taskfileCode, taskfileOut], [, chapterCode, chapterOut]] = await Promise.all(runs);
+    assert.equal(taskfileCode, 0);
+    assert.match(taskfileOut, /^Usage:\n {2}npm run <command>/m);
+    assert.equal(chapterCode, 0);
+    assert.match(chapterOut, /^mtls\b/);
   });
 
-  it('--dry-run runs with no minikube, kubectl or istioctl installed', () => {
-    const r = cli(['Taskfile.ts', 'all', '--dry-run'], baseEnv({ PATH: nodeDir }));
+  it('--dry-run runs with no minikube, kubectl or istioctl installed', async () => {
+    // The default stand-in answers every command with a failure: a dry run that ran one would not exit 0.
+    const r = await runCli(['all', '--dry-run'], { env: { PATH: nodeDir } });
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /^\$ minikube -p fun-with-istio start /m);
   });
 
-  it('check: exit 0 on good manifests, 1 with findings, 2 without files', () => {
-    const good = cli(['tasks/check.ts', 'manifests/', 'test/fixtures/lint/good.yaml']);
+  it('check: exit 0 on good manifests, 1 with findings, 2 without files', async () => {
+    const good = await runCli(['check', 'manifests/', 'test/fixtures/lint/good.yaml']);
     assert.equal(good.code, 0, good.out + good.err);
     assert.match(good.out, /2 file\(s\): 0 error\(s\), 0 warning\(s\)/);
     // Istio's IST0118 is information (it sniffs the protocol): check reports it and exits 0, or 1 with --strict.
-    const bad = cli(['Taskfile.ts', 'check', 'test/fixtures/lint/bad.yaml']);
+    const bad = await runCli(['check', 'test/fixtures/lint/bad.yaml']);
     assert.equal(bad.code, 0);
     assert.match(bad.out, /bad.yaml: Service\/api: info: port 8080 has name 'http2foo'/);
     assert.match(bad.out, /1 file\(s\): 0 error\(s\), 2 warning\(s\), 4 info\n$/);
-    assert.equal(cli(['Taskfile.ts', 'check', '--strict', 'test/fixtures/lint/bad.yaml']).code, 1);
-    const stdin = spawnSync(process.execPath, ['--import', 'tsx', 'Taskfile.ts', 'check', '-'], {
-      cwd: root,
-      env: baseEnv(),
-      encoding: 'utf8',
-      input: readFileSync(path.join(root, 'test/fixtures/lint/bad.yaml'), 'utf8'),
-    });
-    assert.match(stdin.stdout, /^<stdin>: Service\/api: info: port 8080/m);
-    const empty = cli(['Taskfile.ts', 'check', tmpDir('fwi-empty-')]);
+    assert.equal((await runCli(['check', '--strict', 'test/fixtures/lint/bad.yaml'])).code, 1);
+    const empty = await runCli(['check', tmpDir('fwi-empty-')]);
     assert.equal(empty.code, 2);
     assert.match(empty.err, /^error: no \.yaml or \.yml files in /);
-    const none = cli(['Taskfile.ts', 'check']);
+    const none = await runCli(['check']);
     assert.equal(none.code, 2);
     assert.equal(none.err, 'error: check needs at least one FILE, DIR or - (npm run check -- manifests/)\n');
-    const missing = cli(['Taskfile.ts', 'check', 'nope.yaml']);
+    const missing = await runCli(['check', 'nope.yaml']);
     assert.equal(missing.code, 2);
     assert.equal(missing.err, 'error: no such file or directory: nope.yaml\n');
   });
 
-  it('a malformed .env is a one-line error, exit 2, no stack trace', () => {
-    const dir = tmpDir('fwi-env-');
-    writeFileSync(path.join(dir, '.env'), 'MINIKUBE_MEMORY 8192\n');
-    // The .env is read from the project root; point a copy of the runner at it through a tiny wrapper.
-    const wrapper = path.join(dir, 'run.mts');
-    writeFileSync(
-      wrapper,
-      `import { main } from ${JSON.stringify(path.join(root, 'Taskfile.ts'))};\nawait main(['minikube'], { envFile: ${JSON.stringify(path.join(dir, '.env'))} });\n`,
-    );
-    const r = cli([wrapper]);
+  it('as a process: check - reads the manifest from stdin', () => {
+    const stdin = cliProcess(['Taskfile.ts', 'check', '-'], {
+      input: readFileSync(path.join(root, 'test/fixtures/lint/bad.yaml'), 'utf8'),
+    });
+    assert.equal(stdin.code, 0, stdin.err);
+    assert.match(stdin.out, /^<stdin>: Service\/api: info: port 8080/m);
+  });
+
+  it('a malformed .env is a one-line error, exit 2, no stack trace', async () => {
+    const envFile = path.join(tmpDir('fwi-env-'), '.env');
+    writeFileSync(envFile, 'MINIKUBE_MEMORY 8192\n');
+    const r = await runCli(['minikube'], { envFile });
     assert.equal(r.code, 2);
     assert.equal(r.err, 'error: .env line 1 is not KEY=VALUE: "MINIKUBE_MEMORY 8192"\n');
   });
 
-  it('versions reports what is missing and exits 1', () => {
-    const r = cli(['Taskfile.ts', 'versions'], baseEnv({ PATH: nodeDir }));
+  it('versions reports what is missing and exits 1', async () => {
+    const r = await runCli(['versions'], { env: { PATH: nodeDir, CACHE_DIR: tmpDir('fwi-cache-') }, spawn });
     assert.equal(r.code, 1);
     assert.match(r.out, /^minikube\s+v1\.39\.0\s+not installed\s+<- needs attention$/m);
     assert.match(r.out, /^Istio \(istioctl\)\s+1\.31\.1\s+not downloaded yet/m);

@@ -155,13 +155,13 @@ export interface Outcome {
 /** Runs the CLI in-process with a scripted shell, a silent renderer, no `.env` and a clock whose waits pass at once. */
 export async function runCli(
   argv: string[],
-  o: { env?: Record<string, string>; spawn?: typeof nodeSpawn; clock?: Clock } = {},
+  o: { env?: Record<string, string>; spawn?: typeof nodeSpawn; clock?: Clock; envFile?: string } = {},
 ): Promise<Outcome> {
   let out = '';
   let err = '';
   const code = await main(argv, {
     env: { HOME: os.homedir(), PATH: process.env.PATH ?? '', ...o.env },
-    envFile: '/nonexistent/.env',
+    envFile: o.envFile ?? '/nonexistent/.env',
     spawn: o.spawn ?? fakeSpawn(() => ({ code: 99, stderr: 'unexpected command' })).spawn,
     renderer: 'silent',
     clock: o.clock ?? virtualClock(),
