@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { DryRunCluster } from '../tasks/lib/dry-run.ts';
@@ -199,5 +199,218 @@ describe('dry-run lines', () => {
       r.stdout.split('\n').slice(0, -1),
       words.map((w) => `[${w}]`),
     );
+  });
+});
+
+describe('shell: environment, launch, killRunning, has, note, echo', () => {
+  const sh0 = '/bin/sh';
+
+  it('runs commands with the given environment, KUBECONFIG set from the config when there is one', async () => {
+    const { sh } = shell({ env: { PATH: '/usr/bin:/bin', FOO: 'bar', KUBECONFIG: '/user/kube' } });
+    const show = async (s: Shell) => (await s.run(sh0, ['-c', 'echo "$KUBECONFIG|$FOO|$HOME"'])).stdout.trim();
+    assert.equal(await show(sh), '/user/kube|bar|', 'the given environment, not this process one');
+    const withConfig = new Shell({
+      config: { ...config, kubeconfig: '/tool/kubeconfig' },
+      log: new RunLog(undefined),
+      env: { PATH: '/usr/bin:/bin', FOO: 'bar' },
+    });
+    assert.equal(await show(withConfig), '/tool/kubeconfig|bar|');
+    const processEnv = new Shell({ config, log: new RunLog(undefined) });
+    assert.equal(
+      (await processEnv.run(sh0, ['-c', 'echo "$HOME"'])).stdout.trim(),
+      process.env.HOME ?? '',
+      "without one, this process's",
+    );
+  });
+
+  it('names its context', () => {
+    assert.equal(shell().sh.context, 'ctx-a');
+  });
+
+  it('minikube gets no profile with CLUSTER=existing (only profile-less commands are run there)', async () => {
+    const fake = fakeSpawn();
+    const existing = { ...config, cluster: { kind: 'existing' as const } } as unknown as typeof config;
+    const sh = new Shell({ config: existing, log: new RunLog(undefined), spawn: fake.spawn });
+    await sh.minikube(['version']);
+    assert.deepEqual(fake.calls[0].argv, ['minikube', 'version']);
+  });
+
+  it('launch starts a program it does not wait for, and logs it; one that cannot start is no failure', async () => {
+    const dir = tmpDir();
+    const marker = path.join(dir, 'started');
+    const { sh, logFile } = shell({ env: { PATH: '/usr/bin:/bin' } });
+    sh.launch(sh0, ['-c', `echo "$PATH" > ${marker}`]);
+    for (let i = 0; i < 500 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 10)); // bounded
+    assert.equal(readFileSync(marker, 'utf8'), '/usr/bin:/bin\n', 'started, with the shell environment');
+    assert.match(readFileSync(logFile, 'utf8'), /^\$ \/bin\/sh -c 'echo "\$PATH" > .*' # launched, not waited for$/m);
+    sh.launch('no-such-program-xyz', []);
+  });
+
+  it('launch in a dry run prints the command and starts nothing; with --verbose it echoes it', async () => {
+    const model = new DryRunCluster({
+      kubernetesVersion: 'v1.36.3',
+      istioVersion: '1.31.1',
+      cluster: config.cluster,
+      addons: [],
+    });
+    const marker = path.join(tmpDir(), 'started');
+    const { sh, printed } = shell({ dryRun: model });
+    sh.launch('touch', [marker]);
+    assert.deepEqual(printed, [`$ touch ${marker}`]);
+    const echoed: string[] = [];
+    const verbose = shell({ echo: true, echoTo: (l) => echoed.push(l), env: { PATH: '/usr/bin:/bin' } });
+    verbose.sh.launch('true', []);
+    assert.deepEqual(echoed, ['$ true']);
+    assert.deepEqual(verbose.printed, [], 'a real launch prints no dry-run line');
+    assert.ok(!existsSync(marker), 'the dry run started nothing');
+  });
+
+  it('killRunning kills every command still running (a second Ctrl-C), and only those', async () => {
+    const { sh } = shell({ env: { PATH: '/usr/bin:/bin' } });
+    await sh.run('true', []); // ended: nothing of it is left to kill
+    const running = sh.run('sleep', ['300'], { allowFailure: true });
+    await new Promise((r) => setImmediate(r));
+    sh.killRunning();
+    const r = await running;
+    assert.notEqual(r.exitCode, 0, 'the sleep was killed');
+  });
+
+  it('has: a program on the PATH the commands run with; a dry run assumes every tool', () => {
+    assert.equal(shell({ env: { PATH: '/usr/bin:/bin' } }).sh.has('sh'), true);
+    assert.equal(shell({ env: { PATH: '/nonexistent' } }).sh.has('sh'), false);
+    assert.equal(shell({ env: {} }).sh.has('sh'), false, 'no PATH: nothing is found');
+    const model = new DryRunCluster({
+      kubernetesVersion: 'v1.36.3',
+      istioVersion: '1.31.1',
+      cluster: config.cluster,
+      addons: [],
+    });
+    assert.equal(shell({ dryRun: model, env: { PATH: '/nonexistent' } }).sh.has('minikube'), true);
+  });
+
+  it('note: a remark in the log, and in the dry-run listing only in a dry run', () => {
+    const real = shell();
+    real.sh.note('Start minikube');
+    assert.deepEqual(real.printed, []);
+    assert.match(readFileSync(real.logFile, 'utf8'), /^# Start minikube$/m);
+    const model = new DryRunCluster({
+      kubernetesVersion: 'v1.36.3',
+      istioVersion: '1.31.1',
+      cluster: config.cluster,
+      addons: [],
+    });
+    const dry = shell({ dryRun: model });
+    dry.sh.note('Start minikube');
+    assert.deepEqual(dry.printed, ['# Start minikube']);
+  });
+
+  it('a dry-run answer is complete: exit 0, and empty output where the model says nothing', async () => {
+    const model = new DryRunCluster({
+      kubernetesVersion: 'v1.36.3',
+      istioVersion: '1.31.1',
+      cluster: config.cluster,
+      addons: [],
+    });
+    const r = await shell({ dryRun: model }).sh.run('helm', ['version']);
+    assert.deepEqual(r, { exitCode: 0, stdout: '', stderr: '' });
+  });
+
+  it('--verbose echoes each command and its output once; output a step shows as progress is not echoed', async () => {
+    const fake = fakeSpawn(() => ({ stdout: 'out 1\nout 2\n', stderr: 'warn\n' }));
+    const echoed: string[] = [];
+    const { sh } = shell({ spawn: fake.spawn, echo: true, echoTo: (l) => echoed.push(l) });
+    await sh.kubectl(['get', 'x']);
+    assert.deepEqual(echoed.sort(), ['$ kubectl --context ctx-a get x', 'out 1\nout 2', 'warn'].sort());
+    echoed.length = 0;
+    await sh.kubectl(['rollout', 'status'], { onLine: () => {} });
+    assert.deepEqual(echoed, ['$ kubectl --context ctx-a rollout status']);
+    const quiet = shell({ spawn: fake.spawn, echoTo: (l) => echoed.push(l) });
+    await quiet.sh.kubectl(['get', 'y']);
+    assert.deepEqual(echoed, ['$ kubectl --context ctx-a rollout status'], 'without --verbose nothing is echoed');
+  });
+
+  it('logs stdout and stderr apart, and how the command ended', async () => {
+    const fake = fakeSpawn(() => ({ stdout: 'fine\n', stderr: 'careful\n', code: 3 }));
+    const { sh, logFile } = shell({ spawn: fake.spawn });
+    await sh.kubectl(['get', 'x'], { allowFailure: true });
+    const log = readFileSync(logFile, 'utf8');
+    assert.match(log, /^\| fine$/m);
+    assert.match(log, /^! careful$/m);
+    assert.match(log, /^> exit 3 \(\d+ ms\)$/m);
+  });
+
+  it('a killed command logs its signal, and its exit code is -1', async () => {
+    const { sh, logFile } = shell({ env: { PATH: '/usr/bin:/bin' } });
+    const r = await sh.run(sh0, ['-c', 'kill -TERM $$'], { allowFailure: true });
+    assert.equal(r.exitCode, -1);
+    assert.match(readFileSync(logFile, 'utf8'), /^> exit SIGTERM \(\d+ ms\)$/m);
+  });
+
+  it('onLine gets each non-blank line, split at \\n, \\r\\n or \\r, the last one even without a newline', async () => {
+    const fake = fakeSpawn(() => ({ stdout: 'one\n  \n\ntwo\r\nthree\rfour' }));
+    const { sh } = shell({ spawn: fake.spawn });
+    const lines: string[] = [];
+    await sh.kubectl(['x'], { onLine: (l) => lines.push(l) });
+    assert.deepEqual(lines, ['one', 'two', 'three', 'four']);
+    const blankTail = fakeSpawn(() => ({ stdout: 'one\n   ' }));
+    const tail: string[] = [];
+    await shell({ spawn: blankTail.spawn }).sh.kubectl(['x'], { onLine: (l) => tail.push(l) });
+    assert.deepEqual(tail, ['one'], 'a blank last line is not a line');
+  });
+
+  it('nothingIf: a failure that means "nothing there" is an empty answer; any other failure still fails', async () => {
+    const notServed = 'error: the server doesn\'t have a resource type "telemetry"\n';
+    const fake = fakeSpawn((argv) =>
+      argv.includes('telemetry') ? { code: 1, stdout: 'x', stderr: notServed } : { code: 1, stderr: 'boom\n' },
+    );
+    const { sh } = shell({ spawn: fake.spawn });
+    const nothingIf = /doesn't have a resource type/;
+    assert.deepEqual(await sh.kubectl(['get', 'telemetry'], { nothingIf }), { exitCode: 0, stdout: '', stderr: notServed });
+    await assert.rejects(sh.kubectl(['get', 'other'], { nothingIf }), /kubectl exited with 1: boom/);
+    const ok = fakeSpawn(() => ({ stdout: 'found', stderr: notServed }));
+    assert.equal((await shell({ spawn: ok.spawn }).sh.kubectl(['get', 'telemetry'], { nothingIf })).stdout, 'found');
+  });
+
+  it('a run already cancelled starts nothing', async () => {
+    const fake = fakeSpawn();
+    const ac = new AbortController();
+    ac.abort();
+    const { sh } = shell({ spawn: fake.spawn, signal: ac.signal });
+    await assert.rejects(sh.kubectl(['get', 'x']), AbortError);
+    assert.equal(fake.calls.length, 0);
+  });
+
+  it("a command's own signal stops it alone; the run's signal stops it too", async () => {
+    const { sh } = shell({ env: { PATH: '/usr/bin:/bin' } });
+    const own = new AbortController();
+    const stopped = sh.run('sleep', ['300'], { signal: own.signal, allowFailure: true });
+    own.abort();
+    assert.notEqual((await stopped).exitCode, 0);
+    const run = new AbortController();
+    const both = shell({ env: { PATH: '/usr/bin:/bin' }, signal: run.signal });
+    const mine = new AbortController();
+    const byRun = both.sh.run('sleep', ['300'], { signal: mine.signal });
+    run.abort();
+    await assert.rejects(byRun, AbortError);
+  });
+
+  it('stdin is closed unless there is input: a tool that reads it gets end of file at once', async () => {
+    const { sh } = shell({ env: { PATH: '/usr/bin:/bin' } });
+    assert.equal((await sh.run('cat', [])).stdout, '');
+    assert.equal((await sh.run('cat', [], { input: 'given' })).stdout, 'given');
+  });
+
+  it('a failure names the tool by its program name, not its path; a timeout says so only for a timeout', async () => {
+    const fake = fakeSpawn(() => ({ code: 2, stderr: 'Error: bad flag\n' }));
+    const { sh } = shell({ spawn: fake.spawn });
+    await assert.rejects(sh.istioctl(['x'], { timeoutMs: 5000 }), (e: Error) => {
+      assert.equal(e.message, 'istioctl exited with 2: Error: bad flag');
+      return true;
+    });
+    const killed = shell({ env: { PATH: '/usr/bin:/bin' } });
+    await assert.rejects(killed.sh.run(sh0, ['-c', 'kill -TERM $$'], { timeoutMs: 60_000 }), (e: Error) => {
+      assert.equal(e.message, 'sh exited with SIGTERM');
+      return true;
+    });
   });
 });

@@ -194,6 +194,9 @@ export class Shell {
       }
     };
     const started = Date.now();
+    // The command's own time limit is a signal too, so a failure can tell it from any other kill.
+    const timeout = opts.timeoutMs === undefined ? undefined : AbortSignal.timeout(opts.timeoutMs);
+    const stops = [signal, opts.signal, timeout].filter((s): s is AbortSignal => s !== undefined);
     const child = $({
       quiet: true,
       nothrow: true,
@@ -201,11 +204,10 @@ export class Shell {
       postfix: '',
       detached: true, // own process group: Ctrl-C / abort kills the child and its children together
       env: this.env,
-      signal: opts.signal && signal ? AbortSignal.any([signal, opts.signal]) : (opts.signal ?? signal),
+      signal: stops.length > 1 ? AbortSignal.any(stops) : stops[0],
       input: opts.input,
       // No stdin unless there is input: a tool that unexpectedly reads it must not hang the run.
       stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      timeout: opts.timeoutMs,
       log: onLog,
       ...(this.o.spawn ? { spawn: this.o.spawn } : {}),
     })`${argv}`;
@@ -225,7 +227,7 @@ export class Shell {
     const result = { exitCode, stdout: out.stdout, stderr: out.stderr };
     if (exitCode !== 0 && opts.nothingIf?.test(out.stderr)) return { exitCode: 0, stdout: '', stderr: out.stderr };
     if (exitCode === 0 || opts.allowFailure) return result;
-    const why = describeFailure(cmd, out.exitCode, out.signal, out.stderr, opts.timeoutMs);
+    const why = describeFailure(cmd, out.exitCode, out.signal, out.stderr, timeout?.aborted ? opts.timeoutMs : undefined);
     throw new CommandError(commandLine(argv), out.exitCode, out.stderr, why.reason ?? '', why.suggestion);
   }
 }
@@ -235,12 +237,13 @@ function describeFailure(
   code: number | null,
   sig: string | null,
   stderr: string,
-  timeoutMs?: number,
+  /** Set when the command was stopped because it ran out of its time. */
+  timedOutAfterMs?: number,
 ): FailureReason {
   const tool = cmd.split('/').pop() ?? cmd;
   if (code === 127)
     return { reason: `${tool} is not installed (not found on PATH); run \`npm run versions\` to see what is missing` };
-  if (code === null && sig && timeoutMs) return { reason: `${tool} timed out after ${timeoutMs / 1000}s` };
+  if (timedOutAfterMs !== undefined) return { reason: `${tool} timed out after ${timedOutAfterMs / 1000}s` };
   const { reason, suggestion } = failureReason(tool, stderr);
   return { reason: `${tool} exited with ${code ?? sig}${reason ? `: ${reason}` : ''}`, suggestion };
 }

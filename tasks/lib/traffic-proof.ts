@@ -18,39 +18,46 @@ export const jaegerPath = proxy('tracing', 80, `/jaeger/api/traces?service=${tra
 /** A verdict: how many (requests, traces) were seen, or why the answer says nothing. */
 export type Verdict = { seen: number } | { problem: string };
 
-const parse = (text: string, what: string): unknown | Verdict => {
+/** The first 80 characters of an answer, for a message. */
+const excerpt = (text: string) => text.trim().slice(0, 80);
+
+/** The answer as JSON, or the problem to report when it is none. */
+type Parsed = { json: unknown } | { problem: string };
+
+function parse(text: string, what: string): Parsed {
   try {
-    return JSON.parse(text);
+    return { json: JSON.parse(text) };
   } catch {
-    return { problem: `${what} did not answer JSON: ${text.trim().slice(0, 80) || '(nothing)'}` };
+    return { problem: `${what} did not answer JSON: ${excerpt(text) || '(nothing)'}` };
   }
-};
-const isVerdict = (v: unknown): v is Verdict => typeof v === 'object' && v !== null && 'problem' in v;
+}
 
 /** Prometheus `/api/v1/query`: the request count in a vector result (0 when the result is empty). */
 export function judgePrometheus(text: string): Verdict {
-  const body = parse(text, 'Prometheus');
-  if (isVerdict(body)) return body;
-  const b = body as { status?: string; error?: string; data?: { result?: { value?: [number, string] }[] } };
-  if (b.status !== 'success') return { problem: `Prometheus says ${b.status ?? 'nothing'}: ${b.error ?? ''}`.trim() };
+  const parsed = parse(text, 'Prometheus');
+  if ('problem' in parsed) return parsed;
+  const b = (parsed.json ?? {}) as { status?: string; error?: string; data?: { result?: { value?: [number, string] }[] } };
+  if (b.status !== 'success') return { problem: `Prometheus says ${b.status ?? 'nothing'}${b.error ? `: ${b.error}` : ''}` };
   const value = b.data?.result?.[0]?.value?.[1];
   return { seen: value === undefined ? 0 : Number(value) };
 }
 
 /** Zipkin `/api/v2/traces`: an array of traces (each an array of spans). */
 export function judgeZipkin(text: string): Verdict {
-  const body = parse(text, 'Zipkin');
-  if (isVerdict(body)) return body;
-  return Array.isArray(body) ? { seen: body.length } : { problem: `Zipkin answered no list of traces: ${text.slice(0, 80)}` };
+  const parsed = parse(text, 'Zipkin');
+  if ('problem' in parsed) return parsed;
+  return Array.isArray(parsed.json)
+    ? { seen: parsed.json.length }
+    : { problem: `Zipkin answered no list of traces: ${excerpt(text)}` };
 }
 
 /** Jaeger's query API `/api/traces`: `{ data: [...] }`, or `errors`. */
 export function judgeJaeger(text: string): Verdict {
-  const body = parse(text, 'Jaeger');
-  if (isVerdict(body)) return body;
-  const b = body as { data?: unknown[]; errors?: { msg?: string }[] | null };
+  const parsed = parse(text, 'Jaeger');
+  if ('problem' in parsed) return parsed;
+  const b = (parsed.json ?? {}) as { data?: unknown[]; errors?: { msg?: string }[] | null };
   if (b.errors?.length) return { problem: `Jaeger says ${b.errors.map((e) => e.msg).join('; ')}` };
-  return Array.isArray(b.data) ? { seen: b.data.length } : { problem: `Jaeger answered no list of traces: ${text.slice(0, 80)}` };
+  return Array.isArray(b.data) ? { seen: b.data.length } : { problem: `Jaeger answered no list of traces: ${excerpt(text)}` };
 }
 
 /** What to ask, given the addons: Prometheus when it is installed, the tracing backend when tracing is on. */
