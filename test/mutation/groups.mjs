@@ -13,5 +13,8 @@ export const groups = {
   images: { mutate: ['tasks/lib/images.ts'], tests: ['test/images.test.ts'] },
   poll: { mutate: ['tasks/lib/poll.ts'], tests: ['test/poll.test.ts'] },
   shell: { mutate: ['tasks/lib/shell.ts'], tests: ['test/shell.test.ts'] },
-  settings: { mutate: ['tasks/config/settings.ts'], tests: ['test/config.test.ts'] },
+  settings: {
+    mutate: ['tasks/config/settings.ts'],
+    tests: ['test/config.test.ts', 'test/settings.test.ts', 'test/help-golden.test.ts'],
+  },
 };
