@@ -68,6 +68,8 @@ describe('the images a run needs', () => {
     assert.deepEqual(injectedProxyImage([injector({ hub: 'docker.io/istio', tag: '1.31.1' })]), [], 'no proxy');
     assert.deepEqual(injectedProxyImage([injector({ hub: 'docker.io/istio', proxy: {} })]), [], 'a proxy without an image');
     assert.deepEqual(injectedProxyImage([{ kind: 'ConfigMap', metadata: { name: 'istio-sidecar-injector' }, data: {} }]), []);
+    const noGlobal = { kind: 'ConfigMap', metadata: { name: 'istio-sidecar-injector' }, data: { values: '{}' } };
+    assert.deepEqual(injectedProxyImage([noGlobal]), [], 'values without global');
   });
 
   it('are compared by their full names, as `minikube image ls` prints them', () => {
@@ -123,6 +125,13 @@ describe('imagesAhead: the list versions prints and all loads', () => {
       'docker.io/mccutchen/go-httpbin:v2.15.0',
       'docker.io/prom/prometheus:v3.5.0',
     ]);
+  });
+
+  it('an install that renders no valid YAML is an error that says where it came from', async () => {
+    const fake = fakeSpawn((argv) => (argv.includes('generate') ? { stdout: 'kind: [unclosed\n' } : undefined));
+    const r = await runCli(['versions'], { env: { ISTIO_HOME: release, CACHE_DIR: tmpDir() }, spawn: fake.spawn });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /^error: istioctl manifest generate is not valid YAML: /);
   });
 
   it('before the release is there (a dry run on a new machine): the sample alone', async () => {

@@ -113,6 +113,7 @@ describe('sizes and counts', () => {
   it('TRACING_SAMPLING: a percentage from 0 to 100', () => {
     accepts('TRACING_SAMPLING', '0', 0);
     accepts('TRACING_SAMPLING', '2.5', 2.5);
+    accepts('TRACING_SAMPLING', '12.25', 12.25);
     accepts('TRACING_SAMPLING', '100', 100);
     for (const bad of ['101', '-1', '1e2', 'x', '2.', '.5'])
       refuses('TRACING_SAMPLING', bad, 'expected a percentage from 0 to 100, like 100 or 2.5');
@@ -143,7 +144,7 @@ describe('sizes and counts', () => {
 
 describe('durations', () => {
   it('WAIT_TIMEOUT: a Go duration, as kubectl --timeout reads it', () => {
-    for (const good of ['300s', '10m', '1m30s', '1h', '1h2m3s']) accepts('WAIT_TIMEOUT', good, good);
+    for (const good of ['300s', '10m', '1m30s', '1h', '12h', '1h2m3s']) accepts('WAIT_TIMEOUT', good, good);
     for (const bad of ['300', 's', '1s1m', 'm5', '5 m', 'x5s', '5sx'])
       refuses('WAIT_TIMEOUT', bad, 'expected a duration like 300s, 10m or 1m30s');
   });
@@ -161,6 +162,9 @@ describe('paths', () => {
     accepts('ISTIO_HOME', release, release);
     accepts('ISTIO_HOME', `~/${path.relative(home, release)}`, release, { HOME: home });
     refuses('ISTIO_HOME', home, 'not an unpacked Istio release (no bin/istioctl)');
+    const flat = tmpDir('fwi-flat-');
+    writeFileSync(path.join(flat, 'istioctl'), '');
+    refuses('ISTIO_HOME', flat, 'not an unpacked Istio release (no bin/istioctl)');
   });
 
   it('ISTIO_OVERLAY: a file that exists, ~ expanded; unset by default', () => {
@@ -176,6 +180,7 @@ describe('paths', () => {
     accepts('CACHE_DIR', '~', home, { HOME: home });
     accepts('CACHE_DIR', 'rel/c', path.resolve('rel/c'));
     accepts('CACHE_DIR', '/a/~b', '/a/~b');
+    accepts('CACHE_DIR', '/a/~/b', '/a/~/b', { HOME: home });
   });
 
   it('ISTIO_RELEASE_URL: an http(s) URL', () => {
@@ -191,6 +196,7 @@ describe('reading the table', () => {
     assert.equal(readSettings({ ISTIO_PROFILE: 'minimal' }, { ISTIO_PROFILE: 'default' }).values.ISTIO_PROFILE, 'minimal');
     assert.equal(readSettings({ ISTIO_PROFILE: ' ' }, { ISTIO_PROFILE: 'default' }).values.ISTIO_PROFILE, 'default');
     assert.equal(readSettings({}, {}).values.ISTIO_PROFILE, 'demo');
+    assert.equal(readSettings({}, { ISTIO_PROFILE: ' minimal ' }).values.ISTIO_PROFILE, 'minimal', '.env values are trimmed too');
   });
 
   it('a problem quotes the value as given, before a path is made absolute', () => {

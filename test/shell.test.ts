@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -238,11 +239,24 @@ describe('shell: environment, launch, killRunning, has, note, echo', () => {
   it('launch starts a program it does not wait for, and logs it; one that cannot start is no failure', async () => {
     const dir = tmpDir();
     const marker = path.join(dir, 'started');
-    const { sh, logFile } = shell({ env: { PATH: '/usr/bin:/bin' } });
-    sh.launch(sh0, ['-c', `echo "$PATH" > ${marker}`]);
+    const echoed: string[] = [];
+    const { sh, logFile } = shell({ env: { PATH: '/usr/bin:/bin' }, echoTo: (l) => echoed.push(l) });
+    // It reports its PATH, its process group and where its output goes, then says it is done.
+    sh.launch(sh0, [
+      '-c',
+      `echo "$PATH $(ps -o pgid= $$) $(readlink /proc/$$/fd/1)" > ${marker}.tmp; mv ${marker}.tmp ${marker}`,
+    ]);
     for (let i = 0; i < 500 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 10)); // bounded
-    assert.equal(readFileSync(marker, 'utf8'), '/usr/bin:/bin\n', 'started, with the shell environment');
-    assert.match(readFileSync(logFile, 'utf8'), /^\$ \/bin\/sh -c 'echo "\$PATH" > .*' # launched, not waited for$/m);
+    const [seenPath, group, output] = readFileSync(marker, 'utf8').trim().split(/\s+/);
+    assert.equal(seenPath, '/usr/bin:/bin', 'started, with the shell environment');
+    assert.notEqual(
+      Number(group),
+      Number(execFileSync('ps', ['-o', 'pgid=', String(process.pid)], { encoding: 'utf8' })),
+      'in a process group of its own (Ctrl-C does not stop it)',
+    );
+    assert.equal(output, '/dev/null', 'its output goes nowhere');
+    assert.deepEqual(echoed, [], 'nothing echoed without --verbose');
+    assert.match(readFileSync(logFile, 'utf8'), /^\$ \/bin\/sh -c 'echo "\$PATH .*' # launched, not waited for$/m);
     sh.launch('no-such-program-xyz', []);
   });
 
@@ -265,14 +279,30 @@ describe('shell: environment, launch, killRunning, has, note, echo', () => {
     assert.ok(!existsSync(marker), 'the dry run started nothing');
   });
 
-  it('killRunning kills every command still running (a second Ctrl-C), and only those', async () => {
+  it('killRunning kills every command still running (a second Ctrl-C), with its children', async () => {
     const { sh } = shell({ env: { PATH: '/usr/bin:/bin' } });
     await sh.run('true', []); // ended: nothing of it is left to kill
-    const running = sh.run('sleep', ['300'], { allowFailure: true });
-    await new Promise((r) => setImmediate(r));
-    sh.killRunning();
+    let grandchild = 0;
+    const running = sh.run(sh0, ['-c', 'sleep 300 & echo $!; wait'], {
+      allowFailure: true,
+      onLine: (l) => {
+        grandchild = Number(l);
+        sh.killRunning();
+      },
+    });
     const r = await running;
-    assert.notEqual(r.exitCode, 0, 'the sleep was killed');
+    assert.equal(r.exitCode, -1, 'killed by a signal');
+    assert.ok(grandchild > 0, 'the child printed its pid');
+    const gone = () => {
+      try {
+        process.kill(grandchild, 0);
+        return readFileSync(`/proc/${grandchild}/stat`, 'utf8').split(' ')[2] === 'Z';
+      } catch {
+        return true;
+      }
+    };
+    for (let i = 0; i < 500 && !gone(); i++) await new Promise((r) => setTimeout(r, 10)); // bounded
+    assert.ok(gone(), `its child ${grandchild} outlived the kill`);
   });
 
   it('has: a program on the PATH the commands run with; a dry run assumes every tool', () => {
@@ -336,7 +366,8 @@ describe('shell: environment, launch, killRunning, has, note, echo', () => {
     const log = readFileSync(logFile, 'utf8');
     assert.match(log, /^\| fine$/m);
     assert.match(log, /^! careful$/m);
-    assert.match(log, /^> exit 3 \(\d+ ms\)$/m);
+    const ms = Number(/^> exit 3 \((\d+) ms\)$/m.exec(log)?.[1]);
+    assert.ok(ms >= 0 && ms < 60_000, `the time it took: ${ms} ms`);
   });
 
   it('a killed command logs its signal, and its exit code is -1', async () => {
@@ -392,6 +423,11 @@ describe('shell: environment, launch, killRunning, has, note, echo', () => {
     const byRun = both.sh.run('sleep', ['300'], { signal: mine.signal });
     run.abort();
     await assert.rejects(byRun, AbortError);
+    const again = shell({ env: { PATH: '/usr/bin:/bin' }, signal: new AbortController().signal });
+    const own2 = new AbortController();
+    const byOwn = again.sh.run('sleep', ['300'], { signal: own2.signal, allowFailure: true });
+    own2.abort();
+    assert.notEqual((await byOwn).exitCode, 0, "the command's own signal stops it beside the run's");
   });
 
   it('stdin is closed unless there is input: a tool that reads it gets end of file at once', async () => {

@@ -175,6 +175,7 @@ export class Shell {
     }
     if (signal?.aborted) throw new AbortError();
 
+    // zx ends output that lacks a final newline with one, so the last line always arrives whole.
     let pending = '';
     const lines = (chunk: string) => {
       if (!opts.onLine) return;
@@ -219,7 +220,6 @@ export class Shell {
     } finally {
       if (group !== undefined) this.running.delete(group);
     }
-    if (pending.trim()) opts.onLine?.(pending);
 
     const exitCode = out.exitCode ?? -1;
     log.write(`> exit ${out.exitCode ?? out.signal} (${Date.now() - started} ms)`);
