@@ -7,7 +7,7 @@ import { before, describe, it } from 'node:test';
 import { loadConfig, pins } from '../tasks/config.ts';
 import { ensureCa } from '../tasks/lib/ca.ts';
 import { DryRunCluster } from '../tasks/lib/dry-run.ts';
-import { dryRunCommands, fakeSpawn, joined, type Responder, runCli, tmpDir } from './helpers.ts';
+import { dryRunCommands, fakeSpawn, joined, type Reply, type Responder, runCli, tmpDir } from './helpers.ts';
 
 const release = path.join(import.meta.dirname, 'fixtures', 'release');
 const cache = tmpDir('fwi-chapters-');
@@ -559,6 +559,194 @@ describe('kube-inject (manual proxy injection)', () => {
     );
     assert.equal((await runCli(['kube-inject'], { env })).code, 2);
     assert.match((await runCli(['kube-inject', 'nope.yaml'], { env })).err, /cannot read nope.yaml: ENOENT/);
+  });
+});
+
+type NamespaceJson = {
+  kind?: string;
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+};
+
+/**
+ * The finished cluster with its namespaces changed: `edit` returns a namespace as this world has it (labels,
+ * annotations), or undefined where it does not exist. `also` answers first, for anything else the world changes.
+ */
+function namespacesEdited(
+  edit: (ns: NamespaceJson) => NamespaceJson | undefined,
+  also: (cmd: string) => ReturnType<Responder> | undefined = () => undefined,
+): Responder {
+  const finished = finishedAnswers({ sampleKept: true });
+  return (argv, input) => {
+    const cmd = argv.join(' ');
+    const changed = also(cmd);
+    if (changed) return changed;
+    const reply = finished(argv, input);
+    if (!/ get namespace\b.* -o json/.test(cmd) || !reply?.stdout?.trim().startsWith('{')) return reply;
+    const o = JSON.parse(reply.stdout) as NamespaceJson & { items?: NamespaceJson[] };
+    if (o.items) return { ...reply, stdout: json({ ...o, items: o.items.map((n) => edit(structuredClone(n))).filter(Boolean) }) };
+    const one = edit(structuredClone(o));
+    return { ...reply, stdout: one ? json(one) : '' };
+  };
+}
+const unlabelled = (ns: NamespaceJson): NamespaceJson => {
+  delete ns.metadata.labels?.['app.kubernetes.io/managed-by'];
+  return ns;
+};
+const teardownOn = async (respond: Responder, o: { keepCluster?: boolean } = {}) => {
+  const fake = fakeSpawn(respond);
+  const r = await runCli(['teardown', '--yes', ...(o.keepCluster === false ? [] : ['--keep-cluster'])], {
+    env: { ...env, CLUSTER: 'existing', KUBE_CONTEXT: 'lab' },
+    spawn: fake.spawn,
+  });
+  assert.equal(r.code, 0, r.err);
+  const log = readFileSync(/\(log: (\S+\.log)\)/.exec(r.err)?.[1] ?? '', 'utf8');
+  return {
+    changes: joined(fake.calls).filter((c) => mutating.test(c.replace(/--ignore-not-found/g, ''))),
+    log,
+    calls: joined(fake.calls),
+  };
+};
+
+describe("teardown's ownership guards, each on a world wrong in its way", () => {
+  const own = ['fun-with-istio-outside', 'bookinfo', 'fun-with-istio-traffic'];
+  for (const theirs of own)
+    it(`of the tool's own namespaces, deletes the two it made and leaves a user's ${theirs}`, async () => {
+      const { changes } = await teardownOn(namespacesEdited((ns) => (ns.metadata.name === theirs ? unlabelled(ns) : ns)));
+      const deleted = changes.find((c) => c.includes('delete namespace/'));
+      assert.equal(
+        deleted,
+        `kubectl --context lab delete ${own
+          .filter((n) => n !== theirs)
+          .map((n) => `namespace/${n}`)
+          .join(' ')} --ignore-not-found --wait=true --timeout=300s`,
+      );
+    });
+
+  it("a user's sample namespace that the tool labelled: the label and the tool's notes go, the namespace stays", async () => {
+    const { changes } = await teardownOn(namespacesEdited((ns) => (ns.metadata.name === 'fun-with-istio' ? unlabelled(ns) : ns)));
+    assert.deepEqual(
+      changes.filter((c) => / namespace fun-with-istio( |$)/.test(c)),
+      [
+        'kubectl --context lab label namespace fun-with-istio istio-injection-',
+        'kubectl --context lab annotate namespace fun-with-istio fun-with-istio/injection-verified- fun-with-istio/injection-labelled-',
+      ],
+    );
+  });
+
+  it("a user's sample namespace they labelled themselves: their label stays, only the tool's note goes", async () => {
+    const { changes } = await teardownOn(
+      namespacesEdited((ns) => {
+        if (ns.metadata.name !== 'fun-with-istio') return ns;
+        delete ns.metadata.annotations?.['fun-with-istio/injection-labelled'];
+        return unlabelled(ns);
+      }),
+    );
+    assert.deepEqual(
+      changes.filter((c) => / namespace fun-with-istio( |$)/.test(c)),
+      [
+        'kubectl --context lab annotate namespace fun-with-istio fun-with-istio/injection-verified- fun-with-istio/injection-labelled-',
+      ],
+    );
+  });
+
+  it("a user's sample namespace that carries nothing of the tool is not touched, and the log says why", async () => {
+    const { changes, log } = await teardownOn(
+      namespacesEdited((ns) => {
+        if (ns.metadata.name !== 'fun-with-istio') return ns;
+        ns.metadata.annotations = {};
+        return unlabelled(ns);
+      }),
+    );
+    assert.deepEqual(
+      changes.filter((c) => / namespace fun-with-istio( |$)/.test(c)),
+      [],
+    );
+    assert.match(log, /^# skip: namespace fun-with-istio carries nothing of fun-with-istio$/m);
+  });
+
+  it('no sample namespace: nothing to do there, and the log says so', async () => {
+    const { log } = await teardownOn(namespacesEdited((ns) => (ns.metadata.name === 'fun-with-istio' ? undefined : ns)));
+    assert.match(log, /^# skip: namespace fun-with-istio does not exist$/m);
+  });
+
+  it("a user's istio-system: Istio is neither uninstalled nor its namespace deleted, and the log says why", async () => {
+    const { changes, log } = await teardownOn(
+      namespacesEdited((ns) => (ns.metadata.name === 'istio-system' ? unlabelled(ns) : ns)),
+    );
+    assert.deepEqual(
+      changes.filter((c) => /uninstall|delete namespace istio-system/.test(c)),
+      [],
+    );
+    assert.match(log, /^# skip: istio-system was not made by fun-with-istio: left alone$/m);
+  });
+
+  it('no istio-system at all: nothing of Istio is asked to go, and the log says the namespace is not there', async () => {
+    const { changes, log } = await teardownOn(namespacesEdited((ns) => (ns.metadata.name === 'istio-system' ? undefined : ns)));
+    assert.deepEqual(
+      changes.filter((c) => /uninstall|delete namespace istio-system/.test(c)),
+      [],
+    );
+    assert.match(log, /^# skip: namespace istio-system does not exist$/m);
+  });
+
+  it("the tool's istio-system with no Istio in it: no uninstall; the injector alone is enough to uninstall", async () => {
+    const noIstiod = (cmd: string) => (cmd.includes('get deployment istiod -o json') ? { stdout: '' } : undefined);
+    const none = await teardownOn(
+      namespacesEdited(
+        (ns) => ns,
+        (cmd) =>
+          noIstiod(cmd) ??
+          (cmd.includes('get mutatingwebhookconfiguration istio-sidecar-injector -o json') ? { stdout: '' } : undefined),
+      ),
+    );
+    assert.ok(!none.changes.some((c) => c.includes('uninstall')), 'no uninstall without istiod or its injector');
+    assert.match(none.log, /^# skip: Istio is not installed$/m);
+    const injectorOnly = await teardownOn(namespacesEdited((ns) => ns, noIstiod));
+    assert.ok(
+      injectorOnly.changes.some((c) => c.includes('uninstall --purge -y')),
+      'the injector left behind is uninstalled',
+    );
+  });
+
+  it('CLUSTER=existing without --keep-cluster: everything the tool made inside goes, and minikube is never run', async () => {
+    const { changes, calls } = await teardownOn(finishedAnswers({ sampleKept: true }), { keepCluster: false });
+    assert.ok(
+      changes.some((c) => c.includes('uninstall --purge -y')),
+      changes.join('\n'),
+    );
+    assert.deepEqual(
+      calls.filter((c) => c.startsWith('minikube')),
+      [],
+    );
+  });
+});
+
+describe("teardown of the tool's minikube cluster", () => {
+  const teardownMinikube = async (status: Reply | undefined, path = env.PATH) => {
+    const fake = fakeSpawn((argv) => (argv[0] === 'minikube' && argv.includes('status') ? status : undefined));
+    const r = await runCli(['teardown', '--yes'], { env: { ...env, PATH: path }, spawn: fake.spawn });
+    assert.equal(r.code, 0, r.err);
+    const log = readFileSync(/\(log: (\S+\.log)\)/.exec(r.err)?.[1] ?? '', 'utf8');
+    return { deleted: joined(fake.calls).includes('minikube -p fun-with-istio delete'), log };
+  };
+
+  it('a running profile is deleted', async () => {
+    assert.equal((await teardownMinikube({ stdout: json({ Host: 'Running' }) })).deleted, true);
+    assert.equal((await teardownMinikube({ stdout: json({ Host: 'Stopped' }), code: 7 })).deleted, true);
+  });
+
+  it('a profile that does not exist is not deleted, and the log says so', async () => {
+    for (const status of [{ stdout: json({ Host: 'Nonexistent' }), code: 85 }, missingProfile]) {
+      const { deleted, log } = await teardownMinikube(status);
+      assert.equal(deleted, false);
+      assert.match(log, /^# skip: profile fun-with-istio does not exist$/m);
+    }
+  });
+
+  it('without minikube installed there is no cluster to delete', async () => {
+    const { deleted, log } = await teardownMinikube(undefined, tmpDir('fwi-empty-'));
+    assert.equal(deleted, false);
+    assert.match(log, /^# skip: minikube is not installed: there is no minikube cluster to delete$/m);
   });
 });
 
