@@ -5,9 +5,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { c as tarCreate } from 'tar';
 import { loadConfig } from '../tasks/config.ts';
-import { downloadVerified, fetchChecksum } from '../tasks/lib/download.ts';
+import { downloadVerified, fetchChecksum, formatBytes } from '../tasks/lib/download.ts';
 import { AbortError, StepError } from '../tasks/lib/errors.ts';
 import { downloadOf, obtainRelease } from '../tasks/lib/release.ts';
 import { tmpDir } from './helpers.ts';
@@ -33,13 +34,15 @@ async function makeRelease(version: string): Promise<Buffer> {
 describe('download and release (against a local HTTP server)', () => {
   let server: Server;
   let base: string;
-  const files = new Map<string, Buffer | 'cut'>();
+  const files = new Map<string, Buffer | 'cut' | 'stall' | 'chunked' | 'no-body' | 'no-reason' | 'gzip'>();
   const hits: string[] = [];
   let archive: Buffer;
+  let gzipped: Buffer;
   const asset = (v: string) => downloadOf(loadConfig({ env: { HOME: '/h', ISTIO_VERSION: v }, envFile: '/nonexistent' })).asset;
 
   before(async () => {
     archive = await makeRelease('1.31.1');
+    gzipped = gzipSync(archive);
     files.set(`/1.31.1/${asset('1.31.1')}`, archive);
     files.set(`/1.31.1/${asset('1.31.1')}.sha256`, Buffer.from(`${sha(archive)} ${asset('1.31.1')}\n`));
     // Corrupted: served bytes differ from the published checksum.
@@ -59,6 +62,13 @@ describe('download and release (against a local HTTP server)', () => {
       hits.push(req.url ?? '');
       const body = files.get(req.url ?? '');
       if (!body) return res.writeHead(404).end();
+      if (body === 'stall')
+        return void res.writeHead(200, { 'content-length': String(archive.length) }).write(archive.subarray(0, 100));
+      if (body === 'chunked') return void res.writeHead(200).end(archive); // no Content-Length: sent in chunks
+      if (body === 'gzip')
+        return void res.writeHead(200, { 'content-encoding': 'gzip', 'content-length': String(gzipped.length) }).end(gzipped);
+      if (body === 'no-body') return void res.writeHead(204).end();
+      if (body === 'no-reason') return void res.writeHead(503, '').end();
       if (body === 'cut') {
         res.writeHead(200, { 'content-length': String(archive.length) });
         res.write(archive.subarray(0, archive.length >> 1), () => res.destroy());
@@ -69,7 +79,10 @@ describe('download and release (against a local HTTP server)', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
-  after(() => server.close());
+  after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
 
   const config = (version: string, cache = tmpDir('fwi-cache-')) =>
     loadConfig({
@@ -105,7 +118,7 @@ describe('download and release (against a local HTTP server)', () => {
     const c = config('1.31.2');
     await assert.rejects(
       obtainRelease(c),
-      (e: unknown) => e instanceof StepError && /checksum mismatch .* the file was deleted/.test(e.message),
+      (e: unknown) => e instanceof StepError && /^checksum mismatch for .* the file was deleted/.test(e.message),
     );
     assert.ok(
       !existsSync(downloadOf(c).archive) && !existsSync(`${downloadOf(c).archive}.part`),
@@ -206,12 +219,78 @@ describe('download and release (against a local HTTP server)', () => {
     await assert.rejects(obtainRelease(config('1.31.9')), /cannot download .*1\.31\.9.*\.sha256: HTTP 404/);
   });
 
+  /** A download of `what` as this server answers it, with the checksum of the archive. */
+  const served = (
+    what: 'stall' | 'chunked' | 'no-body' | 'no-reason' | 'gzip',
+    o: Parameters<typeof downloadVerified>[3] = {},
+  ) => {
+    files.set(`/odd/${what}`, what);
+    files.set(`/odd/${what}.sha256`, Buffer.from(`${sha(archive)} x\n`));
+    const dest = path.join(tmpDir(), 'x.tar.gz');
+    return { dest, result: downloadVerified(`${base}/odd/${what}`, `${base}/odd/${what}.sha256`, dest, o) };
+  };
+
+  it('a body sent in chunks (no Content-Length) or compressed in transit is the archive all the same', async () => {
+    for (const what of ['chunked', 'gzip'] as const) {
+      const { dest, result } = served(what);
+      assert.equal(await result, 'downloaded', what);
+      assert.equal(sha(readFileSync(dest)), sha(archive), what);
+    }
+  });
+
+  it('shows progress against the size the server announced', async () => {
+    const seen: [number, number | undefined][] = [];
+    const c = config('1.31.1');
+    await downloadVerified(downloadOf(c).url, downloadOf(c).shaUrl, downloadOf(c).archive, {
+      onProgress: (received, total) => seen.push([received, total]),
+    });
+    assert.deepEqual(seen.at(-1), [archive.length, archive.length]);
+  });
+
+  it('an answer without a body is an error that says so, and leaves nothing behind', async () => {
+    const { dest, result } = served('no-body');
+    await assert.rejects(result, (e: unknown) => {
+      assert.ok(e instanceof StepError);
+      assert.equal(e.message, `cannot download ${base}/odd/no-body: empty response`);
+      return true;
+    });
+    assert.ok(!existsSync(dest) && !existsSync(`${dest}.part`));
+  });
+
+  it('an HTTP error without a reason phrase is named by its status alone', async () => {
+    const { result } = served('no-reason');
+    await assert.rejects(result, (e: unknown) => {
+      assert.equal((e as Error).message, `cannot download ${base}/odd/no-reason: HTTP 503`);
+      return true;
+    });
+  });
+
+  it('Ctrl-C during the transfer is an interruption, not a failed download, and keeps no partial file', async () => {
+    const stop = new AbortController();
+    const { dest, result } = served('stall', {
+      signal: stop.signal,
+      onProgress: () => stop.abort(),
+    });
+    await assert.rejects(result, AbortError);
+    assert.ok(!existsSync(`${dest}.part`), 'no .part file is kept');
+  });
+
+  it('sizes are shown in KiB below a MiB, in MiB from there', () => {
+    assert.equal(formatBytes(2048), '2 KiB');
+    assert.equal(formatBytes((1 << 20) - 1), '1024 KiB');
+    assert.equal(formatBytes(1 << 20), '1.0 MiB');
+    assert.equal(formatBytes(1.5 * (1 << 20)), '1.5 MiB');
+  });
+
   it('names the cause when nothing listens', async () => {
     const probe = createServer();
     await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
     const port = (probe.address() as AddressInfo).port;
     await new Promise((r) => probe.close(r));
     const url = `http://127.0.0.1:${port}/x`;
-    await assert.rejects(downloadVerified(url, `${url}.sha256`, path.join(tmpDir(), 'x')), /cannot download .*ECONNREFUSED/);
+    await assert.rejects(downloadVerified(url, `${url}.sha256`, path.join(tmpDir(), 'x')), (e: unknown) => {
+      assert.equal((e as Error).message, `cannot download ${url}.sha256: ECONNREFUSED`);
+      return true;
+    });
   });
 });

@@ -9,7 +9,10 @@ export const groups = {
     mutate: ['tasks/lib/routing.ts', 'tasks/mtls.ts'],
     tests: ['test/routing.test.ts', 'test/review-fixes.test.ts', 'test/istio-tasks.test.ts'],
   },
-  teardown: { mutate: ['tasks/teardown.ts'], tests: ['test/chapters.test.ts', 'test/review-fixes.test.ts'] },
+  teardown: {
+    mutate: ['tasks/teardown.ts'],
+    tests: ['test/chapters.test.ts', 'test/review-fixes.test.ts', 'test/dry-run-golden.test.ts'],
+  },
   images: { mutate: ['tasks/lib/images.ts'], tests: ['test/images.test.ts'] },
   poll: { mutate: ['tasks/lib/poll.ts'], tests: ['test/poll.test.ts'] },
   shell: { mutate: ['tasks/lib/shell.ts'], tests: ['test/shell.test.ts'] },
