@@ -250,11 +250,11 @@ describe('download and release (against a local HTTP server)', () => {
   it('an answer without a body is an error that says so, and leaves nothing behind', async () => {
     const { dest, result } = served('no-body');
     await assert.rejects(result, (e: unknown) => {
-      assert.ok(e instanceof StepError);
+      assert.ok(e instanceof StepError, `a StepError, not ${e}`);
       assert.equal(e.message, `cannot download ${base}/odd/no-body: empty response`);
       return true;
     });
-    assert.ok(!existsSync(dest) && !existsSync(`${dest}.part`));
+    assert.ok(!existsSync(dest) && !existsSync(`${dest}.part`), 'neither the archive nor a .part file is left');
   });
 
   it('an HTTP error without a reason phrase is named by its status alone', async () => {

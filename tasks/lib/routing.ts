@@ -4,6 +4,7 @@
 // Until they are put back, the noted objects are kept in the cluster (a ConfigMap), so a run stopped midway
 // (Ctrl-C) is followed by one that puts back what was there before it, not the stopped run's half-done routing.
 
+import { StepError } from './errors.ts';
 import { inPlace, nameOf } from './in-place.ts';
 import { getObject, inNamespace, listObjects, managed, managedLabels, onObjects, verbArgs } from './kube.ts';
 import type { K8sObject } from './manifests.ts';
@@ -39,9 +40,15 @@ const same = (a: K8sObject | undefined, b: K8sObject | undefined): boolean =>
 const listOf = (ctx: Ctx, scope: Scope) => listObjects(ctx, inNamespace(scope.namespace, scope.kind));
 const notesRef = (scope: Scope) => inNamespace(scope.notesIn, 'configmap', `fun-with-istio-${scope.kind}-before`);
 
+/** The tool's notes of a run that has not put back yet; a ConfigMap of that name that is a user's is no notes. */
+async function notesObject(ctx: Ctx, scope: Scope): Promise<K8sObject | undefined> {
+  const o = await getObject(ctx, notesRef(scope));
+  return managed(o) ? o : undefined;
+}
+
 /** The objects a stopped run noted (kept in its ConfigMap), if one did. */
 async function noted(ctx: Ctx, scope: Scope): Promise<K8sObject[] | undefined> {
-  const text = ((await getObject(ctx, notesRef(scope)))?.data as { objects?: string } | undefined)?.objects;
+  const text = ((await notesObject(ctx, scope))?.data as { objects?: string } | undefined)?.objects;
   try {
     return text ? (JSON.parse(text) as K8sObject[]) : undefined;
   } catch {
@@ -61,9 +68,19 @@ const keepNotes = (ctx: Ctx, scope: Scope) =>
   ctx.run.once(`note ${scope.kind} in ${scope.namespace}`, async () => {
     const { objects, stopped } = await before(ctx, scope);
     if (stopped) return;
-    const { name, namespace } = notesRef(scope);
-    const notes = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels: managedLabels() } };
-    await onObjects(ctx, 'create', [{ ...notes, data: { objects: JSON.stringify(objects) } }]);
+    const ref = notesRef(scope);
+    const existing = await getObject(ctx, ref);
+    if (existing && !managed(existing))
+      throw new StepError(
+        `configmap ${ref.name} in ${ref.namespace} is not fun-with-istio's, but the task keeps its notes under that name: rename it, then re-run`,
+      );
+    const notes = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: ref.name, namespace: ref.namespace, labels: managedLabels() },
+    };
+    // Notes of the tool's that could not be read are replaced.
+    await onObjects(ctx, existing ? 'apply' : 'create', [{ ...notes, data: { objects: JSON.stringify(objects) } }]);
   });
 
 /** The first step of a task chapter: what is in place now is what its last step restores. */
@@ -134,7 +151,7 @@ const restorable = (o: K8sObject): K8sObject => ({
 export const restoreBefore = (scope: Scope): Task =>
   step(`Put ${scope.what} back as it was (--keep-routing keeps it)`, {
     done: async (ctx) => {
-      if (await getObject(ctx, notesRef(scope))) return false; // the notes go in any case
+      if (await notesObject(ctx, scope)) return false; // the notes go in any case
       if (ctx.options.keepRouting) return 'kept (--keep-routing)';
       const [{ objects: was }, now] = await Promise.all([before(ctx, scope), listOf(ctx, scope)]);
       const asItWas =
@@ -148,6 +165,7 @@ export const restoreBefore = (scope: Scope): Task =>
       return asItWas && `${scope.what} is as it was`;
     },
     run: async (ctx, task) => {
+      const notes = await notesObject(ctx, scope); // asked before the changes below, as done asked it
       if (!ctx.options.keepRouting) {
         const [{ objects: was }, now] = await Promise.all([before(ctx, scope), listOf(ctx, scope)]);
         // What the tool added goes; what someone else added meanwhile stays theirs.
@@ -164,6 +182,6 @@ export const restoreBefore = (scope: Scope): Task =>
         if (changed.length) await onObjects(ctx, 'apply', changed.map(restorable));
         task.output = [...added.map((o) => `removed ${nameOf(o)}`), ...changed.map((o) => `restored ${nameOf(o)}`)].join(', ');
       }
-      await ctx.sh.kubectl(verbArgs('delete', notesRef(scope), ['--ignore-not-found']));
+      if (notes) await ctx.sh.kubectl(verbArgs('delete', notesRef(scope), ['--ignore-not-found']));
     },
   });

@@ -1,0 +1,211 @@
+// The task chapters' routing restore on a small API server: what a task notes before its first change, what it
+// puts back at its end (its own additions deleted, a user's objects back as they were, someone else's new ones
+// left), what --keep-routing keeps, and a run after one that stopped midway. Each world is wrong in one way.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { managedLabels } from '../tasks/lib/kube.ts';
+import type { K8sObject } from '../tasks/lib/manifests.ts';
+import { applySample, endState, noteBefore, restoreBefore, type Scope } from '../tasks/lib/routing.ts';
+import { run } from '../tasks/lib/runner.ts';
+import type { TaskCommand } from '../tasks/lib/types.ts';
+import { FakeApi } from './fake-api.ts';
+import { fakeSpawn, joined, tmpDir, virtualClock } from './helpers.ts';
+
+const scope: Scope = { kind: 'virtualservice', namespace: 'shop', what: 'the routing', notesIn: 'shop' };
+const notesKey = 'configmap/shop/fun-with-istio-virtualservice-before';
+
+const vs = (name: string, subset: string, labels: Record<string, string> = {}): K8sObject => ({
+  apiVersion: 'networking.istio.io/v1',
+  kind: 'VirtualService',
+  metadata: { name, namespace: 'shop', labels },
+  spec: { hosts: [name], http: [{ route: [{ destination: { host: name, subset } }] }] },
+});
+const ours = managedLabels();
+
+/** A task like request-routing: all to v1, then reviews to v2, then back: its files carry the tool's label. */
+const firstFile = () => ({ docs: [vs('reviews', 'v1', ours), vs('ratings', 'v1', ours)], label: 'all-v1' });
+const secondFile = () => ({ docs: [vs('reviews', 'v2', ours)], label: 'reviews-v2' });
+const end = endState(scope, [firstFile, secondFile]);
+const task: TaskCommand = {
+  kind: 'tasks',
+  name: 'task',
+  summary: 'a routing task',
+  flags: ['keep-routing'],
+  tasks: () => [
+    noteBefore(scope),
+    applySample('Apply all-v1', firstFile, end),
+    applySample('Apply reviews-v2', secondFile, end),
+    restoreBefore(scope),
+  ],
+};
+
+/** Runs the task against `api`; `stopAfter` fails the run after that many changes (as Ctrl-C or a crash would). */
+async function runTask(api: FakeApi, o: { flags?: string[]; stopAfter?: number } = {}) {
+  let changes = 0;
+  const fake = fakeSpawn((argv, input) => {
+    if (/ (apply|create|delete) /.test(` ${argv.join(' ')} `) && o.stopAfter !== undefined && changes++ >= o.stopAfter)
+      return { code: 1, stderr: 'error: stopped here\n' };
+    return api.answer(argv, input);
+  });
+  let err = '';
+  const code = await run([task], ['task', ...(o.flags ?? [])], {
+    env: { HOME: tmpDir('fwi-home-'), CACHE_DIR: tmpDir('fwi-cache-'), CLUSTER: 'existing', KUBE_CONTEXT: 'lab', PATH: '' },
+    envFile: '/nonexistent/.env',
+    spawn: fake.spawn,
+    renderer: 'silent',
+    clock: virtualClock(),
+    out: () => {},
+    err: (t) => (err += t),
+  });
+  process.exitCode = 0;
+  const log = readFileSync(/\(log: (\S+\.log)\)/.exec(err)?.[1] ?? '', 'utf8');
+  const applied = fake.calls.filter((c) => c.argv.includes('apply')).map((c) => c.input);
+  return { code, err, log, applied, changes: joined(fake.calls).filter((c) => / (apply|create|delete) /.test(c)) };
+}
+const routing = (api: FakeApi) => Object.fromEntries(api.list('virtualservice', 'shop').map((o) => [o.metadata?.name, o]));
+
+describe('a routing task puts back what it found', () => {
+  it('on a namespace with no routing: what it added goes, and so do its notes', async () => {
+    const api = new FakeApi();
+    const r = await runTask(api);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(routing(api), {});
+    assert.ok(!api.objects.has(notesKey), 'the notes are gone');
+    assert.ok(
+      r.changes.includes('kubectl --context lab -n shop delete virtualservice/reviews virtualservice/ratings --ignore-not-found'),
+      r.changes.join('\n'),
+    );
+  });
+
+  it("a user's object it changed comes back with their spec and labels; one it did not touch is not applied again", async () => {
+    const api = new FakeApi();
+    api.put(vs('reviews', 'v3', { team: 'a' }));
+    api.put(vs('details', 'v1', { team: 'b' }));
+    const r = await runTask(api);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(routing(api), { reviews: vs('reviews', 'v3', { team: 'a' }), details: vs('details', 'v1', { team: 'b' }) });
+    const restore = r.applied.at(-1) ?? '';
+    assert.match(restore, /name: reviews/, 'reviews is put back');
+    assert.doesNotMatch(restore, /name: details/, 'details, never changed, is not applied again');
+    assert.ok(
+      r.changes.includes('kubectl --context lab -n shop delete virtualservice ratings --ignore-not-found'),
+      `ratings, which the task added, goes: ${r.changes.join('\n')}`,
+    );
+  });
+
+  it('an object someone else added while it ran stays theirs', async () => {
+    const api = new FakeApi();
+    const running = runTask(api);
+    api.put(vs('productpage', 'v1', { team: 'c' })); // there before the task lists the routing at its end
+    const r = await running;
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(Object.keys(routing(api)), ['productpage']);
+  });
+
+  it('a user object the tool only labelled as its own is not the same: it is put back unlabelled', async () => {
+    const api = new FakeApi();
+    api.put(vs('ratings', 'v1', {})); // the spec the task's file has, but the user's
+    const r = await runTask(api);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(routing(api).ratings?.metadata?.labels, {});
+  });
+
+  it('the same routing with its keys in another order is the same; another route is not', async () => {
+    const api = new FakeApi();
+    const reordered = vs('reviews', 'v3', { team: 'a' });
+    reordered.spec = { http: [{ route: [{ destination: { subset: 'v3', host: 'reviews' } }] }], hosts: ['reviews'] };
+    api.put(reordered);
+    const r = await runTask(api);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(routing(api).reviews?.spec, reordered.spec);
+  });
+
+  it('--keep-routing keeps its end; a re-run skips every step on the way there', async () => {
+    const api = new FakeApi();
+    const kept = await runTask(api, { flags: ['--keep-routing'] });
+    assert.equal(kept.code, 0, kept.err);
+    assert.deepEqual(routing(api), { reviews: vs('reviews', 'v2', ours), ratings: vs('ratings', 'v1', ours) });
+    assert.ok(!api.objects.has(notesKey), 'the notes go in any case');
+    const again = await runTask(api, { flags: ['--keep-routing'] });
+    assert.deepEqual(again.changes, []);
+    assert.match(again.log, /^# skip: the task's end state is in place \(kept\)$/m);
+    assert.match(again.log, /^# skip: kept \(--keep-routing\)$/m);
+  });
+
+  it('a run after a kept one finds the routing as it was (the kept end) and leaves it', async () => {
+    const api = new FakeApi();
+    await runTask(api, { flags: ['--keep-routing'] });
+    const again = await runTask(api);
+    assert.equal(again.code, 0, again.err);
+    assert.match(again.log, /^# skip: the routing is as it was$/m);
+    assert.deepEqual(routing(api), { reviews: vs('reviews', 'v2', ours), ratings: vs('ratings', 'v1', ours) });
+  });
+
+  it('a run after one that stopped midway puts back what was there before the stopped run', async () => {
+    const api = new FakeApi();
+    api.put(vs('reviews', 'v3', { team: 'a' }));
+    const stopped = await runTask(api, { stopAfter: 2 }); // the notes and the first file went in
+    assert.equal(stopped.code, 1);
+    assert.deepEqual(routing(api).reviews?.spec, vs('reviews', 'v1').spec, 'the stopped run left its routing');
+    const next = await runTask(api);
+    assert.equal(next.code, 0, next.err);
+    assert.match(next.log, /^# the routing to put back: reviews \(as before a run that stopped midway\)$/m);
+    assert.deepEqual(routing(api), { reviews: vs('reviews', 'v3', { team: 'a' }) });
+  });
+
+  it("the tool's notes that cannot be read are no notes: what is there now is noted, and the notes replaced", async () => {
+    const api = new FakeApi();
+    api.put({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'fun-with-istio-virtualservice-before', namespace: 'shop', labels: ours },
+      data: { objects: 'not json' },
+    });
+    api.put(vs('reviews', 'v3', { team: 'a' }));
+    const r = await runTask(api);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(routing(api), { reviews: vs('reviews', 'v3', { team: 'a' }) });
+    assert.ok(!api.objects.has(notesKey), 'the notes are gone');
+  });
+
+  it("a user's ConfigMap under the notes' name is neither read, overwritten nor deleted: the task stops, saying so", async () => {
+    const api = new FakeApi();
+    const theirs = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'fun-with-istio-virtualservice-before', namespace: 'shop' },
+      data: { objects: '[]' },
+    };
+    api.put(theirs);
+    const r = await runTask(api);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.err,
+      /^error: Apply all-v1: configmap fun-with-istio-virtualservice-before in shop is not fun-with-istio's, but the task keeps its notes under that name: rename it, then re-run/,
+    );
+    assert.deepEqual(api.objects.get(notesKey), theirs);
+    assert.deepEqual(routing(api), {}, 'nothing was applied');
+  });
+
+  it("a user's ConfigMap under the notes' name survives a run that changes nothing", async () => {
+    const api = new FakeApi();
+    await runTask(api, { flags: ['--keep-routing'] });
+    const theirs = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'fun-with-istio-virtualservice-before', namespace: 'shop' },
+    };
+    api.put(theirs);
+    const r = await runTask(api, { flags: ['--keep-routing'] });
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(api.objects.get(notesKey), theirs);
+  });
+
+  it('a file already in place is a skip that names its objects', async () => {
+    const api = new FakeApi();
+    for (const o of firstFile().docs) api.put(o);
+    const r = await runTask(api);
+    assert.match(r.log, /^# skip: VirtualService\/reviews, VirtualService\/ratings in place$/m);
+  });
+});
