@@ -125,7 +125,16 @@ const bookinfoPods = JSON.stringify({
 
 /** A cluster with a data plane: the model's answers, the gateway's port-forward to the emulation, curl by exec. */
 function meshCluster(
-  o: { outsideGetsIn?: (mode: string) => boolean; runtime?: string; lag?: number; forwardFails?: string } = {},
+  o: {
+    outsideGetsIn?: (mode: string) => boolean;
+    /** What the client inside gets instead of the page (default: the page). */
+    insideGets?: Reply;
+    /** kubectl's own failure to exec (not curl's). */
+    execFails?: string;
+    runtime?: string;
+    lag?: number;
+    forwardFails?: string;
+  } = {},
 ) {
   const model = new DryRunCluster(modelConfig, 'fresh');
   let mode = 'PERMISSIVE';
@@ -154,7 +163,9 @@ function meshCluster(
     }
     if (cmd.endsWith('-n bookinfo get pods -o json')) return { stdout: bookinfoPods };
     if (argv.includes('exec')) {
+      if (o.execFails) return { code: 1, stderr: `${o.execFails}\n` };
       const outside = argv.includes('fun-with-istio-outside');
+      if (!outside && o.insideGets) return o.insideGets;
       const getsIn = !outside || (o.outsideGetsIn ?? ((m) => m !== 'STRICT'))(mode);
       // A new mode reaches the proxies late: the first `lag` calls from outside after a change see the old one.
       const late = lagging > 0 && outside;
@@ -343,6 +354,44 @@ describe('the Istio-task chapters judge what a user sees', () => {
     const leaky = await run('mtls', meshCluster({ outsideGetsIn: () => true }));
     assert.equal(leaky.code, 1);
     assert.match(leaky.err, /the client outside the mesh \(fun-with-istio-outside\) got through, though mTLS is STRICT/);
+  });
+
+  it('mtls: a client inside the mesh that is refused fails the check, with what curl got', async () => {
+    const refused = await run(
+      'mtls',
+      meshCluster({ insideGets: { stdout: '000', stderr: 'command terminated with exit code 56\n', code: 56 } }),
+    );
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.err,
+      /^error: Check the client inside .*: the client inside the mesh \(bookinfo\) was refused: HTTP 000, curl exit 56 \(log/m,
+    );
+    const unavailable = await run('mtls', meshCluster({ insideGets: { stdout: '503' } }));
+    assert.match(unavailable.err, /the client inside the mesh \(bookinfo\) was refused: HTTP 503 \(log/);
+    const silent = await run(
+      'mtls',
+      meshCluster({ insideGets: { stdout: '', stderr: 'command terminated with exit code 7\n', code: 7 } }),
+    );
+    assert.match(silent.err, /was refused: HTTP 000, curl exit 7 \(log/);
+  });
+
+  it('mtls: under PERMISSIVE a client outside that is refused fails the check', async () => {
+    const r = await run('mtls', meshCluster({ outsideGetsIn: () => false }));
+    assert.equal(r.code, 1);
+    assert.match(
+      r.err,
+      /^error: Check both clients .*: the client outside the mesh \(fun-with-istio-outside\) was refused: HTTP 000, curl exit 56 \(log/m,
+    );
+  });
+
+  it("mtls: kubectl's own failure to exec is said as kubectl's, not taken for a refusal", async () => {
+    const why = 'error: unable to upgrade connection: container not found ("curl")';
+    const r = await run('mtls', meshCluster({ execFails: why }));
+    assert.equal(r.code, 1);
+    assert.match(
+      r.err,
+      /: kubectl exec into curl in bookinfo: error: unable to upgrade connection: container not found \("curl"\) \(log/,
+    );
   });
 
   it('on nodes that run no containers, each check says so and sends nothing', async () => {

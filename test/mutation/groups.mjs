@@ -7,7 +7,13 @@ export const groups = {
   },
   routing: {
     mutate: ['tasks/lib/routing.ts', 'tasks/mtls.ts'],
-    tests: ['test/routing.test.ts', 'test/routing-restore.test.ts', 'test/review-fixes.test.ts', 'test/istio-tasks.test.ts'],
+    tests: [
+      'test/routing.test.ts',
+      'test/routing-restore.test.ts',
+      'test/review-fixes.test.ts',
+      'test/istio-tasks.test.ts',
+      'test/dry-run-golden.test.ts',
+    ],
   },
   teardown: {
     mutate: ['tasks/teardown.ts'],
