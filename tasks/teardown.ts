@@ -30,10 +30,10 @@ const sampleNs = (ctx: Ctx) => namespaceRef(ctx.config.sampleNamespace);
 
 /** With the tool's own minikube cluster about to be deleted, removing things inside it first is wasted time. */
 const clusterGoes = (ctx: Ctx) => ctx.config.cluster.kind === 'minikube' && !ctx.options.keepCluster;
-const inCluster = (title: string, def: StepDefinition): Task =>
+const inCluster = (title: string, def: Required<Pick<StepDefinition, 'done' | 'run'>>): Task =>
   step(title, {
     ...def,
-    done: async (ctx) => (clusterGoes(ctx) ? 'the minikube cluster is deleted below' : (def.done?.(ctx) ?? false)),
+    done: async (ctx) => (clusterGoes(ctx) ? 'the minikube cluster is deleted below' : def.done(ctx)),
   });
 
 /** The addons whose Deployment carries the tool's label: only those are removed. */

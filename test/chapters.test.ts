@@ -721,6 +721,64 @@ describe("teardown's ownership guards, each on a world wrong in its way", () => 
   });
 });
 
+describe('what teardown says it did', () => {
+  const logOf = (err: string) => readFileSync(/\(log: (\S+\.log)\)/.exec(err)?.[1] ?? '', 'utf8');
+
+  it('on a clean cluster, each step says why it had nothing to do', async () => {
+    const r = await runCli(['teardown', '--yes', '--keep-cluster'], { env, spawn: fakeSpawn(freshAnswers()).spawn });
+    assert.equal(r.code, 0, r.err);
+    const skips = logOf(r.err)
+      .split('\n')
+      .filter((l) => l.startsWith('# skip: '));
+    assert.deepEqual(skips, [
+      '# skip: no PeerAuthentication of fun-with-istio',
+      '# skip: none of them was made by fun-with-istio',
+      '# skip: no Telemetry of fun-with-istio',
+      '# skip: no addons installed by fun-with-istio',
+      '# skip: the sample is not deployed',
+      '# skip: namespace fun-with-istio does not exist',
+      '# skip: namespace istio-system does not exist',
+      '# skip: no cacerts secret made by fun-with-istio',
+      '# skip: namespace istio-system does not exist',
+    ]);
+  });
+
+  it('on a finished cluster, what each removal showed is in the log', async () => {
+    const finished = finishedAnswers({ sampleKept: true });
+    const fake = fakeSpawn((argv, input) =>
+      argv.includes('uninstall') ? { stdout: 'Removed istiod.\n✔ Uninstall complete\n' } : finished(argv, input),
+    );
+    const r = await runCli(['teardown', '--yes', '--keep-cluster'], {
+      env: { ...env, CLUSTER: 'existing', KUBE_CONTEXT: 'lab' },
+      spawn: fake.spawn,
+    });
+    assert.equal(r.code, 0, r.err);
+    const shown = logOf(r.err)
+      .split('\n')
+      .filter((l) => l.startsWith('# shown: '));
+    assert.deepEqual(shown, [
+      '# shown: fun-with-istio-outside, bookinfo, fun-with-istio-traffic',
+      '# shown: removing Prometheus',
+      '# shown: ✔ Uninstall complete',
+    ]);
+  });
+
+  it("minikube delete's progress is shown, and kept in the log", async () => {
+    const fake = fakeSpawn((argv) => {
+      if (argv[0] !== 'minikube') return undefined;
+      if (argv.includes('status')) return { stdout: json({ Host: 'Running' }) };
+      if (argv.includes('delete'))
+        return {
+          stdout: '🔥  Deleting "fun-with-istio" in docker ...\n💀  Removed all traces of the "fun-with-istio" cluster.\n',
+        };
+      return undefined;
+    });
+    const r = await runCli(['teardown', '--yes'], { env, spawn: fake.spawn });
+    assert.equal(r.code, 0, r.err);
+    assert.match(logOf(r.err), /^# shown: 💀 {2}Removed all traces of the "fun-with-istio" cluster\.$/m);
+  });
+});
+
 describe("teardown of the tool's minikube cluster", () => {
   const teardownMinikube = async (status: Reply | undefined, path = env.PATH) => {
     const fake = fakeSpawn((argv) => (argv[0] === 'minikube' && argv.includes('status') ? status : undefined));

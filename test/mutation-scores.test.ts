@@ -2,7 +2,7 @@
 // ones; a survivor listed as equivalent (by its exact place, mutator and replacement) does not count; a floor holds.
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { belowThreshold, type Equivalent, scores } from './mutation/run.ts';
+import { belowThreshold, declarationLines, type Equivalent, guardSurvivors, scores } from './mutation/run.ts';
 
 const mutant = (status: string, line: number, column = 1, replacement = 'true') => ({
   mutatorName: 'ConditionalExpression',
@@ -59,4 +59,58 @@ it('a module below its floor is named; one at it, or without a floor of its own,
   assert.deepEqual(belowThreshold([s], { 'tasks/lib/download.ts': 40 }), []);
   assert.deepEqual(belowThreshold([s], { 'tasks/lib/download.ts': 41 }), ['tasks/lib/download.ts: 40.0% < 41%']);
   assert.deepEqual(belowThreshold([s], {}), ['tasks/lib/download.ts: 40.0% < 100%']);
+});
+
+const source = [
+  '// a comment',
+  'const a = 1;',
+  'export async function guard(x: number) {',
+  '  if (x) return 1;',
+  '  return 2;',
+  '}',
+  '/** the next one */',
+  'const other = (y: number) =>',
+  '  y + 1;',
+  'const last = step({',
+  '  run: 1,',
+  '});',
+].join('\n');
+
+it('a declaration runs from its line to its closing line at column 0, or to the line before the next one', () => {
+  assert.deepEqual(declarationLines(source, 'guard'), [3, 6]);
+  assert.deepEqual(declarationLines(source, 'other'), [8, 9]);
+  assert.deepEqual(declarationLines(source, 'last'), [10, 12]);
+  assert.equal(declarationLines(source, 'gua'), undefined, 'a name is matched whole');
+  assert.equal(declarationLines(source, 'missing'), undefined);
+});
+
+it('a survivor inside a guard is named; one outside it, a killed one or an equivalent one is not; a lost guard is named', () => {
+  const file = 'tasks/teardown.ts';
+  const guarded = {
+    files: {
+      [file]: {
+        source,
+        mutants: [
+          mutant('Survived', 4, 7),
+          mutant('NoCoverage', 5, 3, 'false'),
+          mutant('Killed', 4, 9),
+          mutant('Survived', 9, 3),
+          mutant('Survived', 2, 1),
+        ],
+      },
+    },
+  };
+  const equivalentIn = (line: number, column: number, replacement = 'true'): Equivalent => ({
+    ...equivalent(line, column, replacement),
+    file,
+  });
+  assert.deepEqual(guardSurvivors(guarded, [], { [file]: ['guard'] }), [
+    'tasks/teardown.ts:4:7 in guard: ConditionalExpression -> true Survived',
+    'tasks/teardown.ts:5:3 in guard: ConditionalExpression -> false NoCoverage',
+  ]);
+  assert.deepEqual(guardSurvivors(guarded, [equivalentIn(4, 7), equivalentIn(5, 3, 'false')], { [file]: ['guard'] }), []);
+  assert.deepEqual(guardSurvivors(guarded, [], { [file]: ['gone'] }), [
+    'tasks/teardown.ts: no declaration gone (guards.json names it)',
+  ]);
+  assert.deepEqual(guardSurvivors(guarded, [], { 'tasks/other.ts': ['guard'] }), [], 'a group that did not run');
 });

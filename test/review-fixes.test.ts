@@ -1,6 +1,6 @@
 // What a second reader of the change found, each pinned by a test that fails on the code before the fix.
 import assert from 'node:assert/strict';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { load, loadAll } from 'js-yaml';
@@ -170,6 +170,8 @@ describe("teardown and a user's own sleep", () => {
       changes.join('\n'),
     );
     assert.ok(!changes.some((c) => c.includes('delete -f -')), 'the sleep sample was not deleted');
+    const log = readFileSync(/\(log: (\S+\.log)\)/.exec(r.err)?.[1] ?? '', 'utf8');
+    assert.match(log, /^# skip: this sleep is not fun-with-istio's: left alone$/m);
   });
 });
 

@@ -31,6 +31,9 @@ export function step(title: string, def: StepDefinition): Task {
       const work = ctx.run.track(perform(ctx, task, def));
       try {
         await work;
+        // What the step left on screen goes in the log too.
+        const shown = typeof task.output === 'string' ? task.output.trim() : '';
+        if (shown) ctx.log.write(shown.replace(/^/gm, '# shown: '));
       } catch (e) {
         const by = ctx.run.cancelledBy;
         if (by && isAbortError(e)) return cancel(by);

@@ -1,7 +1,8 @@
 // npm run mutation [-- <group> ...]: StrykerJS over each mutation group (test/mutation/groups.mjs), then one table of
 // scores per module, held against test/mutation/thresholds.json. Survivors listed in equivalent.json (with why) do not
 // count. Incremental: each group's results are kept in test/mutation/incremental/ (committed), so a run re-tests only
-// the mutants whose code or tests changed. Exit 1 when a module is below its threshold.
+// the mutants whose code or tests changed. Exit 1 when a module is below its threshold, or when a mutant survives
+// inside a declaration test/mutation/guards.json names (teardown's ownership guards, the checksum).
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -18,7 +19,7 @@ interface Mutant {
   location: { start: { line: number; column: number } };
 }
 interface Report {
-  files: Record<string, { mutants: Mutant[] }>;
+  files: Record<string, { source?: string; mutants: Mutant[] }>;
 }
 export interface Equivalent {
   file: string;
@@ -70,6 +71,43 @@ export const belowThreshold = (all: Score[], thresholds: Record<string, number>)
     .filter((s) => s.score + 1e-9 < (thresholds[s.file] ?? 100))
     .map((s) => `${s.file}: ${s.score.toFixed(1)}% < ${thresholds[s.file] ?? 100}%`);
 
+/** Lines `[first, last]` (1-based) of the top-level function or const `name`: to the next line at column 0. */
+export function declarationLines(source: string, name: string): [number, number] | undefined {
+  const lines = source.split('\n');
+  const start = lines.findIndex((l) => new RegExp(`^(export )?(async )?(function|const) ${name}\\b`).test(l));
+  if (start < 0) return undefined;
+  let next = start + 1;
+  while (next < lines.length && !/^\S/.test(lines[next])) next++;
+  // Its closing line (`}`, `});`) starts at column 0 too.
+  if (next < lines.length && /^[)}\]]/.test(lines[next])) next++;
+  return [start + 1, next];
+}
+
+/**
+ * Survivors (not listed as equivalent) inside declarations that must have none, e.g. teardown's ownership guards; a
+ * guard that is no longer declared is named too, so a rename cannot drop it silently.
+ */
+export function guardSurvivors(report: Report, equivalent: Equivalent[], guards: Record<string, string[]>): string[] {
+  const found: string[] = [];
+  for (const [file, names] of Object.entries(guards)) {
+    const entry = report.files[file];
+    if (!entry) continue; // its group did not run
+    for (const name of names) {
+      const range = declarationLines(entry.source ?? '', name);
+      if (!range) {
+        found.push(`${file}: no declaration ${name} (guards.json names it)`);
+        continue;
+      }
+      for (const m of entry.mutants) {
+        const { line, column } = m.location.start;
+        if (line < range[0] || line > range[1] || !undetected.has(m.status) || isEquivalent(file, m, equivalent)) continue;
+        found.push(`${file}:${line}:${column} in ${name}: ${m.mutatorName} -> ${m.replacement ?? ''} ${m.status}`);
+      }
+    }
+  }
+  return found;
+}
+
 const readJson = <T>(file: string): T => JSON.parse(readFileSync(path.join(root, file), 'utf8')) as T;
 
 function main(names: string[]): number {
@@ -79,6 +117,8 @@ function main(names: string[]): number {
     return 2;
   }
   const equivalent = readJson<Equivalent[]>('test/mutation/equivalent.json');
+  const guards = readJson<Record<string, string[]>>('test/mutation/guards.json');
+  const unguarded: string[] = [];
   const thresholds = readJson<Record<string, number>>('test/mutation/thresholds.json');
   const all: Score[] = [];
   for (const name of names.length ? names : Object.keys(groups)) {
@@ -92,7 +132,9 @@ function main(names: string[]): number {
       console.error(`mutation: stryker failed on group ${name} (exit ${r.status})`);
       return 1;
     }
-    const s = scores(readJson<Report>(`reports/mutation/${name}.json`), equivalent);
+    const report = readJson<Report>(`reports/mutation/${name}.json`);
+    const s = scores(report, equivalent);
+    unguarded.push(...guardSurvivors(report, equivalent, guards));
     all.push(...s);
     console.log(`mutation: ${name} in ${((Date.now() - t) / 1000).toFixed(0)}s`);
   }
@@ -102,7 +144,8 @@ function main(names: string[]): number {
     );
   const below = belowThreshold(all, thresholds);
   if (below.length) console.error(`mutation: below the threshold:\n  ${below.join('\n  ')}`);
-  return below.length ? 1 : 0;
+  if (unguarded.length) console.error(`mutation: survivors where none may be (guards.json):\n  ${unguarded.join('\n  ')}`);
+  return below.length || unguarded.length ? 1 : 0;
 }
 
 if (isMain(import.meta.url)) process.exit(main(process.argv.slice(2)));
