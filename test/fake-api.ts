@@ -38,6 +38,8 @@ export class FakeApi {
     }
     if ((verb === 'apply' || verb === 'create') && args.includes('-')) {
       for (const doc of loadAll(input) as K8sObject[]) {
+        if (!doc.apiVersion || !doc.kind)
+          return { code: 1, stderr: `error: unable to decode "STDIN": Object 'apiVersion' or 'kind' is missing\n` };
         const k = key(doc.kind ?? '', doc.metadata?.namespace, doc.metadata?.name ?? '');
         if (verb === 'create' && this.objects.has(k))
           return { code: 1, stderr: `Error from server (AlreadyExists): ${doc.kind} "${doc.metadata?.name}" already exists\n` };
@@ -46,6 +48,7 @@ export class FakeApi {
       return { stdout: '' };
     }
     if (verb === 'delete') {
+      if (!words.length) return { code: 1, stderr: 'error: resource(s) were provided, but no name was specified\n' };
       const refs = words.length === 2 && !words[0].includes('/') ? [`${words[0]}/${words[1]}`] : words;
       for (const ref of refs) {
         const [kind, name] = ref.split('/');

@@ -9,12 +9,14 @@ import { runCli } from './helpers.ts';
 
 const dir = path.join(import.meta.dirname, 'fixtures', 'help');
 
-// all starts minikube (its settings are listed), teardown does not; check runs nothing; the usage lists commands.
+// all starts minikube (its settings are listed), teardown does not; check runs nothing; mtls is an Istio task
+// (--keep-routing); the usage lists commands.
 const cases: [name: string, argv: string[]][] = [
   ['usage', ['--help']],
   ['all', ['all', '--help']],
   ['teardown', ['teardown', '--help']],
   ['check', ['check', '--help']],
+  ['mtls', ['mtls', '--help']],
 ];
 
 describe('help is unchanged', () => {

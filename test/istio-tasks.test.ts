@@ -127,8 +127,9 @@ const bookinfoPods = JSON.stringify({
 function meshCluster(
   o: {
     outsideGetsIn?: (mode: string) => boolean;
-    /** What the client inside gets instead of the page (default: the page). */
+    /** What the client inside gets instead of the page (default: the page), for its first `insideFor` calls. */
     insideGets?: Reply;
+    insideFor?: number;
     /** kubectl's own failure to exec (not curl's). */
     execFails?: string;
     runtime?: string;
@@ -139,6 +140,7 @@ function meshCluster(
   const model = new DryRunCluster(modelConfig, 'fresh');
   let mode = 'PERMISSIVE';
   let lagging = 0;
+  let insideCalls = 0;
   /** The ConfigMaps the chapters keep their notes in, as the API server would keep them. */
   const configMaps = new Map<string, string>();
   return fakeSpawn((argv, input): Reply | undefined => {
@@ -165,7 +167,7 @@ function meshCluster(
     if (argv.includes('exec')) {
       if (o.execFails) return { code: 1, stderr: `${o.execFails}\n` };
       const outside = argv.includes('fun-with-istio-outside');
-      if (!outside && o.insideGets) return o.insideGets;
+      if (!outside && o.insideGets && insideCalls++ < (o.insideFor ?? Number.POSITIVE_INFINITY)) return o.insideGets;
       const getsIn = !outside || (o.outsideGetsIn ?? ((m) => m !== 'STRICT'))(mode);
       // A new mode reaches the proxies late: the first `lag` calls from outside after a change see the old one.
       const late = lagging > 0 && outside;
@@ -373,6 +375,13 @@ describe('the Istio-task chapters judge what a user sees', () => {
       meshCluster({ insideGets: { stdout: '', stderr: 'command terminated with exit code 7\n', code: 7 } }),
     );
     assert.match(silent.err, /was refused: HTTP 000, curl exit 7 \(log/);
+  });
+
+  it('mtls: a client inside refused only at first (its proxy not ready yet) is asked again, and the check passes', async () => {
+    const late = await run('mtls', meshCluster({ insideGets: { stdout: '503' }, insideFor: 2 }));
+    assert.equal(late.code, 0, late.err);
+    assert.match(logOf(late.err), /^# shown: inside: HTTP 200; outside: refused \(HTTP 000, curl exit 56\)$/m);
+    assert.match(logOf(late.err), /^# shown: inside: HTTP 200; outside: HTTP 200$/m);
   });
 
   it('mtls: under PERMISSIVE a client outside that is refused fails the check', async () => {

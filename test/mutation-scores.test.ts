@@ -2,7 +2,7 @@
 // ones; a survivor listed as equivalent (by its exact place, mutator and replacement) does not count; a floor holds.
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { belowThreshold, declarationLines, type Equivalent, guardSurvivors, scores } from './mutation/run.ts';
+import { belowThreshold, declarationLines, type Equivalent, guardSurvivors, scores, testsDigest } from './mutation/run.ts';
 
 const mutant = (status: string, line: number, column = 1, replacement = 'true') => ({
   mutatorName: 'ConditionalExpression',
@@ -113,4 +113,20 @@ it('a survivor inside a guard is named; one outside it, a killed one or an equiv
     'tasks/teardown.ts: no declaration gone (guards.json names it)',
   ]);
   assert.deepEqual(guardSurvivors(guarded, [], { 'tasks/other.ts': ['guard'] }), [], 'a group that did not run');
+});
+
+it("the tests' digest changes with any test file's content or name, not with the order they are listed in", () => {
+  const files: Record<string, string> = { 'a.test.ts': 'one', 'b.test.ts': 'two' };
+  const read = (f: string) => files[f] ?? '';
+  const digest = testsDigest(['a.test.ts', 'b.test.ts'], read);
+  assert.equal(testsDigest(['b.test.ts', 'a.test.ts'], read), digest);
+  files['b.test.ts'] = 'two!';
+  assert.notEqual(testsDigest(['a.test.ts', 'b.test.ts'], read), digest, 'a changed test');
+  files['b.test.ts'] = 'two';
+  assert.notEqual(
+    testsDigest(['a.test.ts', 'c.test.ts'], (f) => (f === 'c.test.ts' ? 'two' : read(f))),
+    digest,
+    'a renamed test',
+  );
+  assert.notEqual(testsDigest(['a.test.ts'], read), digest, 'a test left out');
 });

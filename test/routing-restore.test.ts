@@ -8,6 +8,7 @@ import { managedLabels } from '../tasks/lib/kube.ts';
 import type { K8sObject } from '../tasks/lib/manifests.ts';
 import { applySample, endState, noteBefore, restoreBefore, type Scope } from '../tasks/lib/routing.ts';
 import { run } from '../tasks/lib/runner.ts';
+import { step } from '../tasks/lib/step.ts';
 import type { TaskCommand } from '../tasks/lib/types.ts';
 import { FakeApi } from './fake-api.ts';
 import { fakeSpawn, joined, tmpDir, virtualClock } from './helpers.ts';
@@ -36,14 +37,17 @@ const task: TaskCommand = {
     noteBefore(scope),
     applySample('Apply all-v1', firstFile, end),
     applySample('Apply reviews-v2', secondFile, end),
+    // What a task checks between its changes runs commands too (a port-forward, an exec): reads are asked anew.
+    step('Check what users see', { run: async (ctx) => void (await ctx.sh.kubectl(['exec', 'deployment/curl'])) }),
     restoreBefore(scope),
   ],
 };
 
 /** Runs the task against `api`; `stopAfter` fails the run after that many changes (as Ctrl-C or a crash would). */
-async function runTask(api: FakeApi, o: { flags?: string[]; stopAfter?: number } = {}) {
+async function runTask(api: FakeApi, o: { flags?: string[]; stopAfter?: number; during?: (cmd: string) => void } = {}) {
   let changes = 0;
   const fake = fakeSpawn((argv, input) => {
+    o.during?.(argv.join(' '));
     if (/ (apply|create|delete) /.test(` ${argv.join(' ')} `) && o.stopAfter !== undefined && changes++ >= o.stopAfter)
       return { code: 1, stderr: 'error: stopped here\n' };
     return api.answer(argv, input);
@@ -72,6 +76,8 @@ describe('a routing task puts back what it found', () => {
     assert.equal(r.code, 0, r.err);
     assert.deepEqual(routing(api), {});
     assert.ok(!api.objects.has(notesKey), 'the notes are gone');
+    assert.match(r.log, /^# shown: no virtualservice in shop$/m);
+    assert.match(r.log, /^# shown: removed reviews, removed ratings$/m);
     assert.ok(
       r.changes.includes('kubectl --context lab -n shop delete virtualservice/reviews virtualservice/ratings --ignore-not-found'),
       r.changes.join('\n'),
@@ -85,6 +91,8 @@ describe('a routing task puts back what it found', () => {
     const r = await runTask(api);
     assert.equal(r.code, 0, r.err);
     assert.deepEqual(routing(api), { reviews: vs('reviews', 'v3', { team: 'a' }), details: vs('details', 'v1', { team: 'b' }) });
+    assert.match(r.log, /^# shown: reviews, details$/m);
+    assert.match(r.log, /^# shown: removed ratings, restored reviews$/m);
     const restore = r.applied.at(-1) ?? '';
     assert.match(restore, /name: reviews/, 'reviews is put back');
     assert.doesNotMatch(restore, /name: details/, 'details, never changed, is not applied again');
@@ -151,6 +159,10 @@ describe('a routing task puts back what it found', () => {
     const next = await runTask(api);
     assert.equal(next.code, 0, next.err);
     assert.match(next.log, /^# the routing to put back: reviews \(as before a run that stopped midway\)$/m);
+    assert.ok(
+      !next.changes.some((c) => / create /.test(c)) && !next.applied.some((i) => i.includes('kind: ConfigMap')),
+      'the notes of the stopped run are kept as they are, not written again',
+    );
     assert.deepEqual(routing(api), { reviews: vs('reviews', 'v3', { team: 'a' }) });
   });
 
@@ -166,6 +178,10 @@ describe('a routing task puts back what it found', () => {
     const r = await runTask(api);
     assert.equal(r.code, 0, r.err);
     assert.deepEqual(routing(api), { reviews: vs('reviews', 'v3', { team: 'a' }) });
+    assert.ok(
+      r.applied.some((i) => i.includes('kind: ConfigMap') && i.includes('"subset":"v3"')),
+      'the unreadable notes were replaced by what was there',
+    );
     assert.ok(!api.objects.has(notesKey), 'the notes are gone');
   });
 
@@ -200,6 +216,42 @@ describe('a routing task puts back what it found', () => {
     const r = await runTask(api, { flags: ['--keep-routing'] });
     assert.equal(r.code, 0, r.err);
     assert.deepEqual(api.objects.get(notesKey), theirs);
+  });
+
+  it("the tool's own object from before the task (another task's kept end) gets its former spec back", async () => {
+    const api = new FakeApi();
+    api.put(vs('reviews', 'v3', ours));
+    const r = await runTask(api);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(routing(api), { reviews: vs('reviews', 'v3', ours) });
+  });
+
+  it('--keep-routing again after a kept object went missing applies it again', async () => {
+    const api = new FakeApi();
+    await runTask(api, { flags: ['--keep-routing'] });
+    api.objects.delete('virtualservice/shop/ratings');
+    const again = await runTask(api, { flags: ['--keep-routing'] });
+    assert.equal(again.code, 0, again.err);
+    assert.deepEqual(routing(api), { reviews: vs('reviews', 'v2', ours), ratings: vs('ratings', 'v1', ours) });
+  });
+
+  it("someone else's change during a run that changed nothing: not called 'as it was', theirs kept, nothing deleted", async () => {
+    const api = new FakeApi();
+    await runTask(api, { flags: ['--keep-routing'] });
+    const theirsNamedLikeNotes = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'fun-with-istio-virtualservice-before', namespace: 'shop' },
+    };
+    api.put(theirsNamedLikeNotes);
+    const r = await runTask(api, {
+      during: (cmd) => cmd.includes(' exec ') && api.put(vs('productpage', 'v1', { team: 'c' })),
+    });
+    assert.equal(r.code, 0, r.err);
+    assert.doesNotMatch(r.log, /^# skip: the routing is as it was$/m);
+    assert.deepEqual(r.changes, [], 'nothing of the tool changed, nothing to put back');
+    assert.deepEqual(Object.keys(routing(api)).sort(), ['productpage', 'ratings', 'reviews']);
+    assert.deepEqual(api.objects.get(notesKey), theirsNamedLikeNotes);
   });
 
   it('a file already in place is a skip that names its objects', async () => {

@@ -13,6 +13,7 @@ export const groups = {
       'test/review-fixes.test.ts',
       'test/istio-tasks.test.ts',
       'test/dry-run-golden.test.ts',
+      'test/help-golden.test.ts',
     ],
   },
   teardown: {

@@ -1,10 +1,12 @@
 // npm run mutation [-- <group> ...]: StrykerJS over each mutation group (test/mutation/groups.mjs), then one table of
 // scores per module, held against test/mutation/thresholds.json. Survivors listed in equivalent.json (with why) do not
 // count. Incremental: each group's results are kept in test/mutation/incremental/ (committed), so a run re-tests only
-// the mutants whose code or tests changed. Exit 1 when a module is below its threshold, or when a mutant survives
-// inside a declaration test/mutation/guards.json names (teardown's ownership guards, the checksum).
+// the mutants whose code changed, or every one when the group's tests changed (a digest kept beside the results).
+// Exit 1 when a module is below its threshold, or when a mutant survives inside a declaration
+// test/mutation/guards.json names (teardown's ownership guards, the checksum).
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isMain } from '../../tasks/lib/main.ts';
 // @ts-expect-error: a plain ES module shared with stryker.config.mjs (Stryker reads no TypeScript config)
@@ -110,6 +112,19 @@ export function guardSurvivors(report: Report, equivalent: Equivalent[], guards:
 
 const readJson = <T>(file: string): T => JSON.parse(readFileSync(path.join(root, file), 'utf8')) as T;
 
+/** Files every group's tests lean on besides their own. */
+const sharedTestFiles = ['test/helpers.ts', 'test/fake-api.ts'];
+
+/**
+ * A digest of what a group's tests are: their files and the helpers. Stryker's incremental mode cannot see a
+ * change in tests the TAP runner runs (it reports no test locations), so a changed digest forces a full run.
+ */
+export function testsDigest(files: string[], read: (file: string) => string): string {
+  const hash = createHash('sha256');
+  for (const file of [...files].sort()) hash.update(`${file}\0${read(file)}\0`);
+  return hash.digest('hex');
+}
+
 function main(names: string[]): number {
   const unknown = names.filter((n) => !(n in groups));
   if (unknown.length) {
@@ -123,7 +138,11 @@ function main(names: string[]): number {
   const all: Score[] = [];
   for (const name of names.length ? names : Object.keys(groups)) {
     const t = Date.now();
-    const r = spawnSync('npx', ['stryker', 'run', '--logLevel', 'warn'], {
+    const digestFile = path.join(root, 'test', 'mutation', 'incremental', `${name}.tests.sha256`);
+    const digest = testsDigest([...groups[name].tests, ...sharedTestFiles], (f) => readFileSync(path.join(root, f), 'utf8'));
+    const testsChanged = !existsSync(digestFile) || readFileSync(digestFile, 'utf8').trim() !== digest;
+    if (testsChanged) console.log(`mutation: ${name}: its tests changed since its results were kept: every mutant runs`);
+    const r = spawnSync('npx', ['stryker', 'run', '--logLevel', 'warn', ...(testsChanged ? ['--force'] : [])], {
       cwd: root,
       env: { ...process.env, MUTATION_GROUP: name },
       stdio: ['ignore', 'ignore', 'inherit'],
@@ -132,6 +151,7 @@ function main(names: string[]): number {
       console.error(`mutation: stryker failed on group ${name} (exit ${r.status})`);
       return 1;
     }
+    writeFileSync(digestFile, `${digest}\n`);
     const report = readJson<Report>(`reports/mutation/${name}.json`);
     const s = scores(report, equivalent);
     unguarded.push(...guardSurvivors(report, equivalent, guards));
