@@ -65,7 +65,9 @@ describe('judgePage on the product page as the pinned release renders it', () =>
 
   it('is not the product page: nothing, a proxy error, a page cut before the reviews', async () => {
     const cut = (await page('reviews-v1.html')).split('<!-- Book reviews section -->')[0];
-    for (const body of ['', 'no healthy upstream', cut]) assert.deepEqual(judgePage(body), { kind: 'not-product-page' });
+    const retitled = (await page('reviews-v1.html')).replace('<title>Simple Bookstore App</title>', '<title>Another App</title>');
+    for (const body of ['', 'no healthy upstream', cut, retitled])
+      assert.deepEqual(judgePage(body), { kind: 'not-product-page' });
   });
 
   it('says mixed for black and red stars on one page, other for a colour no image uses', async () => {
@@ -79,9 +81,9 @@ describe('judgePage on the product page as the pinned release renders it', () =>
   it('reads the signed-in name back from its HTML escaping', async () => {
     const jason = await page('reviews-v2-jason.html');
     const line = (user: string) => `<p class="text-base font-medium text-gray-50">${user}</p>`;
-    const odd = jason.replace(line('jason'), line('o&#39;brien &amp; &lt;co&gt;'));
+    const odd = jason.replace(line('jason'), line('o&#39;brien &amp; &lt;co&gt; &#34;x&#34;'));
     assert.notEqual(odd, jason);
-    assert.equal((judgePage(odd) as { signedInAs: string }).signedInAs, "o'brien & <co>");
+    assert.equal((judgePage(odd) as { signedInAs: string }).signedInAs, 'o\'brien & <co> "x"');
   });
 });
 
@@ -136,8 +138,8 @@ describe('shareWithin', () => {
   });
 
   it('refuses a share of nothing or of more than the whole', () => {
-    assert.throws(() => shareWithin(0, 0, 50, 10), RangeError);
-    assert.throws(() => shareWithin(11, 10, 50, 10), RangeError);
+    assert.throws(() => shareWithin(0, 0, 50, 10), { name: 'RangeError', message: 'total must be a positive integer, not 0' });
+    assert.throws(() => shareWithin(11, 10, 50, 10), { name: 'RangeError', message: 'count must be 0..10, not 11' });
     assert.throws(() => shareWithin(-1, 10, 50, 10), RangeError);
     assert.throws(() => shareWithin(1.5, 10, 50, 10), RangeError);
   });
