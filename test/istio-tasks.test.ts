@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { loadAll } from 'js-yaml';
 import { loadConfig, pins } from '../tasks/config.ts';
 import { DryRunCluster } from '../tasks/lib/dry-run.ts';
-import { fakeSpawn, nodesJson, type Reply, runCli, tmpDir } from './helpers.ts';
+import { fakeSpawn, nodesJson, type Reply, runCli, tmpDir, virtualClock } from './helpers.ts';
 
 const pages = path.join(import.meta.dirname, 'fixtures', 'bookinfo');
 const page = (name: string) => readFileSync(path.join(pages, `${name}.html`), 'utf8');
@@ -255,6 +255,17 @@ describe('the Istio-task chapters judge what a user sees', () => {
     for (const chapter of ['request-routing', 'traffic-shifting']) {
       const r = await runWrong(chapter, { lateBy: 30 }, { WAIT_TIMEOUT: '60s' });
       assert.equal(r.code, 0, `${chapter}: ${r.err}`);
+    }
+  });
+
+  it('on a mesh that does what it was told, no check waits out its timeout', async () => {
+    for (const chapter of ['request-routing', 'fault-injection', 'traffic-shifting', 'mtls']) {
+      mesh = Object.assign(new Mesh(), { wrong: {} });
+      const clock = virtualClock();
+      const r = await runCli([chapter], { env: env({ WAIT_TIMEOUT: '300s' }), spawn: meshCluster().spawn, clock });
+      assert.equal(r.code, 0, `${chapter}: ${r.err}`);
+      const waited = clock.slept.reduce((a, b) => a + b, 0);
+      assert.ok(waited < 30_000, `${chapter} waited ${waited / 1000} s of its 300 s`);
     }
   });
 

@@ -254,6 +254,24 @@ describe('a routing task puts back what it found', () => {
     assert.deepEqual(api.objects.get(notesKey), theirsNamedLikeNotes);
   });
 
+  it("a user's object deleted while the task ran is put back", async () => {
+    const api = new FakeApi();
+    api.put(vs('details', 'v1', { team: 'b' }));
+    const r = await runTask(api, {
+      during: (cmd) => cmd.includes(' exec ') && api.objects.delete('virtualservice/shop/details'),
+    });
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(routing(api), { details: vs('details', 'v1', { team: 'b' }) });
+  });
+
+  it('one of two kept objects changed by someone else during a run that changed nothing: it is put back', async () => {
+    const api = new FakeApi();
+    await runTask(api, { flags: ['--keep-routing'] });
+    const r = await runTask(api, { during: (cmd) => cmd.includes(' exec ') && api.put(vs('ratings', 'v2', ours)) });
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(routing(api).ratings, vs('ratings', 'v1', ours), 'ratings is as it was when the run began');
+  });
+
   it('a file already in place is a skip that names its objects', async () => {
     const api = new FakeApi();
     for (const o of firstFile().docs) api.put(o);
