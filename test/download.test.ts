@@ -238,6 +238,22 @@ describe('download and release (against a local HTTP server)', () => {
     }
   });
 
+  it('a URL fetch refuses outright (credentials in it) is a download error, not a crash', async () => {
+    const url = 'http://user:secret@127.0.0.1:9/x.tar.gz';
+    await assert.rejects(downloadVerified(url, `${url}.sha256`, path.join(tmpDir(), 'x')), (e: unknown) => {
+      assert.ok(e instanceof StepError, `a StepError, not ${e}`);
+      assert.match(e.message, /^cannot download http:\/\/user:secret@127\.0\.0\.1:9\/x\.tar\.gz\.sha256: /);
+      return true;
+    });
+  });
+
+  it("a compressed transfer shows progress without a total (its length is not the file's)", async () => {
+    const totals = new Set<number | undefined>();
+    const { result } = served('gzip', { onProgress: (_received, total) => totals.add(total) });
+    await result;
+    assert.deepEqual([...totals], [undefined]);
+  });
+
   it('shows progress against the size the server announced', async () => {
     const seen: [number, number | undefined][] = [];
     const c = config('1.31.1');

@@ -65,6 +65,7 @@ class Mesh {
         this.before = this.reviews;
         this.late = this.wrong.lateBy ?? 0;
         this.reviews = doc;
+        this.counts.clear(); // new weights: the proxies keep no tally of the old ones
       }
       if (doc.metadata?.name === 'ratings') this.ratings = doc;
     }

@@ -8,7 +8,7 @@ const mutant = (status: string, line: number, column = 1, replacement = 'true') 
   mutatorName: 'ConditionalExpression',
   replacement,
   status,
-  location: { start: { line, column } },
+  location: { start: { line, column }, end: { line, column: column + 4 } },
 });
 const report = {
   files: {
@@ -24,10 +24,11 @@ const report = {
     },
   },
 };
-const equivalent = (line: number, column: number, replacement = 'true'): Equivalent => ({
+const equivalent = (line: number, column: number, replacement = 'true', endColumn = column + 4): Equivalent => ({
   file: 'tasks/lib/download.ts',
   line,
   column,
+  end: { line, column: endColumn },
   mutator: 'ConditionalExpression',
   replacement,
   why: 'test',
@@ -51,6 +52,7 @@ it('an equivalent survivor is left out only where it is: same line, column and r
   assert.equal(scores(report, [equivalent(6, 7)])[0].survived, 2);
   assert.equal(scores(report, [equivalent(6, 8)])[0].survived, 3, 'another column');
   assert.equal(scores(report, [equivalent(6, 7, 'false')])[0].survived, 3, 'another replacement');
+  assert.equal(scores(report, [equivalent(6, 7, 'true', 12)])[0].survived, 3, 'a mutant that replaces more or less of the code');
   assert.equal(scores(report, [equivalent(1, 1)])[0].survived, 3, 'a killed mutant is no survivor to leave out');
 });
 

@@ -188,6 +188,9 @@ describe('paths', () => {
     accepts('ISTIO_RELEASE_URL', 'http://127.0.0.1:8080/r', 'http://127.0.0.1:8080/r');
     for (const bad of ['ftp://x', 'https://a b', 'xhttps://a', 'https://'])
       refuses('ISTIO_RELEASE_URL', bad, 'expected an http(s) URL');
+    for (const withCredentials of ['https://user:token@mirror.example/istio', 'http://u@127.0.0.1/r'])
+      refuses('ISTIO_RELEASE_URL', withCredentials, 'a URL with credentials (user:password@) is not accepted');
+    accepts('ISTIO_RELEASE_URL', 'https://mirror.example/a@b', 'https://mirror.example/a@b');
   });
 });
 

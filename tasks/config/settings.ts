@@ -130,7 +130,12 @@ export const settings = {
   ISTIO_RELEASE_URL: setting({
     doc: 'where releases are downloaded from',
     fallback: defaultReleaseUrl,
-    parse: matching(/^https?:\/\/\S+$/, 'expected an http(s) URL'),
+    parse: (raw) => {
+      if (!/^https?:\/\/\S+$/.test(raw)) throw new Invalid('expected an http(s) URL');
+      // fetch refuses them, and the URL is logged and printed in errors.
+      if (/^https?:\/\/[^/]*@/.test(raw)) throw new Invalid('a URL with credentials (user:password@) is not accepted');
+      return raw;
+    },
   }),
   CACHE_DIR: setting({
     doc: 'downloads, certificates and logs',

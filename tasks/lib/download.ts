@@ -50,7 +50,7 @@ export async function sha256File(file: string): Promise<string> {
 
 /**
  * Makes `dest` a verified copy of `url`: reuses it when its hash matches `.sha256`, else downloads to
- * `dest.part` while hashing, and renames only after the size and hash check out.
+ * `dest.part` while hashing, and renames only after the hash checks out.
  */
 export async function downloadVerified(
   url: string,
@@ -74,8 +74,8 @@ export async function downloadVerified(
   mkdirSync(path.dirname(dest), { recursive: true });
   const part = `${dest}.part`;
   const res = await get(url, o.signal);
-  // For progress only: fetch itself fails a body cut short of its Content-Length, and a compressed one differs.
-  const total = Number(res.headers.get('content-length')) || undefined;
+  // For progress only (fetch itself fails a body cut short of its length); a compressed body's is not the file's.
+  const total = res.headers.get('content-encoding') ? undefined : Number(res.headers.get('content-length')) || undefined;
   const hash = createHash('sha256');
   let received = 0;
   const meter = new Transform({

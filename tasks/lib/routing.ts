@@ -4,6 +4,7 @@
 // Until they are put back, the noted objects are kept in the cluster (a ConfigMap), so a run stopped midway
 // (Ctrl-C) is followed by one that puts back what was there before it, not the stopped run's half-done routing.
 
+import { isDeepStrictEqual } from 'node:util';
 import { StepError } from './errors.ts';
 import { inPlace, nameOf } from './in-place.ts';
 import { getObject, inNamespace, listObjects, managed, managedLabels, onObjects, verbArgs } from './kube.ts';
@@ -22,20 +23,9 @@ export interface Scope {
   notesIn: string;
 }
 
-/** JSON with object keys sorted: two specs are the same when their canonical texts are. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object')
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  return JSON.stringify(v);
-}
-
 /** The same object for a restore: the same spec, and the same owner (a user's object that got the tool's label is not). */
 const same = (a: K8sObject | undefined, b: K8sObject | undefined): boolean =>
-  canonical(a?.spec) === canonical(b?.spec) && managed(a) === managed(b);
+  isDeepStrictEqual(a?.spec, b?.spec) && managed(a) === managed(b);
 
 const listOf = (ctx: Ctx, scope: Scope) => listObjects(ctx, inNamespace(scope.namespace, scope.kind));
 const notesRef = (scope: Scope) => inNamespace(scope.notesIn, 'configmap', `fun-with-istio-${scope.kind}-before`);

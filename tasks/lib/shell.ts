@@ -227,7 +227,13 @@ export class Shell {
     const result = { exitCode, stdout: out.stdout, stderr: out.stderr };
     if (exitCode !== 0 && opts.nothingIf?.test(out.stderr)) return { exitCode: 0, stdout: '', stderr: out.stderr };
     if (exitCode === 0 || opts.allowFailure) return result;
-    const why = describeFailure(cmd, out.exitCode, out.signal, out.stderr, timeout?.aborted ? opts.timeoutMs : undefined);
+    const why = describeFailure(
+      cmd,
+      out.exitCode,
+      out.signal,
+      out.stderr,
+      timeout?.aborted && out.exitCode === null ? opts.timeoutMs : undefined,
+    );
     throw new CommandError(commandLine(argv), out.exitCode, out.stderr, why.reason ?? '', why.suggestion);
   }
 }

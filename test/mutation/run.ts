@@ -18,7 +18,7 @@ interface Mutant {
   mutatorName: string;
   replacement?: string;
   status: string;
-  location: { start: { line: number; column: number } };
+  location: { start: { line: number; column: number }; end: { line: number; column: number } };
 }
 interface Report {
   files: Record<string, { source?: string; mutants: Mutant[] }>;
@@ -27,6 +27,8 @@ export interface Equivalent {
   file: string;
   line: number;
   column: number;
+  /** Where the replaced code ends: two mutants may start at one place and replace more or less of it. */
+  end: { line: number; column: number };
   mutator: string;
   replacement: string;
   why: string;
@@ -35,13 +37,15 @@ export interface Equivalent {
 const detected = new Set(['Killed', 'Timeout']);
 const undetected = new Set(['Survived', 'NoCoverage']);
 
-/** A survivor someone showed cannot change behaviour (equivalent.json), matched by place, mutator and replacement. */
+/** A survivor someone showed cannot change behaviour (equivalent.json), matched by its span, mutator and replacement. */
 const isEquivalent = (file: string, m: Mutant, list: Equivalent[]): boolean =>
   list.some(
     (e) =>
       e.file === file &&
       e.line === m.location.start.line &&
       e.column === m.location.start.column &&
+      e.end.line === m.location.end.line &&
+      e.end.column === m.location.end.column &&
       e.mutator === m.mutatorName &&
       e.replacement === (m.replacement ?? ''),
   );
