@@ -224,6 +224,32 @@ describe('shell: environment, launch, killRunning, has, note, echo', () => {
     );
   });
 
+  it('prints dry-run lines to stdout and --verbose echoes to stderr when not told otherwise', async () => {
+    const model = new DryRunCluster({
+      kubernetesVersion: 'v1.36.3',
+      istioVersion: '1.31.1',
+      cluster: config.cluster,
+      addons: [],
+    });
+    const written: string[] = [];
+    const keep = { out: process.stdout.write, err: process.stderr.write };
+    process.stdout.write = ((t: string) => written.push(`out:${t}`) > 0) as typeof process.stdout.write;
+    process.stderr.write = ((t: string) => written.push(`err:${t}`) > 0) as typeof process.stderr.write;
+    try {
+      await new Shell({ config, log: new RunLog(undefined), dryRun: model }).kubectl(['get', 'x']);
+      const fake = fakeSpawn(() => ({}));
+      await new Shell({ config, log: new RunLog(undefined), echo: true, spawn: fake.spawn }).kubectl(['get', 'y']);
+    } finally {
+      process.stdout.write = keep.out;
+      process.stderr.write = keep.err;
+    }
+    // The test runner writes to stdout meanwhile too: only the shell's lines are looked at.
+    assert.deepEqual(
+      written.filter((w) => w.includes('$ kubectl')),
+      ['out:$ kubectl --context ctx-a get x\n', 'err:$ kubectl --context ctx-a get y\n'],
+    );
+  });
+
   it('names its context', () => {
     assert.equal(shell().sh.context, 'ctx-a');
   });
@@ -279,11 +305,12 @@ describe('shell: environment, launch, killRunning, has, note, echo', () => {
     assert.ok(!existsSync(marker), 'the dry run started nothing');
   });
 
-  it('killRunning kills every command still running (a second Ctrl-C), with its children', async () => {
+  it('killRunning kills every command still running (a second Ctrl-C), with its children, even ones that ignore SIGTERM', async () => {
     const { sh } = shell({ env: { PATH: '/usr/bin:/bin' } });
     await sh.run('true', []); // ended: nothing of it is left to kill
     let grandchild = 0;
-    const running = sh.run(sh0, ['-c', 'sleep 300 & echo $!; wait'], {
+    // Both ignore SIGTERM (an ignored signal stays ignored across exec): only SIGKILL stops them.
+    const running = sh.run(sh0, ['-c', 'trap "" TERM; sleep 300 & echo $!; wait'], {
       allowFailure: true,
       onLine: (l) => {
         grandchild = Number(l);
