@@ -165,6 +165,9 @@ describe('paths', () => {
     const flat = tmpDir('fwi-flat-');
     writeFileSync(path.join(flat, 'istioctl'), '');
     refuses('ISTIO_HOME', flat, 'not an unpacked Istio release (no bin/istioctl)');
+    const binOnly = tmpDir('fwi-bin-only-');
+    mkdirSync(path.join(binOnly, 'bin'));
+    refuses('ISTIO_HOME', binOnly, 'not an unpacked Istio release (no bin/istioctl)');
   });
 
   it('ISTIO_OVERLAY: a file that exists, ~ expanded; unset by default', () => {
