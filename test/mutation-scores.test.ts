@@ -132,3 +132,20 @@ it("the tests' digest changes with any test file's content or name, not with the
   );
   assert.notEqual(testsDigest(['a.test.ts'], read), digest, 'a test left out');
 });
+
+it('every mutated module has a floor, and none is below 80%', async () => {
+  const { readFileSync } = await import('node:fs');
+  const path = await import('node:path');
+  // @ts-expect-error: a plain ES module shared with stryker.config.mjs
+  const { groups } = await import('./mutation/groups.mjs');
+  const floors = JSON.parse(readFileSync(path.join(import.meta.dirname, 'mutation', 'thresholds.json'), 'utf8')) as Record<
+    string,
+    number
+  >;
+  const mutated = Object.values(groups as Record<string, { mutate: string[] }>).flatMap((g) => g.mutate);
+  assert.deepEqual(Object.keys(floors).sort(), [...mutated].sort());
+  assert.deepEqual(
+    Object.entries(floors).filter(([, floor]) => floor < 80),
+    [],
+  );
+});
