@@ -434,6 +434,20 @@ describe('chapters on a scripted shell', () => {
     assert.equal(fake.calls.length, 0);
   });
 
+  it('teardown --keep-cluster asks about what it removes inside the cluster, naming the context', async () => {
+    const fake = fakeSpawn();
+    const r = await runCli(['teardown', '--keep-cluster'], {
+      env: { ...env, CLUSTER: 'existing', KUBE_CONTEXT: 'lab' },
+      spawn: fake.spawn,
+    });
+    assert.equal(r.code, 2);
+    assert.match(
+      r.err,
+      /teardown needs confirmation: Remove the addons, the sample, Istio and cacerts that fun-with-istio made in context lab\? Re-run with --yes/,
+    );
+    assert.equal(fake.calls.length, 0);
+  });
+
   it('teardown on a clean cluster is a fast no-op', async () => {
     const fake = fakeSpawn(freshAnswers());
     const r = await runCli(['teardown', '--yes', '--keep-cluster'], { env, spawn: fake.spawn });

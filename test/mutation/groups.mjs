@@ -18,7 +18,7 @@ export const groups = {
   },
   teardown: {
     mutate: ['tasks/teardown.ts'],
-    tests: ['test/chapters.test.ts', 'test/review-fixes.test.ts', 'test/dry-run-golden.test.ts'],
+    tests: ['test/chapters.test.ts', 'test/review-fixes.test.ts', 'test/dry-run-golden.test.ts', 'test/help-golden.test.ts'],
   },
   images: { mutate: ['tasks/lib/images.ts'], tests: ['test/images.test.ts', 'test/dry-run-golden.test.ts'] },
   poll: { mutate: ['tasks/lib/poll.ts'], tests: ['test/poll.test.ts'] },
