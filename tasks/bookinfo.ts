@@ -68,8 +68,8 @@ const proveProductPage = step('Prove the product page answers through the ingres
       // The gateway serves the route once istiod has pushed it: ask until the page comes or the wait times out.
       const ask = () => productPage(base, { signal: ctx.signal }).catch((e: Error) => e.message);
       const isPage = (html: string) => judgePage(html).kind === 'product-page';
-      const waiting = () => (task.output = 'waiting for the gateway to serve /productpage');
-      const html = await untilSettled(ctx, ask, isPage, { waiting });
+      const says = () => 'waiting for the gateway to serve /productpage';
+      const html = await untilSettled(ctx, ask, isPage, { waiting: { task, says } });
       if (!isPage(html)) throw new StepError(`${base}/productpage is not the product page: ${html.trim().slice(0, 80)}`);
       return `${base}/productpage: <title>Simple Bookstore App</title>`;
     });

@@ -122,8 +122,8 @@ const proveTraffic = step('Prove the mesh saw them (Prometheus, and the tracer)'
       };
       // A dry run sent no traffic: nothing to judge.
       const seen = (v: Verdict) => ctx.options.dryRun || ('seen' in v && v.seen > 0);
-      const waiting = () => (task.output = `waiting for ${proof.what}${proof.metrics ? ' (Prometheus scrapes every 15 s)' : ''}`);
-      const verdict = await untilSettled(ctx, ask, seen, { deadline, everyMs: 3000, waiting });
+      const says = () => `waiting for ${proof.what}${proof.metrics ? ' (Prometheus scrapes every 15 s)' : ''}`;
+      const verdict = await untilSettled(ctx, ask, seen, { deadline, everyMs: 3000, waiting: { task, says } });
       if (ctx.options.dryRun) continue;
       if ('problem' in verdict) throw new StepError(`${proof.what}: ${verdict.problem}`);
       if (verdict.seen === 0)

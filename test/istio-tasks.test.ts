@@ -8,9 +8,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loadAll } from 'js-yaml';
+import { dump, loadAll } from 'js-yaml';
 import { loadConfig, pins } from '../tasks/config.ts';
 import { DryRunCluster } from '../tasks/lib/dry-run.ts';
+import { FakeApi } from './fake-api.ts';
 import { fakeSpawn, nodesJson, type Reply, runCli, tmpDir, virtualClock } from './helpers.ts';
 
 const pages = path.join(import.meta.dirname, 'fixtures', 'bookinfo');
@@ -51,8 +52,8 @@ class Mesh {
   ratings: Route | undefined;
   wrong: Wrong = {};
   private served = 0;
-  /** Pages served per subset: weighted routes are followed exactly (each page to the subset furthest below its share). */
-  private counts = new Map<string, number>();
+  /** Pages served per subset, per set of weights: each followed exactly (a page to the subset furthest below its share). */
+  private counts = new Map<string, Map<string, number>>();
 
   /** The reviews routing the proxies still follow while a new one is on its way, and for how many more pages. */
   private before: Route | undefined;
@@ -72,11 +73,14 @@ class Mesh {
   }
 
   private pick(weights: Record<string, number>): string {
+    const key = JSON.stringify(weights);
+    const counts = this.counts.get(key) ?? new Map<string, number>();
+    this.counts.set(key, counts);
     const total = Object.values(weights).reduce((a, b) => a + b, 0);
-    const all = [...this.counts.values()].reduce((a, b) => a + b, 0) + 1;
-    const deficit = (subset: string) => (weights[subset] / total) * all - (this.counts.get(subset) ?? 0);
+    const all = [...counts.values()].reduce((a, b) => a + b, 0) + 1;
+    const deficit = (subset: string) => (weights[subset] / total) * all - (counts.get(subset) ?? 0);
     const subset = Object.keys(weights).reduce((a, b) => (deficit(b) > deficit(a) ? b : a));
-    this.counts.set(subset, (this.counts.get(subset) ?? 0) + 1);
+    counts.set(subset, (counts.get(subset) ?? 0) + 1);
     return subset;
   }
 
@@ -145,31 +149,28 @@ function meshCluster(
     insideFor?: number;
     /** kubectl's own failure to exec (not curl's). */
     execFails?: string;
+    /** What kubectl exec adds after curl's output (a terminal's line end). */
+    execEnds?: string;
+    /** The namespaces whose Deployments are Available as soon as they are applied. */
+    availableIn?: string[];
     runtime?: string;
     lag?: number;
     forwardFails?: string;
   } = {},
 ) {
   const model = new DryRunCluster(modelConfig, 'fresh');
+  /** What the chapters create, change and delete (their notes, routing, policies, clients), kept as the API server would. */
+  const api = new FakeApi();
   let mode = 'PERMISSIVE';
   let lagging = 0;
   let insideCalls = 0;
-  /** The ConfigMaps the chapters keep their notes in, as the API server would keep them. */
-  const configMaps = new Map<string, string>();
-  return fakeSpawn((argv, input): Reply | undefined => {
+  const fake = fakeSpawn((argv, input): Reply | undefined => {
     const cmd = argv.join(' ');
     if (cmd.endsWith(' get nodes -o json')) return { stdout: nodesJson(o.runtime ?? 'containerd://2.1.4') };
     if (cmd.includes('port-forward'))
       return o.forwardFails
         ? { code: 1, stderr: `${o.forwardFails}\n` }
         : { hold: true, stdout: `Forwarding from 127.0.0.1:${port} -> 8080\n` };
-    const configMap = /get configmap (\S+) -o json/.exec(cmd)?.[1];
-    if (configMap) return { stdout: configMaps.get(configMap) ?? '' };
-    if (argv.includes('delete') && argv.includes('configmap')) configMaps.delete(argv[argv.indexOf('configmap') + 1]);
-    if (argv.includes('create') && input.includes('kind: ConfigMap')) {
-      const doc = loadAll(input)[0] as { metadata: { name: string } };
-      configMaps.set(doc.metadata.name, JSON.stringify(doc));
-    }
     if (argv.includes('apply')) {
       mesh.apply(input);
       const before = mode;
@@ -178,7 +179,7 @@ function meshCluster(
     }
     if (cmd.endsWith('-n bookinfo get pods -o json')) return { stdout: bookinfoPods };
     if (argv.includes('exec')) {
-      if (o.execFails) return { code: 1, stderr: `${o.execFails}\n` };
+      if (o.execFails !== undefined) return { code: 1, stderr: `${o.execFails}\n` };
       const outside = argv.includes('fun-with-istio-outside');
       if (!outside && o.insideGets && insideCalls++ < (o.insideFor ?? Number.POSITIVE_INFINITY)) return o.insideGets;
       const getsIn = !outside || (o.outsideGetsIn ?? ((m) => m !== 'STRICT'))(mode);
@@ -186,11 +187,24 @@ function meshCluster(
       const late = lagging > 0 && outside;
       if (late) lagging--;
       const open = late ? !getsIn : getsIn;
-      return open ? { stdout: '200' } : { stdout: '000', stderr: 'command terminated with exit code 56\n', code: 56 };
+      const ends = o.execEnds ?? '';
+      return open
+        ? { stdout: `200${ends}` }
+        : { stdout: `000${ends}`, stderr: 'command terminated with exit code 56\n', code: 56 };
     }
+    const kept = api.answer(argv, input);
+    if (kept && (argv.includes('apply') || argv.includes('create') || argv.includes('delete'))) {
+      for (const d of api.objects.values())
+        if (d.kind === 'Deployment' && o.availableIn?.includes(d.metadata?.namespace ?? ''))
+          d.status = { conditions: [{ type: 'Available', status: 'True' }] };
+      return kept;
+    }
+    // What the chapters did not make is as the model's fresh cluster has it.
+    if (kept && !kept.code && !/^\{"items":\[\]\}$/.test(kept.stdout ?? '')) return kept;
     const a = model.answer(argv, input);
     return { stdout: a.stdout, stderr: a.stderr, code: a.exitCode };
   });
+  return Object.assign(fake, { api });
 }
 
 const env = (extra: Record<string, string> = {}) => ({
@@ -201,9 +215,19 @@ const env = (extra: Record<string, string> = {}) => ({
   WAIT_TIMEOUT: '2s',
   ...extra,
 });
-const run = async (chapter: string, fake: ReturnType<typeof fakeSpawn>, extra: Record<string, string> = {}) => {
-  mesh = Object.assign(new Mesh(), { wrong: mesh.wrong });
-  return runCli([chapter], { env: env(extra), spawn: fake.spawn });
+type MeshCluster = ReturnType<typeof meshCluster>;
+/** A run of `chapter` (with `flags`) on a mesh that starts from the routing the cluster's API server holds. */
+const run = async (chapter: string, fake: MeshCluster, extra: Record<string, string> = {}, flags: string[] = []) => {
+  const wrong = mesh.wrong;
+  mesh = new Mesh();
+  mesh.apply(
+    fake.api
+      .list('virtualservice', 'bookinfo')
+      .map((o) => dump(o))
+      .join('---\n'),
+  ); // in place, not late
+  mesh.wrong = wrong;
+  return runCli([chapter, ...flags], { env: env(extra), spawn: fake.spawn });
 };
 /** A chapter run on a mesh that is wrong in exactly one way. */
 async function runWrong(chapter: string, wrong: Wrong, extra: Record<string, string> = {}) {
@@ -245,10 +269,13 @@ describe('the Istio-task chapters judge what a user sees', () => {
       /delete virtualservice\/productpage virtualservice\/reviews virtualservice\/ratings virtualservice\/details/,
     );
     assert.match(changes[4], /delete configmap fun-with-istio-virtualservice-before/);
+    const log = logOf(r.err);
     assert.match(
-      logOf(r.err),
-      /jason: black stars \(reviews v2\) on 5 of 5 pages; anonymous: no stars \(reviews v1\) on 5 of 5 pages/,
+      log,
+      /^# jason: black stars \(reviews v2\) on 5 of 5 pages; anonymous: no stars \(reviews v1\) on 5 of 5 pages$/m,
     );
+    // While anonymous's pages load, jason's verdict is already on screen (and in the log).
+    assert.match(log, /^# progress: jason: black stars \(reviews v2\) on 5 of 5 pages\n(?!# progress: anonymous)/m);
   });
 
   it('request-routing and traffic-shifting: a route that reaches the proxies late is waited for, not failed', async () => {
@@ -256,6 +283,36 @@ describe('the Istio-task chapters judge what a user sees', () => {
     for (const chapter of ['request-routing', 'traffic-shifting']) {
       const r = await runWrong(chapter, { lateBy: 30 }, { WAIT_TIMEOUT: '60s' });
       assert.equal(r.code, 0, `${chapter}: ${r.err}`);
+    }
+  });
+
+  it('traffic-shifting: all of reviews to v3 is counted only once every page of a sample is red', async () => {
+    // 100 pages late: the 50/50 split shows red stars long before v3 serves them all; counting those pages would
+    // put the 100% share near 68%.
+    const r = await runWrong('traffic-shifting', { lateBy: 100 }, { WAIT_TIMEOUT: '60s', SHIFT_REQUESTS: '50' });
+    assert.equal(r.code, 0, r.err);
+    const log = logOf(r.err);
+    assert.match(log, /^# red stars on 50 of 50 pages \(red 50\): within 10 points of 100%$/m);
+    // What it waited for, and what it counted, in the log.
+    const waits = log.match(/^# progress: waiting for the new weights.*$/gm);
+    assert.deepEqual(waits, [
+      '# progress: waiting for the new weights to show (red stars on some pages)',
+      '# progress: waiting for the new weights to show (red stars on every page)',
+    ]);
+    assert.match(log, /^# progress: counting red stars on 50 pages \(round 1\)$/m);
+  });
+
+  it('a task whose end state was kept (--keep-routing) checks, on a re-run, only what is not on the way there', async () => {
+    // Each chapter's steps on the way to its end state: applying its files and checking the states between them.
+    const onTheWay = { 'request-routing': 3, 'traffic-shifting': 4, mtls: 3 };
+    for (const [chapter, skipped] of Object.entries(onTheWay)) {
+      const fake = meshCluster({ availableIn: ['bookinfo', 'fun-with-istio-outside'] });
+      const first = await run(chapter, fake, { SHIFT_REQUESTS: '50' }, ['--keep-routing']);
+      assert.equal(first.code, 0, `${chapter}: ${first.err}`);
+      const again = await run(chapter, fake, { SHIFT_REQUESTS: '50' }, ['--keep-routing']);
+      assert.equal(again.code, 0, `${chapter}: ${again.err}`);
+      const kept = logOf(again.err).match(/^# skip: the task's end state is in place \(kept\)$/gm) ?? [];
+      assert.equal(kept.length, skipped, `${chapter}: steps skipped as on the way to the kept end`);
     }
   });
 
@@ -384,7 +441,11 @@ describe('the Istio-task chapters judge what a user sees', () => {
     // The new mode reaches the proxies two calls late: the check asks again instead of failing.
     const ok = await run('mtls', meshCluster({ lag: 2 }));
     assert.equal(ok.code, 0, ok.err);
-    assert.match(logOf(ok.err), /inside: HTTP 200; outside: refused \(HTTP 000, curl exit 56\)/);
+    const log = logOf(ok.err);
+    assert.match(log, /inside: HTTP 200; outside: refused \(HTTP 000, curl exit 56\)/);
+    // What each check waited for is on screen and in the log: the old mode still answering from outside.
+    assert.match(log, /^# progress: waiting for the mode to reach the proxies \(outside: HTTP 200\)$/m);
+    assert.match(log, /^# progress: waiting for the mode to reach the proxies \(outside: HTTP 000, curl exit 56\)$/m);
     const leaky = await run('mtls', meshCluster({ outsideGetsIn: () => true }));
     assert.equal(leaky.code, 1);
     assert.match(leaky.err, /the client outside the mesh \(fun-with-istio-outside\) got through, though mTLS is STRICT/);
@@ -414,6 +475,33 @@ describe('the Istio-task chapters judge what a user sees', () => {
     assert.equal(late.code, 0, late.err);
     assert.match(logOf(late.err), /^# shown: inside: HTTP 200; outside: refused \(HTTP 000, curl exit 56\)$/m);
     assert.match(logOf(late.err), /^# shown: inside: HTTP 200; outside: HTTP 200$/m);
+  });
+
+  it('mtls: clients already Available are not waited for; one that is not yet is', async () => {
+    const rollouts = (fake: MeshCluster) => fake.calls.filter((c) => c.argv.includes('rollout')).length;
+    const both = meshCluster({ availableIn: ['bookinfo', 'fun-with-istio-outside'] });
+    const ready = await run('mtls', both);
+    assert.equal(ready.code, 0, ready.err);
+    assert.match(logOf(ready.err), /^# skip: both are Available$/m);
+    assert.equal(rollouts(both), 0);
+    const one = meshCluster({ availableIn: ['bookinfo'] });
+    assert.equal((await run('mtls', one)).code, 0);
+    assert.equal(rollouts(one), 2, 'each client is waited for when one is not Available');
+  });
+
+  it("mtls: curl's answer with a line end is still read; a 200 from a kubectl that failed is kubectl's failure", async () => {
+    const ended = await run('mtls', meshCluster({ execEnds: '\r\n' }));
+    assert.equal(ended.code, 0, ended.err);
+    const refused = await run('mtls', meshCluster({ insideGets: { stdout: '503\n' } }));
+    assert.match(refused.err, /was refused: HTTP 503 \(log/);
+    const broken = await run(
+      'mtls',
+      meshCluster({ insideGets: { stdout: '200', stderr: 'error: error reading from error stream\n', code: 1 } }),
+    );
+    assert.equal(broken.code, 1);
+    assert.match(broken.err, /: kubectl exec into curl in bookinfo: error: error reading from error stream \(log/);
+    const silent = await run('mtls', meshCluster({ execFails: '' }));
+    assert.match(silent.err, /: kubectl exec into curl in bookinfo: exit 1 \(log/);
   });
 
   it('mtls: under PERMISSIVE a client outside that is refused fails the check', async () => {

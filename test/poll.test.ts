@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { untilSettled } from '../tasks/lib/poll.ts';
-import type { Ctx } from '../tasks/lib/types.ts';
+import { progress } from '../tasks/lib/progress.ts';
+import type { Ctx, TaskHandle } from '../tasks/lib/types.ts';
 import { virtualClock } from './helpers.ts';
 
 /** A context with just what the poll reads: the wait's length, the clock and the run's signal. */
@@ -11,8 +12,10 @@ function pollCtx(o: { waitTimeout?: string; signal?: AbortSignal } = {}) {
     config: { waitTimeout: o.waitTimeout ?? '10s' },
     clock,
     signal: o.signal ?? new AbortController().signal,
+    log: { write: (l: string) => logged.push(l) },
   } as unknown as Ctx;
-  return { ctx, clock };
+  const logged: string[] = [];
+  return { ctx, clock, logged };
 }
 
 /** An ask that answers 1, 2, 3, ... and counts its calls. */
@@ -56,11 +59,21 @@ describe('untilSettled', () => {
     assert.deepEqual(clock.slept, [3000, 3000, 3000, 3000]);
   });
 
-  it('shows each unsettled answer before waiting, never the settled one', async () => {
-    const { ctx } = pollCtx();
-    const shown: number[] = [];
-    await untilSettled(ctx, counter().ask, (n) => n === 3, { waiting: (n) => shown.push(n) });
-    assert.deepEqual(shown, [1, 2]);
+  it('shows what it waits for from each unsettled answer, never the settled one; logs it when it changes', async () => {
+    const { ctx, logged } = pollCtx();
+    const task = { output: '' };
+    const says = (n: number) => `waiting for 4 (${n < 3 ? 'low' : 'nearly'})`;
+    await untilSettled(ctx, counter().ask, (n) => n === 4, { waiting: { task: task as TaskHandle, says } });
+    assert.equal(task.output, 'waiting for 4 (nearly)', 'the last unsettled answer, not the settled one');
+    assert.deepEqual(logged, ['# progress: waiting for 4 (low)', '# progress: waiting for 4 (nearly)']);
+  });
+
+  it('a progress of several lines is logged a line each, so every line reads as progress', async () => {
+    const { ctx, logged } = pollCtx();
+    const task = { output: '' };
+    progress(ctx, task as TaskHandle, 'jason: black stars\nanonymous: counting');
+    assert.equal(task.output, 'jason: black stars\nanonymous: counting');
+    assert.deepEqual(logged, ['# progress: jason: black stars\n# progress: anonymous: counting']);
   });
 
   it('stops waiting when the run is cancelled (Ctrl-C), with an AbortError', async () => {

@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { load, loadAll } from 'js-yaml';
+import { load } from 'js-yaml';
 import { main } from '../Taskfile.ts';
+import { FakeApi } from './fake-api.ts';
 import { fakeSpawn, listJson, nodesJson, objectJson, runCli, spawnCli, tmpDir } from './helpers.ts';
 
 const release = path.join(import.meta.dirname, 'fixtures', 'release');
@@ -239,36 +240,30 @@ describe('a cluster without Istio, and objects that are the user’s (second rea
   it("request-routing puts back a user's own VirtualService it changed: their spec, their labels, not the tool's", async () => {
     // What the API server holds: their reviews VirtualService (all to v3), then whatever the chapter applies or deletes.
     const theirs = {
+      apiVersion: 'networking.istio.io/v1',
       kind: 'VirtualService',
-      metadata: { name: 'reviews', labels: { team: 'payments' } },
+      metadata: { name: 'reviews', namespace: 'bookinfo', labels: { team: 'payments' } },
       spec: { hosts: ['reviews'], http: [{ route: [{ destination: { host: 'reviews', subset: 'v3' } }] }] },
     };
-    const held = new Map<string, object>([['reviews', theirs]]);
-    const configMaps = new Map<string, string>();
+    const api = new FakeApi();
+    api.put(theirs);
     const fake = fakeSpawn((argv, input) => {
       const cmd = argv.join(' ');
       if (cmd.endsWith(' get nodes -o json')) return { stdout: nodesJson('kwok://v0.8.0') }; // the checks say "not here"
       if (cmd.includes('readyReplicas')) return { stdout: '1' };
       if (cmd.includes('version -o json')) return { stdout: '{"serverVersion":{"gitVersion":"v1.36.3"}}' };
-      if (cmd.endsWith('-n bookinfo get virtualservice -o json'))
-        return { stdout: JSON.stringify({ items: [...held.values()] }) };
-      const configMap = /get configmap (\S+) -o json/.exec(cmd)?.[1];
-      if (configMap) return { stdout: configMaps.get(configMap) ?? '' };
-      if (argv.includes('create') && input.includes('kind: ConfigMap')) {
-        const doc = loadAll(input)[0] as { metadata: { name: string } };
-        configMaps.set(doc.metadata.name, JSON.stringify(doc));
-      }
-      if (argv.includes('apply'))
-        for (const doc of loadAll(input) as { kind?: string; metadata: { name: string } }[])
-          if (doc?.kind === 'VirtualService') held.set(doc.metadata.name, doc);
-      if (argv.includes('delete'))
-        for (const a of argv) if (a.startsWith('virtualservice/')) held.delete(a.slice('virtualservice/'.length));
-      return undefined;
+      const kept = api.answer(argv, input);
+      return kept?.code ? undefined : kept; // what the API server does not hold is answered as found and empty
     });
     const r = await runCli(['request-routing'], { env: env({ WAIT_TIMEOUT: '2s' }), spawn: fake.spawn });
     assert.equal(r.code, 0, r.err);
-    assert.deepEqual([...held.keys()], ['reviews'], 'what the chapter added is gone, theirs is back');
-    const back = held.get('reviews') as typeof theirs;
+    const held = api.list('virtualservice', 'bookinfo');
+    assert.deepEqual(
+      held.map((o) => o.metadata?.name),
+      ['reviews'],
+      'what the chapter added is gone, theirs is back',
+    );
+    const back = held[0] as typeof theirs;
     assert.deepEqual(back.spec, theirs.spec, "their routing (all to v3), not the chapter's");
     assert.deepEqual(back.metadata.labels, { team: 'payments' }, "their labels, without the tool's");
   });

@@ -66,6 +66,23 @@ describe('shell', () => {
     assert.equal((await ask()).stdout, 'ok');
   });
 
+  it('a failed answer that arrives after a newer one was asked does not take the newer one with it', async () => {
+    const stale = new AbortController();
+    let n = 0;
+    const fake = fakeSpawn(() => (++n === 1 ? { hold: true } : { stdout: `answer ${n}` }));
+    const { sh } = shell({ spawn: fake.spawn });
+    const ask = () => sh.kubectl(['get', 'nodes'], { read: true });
+    // Asked, then a change: the question still in flight is no longer the one to reuse.
+    const first = sh.kubectl(['get', 'nodes'], { read: true, signal: stale.signal });
+    await sh.kubectl(['label', 'nodes', 'a', 'x=y']);
+    assert.equal((await ask()).stdout, 'answer 3');
+    // The first question fails only now: the answer asked after the change stays.
+    stale.abort();
+    await assert.rejects(first);
+    assert.equal((await ask()).stdout, 'answer 3');
+    assert.equal(fake.calls.length, 3);
+  });
+
   it('pins the context on kubectl and istioctl and the profile on minikube', async () => {
     const fake = fakeSpawn();
     const { sh } = shell({ spawn: fake.spawn });
@@ -458,6 +475,31 @@ describe('shell: environment, launch, killRunning, has, note, echo', () => {
     const byOwn = again.sh.run('sleep', ['300'], { signal: own2.signal, allowFailure: true });
     own2.abort();
     assert.notEqual((await byOwn).exitCode, 0, "the command's own signal stops it beside the run's");
+  });
+
+  it("a second Ctrl-C kills the commands still running, never a finished one's process group", async (t) => {
+    const { sh } = shell({ env: { PATH: '/usr/bin:/bin' } });
+    await sh.run('true', []);
+    const kill = t.mock.method(process, 'kill', () => true);
+    sh.killRunning();
+    assert.equal(kill.mock.callCount(), 0, 'a finished command is forgotten (its group id may be reused)');
+    kill.mock.restore();
+    const running = sh.run('sleep', ['30']);
+    const killed = t.mock.method(process, 'kill', () => true);
+    sh.killRunning();
+    killed.mock.restore();
+    assert.equal(killed.mock.callCount(), 1);
+    const [group, signal] = killed.mock.calls[0].arguments as [number, string];
+    assert.ok(group < 0, 'the whole process group');
+    assert.equal(signal, 'SIGKILL');
+    process.kill(group, 'SIGKILL');
+    await assert.rejects(running, /sleep exited with SIGKILL/);
+  });
+
+  it('a command stopped at its time limit says it timed out, even when it exits with a code of its own', async () => {
+    const { sh } = shell({ env: { PATH: '/usr/bin:/bin' } });
+    const trapping = ['-c', 'trap "exit 3" TERM; echo ready; while :; do sleep 0.01; done'];
+    await assert.rejects(sh.run('/bin/sh', trapping, { timeoutMs: 300 }), /sh timed out after 0.3s/);
   });
 
   it('stdin is closed unless there is input: a tool that reads it gets end of file at once', async () => {

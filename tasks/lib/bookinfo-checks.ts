@@ -6,6 +6,7 @@ import { productPages } from './bookinfo-client.ts';
 import { bucketOf, judgePage, type PageView, shareWithin, tally } from './bookinfo-page.ts';
 import { StepError } from './errors.ts';
 import { untilSettled } from './poll.ts';
+import { progress } from './progress.ts';
 import type { EndState } from './routing.ts';
 import { step } from './step.ts';
 import type { Task } from './types.ts';
@@ -47,7 +48,7 @@ export function checkPages(title: string, expected: Sees[], onTheWay?: EndState)
           const views = await untilSettled(ctx, load, (v) => v.every(ok));
           if (!views.every(ok)) throw new StepError(`${who(sees)}: expected ${sees.what}, saw ${summary(views)}`);
           lines.push(`${who(sees)}: ${sees.what} on ${views.length} of ${views.length} pages`);
-          task.output = lines.join('\n');
+          progress(ctx, task, lines.join('\n'));
         }
         return lines.join('\n');
       });
@@ -71,10 +72,11 @@ export function checkRedShare(title: string, percent: number, onTheWay?: EndStat
         const isRed = (view: PageView) => bucketOf(view) === 'red';
         // First until the new weights show (all red for 100%, some red otherwise), so old routing is not counted.
         const sample = async () => (await productPages(base, pagesPerUser, { signal: ctx.signal })).map(judgePage);
-        await untilSettled(ctx, sample, (v) => (percent >= 100 ? v.every(isRed) : v.some(isRed)));
+        const says = () => `waiting for the new weights to show (red stars on ${percent >= 100 ? 'every page' : 'some pages'})`;
+        await untilSettled(ctx, sample, (v) => (percent >= 100 ? v.every(isRed) : v.some(isRed)), { waiting: { task, says } });
         const views: PageView[] = [];
         for (let round = 1; round <= shareRounds; round++) {
-          task.output = `counting red stars on ${ctx.config.shiftRequests} pages (round ${round})`;
+          progress(ctx, task, `counting red stars on ${ctx.config.shiftRequests} pages (round ${round})`);
           views.push(...(await productPages(base, ctx.config.shiftRequests, { signal: ctx.signal })).map(judgePage));
           const red = views.filter(isRed).length;
           const share = `red stars on ${red} of ${views.length} pages (${summary(views)})`;

@@ -1,14 +1,15 @@
 // Asking again until an answer settles: for what only shows a moment after the change that causes it (a route
 // pushed to the proxies, a metric scraped), where there is no event to wait on.
 import { durationSeconds } from '../config.ts';
-import type { Ctx } from './types.ts';
+import { progress } from './progress.ts';
+import type { Ctx, TaskHandle } from './types.ts';
 
 export interface Poll<T> {
   /** When to give up (by default WAIT_TIMEOUT from now): the last answer is returned for the caller to judge. */
   deadline?: number;
   everyMs?: number;
-  /** Called with each unsettled answer before waiting, e.g. to show progress. */
-  waiting?: (answer: T) => void;
+  /** What is awaited, said from each unsettled answer before waiting: shown as the step's progress, and logged. */
+  waiting?: { task: TaskHandle; says: (answer: T) => string };
 }
 
 /** Asks until `settled` holds or the deadline passes; returns the last answer. */
@@ -22,7 +23,7 @@ export async function untilSettled<T>(
   for (;;) {
     const answer = await ask();
     if (settled(answer) || ctx.clock.now() > deadline) return answer;
-    o.waiting?.(answer);
+    if (o.waiting) progress(ctx, o.waiting.task, o.waiting.says(answer));
     await ctx.clock.sleep(o.everyMs ?? 1000, ctx.signal);
   }
 }

@@ -232,7 +232,8 @@ export class Shell {
       out.exitCode,
       out.signal,
       out.stderr,
-      timeout?.aborted && out.exitCode === null ? opts.timeoutMs : undefined,
+      // Stopped at its time limit, however it ended (a tool that traps SIGTERM exits with a code of its own).
+      timeout?.aborted ? opts.timeoutMs : undefined,
     );
     throw new CommandError(commandLine(argv), out.exitCode, out.stderr, why.reason ?? '', why.suggestion);
   }

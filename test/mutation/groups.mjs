@@ -21,7 +21,7 @@ export const groups = {
     tests: ['test/chapters.test.ts', 'test/review-fixes.test.ts', 'test/dry-run-golden.test.ts', 'test/help-golden.test.ts'],
   },
   images: { mutate: ['tasks/lib/images.ts'], tests: ['test/images.test.ts', 'test/dry-run-golden.test.ts'] },
-  poll: { mutate: ['tasks/lib/poll.ts'], tests: ['test/poll.test.ts'] },
+  poll: { mutate: ['tasks/lib/poll.ts', 'tasks/lib/progress.ts'], tests: ['test/poll.test.ts'] },
   shell: { mutate: ['tasks/lib/shell.ts'], tests: ['test/shell.test.ts'] },
   settings: {
     mutate: ['tasks/config/settings.ts'],
