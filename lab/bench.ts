@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, parseEnv } from 'node:util';
-import { isMain } from '../tasks/lib/main.ts';
+import { isMain } from '../tasks/lib/cli/main.ts';
 import { binDir, projectRoot, stateDir } from './common.ts';
 import { labMarker, stopGroup } from './proc.ts';
 import { stopAll } from './stop.ts';

@@ -17,7 +17,7 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isMain } from '../tasks/lib/main.ts';
+import { isMain } from '../tasks/lib/cli/main.ts';
 import {
   bin,
   binDir,

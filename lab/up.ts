@@ -7,7 +7,7 @@
 // Writes .lab/kubeconfig (context "lab"), .lab/env and .lab/istio-overlay.yaml. Fails as a whole: stops what it started.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { isMain } from '../tasks/lib/main.ts';
+import { isMain } from '../tasks/lib/cli/main.ts';
 import { build } from './build.ts';
 import { bin, ISTIO_LAB_VERSION, istioHome, labPins, logsDir, nodeName, projectRoot, stateDir } from './common.ts';
 import { type Flavour, flavourFile, parseUpArgs, runningFlavour, type UpOptions } from './flavour.ts';

@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { isMain } from '../tasks/lib/main.ts';
+import { isMain } from '../tasks/lib/cli/main.ts';
 import { bin, ISTIO_LAB_VERSION, stateDir } from './common.ts';
 import { request } from './kube.ts';
 

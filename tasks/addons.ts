@@ -1,17 +1,27 @@
 // Chapter 5, "Addons": Prometheus first (Grafana's datasource is http://prometheus:9090), then Grafana
 // and Zipkin from the pinned release, their Services turned into NodePorts by patches/, and their URLs.
 import { names } from './config.ts';
-import { addonLinks, nodeReachable } from './lib/addon-links.ts';
-import { type Addon, addonManifest, addons } from './lib/addons.ts';
-import { nodeAddress } from './lib/data-plane.ts';
-import { StepError } from './lib/errors.ts';
-import { available, findObject, inNamespace, listObjects, managed, onObjects, ownerOf, verbArgs, waitFor } from './lib/kube.ts';
-import { runIfMain } from './lib/main.ts';
-import { step } from './lib/step.ts';
+import { StepError } from './lib/base/errors.ts';
+import { runIfMain } from './lib/cli/main.ts';
+import { addonLinks, nodeReachable } from './lib/istio/addon-links.ts';
+import { type Addon, addonManifest, addons } from './lib/istio/addons.ts';
+import { meshHasProvider, telemetryObject, telemetryRef, telemetryState } from './lib/istio/tracing.ts';
+import { nodeAddress } from './lib/kube/data-plane.ts';
+import {
+  available,
+  findObject,
+  inNamespace,
+  listObjects,
+  managed,
+  onObjects,
+  ownerOf,
+  verbArgs,
+  waitFor,
+} from './lib/kube/kube.ts';
+import { step } from './lib/run/step.ts';
+import type { Ctx, Task, TaskCommand } from './lib/run/types.ts';
 import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
-import { meshHasProvider, telemetryObject, telemetryRef, telemetryState } from './lib/tracing.ts';
-import type { Ctx, Task, TaskCommand } from './lib/types.ts';
 
 const ns = names.istioNamespace;
 

@@ -2,23 +2,23 @@
 // through the ingress gateway (the release's Istio-API Gateway and VirtualService), with the destination rules the
 // traffic tasks route to. Proven by the product page a user would get; how to open it is printed.
 import { names } from './config.ts';
-import { nodeReachable } from './lib/addon-links.ts';
-import { bookinfoSample, ingressService, namespace, throughIngress } from './lib/bookinfo.ts';
-import { productPage } from './lib/bookinfo-client.ts';
-import { judgePage } from './lib/bookinfo-page.ts';
-import { nodeAddress } from './lib/data-plane.ts';
-import { StepError } from './lib/errors.ts';
-import { available, getJson, getObject, inNamespace, listObjects, onObjects, waitFor } from './lib/kube.ts';
-import { runIfMain } from './lib/main.ts';
-import { describePod, hasSidecar, livePods, type Pod, readiness } from './lib/pods.ts';
-import { untilSettled } from './lib/poll.ts';
-import { applySample } from './lib/routing.ts';
-import { step } from './lib/step.ts';
+import { bookinfoSample, ingressService, namespace, throughIngress } from './lib/apps/bookinfo.ts';
+import { productPage } from './lib/apps/bookinfo-client.ts';
+import { judgePage } from './lib/apps/bookinfo-page.ts';
+import { StepError } from './lib/base/errors.ts';
+import { runIfMain } from './lib/cli/main.ts';
+import { parseJson } from './lib/exec/tool-output.ts';
+import { nodeReachable } from './lib/istio/addon-links.ts';
+import { applySample } from './lib/istio/routing.ts';
+import { nodeAddress } from './lib/kube/data-plane.ts';
+import { available, getJson, getObject, inNamespace, listObjects, onObjects, waitFor } from './lib/kube/kube.ts';
+import { describePod, hasSidecar, livePods, type Pod, readiness } from './lib/kube/pods.ts';
+import { untilSettled } from './lib/run/poll.ts';
+import { step } from './lib/run/step.ts';
+import type { Ctx, Task, TaskCommand } from './lib/run/types.ts';
 import { ownNamespace } from './lib/steps/namespace.ts';
 import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
-import { parseJson } from './lib/tool-output.ts';
-import type { Ctx, Task, TaskCommand } from './lib/types.ts';
 
 const app = bookinfoSample('platform/kube/bookinfo.yaml');
 const deploymentsOf = (ctx: Ctx) => app(ctx).docs.filter((d) => d.kind === 'Deployment');

@@ -1,11 +1,11 @@
 // `check FILE...`: the tutorial's pod-spec requirements on any manifests (named ports, app labels).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { UsageError } from './lib/errors.ts';
-import { runIfMain } from './lib/main.ts';
-import { type K8sObject, parseManifests, readManifests } from './lib/manifests.ts';
-import { formatFinding, lint } from './lib/podspec.ts';
-import type { ActionCommand } from './lib/types.ts';
+import { UsageError } from './lib/base/errors.ts';
+import { runIfMain } from './lib/cli/main.ts';
+import { formatFinding, lint } from './lib/istio/podspec.ts';
+import { type K8sObject, parseManifests, readManifests } from './lib/kube/manifests.ts';
+import type { ActionCommand } from './lib/run/types.ts';
 
 function yamlFiles(target: string): string[] {
   let st: ReturnType<typeof statSync>;

@@ -2,11 +2,11 @@
 // Service on 127.0.0.1 (a free local port, chosen by kubectl), the URL printed, until Ctrl-C. It works on every
 // driver, also where the node's IP is not reachable from the host (docker driver on macOS and Windows).
 import { type Addon, addons, names } from './config.ts';
-import { isAbortError, StepError, UsageError } from './lib/errors.ts';
-import { inNamespace, portForwardArgs } from './lib/kube.ts';
-import { runIfMain } from './lib/main.ts';
-import { forwardedPort } from './lib/port-forward.ts';
-import type { ActionCommand, Ctx } from './lib/types.ts';
+import { isAbortError, StepError, UsageError } from './lib/base/errors.ts';
+import { runIfMain } from './lib/cli/main.ts';
+import { inNamespace, portForwardArgs } from './lib/kube/kube.ts';
+import { forwardedPort } from './lib/kube/port-forward.ts';
+import type { ActionCommand, Ctx } from './lib/run/types.ts';
 
 function addonNamed(args: string[]): Addon {
   const known = addons.map((a) => a.name).join(', ');

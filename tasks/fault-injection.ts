@@ -1,13 +1,13 @@
 // istio.io's "Fault injection" task, on the request routing (all to v1, jason to reviews v2): a 7 s delay on
 // ratings for jason, then an HTTP 500 abort. Proof: jason's page loses its reviews (the delay outlasts
 // productpage's timeout), then its ratings; everyone else's page is unaffected. The routing is put back at the end.
-import { bookinfoRunning, bookinfoSample, namespace } from './lib/bookinfo.ts';
-import { checkPages, sees } from './lib/bookinfo-checks.ts';
-import { runIfMain } from './lib/main.ts';
-import { applySample, endState, noteBefore, restoreBefore, type Scope } from './lib/routing.ts';
+import { bookinfoRunning, bookinfoSample, namespace } from './lib/apps/bookinfo.ts';
+import { checkPages, sees } from './lib/apps/bookinfo-checks.ts';
+import { runIfMain } from './lib/cli/main.ts';
+import { applySample, endState, noteBefore, restoreBefore, type Scope } from './lib/istio/routing.ts';
+import type { Task, TaskCommand } from './lib/run/types.ts';
 import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
-import type { Task, TaskCommand } from './lib/types.ts';
 
 const routing: Scope = { kind: 'virtualservice', namespace, what: 'the routing', notesIn: namespace };
 const others = { what: 'the reviews, no stars (unaffected)', ok: sees.noStars };

@@ -3,7 +3,11 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { manifestsDir, names } from './config.ts';
-import { StepError } from './lib/errors.ts';
+import { deleteSample, sampleDeployed, sampleDeployment, sampleObjects } from './lib/apps/sample.ts';
+import { StepError } from './lib/base/errors.ts';
+import { runIfMain } from './lib/cli/main.ts';
+import { parseJson } from './lib/exec/tool-output.ts';
+import { formatFinding, lint } from './lib/istio/podspec.ts';
 import {
   annotationOf,
   createNamespace,
@@ -16,16 +20,12 @@ import {
   onObjects,
   rolloutStatus,
   verbArgs,
-} from './lib/kube.ts';
-import { runIfMain } from './lib/main.ts';
-import { readManifests } from './lib/manifests.ts';
-import { describePod, hasSidecar, livePods, type Pod, readiness } from './lib/pods.ts';
-import { formatFinding, lint } from './lib/podspec.ts';
-import { deleteSample, sampleDeployed, sampleDeployment, sampleObjects } from './lib/sample.ts';
-import { step } from './lib/step.ts';
+} from './lib/kube/kube.ts';
+import { readManifests } from './lib/kube/manifests.ts';
+import { describePod, hasSidecar, livePods, type Pod, readiness } from './lib/kube/pods.ts';
+import { step } from './lib/run/step.ts';
+import type { Ctx, Task, TaskCommand } from './lib/run/types.ts';
 import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
-import { parseJson } from './lib/tool-output.ts';
-import type { Ctx, Task, TaskCommand } from './lib/types.ts';
 
 const app = names.sampleApp;
 const nsOf = (ctx: Ctx) => ctx.config.sampleNamespace;

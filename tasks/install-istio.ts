@@ -1,16 +1,16 @@
 // Chapter 3, "Istio": get the release (the tutorial's download and unpack), install it (today's
 // `istioctl install` instead of `kubectl apply -f istio.yaml`), and monitor istio-system until it is up.
 import { names } from './config.ts';
-import { StepError } from './lib/errors.ts';
-import { installFlags } from './lib/install-flags.ts';
-import { available, findObject, inNamespace, isManaged, listObjects, namespaceRef, verbArgs, waitFor } from './lib/kube.ts';
-import { runIfMain } from './lib/main.ts';
-import { step } from './lib/step.ts';
+import { StepError } from './lib/base/errors.ts';
+import { runIfMain } from './lib/cli/main.ts';
+import { installFlags } from './lib/istio/install-flags.ts';
+import { meshHasProvider } from './lib/istio/tracing.ts';
+import { available, findObject, inNamespace, isManaged, listObjects, namespaceRef, verbArgs, waitFor } from './lib/kube/kube.ts';
+import { step } from './lib/run/step.ts';
+import type { Ctx, Task, TaskCommand } from './lib/run/types.ts';
 import { createIstioNamespace, generateCa, plugCa, verifyCaBundle } from './lib/steps/ca.ts';
 import { clusterReachable } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
-import { meshHasProvider } from './lib/tracing.ts';
-import type { Ctx, Task, TaskCommand } from './lib/types.ts';
 
 const ns = names.istioNamespace;
 

@@ -4,13 +4,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { names } from './config.ts';
-import { StepError, UsageError } from './lib/errors.ts';
-import { inNamespace, verbArgs } from './lib/kube.ts';
-import { runIfMain } from './lib/main.ts';
-import { readManifests } from './lib/manifests.ts';
-import { ensureRelease } from './lib/release.ts';
-import { parseJson } from './lib/tool-output.ts';
-import type { ActionCommand, Ctx } from './lib/types.ts';
+import { StepError, UsageError } from './lib/base/errors.ts';
+import { runIfMain } from './lib/cli/main.ts';
+import { parseJson } from './lib/exec/tool-output.ts';
+import { ensureRelease } from './lib/istio/release.ts';
+import { inNamespace, verbArgs } from './lib/kube/kube.ts';
+import { readManifests } from './lib/kube/manifests.ts';
+import type { ActionCommand, Ctx } from './lib/run/types.ts';
 
 const ns = names.istioNamespace;
 

@@ -1,14 +1,14 @@
 // Chapter 1, "Starting minikube": a cluster fit for Istio (version, memory, CPUs, admission webhooks), verified.
 // With CLUSTER=existing the same chapter checks the chosen context instead of starting anything.
 import { kubernetesSupport, ownMinikube } from './config.ts';
-import { StepError } from './lib/errors.ts';
-import { runIfMain } from './lib/main.ts';
-import { minikubeStatus, missingTools, requiredTools } from './lib/minikube.ts';
-import { step } from './lib/step.ts';
+import { StepError } from './lib/base/errors.ts';
+import { compareVersions, minorSkew, parseVersion } from './lib/base/version.ts';
+import { runIfMain } from './lib/cli/main.ts';
+import { kubectlVersions, minikubeVersion } from './lib/exec/tool-output.ts';
+import { minikubeStatus, missingTools, requiredTools } from './lib/kube/minikube.ts';
+import { step } from './lib/run/step.ts';
+import type { Task, TaskCommand } from './lib/run/types.ts';
 import { serverVersion } from './lib/steps/prerequisites.ts';
-import { kubectlVersions, minikubeVersion } from './lib/tool-output.ts';
-import type { Task, TaskCommand } from './lib/types.ts';
-import { compareVersions, minorSkew, parseVersion } from './lib/version.ts';
 
 const installHints: Record<string, string> = {
   minikube: 'https://minikube.sigs.k8s.io/docs/start/',

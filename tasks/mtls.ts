@@ -2,19 +2,19 @@
 // productpage; a PeerAuthentication in istio-system turns STRICT on, so only the client inside gets through; then
 // it goes back to PERMISSIVE, where both do. The PeerAuthentications before the chapter are put back at its end.
 import { names } from './config.ts';
-import { bookinfoRunning, namespace } from './lib/bookinfo.ts';
-import { cannotLookHere } from './lib/data-plane.ts';
-import { StepError } from './lib/errors.ts';
-import { available, execArgs, getObject, inNamespace, managedLabels, rolloutStatus } from './lib/kube.ts';
-import { runIfMain } from './lib/main.ts';
-import { untilSettled } from './lib/poll.ts';
-import { releaseSample } from './lib/release-sample.ts';
-import { applySample, type EndState, endState, noteBefore, restoreBefore, type Scope } from './lib/routing.ts';
-import { step } from './lib/step.ts';
+import { bookinfoRunning, namespace } from './lib/apps/bookinfo.ts';
+import { StepError } from './lib/base/errors.ts';
+import { runIfMain } from './lib/cli/main.ts';
+import { releaseSample } from './lib/istio/release-sample.ts';
+import { applySample, type EndState, endState, noteBefore, restoreBefore, type Scope } from './lib/istio/routing.ts';
+import { cannotLookHere } from './lib/kube/data-plane.ts';
+import { available, execArgs, getObject, inNamespace, managedLabels, rolloutStatus } from './lib/kube/kube.ts';
+import { untilSettled } from './lib/run/poll.ts';
+import { step } from './lib/run/step.ts';
+import type { Ctx, Task, TaskCommand } from './lib/run/types.ts';
 import { ownNamespace } from './lib/steps/namespace.ts';
 import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
-import type { Ctx, Task, TaskCommand } from './lib/types.ts';
 
 const { outside, client, peerAuthentication } = names.bookinfo;
 const modes: Scope = { kind: 'peerauthentication', namespace: names.istioNamespace, what: 'the mTLS mode', notesIn: namespace };

@@ -1,12 +1,12 @@
 // istio.io's "Request routing" task: every Bookinfo service to v1, then the user jason to reviews v2. Proof: jason
 // sees black stars (v2), everyone else none (v1). The routing before the chapter is put back at its end.
-import { bookinfoRunning, bookinfoSample, namespace } from './lib/bookinfo.ts';
-import { checkPages, sees } from './lib/bookinfo-checks.ts';
-import { runIfMain } from './lib/main.ts';
-import { applySample, endState, noteBefore, restoreBefore, type Scope } from './lib/routing.ts';
+import { bookinfoRunning, bookinfoSample, namespace } from './lib/apps/bookinfo.ts';
+import { checkPages, sees } from './lib/apps/bookinfo-checks.ts';
+import { runIfMain } from './lib/cli/main.ts';
+import { applySample, endState, noteBefore, restoreBefore, type Scope } from './lib/istio/routing.ts';
+import type { Task, TaskCommand } from './lib/run/types.ts';
 import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
-import type { Task, TaskCommand } from './lib/types.ts';
 
 const routing: Scope = { kind: 'virtualservice', namespace, what: 'the routing', notesIn: namespace };
 const allV1 = bookinfoSample('networking/virtual-service-all-v1.yaml');

@@ -2,7 +2,11 @@
 // the tool's managed-by label are deleted; the minikube profile only when it is the tool's own cluster.
 // Its dry run stands for a cluster where `all` has run (the 'finished' view), so it lists every removal.
 import { names } from './config.ts';
-import { type Addon, addonManifest, addons } from './lib/addons.ts';
+import { deleteSample, sampleDeployment } from './lib/apps/sample.ts';
+import { runIfMain } from './lib/cli/main.ts';
+import { type Addon, addonManifest, addons } from './lib/istio/addons.ts';
+import { ensureRelease } from './lib/istio/release.ts';
+import { telemetryRef } from './lib/istio/tracing.ts';
 import {
   annotationOf,
   exists,
@@ -16,14 +20,10 @@ import {
   onObjects,
   ownerOf,
   verbArgs,
-} from './lib/kube.ts';
-import { runIfMain } from './lib/main.ts';
-import { minikubeStatus } from './lib/minikube.ts';
-import { ensureRelease } from './lib/release.ts';
-import { deleteSample, sampleDeployment } from './lib/sample.ts';
-import { type StepDefinition, step } from './lib/step.ts';
-import { telemetryRef } from './lib/tracing.ts';
-import type { Ctx, Task, TaskCommand } from './lib/types.ts';
+} from './lib/kube/kube.ts';
+import { minikubeStatus } from './lib/kube/minikube.ts';
+import { type StepDefinition, step } from './lib/run/step.ts';
+import type { Ctx, Task, TaskCommand } from './lib/run/types.ts';
 
 const ns = names.istioNamespace;
 const sampleNs = (ctx: Ctx) => namespaceRef(ctx.config.sampleNamespace);

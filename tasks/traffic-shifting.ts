@@ -1,13 +1,13 @@
 // istio.io's "Traffic shifting" task: every service to v1, then reviews 50/50 between v1 and v3, then all to v3.
 // Proof: the share of product pages with red stars (reviews v3), over SHIFT_REQUESTS pages, within 10 points of
 // the weight. The routing is put back at the end.
-import { bookinfoRunning, bookinfoSample, namespace } from './lib/bookinfo.ts';
-import { checkRedShare } from './lib/bookinfo-checks.ts';
-import { runIfMain } from './lib/main.ts';
-import { applySample, endState, noteBefore, restoreBefore, type Scope } from './lib/routing.ts';
+import { bookinfoRunning, bookinfoSample, namespace } from './lib/apps/bookinfo.ts';
+import { checkRedShare } from './lib/apps/bookinfo-checks.ts';
+import { runIfMain } from './lib/cli/main.ts';
+import { applySample, endState, noteBefore, restoreBefore, type Scope } from './lib/istio/routing.ts';
+import type { Task, TaskCommand } from './lib/run/types.ts';
 import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
-import type { Task, TaskCommand } from './lib/types.ts';
 
 const routing: Scope = { kind: 'virtualservice', namespace, what: 'the routing', notesIn: namespace };
 const allV1 = bookinfoSample('networking/virtual-service-all-v1.yaml');

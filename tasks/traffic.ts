@@ -1,7 +1,11 @@
 import { durationSeconds, names } from './config.ts';
-import { cannotLookHere } from './lib/data-plane.ts';
-import { StepError } from './lib/errors.ts';
-import { workloadImages } from './lib/images.ts';
+import { workloadImages } from './lib/apps/images.ts';
+import { proofs, type Verdict } from './lib/apps/traffic-proof.ts';
+import { StepError } from './lib/base/errors.ts';
+import { runIfMain } from './lib/cli/main.ts';
+import { meshReportsMetrics, metricsOff } from './lib/istio/mesh-metrics.ts';
+import { releaseSample } from './lib/istio/release-sample.ts';
+import { cannotLookHere } from './lib/kube/data-plane.ts';
 import {
   annotationOf,
   exists,
@@ -12,18 +16,14 @@ import {
   rolloutStatus,
   verbArgs,
   waitFor,
-} from './lib/kube.ts';
-import { runIfMain } from './lib/main.ts';
-import type { K8sObject } from './lib/manifests.ts';
-import { meshReportsMetrics, metricsOff } from './lib/mesh-metrics.ts';
-import { untilSettled } from './lib/poll.ts';
-import { releaseSample } from './lib/release-sample.ts';
-import { step } from './lib/step.ts';
+} from './lib/kube/kube.ts';
+import type { K8sObject } from './lib/kube/manifests.ts';
+import { untilSettled } from './lib/run/poll.ts';
+import { step } from './lib/run/step.ts';
+import type { Ctx, Task, TaskCommand } from './lib/run/types.ts';
 import { ownNamespace } from './lib/steps/namespace.ts';
 import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
-import { proofs, type Verdict } from './lib/traffic-proof.ts';
-import type { Ctx, Task, TaskCommand } from './lib/types.ts';
 
 const { namespace, server, port, job } = names.traffic;
 const jobRef = inNamespace(namespace, 'job', job);

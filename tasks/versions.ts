@@ -1,12 +1,12 @@
 // The tutorial's "Versions" section, live: each pin beside what this machine and cluster have.
 import { existsSync } from 'node:fs';
 import { pins } from './config.ts';
-import { imagesAhead } from './lib/images.ts';
-import { runIfMain } from './lib/main.ts';
-import { driverTool, missingTools, requiredTools } from './lib/minikube.ts';
-import { istioctlVersion, kubectlVersions, minikubeVersion } from './lib/tool-output.ts';
-import type { ActionCommand, Ctx } from './lib/types.ts';
-import { compareVersions, minorSkew } from './lib/version.ts';
+import { imagesAhead } from './lib/apps/images.ts';
+import { compareVersions, minorSkew } from './lib/base/version.ts';
+import { runIfMain } from './lib/cli/main.ts';
+import { istioctlVersion, kubectlVersions, minikubeVersion } from './lib/exec/tool-output.ts';
+import { driverTool, missingTools, requiredTools } from './lib/kube/minikube.ts';
+import type { ActionCommand, Ctx } from './lib/run/types.ts';
 
 type Row = [what: string, pinned: string, found: string, ok: boolean];
 

@@ -2,10 +2,10 @@
 // certificate and patching the webhook's caBundle by hand, plug our own root and intermediate CA into
 // Istio (secret `cacerts`, before istiod starts), then prove the injector webhook trusts exactly our root.
 import { names } from './config.ts';
-import { runIfMain } from './lib/main.ts';
+import { runIfMain } from './lib/cli/main.ts';
+import type { TaskCommand } from './lib/run/types.ts';
 import { createIstioNamespace, generateCa, plugCa, verifyCaBundle } from './lib/steps/ca.ts';
 import { clusterReachable } from './lib/steps/prerequisites.ts';
-import type { TaskCommand } from './lib/types.ts';
 
 const ns = names.istioNamespace;
 

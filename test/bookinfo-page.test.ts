@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { bucketOf, judgePage, type PageView, shareWithin, tally } from '../tasks/lib/bookinfo-page.ts';
+import { bucketOf, judgePage, type PageView, shareWithin, tally } from '../tasks/lib/apps/bookinfo-page.ts';
 
 const fixtures = path.join(import.meta.dirname, 'fixtures', 'bookinfo');
 const server = createServer((req, res) => {

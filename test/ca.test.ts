@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
-import { type CaPaths, caSpec, checkCa, ensureCa, secretFiles } from '../tasks/lib/ca.ts';
-import { pathLength } from '../tasks/lib/ca-issue.ts';
-import { StepError } from '../tasks/lib/errors.ts';
+import { StepError } from '../tasks/lib/base/errors.ts';
+import { type CaPaths, caSpec, checkCa, ensureCa, secretFiles } from '../tasks/lib/istio/ca.ts';
+import { pathLength } from '../tasks/lib/istio/ca-issue.ts';
 import { tmpDir } from './helpers.ts';
 
 describe('plug-in CA (real keys, checked with node:crypto)', () => {

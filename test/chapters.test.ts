@@ -5,8 +5,8 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { loadConfig, pins } from '../tasks/config.ts';
-import { ensureCa } from '../tasks/lib/ca.ts';
-import { DryRunCluster } from '../tasks/lib/dry-run.ts';
+import { ensureCa } from '../tasks/lib/istio/ca.ts';
+import { DryRunCluster } from '../tasks/lib/kube/dry-run.ts';
 import { dryRunCommands, fakeSpawn, joined, type Reply, type Responder, runCli, tmpDir } from './helpers.ts';
 
 const release = path.join(import.meta.dirname, 'fixtures', 'release');

@@ -70,7 +70,7 @@ describe('dashboard', () => {
 
 describe('how to open the addons', () => {
   it('NodePort URLs where the node is reachable, npm run dashboard where it is not (docker driver on macOS)', async () => {
-    const { addonLinks, nodeReachable } = await import('../tasks/lib/addon-links.ts');
+    const { addonLinks, nodeReachable } = await import('../tasks/lib/istio/addon-links.ts');
     const { addons } = await import('../tasks/config.ts');
     const three = addons.filter((a) => ['prometheus', 'grafana', 'zipkin'].includes(a.name));
     const docker = { kind: 'minikube', profile: 'p', driver: 'docker', memoryMiB: 8192, cpus: 4, version: 'v1.39.0' } as const;

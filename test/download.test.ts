@@ -8,9 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { c as tarCreate } from 'tar';
 import { loadConfig } from '../tasks/config.ts';
-import { downloadVerified, fetchChecksum, formatBytes } from '../tasks/lib/download.ts';
-import { AbortError, StepError } from '../tasks/lib/errors.ts';
-import { downloadOf, obtainRelease } from '../tasks/lib/release.ts';
+import { AbortError, StepError } from '../tasks/lib/base/errors.ts';
+import { downloadVerified, fetchChecksum, formatBytes } from '../tasks/lib/istio/download.ts';
+import { downloadOf, obtainRelease } from '../tasks/lib/istio/release.ts';
 import { tmpDir } from './helpers.ts';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { failureReason } from '../tasks/lib/failure.ts';
+import { failureReason } from '../tasks/lib/exec/failure.ts';
 import { fakeSpawn, installIstioOffline, runCli, tmpDir } from './helpers.ts';
 
 const fixture = (name: string) => readFileSync(path.join(import.meta.dirname, 'fixtures', 'stderr', name), 'utf8');

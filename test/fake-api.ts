@@ -1,7 +1,7 @@
 // A small API server for the scripted shell: it keeps objects by kind, namespace and name, and answers the kubectl
 // commands kube.ts builds (get one or a list as JSON, create, apply, delete), so a test can look at what is left.
 import { loadAll } from 'js-yaml';
-import type { K8sObject } from '../tasks/lib/manifests.ts';
+import type { K8sObject } from '../tasks/lib/kube/manifests.ts';
 import type { Reply } from './helpers.ts';
 
 const key = (kind: string, namespace: string | undefined, name: string) => `${kind.toLowerCase()}/${namespace ?? ''}/${name}`;

@@ -7,8 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { main } from '../Taskfile.ts';
-import { ensureCa } from '../tasks/lib/ca.ts';
-import type { Clock } from '../tasks/lib/clock.ts';
+import type { Clock } from '../tasks/lib/base/clock.ts';
+import { ensureCa } from '../tasks/lib/istio/ca.ts';
 
 /** Splits a command line as a shell would: plain words, '...' (POSIX quoting, dry-run lines) and $'...' (zx's quoting). */
 export function unquote(cmd: string): string[] {

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { fullImageName, injectedProxyImage, workloadImages } from '../tasks/lib/images.ts';
-import type { K8sObject } from '../tasks/lib/manifests.ts';
+import { fullImageName, injectedProxyImage, workloadImages } from '../tasks/lib/apps/images.ts';
+import type { K8sObject } from '../tasks/lib/kube/manifests.ts';
 import { fakeSpawn, runCli, tmpDir } from './helpers.ts';
 
 const deployment = (images: string[], init: string[] = []): K8sObject => ({

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { dump, loadAll } from 'js-yaml';
 import { loadConfig, pins } from '../tasks/config.ts';
-import { DryRunCluster } from '../tasks/lib/dry-run.ts';
+import { DryRunCluster } from '../tasks/lib/kube/dry-run.ts';
 import { FakeApi } from './fake-api.ts';
 import { fakeSpawn, nodesJson, type Reply, runCli, tmpDir, virtualClock } from './helpers.ts';
 

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { manifestsDir, patchesDir } from '../tasks/config.ts';
-import { addons } from '../tasks/lib/addons.ts';
-import { StepError, UsageError } from '../tasks/lib/errors.ts';
+import { StepError, UsageError } from '../tasks/lib/base/errors.ts';
+import { addons } from '../tasks/lib/istio/addons.ts';
+import { lint, portProtocol } from '../tasks/lib/istio/podspec.ts';
 import {
   applyPatches,
   describe as describeDocs,
@@ -11,9 +12,8 @@ import {
   parseManifests,
   prepare,
   readManifests,
-} from '../tasks/lib/manifests.ts';
-import { describePod, hasSidecar, type Pod, readiness } from '../tasks/lib/pods.ts';
-import { lint, portProtocol } from '../tasks/lib/podspec.ts';
+} from '../tasks/lib/kube/manifests.ts';
+import { describePod, hasSidecar, type Pod, readiness } from '../tasks/lib/kube/pods.ts';
 
 const fixtures = path.join(import.meta.dirname, 'fixtures');
 const release = path.join(fixtures, 'release');

@@ -1,7 +1,7 @@
 // Whether a mesh reports Istio's metrics: judged from the mesh config's defaults and the root namespace's Telemetries.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { defaultMetricsProviders, reportsMetrics } from '../tasks/lib/mesh-metrics.ts';
+import { defaultMetricsProviders, reportsMetrics } from '../tasks/lib/istio/mesh-metrics.ts';
 
 const demoMesh = 'defaultProviders:\n  metrics:\n  - prometheus\nenableTracing: true\n';
 const telemetryOff = 'enableTracing: true\nrootNamespace: istio-system\n';

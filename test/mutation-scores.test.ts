@@ -12,7 +12,7 @@ const mutant = (status: string, line: number, column = 1, replacement = 'true') 
 });
 const report = {
   files: {
-    'tasks/lib/download.ts': {
+    'tasks/lib/istio/download.ts': {
       mutants: [
         mutant('Killed', 1),
         mutant('Timeout', 2),
@@ -25,7 +25,7 @@ const report = {
   },
 };
 const equivalent = (line: number, column: number, replacement = 'true', endColumn = column + 4): Equivalent => ({
-  file: 'tasks/lib/download.ts',
+  file: 'tasks/lib/istio/download.ts',
   line,
   column,
   end: { line, column: endColumn },
@@ -39,7 +39,7 @@ it('a score is killed and timed out over those plus survivors and uncovered; oth
   assert.deepEqual(
     { ...s, score: Math.round(s.score) },
     {
-      file: 'tasks/lib/download.ts',
+      file: 'tasks/lib/istio/download.ts',
       killed: 2,
       survived: 3,
       equivalent: 0,
@@ -58,9 +58,9 @@ it('an equivalent survivor is left out only where it is: same line, column and r
 
 it('a module below its floor is named; one at it, or without a floor of its own, is held to its floor or 100%', () => {
   const [s] = scores(report, []);
-  assert.deepEqual(belowThreshold([s], { 'tasks/lib/download.ts': 40 }), []);
-  assert.deepEqual(belowThreshold([s], { 'tasks/lib/download.ts': 41 }), ['tasks/lib/download.ts: 40.0% < 41%']);
-  assert.deepEqual(belowThreshold([s], {}), ['tasks/lib/download.ts: 40.0% < 100%']);
+  assert.deepEqual(belowThreshold([s], { 'tasks/lib/istio/download.ts': 40 }), []);
+  assert.deepEqual(belowThreshold([s], { 'tasks/lib/istio/download.ts': 41 }), ['tasks/lib/istio/download.ts: 40.0% < 41%']);
+  assert.deepEqual(belowThreshold([s], {}), ['tasks/lib/istio/download.ts: 40.0% < 100%']);
 });
 
 const source = [

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { untilSettled } from '../tasks/lib/poll.ts';
-import { progress } from '../tasks/lib/progress.ts';
-import type { Ctx, TaskHandle } from '../tasks/lib/types.ts';
+import { untilSettled } from '../tasks/lib/run/poll.ts';
+import { progress } from '../tasks/lib/run/progress.ts';
+import type { Ctx, TaskHandle } from '../tasks/lib/run/types.ts';
 import { virtualClock } from './helpers.ts';
 
 /** A context with just what the poll reads: the wait's length, the clock and the run's signal. */

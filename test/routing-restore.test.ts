@@ -4,12 +4,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { managedLabels } from '../tasks/lib/kube.ts';
-import type { K8sObject } from '../tasks/lib/manifests.ts';
-import { applySample, endState, noteBefore, restoreBefore, type Scope } from '../tasks/lib/routing.ts';
-import { run } from '../tasks/lib/runner.ts';
-import { step } from '../tasks/lib/step.ts';
-import type { TaskCommand } from '../tasks/lib/types.ts';
+import { run } from '../tasks/lib/cli/runner.ts';
+import { applySample, endState, noteBefore, restoreBefore, type Scope } from '../tasks/lib/istio/routing.ts';
+import { managedLabels } from '../tasks/lib/kube/kube.ts';
+import type { K8sObject } from '../tasks/lib/kube/manifests.ts';
+import { step } from '../tasks/lib/run/step.ts';
+import type { TaskCommand } from '../tasks/lib/run/types.ts';
 import { FakeApi } from './fake-api.ts';
 import { fakeSpawn, joined, tmpDir, virtualClock } from './helpers.ts';
 

@@ -1,7 +1,7 @@
 // What "in place" means for an applied file: the API server's copy holds everything the file says (it adds defaults).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { holds } from '../tasks/lib/in-place.ts';
+import { holds } from '../tasks/lib/kube/in-place.ts';
 
 const want = { http: [{ route: [{ destination: { host: 'reviews', subset: 'v1' }, weight: 50 }] }] };
 

@@ -1,10 +1,10 @@
 // The runner's stages, each on its own: the command line parsed against a command's own flags, and confirmation.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { UsageError } from '../tasks/lib/errors.ts';
-import { inNamespace, namespaceRef, verbArgs } from '../tasks/lib/kube.ts';
-import { confirmed, parseInvocation } from '../tasks/lib/runner.ts';
-import type { ActionCommand, Ctx, TaskCommand } from '../tasks/lib/types.ts';
+import { UsageError } from '../tasks/lib/base/errors.ts';
+import { confirmed, parseInvocation } from '../tasks/lib/cli/runner.ts';
+import { inNamespace, namespaceRef, verbArgs } from '../tasks/lib/kube/kube.ts';
+import type { ActionCommand, Ctx, TaskCommand } from '../tasks/lib/run/types.ts';
 
 const chapter: TaskCommand = {
   kind: 'tasks',

@@ -3,10 +3,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { DryRunCluster } from '../tasks/lib/dry-run.ts';
-import { AbortError, CommandError } from '../tasks/lib/errors.ts';
-import { RunLog } from '../tasks/lib/log.ts';
-import { Shell } from '../tasks/lib/shell.ts';
+import { AbortError, CommandError } from '../tasks/lib/base/errors.ts';
+import { RunLog } from '../tasks/lib/base/log.ts';
+import { Shell } from '../tasks/lib/exec/shell.ts';
+import { DryRunCluster } from '../tasks/lib/kube/dry-run.ts';
 import { fakeSpawn, tmpDir } from './helpers.ts';
 
 const config = {
@@ -198,7 +198,7 @@ describe('shell', () => {
 
 describe('dry-run lines', () => {
   it('quote for any POSIX shell, not only bash', async () => {
-    const { shellQuote } = await import('../tasks/lib/shell.ts');
+    const { shellQuote } = await import('../tasks/lib/exec/shell.ts');
     const { spawnSync } = await import('node:child_process');
     const words = [
       'plain',

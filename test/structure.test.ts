@@ -52,6 +52,62 @@ it('no import cycle', () => {
   assert.deepEqual(cycles, []);
 });
 
+const libDir = path.join(tasksDir, 'lib');
+const configDir = path.join(tasksDir, 'config');
+const rooms = readdirSync(libDir).filter((f) => statSync(path.join(libDir, f)).isDirectory());
+
+/** The room a file lives in: a folder of tasks/lib, or `config` (tasks/config and its front door tasks/config.ts). */
+function roomOf(file: string): string | undefined {
+  if (file === path.join(tasksDir, 'config.ts') || file.startsWith(`${configDir}/`)) return 'config';
+  const rel = path.relative(libDir, file);
+  return rel.startsWith('..') || !rel.includes('/') ? undefined : rel.split('/')[0];
+}
+
+/** What a room's README says it may import ("May import: base, config."). */
+function allowedOf(room: string): string[] | undefined {
+  const readme = path.join(room === 'config' ? configDir : path.join(libDir, room), 'README.md');
+  const line = /^May import: (.*)\.$/m.exec(readFileSync(readme, 'utf8'))?.[1];
+  if (line === undefined) return undefined;
+  return line === 'nothing of the project' ? [] : line.split(', ');
+}
+
+it('tasks/lib has no loose files: each file lives in a room', () => {
+  assert.deepEqual(
+    readdirSync(libDir).filter((f) => !rooms.includes(f)),
+    [],
+  );
+});
+
+it("each room's README names each of its files and says which rooms it may import", () => {
+  for (const room of [...rooms, 'config']) {
+    const dir = room === 'config' ? configDir : path.join(libDir, room);
+    const readme = readFileSync(path.join(dir, 'README.md'), 'utf8');
+    assert.ok(allowedOf(room), `${room}/README.md has no "May import: ..." line`);
+    const unnamed = readdirSync(dir).filter((f) => f.endsWith('.ts') && !readme.includes(`\`${f}\``));
+    assert.deepEqual(unnamed, [], `${room}/README.md does not name these files`);
+  }
+});
+
+it('a room imports only the rooms its README allows, and the rooms have no cycle', () => {
+  const allowed = new Map([...rooms, 'config'].map((r) => [r, allowedOf(r) ?? []]));
+  const offenders = files.flatMap((f) => {
+    const from = roomOf(f);
+    if (!from) return [];
+    return (graph.get(f) ?? [])
+      .filter((i) => {
+        const to = roomOf(i);
+        return to !== undefined && to !== from && !allowed.get(from)?.includes(to);
+      })
+      .map((i) => `${path.relative(root, f)} -> ${path.relative(root, i)}`);
+  });
+  assert.deepEqual(offenders, []);
+  // The rule itself is a ladder: no room may import, through others, one that may import it.
+  const reaches = (from: string, to: string, seen = new Set<string>()): boolean =>
+    (allowed.get(from) ?? []).some((r) => r === to || (!seen.has(r) && (seen.add(r), reaches(r, to, seen))));
+  const cycles = [...allowed.keys()].filter((r) => reaches(r, r));
+  assert.deepEqual(cycles, []);
+});
+
 /** How many arguments the call whose `(` is at `open` has: commas at its own depth, strings skipped, a trailing comma not. */
 function argumentCount(text: string, open: number): number {
   let depth = 0;

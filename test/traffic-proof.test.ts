@@ -13,7 +13,7 @@ import {
   requestsQuery,
   traceService,
   zipkinPath,
-} from '../tasks/lib/traffic-proof.ts';
+} from '../tasks/lib/apps/traffic-proof.ts';
 
 const long = `<html>${'x'.repeat(200)}</html>`;
 

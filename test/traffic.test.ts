@@ -8,7 +8,14 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadAll } from 'js-yaml';
-import { jaegerPath, judgeJaeger, judgePrometheus, judgeZipkin, prometheusPath, zipkinPath } from '../tasks/lib/traffic-proof.ts';
+import {
+  jaegerPath,
+  judgeJaeger,
+  judgePrometheus,
+  judgeZipkin,
+  prometheusPath,
+  zipkinPath,
+} from '../tasks/lib/apps/traffic-proof.ts';
 import { loadScript } from '../tasks/traffic.ts';
 import { fakeSpawn, listJson, meshConfigText, nodesJson, objectJson, runCli, tmpDir } from './helpers.ts';
 

@@ -3,7 +3,7 @@
 // Central). A warm cache must not hide an input a new machine could not get. Run by test/e2e/image-inputs.test.ts
 // with LAB_IMAGE_INPUTS and empty Maven, pip and npm caches; it refuses a directory that is not empty.
 import { existsSync, readdirSync } from 'node:fs';
-import { isMain } from '../../tasks/lib/main.ts';
+import { isMain } from '../../tasks/lib/cli/main.ts';
 import { productpageInputs } from './bookinfo/productpage.ts';
 import { ratingsInputs } from './bookinfo/ratings.ts';
 import { reviewsInputs } from './bookinfo/reviews.ts';

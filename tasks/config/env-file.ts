@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
-import { UsageError } from '../lib/errors.ts';
+import { UsageError } from '../lib/base/errors.ts';
 import { type Env, settings } from './settings.ts';
 
 /** Every KEY=VALUE of `file` ({} when there is none); a UsageError names each bad line. */

@@ -2,7 +2,7 @@
 // are all named in one UsageError (exit 2) before anything runs.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { UsageError } from '../lib/errors.ts';
+import { UsageError } from '../lib/base/errors.ts';
 import type { Addon } from './addons.ts';
 import { readEnvFile } from './env-file.ts';
 import { projectRoot } from './names.ts';

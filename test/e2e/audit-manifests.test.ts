@@ -5,10 +5,10 @@ import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { bin, ISTIO_LAB_VERSION, istioHome } from '../../lab/common.ts';
 import { loadConfig, manifestsDir } from '../../tasks/config.ts';
-import { addonObjects, addons } from '../../tasks/lib/addons.ts';
-import { dumpAll, type K8sObject, readManifests } from '../../tasks/lib/manifests.ts';
-import { lint, portProtocol } from '../../tasks/lib/podspec.ts';
-import type { Ctx } from '../../tasks/lib/types.ts';
+import { addonObjects, addons } from '../../tasks/lib/istio/addons.ts';
+import { lint, portProtocol } from '../../tasks/lib/istio/podspec.ts';
+import { dumpAll, type K8sObject, readManifests } from '../../tasks/lib/kube/manifests.ts';
+import type { Ctx } from '../../tasks/lib/run/types.ts';
 import { type Ran, runTool, work } from './real-tools.ts';
 
 // Manifests through Istio.

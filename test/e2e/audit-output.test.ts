@@ -5,20 +5,20 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { bin, ISTIO_LAB_VERSION, minikubeModuleVersion } from '../../lab/common.ts';
 import { loadConfig, pins } from '../../tasks/config.ts';
-import { systemClock } from '../../tasks/lib/clock.ts';
-import { RunLog } from '../../tasks/lib/log.ts';
-import { minikubeStatus } from '../../tasks/lib/minikube.ts';
-import { RunState } from '../../tasks/lib/run-state.ts';
-import { Shell } from '../../tasks/lib/shell.ts';
+import { systemClock } from '../../tasks/lib/base/clock.ts';
+import { RunLog } from '../../tasks/lib/base/log.ts';
+import { compareVersions } from '../../tasks/lib/base/version.ts';
+import { Shell } from '../../tasks/lib/exec/shell.ts';
 import {
   istioctlVersion,
   kubectlVersions,
   minikubeVersion,
   missingProfileStatus,
   parseMinikubeStatus,
-} from '../../tasks/lib/tool-output.ts';
-import type { Ctx } from '../../tasks/lib/types.ts';
-import { compareVersions } from '../../tasks/lib/version.ts';
+} from '../../tasks/lib/exec/tool-output.ts';
+import { minikubeStatus } from '../../tasks/lib/kube/minikube.ts';
+import { RunState } from '../../tasks/lib/run/run-state.ts';
+import type { Ctx } from '../../tasks/lib/run/types.ts';
 import { minikubeNewestKubernetes, runTool, toolEnv, work } from './real-tools.ts';
 
 // Real output shapes through the product's parsers.

@@ -11,10 +11,10 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { isDeepStrictEqual as isDeepEqual } from 'node:util';
 import { releaseImages } from '../../lab/images/bookinfo/release.ts';
 import { names } from '../../tasks/config.ts';
-import { productPage } from '../../tasks/lib/bookinfo-client.ts';
-import { judgePage, type PageView } from '../../tasks/lib/bookinfo-page.ts';
-import { managedLabels } from '../../tasks/lib/kube.ts';
-import type { K8sObject } from '../../tasks/lib/manifests.ts';
+import { productPage } from '../../tasks/lib/apps/bookinfo-client.ts';
+import { judgePage, type PageView } from '../../tasks/lib/apps/bookinfo-page.ts';
+import { managedLabels } from '../../tasks/lib/kube/kube.ts';
+import type { K8sObject } from '../../tasks/lib/kube/manifests.ts';
 import { tmpDir } from '../helpers.ts';
 import {
   bookinfoNetworking,

@@ -17,9 +17,9 @@ import { bin } from '../../lab/common.ts';
 import { type PodIdentity, podIdentity, type XdsDump, xdsDump } from '../../lab/xds.ts';
 import { inboundModes, type RouteView, routesOf } from '../../lab/xds-routes.ts';
 import { names } from '../../tasks/config.ts';
-import { notHere } from '../../tasks/lib/data-plane.ts';
-import { managedLabels } from '../../tasks/lib/kube.ts';
-import type { K8sObject } from '../../tasks/lib/manifests.ts';
+import { notHere } from '../../tasks/lib/kube/data-plane.ts';
+import { managedLabels } from '../../tasks/lib/kube/kube.ts';
+import type { K8sObject } from '../../tasks/lib/kube/manifests.ts';
 import { tmpDir } from '../helpers.ts';
 import { bookinfoNetworking, type List, lab, labKubectl, type Obj, type Run, readLabEnv, runProduct } from './lab-client.ts';
 

@@ -8,8 +8,8 @@ import { parse as parseDotenv } from 'dotenv';
 import { bin, binDir, stateDir } from '../../lab/common.ts';
 import { missingHostPrograms } from '../../lab/host-packages.ts';
 import { names } from '../../tasks/config.ts';
-import { managedLabels } from '../../tasks/lib/kube.ts';
-import { type K8sObject, prepare, readManifests } from '../../tasks/lib/manifests.ts';
+import { managedLabels } from '../../tasks/lib/kube/kube.ts';
+import { type K8sObject, prepare, readManifests } from '../../tasks/lib/kube/manifests.ts';
 
 export const root = path.resolve(import.meta.dirname, '..', '..');
 

@@ -15,7 +15,7 @@ import { c as tarCreate } from 'tar';
 import { ISTIO_LAB_VERSION, istioHome, labCacheDir } from '../../lab/common.ts';
 import { connectionManagers, podIdentity, xdsDump } from '../../lab/xds.ts';
 import { loadConfig, names } from '../../tasks/config.ts';
-import { downloadOf } from '../../tasks/lib/release.ts';
+import { downloadOf } from '../../tasks/lib/istio/release.ts';
 import { tmpDir } from '../helpers.ts';
 import { type List, lab, labKubectl, type Obj, objectVersions, type Run, readLabEnv, runProduct } from './lab-client.ts';
 
@@ -239,7 +239,7 @@ describe('the product against the lab', { timeout: 20 * 60_000 }, () => {
     assert.match(mesh, /- name: zipkin\n\s+zipkin:\n\s+port: 9411\n\s+service: zipkin\.istio-system\.svc\.cluster\.local/);
     // The real validating webhook judges Telemetry: ours passes, with no warning. Two providers pass the CRD's
     // schema, and only Istio's own validation (the webhook) warns about them: so the webhook did judge ours.
-    const { telemetryObject } = await import('../../tasks/lib/tracing.ts');
+    const { telemetryObject } = await import('../../tasks/lib/istio/tracing.ts');
     const serverDryRun = (o: object) => kubectlRun(['apply', '--dry-run=server', '-f', '-'], JSON.stringify(o));
     const ours = serverDryRun(telemetryObject(100));
     assert.equal(ours.status, 0, ours.stderr);

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { isMain } from '../../tasks/lib/main.ts';
+import { isMain } from '../../tasks/lib/cli/main.ts';
 // @ts-expect-error: a plain ES module shared with stryker.config.mjs (Stryker reads no TypeScript config)
 import { groups } from './groups.mjs';
 

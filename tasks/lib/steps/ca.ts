@@ -2,8 +2,9 @@
 // istiod first starts, so install-istio run alone plugs the CA in first).
 import { readFileSync } from 'node:fs';
 import { names } from '../../config.ts';
-import { caPaths, checkCa, ensureCa, secretFiles } from '../ca.ts';
-import { StepError } from '../errors.ts';
+import { StepError } from '../base/errors.ts';
+import { parseJson } from '../exec/tool-output.ts';
+import { caPaths, checkCa, ensureCa, secretFiles } from '../istio/ca.ts';
 import {
   createNamespace,
   exists,
@@ -18,10 +19,9 @@ import {
   rolloutStatus,
   verbArgs,
   waitFor,
-} from '../kube.ts';
-import { step } from '../step.ts';
-import { parseJson } from '../tool-output.ts';
-import type { Ctx, Task } from '../types.ts';
+} from '../kube/kube.ts';
+import { step } from '../run/step.ts';
+import type { Ctx, Task } from '../run/types.ts';
 
 const ns = names.istioNamespace;
 const paths = (ctx: Ctx) => caPaths(ctx.config.certsDir, ctx.config.context);

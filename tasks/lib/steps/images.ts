@@ -2,11 +2,12 @@
 // the later chapters will use, in parallel and in the background, into its host cache and then the node. With
 // --overwrite=false an image already in the host cache is not downloaded again, so a run after teardown (which
 // deletes the profile, not the cache) does not need the registry for them.
-import { failureReason } from '../failure.ts';
-import { fullImageName, imagesAhead } from '../images.ts';
-import type { Result } from '../shell.ts';
-import { step } from '../step.ts';
-import type { Ctx } from '../types.ts';
+
+import { fullImageName, imagesAhead } from '../apps/images.ts';
+import { failureReason } from '../exec/failure.ts';
+import type { Result } from '../run/commands.ts';
+import { step } from '../run/step.ts';
+import type { Ctx } from '../run/types.ts';
 
 const work = 'images ahead';
 const onMinikube = (ctx: Ctx) => ctx.config.cluster.kind === 'minikube';

@@ -1,9 +1,9 @@
 // A namespace the tool makes for a chapter of its own (the traffic server, Bookinfo, the mTLS client outside the
 // mesh): created with the tool's label, so teardown deletes it; one that someone else made is never used.
-import { StepError } from '../errors.ts';
-import { createNamespace, getObject, managed, namespaceRef } from '../kube.ts';
-import { step } from '../step.ts';
-import type { Task } from '../types.ts';
+import { StepError } from '../base/errors.ts';
+import { createNamespace, getObject, managed, namespaceRef } from '../kube/kube.ts';
+import { step } from '../run/step.ts';
+import type { Task } from '../run/types.ts';
 
 export function ownNamespace(title: string, name: string, labels: Record<string, string> = {}): Task {
   return step(title, {

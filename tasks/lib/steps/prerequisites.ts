@@ -1,11 +1,11 @@
 // What a chapter run alone needs first, checked before it changes anything, with the command that provides it.
 import { names } from '../../config.ts';
-import { StepError } from '../errors.ts';
-import { failureReason } from '../failure.ts';
-import { field, inNamespace } from '../kube.ts';
-import { step } from '../step.ts';
-import { kubectlVersions } from '../tool-output.ts';
-import type { Ctx } from '../types.ts';
+import { StepError } from '../base/errors.ts';
+import { failureReason } from '../exec/failure.ts';
+import { kubectlVersions } from '../exec/tool-output.ts';
+import { field, inNamespace } from '../kube/kube.ts';
+import { step } from '../run/step.ts';
+import type { Ctx } from '../run/types.ts';
 
 const provider = (ctx: Ctx): string =>
   ctx.config.cluster.kind === 'minikube' ? 'run `npm run minikube` first' : 'check KUBE_CONTEXT and KUBECONFIG';

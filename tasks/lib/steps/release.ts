@@ -1,7 +1,7 @@
 // Getting the pinned Istio release: a step of install-istio, also run first by addons and `all`.
-import { formatBytes } from '../download.ts';
-import { downloadOf, obtainRelease, releaseReady } from '../release.ts';
-import { step } from '../step.ts';
+import { formatBytes } from '../istio/download.ts';
+import { downloadOf, obtainRelease, releaseReady } from '../istio/release.ts';
+import { step } from '../run/step.ts';
 
 export const getRelease = step('Get the Istio release', {
   done: async (ctx) => {

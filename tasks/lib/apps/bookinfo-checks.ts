@@ -1,0 +1,100 @@
+// The verify steps of the Istio-task chapters: product pages loaded as a user would (through the ingress gateway),
+// judged by what they show. A new route reaches the gateway's and the sidecars' Envoys a moment after it is
+// applied, so each check asks until what it expects holds (or the wait times out), then judges a full sample.
+
+import { StepError } from '../base/errors.ts';
+import type { EndState } from '../istio/routing.ts';
+import { untilSettled } from '../run/poll.ts';
+import { progress } from '../run/progress.ts';
+import { step } from '../run/step.ts';
+import type { Task } from '../run/types.ts';
+import { throughIngress } from './bookinfo.ts';
+import { productPages } from './bookinfo-client.ts';
+import { bucketOf, judgePage, type PageView, shareWithin, tally } from './bookinfo-page.ts';
+
+/** What one user should see on every page. */
+export interface Sees {
+  /** Signed in as (istio.io's tasks use `jason`); anonymous without. */
+  user?: string;
+  /** For the step's output and the error: "black stars (reviews v2)". */
+  what: string;
+  ok: (view: PageView) => boolean;
+}
+
+/** Per user, this many pages in a row must show what is expected. */
+const pagesPerUser = 5;
+
+const who = (s: Sees) => s.user ?? 'anonymous';
+const summary = (views: PageView[]) =>
+  Object.entries(tally(views))
+    .filter(([, n]) => n > 0)
+    .map(([bucket, n]) => `${bucket} ${n}`)
+    .join(', ');
+
+/**
+ * A step: each user sees what they should on every one of `pagesPerUser` pages in a row. A check of a state on
+ * the way (`onTheWay`) is not repeated once the task's end state is kept in place.
+ */
+export function checkPages(title: string, expected: Sees[], onTheWay?: EndState): Task {
+  return step(title, {
+    done: async (ctx) => (await onTheWay?.reached(ctx)) ?? false,
+    run: async (ctx, task) => {
+      await throughIngress(ctx, task, async (base) => {
+        const lines: string[] = [];
+        for (const sees of expected) {
+          // A page for jason that does not say jason is signed in proves nothing about jason's route.
+          const ok = (v: PageView) => sees.ok(v) && (!sees.user || (v.kind === 'product-page' && v.signedInAs === sees.user));
+          const load = async () =>
+            (await productPages(base, pagesPerUser, { user: sees.user, signal: ctx.signal })).map(judgePage);
+          const views = await untilSettled(ctx, load, (v) => v.every(ok));
+          if (!views.every(ok)) throw new StepError(`${who(sees)}: expected ${sees.what}, saw ${summary(views)}`);
+          lines.push(`${who(sees)}: ${sees.what} on ${views.length} of ${views.length} pages`);
+          progress(ctx, task, lines.join('\n'));
+        }
+        return lines.join('\n');
+      });
+    },
+  });
+}
+
+/** Up to this many rounds of SHIFT_REQUESTS pages are counted together before a share is judged wrong. */
+const shareRounds = 3;
+
+/**
+ * A step: red stars (reviews v3) on `percent`% of SHIFT_REQUESTS anonymous pages, within 10 points. Weighted
+ * routing is random: a share just outside the band by chance (3.5% of runs at 50% and 100 pages) gets
+ * another round counted with it; a wrong weight stays outside however many pages are counted.
+ */
+export function checkRedShare(title: string, percent: number, onTheWay?: EndState): Task {
+  return step(title, {
+    done: async (ctx) => (await onTheWay?.reached(ctx)) ?? false,
+    run: async (ctx, task) => {
+      await throughIngress(ctx, task, async (base) => {
+        const isRed = (view: PageView) => bucketOf(view) === 'red';
+        // First until the new weights show (all red for 100%, some red otherwise), so old routing is not counted.
+        const sample = async () => (await productPages(base, pagesPerUser, { signal: ctx.signal })).map(judgePage);
+        const says = () => `waiting for the new weights to show (red stars on ${percent >= 100 ? 'every page' : 'some pages'})`;
+        await untilSettled(ctx, sample, (v) => (percent >= 100 ? v.every(isRed) : v.some(isRed)), { waiting: { task, says } });
+        const views: PageView[] = [];
+        for (let round = 1; round <= shareRounds; round++) {
+          progress(ctx, task, `counting red stars on ${ctx.config.shiftRequests} pages (round ${round})`);
+          views.push(...(await productPages(base, ctx.config.shiftRequests, { signal: ctx.signal })).map(judgePage));
+          const red = views.filter(isRed).length;
+          const share = `red stars on ${red} of ${views.length} pages (${summary(views)})`;
+          if (shareWithin(red, views.length, percent, 10)) return `${share}: within 10 points of ${percent}%`;
+          if (round === shareRounds)
+            throw new StepError(`expected ${percent}% ± 10 points of pages with red stars, saw ${share}`);
+        }
+        return undefined as never;
+      });
+    },
+  });
+}
+
+/** Page judgements the tasks expect. */
+export const sees = {
+  noStars: (v: PageView) => bucketOf(v) === 'none',
+  blackStars: (v: PageView) => bucketOf(v) === 'black',
+  reviewsUnavailable: (v: PageView) => v.kind === 'product-page' && v.reviewsUnavailable,
+  ratingsUnavailable: (v: PageView) => v.kind === 'product-page' && v.ratingsUnavailable && !v.reviewsUnavailable,
+};

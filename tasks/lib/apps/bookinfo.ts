@@ -1,0 +1,42 @@
+// Bookinfo, istio.io's getting-started app, as the Istio-task chapters share it: its namespace, the release's
+// sample files applied there, the check that it runs, and how its product page is reached from this machine.
+import { names } from '../../config.ts';
+import { StepError } from '../base/errors.ts';
+import { releaseSample, type Sample } from '../istio/release-sample.ts';
+import { cannotLookHere } from '../kube/data-plane.ts';
+import { field, inNamespace } from '../kube/kube.ts';
+import { withPortForward } from '../kube/port-forward.ts';
+import { step } from '../run/step.ts';
+import type { Ctx, TaskHandle } from '../run/types.ts';
+
+export const { namespace } = names.bookinfo;
+export const productpage = inNamespace(namespace, 'deployment', 'productpage-v1');
+export const ingressService = inNamespace(names.istioNamespace, 'service', names.bookinfo.ingress.service);
+
+/** `samples/bookinfo/<file>` of the release, in the Bookinfo namespace. */
+export const bookinfoSample =
+  (file: string) =>
+  (ctx: Ctx): Sample =>
+    releaseSample(ctx, `bookinfo/${file}`, namespace);
+
+/** A task chapter's prerequisite: Bookinfo deployed and its product page ready. */
+export const bookinfoRunning = step('Check Bookinfo runs (productpage ready)', {
+  run: async (ctx, task) => {
+    const ready = await field(ctx, productpage, '{.status.readyReplicas}');
+    if (!(Number(ready) >= 1))
+      throw new StepError(`Bookinfo's productpage is not ready in ${namespace}`, 'run `npm run bookinfo` first');
+    task.output = `productpage: ${ready} ready`;
+  },
+});
+
+/**
+ * Runs `look` with the product page's base URL, through a port-forward to the ingress gateway (what a user's browser
+ * would reach). Where nothing runs (the test lab) it says so in the step's title and looks at nothing.
+ */
+export async function throughIngress(ctx: Ctx, task: TaskHandle, look: (base: string) => Promise<string>): Promise<void> {
+  if (await cannotLookHere(ctx, task)) return;
+  const seen = await withPortForward(ctx, ingressService, names.bookinfo.ingress.port, look);
+  if (!seen) return;
+  task.output = seen;
+  ctx.sh.note(seen.replace(/\n/g, '; ')); // what was seen stays in the log
+}

@@ -1,0 +1,137 @@
+// What --help prints, in the conventions of kubectl and istioctl: a summary, Usage, Examples, the options and
+// settings that apply to the command, exit codes. Lines stay under 100 characters.
+import { pins, type SettingName, settingNames, settings, shownDefault, toolVersion } from '../../config.ts';
+import { commonFlags, type FlagName, flagLabel, flags } from '../run/flags.ts';
+import type { Command } from '../run/types.ts';
+
+const width = 99;
+
+/** Wraps one line at `width`, continuing with `indent` spaces. */
+export function wrap(line: string, indent = 0): string[] {
+  const out: string[] = [];
+  let rest = line;
+  while (rest.length > width) {
+    const cut = rest.lastIndexOf(' ', width);
+    const at = cut > indent ? cut : width;
+    out.push(rest.slice(0, at).trimEnd());
+    rest = ' '.repeat(indent) + rest.slice(at).trimStart();
+  }
+  out.push(rest);
+  return out;
+}
+
+/**
+ * Details as paragraphs wrapped to the width: lines join into one paragraph, except a line that starts a list
+ * item ("Runs:", "- ...") or is indented (a continuation kept as written).
+ */
+function reflow(text: string): string[] {
+  const blocks: string[] = [];
+  for (const line of text.trim().split('\n')) {
+    const starts = /^(Runs:|- |\s)/.test(line) || blocks.length === 0;
+    if (starts) blocks.push(line);
+    else blocks[blocks.length - 1] += ` ${line}`;
+  }
+  return blocks.flatMap((b) => wrap(b, /^\s/.test(b) || b.startsWith('Runs:') ? 6 : 0));
+}
+
+const table = (rows: [string, string][], pad: number): string[] =>
+  rows.flatMap(([left, right]) => wrap(`  ${left.padEnd(pad)}${right}`, pad + 2));
+
+/** The flags a command takes: the common ones (only --help for a command that runs nothing) and its own. */
+export const flagsOf = (c: Command): FlagName[] => [...(c.local ? (['help'] as const) : commonFlags), ...(c.flags ?? [])];
+
+const optionsHelp = (names: FlagName[]): string[] => [
+  'Options:',
+  ...table(
+    names.map((f) => [flagLabel(f), flags[f].doc]),
+    16,
+  ),
+];
+
+export const versionLine = (): string =>
+  `fun-with-istio ${toolVersion} (pins: Istio ${pins.istio}, Kubernetes ${pins.kubernetes}, minikube ${pins.minikube})`;
+
+export function usage(commands: Command[]): string {
+  const pad = Math.max(...commands.map((c) => c.name.length)) + 2;
+  return [
+    'fun-with-istio: the "Fun with Istio" tutorial as re-runnable tasks',
+    '',
+    'Usage:',
+    '  npm run <command> [-- options]',
+    '  npx tsx Taskfile.ts <command> [options]',
+    '',
+    'Commands:',
+    ...table(
+      commands.map((c) => [c.name, c.summary]),
+      pad,
+    ),
+    '',
+    'Examples:',
+    '  npm run all                    # the whole tutorial, chapter by chapter',
+    '  npm run all -- --dry-run       # print every command it would run; run nothing',
+    '  npm run help -- teardown       # what one command does, its options and settings',
+    '',
+    ...optionsHelp([...commonFlags, 'version']),
+    '',
+    'Put options after `--`: `npm run all --dry-run` gives the flag to npm (the tool still reads it as a',
+    'dry run, but says so). Run `npm run help -- <command>` for what a command does and runs.',
+  ].join('\n');
+}
+
+/** Settings a command reads: none for a local one; minikube's start settings only where it starts minikube. */
+function settingsOf(c: Command): SettingName[] {
+  if (c.local) return [];
+  return settingNames.filter((k) => !('minikubeStart' in settings[k]) || c.minikubeStart);
+}
+
+export function commandHelp(c: Command): string {
+  const args = c.kind === 'action' && c.args ? ` ${c.args}` : '';
+  const examples = c.examples ?? [`npm run ${c.name}`, `npm run ${c.name} -- --dry-run`];
+  const lines = [
+    ...wrap(`${c.name}: ${c.summary}`),
+    '',
+    'Usage:',
+    `  npm run ${c.name} [-- options${args ? ` ${args.trim()}` : ''}]`,
+    `  npx tsx Taskfile.ts ${c.name} [options]${args}`,
+  ];
+  if (c.details) lines.push('', ...reflow(c.details));
+  lines.push('', 'Examples:', ...examples.map((e) => `  ${e}`));
+  lines.push('', ...optionsHelp(flagsOf(c)));
+  const names = settingsOf(c);
+  if (names.length) {
+    lines.push('', 'Configuration (environment or .env; the environment wins):');
+    lines.push(
+      ...table(
+        names.map((k) => {
+          const d = shownDefault(k);
+          return [k, `${settings[k].doc}${d ? ` (default ${d})` : ''}`];
+        }),
+        20,
+      ),
+    );
+  }
+  lines.push(
+    '',
+    ...wrap(`Exit codes: ${c.exitCodes ?? '0 done, 1 a step failed, 2 bad usage or configuration, 130 interrupted.'}`),
+  );
+  return lines.join('\n');
+}
+
+/** The closest command name, for "did you mean"; undefined when none is close. */
+export function closest(name: string, commands: Command[]): string | undefined {
+  const distance = (a: string, b: string): number => {
+    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+    for (let i = 1; i <= a.length; i++) {
+      let prev = row[0];
+      row[0] = i;
+      for (let j = 1; j <= b.length; j++) {
+        const here = row[j];
+        row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+        prev = here;
+      }
+    }
+    return row[b.length];
+  };
+  const ranked = commands.map((c) => ({ name: c.name, d: distance(name, c.name) })).sort((x, y) => x.d - y.d);
+  return ranked[0] && ranked[0].d <= Math.max(2, Math.floor(name.length / 3)) ? ranked[0].name : undefined;
+}

@@ -1,0 +1,177 @@
+// istio.io's traffic tasks change the routing and clean up after themselves. A task chapter notes the objects of a
+// kind in place before its first change and puts them back at its end (unless --keep-routing): what it added is
+// deleted, what it changed gets its former spec again. Steps that apply a file skip when it is already in place.
+// Until they are put back, the noted objects are kept in the cluster (a ConfigMap), so a run stopped midway
+// (Ctrl-C) is followed by one that puts back what was there before it, not the stopped run's half-done routing.
+
+import { isDeepStrictEqual } from 'node:util';
+import { StepError } from '../base/errors.ts';
+import { inPlace, nameOf } from '../kube/in-place.ts';
+import { getObject, inNamespace, listObjects, managed, managedLabels, onObjects, verbArgs } from '../kube/kube.ts';
+import type { K8sObject } from '../kube/manifests.ts';
+import { step } from '../run/step.ts';
+import type { Ctx, Task } from '../run/types.ts';
+import type { Sample } from './release-sample.ts';
+
+/** A kind of Istio object in one namespace (e.g. the VirtualServices in bookinfo). */
+export interface Scope {
+  kind: string;
+  namespace: string;
+  /** What the objects are to a reader: "the routing", "the mTLS mode". */
+  what: string;
+  /** The namespace that keeps the noted objects until they are put back (removed with it by teardown). */
+  notesIn: string;
+}
+
+/** The same object for a restore: the same spec, and the same owner (a user's object that got the tool's label is not). */
+const same = (a: K8sObject | undefined, b: K8sObject | undefined): boolean =>
+  isDeepStrictEqual(a?.spec, b?.spec) && managed(a) === managed(b);
+
+const listOf = (ctx: Ctx, scope: Scope) => listObjects(ctx, inNamespace(scope.namespace, scope.kind));
+const notesRef = (scope: Scope) => inNamespace(scope.notesIn, 'configmap', `fun-with-istio-${scope.kind}-before`);
+
+/** The tool's notes of a run that has not put back yet; a ConfigMap of that name that is a user's is no notes. */
+async function notesObject(ctx: Ctx, scope: Scope): Promise<K8sObject | undefined> {
+  const o = await getObject(ctx, notesRef(scope));
+  return managed(o) ? o : undefined;
+}
+
+/** The objects a stopped run noted (kept in its ConfigMap), if one did. */
+async function noted(ctx: Ctx, scope: Scope): Promise<K8sObject[] | undefined> {
+  const text = ((await notesObject(ctx, scope))?.data as { objects?: string } | undefined)?.objects;
+  try {
+    return text ? (JSON.parse(text) as K8sObject[]) : undefined;
+  } catch {
+    return undefined; // not ours to read: treated as no note
+  }
+}
+
+/** The objects in place when the chapter began (or before a run that stopped midway): asked once per run. */
+const before = (ctx: Ctx, scope: Scope) =>
+  ctx.run.once(`${scope.kind} in ${scope.namespace} before`, async () => {
+    const stopped = await noted(ctx, scope);
+    return stopped ? { objects: stopped, stopped: true } : { objects: await listOf(ctx, scope), stopped: false };
+  });
+
+/** Keeps the noted objects in the cluster before the chapter's first change (once per run). */
+const keepNotes = (ctx: Ctx, scope: Scope) =>
+  ctx.run.once(`note ${scope.kind} in ${scope.namespace}`, async () => {
+    const { objects, stopped } = await before(ctx, scope);
+    if (stopped) return;
+    const ref = notesRef(scope);
+    const existing = await getObject(ctx, ref);
+    if (existing && !managed(existing))
+      throw new StepError(
+        `configmap ${ref.name} in ${ref.namespace} is not fun-with-istio's, but the task keeps its notes under that name: rename it, then re-run`,
+      );
+    const notes = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: ref.name, namespace: ref.namespace, labels: managedLabels() },
+    };
+    // Notes of the tool's that could not be read are replaced.
+    await onObjects(ctx, existing ? 'apply' : 'create', [{ ...notes, data: { objects: JSON.stringify(objects) } }]);
+  });
+
+/** The first step of a task chapter: what is in place now is what its last step restores. */
+export const noteBefore = (scope: Scope): Task =>
+  step(`Note ${scope.what} in place (put back at the end)`, {
+    run: async (ctx, task) => {
+      const { objects, stopped } = await before(ctx, scope);
+      const names = objects.length ? objects.map(nameOf).join(', ') : `no ${scope.kind} in ${scope.namespace}`;
+      task.output = stopped ? `${names} (as before a run that stopped midway)` : names;
+      if (stopped) ctx.sh.note(`${scope.what} to put back: ${task.output}`);
+    },
+  });
+
+/**
+ * Where a task chapter ends when its changes are kept (--keep-routing): then a re-run changes nothing, and the
+ * states on the way there are not applied or checked again.
+ */
+export interface EndState {
+  scope: Scope;
+  reached: (ctx: Ctx) => Promise<string | false>;
+}
+
+/** Each object of the samples, the last one of a name winning: what applying them in order leaves. */
+function lastOfEach(ctx: Ctx, samples: ((ctx: Ctx) => Sample)[]): K8sObject[] {
+  const byName = new Map<string, K8sObject>();
+  for (const doc of samples.flatMap((s) => s(ctx).docs)) byName.set(`${doc.kind}/${doc.metadata?.namespace}/${nameOf(doc)}`, doc);
+  return [...byName.values()];
+}
+
+export const endState = (scope: Scope, samples: ((ctx: Ctx) => Sample)[]): EndState => ({
+  scope,
+  // The tool's own objects only: a user's policy that happens to match is no task that was kept.
+  reached: async (ctx) => (await inPlace(ctx, lastOfEach(ctx, samples), true)) && "the task's end state is in place (kept)",
+});
+
+/**
+ * Applies a sample file; done when each of its objects holds what the file says, or the task's end is reached.
+ * A step of a task (with `end`) first keeps the noted objects in the cluster.
+ */
+export function applySample(title: string, sample: (ctx: Ctx) => Sample, end?: EndState): Task {
+  return step(title, {
+    done: async (ctx) => {
+      const reached = await end?.reached(ctx);
+      if (reached) return reached;
+      const { docs } = sample(ctx);
+      return (await inPlace(ctx, docs)) && `${docs.map((d) => `${d.kind}/${nameOf(d)}`).join(', ')} in place`;
+    },
+    run: async (ctx) => {
+      if (end) await keepNotes(ctx, end.scope);
+      const { docs, label } = sample(ctx);
+      await onObjects(ctx, 'apply', docs, { label });
+    },
+  });
+}
+
+/**
+ * A former object, ready to apply again: its name, namespace, own labels (a user's object does not become the
+ * tool's: apply drops the label the task's file added) and spec.
+ */
+const restorable = (o: K8sObject): K8sObject => ({
+  apiVersion: o.apiVersion,
+  kind: o.kind,
+  metadata: { name: o.metadata?.name, namespace: o.metadata?.namespace, labels: o.metadata?.labels ?? {} },
+  spec: o.spec,
+});
+
+/** The last step of a task chapter: the objects as they were before it, or kept with --keep-routing. */
+export const restoreBefore = (scope: Scope): Task =>
+  step(`Put ${scope.what} back as it was (--keep-routing keeps it)`, {
+    done: async (ctx) => {
+      if (await notesObject(ctx, scope)) return false; // the notes go in any case
+      if (ctx.options.keepRouting) return 'kept (--keep-routing)';
+      const [{ objects: was }, now] = await Promise.all([before(ctx, scope), listOf(ctx, scope)]);
+      const asItWas =
+        was.length === now.length &&
+        was.every((o) =>
+          same(
+            o,
+            now.find((n) => nameOf(n) === nameOf(o)),
+          ),
+        );
+      return asItWas && `${scope.what} is as it was`;
+    },
+    run: async (ctx, task) => {
+      const notes = await notesObject(ctx, scope); // asked before the changes below, as done asked it
+      if (!ctx.options.keepRouting) {
+        const [{ objects: was }, now] = await Promise.all([before(ctx, scope), listOf(ctx, scope)]);
+        // What the tool added goes; what someone else added meanwhile stays theirs.
+        const added = now.filter((o) => managed(o) && !was.some((w) => nameOf(w) === nameOf(o)));
+        const changed = was.filter(
+          (o) =>
+            !same(
+              o,
+              now.find((n) => nameOf(n) === nameOf(o)),
+            ),
+        );
+        const refs = added.map((o) => inNamespace(scope.namespace, scope.kind, nameOf(o)));
+        if (refs.length) await ctx.sh.kubectl(verbArgs('delete', refs, ['--ignore-not-found']));
+        if (changed.length) await onObjects(ctx, 'apply', changed.map(restorable));
+        task.output = [...added.map((o) => `removed ${nameOf(o)}`), ...changed.map((o) => `restored ${nameOf(o)}`)].join(', ');
+      }
+      if (notes) await ctx.sh.kubectl(verbArgs('delete', notesRef(scope), ['--ignore-not-found']));
+    },
+  });

@@ -1,0 +1,29 @@
+// Asking again until an answer settles: for what only shows a moment after the change that causes it (a route
+// pushed to the proxies, a metric scraped), where there is no event to wait on.
+import { durationSeconds } from '../../config.ts';
+import { progress } from './progress.ts';
+import type { Ctx, TaskHandle } from './types.ts';
+
+export interface Poll<T> {
+  /** When to give up (by default WAIT_TIMEOUT from now): the last answer is returned for the caller to judge. */
+  deadline?: number;
+  everyMs?: number;
+  /** What is awaited, said from each unsettled answer before waiting: shown as the step's progress, and logged. */
+  waiting?: { task: TaskHandle; says: (answer: T) => string };
+}
+
+/** Asks until `settled` holds or the deadline passes; returns the last answer. */
+export async function untilSettled<T>(
+  ctx: Ctx,
+  ask: () => Promise<T>,
+  settled: (answer: T) => boolean,
+  o: Poll<T> = {},
+): Promise<T> {
+  const deadline = o.deadline ?? ctx.clock.now() + durationSeconds(ctx.config.waitTimeout) * 1000;
+  for (;;) {
+    const answer = await ask();
+    if (settled(answer) || ctx.clock.now() > deadline) return answer;
+    if (o.waiting) progress(ctx, o.waiting.task, o.waiting.says(answer));
+    await ctx.clock.sleep(o.everyMs ?? 1000, ctx.signal);
+  }
+}

@@ -1,0 +1,70 @@
+import { isAbortError, StepError } from '../base/errors.ts';
+import type { Ctx, Task, TaskHandle } from './types.ts';
+
+export interface StepDefinition {
+  /** Returns why the step is already done (it then skips), or nothing to run it. */
+  done?: (ctx: Ctx) => Promise<string | false | undefined>;
+  run: (ctx: Ctx, task: TaskHandle) => Promise<void>;
+  /** Whether the step applies at all (e.g. only with CLUSTER=minikube); a disabled step is not shown. */
+  enabled?: (ctx: Ctx) => boolean;
+}
+
+/**
+ * One named task that does one thing and says so when it was already done (it then changes nothing). When a
+ * sibling fails it stops and shows as cancelled, not failed; a failing step waits for its siblings to stop first.
+ */
+export function step(title: string, def: StepDefinition): Task {
+  return {
+    title,
+    // listr2 asks again just before the step starts: after a failure, the steps not yet started are not drawn.
+    enabled: (ctx) => !ctx.run.cancelledBy && (def.enabled?.(ctx) ?? true),
+    // Keep what a step found (versions, URLs, pod states) on screen after it finishes.
+    rendererOptions: { persistentOutput: true, outputBar: 5 },
+    task: async (ctx, task) => {
+      const cancel = (by: string) => {
+        ctx.sh.note(`cancelled: ${by} failed`);
+        task.skip(`cancelled: ${by} failed`);
+      };
+      // A failure between listr2's last look and now: stay unstarted (drawn dim, without a message).
+      if (ctx.run.cancelledBy) return task.skip();
+      ctx.sh.note(title);
+      const work = ctx.run.track(perform(ctx, task, def));
+      try {
+        await work;
+        // What the step left on screen goes in the log too.
+        const shown = typeof task.output === 'string' ? task.output.trim() : '';
+        if (shown) ctx.log.write(shown.replace(/^/gm, '# shown: '));
+      } catch (e) {
+        const by = ctx.run.cancelledBy;
+        if (by && isAbortError(e)) return cancel(by);
+        if (e instanceof StepError && !stepOf(e)) Object.assign(e, { step: task.title ?? title });
+        await ctx.run.fail(task.title ?? title, work);
+        throw e;
+      }
+    },
+  };
+}
+
+async function perform(ctx: Ctx, task: TaskHandle, def: StepDefinition): Promise<void> {
+  const done = await def.done?.(ctx);
+  if (!done) return def.run(ctx, task);
+  ctx.sh.note(`skip: ${done}`);
+  // Done before reads as done, not as a warning.
+  task.title = `${task.title} (already done: ${done})`;
+}
+
+/** A titled group of steps run one after another (or together when `concurrent`: a dry run lists them in turn). */
+export function group(title: string, steps: Task[], concurrent = false): Task {
+  return {
+    title,
+    enabled: (ctx) => !ctx.run.cancelledBy,
+    task: (ctx, task) => {
+      if (concurrent && ctx.options.dryRun) ctx.sh.note(`run together, listed in turn: ${steps.map((s) => s.title).join('; ')}`);
+      return task.newListr(steps, { concurrent: concurrent && !ctx.options.dryRun, exitOnError: true });
+    },
+  };
+}
+
+export function stepOf(e: unknown): string | undefined {
+  return (e as { step?: string }).step;
+}
