@@ -155,7 +155,7 @@ export interface Outcome {
 /** Runs the CLI in-process with a scripted shell, a silent renderer, no `.env` and a clock whose waits pass at once. */
 export async function runCli(
   argv: string[],
-  o: { env?: Record<string, string>; spawn?: typeof nodeSpawn; clock?: Clock; envFile?: string } = {},
+  o: { env?: Record<string, string>; spawn?: typeof nodeSpawn; clock?: Clock; envFile?: string; signal?: AbortSignal } = {},
 ): Promise<Outcome> {
   let out = '';
   let err = '';
@@ -165,6 +165,7 @@ export async function runCli(
     spawn: o.spawn ?? fakeSpawn(() => ({ code: 99, stderr: 'unexpected command' })).spawn,
     renderer: 'silent',
     clock: o.clock ?? virtualClock(),
+    signal: o.signal,
     out: (t) => (out += t),
     err: (t) => (err += t),
   });

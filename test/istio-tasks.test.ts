@@ -4,7 +4,7 @@
 // VirtualServices the chapter applied. What the real istiod makes of those VirtualServices is test/e2e's (xDS).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -107,6 +107,8 @@ class Mesh {
 }
 
 let server: Server;
+/** When it says so, a page request gets no answer (a user's Ctrl-C comes while it is on its way). */
+let holdPage: ((req: IncomingMessage) => boolean) | undefined;
 let port = 0;
 let mesh = new Mesh();
 before(async () => {
@@ -120,13 +122,17 @@ before(async () => {
       });
       return;
     }
+    if (holdPage?.(req)) return; // no answer: the request stays open until the client gives up
     const user = /session=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
     res.writeHead(200, { 'content-type': 'text/html' }).end(mesh.render(user));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as AddressInfo).port;
 });
-after(() => server.close());
+after(() => {
+  server.closeAllConnections();
+  server.close();
+});
 
 const { cluster, addons } = loadConfig({ env: {}, envFile: '/nonexistent/.env' });
 const modelConfig = { kubernetesVersion: pins.kubernetes, istioVersion: pins.istio, cluster, addons };
@@ -274,8 +280,13 @@ describe('the Istio-task chapters judge what a user sees', () => {
       log,
       /^# jason: black stars \(reviews v2\) on 5 of 5 pages; anonymous: no stars \(reviews v1\) on 5 of 5 pages$/m,
     );
-    // While anonymous's pages load, jason's verdict is already on screen (and in the log).
-    assert.match(log, /^# progress: jason: black stars \(reviews v2\) on 5 of 5 pages\n(?!# progress: anonymous)/m);
+    // Each user's verdict is on screen (and in the log) as soon as it is known, one line each.
+    assert.deepEqual(log.match(/^# progress: .*$/gm), [
+      '# progress: anonymous: no stars (reviews v1) on 5 of 5 pages',
+      '# progress: jason: black stars (reviews v2) on 5 of 5 pages',
+      '# progress: jason: black stars (reviews v2) on 5 of 5 pages',
+      '# progress: anonymous: no stars (reviews v1) on 5 of 5 pages',
+    ]);
   });
 
   it('request-routing and traffic-shifting: a route that reaches the proxies late is waited for, not failed', async () => {
@@ -313,6 +324,40 @@ describe('the Istio-task chapters judge what a user sees', () => {
       assert.equal(again.code, 0, `${chapter}: ${again.err}`);
       const kept = logOf(again.err).match(/^# skip: the task's end state is in place \(kept\)$/gm) ?? [];
       assert.equal(kept.length, skipped, `${chapter}: steps skipped as on the way to the kept end`);
+    }
+  });
+
+  it('Ctrl-C while a page is on its way ends the count at once, as an interruption', { timeout: 30_000 }, async () => {
+    const split = () =>
+      mesh.reviews?.spec?.http
+        ?.find((h) => !h.match)
+        ?.route?.map((r) => r.weight)
+        .join('/');
+    // The first page after 50/50 is applied (the new weights awaited), then the sixth (the first one counted).
+    for (const nth of [1, 6]) {
+      const stop = new AbortController();
+      let asked = 0;
+      mesh = new Mesh();
+      let gaveUp: Promise<void> | undefined;
+      holdPage = (req) => {
+        if (split() !== '50/50' || ++asked !== nth) return false;
+        gaveUp = new Promise((resolve) => req.on('close', resolve));
+        stop.abort();
+        return true;
+      };
+      try {
+        const r = await runCli(['traffic-shifting'], {
+          env: env({ SHIFT_REQUESTS: '50' }),
+          spawn: meshCluster().spawn,
+          signal: stop.signal,
+        });
+        assert.equal(r.code, 130, `page ${nth}: ${r.err}`);
+        assert.match(r.err, /interrupted/);
+        // The page on its way was given up, not left to finish after the run ended (the test's timeout says if not).
+        await gaveUp;
+      } finally {
+        holdPage = undefined;
+      }
     }
   });
 

@@ -10,9 +10,13 @@ const mutant = (status: string, line: number, column = 1, replacement = 'true') 
   status,
   location: { start: { line, column }, end: { line, column: column + 4 } },
 });
+/** The text of line n of the scored file (and of the guard test's own source, where it says so). */
+const lineText = (n: number) => `line ${n};`;
+const downloadSource = Array.from({ length: 8 }, (_, i) => lineText(i + 1)).join('\n');
 const report = {
   files: {
     'tasks/lib/istio/download.ts': {
+      source: downloadSource,
       mutants: [
         mutant('Killed', 1),
         mutant('Timeout', 2),
@@ -27,6 +31,7 @@ const report = {
 const equivalent = (line: number, column: number, replacement = 'true', endColumn = column + 4): Equivalent => ({
   file: 'tasks/lib/istio/download.ts',
   line,
+  source: lineText(line),
   column,
   end: { line, column: endColumn },
   mutator: 'ConditionalExpression',
@@ -54,6 +59,19 @@ it('an equivalent survivor is left out only where it is: same line, column and r
   assert.equal(scores(report, [equivalent(6, 7, 'false')])[0].survived, 3, 'another replacement');
   assert.equal(scores(report, [equivalent(6, 7, 'true', 12)])[0].survived, 3, 'a mutant that replaces more or less of the code');
   assert.equal(scores(report, [equivalent(1, 1)])[0].survived, 3, 'a killed mutant is no survivor to leave out');
+});
+
+it('an equivalent survivor is found by the text of its line: lines added above it do not lose it, a change to it does', () => {
+  const shifted = (text: string) => ({
+    files: {
+      'tasks/lib/istio/download.ts': {
+        source: ['// a new first line', ...downloadSource.split('\n')].join('\n').replace(lineText(6), text),
+        mutants: [mutant('Survived', 7, 7)],
+      },
+    },
+  });
+  assert.equal(scores(shifted(lineText(6)), [equivalent(6, 7)])[0].survived, 0, 'one line down, the same text');
+  assert.equal(scores(shifted('line 6 changed;'), [equivalent(6, 7)])[0].survived, 1, 'its line changed');
 });
 
 it('a module below its floor is named; one at it, or without a floor of its own, is held to its floor or 100%', () => {
@@ -104,6 +122,7 @@ it('a survivor inside a guard is named; one outside it, a killed one or an equiv
   };
   const equivalentIn = (line: number, column: number, replacement = 'true'): Equivalent => ({
     ...equivalent(line, column, replacement),
+    source: source.split('\n')[line - 1],
     file,
   });
   assert.deepEqual(guardSurvivors(guarded, [], { [file]: ['guard'] }), [

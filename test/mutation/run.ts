@@ -25,9 +25,12 @@ interface Report {
 }
 export interface Equivalent {
   file: string;
+  /** Where it was when listed: a hint for a reader; it is matched by its line's text, so lines may move. */
   line: number;
+  /** The text of the line the mutant starts on, as it was when listed. */
+  source: string;
   column: number;
-  /** Where the replaced code ends: two mutants may start at one place and replace more or less of it. */
+  /** Where the replaced code ends (its line as lines after the start): two mutants may start at one place. */
   end: { line: number; column: number };
   mutator: string;
   replacement: string;
@@ -37,14 +40,17 @@ export interface Equivalent {
 const detected = new Set(['Killed', 'Timeout']);
 const undetected = new Set(['Survived', 'NoCoverage']);
 
-/** A survivor someone showed cannot change behaviour (equivalent.json), matched by its span, mutator and replacement. */
-const isEquivalent = (file: string, m: Mutant, list: Equivalent[]): boolean =>
+/**
+ * A survivor someone showed cannot change behaviour (equivalent.json): the same text on its line, the same span on
+ * it, mutator and replacement. Lines added above it do not lose it; a change to its own line does.
+ */
+const isEquivalent = (file: string, m: Mutant, lines: string[], list: Equivalent[]): boolean =>
   list.some(
     (e) =>
       e.file === file &&
-      e.line === m.location.start.line &&
+      e.source === lines[m.location.start.line - 1] &&
       e.column === m.location.start.column &&
-      e.end.line === m.location.end.line &&
+      e.end.line - e.line === m.location.end.line - m.location.start.line &&
       e.end.column === m.location.end.column &&
       e.mutator === m.mutatorName &&
       e.replacement === (m.replacement ?? ''),
@@ -61,9 +67,10 @@ export interface Score {
 
 /** Scores per file of one Stryker JSON report. */
 export function scores(report: Report, equivalent: Equivalent[]): Score[] {
-  return Object.entries(report.files).map(([file, { mutants }]) => {
+  return Object.entries(report.files).map(([file, { source, mutants }]) => {
+    const lines = (source ?? '').split('\n');
     const counted = mutants.filter((m) => detected.has(m.status) || undetected.has(m.status));
-    const equivalents = counted.filter((m) => undetected.has(m.status) && isEquivalent(file, m, equivalent)).length;
+    const equivalents = counted.filter((m) => undetected.has(m.status) && isEquivalent(file, m, lines, equivalent)).length;
     const killed = counted.filter((m) => detected.has(m.status)).length;
     const survived = counted.filter((m) => undetected.has(m.status)).length - equivalents;
     const valid = killed + survived;
@@ -98,6 +105,7 @@ export function guardSurvivors(report: Report, equivalent: Equivalent[], guards:
   for (const [file, names] of Object.entries(guards)) {
     const entry = report.files[file];
     if (!entry) continue; // its group did not run
+    const lines = (entry.source ?? '').split('\n');
     for (const name of names) {
       const range = declarationLines(entry.source ?? '', name);
       if (!range) {
@@ -106,7 +114,7 @@ export function guardSurvivors(report: Report, equivalent: Equivalent[], guards:
       }
       for (const m of entry.mutants) {
         const { line, column } = m.location.start;
-        if (line < range[0] || line > range[1] || !undetected.has(m.status) || isEquivalent(file, m, equivalent)) continue;
+        if (line < range[0] || line > range[1] || !undetected.has(m.status) || isEquivalent(file, m, lines, equivalent)) continue;
         found.push(`${file}:${line}:${column} in ${name}: ${m.mutatorName} -> ${m.replacement ?? ''} ${m.status}`);
       }
     }
