@@ -10,7 +10,7 @@ import { installIstio, installSteps } from './tasks/install-istio.ts';
 import { kubeInject } from './tasks/kube-inject.ts';
 import { isMain } from './tasks/lib/cli/main.ts';
 import { type RunIO, run } from './tasks/lib/cli/runner.ts';
-import { group } from './tasks/lib/run/step.ts';
+import { group, together } from './tasks/lib/run/step.ts';
 import type { Command, TaskCommand } from './tasks/lib/run/types.ts';
 import { createIstioNamespace, generateCa, plugCa } from './tasks/lib/steps/ca.ts';
 import { finishImagesAhead, pullImagesAhead } from './tasks/lib/steps/images.ts';
@@ -39,26 +39,21 @@ up, it pulls every image the chapters will use in the background (minikube image
 host cache for the next cluster). A dry run lists each branch in turn. Every step skips itself when
 already done, so a second run changes nothing.`,
   tasks: (ctx) => [
-    group('Cluster, Istio release and CA (together)', [group('minikube', minikube.tasks(ctx)), getRelease, generateCa], true),
+    together('Cluster, Istio release and CA (together)', [group('minikube', minikube.tasks(ctx)), getRelease, generateCa]),
     pullImagesAhead,
     group('webhook-certs', [createIstioNamespace, plugCa]),
     // The addons need only istio-system: they install (and their images pull) while Istio installs.
-    group(
-      'Istio and the addons (together)',
-      [
-        group('install-istio, then the injection demo and the traffic server', [
-          ...installSteps(),
-          // Both need only the injector: the demo and httpbin's rollout overlap.
-          group(
-            'Injection demo and the traffic server (together)',
-            [group('injection', injectionSteps()), group('traffic: the server', trafficServerSteps())],
-            true,
-          ),
+    together('Istio and the addons (together)', [
+      group('install-istio, then the injection demo and the traffic server', [
+        ...installSteps(),
+        // Both need only the injector: the demo and httpbin's rollout overlap.
+        together('Injection demo and the traffic server (together)', [
+          group('injection', injectionSteps()),
+          group('traffic: the server', trafficServerSteps()),
         ]),
-        group('addons', addonInstallSteps()),
-      ],
-      true,
-    ),
+      ]),
+      group('addons', addonInstallSteps()),
+    ]),
     // The Telemetry needs Istio's API and the mesh's provider; the requests need the addons.
     group('addons: tracing and URLs', tracingSteps()),
     group('traffic: the requests and their proof', trafficSendSteps()),

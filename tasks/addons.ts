@@ -13,6 +13,7 @@ import {
   inNamespace,
   listObjects,
   managed,
+  notOurs,
   onObjects,
   ownerOf,
   verbArgs,
@@ -32,14 +33,15 @@ function installAddon(addon: Addon): Task {
     done: async (ctx) => {
       // One read of the namespace's Deployments (and one of its Services) answers every addon's step.
       const deployment = await findObject(ctx, inNamespace(ns, 'deployment', addon.deployment));
-      if (!deployment) return false;
-      // Someone else's addon is theirs: applying ours over it would make teardown delete it later.
-      if (!managed(deployment))
-        throw new StepError(`deployment/${addon.deployment} in ${ns} was not made by fun-with-istio: refusing to change it`);
+      if (!managed(deployment)) return false;
       const service = addon.expose && (await findObject(ctx, inNamespace(ns, 'service', addon.expose.service)));
       if (addon.expose && (service?.spec as { type?: string } | undefined)?.type !== 'NodePort') return false;
       return `${addon.title} is installed`;
     },
+    // Someone else's addon is theirs: applying ours over it would make teardown delete it later.
+    refuse: async (ctx) =>
+      Boolean(await findObject(ctx, inNamespace(ns, 'deployment', addon.deployment))) &&
+      notOurs(`deployment/${addon.deployment} in ${ns}`),
     run: async (ctx) => {
       const { docs, label } = addonManifest(ctx, addon);
       await onObjects(ctx, 'apply', docs, { label });
@@ -62,21 +64,18 @@ const waitForAddons = step('Wait for the addons to be ready', {
 /** The share of requests to trace, or undefined with TRACING=off. */
 const sampling = (ctx: Ctx): number | undefined => (ctx.config.tracing.to === 'off' ? undefined : ctx.config.tracing.sampling);
 
-async function ourTelemetryExists(ctx: Ctx): Promise<boolean> {
-  const owner = await ownerOf(ctx, telemetryRef);
-  if (owner === 'theirs')
-    throw new StepError(`telemetry/${telemetryRef.name} in ${ns} was not made by fun-with-istio: refusing to change it`);
-  return owner === 'ours';
-}
-
 const sendTraces = step(`Send the mesh's traces to Zipkin (Telemetry ${telemetryRef.name})`, {
   enabled: (ctx) => sampling(ctx) !== undefined,
   done: async (ctx) => {
     const wanted = `${names.tracing.provider} ${sampling(ctx)}`;
-    return (await telemetryState(ctx)) === wanted && (await ourTelemetryExists(ctx)) && `${sampling(ctx)}% of requests traced`;
+    return (
+      (await telemetryState(ctx)) === wanted &&
+      (await ownerOf(ctx, telemetryRef)) === 'ours' &&
+      `${sampling(ctx)}% of requests traced`
+    );
   },
+  refuse: async (ctx) => (await ownerOf(ctx, telemetryRef)) === 'theirs' && notOurs(`telemetry/${telemetryRef.name} in ${ns}`),
   run: async (ctx, task) => {
-    await ourTelemetryExists(ctx);
     // A Telemetry naming a provider the mesh does not have traces nothing (Istio installed with tracing off).
     if (!(await meshHasProvider(ctx)))
       throw new StepError(

@@ -4,7 +4,7 @@
 import { names } from './config.ts';
 import { runIfMain } from './lib/cli/main.ts';
 import type { TaskCommand } from './lib/run/types.ts';
-import { createIstioNamespace, generateCa, plugCa, verifyCaBundle } from './lib/steps/ca.ts';
+import { createIstioNamespace, generateCa, plugCa, verifyCaBundleOnceInstalled } from './lib/steps/ca.ts';
 import { clusterReachable } from './lib/steps/prerequisites.ts';
 
 const ns = names.istioNamespace;
@@ -19,7 +19,7 @@ intermediate CA for this cluster under CACHE_DIR/certs as Istio's tools/certs do
 namespace ${ns} and the secret ${names.cacertsSecret} from them before Istio is installed, and once Istio runs,
 checks that the ${names.injectorWebhook} webhook's caBundle is exactly our root-cert.pem.
 Runs: kubectl --context <ctx> get|create -f - (Namespace, Secret via stdin)|wait|get mutatingwebhookconfiguration.`,
-  tasks: () => [clusterReachable, generateCa, createIstioNamespace, plugCa, verifyCaBundle(true)],
+  tasks: () => [clusterReachable, generateCa, createIstioNamespace, plugCa, verifyCaBundleOnceInstalled],
 };
 
 runIfMain(import.meta.url, webhookCerts);

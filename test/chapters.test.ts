@@ -538,6 +538,23 @@ describe('chapters on a scripted shell', () => {
   });
 });
 
+describe("a chapter's own namespace that someone else made", () => {
+  it('is refused with its name, and nothing is applied into it', async () => {
+    const finished = finishedAnswers();
+    const theirs = json({ kind: 'Namespace', metadata: { name: 'fun-with-istio-traffic' } });
+    const fake = fakeSpawn((argv, input) =>
+      argv.join(' ').includes('get namespace fun-with-istio-traffic -o json') ? { stdout: theirs } : finished(argv, input),
+    );
+    const r = await runCli(['traffic'], { env: { ...env, CLUSTER: 'existing', KUBE_CONTEXT: 'lab' }, spawn: fake.spawn });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /^error: .*: namespace fun-with-istio-traffic was not made by fun-with-istio: refusing to change it/m);
+    assert.deepEqual(
+      fake.calls.filter((c) => / (apply|create) /.test(c.argv.join(' ')) && c.input.includes('fun-with-istio-traffic')),
+      [],
+    );
+  });
+});
+
 describe('kube-inject (manual proxy injection)', () => {
   it('feeds istioctl kube-inject the injector config read from the cluster and prints its output', async () => {
     const fake = fakeSpawn((argv) => {

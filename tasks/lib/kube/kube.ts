@@ -151,6 +151,9 @@ export async function ownerOf(ctx: Ctx, ref: ObjectRef): Promise<'none' | 'ours'
   return (await isManaged(ctx, ref)) ? 'ours' : 'theirs';
 }
 
+/** Why a step refuses to change an object the tool did not make (`what`: e.g. "namespace bookinfo"). */
+export const notOurs = (what: string, why = 'refusing to change it') => `${what} was not made by fun-with-istio: ${why}`;
+
 /** True when the object carries the tool's managed-by label. */
 export async function isManaged(ctx: Ctx, ref: ObjectRef): Promise<boolean> {
   if (!isSecret(ref)) return managed(await getObject(ctx, ref));

@@ -4,6 +4,11 @@ import type { Ctx, Task, TaskHandle } from './types.ts';
 export interface StepDefinition {
   /** Returns why the step is already done (it then skips), or nothing to run it. */
   done?: (ctx: Ctx) => Promise<string | false | undefined>;
+  /**
+   * Returns why the step must not make its change (what it would change is someone else's): asked when it is not
+   * done, before it runs; the run stops there with that reason. The tool's ownership policy, in one place per step.
+   */
+  refuse?: (ctx: Ctx) => Promise<string | false | undefined>;
   run: (ctx: Ctx, task: TaskHandle) => Promise<void>;
   /** Whether the step applies at all (e.g. only with CLUSTER=minikube); a disabled step is not shown. */
   enabled?: (ctx: Ctx) => boolean;
@@ -47,14 +52,23 @@ export function step(title: string, def: StepDefinition): Task {
 
 async function perform(ctx: Ctx, task: TaskHandle, def: StepDefinition): Promise<void> {
   const done = await def.done?.(ctx);
-  if (!done) return def.run(ctx, task);
+  if (!done) {
+    const refused = await def.refuse?.(ctx);
+    if (refused) throw new StepError(refused);
+    return def.run(ctx, task);
+  }
   ctx.sh.note(`skip: ${done}`);
   // Done before reads as done, not as a warning.
   task.title = `${task.title} (already done: ${done})`;
 }
 
-/** A titled group of steps run one after another (or together when `concurrent`: a dry run lists them in turn). */
-export function group(title: string, steps: Task[], concurrent = false): Task {
+/** A titled group of steps run one after another. */
+export const group = (title: string, steps: Task[]): Task => stepGroup(title, steps, false);
+
+/** A titled group of steps run together (a dry run lists them in turn). */
+export const together = (title: string, steps: Task[]): Task => stepGroup(title, steps, true);
+
+function stepGroup(title: string, steps: Task[], concurrent: boolean): Task {
   return {
     title,
     enabled: (ctx) => !ctx.run.cancelledBy,

@@ -15,6 +15,7 @@ import {
   isManaged,
   managedLabels,
   namespaceRef,
+  notOurs,
   onObjects,
   rolloutStatus,
   verbArgs,
@@ -47,14 +48,14 @@ export const generateCa = step('Generate a root CA and an intermediate CA (Istio
 });
 
 export const createIstioNamespace = step(`Create the ${ns} namespace`, {
-  done: async (ctx) => {
-    if (!(await exists(ctx, namespaceRef(ns)))) return false;
-    if (ctx.config.cluster.kind === 'existing' && !(await isManaged(ctx, namespaceRef(ns))))
-      throw new StepError(
-        `namespace ${ns} in context ${ctx.config.context} was not made by fun-with-istio: refusing to change an Istio it did not install`,
-      );
-    return `namespace ${ns} exists`;
-  },
+  done: async (ctx) =>
+    (await exists(ctx, namespaceRef(ns))) &&
+    (ctx.config.cluster.kind === 'minikube' || (await isManaged(ctx, namespaceRef(ns)))) &&
+    `namespace ${ns} exists`,
+  // On a cluster of the user's, an istio-system the tool did not make holds an Istio it did not install.
+  refuse: async (ctx) =>
+    (await exists(ctx, namespaceRef(ns))) &&
+    notOurs(`namespace ${ns} in context ${ctx.config.context}`, 'refusing to change an Istio it did not install'),
   run: async (ctx) => {
     await createNamespace(ctx, ns);
   },
@@ -103,7 +104,12 @@ interface WebhookConfiguration {
 }
 
 /** The check that replaces the tutorial's webhook-patch-ca-bundle step: istiod patched in exactly our root. */
-export function verifyCaBundle(skipWithoutIstio: boolean): Task {
+export const verifyCaBundle = caBundleCheck(false);
+
+/** The same check where Istio may not be installed yet (webhook-certs run alone): skipped until it is. */
+export const verifyCaBundleOnceInstalled = caBundleCheck(true);
+
+function caBundleCheck(skipWithoutIstio: boolean): Task {
   return step('Verify the injector webhook trusts exactly our root CA', {
     done: async (ctx) =>
       skipWithoutIstio && !(await exists(ctx, injector)) && 'Istio is not installed yet (install-istio verifies this)',

@@ -1,0 +1,66 @@
+// One step's contract: skipped when done, refused (with the reason, nothing run) when what it would change is
+// someone else's, run otherwise; `refuse` is asked only for a step that is not done, and before it runs.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { run } from '../tasks/lib/cli/runner.ts';
+import { step } from '../tasks/lib/run/step.ts';
+import type { TaskCommand } from '../tasks/lib/run/types.ts';
+import { fakeSpawn, tmpDir, virtualClock } from './helpers.ts';
+
+/** Runs one step built from `world` (what done and refuse answer); returns what was asked, in order. */
+async function runStep(world: { done: string | false; refuse: string | false }) {
+  const asked: string[] = [];
+  const command: TaskCommand = {
+    kind: 'tasks',
+    name: 'one',
+    summary: 'one step',
+    tasks: () => [
+      step('Change a thing', {
+        done: async () => {
+          asked.push('done');
+          return world.done;
+        },
+        refuse: async () => {
+          asked.push('refuse');
+          return world.refuse;
+        },
+        run: async () => void asked.push('run'),
+      }),
+    ],
+  };
+  let err = '';
+  const code = await run([command], ['one'], {
+    env: { HOME: tmpDir('fwi-home-'), CACHE_DIR: tmpDir('fwi-cache-'), CLUSTER: 'existing', KUBE_CONTEXT: 'lab', PATH: '' },
+    envFile: '/nonexistent/.env',
+    spawn: fakeSpawn().spawn,
+    renderer: 'silent',
+    clock: virtualClock(),
+    out: () => {},
+    err: (t) => (err += t),
+  });
+  const log = readFileSync(/\(log: (\S+\.log)\)/.exec(err)?.[1] ?? '', 'utf8');
+  return { code, err, log, asked };
+}
+
+describe('a step', () => {
+  it('that is done skips, and is not asked whether it may change anything', async () => {
+    const r = await runStep({ done: 'in place', refuse: 'not ours' });
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(r.asked, ['done']);
+    assert.match(r.log, /^# skip: in place$/m);
+  });
+
+  it('that is not done but would change what is not ours stops the run with the reason, running nothing', async () => {
+    const r = await runStep({ done: false, refuse: 'namespace x was not made by fun-with-istio: refusing to change it' });
+    assert.equal(r.code, 1);
+    assert.deepEqual(r.asked, ['done', 'refuse']);
+    assert.match(r.err, /^error: Change a thing: namespace x was not made by fun-with-istio: refusing to change it/m);
+  });
+
+  it('that is not done and may change what it finds runs', async () => {
+    const r = await runStep({ done: false, refuse: false });
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(r.asked, ['done', 'refuse', 'run']);
+  });
+});
