@@ -537,6 +537,7 @@ describe('the Istio-task chapters judge what a user sees', () => {
   it("mtls: curl's answer with a line end is still read; a 200 from a kubectl that failed is kubectl's failure", async () => {
     const ended = await run('mtls', meshCluster({ execEnds: '\r\n' }));
     assert.equal(ended.code, 0, ended.err);
+    assert.match(logOf(ended.err), /^# shown: inside: HTTP 200; outside: refused \(HTTP 000, curl exit 56\)$/m);
     const refused = await run('mtls', meshCluster({ insideGets: { stdout: '503\n' } }));
     assert.match(refused.err, /was refused: HTTP 503 \(log/);
     const broken = await run(
