@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { it } from 'node:test';
+import { commands } from '../Taskfile.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const tasksDir = path.join(root, 'tasks');
@@ -157,4 +158,31 @@ it('every assert.ok in the tests says what failed (a bare one fails with the val
         .map((m) => `${f}:${text.slice(0, m.index).split('\n').length}`);
     });
   assert.deepEqual(bare, []);
+});
+
+it('each command has its npm script, and each npm script that runs Taskfile.ts names a command', () => {
+  const scripts = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> })
+    .scripts;
+  const runner = /^node --import tsx Taskfile\.ts (\S+)$/;
+  const names = commands.map((c) => c.name);
+  assert.deepEqual(
+    names.filter((n) => scripts[n] !== `node --import tsx Taskfile.ts ${n}`),
+    [],
+    'commands without an npm script of their name',
+  );
+  assert.deepEqual(
+    Object.entries(scripts).filter(([name, line]) => {
+      const ran = runner.exec(line)?.[1];
+      return ran !== undefined && ran !== name;
+    }),
+    [],
+    'npm scripts that run another command than their name',
+  );
+  assert.deepEqual(
+    Object.values(scripts)
+      .map((line) => runner.exec(line)?.[1])
+      .filter((ran) => ran !== undefined && ran !== 'help' && !names.includes(ran)),
+    [],
+    'npm scripts that run no command',
+  );
 });

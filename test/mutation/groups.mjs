@@ -10,7 +10,7 @@ export const groups = {
     tests: [
       'test/routing.test.ts',
       'test/routing-restore.test.ts',
-      'test/review-fixes.test.ts',
+      'test/edges.test.ts',
       'test/istio-tasks.test.ts',
       'test/dry-run-golden.test.ts',
       'test/help-golden.test.ts',
@@ -18,7 +18,7 @@ export const groups = {
   },
   teardown: {
     mutate: ['tasks/teardown.ts'],
-    tests: ['test/chapters.test.ts', 'test/review-fixes.test.ts', 'test/dry-run-golden.test.ts', 'test/help-golden.test.ts'],
+    tests: ['test/chapters.test.ts', 'test/edges.test.ts', 'test/dry-run-golden.test.ts', 'test/help-golden.test.ts'],
   },
   images: { mutate: ['tasks/lib/apps/images.ts'], tests: ['test/images.test.ts', 'test/dry-run-golden.test.ts'] },
   poll: { mutate: ['tasks/lib/run/poll.ts', 'tasks/lib/run/progress.ts'], tests: ['test/poll.test.ts'] },

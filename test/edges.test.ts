@@ -1,4 +1,5 @@
-// What a second reader of the change found, each pinned by a test that fails on the code before the fix.
+// Chapters on clusters and inputs the happy path does not meet: objects that are the user's, a cluster without
+// Istio, a failed Job, an empty setting, Ctrl-C at awkward moments. Each test failed on the code before its fix.
 import assert from 'node:assert/strict';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -24,7 +25,7 @@ const cluster = (over: (cmd: string) => { stdout?: string; code?: number } | und
     return undefined;
   });
 
-describe('review fixes', () => {
+describe('chapters on clusters and inputs the happy path does not meet', () => {
   it('addons with one exposed Service (ADDONS=zipkin) reads its node port from a list', async () => {
     const fake = cluster((cmd) => {
       if (!cmd.endsWith('-n istio-system get service -o json')) return undefined;
@@ -176,7 +177,7 @@ describe("teardown and a user's own sleep", () => {
   });
 });
 
-/** The review-fixes cluster, also remembering the PeerAuthentication each apply sends (as the API server would). */
+/** The cluster of this file, also remembering the PeerAuthentication each apply sends (as the API server would). */
 function fakeSpawnTracking(keep: (doc: unknown) => void, over: Parameters<typeof cluster>[0]) {
   const inner = cluster(over);
   const spawn = ((command: string, args: unknown, options: unknown) => {
@@ -195,7 +196,7 @@ function fakeSpawnTracking(keep: (doc: unknown) => void, over: Parameters<typeof
   return { spawn, calls: inner.calls };
 }
 
-describe('a cluster without Istio, and objects that are the user’s (second reading of issues 11 and 12)', () => {
+describe("a cluster without Istio, and objects that are the user's", () => {
   it("teardown on a cluster that never had Istio's CRDs is a quick no-op, not an error", async () => {
     const fake = cluster((cmd) =>
       /get (peerauthentication|telemetry) /.test(cmd)
