@@ -24,7 +24,7 @@ const app = bookinfoSample('platform/kube/bookinfo.yaml');
 const deploymentsOf = (ctx: Ctx) => app(ctx).docs.filter((d) => d.kind === 'Deployment');
 
 const createBookinfoNamespace = ownNamespace(`Create the namespace ${namespace}, with sidecar injection`, namespace, {
-  [names.injectionLabel]: 'enabled',
+  [names.injection.namespaceLabel]: 'enabled',
 });
 
 const deployBookinfo = step('Deploy Bookinfo (samples/bookinfo/platform/kube/bookinfo.yaml)', {

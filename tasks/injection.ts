@@ -37,7 +37,7 @@ function verified(ctx: Ctx): Promise<boolean> {
   const known = verifiedOnce.get(ctx);
   if (known) return known;
   const asked = getObject(ctx, sampleNamespace(ctx)).then(
-    (ns) => annotationOf(ns, names.injectionVerified) === ctx.config.istioVersion,
+    (ns) => annotationOf(ns, names.injection.verifiedAnnotation) === ctx.config.istioVersion,
   );
   verifiedOnce.set(ctx, asked);
   return asked;
@@ -82,7 +82,7 @@ const checkManifests = step('Check manifests/ against the pod-spec requirements'
 const showNamespaces = step('Show which namespaces have injection enabled', {
   run: async (ctx, task) => {
     task.output = (
-      await ctx.sh.kubectl(verbArgs('get', { kind: 'namespace' }, ['-L', names.injectionLabel]), { read: true })
+      await ctx.sh.kubectl(verbArgs('get', { kind: 'namespace' }, ['-L', names.injection.namespaceLabel]), { read: true })
     ).stdout.trim();
   },
 });
@@ -102,7 +102,8 @@ const deploySleep = step(`Deploy ${app}`, {
   },
 });
 
-const isLabelled = async (ctx: Ctx) => labelOf(await getObject(ctx, sampleNamespace(ctx)), names.injectionLabel) === 'enabled';
+const isLabelled = async (ctx: Ctx) =>
+  labelOf(await getObject(ctx, sampleNamespace(ctx)), names.injection.namespaceLabel) === 'enabled';
 
 const showWithout = step(`Show ${app} runs without a sidecar`, {
   done: async (ctx) => (await doneBefore(ctx)) || ((await isLabelled(ctx)) && 'the namespace is already labelled'),
@@ -111,11 +112,13 @@ const showWithout = step(`Show ${app} runs without a sidecar`, {
   },
 });
 
-const labelNamespace = step(`Label the namespace ${names.injectionLabel}=enabled`, {
+const labelNamespace = step(`Label the namespace ${names.injection.namespaceLabel}=enabled`, {
   done: async (ctx) => (await isLabelled(ctx)) && `${nsOf(ctx)} is labelled`,
   run: async (ctx) => {
-    await ctx.sh.kubectl(verbArgs('label', sampleNamespace(ctx), [`${names.injectionLabel}=enabled`, '--overwrite']));
-    await ctx.sh.kubectl(verbArgs('annotate', sampleNamespace(ctx), [`${names.injectionLabelled}=true`, '--overwrite']));
+    await ctx.sh.kubectl(verbArgs('label', sampleNamespace(ctx), [`${names.injection.namespaceLabel}=enabled`, '--overwrite']));
+    await ctx.sh.kubectl(
+      verbArgs('annotate', sampleNamespace(ctx), [`${names.injection.labelSetByToolAnnotation}=true`, '--overwrite']),
+    );
   },
 });
 
@@ -124,7 +127,7 @@ async function templateInjectLabel(ctx: Ctx): Promise<string> {
   const spec = (await getObject(ctx, sampleDeployment(ctx)))?.spec as
     | { template?: { metadata?: { labels?: Record<string, string> } } }
     | undefined;
-  return spec?.template?.metadata?.labels?.[names.injectLabel] ?? '';
+  return spec?.template?.metadata?.labels?.[names.injection.podLabel] ?? '';
 }
 
 const recreatePod = step(`Recreate the ${app} pod (injection happens only at pod creation)`, {
@@ -162,19 +165,21 @@ async function setInjectLabel(ctx: Ctx, value: 'true' | 'false' | undefined): Pr
           '--type',
           'json',
           '-p',
-          JSON.stringify([{ op: 'remove', path: `/spec/template/metadata/labels/${names.injectLabel.replace('/', '~1')}` }]),
+          JSON.stringify([
+            { op: 'remove', path: `/spec/template/metadata/labels/${names.injection.podLabel.replace('/', '~1')}` },
+          ]),
         ]
       : [
           '--type',
           'merge',
           '-p',
-          JSON.stringify({ spec: { template: { metadata: { labels: { [names.injectLabel]: value } } } } }),
+          JSON.stringify({ spec: { template: { metadata: { labels: { [names.injection.podLabel]: value } } } } }),
         ];
   await ctx.sh.kubectl(verbArgs('patch', sampleDeployment(ctx), args));
   await rollout(ctx);
 }
 
-const optOut = step(`Opt the pod out (${names.injectLabel}=false)`, {
+const optOut = step(`Opt the pod out (${names.injection.podLabel}=false)`, {
   done: doneBefore,
   run: async (ctx, task) => {
     await setInjectLabel(ctx, 'false');
@@ -182,7 +187,7 @@ const optOut = step(`Opt the pod out (${names.injectLabel}=false)`, {
   },
 });
 
-const optIn = step(`Opt it back in (${names.injectLabel}=true)`, {
+const optIn = step(`Opt it back in (${names.injection.podLabel}=true)`, {
   done: doneBefore,
   run: async (ctx, task) => {
     await setInjectLabel(ctx, 'true');
@@ -190,7 +195,7 @@ const optIn = step(`Opt it back in (${names.injectLabel}=true)`, {
   },
 });
 
-const removeOptLabel = step(`Remove the per-pod label (${names.injectLabel}-): the namespace label decides`, {
+const removeOptLabel = step(`Remove the per-pod label (${names.injection.podLabel}-): the namespace label decides`, {
   done: doneBefore,
   run: async (ctx, task) => {
     await setInjectLabel(ctx, undefined);
@@ -202,7 +207,10 @@ const recordVerified = step('Record that injection works in this namespace', {
   done: doneBefore,
   run: async (ctx) => {
     await ctx.sh.kubectl(
-      verbArgs('annotate', sampleNamespace(ctx), [`${names.injectionVerified}=${ctx.config.istioVersion}`, '--overwrite']),
+      verbArgs('annotate', sampleNamespace(ctx), [
+        `${names.injection.verifiedAnnotation}=${ctx.config.istioVersion}`,
+        '--overwrite',
+      ]),
     );
   },
 });
@@ -237,9 +245,9 @@ export const injection: TaskCommand = {
   flags: ['keep-sample'],
   details: `
 Lints manifests/ (named ports, app labels), deploys the sleep sample into SAMPLE_NAMESPACE and shows it
-without a sidecar, labels the namespace ${names.injectionLabel}=enabled, recreates the pod (injection only
+without a sidecar, labels the namespace ${names.injection.namespaceLabel}=enabled, recreates the pod (injection only
 happens at creation) and checks ${names.sidecarContainer} is there (as a container or native sidecar) and
-READY 2/2. Then per pod: ${names.injectLabel}=false (no sidecar), =true (sidecar), label removed
+READY 2/2. Then per pod: ${names.injection.podLabel}=false (no sidecar), =true (sidecar), label removed
 (the namespace decides). Deletes the sample at the end unless --keep-sample.
 Runs: kubectl --context <ctx> get|create|apply|label|patch|rollout|annotate|delete.`,
   tasks: () => [clusterReachable, istioRunning, ...injectionSteps()],

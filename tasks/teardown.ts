@@ -121,16 +121,20 @@ const removeSampleNamespace = inCluster('Remove the injection label (and the sam
     const namespace = await getObject(ctx, sampleNs(ctx));
     if (!namespace) return `namespace ${ctx.config.sampleNamespace} does not exist`;
     if (await sampleNsIsOurs(ctx)) return false;
-    const ours = [names.injectionLabelled, names.injectionVerified].some((key) => annotationOf(namespace, key));
+    const ours = [names.injection.labelSetByToolAnnotation, names.injection.verifiedAnnotation].some((key) =>
+      annotationOf(namespace, key),
+    );
     return !ours && `namespace ${ctx.config.sampleNamespace} carries nothing of fun-with-istio`;
   },
   run: async (ctx) => {
     const namespace = sampleNs(ctx);
     if (await sampleNsIsOurs(ctx)) return void (await deleteNamespace(ctx, ctx.config.sampleNamespace));
     // Someone else's namespace: take back only what the tool added (the label only if the tool set it).
-    if (annotationOf(await getObject(ctx, namespace), names.injectionLabelled))
-      await ctx.sh.kubectl(verbArgs('label', namespace, [`${names.injectionLabel}-`]));
-    await ctx.sh.kubectl(verbArgs('annotate', namespace, [`${names.injectionVerified}-`, `${names.injectionLabelled}-`]));
+    if (annotationOf(await getObject(ctx, namespace), names.injection.labelSetByToolAnnotation))
+      await ctx.sh.kubectl(verbArgs('label', namespace, [`${names.injection.namespaceLabel}-`]));
+    await ctx.sh.kubectl(
+      verbArgs('annotate', namespace, [`${names.injection.verifiedAnnotation}-`, `${names.injection.labelSetByToolAnnotation}-`]),
+    );
   },
 });
 

@@ -31,7 +31,7 @@ const jobRef = inNamespace(namespace, 'job', job);
 const requestsAnnotation = 'fun-with-istio/requests';
 
 const createTrafficNamespace = ownNamespace(`Create the namespace ${namespace}, with sidecar injection`, namespace, {
-  [names.injectionLabel]: 'enabled',
+  [names.injection.namespaceLabel]: 'enabled',
 });
 
 const deployServer = step(`Deploy ${server} (samples/httpbin/httpbin.yaml)`, {
@@ -70,7 +70,7 @@ function loadJob(ctx: Ctx): K8sObject {
       template: {
         // No sidecar for the client: the proof reads httpbin's side (reporter=destination, httpbin's spans), and a
         // Job's pod ends only if no sidecar keeps running (classic sidecars do, below Kubernetes 1.33).
-        metadata: { labels: { app: job, [names.injectLabel]: 'false' } },
+        metadata: { labels: { app: job, [names.injection.podLabel]: 'false' } },
         spec: { restartPolicy: 'Never', containers: [{ name: 'curl', image, command: ['/bin/sh', '-c', script] }] },
       },
     },

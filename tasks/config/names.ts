@@ -12,8 +12,15 @@ export const names = {
   injectorConfigMap: 'istio-sidecar-injector',
   meshConfigMap: 'istio',
   istiod: 'istiod',
-  injectionLabel: 'istio-injection',
-  injectLabel: 'sidecar.istio.io/inject',
+  /** Sidecar injection: the namespace label the injector selects on, and the pod label that overrides it. */
+  injection: {
+    namespaceLabel: 'istio-injection',
+    podLabel: 'sidecar.istio.io/inject',
+    /** Annotation on the sample namespace once the injection chapter has been verified end to end. */
+    verifiedAnnotation: 'fun-with-istio/injection-verified',
+    /** Annotation saying the tool (not the user) set the namespace's injection label, so teardown may remove it. */
+    labelSetByToolAnnotation: 'fun-with-istio/injection-labelled',
+  },
   sidecarContainer: 'istio-proxy',
   sampleApp: 'sleep',
   /**
@@ -36,10 +43,6 @@ export const names = {
   tracing: { provider: 'zipkin', service: 'zipkin.istio-system.svc.cluster.local', port: 9411, telemetry: 'mesh-default' },
   /** Label put on everything the tool creates, so teardown removes only that. */
   managedBy: { key: 'app.kubernetes.io/managed-by', value: 'fun-with-istio' },
-  /** Annotation on the sample namespace once the injection chapter has been verified end to end. */
-  injectionVerified: 'fun-with-istio/injection-verified',
-  /** Annotation saying the tool (not the user) set the namespace's injection label, so teardown may remove it. */
-  injectionLabelled: 'fun-with-istio/injection-labelled',
 } as const;
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

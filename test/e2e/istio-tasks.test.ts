@@ -158,7 +158,7 @@ describe('Istio tasks on the lab: what the real istiod serves Bookinfo', { timeo
         `${p.metadata.name} is Ready`,
       );
     }
-    assert.equal(kjson<Obj>('get', 'namespace', ns).metadata.labels?.[names.injectionLabel], 'enabled');
+    assert.equal(kjson<Obj>('get', 'namespace', ns).metadata.labels?.[names.injection.namespaceLabel], 'enabled');
     assert.deepEqual(listNames('-n', ns, 'gateway,virtualservice').sort(), [
       'gateway.networking.istio.io/bookinfo-gateway',
       'virtualservice.networking.istio.io/bookinfo',

@@ -176,14 +176,14 @@ describe('the product against the lab', { timeout: 20 * 60_000 }, () => {
     assert.equal(pods.length, 1);
     assert.ok(proxyOf(pods[0]), 'the sleep pod carries istio-proxy');
     assert.ok(pods[0].metadata.annotations?.['sidecar.istio.io/status'], 'injected by the webhook');
-    assert.equal(kjson<Obj>('get', 'namespace', sampleNs).metadata.labels?.[names.injectionLabel], 'enabled');
+    assert.equal(kjson<Obj>('get', 'namespace', sampleNs).metadata.labels?.[names.injection.namespaceLabel], 'enabled');
   });
 
   it('the real webhook honours the per-pod opt-out label', async () => {
     const pod = (name: string, inject?: string) => ({
       apiVersion: 'v1',
       kind: 'Pod',
-      metadata: { name, namespace: sampleNs, labels: { app: name, ...(inject ? { [names.injectLabel]: inject } : {}) } },
+      metadata: { name, namespace: sampleNs, labels: { app: name, ...(inject ? { [names.injection.podLabel]: inject } : {}) } },
       spec: { containers: [{ name: 'c', image: 'docker.io/curlimages/curl:8.16.0', command: ['sleep', 'infinity'] }] },
     });
     const file = path.join(tmpDir(), 'pods.json');
