@@ -23,6 +23,7 @@ import {
 } from './lib/kube/kube.ts';
 import { readManifests } from './lib/kube/manifests.ts';
 import { describePod, hasSidecar, livePods, type Pod, readiness } from './lib/kube/pods.ts';
+import { oncePerRun } from './lib/run/once-per-run.ts';
 import { step } from './lib/run/step.ts';
 import type { Ctx, Task, TaskCommand } from './lib/run/types.ts';
 import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
@@ -32,16 +33,10 @@ const nsOf = (ctx: Ctx) => ctx.config.sampleNamespace;
 const sampleNamespace = (ctx: Ctx) => namespaceRef(nsOf(ctx));
 
 // The demo is over once the namespace carries this annotation: a re-run then changes nothing.
-const verifiedOnce = new WeakMap<Ctx, Promise<boolean>>();
-function verified(ctx: Ctx): Promise<boolean> {
-  const known = verifiedOnce.get(ctx);
-  if (known) return known;
-  const asked = getObject(ctx, sampleNamespace(ctx)).then(
-    (ns) => annotationOf(ns, names.injection.verifiedAnnotation) === ctx.config.istioVersion,
-  );
-  verifiedOnce.set(ctx, asked);
-  return asked;
-}
+const verified = oncePerRun(
+  async (ctx) =>
+    annotationOf(await getObject(ctx, sampleNamespace(ctx)), names.injection.verifiedAnnotation) === ctx.config.istioVersion,
+);
 const doneBefore = async (ctx: Ctx) => (await verified(ctx)) && `the demo ran in ${nsOf(ctx)} before; teardown resets it`;
 
 async function pods(ctx: Ctx): Promise<Pod[]> {

@@ -22,6 +22,7 @@ import {
   verbArgs,
 } from './lib/kube/kube.ts';
 import { minikubeStatus } from './lib/kube/minikube.ts';
+import { oncePerRun } from './lib/run/once-per-run.ts';
 import { type StepDefinition, step } from './lib/run/step.ts';
 import type { Ctx, Task, TaskCommand } from './lib/run/types.ts';
 
@@ -37,16 +38,14 @@ const inCluster = (title: string, def: Required<Pick<StepDefinition, 'done' | 'r
   });
 
 /** The addons whose Deployment carries the tool's label: only those are removed. */
-function ourAddons(ctx: Ctx): Promise<Addon[]> {
-  return ctx.run.once('our addons', async () => {
-    // kubectl refuses names together with a selector: list ours, then look for the addons among them.
-    const ours = new Set(await managedNames(ctx, inNamespace(ns, 'deployment')));
-    return addons.filter((a) => ours.has(a.deployment));
-  });
-}
+const ourAddons = oncePerRun(async (ctx): Promise<Addon[]> => {
+  // kubectl refuses names together with a selector: list ours, then look for the addons among them.
+  const ours = new Set(await managedNames(ctx, inNamespace(ns, 'deployment')));
+  return addons.filter((a) => ours.has(a.deployment));
+});
 
 /** Whether the sample namespace is the tool's (it is deleted by the step that asks last). */
-const sampleNsIsOurs = (ctx: Ctx) => ctx.run.once('sample namespace is ours', () => isManaged(ctx, sampleNs(ctx)));
+const sampleNsIsOurs = oncePerRun((ctx) => isManaged(ctx, sampleNs(ctx)));
 
 const removeAddons = inCluster('Remove the addons', {
   done: async (ctx) => (await ourAddons(ctx)).length === 0 && 'no addons installed by fun-with-istio',
@@ -69,11 +68,10 @@ const removeTelemetry = inCluster(`Stop tracing (Telemetry ${telemetryRef.name})
 
 /** The namespaces the traffic chapter and the Istio tasks made: deleted together (each delete waits ~5-10 s). */
 const ownNamespaces = [names.bookinfo.outside, names.bookinfo.namespace, names.traffic.namespace];
-const ours = (ctx: Ctx) =>
-  ctx.run.once('our own namespaces', async () => {
-    const all = await listObjects(ctx, { kind: 'namespace' });
-    return ownNamespaces.filter((n) => managed(all.find((o) => o.metadata?.name === n)));
-  });
+const ours = oncePerRun(async (ctx) => {
+  const all = await listObjects(ctx, { kind: 'namespace' });
+  return ownNamespaces.filter((n) => managed(all.find((o) => o.metadata?.name === n)));
+});
 const removeOwnNamespaces = inCluster(
   `Delete the namespaces of the traffic chapter and the Istio tasks (${ownNamespaces.join(', ')})`,
   {
@@ -139,13 +137,11 @@ const removeSampleNamespace = inCluster('Remove the injection label (and the sam
 });
 
 /** Only an istio-system the tool created (and so the Istio in it) is its to remove; else why not. */
-function istioIsOurs(ctx: Ctx): Promise<string | false> {
-  return ctx.run.once('istio-system is ours', async () => {
-    if (!(await exists(ctx, namespaceRef(ns)))) return `namespace ${ns} does not exist`;
-    if (!(await isManaged(ctx, namespaceRef(ns)))) return `${ns} was not made by fun-with-istio: left alone`;
-    return false;
-  });
-}
+const istioIsOurs = oncePerRun(async (ctx): Promise<string | false> => {
+  if (!(await exists(ctx, namespaceRef(ns)))) return `namespace ${ns} does not exist`;
+  if (!(await isManaged(ctx, namespaceRef(ns)))) return `${ns} was not made by fun-with-istio: left alone`;
+  return false;
+});
 
 const uninstallIstio = inCluster('Uninstall Istio (istioctl uninstall --purge)', {
   done: async (ctx) => {

@@ -4,8 +4,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { run } from '../tasks/lib/cli/runner.ts';
+import { oncePerRun } from '../tasks/lib/run/once-per-run.ts';
+import { RunState } from '../tasks/lib/run/run-state.ts';
 import { step } from '../tasks/lib/run/step.ts';
-import type { TaskCommand } from '../tasks/lib/run/types.ts';
+import type { Ctx, TaskCommand } from '../tasks/lib/run/types.ts';
 import { fakeSpawn, tmpDir, virtualClock } from './helpers.ts';
 
 /** Runs one step built from `world` (what done and refuse answer); returns what was asked, in order. */
@@ -62,5 +64,19 @@ describe('a step', () => {
     const r = await runStep({ done: false, refuse: false });
     assert.equal(r.code, 0, r.err);
     assert.deepEqual(r.asked, ['done', 'refuse', 'run']);
+  });
+});
+
+describe('oncePerRun', () => {
+  it('asks once per run and per argument, however many ask; another run asks again', async () => {
+    let asked = 0;
+    const owner = oncePerRun(async (_ctx: Ctx, name: string) => `${name} #${++asked}`);
+    const aRun = { run: new RunState(new AbortController()) } as Ctx;
+    assert.deepEqual(await Promise.all([owner(aRun, 'a'), owner(aRun, 'a'), owner(aRun, 'b')]), ['a #1', 'a #1', 'b #2']);
+    const nextRun = { run: new RunState(new AbortController()) } as Ctx;
+    assert.equal(await owner(nextRun, 'a'), 'a #3');
+    // Two facts with the same arguments are two questions.
+    const other = oncePerRun(async (_ctx: Ctx, name: string) => `other ${name}`);
+    assert.equal(await other(aRun, 'a'), 'other a');
   });
 });

@@ -9,6 +9,7 @@ import { StepError } from '../base/errors.ts';
 import { inPlace, nameOf } from '../kube/in-place.ts';
 import { getObject, inNamespace, listObjects, managed, managedLabels, onObjects, verbArgs } from '../kube/kube.ts';
 import type { K8sObject } from '../kube/manifests.ts';
+import { oncePerRun } from '../run/once-per-run.ts';
 import { step } from '../run/step.ts';
 import type { Ctx, Task } from '../run/types.ts';
 import type { Sample } from './release-sample.ts';
@@ -47,31 +48,29 @@ async function noted(ctx: Ctx, scope: Scope): Promise<K8sObject[] | undefined> {
 }
 
 /** The objects in place when the chapter began (or before a run that stopped midway): asked once per run. */
-const before = (ctx: Ctx, scope: Scope) =>
-  ctx.run.once(`${scope.kind} in ${scope.namespace} before`, async () => {
-    const stopped = await noted(ctx, scope);
-    return stopped ? { objects: stopped, stopped: true } : { objects: await listOf(ctx, scope), stopped: false };
-  });
+const before = oncePerRun(async (ctx, scope: Scope) => {
+  const stopped = await noted(ctx, scope);
+  return stopped ? { objects: stopped, stopped: true } : { objects: await listOf(ctx, scope), stopped: false };
+});
 
 /** Keeps the noted objects in the cluster before the chapter's first change (once per run). */
-const keepNotes = (ctx: Ctx, scope: Scope) =>
-  ctx.run.once(`note ${scope.kind} in ${scope.namespace}`, async () => {
-    const { objects, stopped } = await before(ctx, scope);
-    if (stopped) return;
-    const ref = notesRef(scope);
-    const existing = await getObject(ctx, ref);
-    if (existing && !managed(existing))
-      throw new StepError(
-        `configmap ${ref.name} in ${ref.namespace} is not fun-with-istio's, but the task keeps its notes under that name: rename it, then re-run`,
-      );
-    const notes = {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: ref.name, namespace: ref.namespace, labels: managedLabels() },
-    };
-    // Notes of the tool's that could not be read are replaced.
-    await onObjects(ctx, existing ? 'apply' : 'create', [{ ...notes, data: { objects: JSON.stringify(objects) } }]);
-  });
+const keepNotes = oncePerRun(async (ctx, scope: Scope) => {
+  const { objects, stopped } = await before(ctx, scope);
+  if (stopped) return;
+  const ref = notesRef(scope);
+  const existing = await getObject(ctx, ref);
+  if (existing && !managed(existing))
+    throw new StepError(
+      `configmap ${ref.name} in ${ref.namespace} is not fun-with-istio's, but the task keeps its notes under that name: rename it, then re-run`,
+    );
+  const notes = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: ref.name, namespace: ref.namespace, labels: managedLabels() },
+  };
+  // Notes of the tool's that could not be read are replaced.
+  await onObjects(ctx, existing ? 'apply' : 'create', [{ ...notes, data: { objects: JSON.stringify(objects) } }]);
+});
 
 /** The first step of a task chapter: what is in place now is what its last step restores. */
 export const noteBefore = (scope: Scope): Task =>

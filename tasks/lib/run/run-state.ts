@@ -11,15 +11,14 @@ export class RunState {
     this.controller = controller;
   }
 
-  private readonly answers = new Map<string, Promise<unknown>>();
+  private readonly answers = new Map<object, Map<string, Promise<unknown>>>();
 
-  /**
-   * A read-only question asked once per run, however many steps need the answer. Only for what the run itself
-   * does not change before the last step that asks (e.g. who owns a namespace that is deleted last).
-   */
-  once<T>(question: string, ask: () => Promise<T>): Promise<T> {
-    if (!this.answers.has(question)) this.answers.set(question, ask());
-    return this.answers.get(question) as Promise<T>;
+  /** The answer of `fact` for `args` in this run, asked the first time (see once-per-run.ts). */
+  memo<T>(fact: object, args: string, ask: () => Promise<T>): Promise<T> {
+    const byArgs = this.answers.get(fact) ?? new Map<string, Promise<unknown>>();
+    this.answers.set(fact, byArgs);
+    if (!byArgs.has(args)) byArgs.set(args, ask());
+    return byArgs.get(args) as Promise<T>;
   }
 
   private readonly background = new Map<string, Promise<unknown>>();
