@@ -2,17 +2,16 @@
 // through the ingress gateway (the release's Istio-API Gateway and VirtualService), with the destination rules the
 // traffic tasks route to. Proven by the product page a user would get; how to open it is printed.
 import { names } from './config.ts';
-import { bookinfoSample, ingressService, namespace, throughIngress } from './lib/apps/bookinfo.ts';
+import { bookinfoPodsReady, bookinfoSample, ingressService, namespace, throughIngress } from './lib/apps/bookinfo.ts';
 import { productPage } from './lib/apps/bookinfo-client.ts';
 import { judgePage } from './lib/apps/bookinfo-page.ts';
 import { StepError } from './lib/base/errors.ts';
 import { runIfMain } from './lib/cli/main.ts';
-import { parseJson } from './lib/exec/tool-output.ts';
 import { nodeReachable } from './lib/istio/addon-links.ts';
+import { sidecarMode } from './lib/istio/mesh-mode.ts';
 import { applySample } from './lib/istio/routing.ts';
 import { nodeAddress } from './lib/kube/data-plane.ts';
-import { available, getJson, getObject, inNamespace, listObjects, onObjects, waitFor } from './lib/kube/kube.ts';
-import { describePod, hasSidecar, livePods, type Pod, readiness } from './lib/kube/pods.ts';
+import { getObject, inNamespace, listObjects, onObjects } from './lib/kube/kube.ts';
 import { untilSettled } from './lib/run/poll.ts';
 import { step } from './lib/run/step.ts';
 import type { Ctx, Task, TaskCommand } from './lib/run/types.ts';
@@ -23,9 +22,13 @@ import { getRelease } from './lib/steps/release.ts';
 const app = bookinfoSample('platform/kube/bookinfo.yaml');
 const deploymentsOf = (ctx: Ctx) => app(ctx).docs.filter((d) => d.kind === 'Deployment');
 
-const createBookinfoNamespace = ownNamespace(`Create the namespace ${namespace}, with sidecar injection`, namespace, {
-  [names.injection.namespaceLabel]: 'enabled',
-});
+const mode = sidecarMode;
+
+const createBookinfoNamespace = ownNamespace(
+  `Create the namespace ${namespace}, ${mode.joined}`,
+  namespace,
+  mode.namespaceLabels,
+);
 
 const deployBookinfo = step('Deploy Bookinfo (samples/bookinfo/platform/kube/bookinfo.yaml)', {
   done: async (ctx) => {
@@ -36,20 +39,6 @@ const deployBookinfo = step('Deploy Bookinfo (samples/bookinfo/platform/kube/boo
   run: async (ctx) => {
     const { docs, label } = app(ctx);
     await onObjects(ctx, 'apply', docs, { label });
-  },
-});
-
-const waitForPods = step('Wait until every Bookinfo pod is READY 2/2 (the app and its sidecar)', {
-  run: async (ctx, task) => {
-    const deployments = await listObjects(ctx, inNamespace(namespace, 'deployment'));
-    if (!deployments.length || !deployments.every(available))
-      await waitFor(ctx, inNamespace(namespace, 'deployment'), 'condition=Available', (l) => (task.output = l));
-    const pods = livePods(parseJson<{ items: Pod[] }>(await getJson(ctx, inNamespace(namespace, 'pods')), 'pods').items);
-    if (ctx.options.dryRun) return; // nothing was deployed to look at
-    const wrong = pods.filter((p) => !hasSidecar(p) || readiness(p).ready !== 2 || readiness(p).total !== 2);
-    if (!pods.length || wrong.length)
-      throw new StepError(`not READY 2/2 with ${names.sidecarContainer}: ${wrong.map(describePod).join(', ') || 'no pods'}`);
-    task.output = `${pods.length} pods READY 2/2`;
   },
 });
 
@@ -98,7 +87,7 @@ const printUrl = step('Print how to open it', {
 const bookinfoSteps = (): Task[] => [
   createBookinfoNamespace,
   deployBookinfo,
-  waitForPods,
+  bookinfoPodsReady(mode),
   exposeBookinfo,
   applyDestinationRules,
   proveProductPage,

@@ -137,14 +137,21 @@ after(() => {
 const { cluster, addons } = loadConfig({ env: {}, envFile: '/nonexistent/.env' });
 const modelConfig = { kubernetesVersion: pins.kubernetes, istioVersion: pins.istio, cluster, addons };
 
-/** Bookinfo's pods, each READY 2/2 with its native sidecar. */
-const bookinfoPods = JSON.stringify({
-  items: ['productpage-v1', 'details-v1', 'ratings-v1', 'reviews-v1', 'reviews-v2', 'reviews-v3'].map((name) => ({
-    metadata: { name: `${name}-x` },
-    spec: { containers: [{ name: 'app' }], initContainers: [{ name: 'istio-proxy', restartPolicy: 'Always' }] },
-    status: { containerStatuses: [{ name: 'app', ready: true }], initContainerStatuses: [{ name: 'istio-proxy', ready: true }] },
-  })),
-});
+/** Bookinfo's pods, each READY 2/2 with its native sidecar, but those named in `bare` (no sidecar, READY 1/1). */
+const bookinfoPods = (bare: string[] = []) =>
+  JSON.stringify({
+    items: ['productpage-v1', 'details-v1', 'ratings-v1', 'reviews-v1', 'reviews-v2', 'reviews-v3'].map((name) => ({
+      metadata: { name: `${name}-x` },
+      spec: {
+        containers: [{ name: 'app' }],
+        initContainers: bare.includes(name) ? [] : [{ name: 'istio-proxy', restartPolicy: 'Always' }],
+      },
+      status: {
+        containerStatuses: [{ name: 'app', ready: true }],
+        initContainerStatuses: bare.includes(name) ? [] : [{ name: 'istio-proxy', ready: true }],
+      },
+    })),
+  });
 
 /** A cluster with a data plane: the model's answers, the gateway's port-forward to the emulation, curl by exec. */
 function meshCluster(
@@ -157,6 +164,8 @@ function meshCluster(
     execFails?: string;
     /** What kubectl exec adds after curl's output (a terminal's line end). */
     execEnds?: string;
+    /** Bookinfo's pods that run without a sidecar (deployed before injection was on). */
+    bare?: string[];
     /** The namespaces whose Deployments are Available as soon as they are applied. */
     availableIn?: string[];
     runtime?: string;
@@ -183,7 +192,7 @@ function meshCluster(
       mode = /mode: (\w+)/.exec(input)?.[1] ?? mode;
       if (mode !== before) lagging = o.lag ?? 0;
     }
-    if (cmd.endsWith('-n bookinfo get pods -o json')) return { stdout: bookinfoPods };
+    if (cmd.endsWith('-n bookinfo get pods -o json')) return { stdout: bookinfoPods(o.bare) };
     if (argv.includes('exec')) {
       if (o.execFails !== undefined) return { code: 1, stderr: `${o.execFails}\n` };
       const outside = argv.includes('fun-with-istio-outside');
@@ -250,6 +259,12 @@ describe('the Istio-task chapters judge what a user sees', () => {
   it('bookinfo: the product page answers through the gateway', async () => {
     const r = await run('bookinfo', meshCluster());
     assert.equal(r.code, 0, r.err);
+  });
+
+  it('bookinfo: a pod without its sidecar fails the wait, named with what it shows', async () => {
+    const r = await run('bookinfo', meshCluster({ bare: ['details-v1'] }));
+    assert.equal(r.code, 1);
+    assert.match(r.err, /: not READY 2\/2 with istio-proxy: details-v1-x 1\/1 no sidecar \(log/);
   });
 
   it("a port-forward that ends on its own ends the check with kubectl's reason", async () => {

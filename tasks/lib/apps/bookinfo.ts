@@ -2,12 +2,15 @@
 // sample files applied there, the check that it runs, and how its product page is reached from this machine.
 import { names } from '../../config.ts';
 import { StepError } from '../base/errors.ts';
+import { parseJson } from '../exec/tool-output.ts';
+import type { MeshMode } from '../istio/mesh-mode.ts';
 import { releaseSample, type Sample } from '../istio/release-sample.ts';
 import { cannotLookHere } from '../kube/data-plane.ts';
-import { field, inNamespace } from '../kube/kube.ts';
+import { available, field, getJson, inNamespace, listObjects, waitFor } from '../kube/kube.ts';
+import { describePod, livePods, type Pod } from '../kube/pods.ts';
 import { withPortForward } from '../kube/port-forward.ts';
 import { step } from '../run/step.ts';
-import type { Ctx, TaskHandle } from '../run/types.ts';
+import type { Ctx, Task, TaskHandle } from '../run/types.ts';
 
 export const { namespace } = names.bookinfo;
 export const productpage = inNamespace(namespace, 'deployment', 'productpage-v1');
@@ -18,6 +21,23 @@ export const bookinfoSample =
   (file: string) =>
   (ctx: Ctx): Sample =>
     releaseSample(ctx, `bookinfo/${file}`, namespace);
+
+/** A step: every Bookinfo pod ready as the mesh mode wants it (with its sidecar: READY 2/2). */
+export function bookinfoPodsReady(mode: MeshMode): Task {
+  return step(`Wait until every Bookinfo pod is ${mode.ready} (${mode.readyWhy})`, {
+    run: async (ctx, task) => {
+      const deployments = await listObjects(ctx, inNamespace(namespace, 'deployment'));
+      if (!deployments.length || !deployments.every(available))
+        await waitFor(ctx, inNamespace(namespace, 'deployment'), 'condition=Available', (l) => (task.output = l));
+      const pods = livePods(parseJson<{ items: Pod[] }>(await getJson(ctx, inNamespace(namespace, 'pods')), 'pods').items);
+      if (ctx.options.dryRun) return; // nothing was deployed to look at
+      const wrong = pods.filter((p) => !mode.podReady(p));
+      if (!pods.length || wrong.length)
+        throw new StepError(`not ${mode.wanted}: ${wrong.map(describePod).join(', ') || 'no pods'}`);
+      task.output = `${pods.length} pods ${mode.ready}`;
+    },
+  });
+}
 
 /** A task chapter's prerequisite: Bookinfo deployed and its product page ready. */
 export const bookinfoRunning = step('Check Bookinfo runs (productpage ready)', {
