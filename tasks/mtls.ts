@@ -111,6 +111,7 @@ const mtlsSteps = (): Task[] => [
 export const mtls: TaskCommand = {
   kind: 'tasks',
   name: 'mtls',
+  owns: { namespaces: [outside] },
   flags: ['keep-routing'],
   summary: "istio.io's mutual TLS: STRICT mesh-wide refuses a client outside the mesh, then back to PERMISSIVE",
   examples: ['npm run mtls', 'npm run mtls -- --keep-routing'],

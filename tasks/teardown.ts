@@ -66,15 +66,17 @@ const removeTelemetry = inCluster(`Stop tracing (Telemetry ${telemetryRef.name})
   },
 });
 
-/** The namespaces the traffic chapter and the Istio tasks made: deleted together (each delete waits ~5-10 s). */
-const ownNamespaces = [names.bookinfo.outside, names.bookinfo.namespace, names.traffic.namespace];
+/**
+ * The namespaces the chapters own (the traffic chapter and the Istio tasks), last made first: deleted together
+ * (each delete waits ~5-10 s).
+ */
+const ownNamespaces = (ctx: Ctx) => [...ctx.ownNamespaces].reverse();
 const ours = oncePerRun(async (ctx) => {
   const all = await listObjects(ctx, { kind: 'namespace' });
-  return ownNamespaces.filter((n) => managed(all.find((o) => o.metadata?.name === n)));
+  return ownNamespaces(ctx).filter((n) => managed(all.find((o) => o.metadata?.name === n)));
 });
-const removeOwnNamespaces = inCluster(
-  `Delete the namespaces of the traffic chapter and the Istio tasks (${ownNamespaces.join(', ')})`,
-  {
+const removeOwnNamespaces = (ctx: Ctx) =>
+  inCluster(`Delete the namespaces of the traffic chapter and the Istio tasks (${ownNamespaces(ctx).join(', ')})`, {
     done: async (ctx) => (await ours(ctx)).length === 0 && 'none of them was made by fun-with-istio',
     run: async (ctx, task) => {
       const doomed = await ours(ctx);
@@ -87,8 +89,7 @@ const removeOwnNamespaces = inCluster(
         ]),
       );
     },
-  },
-);
+  });
 
 const peerAuthentication = inNamespace(ns, 'peerauthentication', names.bookinfo.peerAuthentication);
 const removePeerAuthentication = inCluster(`Delete the mTLS task's PeerAuthentication ${peerAuthentication.name}`, {
@@ -207,9 +208,9 @@ Istio tasks and the traffic chapter (deleted together), the tracing Telemetry, t
 sample, the injection label (or the sample namespace the tool made), Istio (istioctl uninstall --purge), the ${names.cacertsSecret} secret and ${ns}.
 Only objects labelled ${names.managedBy.key}=${names.managedBy.value} are deleted; on a clean cluster
 it is a fast no-op. Asks first unless --yes. The CA files in CACHE_DIR/certs are kept.`,
-  tasks: () => [
+  tasks: (ctx) => [
     removePeerAuthentication,
-    removeOwnNamespaces,
+    removeOwnNamespaces(ctx),
     removeTelemetry,
     removeAddons,
     removeSample,

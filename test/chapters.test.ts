@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
+import { commands } from '../Taskfile.ts';
 import { loadConfig, pins } from '../tasks/config.ts';
+import { ownNamespacesOf } from '../tasks/lib/cli/runner.ts';
 import { ensureCa } from '../tasks/lib/istio/ca.ts';
 import { DryRunCluster } from '../tasks/lib/kube/dry-run.ts';
 import { dryRunCommands, fakeSpawn, joined, type Reply, type Responder, runCli, tmpDir } from './helpers.ts';
@@ -91,7 +93,7 @@ function freshAnswers(): Responder {
 /** The dry-run model's finished cluster (`all` has run; the sample deleted, unless kept), with the values it holds. */
 function finishedAnswers(o: { sampleKept?: boolean } = {}): Responder {
   const fresh = freshAnswers();
-  const model = fromModel(new DryRunCluster(modelConfig, 'finished'));
+  const model = fromModel(new DryRunCluster(modelConfig, 'finished', ownNamespacesOf(commands)));
   return (argv, input) => {
     const cmd = argv.join(' ');
     // The node has every image a fresh run loaded.
@@ -535,6 +537,22 @@ describe('chapters on a scripted shell', () => {
       r.err,
       /namespace istio-system in context prod was not made by fun-with-istio: refusing to change an Istio it did not install/,
     );
+  });
+});
+
+describe('what a chapter owns', () => {
+  it('each namespace a dry run creates is istio-system, the sample namespace, or one a chapter declares it owns', async () => {
+    const owned = ownNamespacesOf(commands);
+    const release = path.join(import.meta.dirname, 'fixtures', 'release');
+    const cluster = { CACHE_DIR: '/nonexistent/cache', CLUSTER: 'existing', KUBE_CONTEXT: 'lab', ISTIO_HOME: release };
+    for (const c of commands.filter((c) => c.kind === 'tasks' && c.name !== 'teardown')) {
+      const r = await runCli([c.name, '--dry-run'], { env: cluster });
+      assert.equal(r.code, 0, `${c.name}: ${r.err}`);
+      const created = [...r.out.matchAll(/ create -f - # stdin: Namespace\/(\S+)$/gm)].map((m) => m[1]);
+      const undeclared = created.filter((n) => !['istio-system', 'fun-with-istio', ...owned].includes(n));
+      assert.deepEqual(undeclared, [], `${c.name} creates namespaces no chapter owns (teardown would leave them)`);
+      for (const n of c.owns?.namespaces ?? []) assert.ok(created.includes(n), `${c.name} owns ${n} but does not create it`);
+    }
   });
 });
 

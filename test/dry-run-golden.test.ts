@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { commands } from '../Taskfile.ts';
 import { fakeSpawn, runCli } from './helpers.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -13,17 +14,15 @@ const minikube = { CACHE_DIR: '/nonexistent/cache' };
 const existing = { CACHE_DIR: '/nonexistent/cache', CLUSTER: 'existing', KUBE_CONTEXT: 'lab', ISTIO_HOME: release };
 
 const cases: [name: string, argv: string[], env: Record<string, string>][] = [];
+// Every command that runs something, on both kinds of cluster; then the flags that change a listing.
+const listed = commands.filter((c) => !c.local && !(c.kind === 'action' && c.args));
 for (const [kind, env] of [
   ['minikube', minikube],
   ['existing', existing],
 ] as const) {
-  for (const c of ['minikube', 'webhook-certs', 'install-istio', 'injection', 'addons', 'all', 'versions'])
-    cases.push([`${kind}-${c}`, [c, '--dry-run'], env]);
-  cases.push([`${kind}-teardown`, ['teardown', '--dry-run'], env]);
+  for (const c of listed) cases.push([`${kind}-${c.name}`, [c.name, '--dry-run'], env]);
   cases.push([`${kind}-teardown-keep-cluster`, ['teardown', '--dry-run', '--keep-cluster'], env]);
   cases.push([`${kind}-injection-keep-sample`, ['injection', '--dry-run', '--keep-sample'], env]);
-  for (const c of ['bookinfo', 'request-routing', 'fault-injection', 'traffic-shifting', 'mtls'])
-    if (kind === 'existing') cases.push([`${kind}-${c}`, [c, '--dry-run'], env]);
   cases.push([`${kind}-kube-inject`, ['kube-inject', '--dry-run', path.join(root, 'manifests', 'sleep.yaml')], env]);
 }
 

@@ -129,6 +129,7 @@ function productCtx(profile: string, env: Record<string, string>): Ctx {
     env: toolEnv({ ...env, PATH: `${path.dirname(bin('minikube'))}:${env.PATH ?? process.env.PATH}` }),
   });
   return {
+    ownNamespaces: [],
     config,
     sh,
     log,

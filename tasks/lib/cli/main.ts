@@ -1,5 +1,7 @@
 import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { projectRoot } from '../../config.ts';
 import type { Command } from '../run/types.ts';
 
 /** Whether the module at `moduleUrl` is the script node was started with. */
@@ -8,10 +10,15 @@ export function isMain(moduleUrl: string): boolean {
   return script !== undefined && realpathSync(script) === realpathSync(fileURLToPath(moduleUrl));
 }
 
-/** Lets each chapter script run ad hoc (`npx tsx tasks/<chapter>.ts [options]`) through the one runner. */
+/**
+ * Lets each chapter script run ad hoc (`npx tsx tasks/<chapter>.ts [options]`): it is `npm run <chapter>`, through
+ * the Taskfile, so the run knows every chapter (what each owns). The Taskfile is found at run time, by path: a
+ * chapter stays a leaf, which imports no other chapter.
+ */
 export function runIfMain(moduleUrl: string, command: Command): void {
   if (!isMain(moduleUrl)) return;
-  void import('./runner.ts').then(async ({ run }) => {
-    process.exitCode = await run([command], [command.name, ...process.argv.slice(2)]);
-  });
+  const taskfile = pathToFileURL(path.join(projectRoot, 'Taskfile.ts')).href;
+  void import(taskfile).then(({ main }: { main: (argv: string[]) => Promise<number> }) =>
+    main([command.name, ...process.argv.slice(2)]),
+  );
 }

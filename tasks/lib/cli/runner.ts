@@ -81,9 +81,13 @@ function commandNamed(commands: Command[], name: string): Command {
 /** The context, with the shell itself where the runner needs more of it than a step (a second Ctrl-C kills). */
 type ShellCtx = Ctx & { sh: Shell };
 
+/** Every command's own namespaces, in the order the commands come (each once). */
+export const ownNamespacesOf = (commands: Command[]): string[] => [...new Set(commands.flatMap((c) => c.owns?.namespaces ?? []))];
+
 /** Stage 2: configuration, log and shell for one run. */
 export function buildContext(
   command: Command,
+  ownNamespaces: string[],
   options: Options,
   argv: string[],
   io: RunIO,
@@ -101,7 +105,7 @@ export function buildContext(
   const sh = new Shell({
     config,
     log,
-    dryRun: options.dryRun ? new DryRunCluster(config, command.dryRunView) : undefined,
+    dryRun: options.dryRun ? new DryRunCluster(config, command.dryRunView, ownNamespaces) : undefined,
     echo: options.verbose,
     signal,
     spawn: io.spawn,
@@ -109,7 +113,8 @@ export function buildContext(
     print: (l) => out(`${l}\n`),
     echoTo: (l) => err(`${l}\n`),
   });
-  return { config, sh, options, log, signal, clock: io.clock ?? systemClock, out, run: new RunState(controller) };
+  const clock = io.clock ?? systemClock;
+  return { config, sh, options, log, signal, clock, out, run: new RunState(controller), ownNamespaces };
 }
 
 /** Stage 3: a destructive command asks first (never in a dry run or with --yes). Returns whether to go on. */
@@ -230,7 +235,7 @@ export async function run(commands: Command[], argv: string[], io: RunIO = {}): 
     const npm = withNpmFlags(invocation.options, npmTookFlags(io.env ?? process.env), command);
     for (const note of npm.notes) err(`${note}\n`);
     const options = npm.options;
-    ctx = buildContext(command, options, argv, io, controller, out, err);
+    ctx = buildContext(command, ownNamespacesOf(commands), options, argv, io, controller, out, err);
     if (!(await confirmed(command, ctx, io, err))) {
       ctx.log.outcome('nothing done (not confirmed)');
       return exitCodes.ok;

@@ -28,9 +28,13 @@ export class DryRunCluster implements CommandModel {
   /** `kind/namespace/name` of the objects this run created. */
   private readonly created = new Set<string>();
 
-  constructor(config: DryRunCluster['config'], view: ClusterView = 'fresh') {
+  /** The chapters' own namespaces (CommandBase.owns): a finished cluster has them. */
+  private readonly ownNamespaces: string[];
+
+  constructor(config: DryRunCluster['config'], view: ClusterView = 'fresh', ownNamespaces: string[] = []) {
     this.config = config;
     this.view = view;
+    this.ownNamespaces = ownNamespaces;
   }
 
   /** The answer to one command line (the tool's own argv, as the shell runs it). */
@@ -129,7 +133,7 @@ export class DryRunCluster implements CommandModel {
       }
       // Where `all` and the Istio tasks have run, their own namespaces exist.
       if (this.view === 'finished' && kind === 'namespace') {
-        const own = [names.istioNamespace, names.traffic.namespace, names.bookinfo.namespace, names.bookinfo.outside];
+        const own = [names.istioNamespace, ...this.ownNamespaces];
         return { stdout: json({ items: own.map((n) => this.made(`namespace/${n}`, undefined)) }) };
       }
       const made = rest.includes('-l') ? [] : [...this.created].filter((k) => k.startsWith(`${kind}/${namespace ?? ''}/`));

@@ -21,6 +21,8 @@ export interface Ctx {
   run: RunState;
   /** Standard output of the run (results of versions, check, kube-inject). */
   out: (text: string) => void;
+  /** Every chapter's own namespaces (CommandBase.owns), in the order the chapters come. */
+  ownNamespaces: string[];
 }
 
 export type Task = ListrTask<Ctx, ListrRendererFactory, ListrRendererFactory>;
@@ -45,6 +47,11 @@ interface CommandBase {
   local?: true;
   /** What its dry run stands for (see dry-run.ts); a fresh cluster unless said otherwise. */
   dryRunView?: ClusterView;
+  /**
+   * What the chapter makes as its own, whole: namespaces with the tool's label. Teardown deletes them together, and
+   * a finished cluster (teardown's dry run) has them.
+   */
+  owns?: { namespaces: string[] };
 }
 
 /** A chapter: named steps run through listr2. */
