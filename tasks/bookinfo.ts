@@ -55,7 +55,7 @@ const proveProductPage = step('Prove the product page answers through the ingres
   run: async (ctx, task) => {
     await throughIngress(ctx, task, async (base) => {
       // The gateway serves the route once istiod has pushed it: ask until the page comes or the wait times out.
-      const ask = () => productPage(base, { signal: ctx.signal }).catch((e: Error) => e.message);
+      const ask = () => productPage(base, { signal: ctx.signal, clock: ctx.clock }).catch((e: Error) => e.message);
       const isPage = (html: string) => judgePage(html).kind === 'product-page';
       const says = () => 'waiting for the gateway to serve /productpage';
       const html = await untilSettled(ctx, ask, isPage, { waiting: { task, says } });

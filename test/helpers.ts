@@ -115,6 +115,8 @@ export const tmpDir = (prefix = 'fwi-') => mkdtempSync(path.join(os.tmpdir(), pr
 export function virtualClock(start = Date.now()): Clock & { slept: number[] } {
   let now = start;
   const slept: number[] = [];
+  /** Time limits, ended only by sleeps that pass them: a request on this clock never times out on its own. */
+  const limits: { at: number; controller: AbortController }[] = [];
   return {
     slept,
     now: () => now,
@@ -122,8 +124,14 @@ export function virtualClock(start = Date.now()): Clock & { slept: number[] } {
       signal?.throwIfAborted();
       slept.push(ms);
       now += ms;
+      for (const l of limits.filter((l) => l.at <= now)) l.controller.abort(new DOMException('timed out', 'TimeoutError'));
       await new Promise(setImmediate);
       signal?.throwIfAborted();
+    },
+    timeout: (ms) => {
+      const controller = new AbortController();
+      limits.push({ at: now + ms, controller });
+      return controller.signal;
     },
   };
 }

@@ -13,6 +13,7 @@ import { releaseImages } from '../../lab/images/bookinfo/release.ts';
 import { names } from '../../tasks/config.ts';
 import { productPage } from '../../tasks/lib/apps/bookinfo-client.ts';
 import { judgePage, type PageView } from '../../tasks/lib/apps/bookinfo-page.ts';
+import { systemClock } from '../../tasks/lib/base/clock.ts';
 import { managedLabels } from '../../tasks/lib/kube/kube.ts';
 import type { K8sObject } from '../../tasks/lib/kube/manifests.ts';
 import { tmpDir } from '../helpers.ts';
@@ -79,7 +80,7 @@ const seenLines = (log: string) =>
 async function timedPage(user?: string): Promise<{ ms: number; view: PageView; html: string }> {
   return withForward(labEnv, names.istioNamespace, names.bookinfo.ingress.service, names.bookinfo.ingress.port, async (base) => {
     const t = Date.now();
-    const html = await productPage(base, { user, timeoutMs: 30_000 });
+    const html = await productPage(base, { user, timeoutMs: 30_000, clock: systemClock });
     return { ms: Date.now() - t, view: judgePage(html), html };
   });
 }

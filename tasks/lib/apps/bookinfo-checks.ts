@@ -45,7 +45,7 @@ export function checkPages(title: string, expected: Sees[], onTheWay?: EndState)
           // A page for jason that does not say jason is signed in proves nothing about jason's route.
           const ok = (v: PageView) => sees.ok(v) && (!sees.user || (v.kind === 'product-page' && v.signedInAs === sees.user));
           const load = async () =>
-            (await productPages(base, pagesPerUser, { user: sees.user, signal: ctx.signal })).map(judgePage);
+            (await productPages(base, pagesPerUser, { user: sees.user, signal: ctx.signal, clock: ctx.clock })).map(judgePage);
           const views = await untilSettled(ctx, load, (v) => v.every(ok));
           if (!views.every(ok)) throw new StepError(`${who(sees)}: expected ${sees.what}, saw ${summary(views)}`);
           lines.push(`${who(sees)}: ${sees.what} on ${views.length} of ${views.length} pages`);
@@ -72,13 +72,16 @@ export function checkRedShare(title: string, percent: number, onTheWay?: EndStat
       await throughIngress(ctx, task, async (base) => {
         const isRed = (view: PageView) => bucketOf(view) === 'red';
         // First until the new weights show (all red for 100%, some red otherwise), so old routing is not counted.
-        const sample = async () => (await productPages(base, pagesPerUser, { signal: ctx.signal })).map(judgePage);
+        const sample = async () =>
+          (await productPages(base, pagesPerUser, { signal: ctx.signal, clock: ctx.clock })).map(judgePage);
         const says = () => `waiting for the new weights to show (red stars on ${percent >= 100 ? 'every page' : 'some pages'})`;
         await untilSettled(ctx, sample, (v) => (percent >= 100 ? v.every(isRed) : v.some(isRed)), { waiting: { task, says } });
         const views: PageView[] = [];
         for (let round = 1; round <= shareRounds; round++) {
           progress(ctx, task, `counting red stars on ${ctx.config.shiftRequests} pages (round ${round})`);
-          views.push(...(await productPages(base, ctx.config.shiftRequests, { signal: ctx.signal })).map(judgePage));
+          views.push(
+            ...(await productPages(base, ctx.config.shiftRequests, { signal: ctx.signal, clock: ctx.clock })).map(judgePage),
+          );
           const red = views.filter(isRed).length;
           const share = `red stars on ${red} of ${views.length} pages (${summary(views)})`;
           if (shareWithin(red, views.length, percent, 10)) return `${share}: within 10 points of ${percent}%`;
