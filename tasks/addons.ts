@@ -39,9 +39,10 @@ function installAddon(addon: Addon): Task {
       return `${addon.title} is installed`;
     },
     // Someone else's addon is theirs: applying ours over it would make teardown delete it later.
-    refuse: async (ctx) =>
-      Boolean(await findObject(ctx, inNamespace(ns, 'deployment', addon.deployment))) &&
-      notOurs(`deployment/${addon.deployment} in ${ns}`),
+    refuse: async (ctx) => {
+      const deployment = await findObject(ctx, inNamespace(ns, 'deployment', addon.deployment));
+      return deployment !== undefined && !managed(deployment) && notOurs(`deployment/${addon.deployment} in ${ns}`);
+    },
     run: async (ctx) => {
       const { docs, label } = addonManifest(ctx, addon);
       await onObjects(ctx, 'apply', docs, { label });

@@ -4,7 +4,7 @@ import { names } from './config.ts';
 import { runIfMain } from './lib/cli/main.ts';
 import { installFlags } from './lib/istio/install-flags.ts';
 import { meshHasProvider } from './lib/istio/tracing.ts';
-import { available, findObject, inNamespace, listObjects, verbArgs, waitFor } from './lib/kube/kube.ts';
+import { available, findObject, inNamespace, isManaged, listObjects, namespaceRef, verbArgs, waitFor } from './lib/kube/kube.ts';
 import { step } from './lib/run/step.ts';
 import type { Ctx, Task, TaskCommand } from './lib/run/types.ts';
 import { createIstioNamespace, generateCa, plugCa, verifyCaBundle } from './lib/steps/ca.ts';
@@ -28,8 +28,16 @@ const install = step('Install Istio', {
     if (!installed) return false;
     // Re-installing in place adds a missing tracing provider (an install from before tracing was configured).
     const providerMissing = ctx.config.tracing.to !== 'off' && !(await meshHasProvider(ctx));
-    // An Istio the tool did not install is refused before this step, with its namespace (createIstioNamespace).
     return installed === ctx.config.istioVersion && !providerMissing && `Istio ${installed} is installed`;
+  },
+  // On a cluster of the user's, an Istio in a namespace the tool did not make is theirs (createIstioNamespace
+  // refuses it first where it runs; this holds wherever the install steps are used).
+  refuse: async (ctx) => {
+    const installed = await installedIstioVersion(ctx);
+    const theirs = Boolean(installed) && ctx.config.cluster.kind === 'existing' && !(await isManaged(ctx, namespaceRef(ns)));
+    return (
+      theirs && `Istio ${installed} in context ${ctx.config.context} was not installed by fun-with-istio: refusing to change it`
+    );
   },
   run: async (ctx, task) => {
     const { config } = ctx;

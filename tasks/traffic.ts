@@ -4,6 +4,7 @@ import { proofs, type Verdict } from './lib/apps/traffic-proof.ts';
 import { StepError } from './lib/base/errors.ts';
 import { runIfMain } from './lib/cli/main.ts';
 import { meshReportsMetrics, metricsOff } from './lib/istio/mesh-metrics.ts';
+import { sidecarMode } from './lib/istio/mesh-mode.ts';
 import { releaseSample } from './lib/istio/release-sample.ts';
 import { cannotLookHere } from './lib/kube/data-plane.ts';
 import {
@@ -30,9 +31,11 @@ const jobRef = inNamespace(namespace, 'job', job);
 /** On the Job: how many requests it was made to send (so a re-run with the same count changes nothing). */
 const requestsAnnotation = 'fun-with-istio/requests';
 
-const createTrafficNamespace = ownNamespace(`Create the namespace ${namespace}, with sidecar injection`, namespace, {
-  [names.injection.namespaceLabel]: 'enabled',
-});
+const createTrafficNamespace = ownNamespace(
+  `Create the namespace ${namespace}, ${sidecarMode.joined}`,
+  namespace,
+  sidecarMode.namespaceLabels,
+);
 
 const deployServer = step(`Deploy ${server} (samples/httpbin/httpbin.yaml)`, {
   done: async (ctx) => (await exists(ctx, inNamespace(namespace, 'deployment', server))) && `${server} is deployed`,

@@ -2,7 +2,15 @@
 // ones; a survivor listed as equivalent (by its exact place, mutator and replacement) does not count; a floor holds.
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { belowThreshold, declarationLines, type Equivalent, guardSurvivors, scores, testsDigest } from './mutation/run.ts';
+import {
+  belowThreshold,
+  declarationLines,
+  type Equivalent,
+  guardSurvivors,
+  scores,
+  staleEquivalents,
+  testsDigest,
+} from './mutation/run.ts';
 
 const mutant = (status: string, line: number, column = 1, replacement = 'true') => ({
   mutatorName: 'ConditionalExpression',
@@ -72,6 +80,32 @@ it('an equivalent survivor is found by the text of its line: lines added above i
   });
   assert.equal(scores(shifted(lineText(6)), [equivalent(6, 7)])[0].survived, 0, 'one line down, the same text');
   assert.equal(scores(shifted('line 6 changed;'), [equivalent(6, 7)])[0].survived, 1, 'its line changed');
+});
+
+it('of several lines with the same text, an equivalent survivor is the one nearest where it was listed', () => {
+  const twice = (survivorLine: number) => ({
+    files: {
+      'tasks/lib/istio/download.ts': {
+        source: ['same;', 'other;', 'other;', 'same;'].join('\n'),
+        mutants: [mutant('Survived', survivorLine, 7)],
+      },
+    },
+  });
+  const listedAt4 = { ...equivalent(4, 7), source: 'same;' };
+  assert.equal(scores(twice(4), [listedAt4])[0].survived, 0);
+  assert.equal(scores(twice(1), [listedAt4])[0].survived, 1, 'the same text further away is another mutant');
+});
+
+it('an entry whose line is gone from a scored file is named (the list may only say what is true of the code)', () => {
+  assert.deepEqual(staleEquivalents(report, [equivalent(6, 7)]), []);
+  assert.deepEqual(staleEquivalents(report, [{ ...equivalent(6, 7), source: 'gone;' }]), [
+    'tasks/lib/istio/download.ts:6: ConditionalExpression -> true (its line is gone: gone;)',
+  ]);
+  assert.deepEqual(
+    staleEquivalents(report, [{ ...equivalent(6, 7), file: 'tasks/other.ts', source: 'gone;' }]),
+    [],
+    'a file not scored',
+  );
 });
 
 it('a module below its floor is named; one at it, or without a floor of its own, is held to its floor or 100%', () => {

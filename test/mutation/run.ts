@@ -40,15 +40,25 @@ export interface Equivalent {
 const detected = new Set(['Killed', 'Timeout']);
 const undetected = new Set(['Survived', 'NoCoverage']);
 
+/** Where an entry's line is now: of the lines with its text, the one nearest where it was listed; none if it is gone. */
+function lineOf(e: Equivalent, lines: string[]): number | undefined {
+  let best: number | undefined;
+  lines.forEach((text, i) => {
+    if (text === e.source && (best === undefined || Math.abs(i + 1 - e.line) < Math.abs(best - e.line))) best = i + 1;
+  });
+  return best;
+}
+
 /**
  * A survivor someone showed cannot change behaviour (equivalent.json): the same text on its line, the same span on
- * it, mutator and replacement. Lines added above it do not lose it; a change to its own line does.
+ * it, mutator and replacement. Lines added above it do not lose it; a change to its own line does. Where the same
+ * text is on several lines, only the one nearest its listed line is meant.
  */
 const isEquivalent = (file: string, m: Mutant, lines: string[], list: Equivalent[]): boolean =>
   list.some(
     (e) =>
       e.file === file &&
-      e.source === lines[m.location.start.line - 1] &&
+      lineOf(e, lines) === m.location.start.line &&
       e.column === m.location.start.column &&
       e.end.line - e.line === m.location.end.line - m.location.start.line &&
       e.end.column === m.location.end.column &&
@@ -64,6 +74,12 @@ export interface Score {
   /** Detected of those that could be: killed / (killed + survived), in percent. */
   score: number;
 }
+
+/** Entries for a file of this report whose line is gone: the list must say only what is true of the code. */
+export const staleEquivalents = (report: Report, equivalent: Equivalent[]): string[] =>
+  equivalent
+    .filter((e) => report.files[e.file] && lineOf(e, (report.files[e.file].source ?? '').split('\n')) === undefined)
+    .map((e) => `${e.file}:${e.line}: ${e.mutator} -> ${e.replacement} (its line is gone: ${e.source.trim()})`);
 
 /** Scores per file of one Stryker JSON report. */
 export function scores(report: Report, equivalent: Equivalent[]): Score[] {
@@ -146,6 +162,7 @@ function main(names: string[]): number {
   const equivalent = readJson<Equivalent[]>('test/mutation/equivalent.json');
   const guards = readJson<Record<string, string[]>>('test/mutation/guards.json');
   const unguarded: string[] = [];
+  const stale: string[] = [];
   const thresholds = readJson<Record<string, number>>('test/mutation/thresholds.json');
   const all: Score[] = [];
   for (const name of names.length ? names : Object.keys(groups)) {
@@ -167,6 +184,7 @@ function main(names: string[]): number {
     const report = readJson<Report>(`reports/mutation/${name}.json`);
     const s = scores(report, equivalent);
     unguarded.push(...guardSurvivors(report, equivalent, guards));
+    stale.push(...staleEquivalents(report, equivalent));
     all.push(...s);
     console.log(`mutation: ${name} in ${((Date.now() - t) / 1000).toFixed(0)}s`);
   }
@@ -177,7 +195,8 @@ function main(names: string[]): number {
   const below = belowThreshold(all, thresholds);
   if (below.length) console.error(`mutation: below the threshold:\n  ${below.join('\n  ')}`);
   if (unguarded.length) console.error(`mutation: survivors where none may be (guards.json):\n  ${unguarded.join('\n  ')}`);
-  return below.length || unguarded.length ? 1 : 0;
+  if (stale.length) console.error(`mutation: equivalent.json lists lines that are gone:\n  ${stale.join('\n  ')}`);
+  return below.length || unguarded.length || stale.length ? 1 : 0;
 }
 
 if (isMain(import.meta.url)) process.exit(main(process.argv.slice(2)));

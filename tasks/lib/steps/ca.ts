@@ -54,7 +54,9 @@ export const createIstioNamespace = step(`Create the ${ns} namespace`, {
     `namespace ${ns} exists`,
   // On a cluster of the user's, an istio-system the tool did not make holds an Istio it did not install.
   refuse: async (ctx) =>
+    ctx.config.cluster.kind === 'existing' &&
     (await exists(ctx, namespaceRef(ns))) &&
+    !(await isManaged(ctx, namespaceRef(ns))) &&
     notOurs(`namespace ${ns} in context ${ctx.config.context}`, 'refusing to change an Istio it did not install'),
   run: async (ctx) => {
     await createNamespace(ctx, ns);

@@ -7,7 +7,10 @@ import type { Task } from '../run/types.ts';
 export function ownNamespace(title: string, name: string, labels: Record<string, string> = {}): Task {
   return step(title, {
     done: async (ctx) => managed(await getObject(ctx, namespaceRef(name))) && `namespace ${name} exists`,
-    refuse: async (ctx) => Boolean(await getObject(ctx, namespaceRef(name))) && notOurs(`namespace ${name}`),
+    refuse: async (ctx) => {
+      const found = await getObject(ctx, namespaceRef(name));
+      return found !== undefined && !managed(found) && notOurs(`namespace ${name}`);
+    },
     run: async (ctx) => {
       await createNamespace(ctx, name, labels);
     },

@@ -1,0 +1,64 @@
+// A step refuses only what someone else made: what the tool made and left half-done is finished, not refused; and a
+// guard holds wherever its steps are used, not only where an earlier step happens to guard the same object.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { installSteps } from '../tasks/install-istio.ts';
+import { run } from '../tasks/lib/cli/runner.ts';
+import type { TaskCommand } from '../tasks/lib/run/types.ts';
+import { fakeSpawn, listJson, objectJson, runCli, tmpDir, virtualClock } from './helpers.ts';
+
+const release = path.join(import.meta.dirname, 'fixtures', 'release');
+const env = (extra: Record<string, string> = {}) => ({
+  CACHE_DIR: tmpDir('fwi-cache-'),
+  ISTIO_HOME: release,
+  CLUSTER: 'existing',
+  KUBE_CONTEXT: 'lab',
+  ...extra,
+});
+const reachable = (cmd: string) =>
+  cmd.includes('version -o json') ? { stdout: '{"serverVersion":{"gitVersion":"v1.36.3"}}' } : undefined;
+
+describe('a step refuses only what someone else made', () => {
+  it("the tool's own addon whose Service is not yet a NodePort (a run stopped midway) is applied again", async () => {
+    const fake = fakeSpawn((argv) => {
+      const cmd = argv.join(' ');
+      if (cmd.endsWith('-n istio-system get deployment -o json'))
+        return { stdout: listJson(objectJson('Deployment', 'grafana', { managed: true })) };
+      if (cmd.endsWith('-n istio-system get service -o json'))
+        return { stdout: listJson(objectJson('Service', 'grafana', { managed: true, spec: { type: 'ClusterIP' } })) };
+      if (cmd.includes('readyReplicas')) return { stdout: '1' };
+      return reachable(cmd);
+    });
+    const r = await runCli(['addons'], { env: env({ ADDONS: 'grafana', TRACING: 'off' }), spawn: fake.spawn });
+    assert.doesNotMatch(r.err, /refusing/);
+    const applied = fake.calls.filter((c) => c.argv.includes('apply') && c.input.includes('name: grafana'));
+    assert.ok(applied.length > 0, 'grafana was applied again');
+  });
+
+  it('the install steps refuse an Istio in an istio-system the tool did not make, wherever they are used', async () => {
+    // The install steps alone, without the namespace step that refuses the same Istio first in install-istio and all.
+    const installOnly: TaskCommand = { kind: 'tasks', name: 'install-only', summary: 'x', tasks: () => installSteps() };
+    const fake = fakeSpawn((argv) => {
+      const cmd = argv.join(' ');
+      const image = { template: { spec: { containers: [{ image: 'docker.io/istio/pilot:1.30.0' }] } } };
+      if (cmd.endsWith('-n istio-system get deployment -o json'))
+        return { stdout: listJson(objectJson('Deployment', 'istiod', { spec: image })) };
+      if (cmd.includes('get namespace istio-system')) return { stdout: objectJson('Namespace', 'istio-system') };
+      return reachable(cmd);
+    });
+    let err = '';
+    const code = await run([installOnly], ['install-only'], {
+      env: { HOME: tmpDir('fwi-home-'), PATH: '', ...env() },
+      envFile: '/nonexistent/.env',
+      spawn: fake.spawn,
+      renderer: 'silent',
+      clock: virtualClock(),
+      out: () => {},
+      err: (t) => (err += t),
+    });
+    assert.equal(code, 1, err);
+    assert.match(err, /Istio 1\.30\.0 in context lab was not installed by fun-with-istio: refusing to change it/);
+    assert.ok(!fake.calls.some((c) => c.argv.includes('install')), 'istioctl install never ran');
+  });
+});
