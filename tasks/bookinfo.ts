@@ -2,14 +2,14 @@
 // through the ingress gateway (the release's Istio-API Gateway and VirtualService), with the destination rules the
 // traffic tasks route to. Proven by the product page a user would get; how to open it is printed.
 import { names } from './config.ts';
-import { bookinfoPodsReady, bookinfoSample, ingressService, namespace, throughIngress } from './lib/apps/bookinfo.ts';
+import { bookinfoFile, bookinfoPodsReady, ingressService, namespace, throughIngress } from './lib/apps/bookinfo.ts';
 import { productPage } from './lib/apps/bookinfo-client.ts';
 import { judgePage } from './lib/apps/bookinfo-page.ts';
 import { StepError } from './lib/base/errors.ts';
 import { runIfMain } from './lib/cli/main.ts';
 import { nodeReachable } from './lib/istio/addon-links.ts';
 import { sidecarMode } from './lib/istio/mesh-mode.ts';
-import { applySample } from './lib/istio/routing.ts';
+import { applyFile } from './lib/istio/routing.ts';
 import { nodeAddress } from './lib/kube/data-plane.ts';
 import { getObject, inNamespace, listObjects, onObjects } from './lib/kube/kube.ts';
 import { untilSettled } from './lib/run/poll.ts';
@@ -19,7 +19,7 @@ import { ownNamespace } from './lib/steps/namespace.ts';
 import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
 
-const app = bookinfoSample('platform/kube/bookinfo.yaml');
+const app = bookinfoFile('platform/kube/bookinfo.yaml');
 const deploymentsOf = (ctx: Ctx) => app(ctx).docs.filter((d) => d.kind === 'Deployment');
 
 const mode = sidecarMode;
@@ -42,13 +42,13 @@ const deployBookinfo = step('Deploy Bookinfo (samples/bookinfo/platform/kube/boo
   },
 });
 
-const exposeBookinfo = applySample(
+const exposeBookinfo = applyFile(
   'Expose it through the ingress gateway (networking/bookinfo-gateway.yaml)',
-  bookinfoSample('networking/bookinfo-gateway.yaml'),
+  bookinfoFile('networking/bookinfo-gateway.yaml'),
 );
-const applyDestinationRules = applySample(
+const applyDestinationRules = applyFile(
   'Apply the destination rules: subsets v1, v2, v3 (networking/destination-rule-all.yaml)',
-  bookinfoSample('networking/destination-rule-all.yaml'),
+  bookinfoFile('networking/destination-rule-all.yaml'),
 );
 
 const proveProductPage = step('Prove the product page answers through the ingress gateway', {

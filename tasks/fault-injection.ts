@@ -1,33 +1,33 @@
 // istio.io's "Fault injection" task, on the request routing (all to v1, jason to reviews v2): a 7 s delay on
 // ratings for jason, then an HTTP 500 abort. Proof: jason's page loses its reviews (the delay outlasts
 // productpage's timeout), then its ratings; everyone else's page is unaffected. The routing is put back at the end.
-import { bookinfoRunning, bookinfoSample, namespace } from './lib/apps/bookinfo.ts';
+import { bookinfoFile, bookinfoRunning, namespace } from './lib/apps/bookinfo.ts';
 import { checkPages, sees } from './lib/apps/bookinfo-checks.ts';
 import { runIfMain } from './lib/cli/main.ts';
-import { applySample, endState, noteBefore, restoreBefore, type Scope } from './lib/istio/routing.ts';
+import { applyFile, endState, noteBefore, restoreBefore, type Scope } from './lib/istio/routing.ts';
 import type { Task, TaskCommand } from './lib/run/types.ts';
 import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
 
-const routing: Scope = { kind: 'virtualservice', namespace, what: 'the routing', notesIn: namespace };
+const routing: Scope = { kind: 'virtualservice', namespace, what: 'the routing', snapshotIn: namespace };
 const others = { what: 'the reviews, no stars (unaffected)', ok: sees.noStars };
-const allV1 = bookinfoSample('networking/virtual-service-all-v1.yaml');
-const jasonV2 = bookinfoSample('networking/virtual-service-reviews-test-v2.yaml');
-const delay = bookinfoSample('networking/virtual-service-ratings-test-delay.yaml');
-const abort = bookinfoSample('networking/virtual-service-ratings-test-abort.yaml');
+const allV1 = bookinfoFile('networking/virtual-service-all-v1.yaml');
+const jasonV2 = bookinfoFile('networking/virtual-service-reviews-test-v2.yaml');
+const delay = bookinfoFile('networking/virtual-service-ratings-test-delay.yaml');
+const abort = bookinfoFile('networking/virtual-service-ratings-test-abort.yaml');
 const end = endState(routing, [allV1, jasonV2, delay, abort]);
 
 const faultInjectionSteps = (): Task[] => [
   noteBefore(routing),
-  applySample("Apply the task's routing: every service to v1 (virtual-service-all-v1.yaml)", allV1, end),
-  applySample("Apply the task's routing: jason to reviews v2 (virtual-service-reviews-test-v2.yaml)", jasonV2, end),
-  applySample('Delay ratings 7 s for jason (virtual-service-ratings-test-delay.yaml)', delay, end),
+  applyFile("Apply the task's routing: every service to v1 (virtual-service-all-v1.yaml)", allV1, end),
+  applyFile("Apply the task's routing: jason to reviews v2 (virtual-service-reviews-test-v2.yaml)", jasonV2, end),
+  applyFile('Delay ratings 7 s for jason (virtual-service-ratings-test-delay.yaml)', delay, end),
   checkPages(
     "Check jason's reviews are unavailable (the delay outlasts productpage's timeout), others' are not",
     [{ user: 'jason', what: '"Error fetching product reviews"', ok: sees.reviewsUnavailable }, others],
     end,
   ),
-  applySample('Abort ratings with HTTP 500 for jason (virtual-service-ratings-test-abort.yaml)', abort, end),
+  applyFile('Abort ratings with HTTP 500 for jason (virtual-service-ratings-test-abort.yaml)', abort, end),
   checkPages("Check jason's ratings are unavailable, others' page is unaffected", [
     { user: 'jason', what: '"Ratings service is currently unavailable"', ok: sees.ratingsUnavailable },
     others,

@@ -3,7 +3,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { manifestsDir, names } from './config.ts';
-import { deleteSample, sampleDeployed, sampleDeployment, sampleObjects } from './lib/apps/sample.ts';
+import { deleteSample, sampleDeployed, sampleDeployment, sampleObjects } from './lib/apps/sleep.ts';
 import { StepError } from './lib/base/errors.ts';
 import { runIfMain } from './lib/cli/main.ts';
 import { parseJson } from './lib/exec/tool-output.ts';

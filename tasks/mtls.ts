@@ -5,8 +5,8 @@ import { names } from './config.ts';
 import { bookinfoRunning, namespace } from './lib/apps/bookinfo.ts';
 import { StepError } from './lib/base/errors.ts';
 import { runIfMain } from './lib/cli/main.ts';
-import { releaseSample } from './lib/istio/release-sample.ts';
-import { applySample, type EndState, endState, noteBefore, restoreBefore, type Scope } from './lib/istio/routing.ts';
+import { releaseFile } from './lib/istio/release-file.ts';
+import { applyFile, type EndState, endState, noteBefore, restoreBefore, type Scope } from './lib/istio/routing.ts';
 import { cannotLookHere } from './lib/kube/data-plane.ts';
 import { available, execArgs, getObject, inNamespace, managedLabels, rolloutStatus } from './lib/kube/kube.ts';
 import { untilSettled } from './lib/run/poll.ts';
@@ -17,7 +17,12 @@ import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
 
 const { outside, client, peerAuthentication } = names.bookinfo;
-const modes: Scope = { kind: 'peerauthentication', namespace: names.istioNamespace, what: 'the mTLS mode', notesIn: namespace };
+const modes: Scope = {
+  kind: 'peerauthentication',
+  namespace: names.istioNamespace,
+  what: 'the mTLS mode',
+  snapshotIn: namespace,
+};
 const target = `http://productpage.${namespace}:9080/productpage`;
 
 const createOutsideNamespace = ownNamespace(
@@ -25,7 +30,7 @@ const createOutsideNamespace = ownNamespace(
   outside,
 );
 
-const clientIn = (ns: string) => (ctx: Ctx) => releaseSample(ctx, 'curl/curl.yaml', ns);
+const clientIn = (ns: string) => (ctx: Ctx) => releaseFile(ctx, 'curl/curl.yaml', ns);
 
 const clientRef = (ns: string) => inNamespace(ns, 'deployment', client);
 
@@ -98,12 +103,12 @@ const end = endState(modes, [meshWide('PERMISSIVE')]);
 const mtlsSteps = (): Task[] => [
   noteBefore(modes),
   createOutsideNamespace,
-  applySample(`Deploy a client inside the mesh (curl in ${namespace})`, clientIn(namespace)),
-  applySample(`Deploy a client outside the mesh (curl in ${outside})`, clientIn(outside)),
+  applyFile(`Deploy a client inside the mesh (curl in ${namespace})`, clientIn(namespace)),
+  applyFile(`Deploy a client outside the mesh (curl in ${outside})`, clientIn(outside)),
   waitForClients,
-  applySample('Require mutual TLS mesh-wide (PeerAuthentication, mode STRICT)', meshWide('STRICT'), end),
+  applyFile('Require mutual TLS mesh-wide (PeerAuthentication, mode STRICT)', meshWide('STRICT'), end),
   checkClients('Check the client inside gets the product page, the one outside is refused', false, end),
-  applySample('Back to PERMISSIVE (plain text accepted too)', meshWide('PERMISSIVE'), end),
+  applyFile('Back to PERMISSIVE (plain text accepted too)', meshWide('PERMISSIVE'), end),
   checkClients('Check both clients get the product page', true),
   restoreBefore(modes),
 ];

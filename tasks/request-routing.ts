@@ -1,23 +1,23 @@
 // istio.io's "Request routing" task: every Bookinfo service to v1, then the user jason to reviews v2. Proof: jason
 // sees black stars (v2), everyone else none (v1). The routing before the chapter is put back at its end.
-import { bookinfoRunning, bookinfoSample, namespace } from './lib/apps/bookinfo.ts';
+import { bookinfoFile, bookinfoRunning, namespace } from './lib/apps/bookinfo.ts';
 import { checkPages, sees } from './lib/apps/bookinfo-checks.ts';
 import { runIfMain } from './lib/cli/main.ts';
-import { applySample, endState, noteBefore, restoreBefore, type Scope } from './lib/istio/routing.ts';
+import { applyFile, endState, noteBefore, restoreBefore, type Scope } from './lib/istio/routing.ts';
 import type { Task, TaskCommand } from './lib/run/types.ts';
 import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
 
-const routing: Scope = { kind: 'virtualservice', namespace, what: 'the routing', notesIn: namespace };
-const allV1 = bookinfoSample('networking/virtual-service-all-v1.yaml');
-const jasonV2 = bookinfoSample('networking/virtual-service-reviews-test-v2.yaml');
+const routing: Scope = { kind: 'virtualservice', namespace, what: 'the routing', snapshotIn: namespace };
+const allV1 = bookinfoFile('networking/virtual-service-all-v1.yaml');
+const jasonV2 = bookinfoFile('networking/virtual-service-reviews-test-v2.yaml');
 const end = endState(routing, [allV1, jasonV2]);
 
 const requestRoutingSteps = (): Task[] => [
   noteBefore(routing),
-  applySample('Route every service to v1 (virtual-service-all-v1.yaml)', allV1, end),
+  applyFile('Route every service to v1 (virtual-service-all-v1.yaml)', allV1, end),
   checkPages('Check everyone sees reviews v1 (no stars)', [{ what: 'no stars (reviews v1)', ok: sees.noStars }], end),
-  applySample('Route jason to reviews v2 (virtual-service-reviews-test-v2.yaml)', jasonV2, end),
+  applyFile('Route jason to reviews v2 (virtual-service-reviews-test-v2.yaml)', jasonV2, end),
   checkPages('Check jason sees black stars (v2), everyone else none (v1)', [
     { user: 'jason', what: 'black stars (reviews v2)', ok: sees.blackStars },
     { what: 'no stars (reviews v1)', ok: sees.noStars },

@@ -2,7 +2,7 @@
 // the tool's managed-by label are deleted; the minikube profile only when it is the tool's own cluster.
 // Its dry run stands for a cluster where `all` has run (the 'finished' view), so it lists every removal.
 import { names } from './config.ts';
-import { deleteSample, sampleDeployment } from './lib/apps/sample.ts';
+import { deleteSample, sampleDeployment } from './lib/apps/sleep.ts';
 import { runIfMain } from './lib/cli/main.ts';
 import { type Addon, addonManifest, addons } from './lib/istio/addons.ts';
 import { ensureRelease } from './lib/istio/release.ts';

@@ -1,26 +1,26 @@
 // istio.io's "Traffic shifting" task: every service to v1, then reviews 50/50 between v1 and v3, then all to v3.
 // Proof: the share of product pages with red stars (reviews v3), over SHIFT_REQUESTS pages, within 10 points of
 // the weight. The routing is put back at the end.
-import { bookinfoRunning, bookinfoSample, namespace } from './lib/apps/bookinfo.ts';
+import { bookinfoFile, bookinfoRunning, namespace } from './lib/apps/bookinfo.ts';
 import { checkRedShare } from './lib/apps/bookinfo-checks.ts';
 import { runIfMain } from './lib/cli/main.ts';
-import { applySample, endState, noteBefore, restoreBefore, type Scope } from './lib/istio/routing.ts';
+import { applyFile, endState, noteBefore, restoreBefore, type Scope } from './lib/istio/routing.ts';
 import type { Task, TaskCommand } from './lib/run/types.ts';
 import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
 
-const routing: Scope = { kind: 'virtualservice', namespace, what: 'the routing', notesIn: namespace };
-const allV1 = bookinfoSample('networking/virtual-service-all-v1.yaml');
-const half = bookinfoSample('networking/virtual-service-reviews-50-v3.yaml');
-const allV3 = bookinfoSample('networking/virtual-service-reviews-v3.yaml');
+const routing: Scope = { kind: 'virtualservice', namespace, what: 'the routing', snapshotIn: namespace };
+const allV1 = bookinfoFile('networking/virtual-service-all-v1.yaml');
+const half = bookinfoFile('networking/virtual-service-reviews-50-v3.yaml');
+const allV3 = bookinfoFile('networking/virtual-service-reviews-v3.yaml');
 const end = endState(routing, [allV1, half, allV3]);
 
 const trafficShiftingSteps = (): Task[] => [
   noteBefore(routing),
-  applySample('Route every service to v1 (virtual-service-all-v1.yaml)', allV1, end),
-  applySample('Shift half of reviews to v3 (virtual-service-reviews-50-v3.yaml)', half, end),
+  applyFile('Route every service to v1 (virtual-service-all-v1.yaml)', allV1, end),
+  applyFile('Shift half of reviews to v3 (virtual-service-reviews-50-v3.yaml)', half, end),
   checkRedShare('Count red stars (v3): about 50% of the pages', 50, end),
-  applySample('Shift all of reviews to v3 (virtual-service-reviews-v3.yaml)', allV3, end),
+  applyFile('Shift all of reviews to v3 (virtual-service-reviews-v3.yaml)', allV3, end),
   checkRedShare('Count red stars (v3): all of the pages', 100),
   restoreBefore(routing),
 ];

@@ -5,7 +5,7 @@ import { StepError } from './lib/base/errors.ts';
 import { runIfMain } from './lib/cli/main.ts';
 import { meshReportsMetrics, metricsOff } from './lib/istio/mesh-metrics.ts';
 import { sidecarMode } from './lib/istio/mesh-mode.ts';
-import { releaseSample } from './lib/istio/release-sample.ts';
+import { releaseFile } from './lib/istio/release-file.ts';
 import { cannotLookHere } from './lib/kube/data-plane.ts';
 import {
   annotationOf,
@@ -40,7 +40,7 @@ const createTrafficNamespace = ownNamespace(
 const deployServer = step(`Deploy ${server} (samples/httpbin/httpbin.yaml)`, {
   done: async (ctx) => (await exists(ctx, inNamespace(namespace, 'deployment', server))) && `${server} is deployed`,
   run: async (ctx) => {
-    const { docs, label } = releaseSample(ctx, 'httpbin/httpbin.yaml', namespace);
+    const { docs, label } = releaseFile(ctx, 'httpbin/httpbin.yaml', namespace);
     await onObjects(ctx, 'apply', docs, { label });
     await rolloutStatus(ctx, inNamespace(namespace, 'deployment', server));
   },
@@ -57,7 +57,7 @@ export const loadScript = (count: number, url: string): string =>
 
 /** The load generator: the curl sample's image, calling httpbin TRAFFIC_REQUESTS times, then done. */
 function loadJob(ctx: Ctx): K8sObject {
-  const [image = 'curl (from samples/curl/curl.yaml)'] = workloadImages(releaseSample(ctx, 'curl/curl.yaml', namespace).docs);
+  const [image = 'curl (from samples/curl/curl.yaml)'] = workloadImages(releaseFile(ctx, 'curl/curl.yaml', namespace).docs);
   const script = loadScript(ctx.config.trafficRequests, `http://${server}:${port}/get`);
   return {
     apiVersion: 'batch/v1',

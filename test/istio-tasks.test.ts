@@ -174,7 +174,7 @@ function meshCluster(
   } = {},
 ) {
   const model = new DryRunCluster(modelConfig, 'fresh');
-  /** What the chapters create, change and delete (their notes, routing, policies, clients), kept as the API server would. */
+  /** What the chapters create, change and delete (their snapshots, routing, policies, clients), kept as the API server would. */
   const api = new FakeApi();
   let mode = 'PERMISSIVE';
   let lagging = 0;
@@ -282,7 +282,7 @@ describe('the Istio-task chapters judge what a user sees', () => {
     const r = await run('request-routing', fake);
     assert.equal(r.code, 0, r.err);
     const changes = fake.calls.map((c) => c.argv.join(' ')).filter((c) => / (create|apply|delete) /.test(c));
-    // The notes first (kept until the routing is back), the two files, then the routing and the notes removed.
+    // The snapshot first (kept until the routing is back), the two files, then the routing and the snapshot removed.
     assert.equal(changes.length, 5, changes.join('\n'));
     assert.match(changes[0], / create -f -$/);
     assert.match(
@@ -433,13 +433,13 @@ describe('the Istio-task chapters judge what a user sees', () => {
       .slice(calls)
       .map((c) => c.argv.join(' '))
       .filter((c) => / (delete|create) /.test(c));
-    // Before the stopped run there was no VirtualService: this run removes the four, then its notes.
+    // Before the stopped run there was no VirtualService: this run removes the four, then its snapshot.
     assert.deepEqual(changes, [
       'kubectl --context lab -n bookinfo delete virtualservice/productpage virtualservice/reviews virtualservice/ratings virtualservice/details --ignore-not-found',
       'kubectl --context lab -n bookinfo delete configmap fun-with-istio-virtualservice-before --ignore-not-found',
     ]);
     assert.match(logOf(r.err), /as before a run that stopped midway/);
-    // The notes are a plain ConfigMap (the API server refuses unknown metadata fields, as the lab showed).
+    // The snapshot is a plain ConfigMap (the API server refuses unknown metadata fields, as the lab showed).
     const notes = fake.calls.find((c) => c.input.includes('kind: ConfigMap'));
     const meta = (loadAll(notes?.input ?? '')[0] as { metadata: object }).metadata;
     assert.deepEqual(Object.keys(meta).sort(), ['labels', 'name', 'namespace']);

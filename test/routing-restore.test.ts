@@ -1,11 +1,11 @@
-// The task chapters' routing restore on a small API server: what a task notes before its first change, what it
+// The task chapters' routing restore on a small API server: what a task takes a snapshot of before its first change, what it
 // puts back at its end (its own additions deleted, a user's objects back as they were, someone else's new ones
 // left), what --keep-routing keeps, and a run after one that stopped midway. Each world is wrong in one way.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { run } from '../tasks/lib/cli/runner.ts';
-import { applySample, endState, noteBefore, restoreBefore, type Scope } from '../tasks/lib/istio/routing.ts';
+import { applyFile, endState, noteBefore, restoreBefore, type Scope } from '../tasks/lib/istio/routing.ts';
 import { managedLabels } from '../tasks/lib/kube/kube.ts';
 import type { K8sObject } from '../tasks/lib/kube/manifests.ts';
 import { step } from '../tasks/lib/run/step.ts';
@@ -13,8 +13,8 @@ import type { TaskCommand } from '../tasks/lib/run/types.ts';
 import { FakeApi } from './fake-api.ts';
 import { fakeSpawn, joined, tmpDir, virtualClock } from './helpers.ts';
 
-const scope: Scope = { kind: 'virtualservice', namespace: 'shop', what: 'the routing', notesIn: 'shop' };
-const notesKey = 'configmap/shop/fun-with-istio-virtualservice-before';
+const scope: Scope = { kind: 'virtualservice', namespace: 'shop', what: 'the routing', snapshotIn: 'shop' };
+const snapshotKey = 'configmap/shop/fun-with-istio-virtualservice-before';
 
 const vs = (name: string, subset: string, labels: Record<string, string> = {}): K8sObject => ({
   apiVersion: 'networking.istio.io/v1',
@@ -35,8 +35,8 @@ const task: TaskCommand = {
   flags: ['keep-routing'],
   tasks: () => [
     noteBefore(scope),
-    applySample('Apply all-v1', firstFile, end),
-    applySample('Apply reviews-v2', secondFile, end),
+    applyFile('Apply all-v1', firstFile, end),
+    applyFile('Apply reviews-v2', secondFile, end),
     // What a task checks between its changes runs commands too (a port-forward, an exec): reads are asked anew.
     step('Check what users see', { run: async (ctx) => void (await ctx.sh.kubectl(['exec', 'deployment/curl'])) }),
     restoreBefore(scope),
@@ -69,12 +69,12 @@ async function runTask(api: FakeApi, o: { flags?: string[]; stopAfter?: number; 
 const routing = (api: FakeApi) => Object.fromEntries(api.list('virtualservice', 'shop').map((o) => [o.metadata?.name, o]));
 
 describe('a routing task puts back what it found', () => {
-  it('on a namespace with no routing: what it added goes, and so do its notes', async () => {
+  it('on a namespace with no routing: what it added goes, and so does its snapshot', async () => {
     const api = new FakeApi();
     const r = await runTask(api);
     assert.equal(r.code, 0, r.err);
     assert.deepEqual(routing(api), {});
-    assert.ok(!api.objects.has(notesKey), 'the notes are gone');
+    assert.ok(!api.objects.has(snapshotKey), 'the snapshot is gone');
     assert.match(r.log, /^# shown: no virtualservice in shop$/m);
     assert.match(r.log, /^# shown: removed reviews, removed ratings$/m);
     assert.ok(
@@ -121,7 +121,7 @@ describe('a routing task puts back what it found', () => {
     const kept = await runTask(api, { flags: ['--keep-routing'] });
     assert.equal(kept.code, 0, kept.err);
     assert.deepEqual(routing(api), { reviews: vs('reviews', 'v2', ours), ratings: vs('ratings', 'v1', ours) });
-    assert.ok(!api.objects.has(notesKey), 'the notes go in any case');
+    assert.ok(!api.objects.has(snapshotKey), 'the snapshot goes in any case');
     const again = await runTask(api, { flags: ['--keep-routing'] });
     assert.deepEqual(again.changes, []);
     assert.match(again.log, /^# skip: the task's end state is in place \(kept\)$/m);
@@ -140,7 +140,7 @@ describe('a routing task puts back what it found', () => {
   it('a run after one that stopped midway puts back what was there before the stopped run', async () => {
     const api = new FakeApi();
     api.put(vs('reviews', 'v3', { team: 'a' }));
-    const stopped = await runTask(api, { stopAfter: 2 }); // the notes and the first file went in
+    const stopped = await runTask(api, { stopAfter: 2 }); // the snapshot and the first file went in
     assert.equal(stopped.code, 1);
     assert.deepEqual(routing(api).reviews?.spec, vs('reviews', 'v1').spec, 'the stopped run left its routing');
     const next = await runTask(api);
@@ -148,12 +148,12 @@ describe('a routing task puts back what it found', () => {
     assert.match(next.log, /^# the routing to put back: reviews \(as before a run that stopped midway\)$/m);
     assert.ok(
       !next.changes.some((c) => / create /.test(c)) && !next.applied.some((i) => i.includes('kind: ConfigMap')),
-      'the notes of the stopped run are kept as they are, not written again',
+      'the snapshot of the stopped run is kept as it is, not written again',
     );
     assert.deepEqual(routing(api), { reviews: vs('reviews', 'v3', { team: 'a' }) });
   });
 
-  it("the tool's notes that cannot be read are no notes: what is there now is noted, and the notes replaced", async () => {
+  it("the tool's snapshot that cannot be read is none: what is there now is taken, and the snapshot replaced", async () => {
     const api = new FakeApi();
     api.put({
       apiVersion: 'v1',
@@ -167,12 +167,12 @@ describe('a routing task puts back what it found', () => {
     assert.deepEqual(routing(api), { reviews: vs('reviews', 'v3', { team: 'a' }) });
     assert.ok(
       r.applied.some((i) => i.includes('kind: ConfigMap') && i.includes('"subset":"v3"')),
-      'the unreadable notes were replaced by what was there',
+      'the unreadable snapshot was replaced by what was there',
     );
-    assert.ok(!api.objects.has(notesKey), 'the notes are gone');
+    assert.ok(!api.objects.has(snapshotKey), 'the snapshot is gone');
   });
 
-  it("a user's ConfigMap under the notes' name is neither read, overwritten nor deleted: the task stops, saying so", async () => {
+  it("a user's ConfigMap under the snapshot's name is neither read, overwritten nor deleted: the task stops, saying so", async () => {
     const api = new FakeApi();
     const theirs = {
       apiVersion: 'v1',
@@ -185,13 +185,13 @@ describe('a routing task puts back what it found', () => {
     assert.equal(r.code, 1);
     assert.match(
       r.err,
-      /^error: Apply all-v1: configmap fun-with-istio-virtualservice-before in shop is not fun-with-istio's, but the task keeps its notes under that name: rename it, then re-run/,
+      /^error: Apply all-v1: configmap fun-with-istio-virtualservice-before in shop is not fun-with-istio's, but the task keeps its snapshot under that name: rename it, then re-run/,
     );
-    assert.deepEqual(api.objects.get(notesKey), theirs);
+    assert.deepEqual(api.objects.get(snapshotKey), theirs);
     assert.deepEqual(routing(api), {}, 'nothing was applied');
   });
 
-  it("a user's ConfigMap under the notes' name survives a run that changes nothing", async () => {
+  it("a user's ConfigMap under the snapshot's name survives a run that changes nothing", async () => {
     const api = new FakeApi();
     await runTask(api, { flags: ['--keep-routing'] });
     const theirs = {
@@ -202,7 +202,7 @@ describe('a routing task puts back what it found', () => {
     api.put(theirs);
     const r = await runTask(api, { flags: ['--keep-routing'] });
     assert.equal(r.code, 0, r.err);
-    assert.deepEqual(api.objects.get(notesKey), theirs);
+    assert.deepEqual(api.objects.get(snapshotKey), theirs);
   });
 
   it("the tool's own object from before the task (another task's kept end) gets its former spec back", async () => {
@@ -238,7 +238,7 @@ describe('a routing task puts back what it found', () => {
     assert.doesNotMatch(r.log, /^# skip: the routing is as it was$/m);
     assert.deepEqual(r.changes, [], 'nothing of the tool changed, nothing to put back');
     assert.deepEqual(Object.keys(routing(api)).sort(), ['productpage', 'ratings', 'reviews']);
-    assert.deepEqual(api.objects.get(notesKey), theirsNamedLikeNotes);
+    assert.deepEqual(api.objects.get(snapshotKey), theirsNamedLikeNotes);
   });
 
   it("a user's object deleted while the task ran is put back", async () => {

@@ -4,7 +4,7 @@ import { names } from '../../config.ts';
 import { StepError } from '../base/errors.ts';
 import { parseJson } from '../exec/tool-output.ts';
 import type { MeshMode } from '../istio/mesh-mode.ts';
-import { releaseSample, type Sample } from '../istio/release-sample.ts';
+import { type ReleaseFile, releaseFile } from '../istio/release-file.ts';
 import { cannotLookHere } from '../kube/data-plane.ts';
 import { available, field, getJson, inNamespace, listObjects, waitFor } from '../kube/kube.ts';
 import { describePod, livePods, type Pod } from '../kube/pods.ts';
@@ -17,10 +17,10 @@ export const productpage = inNamespace(namespace, 'deployment', 'productpage-v1'
 export const ingressService = inNamespace(names.istioNamespace, 'service', names.bookinfo.ingress.service);
 
 /** `samples/bookinfo/<file>` of the release, in the Bookinfo namespace. */
-export const bookinfoSample =
+export const bookinfoFile =
   (file: string) =>
-  (ctx: Ctx): Sample =>
-    releaseSample(ctx, `bookinfo/${file}`, namespace);
+  (ctx: Ctx): ReleaseFile =>
+    releaseFile(ctx, `bookinfo/${file}`, namespace);
 
 /** A step: every Bookinfo pod ready as the mesh mode wants it (with its sidecar: READY 2/2). */
 export function bookinfoPodsReady(mode: MeshMode): Task {

@@ -7,7 +7,7 @@ import { addonObjects } from '../istio/addons.ts';
 import { installFlags } from '../istio/install-flags.ts';
 import { type K8sObject, parseManifests, readManifests } from '../kube/manifests.ts';
 import type { Ctx } from '../run/types.ts';
-import { sampleObjects } from './sample.ts';
+import { sampleObjects } from './sleep.ts';
 
 interface PodTemplate {
   spec?: { containers?: { image?: string }[]; initContainers?: { image?: string }[] };

@@ -1,8 +1,8 @@
-// istio.io's traffic tasks change the routing and clean up after themselves. A task chapter notes the objects of a
-// kind in place before its first change and puts them back at its end (unless --keep-routing): what it added is
-// deleted, what it changed gets its former spec again. Steps that apply a file skip when it is already in place.
-// Until they are put back, the noted objects are kept in the cluster (a ConfigMap), so a run stopped midway
-// (Ctrl-C) is followed by one that puts back what was there before it, not the stopped run's half-done routing.
+// istio.io's traffic tasks change the routing and clean up after themselves. A task chapter takes a snapshot of
+// the objects of a kind in place before its first change and puts them back at its end (unless --keep-routing):
+// what it added is deleted, what it changed gets its former spec again. Steps that apply a file skip when it is
+// already in place. Until the objects are put back, the snapshot is kept in the cluster (a ConfigMap), so a run
+// stopped midway (Ctrl-C) is followed by one that puts back what was there before it, not its half-done routing.
 
 import { isDeepStrictEqual } from 'node:util';
 import { StepError } from '../base/errors.ts';
@@ -12,7 +12,7 @@ import type { K8sObject } from '../kube/manifests.ts';
 import { oncePerRun } from '../run/once-per-run.ts';
 import { step } from '../run/step.ts';
 import type { Ctx, Task } from '../run/types.ts';
-import type { Sample } from './release-sample.ts';
+import type { ReleaseFile } from './release-file.ts';
 
 /** A kind of Istio object in one namespace (e.g. the VirtualServices in bookinfo). */
 export interface Scope {
@@ -20,8 +20,8 @@ export interface Scope {
   namespace: string;
   /** What the objects are to a reader: "the routing", "the mTLS mode". */
   what: string;
-  /** The namespace that keeps the noted objects until they are put back (removed with it by teardown). */
-  notesIn: string;
+  /** The namespace that keeps the snapshot until the objects are put back (removed with it by teardown). */
+  snapshotIn: string;
 }
 
 /** The same object for a restore: the same spec, and the same owner (a user's object that got the tool's label is not). */
@@ -29,47 +29,47 @@ const same = (a: K8sObject | undefined, b: K8sObject | undefined): boolean =>
   isDeepStrictEqual(a?.spec, b?.spec) && managed(a) === managed(b);
 
 const listOf = (ctx: Ctx, scope: Scope) => listObjects(ctx, inNamespace(scope.namespace, scope.kind));
-const notesRef = (scope: Scope) => inNamespace(scope.notesIn, 'configmap', `fun-with-istio-${scope.kind}-before`);
+const snapshotRef = (scope: Scope) => inNamespace(scope.snapshotIn, 'configmap', `fun-with-istio-${scope.kind}-before`);
 
-/** The tool's notes of a run that has not put back yet; a ConfigMap of that name that is a user's is no notes. */
-async function notesObject(ctx: Ctx, scope: Scope): Promise<K8sObject | undefined> {
-  const o = await getObject(ctx, notesRef(scope));
+/** The tool's snapshot of a run that has not put back yet; a ConfigMap of that name that is a user's is none. */
+async function snapshotObject(ctx: Ctx, scope: Scope): Promise<K8sObject | undefined> {
+  const o = await getObject(ctx, snapshotRef(scope));
   return managed(o) ? o : undefined;
 }
 
-/** The objects a stopped run noted (kept in its ConfigMap), if one did. */
-async function noted(ctx: Ctx, scope: Scope): Promise<K8sObject[] | undefined> {
-  const text = ((await notesObject(ctx, scope))?.data as { objects?: string } | undefined)?.objects;
+/** The objects in a stopped run's snapshot (kept in its ConfigMap), if one took it. */
+async function snapshotOfStopped(ctx: Ctx, scope: Scope): Promise<K8sObject[] | undefined> {
+  const text = ((await snapshotObject(ctx, scope))?.data as { objects?: string } | undefined)?.objects;
   try {
     return text ? (JSON.parse(text) as K8sObject[]) : undefined;
   } catch {
-    return undefined; // not ours to read: treated as no note
+    return undefined; // not ours to read: treated as no snapshot
   }
 }
 
 /** The objects in place when the chapter began (or before a run that stopped midway): asked once per run. */
 const before = oncePerRun(async (ctx, scope: Scope) => {
-  const stopped = await noted(ctx, scope);
+  const stopped = await snapshotOfStopped(ctx, scope);
   return stopped ? { objects: stopped, stopped: true } : { objects: await listOf(ctx, scope), stopped: false };
 });
 
-/** Keeps the noted objects in the cluster before the chapter's first change (once per run). */
-const keepNotes = oncePerRun(async (ctx, scope: Scope) => {
+/** Keeps the snapshot in the cluster before the chapter's first change (once per run). */
+const keepSnapshot = oncePerRun(async (ctx, scope: Scope) => {
   const { objects, stopped } = await before(ctx, scope);
   if (stopped) return;
-  const ref = notesRef(scope);
+  const ref = snapshotRef(scope);
   const existing = await getObject(ctx, ref);
   if (existing && !managed(existing))
     throw new StepError(
-      `configmap ${ref.name} in ${ref.namespace} is not fun-with-istio's, but the task keeps its notes under that name: rename it, then re-run`,
+      `configmap ${ref.name} in ${ref.namespace} is not fun-with-istio's, but the task keeps its snapshot under that name: rename it, then re-run`,
     );
-  const notes = {
+  const snapshot = {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: { name: ref.name, namespace: ref.namespace, labels: managedLabels() },
   };
-  // Notes of the tool's that could not be read are replaced.
-  await onObjects(ctx, existing ? 'apply' : 'create', [{ ...notes, data: { objects: JSON.stringify(objects) } }]);
+  // A snapshot of the tool's that could not be read is replaced.
+  await onObjects(ctx, existing ? 'apply' : 'create', [{ ...snapshot, data: { objects: JSON.stringify(objects) } }]);
 });
 
 /** The first step of a task chapter: what is in place now is what its last step restores. */
@@ -93,13 +93,13 @@ export interface EndState {
 }
 
 /** Each object of the samples, the last one of a name winning: what applying them in order leaves. */
-function lastOfEach(ctx: Ctx, samples: ((ctx: Ctx) => Sample)[]): K8sObject[] {
+function lastOfEach(ctx: Ctx, samples: ((ctx: Ctx) => ReleaseFile)[]): K8sObject[] {
   const byName = new Map<string, K8sObject>();
   for (const doc of samples.flatMap((s) => s(ctx).docs)) byName.set(`${doc.kind}/${doc.metadata?.namespace}/${nameOf(doc)}`, doc);
   return [...byName.values()];
 }
 
-export const endState = (scope: Scope, samples: ((ctx: Ctx) => Sample)[]): EndState => ({
+export const endState = (scope: Scope, samples: ((ctx: Ctx) => ReleaseFile)[]): EndState => ({
   scope,
   // The tool's own objects only: a user's policy that happens to match is no task that was kept.
   reached: async (ctx) => (await inPlace(ctx, lastOfEach(ctx, samples), true)) && "the task's end state is in place (kept)",
@@ -107,9 +107,9 @@ export const endState = (scope: Scope, samples: ((ctx: Ctx) => Sample)[]): EndSt
 
 /**
  * Applies a sample file; done when each of its objects holds what the file says, or the task's end is reached.
- * A step of a task (with `end`) first keeps the noted objects in the cluster.
+ * A step of a task (with `end`) first keeps the snapshot in the cluster.
  */
-export function applySample(title: string, sample: (ctx: Ctx) => Sample, end?: EndState): Task {
+export function applyFile(title: string, sample: (ctx: Ctx) => ReleaseFile, end?: EndState): Task {
   return step(title, {
     done: async (ctx) => {
       const reached = await end?.reached(ctx);
@@ -118,7 +118,7 @@ export function applySample(title: string, sample: (ctx: Ctx) => Sample, end?: E
       return (await inPlace(ctx, docs)) && `${docs.map((d) => `${d.kind}/${nameOf(d)}`).join(', ')} in place`;
     },
     run: async (ctx) => {
-      if (end) await keepNotes(ctx, end.scope);
+      if (end) await keepSnapshot(ctx, end.scope);
       const { docs, label } = sample(ctx);
       await onObjects(ctx, 'apply', docs, { label });
     },
@@ -140,7 +140,7 @@ const restorable = (o: K8sObject): K8sObject => ({
 export const restoreBefore = (scope: Scope): Task =>
   step(`Put ${scope.what} back as it was (--keep-routing keeps it)`, {
     done: async (ctx) => {
-      if (await notesObject(ctx, scope)) return false; // the notes go in any case
+      if (await snapshotObject(ctx, scope)) return false; // the snapshot goes in any case
       if (ctx.options.keepRouting) return 'kept (--keep-routing)';
       const [{ objects: was }, now] = await Promise.all([before(ctx, scope), listOf(ctx, scope)]);
       const asItWas =
@@ -154,7 +154,7 @@ export const restoreBefore = (scope: Scope): Task =>
       return asItWas && `${scope.what} is as it was`;
     },
     run: async (ctx, task) => {
-      const notes = await notesObject(ctx, scope); // asked before the changes below, as done asked it
+      const snapshot = await snapshotObject(ctx, scope); // asked before the changes below, as done asked it
       if (!ctx.options.keepRouting) {
         const [{ objects: was }, now] = await Promise.all([before(ctx, scope), listOf(ctx, scope)]);
         // What the tool added goes; what someone else added meanwhile stays theirs.
@@ -171,6 +171,6 @@ export const restoreBefore = (scope: Scope): Task =>
         if (changed.length) await onObjects(ctx, 'apply', changed.map(restorable));
         task.output = [...added.map((o) => `removed ${nameOf(o)}`), ...changed.map((o) => `restored ${nameOf(o)}`)].join(', ');
       }
-      if (notes) await ctx.sh.kubectl(verbArgs('delete', notesRef(scope), ['--ignore-not-found']));
+      if (snapshot) await ctx.sh.kubectl(verbArgs('delete', snapshotRef(scope), ['--ignore-not-found']));
     },
   });

@@ -6,14 +6,14 @@ import { managedLabels } from '../kube/kube.ts';
 import { describe, type K8sObject, prepare, readManifests } from '../kube/manifests.ts';
 import type { Ctx } from '../run/types.ts';
 
-export interface Sample {
+export interface ReleaseFile {
   docs: K8sObject[];
   /** How a dry run and the log describe it: its objects, or the file where a dry run does not have the release. */
   label: string;
 }
 
 /** `samples/<file>` of the release, in `namespace`; a dry run on a machine without the release names the file. */
-export function releaseSample(ctx: Ctx, file: string, namespace: string): Sample {
+export function releaseFile(ctx: Ctx, file: string, namespace: string): ReleaseFile {
   const full = path.join(ctx.config.istioHome, 'samples', file);
   if (ctx.options.dryRun && !existsSync(full)) return { docs: [], label: `samples/${file}` };
   const docs = prepare(readManifests(full), { namespace, labels: managedLabels() });
