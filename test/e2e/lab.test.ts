@@ -167,7 +167,11 @@ describe('the product against the lab', { timeout: 20 * 60_000 }, () => {
     assert.match(line, /^error: .*: kubectl exited with 1: .* \(log: .*-injection\.log\)$/);
     // It failed because the server was gone, not on something else (kwok may finish the rollout before the stop, so
     // the step it fails in is whichever came next: the cause is what is asserted).
-    assert.match(line, /connection refused|was refused|connection reset by peer|the server is currently unable/, line);
+    assert.match(
+      line,
+      /connection refused|was refused|connection reset by peer|the server is currently unable|apiserver is shutting down/,
+      line,
+    );
     assert.doesNotMatch(failed.err, /\n\s+at /, 'no stack trace');
 
     const r = await product(['injection', '--keep-sample']);
