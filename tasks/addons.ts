@@ -9,6 +9,7 @@ import { meshHasProvider, telemetryObject, telemetryRef, telemetryState } from '
 import { nodeAddress } from './lib/kube/data-plane.ts';
 import {
   available,
+  deleteObjects,
   findObject,
   inNamespace,
   listObjects,
@@ -16,7 +17,6 @@ import {
   notOurs,
   onObjects,
   ownerOf,
-  verbArgs,
   waitFor,
 } from './lib/kube/kube.ts';
 import { step } from './lib/run/step.ts';
@@ -99,7 +99,7 @@ const stopTraces = step(`Keep tracing off (no Telemetry ${telemetryRef.name})`, 
     );
   },
   run: async (ctx) => {
-    await ctx.sh.kubectl(verbArgs('delete', telemetryRef, ['--ignore-not-found']));
+    await deleteObjects(ctx, telemetryRef);
   },
 });
 

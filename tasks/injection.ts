@@ -40,7 +40,7 @@ const verified = oncePerRun(
 const doneBefore = async (ctx: Ctx) => (await verified(ctx)) && `the demo ran in ${nsOf(ctx)} before; teardown resets it`;
 
 async function pods(ctx: Ctx): Promise<Pod[]> {
-  const text = await getJson(ctx, inNamespace(nsOf(ctx), 'pods'), ['-l', `app=${app}`]);
+  const text = await getJson(ctx, inNamespace(nsOf(ctx), 'pods'), `app=${app}`);
   return livePods(parseJson<{ items: Pod[] }>(text, 'kubectl get pods').items);
 }
 

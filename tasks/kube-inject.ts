@@ -19,7 +19,11 @@ interface ConfigMap {
 }
 
 async function configMap(ctx: Ctx, name: string): Promise<Record<string, string>> {
-  const r = await ctx.sh.kubectl(verbArgs('get', inNamespace(ns, 'configmap', name), ['-o', 'json']), { allowFailure: true });
+  const ref = inNamespace(ns, 'configmap', name);
+  const r = await ctx.sh.kubectl(verbArgs('get', ref, ['-o', 'json']), {
+    allowFailure: true,
+    query: { op: 'get', ref, required: true },
+  });
   if (r.exitCode !== 0)
     throw new StepError(
       `cannot read configmap ${name} in ${ns}: is Istio installed in context ${ctx.config.context}? (${r.stderr.trim().split('\n').pop()})`,

@@ -6,6 +6,7 @@ import { compareVersions, minorSkew, parseVersion } from './lib/base/version.ts'
 import { runIfMain } from './lib/cli/main.ts';
 import { kubectlVersions, minikubeVersion } from './lib/exec/tool-output.ts';
 import { minikubeStatus, missingTools, requiredTools } from './lib/kube/minikube.ts';
+import { clientVersion, servedApis } from './lib/kube/tool-versions.ts';
 import { step } from './lib/run/step.ts';
 import type { Task, TaskCommand } from './lib/run/types.ts';
 import { serverVersion } from './lib/steps/prerequisites.ts';
@@ -29,14 +30,14 @@ const checkTools = step('Check the tools and their versions', {
         throw new StepError(`missing: ${missing.map((t) => `${t} (${installHints[t] ?? 'see README'})`).join(', ')}`);
     }
     const { config } = ctx;
-    const kubectl = await ctx.sh.kubectl(['version', '--client', '-o', 'json'], { read: true });
+    const kubectl = await clientVersion(ctx.sh, 'kubectl', { read: true });
     const client = kubectlVersions(kubectl.stdout).client ?? '?';
     const notes = [`kubectl ${client}`];
     if (minorSkew(client, config.kubernetesVersion) > 1)
       notes.push(`warning: kubectl ${client} is more than one minor version from Kubernetes ${config.kubernetesVersion}`);
     const { cluster } = config;
     if (cluster.kind === 'minikube') {
-      const mk = await ctx.sh.minikube(['version', '--output=json'], { read: true });
+      const mk = await clientVersion(ctx.sh, 'minikube', { read: true });
       const version = minikubeVersion(mk.stdout);
       if (!version) throw new StepError(`minikube version did not say its version: ${mk.stdout.trim().slice(0, 80)}`);
       if (!parseVersion(version) || compareVersions(version, cluster.version) < 0)
@@ -94,7 +95,7 @@ const checkServerVersion = step('Check the cluster is reachable and runs a Kuber
 
 const verifyWebhookApi = step('Verify the admissionregistration.k8s.io/v1 API is served', {
   run: async (ctx, task) => {
-    const r = await ctx.sh.kubectl(['api-versions'], { read: true });
+    const r = await servedApis(ctx.sh, { read: true });
     const apis = r.stdout.split('\n').filter((l) => l.startsWith('admissionregistration'));
     if (!apis.includes('admissionregistration.k8s.io/v1'))
       throw new StepError(

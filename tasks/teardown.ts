@@ -9,6 +9,7 @@ import { ensureRelease } from './lib/istio/release.ts';
 import { telemetryRef } from './lib/istio/tracing.ts';
 import {
   annotationOf,
+  deleteObjects,
   exists,
   getObject,
   inNamespace,
@@ -62,7 +63,7 @@ const removeAddons = inCluster('Remove the addons', {
 const removeTelemetry = inCluster(`Stop tracing (Telemetry ${telemetryRef.name})`, {
   done: async (ctx) => !(await isManaged(ctx, telemetryRef)) && 'no Telemetry of fun-with-istio',
   run: async (ctx) => {
-    await ctx.sh.kubectl(verbArgs('delete', telemetryRef, ['--ignore-not-found']));
+    await deleteObjects(ctx, telemetryRef);
   },
 });
 
@@ -81,13 +82,7 @@ const removeOwnNamespaces = (ctx: Ctx) =>
     run: async (ctx, task) => {
       const doomed = await ours(ctx);
       task.output = doomed.join(', ');
-      await ctx.sh.kubectl(
-        verbArgs('delete', doomed.map(namespaceRef), [
-          '--ignore-not-found',
-          '--wait=true',
-          `--timeout=${ctx.config.waitTimeout}`,
-        ]),
-      );
+      await deleteObjects(ctx, doomed.map(namespaceRef), { wait: true, within: ctx.config.waitTimeout });
     },
   });
 
@@ -95,7 +90,7 @@ const peerAuthentication = inNamespace(ns, 'peerauthentication', names.bookinfo.
 const removePeerAuthentication = inCluster(`Delete the mTLS task's PeerAuthentication ${peerAuthentication.name}`, {
   done: async (ctx) => !(await isManaged(ctx, peerAuthentication)) && 'no PeerAuthentication of fun-with-istio',
   run: async (ctx) => {
-    await ctx.sh.kubectl(verbArgs('delete', peerAuthentication, ['--ignore-not-found']));
+    await deleteObjects(ctx, peerAuthentication);
   },
 });
 
@@ -111,9 +106,7 @@ const removeSample = inCluster(`Delete the ${names.sampleApp} sample`, {
 });
 
 const deleteNamespace = (ctx: Ctx, name: string) =>
-  ctx.sh.kubectl(
-    verbArgs('delete', namespaceRef(name), ['--ignore-not-found', '--wait=true', `--timeout=${ctx.config.waitTimeout}`]),
-  );
+  deleteObjects(ctx, namespaceRef(name), { wait: true, within: ctx.config.waitTimeout });
 
 const removeSampleNamespace = inCluster('Remove the injection label (and the sample namespace the tool made)', {
   done: async (ctx) => {
@@ -163,7 +156,7 @@ const cacerts = inNamespace(ns, 'secret', names.cacertsSecret);
 const removeCacerts = inCluster(`Delete the ${names.cacertsSecret} secret`, {
   done: async (ctx) => !(await isManaged(ctx, cacerts)) && `no ${names.cacertsSecret} secret made by fun-with-istio`,
   run: async (ctx) => {
-    await ctx.sh.kubectl(verbArgs('delete', cacerts, ['--ignore-not-found']));
+    await deleteObjects(ctx, cacerts);
   },
 });
 

@@ -9,13 +9,13 @@ import { releaseFile } from './lib/istio/release-file.ts';
 import { cannotLookHere } from './lib/kube/data-plane.ts';
 import {
   annotationOf,
+  deleteObjects,
   exists,
   getObject,
   inNamespace,
   managedLabels,
   onObjects,
   rolloutStatus,
-  verbArgs,
   waitFor,
 } from './lib/kube/kube.ts';
 import type { K8sObject } from './lib/kube/manifests.ts';
@@ -93,7 +93,7 @@ const sendTraffic = step('Send the requests from a load-generator Job', {
   },
   run: async (ctx, task) => {
     // A Job's pod template cannot change: a Job for another count is replaced.
-    if (await exists(ctx, jobRef)) await ctx.sh.kubectl(verbArgs('delete', jobRef, ['--ignore-not-found', '--wait=true']));
+    if (await exists(ctx, jobRef)) await deleteObjects(ctx, jobRef, { wait: true });
     await onObjects(ctx, 'create', [loadJob(ctx)]);
     task.output = `${ctx.config.trafficRequests} requests to http://${server}:${port}/get`;
     await waitFor(ctx, jobRef, 'condition=Complete', (l) => (task.output = l));

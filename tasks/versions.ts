@@ -6,6 +6,7 @@ import { compareVersions, minorSkew } from './lib/base/version.ts';
 import { runIfMain } from './lib/cli/main.ts';
 import { istioctlVersion, kubectlVersions, minikubeVersion } from './lib/exec/tool-output.ts';
 import { driverTool, missingTools, requiredTools } from './lib/kube/minikube.ts';
+import { apiServerVersion, clientVersion } from './lib/kube/tool-versions.ts';
 import type { ActionCommand, Ctx } from './lib/run/types.ts';
 
 type Row = [what: string, pinned: string, found: string, ok: boolean];
@@ -19,7 +20,7 @@ async function rows(ctx: Ctx): Promise<Row[]> {
 
   if (missing.includes('minikube')) out.push(['minikube', pins.minikube, 'not installed', !needed.includes('minikube')]);
   else {
-    const r = await sh.minikube(['version', '--output=json'], { allowFailure: true });
+    const r = await clientVersion(sh, 'minikube', { allowFailure: true });
     const v = minikubeVersion(r.stdout) ?? 'unknown';
     out.push([
       'minikube',
@@ -31,10 +32,10 @@ async function rows(ctx: Ctx): Promise<Row[]> {
 
   if (missing.includes('kubectl')) out.push(['kubectl', `${config.kubernetesVersion} ±1 minor`, 'not installed', false]);
   else {
-    const client = await sh.kubectl(['version', '--client', '-o', 'json'], { allowFailure: true });
+    const client = await clientVersion(sh, 'kubectl', { allowFailure: true });
     const v = kubectlVersions(client.stdout).client ?? 'unknown';
     out.push(['kubectl', `${config.kubernetesVersion} ±1 minor`, v, minorSkew(v, config.kubernetesVersion) <= 1]);
-    const server = await sh.kubectl(['version', '-o', 'json', '--request-timeout=5s'], { allowFailure: true });
+    const server = await apiServerVersion(sh, '5s', { allowFailure: true });
     const sv = kubectlVersions(server.stdout).server;
     out.push([`Kubernetes (context ${config.context})`, config.kubernetesVersion, sv ?? 'not reachable', true]);
   }
@@ -44,7 +45,7 @@ async function rows(ctx: Ctx): Promise<Row[]> {
   if (!ctx.options.dryRun && !existsSync(config.istioctl))
     out.push(['Istio (istioctl)', config.istioVersion, 'not downloaded yet (install-istio gets it)', true]);
   else {
-    const r = await sh.istioctl(['version', '--remote=false', '-o', 'json'], { allowFailure: true });
+    const r = await clientVersion(sh, 'istioctl', { allowFailure: true });
     const v = istioctlVersion(r.stdout) ?? 'unknown';
     out.push(['Istio (istioctl)', config.istioVersion, v, v === config.istioVersion]);
   }

@@ -9,7 +9,8 @@ import { loadConfig, pins } from '../tasks/config.ts';
 import { ownNamespacesOf } from '../tasks/lib/cli/runner.ts';
 import { ensureCa } from '../tasks/lib/istio/ca.ts';
 import { DryRunCluster } from '../tasks/lib/kube/dry-run.ts';
-import { dryRunCommands, fakeSpawn, joined, type Reply, type Responder, runCli, tmpDir } from './helpers.ts';
+import type { Query } from '../tasks/lib/run/requests.ts';
+import { asks, dryRunCommands, fakeRunner, joined, type Reply, type Responder, runCli, tmpDir } from './helpers.ts';
 
 const release = path.join(import.meta.dirname, 'fixtures', 'release');
 const cache = tmpDir('fwi-chapters-');
@@ -48,8 +49,8 @@ const { cluster, addons } = loadConfig({ env: {}, envFile: '/nonexistent/.env' }
 const modelConfig = { kubernetesVersion: pins.kubernetes, istioVersion: pins.istio, cluster, addons };
 const fromModel =
   (model: DryRunCluster): Responder =>
-  (argv, input) => {
-    const a = model.answer(argv, input);
+  (argv, input, query) => {
+    const a = model.answer({ argv, input, query });
     return { stdout: a.stdout, stderr: a.stderr, code: a.exitCode };
   };
 
@@ -67,26 +68,30 @@ const deployment = (name: string, o: { image?: string; managed?: boolean } = {})
   status: availableStatus,
 });
 
+/** The injector's webhook configuration, which istiod fills in with the CA. */
+const injectorRef = { kind: 'mutatingwebhookconfiguration', name: 'istio-sidecar-injector' };
+/** The jsonpath a field query asks for ('' for any other question). */
+const jsonpathOf = (query: Query | undefined) => (query?.op === 'field' ? query.jsonpath : '');
+
 /** The dry-run model's fresh cluster, plus pods that gain or lose the sidecar as the commands say. */
 function freshAnswers(): Responder {
   const model = fromModel(new DryRunCluster(modelConfig, 'fresh'));
   let sidecar = false;
   // istiod fills in the injector's caBundle some time after `istioctl install`: a wait sees it arrive.
   let injector: 'none' | 'installed' | 'bundled' = 'none';
-  return (argv, input) => {
+  return (argv, input, query) => {
     const cmd = argv.join(' ');
     if (cmd.includes('istioctl') && argv.includes('install')) injector = 'installed';
     if (cmd.includes('wait mutatingwebhookconfiguration') && injector === 'installed') injector = 'bundled';
     if (cmd.includes('rollout restart') || cmd.includes('"true"') || cmd.includes('"op":"remove"')) sidecar = true;
     if (cmd.includes('"false"')) sidecar = false;
-    if (cmd.includes('get pods -l app=sleep -o json')) return { stdout: podList(sidecar) };
+    if (query?.op === 'list' && query.selector === 'app=sleep') return { stdout: podList(sidecar) };
     // The traffic chapter's proof: what Prometheus and Zipkin answer once the requests went through the mesh.
     if (cmd.includes('get --raw') && cmd.includes('/services/prometheus:9090/'))
       return { stdout: json({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [1, '100'] }] } }) };
     if (cmd.includes('get --raw') && cmd.includes('/services/zipkin:9411/')) return { stdout: json([[{ traceId: 'a1' }]]) };
-    if (cmd.includes('get mutatingwebhookconfiguration istio-sidecar-injector -o json') && injector !== 'none')
-      return { stdout: webhookJson(injector === 'bundled') };
-    return model(argv, input);
+    if (asks(query, 'get', injectorRef) && injector !== 'none') return { stdout: webhookJson(injector === 'bundled') };
+    return model(argv, input, query);
   };
 }
 
@@ -94,17 +99,17 @@ function freshAnswers(): Responder {
 function finishedAnswers(o: { sampleKept?: boolean } = {}): Responder {
   const fresh = freshAnswers();
   const model = fromModel(new DryRunCluster(modelConfig, 'finished', ownNamespacesOf(commands)));
-  return (argv, input) => {
+  return (argv, input, query) => {
     const cmd = argv.join(' ');
     // The node has every image a fresh run loaded.
     if (cmd.endsWith(' image ls')) return { stdout: `${imagesLoaded.join('\n')}\n` };
-    if (cmd.endsWith(' get namespace -o json')) return model(argv, input);
-    if (cmd.includes('deployment sleep -o'))
+    if (asks(query, 'list', { kind: 'namespace' })) return model(argv, input, query);
+    if (asks(query, 'get', { kind: 'deployment', name: 'sleep' }))
       return { stdout: o.sampleKept ? json({ kind: 'Deployment', metadata: { name: 'sleep', labels: ours } }) : '' };
-    if (cmd.includes('get deployment -o name -l'))
+    if (asks(query, 'names', { kind: 'deployment' }))
       return { stdout: 'deployment.apps/istiod\ndeployment.apps/prometheus\ndeployment.apps/grafana\ndeployment.apps/zipkin\n' };
-    if (cmd.includes('jsonpath={.data.root-cert\\.pem}')) return { stdout: rootB64 };
-    if (cmd.endsWith('-n istio-system get deployment -o json'))
+    if (jsonpathOf(query) === '{.data.root-cert\\.pem}') return { stdout: rootB64 };
+    if (asks(query, 'list', { kind: 'deployment', namespace: 'istio-system' }))
       return {
         stdout: json({
           items: [
@@ -113,7 +118,7 @@ function finishedAnswers(o: { sampleKept?: boolean } = {}): Responder {
           ],
         }),
       };
-    if (cmd.endsWith('-n istio-system get service -o json'))
+    if (asks(query, 'list', { kind: 'service', namespace: 'istio-system' }))
       return {
         stdout: json({
           items: ['grafana', 'zipkin'].map((name, i) => ({
@@ -123,7 +128,7 @@ function finishedAnswers(o: { sampleKept?: boolean } = {}): Responder {
           })),
         }),
       };
-    if (cmd.includes('get namespace fun-with-istio -o json'))
+    if (asks(query, 'get', { kind: 'namespace', name: 'fun-with-istio' }))
       return {
         stdout: json({
           kind: 'Namespace',
@@ -134,7 +139,7 @@ function finishedAnswers(o: { sampleKept?: boolean } = {}): Responder {
           },
         }),
       };
-    if (cmd.includes('get job traffic -o json'))
+    if (asks(query, 'get', { kind: 'job', name: 'traffic' }))
       return {
         stdout: json({
           kind: 'Job',
@@ -142,7 +147,7 @@ function finishedAnswers(o: { sampleKept?: boolean } = {}): Responder {
           status: { succeeded: 1 },
         }),
       };
-    if (cmd.includes('get telemetry mesh-default -o json'))
+    if (asks(query, 'get', { kind: 'telemetry', name: 'mesh-default' }))
       return {
         stdout: json({
           kind: 'Telemetry',
@@ -150,22 +155,18 @@ function finishedAnswers(o: { sampleKept?: boolean } = {}): Responder {
           spec: { tracing: [{ providers: [{ name: 'zipkin' }], randomSamplingPercentage: 100 }] },
         }),
       };
-    if (cmd.includes('get mutatingwebhookconfiguration istio-sidecar-injector -o json')) return { stdout: webhookJson(true) };
-    if (cmd.includes('jsonpath={.data.mesh}'))
+    if (asks(query, 'get', injectorRef)) return { stdout: webhookJson(true) };
+    if (jsonpathOf(query) === '{.data.mesh}')
       return {
         stdout:
           'extensionProviders:\n- name: zipkin\n  zipkin:\n    service: zipkin.istio-system.svc.cluster.local\n    port: 9411\n',
       };
-    if (cmd.includes('randomSamplingPercentage}')) return { stdout: 'zipkin 100' };
-    if (cmd.includes('get pods -l app=sleep')) return { stdout: podList(true) };
-    if (
-      cmd.includes('-o name') ||
-      cmd.includes('managed-by}') ||
-      cmd.includes('-o json --ignore-not-found') ||
-      cmd.endsWith('status -o json')
-    )
-      return model(argv, input);
-    return fresh(argv, input);
+    if (jsonpathOf(query).includes('randomSamplingPercentage}')) return { stdout: 'zipkin 100' };
+    if (query?.op === 'list' && query.selector === 'app=sleep') return { stdout: podList(true) };
+    // Whether the tool's objects exist and are its own: as a finished cluster has them.
+    const owned = query?.op === 'names' || jsonpathOf(query).includes('managed-by}');
+    if (owned || (query?.op === 'get' && !query.required) || query?.op === 'profile-status') return model(argv, input, query);
+    return fresh(argv, input, query);
   };
 }
 
@@ -186,7 +187,7 @@ describe('chapters on a scripted shell', () => {
   });
 
   it('the dry-run model answers minikube status for a missing profile as minikube really does', () => {
-    const a = new DryRunCluster(modelConfig, 'fresh').answer(['minikube', '-p', 'fun-with-istio', 'status', '-o', 'json']);
+    const a = new DryRunCluster(modelConfig, 'fresh').answer({ argv: [], query: { op: 'profile-status' } });
     assert.equal(a.exitCode, missingProfile.code);
     const message = (t: string) => (JSON.parse(t.trim()) as { data: { message: string } }).data.message;
     assert.equal(message(a.stdout!), message(missingProfile.stdout));
@@ -194,10 +195,10 @@ describe('chapters on a scripted shell', () => {
 
   for (const chapter of ['minikube', 'webhook-certs', 'install-istio', 'injection', 'addons', 'all']) {
     it(`${chapter}: on a fresh cluster runs exactly what --dry-run lists`, async () => {
-      const dry = await runCli([chapter, '--dry-run'], { env, spawn: fakeSpawn(() => assert.fail('dry-run spawned')).spawn });
+      const dry = await runCli([chapter, '--dry-run'], { env, runner: fakeRunner(() => assert.fail('dry-run spawned')).runner });
       assert.equal(dry.code, 0, dry.err);
-      const fake = fakeSpawn(freshAnswers());
-      const real = await runCli([chapter], { env, spawn: fake.spawn });
+      const fake = fakeRunner(freshAnswers());
+      const real = await runCli([chapter], { env, runner: fake.runner });
       assert.equal(real.code, 0, real.err);
       const expected = dryRunCommands(dry.out);
       // webhook-certs alone skips the caBundle check until Istio exists; the dry run stands for a fresh cluster too.
@@ -216,12 +217,12 @@ describe('chapters on a scripted shell', () => {
 
   it('all on minikube: images ahead that fail to load leave the run done, and say why in the log', async () => {
     const fresh = freshAnswers();
-    const fake = fakeSpawn((argv, input) =>
+    const fake = fakeRunner((argv, input, query) =>
       argv.includes('load')
         ? { code: 80, stderr: 'X Exiting due to GUEST_IMAGE_LOAD: Failed to load image: save to dir: no route to host\n' }
-        : fresh(argv, input),
+        : fresh(argv, input, query),
     );
-    const r = await runCli(['all'], { env, spawn: fake.spawn });
+    const r = await runCli(['all'], { env, runner: fake.runner });
     assert.equal(r.code, 0, r.err);
     const log = readFileSync(/\(log: (.*\.log)\)/.exec(r.err)?.[1] ?? '', 'utf8');
     assert.match(
@@ -239,10 +240,10 @@ describe('chapters on a scripted shell', () => {
     assert.ok(wanted.length >= 2, dry.out);
     const runWith = async (present: string[]) => {
       const fresh = freshAnswers();
-      const fake = fakeSpawn((argv, input) =>
-        argv.includes('ls') && argv.includes('image') ? { stdout: `${present.join('\n')}\n` } : fresh(argv, input),
+      const fake = fakeRunner((argv, input, query) =>
+        argv.includes('ls') && argv.includes('image') ? { stdout: `${present.join('\n')}\n` } : fresh(argv, input, query),
       );
-      assert.equal((await runCli(['all'], { env, spawn: fake.spawn })).code, 0);
+      assert.equal((await runCli(['all'], { env, runner: fake.runner })).code, 0);
       return fake.calls.find((c) => c.argv.includes('load'))?.argv.slice(6);
     };
     assert.deepEqual(await runWith(wanted.slice(1)), [wanted[0]]);
@@ -257,18 +258,18 @@ describe('chapters on a scripted shell', () => {
       `kind: ConfigMap\nmetadata: {name: istio-sidecar-injector}\ndata:\n  values: '${values}'`,
     ].join('\n---\n');
     const fresh = freshAnswers();
-    const fake = fakeSpawn((argv, input) =>
-      argv.includes('manifest') && argv.includes('generate') ? { stdout: `${rendered}\n` } : fresh(argv, input),
+    const fake = fakeRunner((argv, input, query) =>
+      argv.includes('manifest') && argv.includes('generate') ? { stdout: `${rendered}\n` } : fresh(argv, input, query),
     );
-    assert.equal((await runCli(['all'], { env, spawn: fake.spawn })).code, 0);
+    assert.equal((await runCli(['all'], { env, runner: fake.runner })).code, 0);
     const loaded = fake.calls.find((c) => c.argv.includes('load'))?.argv ?? [];
     assert.ok(loaded.includes('docker.io/istio/pilot:1.31.1'), `the rendered workload is loaded: ${loaded.join(' ')}`);
     assert.ok(loaded.includes('docker.io/istio/proxyv2:1.31.1'), `the sidecar image is loaded: ${loaded.join(' ')}`);
   });
 
   it('all: a second run on a finished cluster asks each question once', async () => {
-    const fake = fakeSpawn(finishedAnswers());
-    const r = await runCli(['all'], { env, spawn: fake.spawn });
+    const fake = fakeRunner(finishedAnswers());
+    const r = await runCli(['all'], { env, runner: fake.runner });
     assert.equal(r.code, 0, r.err);
     // Waits and the traffic proof's polls are not questions: everything else is asked at most once.
     const asked = joined(fake.calls).filter((c) => !/ (wait|rollout status|--raw) /.test(c));
@@ -281,16 +282,16 @@ describe('chapters on a scripted shell', () => {
   });
 
   it('all: a second run on a finished cluster changes nothing', async () => {
-    const fake = fakeSpawn(finishedAnswers());
-    const r = await runCli(['all'], { env, spawn: fake.spawn });
+    const fake = fakeRunner(finishedAnswers());
+    const r = await runCli(['all'], { env, runner: fake.runner });
     assert.equal(r.code, 0, r.err);
     const changes = joined(fake.calls).filter((c) => mutating.test(c.replace(/--ignore-not-found/g, '')));
     assert.deepEqual(changes, []);
   });
 
   it('secrets go through stdin: the key is in no argv, no dry-run line and no log', async () => {
-    const fake = fakeSpawn(freshAnswers());
-    const r = await runCli(['webhook-certs'], { env, spawn: fake.spawn });
+    const fake = fakeRunner(freshAnswers());
+    const r = await runCli(['webhook-certs'], { env, runner: fake.runner });
     assert.equal(r.code, 0, r.err);
     const secret = fake.calls.find((c) => c.input.includes('kind: Secret'))!;
     assert.deepEqual(secret.argv, ['kubectl', '--context', 'fun-with-istio', 'create', '-f', '-']);
@@ -307,12 +308,12 @@ describe('chapters on a scripted shell', () => {
 
   it('a failing command stops the run with exit 1, the step, the reason and the log', async () => {
     const fresh = freshAnswers();
-    const fake = fakeSpawn((argv, input) =>
+    const fake = fakeRunner((argv, input, query) =>
       argv.includes('install')
         ? { code: 1, stderr: 'Error: failed to install manifests: context deadline exceeded\n' }
-        : fresh(argv, input),
+        : fresh(argv, input, query),
     );
-    const r = await runCli(['install-istio'], { env, spawn: fake.spawn });
+    const r = await runCli(['install-istio'], { env, runner: fake.runner });
     assert.equal(r.code, 1);
     assert.match(
       r.err,
@@ -323,12 +324,12 @@ describe('chapters on a scripted shell', () => {
 
   it('a wait that times out names the step and what it waited for', async () => {
     const fresh = freshAnswers();
-    const fake = fakeSpawn((argv, input) =>
+    const fake = fakeRunner((argv, input, query) =>
       argv.includes('wait') && argv.includes('operator.istio.io/component')
         ? { code: 1, stderr: 'error: timed out waiting for the condition on deployments/istiod\n' }
-        : fresh(argv, input),
+        : fresh(argv, input, query),
     );
-    const r = await runCli(['install-istio'], { env, spawn: fake.spawn });
+    const r = await runCli(['install-istio'], { env, runner: fake.runner });
     assert.equal(r.code, 1);
     assert.match(
       r.err,
@@ -338,8 +339,10 @@ describe('chapters on a scripted shell', () => {
 
   it('a sidecar that never arrives fails the injection chapter with a clear reason', async () => {
     const fresh = freshAnswers();
-    const fake = fakeSpawn((argv, input) => (argv.includes('pods') ? { stdout: podList(false) } : fresh(argv, input)));
-    const r = await runCli(['injection'], { env, spawn: fake.spawn });
+    const fake = fakeRunner((argv, input, query) =>
+      argv.includes('pods') ? { stdout: podList(false) } : fresh(argv, input, query),
+    );
+    const r = await runCli(['injection'], { env, runner: fake.runner });
     assert.equal(r.code, 1);
     assert.match(
       r.err,
@@ -349,19 +352,19 @@ describe('chapters on a scripted shell', () => {
 
   it('a caBundle that is not our root fails the check', async () => {
     const fresh = freshAnswers();
-    const fake = fakeSpawn((argv, input) =>
+    const fake = fakeRunner((argv, input, query) =>
       argv.includes('-o') && argv.includes('json') && argv.includes('mutatingwebhookconfiguration')
         ? { stdout: json({ webhooks: [{ name: 'w', clientConfig: { caBundle: Buffer.from('other').toString('base64') } }] }) }
-        : fresh(argv, input),
+        : fresh(argv, input, query),
     );
-    const r = await runCli(['install-istio'], { env, spawn: fake.spawn });
+    const r = await runCli(['install-istio'], { env, runner: fake.runner });
     assert.equal(r.code, 1);
     assert.match(r.err, /istio-sidecar-injector: caBundle of w is not our root CA/);
   });
 
   it('missing tools are listed with where to get them, before anything runs', async () => {
-    const fake = fakeSpawn();
-    const r = await runCli(['minikube'], { env: { ...env, PATH: tmpDir('fwi-empty-') }, spawn: fake.spawn });
+    const fake = fakeRunner();
+    const r = await runCli(['minikube'], { env: { ...env, PATH: tmpDir('fwi-empty-') }, runner: fake.runner });
     assert.equal(r.code, 1);
     assert.match(r.err, /missing: minikube \(https:\/\/minikube\.sigs\.k8s\.io\/docs\/start\/\), kubectl \(.*\), docker \(.*\)/);
     assert.equal(fake.calls.length, 0);
@@ -369,14 +372,13 @@ describe('chapters on a scripted shell', () => {
 
   it('a running profile with another Kubernetes is reported, not installed onto', async () => {
     const fresh = freshAnswers();
-    const fake = fakeSpawn((argv, input) => {
-      const cmd = argv.join(' ');
-      if (cmd.includes('status -o json'))
+    const fake = fakeRunner((argv, input, query) => {
+      if (query?.op === 'profile-status')
         return { stdout: json({ Name: 'fun-with-istio', Host: 'Running', APIServer: 'Running' }) };
-      if (cmd.includes('--request-timeout')) return { stdout: json({ serverVersion: { gitVersion: 'v1.35.0' } }) };
-      return fresh(argv, input);
+      if (query?.op === 'version' && query.of === 'server') return { stdout: json({ serverVersion: { gitVersion: 'v1.35.0' } }) };
+      return fresh(argv, input, query);
     });
-    const r = await runCli(['minikube'], { env, spawn: fake.spawn });
+    const r = await runCli(['minikube'], { env, runner: fake.runner });
     assert.equal(r.code, 1);
     assert.match(
       r.err,
@@ -385,7 +387,7 @@ describe('chapters on a scripted shell', () => {
   });
 
   it('--verbose shows each command and its output as it runs', async () => {
-    const r = await runCli(['minikube', '--verbose'], { env, spawn: fakeSpawn(freshAnswers()).spawn });
+    const r = await runCli(['minikube', '--verbose'], { env, runner: fakeRunner(freshAnswers()).runner });
     assert.equal(r.code, 0, r.err);
     // On stderr: stdout stays for results (a review found --verbose garbling `kube-inject | kubectl apply`).
     assert.match(r.err, /^\$ kubectl --context fun-with-istio api-versions\nadmissionregistration\.k8s\.io\/v1\napps\/v1$/m);
@@ -394,21 +396,21 @@ describe('chapters on a scripted shell', () => {
 
   it('a minikube older than the pin is refused', async () => {
     const fresh = freshAnswers();
-    const fake = fakeSpawn((argv, input) =>
-      argv.at(-1) === '--output=json' ? { stdout: json({ minikubeVersion: 'v1.33.1' }) } : fresh(argv, input),
+    const fake = fakeRunner((argv, input, query) =>
+      argv.at(-1) === '--output=json' ? { stdout: json({ minikubeVersion: 'v1.33.1' }) } : fresh(argv, input, query),
     );
-    const r = await runCli(['minikube'], { env, spawn: fake.spawn });
+    const r = await runCli(['minikube'], { env, runner: fake.runner });
     assert.equal(r.code, 1);
     assert.match(r.err, /minikube v1\.33\.1 is older than the pinned v1\.39\.0/);
   });
 
   it('an unreachable existing cluster is a clear error', async () => {
-    const fake = fakeSpawn((argv) =>
+    const fake = fakeRunner((argv) =>
       argv.includes('--request-timeout=20s')
         ? { code: 1, stderr: 'Unable to connect to the server: dial tcp 127.0.0.1:6443: connect: connection refused\n' }
         : { stdout: json({ clientVersion: { gitVersion: 'v1.36.3' } }) },
     );
-    const r = await runCli(['minikube'], { env: { ...env, CLUSTER: 'existing', KUBE_CONTEXT: 'lab' }, spawn: fake.spawn });
+    const r = await runCli(['minikube'], { env: { ...env, CLUSTER: 'existing', KUBE_CONTEXT: 'lab' }, runner: fake.runner });
     assert.equal(r.code, 1);
     assert.match(r.err, /cannot reach context lab: Unable to connect to the server: .*connection refused/);
     assert.ok(
@@ -418,16 +420,16 @@ describe('chapters on a scripted shell', () => {
   });
 
   it('bad configuration exits 2 before any command', async () => {
-    const fake = fakeSpawn();
-    const r = await runCli(['all'], { env: { ...env, ISTIO_VERSION: 'latest' }, spawn: fake.spawn });
+    const fake = fakeRunner();
+    const r = await runCli(['all'], { env: { ...env, ISTIO_VERSION: 'latest' }, runner: fake.runner });
     assert.equal(r.code, 2);
     assert.match(r.err, /^error: ISTIO_VERSION="latest": expected a release like 1\.31\.1/);
     assert.equal(fake.calls.length, 0);
   });
 
   it('teardown asks first; without a terminal it needs --yes', async () => {
-    const fake = fakeSpawn();
-    const r = await runCli(['teardown'], { env, spawn: fake.spawn });
+    const fake = fakeRunner();
+    const r = await runCli(['teardown'], { env, runner: fake.runner });
     assert.equal(r.code, 2);
     assert.match(
       r.err,
@@ -437,10 +439,10 @@ describe('chapters on a scripted shell', () => {
   });
 
   it('teardown --keep-cluster asks about what it removes inside the cluster, naming the context', async () => {
-    const fake = fakeSpawn();
+    const fake = fakeRunner();
     const r = await runCli(['teardown', '--keep-cluster'], {
       env: { ...env, CLUSTER: 'existing', KUBE_CONTEXT: 'lab' },
-      spawn: fake.spawn,
+      runner: fake.runner,
     });
     assert.equal(r.code, 2);
     assert.match(
@@ -451,22 +453,22 @@ describe('chapters on a scripted shell', () => {
   });
 
   it('teardown on a clean cluster is a fast no-op', async () => {
-    const fake = fakeSpawn(freshAnswers());
-    const r = await runCli(['teardown', '--yes', '--keep-cluster'], { env, spawn: fake.spawn });
+    const fake = fakeRunner(freshAnswers());
+    const r = await runCli(['teardown', '--yes', '--keep-cluster'], { env, runner: fake.runner });
     assert.equal(r.code, 0, r.err);
     assert.deepEqual(
       joined(fake.calls).filter((c) => mutating.test(c.replace(/--ignore-not-found/g, ''))),
       [],
     );
-    const minikube = await runCli(['teardown', '--yes'], { env, spawn: fakeSpawn(freshAnswers()).spawn });
+    const minikube = await runCli(['teardown', '--yes'], { env, runner: fakeRunner(freshAnswers()).runner });
     assert.equal(minikube.code, 0, minikube.err);
   });
 
   it('teardown removes what the tool made, in reverse order', async () => {
-    const fake = fakeSpawn(finishedAnswers({ sampleKept: true }));
+    const fake = fakeRunner(finishedAnswers({ sampleKept: true }));
     const r = await runCli(['teardown', '--yes', '--keep-cluster'], {
       env: { ...env, CLUSTER: 'existing', KUBE_CONTEXT: 'lab' },
-      spawn: fake.spawn,
+      runner: fake.runner,
     });
     assert.equal(r.code, 0, r.err);
     const changes = joined(fake.calls).filter((c) => / (delete|uninstall|label|annotate) /.test(c));
@@ -503,15 +505,15 @@ describe('chapters on a scripted shell', () => {
       if (o.metadata?.labels) delete o.metadata.labels['app.kubernetes.io/managed-by'];
       return o;
     };
-    const fake = fakeSpawn((argv, input) => {
-      const reply = finished(argv, input);
+    const fake = fakeRunner((argv, input, query) => {
+      const reply = finished(argv, input, query);
       if (!/ get namespace\b/.test(argv.join(' ')) || !reply?.stdout?.trim().startsWith('{')) return reply;
       const o = JSON.parse(reply.stdout) as Labelled & { items?: Labelled[] };
       return { ...reply, stdout: json(o.items ? { ...o, items: o.items.map(unlabel) } : unlabel(o)) };
     });
     const r = await runCli(['teardown', '--yes', '--keep-cluster'], {
       env: { ...env, CLUSTER: 'existing', KUBE_CONTEXT: 'lab' },
-      spawn: fake.spawn,
+      runner: fake.runner,
     });
     assert.equal(r.code, 0, r.err);
     const calls = joined(fake.calls);
@@ -528,10 +530,13 @@ describe('chapters on a scripted shell', () => {
   it("never leaves an existing cluster's own Istio changed", async () => {
     const finished = finishedAnswers();
     const theirs = json({ kind: 'Namespace', metadata: { name: 'istio-system' } });
-    const fake = fakeSpawn((argv, input) =>
-      argv.join(' ').includes('get namespace istio-system -o json') ? { stdout: theirs } : finished(argv, input),
+    const fake = fakeRunner((argv, input, query) =>
+      asks(query, 'get', { kind: 'namespace', name: 'istio-system' }) ? { stdout: theirs } : finished(argv, input, query),
     );
-    const r = await runCli(['webhook-certs'], { env: { ...env, CLUSTER: 'existing', KUBE_CONTEXT: 'prod' }, spawn: fake.spawn });
+    const r = await runCli(['webhook-certs'], {
+      env: { ...env, CLUSTER: 'existing', KUBE_CONTEXT: 'prod' },
+      runner: fake.runner,
+    });
     assert.equal(r.code, 1);
     assert.match(
       r.err,
@@ -560,10 +565,12 @@ describe("a chapter's own namespace that someone else made", () => {
   it('is refused with its name, and nothing is applied into it', async () => {
     const finished = finishedAnswers();
     const theirs = json({ kind: 'Namespace', metadata: { name: 'fun-with-istio-traffic' } });
-    const fake = fakeSpawn((argv, input) =>
-      argv.join(' ').includes('get namespace fun-with-istio-traffic -o json') ? { stdout: theirs } : finished(argv, input),
+    const fake = fakeRunner((argv, input, query) =>
+      asks(query, 'get', { kind: 'namespace', name: 'fun-with-istio-traffic' })
+        ? { stdout: theirs }
+        : finished(argv, input, query),
     );
-    const r = await runCli(['traffic'], { env: { ...env, CLUSTER: 'existing', KUBE_CONTEXT: 'lab' }, spawn: fake.spawn });
+    const r = await runCli(['traffic'], { env: { ...env, CLUSTER: 'existing', KUBE_CONTEXT: 'lab' }, runner: fake.runner });
     assert.equal(r.code, 1);
     assert.match(r.err, /^error: .*: namespace fun-with-istio-traffic was not made by fun-with-istio: refusing to change it/m);
     assert.deepEqual(
@@ -575,7 +582,7 @@ describe("a chapter's own namespace that someone else made", () => {
 
 describe('kube-inject (manual proxy injection)', () => {
   it('feeds istioctl kube-inject the injector config read from the cluster and prints its output', async () => {
-    const fake = fakeSpawn((argv) => {
+    const fake = fakeRunner((argv) => {
       if (argv.includes('istio-sidecar-injector'))
         return { stdout: json({ data: { config: 'policy: enabled\n', values: '{"global":{}}' } }) };
       if (argv.includes('configmap') && argv.includes('istio'))
@@ -583,7 +590,7 @@ describe('kube-inject (manual proxy injection)', () => {
       if (argv.includes('kube-inject')) return { stdout: 'kind: Deployment # injected\n' };
       return undefined;
     });
-    const r = await runCli(['kube-inject', 'manifests/sleep.yaml'], { env, spawn: fake.spawn });
+    const r = await runCli(['kube-inject', 'manifests/sleep.yaml'], { env, runner: fake.runner });
     assert.equal(r.code, 0, r.err);
     const inject = fake.calls.at(-1)!.argv;
     assert.deepEqual(inject.slice(1, 4), ['--context', 'fun-with-istio', 'kube-inject']);
@@ -598,8 +605,10 @@ describe('kube-inject (manual proxy injection)', () => {
   it('needs Istio, and one readable FILE', async () => {
     const noIstio = await runCli(['kube-inject', 'manifests/sleep.yaml'], {
       env,
-      spawn: fakeSpawn(() => ({ code: 1, stderr: 'Error from server (NotFound): configmaps "istio-sidecar-injector" not found' }))
-        .spawn,
+      runner: fakeRunner(() => ({
+        code: 1,
+        stderr: 'Error from server (NotFound): configmaps "istio-sidecar-injector" not found',
+      })).runner,
     });
     assert.equal(noIstio.code, 1);
     assert.match(
@@ -622,15 +631,15 @@ type NamespaceJson = {
  */
 function namespacesEdited(
   edit: (ns: NamespaceJson) => NamespaceJson | undefined,
-  also: (cmd: string) => ReturnType<Responder> | undefined = () => undefined,
+  also: (query: Query | undefined) => ReturnType<Responder> | undefined = () => undefined,
 ): Responder {
   const finished = finishedAnswers({ sampleKept: true });
-  return (argv, input) => {
-    const cmd = argv.join(' ');
-    const changed = also(cmd);
+  return (argv, input, query) => {
+    const changed = also(query);
     if (changed) return changed;
-    const reply = finished(argv, input);
-    if (!/ get namespace\b.* -o json/.test(cmd) || !reply?.stdout?.trim().startsWith('{')) return reply;
+    const reply = finished(argv, input, query);
+    const aboutNamespaces = asks(query, 'get', { kind: 'namespace' }) || asks(query, 'list', { kind: 'namespace' });
+    if (!aboutNamespaces || !reply?.stdout?.trim().startsWith('{')) return reply;
     const o = JSON.parse(reply.stdout) as NamespaceJson & { items?: NamespaceJson[] };
     if (o.items) return { ...reply, stdout: json({ ...o, items: o.items.map((n) => edit(structuredClone(n))).filter(Boolean) }) };
     const one = edit(structuredClone(o));
@@ -642,10 +651,10 @@ const unlabelled = (ns: NamespaceJson): NamespaceJson => {
   return ns;
 };
 const teardownOn = async (respond: Responder, o: { keepCluster?: boolean } = {}) => {
-  const fake = fakeSpawn(respond);
+  const fake = fakeRunner(respond);
   const r = await runCli(['teardown', '--yes', ...(o.keepCluster === false ? [] : ['--keep-cluster'])], {
     env: { ...env, CLUSTER: 'existing', KUBE_CONTEXT: 'lab' },
-    spawn: fake.spawn,
+    runner: fake.runner,
   });
   assert.equal(r.code, 0, r.err);
   const log = readFileSync(/\(log: (\S+\.log)\)/.exec(r.err)?.[1] ?? '', 'utf8');
@@ -739,13 +748,12 @@ describe("teardown's ownership guards, each on a world wrong in its way", () => 
   });
 
   it("the tool's istio-system with no Istio in it: no uninstall; the injector alone is enough to uninstall", async () => {
-    const noIstiod = (cmd: string) => (cmd.includes('get deployment istiod -o json') ? { stdout: '' } : undefined);
+    const noIstiod = (query: Query | undefined) =>
+      asks(query, 'get', { kind: 'deployment', name: 'istiod' }) ? { stdout: '' } : undefined;
     const none = await teardownOn(
       namespacesEdited(
         (ns) => ns,
-        (cmd) =>
-          noIstiod(cmd) ??
-          (cmd.includes('get mutatingwebhookconfiguration istio-sidecar-injector -o json') ? { stdout: '' } : undefined),
+        (query) => noIstiod(query) ?? (asks(query, 'get', injectorRef) ? { stdout: '' } : undefined),
       ),
     );
     assert.ok(!none.changes.some((c) => c.includes('uninstall')), 'no uninstall without istiod or its injector');
@@ -774,7 +782,7 @@ describe('what teardown says it did', () => {
   const logOf = (err: string) => readFileSync(/\(log: (\S+\.log)\)/.exec(err)?.[1] ?? '', 'utf8');
 
   it('on a clean cluster, each step says why it had nothing to do', async () => {
-    const r = await runCli(['teardown', '--yes', '--keep-cluster'], { env, spawn: fakeSpawn(freshAnswers()).spawn });
+    const r = await runCli(['teardown', '--yes', '--keep-cluster'], { env, runner: fakeRunner(freshAnswers()).runner });
     assert.equal(r.code, 0, r.err);
     const skips = logOf(r.err)
       .split('\n')
@@ -794,12 +802,12 @@ describe('what teardown says it did', () => {
 
   it('on a finished cluster, what each removal showed is in the log', async () => {
     const finished = finishedAnswers({ sampleKept: true });
-    const fake = fakeSpawn((argv, input) =>
-      argv.includes('uninstall') ? { stdout: 'Removed istiod.\n✔ Uninstall complete\n' } : finished(argv, input),
+    const fake = fakeRunner((argv, input, query) =>
+      argv.includes('uninstall') ? { stdout: 'Removed istiod.\n✔ Uninstall complete\n' } : finished(argv, input, query),
     );
     const r = await runCli(['teardown', '--yes', '--keep-cluster'], {
       env: { ...env, CLUSTER: 'existing', KUBE_CONTEXT: 'lab' },
-      spawn: fake.spawn,
+      runner: fake.runner,
     });
     assert.equal(r.code, 0, r.err);
     const shown = logOf(r.err)
@@ -813,7 +821,7 @@ describe('what teardown says it did', () => {
   });
 
   it("minikube delete's progress is shown, and kept in the log", async () => {
-    const fake = fakeSpawn((argv) => {
+    const fake = fakeRunner((argv) => {
       if (argv[0] !== 'minikube') return undefined;
       if (argv.includes('status')) return { stdout: json({ Host: 'Running' }) };
       if (argv.includes('delete'))
@@ -822,7 +830,7 @@ describe('what teardown says it did', () => {
         };
       return undefined;
     });
-    const r = await runCli(['teardown', '--yes'], { env, spawn: fake.spawn });
+    const r = await runCli(['teardown', '--yes'], { env, runner: fake.runner });
     assert.equal(r.code, 0, r.err);
     assert.match(logOf(r.err), /^# shown: 💀 {2}Removed all traces of the "fun-with-istio" cluster\.$/m);
   });
@@ -830,8 +838,8 @@ describe('what teardown says it did', () => {
 
 describe("teardown of the tool's minikube cluster", () => {
   const teardownMinikube = async (status: Reply | undefined, path = env.PATH) => {
-    const fake = fakeSpawn((argv) => (argv[0] === 'minikube' && argv.includes('status') ? status : undefined));
-    const r = await runCli(['teardown', '--yes'], { env: { ...env, PATH: path }, spawn: fake.spawn });
+    const fake = fakeRunner((argv) => (argv[0] === 'minikube' && argv.includes('status') ? status : undefined));
+    const r = await runCli(['teardown', '--yes'], { env: { ...env, PATH: path }, runner: fake.runner });
     assert.equal(r.code, 0, r.err);
     const log = readFileSync(/\(log: (\S+\.log)\)/.exec(r.err)?.[1] ?? '', 'utf8');
     return { deleted: joined(fake.calls).includes('minikube -p fun-with-istio delete'), log };
@@ -859,7 +867,7 @@ describe("teardown of the tool's minikube cluster", () => {
 
 describe('dry-run contract', () => {
   it('all: every command pinned to the context or profile, nothing secret, stdin described', async () => {
-    const r = await runCli(['all', '--dry-run'], { env, spawn: fakeSpawn(() => assert.fail('spawned')).spawn });
+    const r = await runCli(['all', '--dry-run'], { env, runner: fakeRunner(() => assert.fail('spawned')).runner });
     assert.equal(r.code, 0, r.err);
     const lines = r.out.trim().split('\n');
     assert.ok(

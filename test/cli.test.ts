@@ -6,6 +6,7 @@ import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { commands } from '../Taskfile.ts';
+import { processes } from '../tasks/lib/exec/processes.ts';
 import { runCli, tmpDir } from './helpers.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -121,7 +122,7 @@ describe('cli', () => {
   });
 
   it('versions reports what is missing and exits 1', async () => {
-    const r = await runCli(['versions'], { env: { PATH: nodeDir, CACHE_DIR: tmpDir('fwi-cache-') }, spawn });
+    const r = await runCli(['versions'], { env: { PATH: nodeDir, CACHE_DIR: tmpDir('fwi-cache-') }, runner: processes });
     assert.equal(r.code, 1);
     assert.match(r.out, /^minikube\s+v1\.39\.0\s+not installed\s+<- needs attention$/m);
     assert.match(r.out, /^Istio \(istioctl\)\s+1\.31\.1\s+not downloaded yet/m);

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { commands } from '../Taskfile.ts';
-import { fakeSpawn, runCli } from './helpers.ts';
+import { fakeRunner, runCli } from './helpers.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const dir = path.join(import.meta.dirname, 'fixtures', 'dry-run');
@@ -29,7 +29,7 @@ for (const [kind, env] of [
 describe('dry-run listings are unchanged', () => {
   for (const [name, argv, env] of cases) {
     it(name, async () => {
-      const r = await runCli(argv, { env, spawn: fakeSpawn(() => assert.fail('a dry run spawned a command')).spawn });
+      const r = await runCli(argv, { env, runner: fakeRunner(() => assert.fail('a dry run spawned a command')).runner });
       assert.equal(r.code, 0, r.err);
       const text = r.out.split(root).join('<root>');
       const file = path.join(dir, `${name}.txt`);
@@ -45,7 +45,7 @@ describe('no question twice', () => {
   it('teardown asks each read-only question once', async () => {
     const r = await runCli(['teardown', '--dry-run', '--keep-cluster'], {
       env: existing,
-      spawn: fakeSpawn(() => assert.fail('spawned')).spawn,
+      runner: fakeRunner(() => assert.fail('spawned')).runner,
     });
     const reads = r.out.split('\n').filter((l) => / get /.test(l));
     assert.deepEqual(

@@ -4,54 +4,60 @@ import assert from 'node:assert/strict';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { load } from 'js-yaml';
 import { main } from '../Taskfile.ts';
+import type { Query } from '../tasks/lib/run/requests.ts';
 import { FakeApi } from './fake-api.ts';
-import { fakeSpawn, listJson, nodesJson, objectJson, runCli, spawnCli, tmpDir } from './helpers.ts';
+import { asks, fakeRunner, listJson, nodesJson, objectJson, type Reply, runCli, spawnCli, tmpDir } from './helpers.ts';
 
 const release = path.join(import.meta.dirname, 'fixtures', 'release');
 const env = (extra: Record<string, string> = {}) => ({ CACHE_DIR: tmpDir('fwi-cache-'), ISTIO_HOME: release, ...extra });
 const mesh =
   'extensionProviders:\n- name: zipkin\n  zipkin:\n    service: zipkin.istio-system.svc.cluster.local\n    port: 9411\n';
 /** A cluster that answers the chapters' prerequisites; `over` answers the rest. */
-const cluster = (over: (cmd: string) => { stdout?: string; code?: number } | undefined = () => undefined) =>
-  fakeSpawn((argv) => {
-    const cmd = argv.join(' ');
-    const answer = over(cmd);
+/** What a field query asks for, when it asks one. */
+const jsonpathOf = (query: Query | undefined) => (query?.op === 'field' ? query.jsonpath : undefined);
+
+/**
+ * A cluster where Istio is installed and every workload is ready; `over` answers first, by what a command asks (or,
+ * for a command that asks nothing typed, e.g. `get --raw`, by its command line).
+ */
+const cluster = (over: (query: Query | undefined, cmd: string) => Reply | undefined = () => undefined) =>
+  fakeRunner((argv, _input, query) => {
+    const answer = over(query, argv.join(' '));
     if (answer) return answer;
-    if (cmd.includes('version -o json')) return { stdout: '{"serverVersion":{"gitVersion":"v1.36.3"}}' };
-    if (cmd.includes('readyReplicas')) return { stdout: '1' };
-    if (cmd.includes('{.data.mesh}')) return { stdout: mesh };
+    if (query?.op === 'version') return { stdout: '{"serverVersion":{"gitVersion":"v1.36.3"}}' };
+    if (jsonpathOf(query) === '{.status.readyReplicas}') return { stdout: '1' };
+    if (jsonpathOf(query) === '{.data.mesh}') return { stdout: mesh };
     return undefined;
   });
 
 describe('chapters on clusters and inputs the happy path does not meet', () => {
   it('addons with one exposed Service (ADDONS=zipkin) reads its node port from a list', async () => {
-    const fake = cluster((cmd) => {
-      if (!cmd.endsWith('-n istio-system get service -o json')) return undefined;
+    const fake = cluster((query) => {
+      if (!asks(query, 'list', { kind: 'service', namespace: 'istio-system' })) return undefined;
       // The node port comes from the list of istio-system's Services (one named object would be no list).
       const spec = { type: 'NodePort', ports: [{ nodePort: 31001 }] };
       return { stdout: listJson(objectJson('Service', 'zipkin', { managed: true, spec })) };
     });
-    const r = await runCli(['addons'], { env: env({ ADDONS: 'zipkin' }), spawn: fake.spawn });
+    const r = await runCli(['addons'], { env: env({ ADDONS: 'zipkin' }), runner: fake.runner });
     assert.equal(r.code, 0, r.err);
   });
 
   it('an addon Deployment the tool did not make is never applied over', async () => {
-    const fake = cluster((cmd) =>
-      cmd.endsWith('-n istio-system get deployment -o json')
+    const fake = cluster((query) =>
+      asks(query, 'list', { kind: 'deployment', namespace: 'istio-system' })
         ? { stdout: listJson(objectJson('Deployment', 'prometheus')) }
         : undefined,
     );
-    const r = await runCli(['addons'], { env: env(), spawn: fake.spawn });
+    const r = await runCli(['addons'], { env: env(), runner: fake.runner });
     assert.equal(r.code, 1);
     assert.match(r.err, /deployment\/prometheus in istio-system was not made by fun-with-istio: refusing to change it/);
     assert.ok(!fake.calls.some((c) => c.argv.includes('apply')), 'nothing was applied');
   });
 
   it('traces are not turned on for a mesh without the provider; the suggestion names install-istio', async () => {
-    const fake = cluster((cmd) => (cmd.includes('{.data.mesh}') ? { stdout: 'enableTracing: false\n' } : undefined));
-    const r = await runCli(['addons'], { env: env(), spawn: fake.spawn });
+    const fake = cluster((query) => (jsonpathOf(query) === '{.data.mesh}' ? { stdout: 'enableTracing: false\n' } : undefined));
+    const r = await runCli(['addons'], { env: env(), runner: fake.runner });
     assert.equal(r.code, 1);
     assert.match(
       r.err,
@@ -60,30 +66,31 @@ describe('chapters on clusters and inputs the happy path does not meet', () => {
   });
 
   it("TRACING=off leaves a user's own mesh-default Telemetry alone instead of failing", async () => {
-    const fake = cluster((cmd) => {
-      if (cmd.includes('telemetry mesh-default -o json')) return { stdout: objectJson('Telemetry', 'mesh-default') };
+    const fake = cluster((query) => {
+      if (asks(query, 'get', { kind: 'telemetry', name: 'mesh-default' }))
+        return { stdout: objectJson('Telemetry', 'mesh-default') };
       const service = (name: string, nodePort: number) =>
         objectJson('Service', name, { managed: true, spec: { type: 'NodePort', ports: [{ nodePort }] } });
-      return cmd.endsWith('-n istio-system get service -o json')
+      return asks(query, 'list', { kind: 'service', namespace: 'istio-system' })
         ? { stdout: listJson(service('grafana', 31000), service('zipkin', 31001)) }
         : undefined;
     });
-    const r = await runCli(['addons'], { env: env({ TRACING: 'off' }), spawn: fake.spawn });
+    const r = await runCli(['addons'], { env: env({ TRACING: 'off' }), runner: fake.runner });
     assert.equal(r.code, 0, r.err);
     assert.ok(!fake.calls.some((c) => c.argv.includes('delete')), 'nothing was deleted');
   });
 
   it('a traffic Job that failed is replaced, not taken as done', async () => {
-    const fake = cluster((cmd) => {
+    const fake = cluster((query, cmd) => {
       // the count matches; nothing succeeded
       const job = { managed: true, annotations: { 'fun-with-istio/requests': '100' }, status: {} };
-      if (cmd.includes('get job traffic -o json')) return { stdout: objectJson('Job', 'traffic', job) };
-      if (cmd.includes('-o json --ignore-not-found')) return { stdout: objectJson('Object', 'found', { managed: true }) };
+      if (asks(query, 'get', { kind: 'job', name: 'traffic' })) return { stdout: objectJson('Job', 'traffic', job) };
+      if (query?.op === 'get') return { stdout: objectJson('Object', 'found', { managed: true }) };
       if (cmd.includes('/services/prometheus')) return { stdout: '{"status":"success","data":{"result":[{"value":[1,"100"]}]}}' };
       if (cmd.includes('--raw')) return { stdout: '[[{}]]' };
       return undefined;
     });
-    const r = await runCli(['traffic'], { env: env(), spawn: fake.spawn });
+    const r = await runCli(['traffic'], { env: env(), runner: fake.runner });
     assert.equal(r.code, 0, r.err);
     assert.ok(
       fake.calls.some((c) => c.argv.join(' ').includes('delete job traffic')),
@@ -95,10 +102,10 @@ describe('chapters on clusters and inputs the happy path does not meet', () => {
 
   it('Ctrl-C while the traffic proof waits is an interruption (130), not a failure', async () => {
     const controller = new AbortController();
-    const fake = cluster((cmd) => {
+    const fake = cluster((query, cmd) => {
       const job = { managed: true, annotations: { 'fun-with-istio/requests': '100' }, status: { succeeded: 1 } };
       if (!cmd.includes('--raw'))
-        return cmd.includes('get job traffic -o json') ? { stdout: objectJson('Job', 'traffic', job) } : undefined;
+        return asks(query, 'get', { kind: 'job', name: 'traffic' }) ? { stdout: objectJson('Job', 'traffic', job) } : undefined;
       setImmediate(() => controller.abort()); // the proof now waits for Prometheus: press Ctrl-C
       return { stdout: '{"status":"success","data":{"result":[]}}' };
     });
@@ -106,7 +113,7 @@ describe('chapters on clusters and inputs the happy path does not meet', () => {
     const code = await main(['traffic'], {
       env: { HOME: tmpDir('fwi-home-'), PATH: process.env.PATH ?? '', ...env() },
       envFile: '/nonexistent/.env',
-      spawn: fake.spawn,
+      runner: fake.runner,
       renderer: 'silent',
       signal: controller.signal,
       out: () => {},
@@ -154,16 +161,16 @@ describe('chapters on clusters and inputs the happy path does not meet', () => {
 
 describe("teardown and a user's own sleep", () => {
   it('leaves it alone and removes the rest, instead of stopping', async () => {
-    const fake = cluster((cmd) => {
-      if (cmd.includes('deployment sleep -o json')) return { stdout: objectJson('Deployment', 'sleep') };
-      if (cmd.includes('namespace istio-system -o json'))
+    const fake = cluster((query) => {
+      if (asks(query, 'get', { kind: 'deployment', name: 'sleep' })) return { stdout: objectJson('Deployment', 'sleep') };
+      if (asks(query, 'get', { kind: 'namespace', name: 'istio-system' }))
         return { stdout: objectJson('Namespace', 'istio-system', { managed: true }) };
-      if (cmd.includes('deployment istiod -o json')) return { stdout: objectJson('Deployment', 'istiod') };
+      if (asks(query, 'get', { kind: 'deployment', name: 'istiod' })) return { stdout: objectJson('Deployment', 'istiod') };
       return undefined;
     });
     const r = await runCli(['teardown', '--yes', '--keep-cluster'], {
       env: env({ CLUSTER: 'existing', KUBE_CONTEXT: 'lab' }),
-      spawn: fake.spawn,
+      runner: fake.runner,
     });
     assert.equal(r.code, 0, r.err);
     const changes = fake.calls.map((c) => c.argv.join(' ')).filter((c) => / (delete|uninstall) /.test(c));
@@ -178,34 +185,25 @@ describe("teardown and a user's own sleep", () => {
 });
 
 /** The cluster of this file, also remembering the PeerAuthentication each apply sends (as the API server would). */
-function fakeSpawnTracking(keep: (doc: unknown) => void, over: Parameters<typeof cluster>[0]) {
-  const inner = cluster(over);
-  const spawn = ((command: string, args: unknown, options: unknown) => {
-    const child = (inner.spawn as unknown as (...a: unknown[]) => NodeJS.EventEmitter & { stdin: NodeJS.WritableStream })(
-      command,
-      args,
-      options,
-    );
-    let input = '';
-    child.stdin.on('data', (d: Buffer) => (input += d));
-    child.stdin.on('finish', () => {
-      if (command.includes(' apply ') && input.includes('kind: PeerAuthentication')) keep(load(input));
-    });
-    return child;
-  }) as unknown as typeof inner.spawn;
-  return { spawn, calls: inner.calls };
+function clusterKeeping(keep: (doc: unknown) => void, over: Parameters<typeof cluster>[0]) {
+  return cluster((query, cmd) => {
+    if (query?.op === 'send' && query.verb === 'apply')
+      for (const doc of query.objects) if (doc.kind === 'PeerAuthentication') keep(doc);
+    return over?.(query, cmd);
+  });
 }
 
 describe("a cluster without Istio, and objects that are the user's", () => {
   it("teardown on a cluster that never had Istio's CRDs is a quick no-op, not an error", async () => {
-    const fake = cluster((cmd) =>
-      /get (peerauthentication|telemetry) /.test(cmd)
-        ? { code: 1, stderr: `error: the server doesn't have a resource type "${cmd.split(' get ')[1].split(' ')[0]}"\n` }
-        : undefined,
-    );
+    const fake = cluster((query) => {
+      const kind = query && 'ref' in query ? query.ref.kind : '';
+      return /^(peerauthentication|telemetry)$/.test(kind)
+        ? { code: 1, stderr: `error: the server doesn't have a resource type "${kind}"\n` }
+        : undefined;
+    });
     const r = await runCli(['teardown', '--yes', '--keep-cluster'], {
       env: env({ CLUSTER: 'existing', KUBE_CONTEXT: 'lab' }),
-      spawn: fake.spawn,
+      runner: fake.runner,
     });
     assert.equal(r.code, 0, r.err);
     assert.ok(!fake.calls.some((c) => / (delete|uninstall) /.test(c.argv.join(' '))), 'nothing to delete');
@@ -218,15 +216,15 @@ describe("a cluster without Istio, and objects that are the user's", () => {
       metadata: { name: 'default', labels: { team: 'payments' } },
       spec: { mtls: { mode: 'PERMISSIVE' } },
     });
-    const fake = fakeSpawnTracking(
+    const fake = clusterKeeping(
       (doc) => (current = JSON.stringify(doc)),
-      (cmd) => {
-        if (cmd.endsWith('-n istio-system get peerauthentication -o json')) return { stdout: listJson(current) };
-        if (cmd.endsWith(' get nodes -o json')) return { stdout: nodesJson('kwok://v0.8.0') }; // the checks say "not here"
-        return cmd.includes('-o json --ignore-not-found') ? { stdout: objectJson('Object', 'x', { managed: true }) } : undefined;
+      (query) => {
+        if (asks(query, 'list', { kind: 'peerauthentication', namespace: 'istio-system' })) return { stdout: listJson(current) };
+        if (asks(query, 'list', { kind: 'nodes' })) return { stdout: nodesJson('kwok://v0.8.0') }; // the checks say "not here"
+        return query?.op === 'get' ? { stdout: objectJson('Object', 'x', { managed: true }) } : undefined;
       },
     );
-    const r = await runCli(['mtls'], { env: env({ WAIT_TIMEOUT: '2s' }), spawn: fake.spawn });
+    const r = await runCli(['mtls'], { env: env({ WAIT_TIMEOUT: '2s' }), runner: fake.runner });
     assert.equal(r.code, 0, r.err);
     const applied = fake.calls.filter((c) => c.argv.includes('apply') && c.input.includes('kind: PeerAuthentication'));
     // STRICT was applied (their PERMISSIVE is no end state the tool kept), then theirs restored as it was: unlabelled.
@@ -248,15 +246,14 @@ describe("a cluster without Istio, and objects that are the user's", () => {
     };
     const api = new FakeApi();
     api.put(theirs);
-    const fake = fakeSpawn((argv, input) => {
-      const cmd = argv.join(' ');
-      if (cmd.endsWith(' get nodes -o json')) return { stdout: nodesJson('kwok://v0.8.0') }; // the checks say "not here"
-      if (cmd.includes('readyReplicas')) return { stdout: '1' };
-      if (cmd.includes('version -o json')) return { stdout: '{"serverVersion":{"gitVersion":"v1.36.3"}}' };
-      const kept = api.answer(argv, input);
+    const fake = fakeRunner((_argv, _input, query) => {
+      if (asks(query, 'list', { kind: 'nodes' })) return { stdout: nodesJson('kwok://v0.8.0') }; // the checks say "not here"
+      if (query?.op === 'field' && query.jsonpath === '{.status.readyReplicas}') return { stdout: '1' };
+      if (query?.op === 'version') return { stdout: '{"serverVersion":{"gitVersion":"v1.36.3"}}' };
+      const kept = api.answer(query);
       return kept?.code ? undefined : kept; // what the API server does not hold is answered as found and empty
     });
-    const r = await runCli(['request-routing'], { env: env({ WAIT_TIMEOUT: '2s' }), spawn: fake.spawn });
+    const r = await runCli(['request-routing'], { env: env({ WAIT_TIMEOUT: '2s' }), runner: fake.runner });
     assert.equal(r.code, 0, r.err);
     const held = api.list('virtualservice', 'bookinfo');
     assert.deepEqual(

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { failureReason } from '../tasks/lib/exec/failure.ts';
-import { fakeSpawn, installIstioOffline, runCli, tmpDir } from './helpers.ts';
+import { fakeRunner, installIstioOffline, runCli, tmpDir } from './helpers.ts';
 
 const fixture = (name: string) => readFileSync(path.join(import.meta.dirname, 'fixtures', 'stderr', name), 'utf8');
 
@@ -41,7 +41,7 @@ describe('the error line of a failed minikube start', () => {
       chmodSync(path.join(bin, tool), 0o755);
     }
     const env = { CACHE_DIR: tmpDir('fwi-cache-'), PATH: `${bin}:${process.env.PATH}` };
-    const fake = fakeSpawn((argv) => {
+    const fake = fakeRunner((argv) => {
       const cmd = argv.join(' ');
       if (cmd.includes(' status ')) return { code: 85 };
       if (cmd.endsWith('version --output=json')) return { stdout: '{"minikubeVersion":"v1.39.0"}' };
@@ -49,7 +49,7 @@ describe('the error line of a failed minikube start', () => {
       if (cmd.includes(' start ')) return { code: 63, stderr: fixture('minikube-docker-not-running.txt') };
       return undefined;
     });
-    const r = await runCli(['minikube'], { env, spawn: fake.spawn });
+    const r = await runCli(['minikube'], { env, runner: fake.runner });
     assert.equal(r.code, 1);
     const lines = r.err.trimEnd().split('\n');
     assert.match(lines[0], /^error: Start minikube .*: minikube exited with 63: Exiting due to PROVIDER_DOCKER_NOT_RUNNING: /);
@@ -65,7 +65,7 @@ describe('versions', () => {
       writeFileSync(path.join(bin, tool), '#!/bin/sh\nexit 99\n');
       chmodSync(path.join(bin, tool), 0o755);
     }
-    const fake = fakeSpawn((argv) => {
+    const fake = fakeRunner((argv) => {
       const cmd = argv.join(' ');
       if (cmd.startsWith('docker version'))
         return { code: 1, stderr: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock.\n' };
@@ -75,7 +75,7 @@ describe('versions', () => {
     });
     const r = await runCli(['versions'], {
       env: { CACHE_DIR: tmpDir('fwi-cache-'), PATH: `${bin}:${process.env.PATH}` },
-      spawn: fake.spawn,
+      runner: fake.runner,
     });
     assert.equal(r.code, 1);
     assert.match(
@@ -87,14 +87,14 @@ describe('versions', () => {
 
 describe('each chapter checks what it needs first, and names the command that provides it', () => {
   const env = () => ({ CACHE_DIR: tmpDir('fwi-cache-'), PATH: process.env.PATH ?? '' });
-  const noContext = fakeSpawn((argv) =>
+  const noContext = fakeRunner((argv) =>
     argv.includes('version')
       ? { code: 1, stderr: 'error: context "fun-with-istio" does not exist\n' }
       : assert.fail(argv.join(' ')),
   );
 
   it('webhook-certs with no cluster: not reachable, run npm run minikube first; nothing else ran', async () => {
-    const r = await runCli(['webhook-certs'], { env: env(), spawn: noContext.spawn });
+    const r = await runCli(['webhook-certs'], { env: env(), runner: noContext.runner });
     assert.equal(r.code, 1);
     const [line, suggestion] = r.err.trimEnd().split('\n');
     assert.match(
@@ -105,7 +105,7 @@ describe('each chapter checks what it needs first, and names the command that pr
   });
 
   it('install-istio checks the cluster before it downloads anything', async () => {
-    const { cache, r } = await installIstioOffline(noContext.spawn);
+    const { cache, r } = await installIstioOffline(noContext.runner);
     assert.equal(r.code, 1);
     assert.match(r.err, /is not reachable/);
     const { existsSync } = await import('node:fs');
@@ -113,10 +113,10 @@ describe('each chapter checks what it needs first, and names the command that pr
   });
 
   it('injection without istiod: run npm run install-istio first, before any change', async () => {
-    const fake = fakeSpawn((argv) =>
+    const fake = fakeRunner((argv) =>
       argv.includes('version') ? { stdout: '{"serverVersion":{"gitVersion":"v1.36.3"}}' } : undefined,
     );
-    const r = await runCli(['injection'], { env: env(), spawn: fake.spawn });
+    const r = await runCli(['injection'], { env: env(), runner: fake.runner });
     assert.equal(r.code, 1);
     assert.match(r.err, /^error: Check Istio runs \(istiod ready\): istiod is not ready in istio-system/);
     assert.match(r.err, /\n {2}suggestion: run `npm run install-istio` first\n$/);
@@ -127,10 +127,10 @@ describe('each chapter checks what it needs first, and names the command that pr
   });
 
   it('teardown without minikube installed: nothing to delete, not an error', async () => {
-    const fake = fakeSpawn(() => assert.fail('nothing should run'));
+    const fake = fakeRunner(() => assert.fail('nothing should run'));
     const r = await runCli(['teardown', '--yes'], {
       env: { CACHE_DIR: tmpDir('fwi-cache-'), PATH: tmpDir('fwi-empty-') },
-      spawn: fake.spawn,
+      runner: fake.runner,
     });
     assert.equal(r.code, 0, r.err);
   });

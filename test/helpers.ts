@@ -1,47 +1,20 @@
-// Test doubles for the shell: zx lets a test replace `spawn`; this one answers commands from a script.
+// Test doubles for the shell: a runner (the shell's seam, as kind's exec fake) that answers commands from a script.
 
-import { type spawn as nodeSpawn, spawn as spawnProcess } from 'node:child_process';
-import { EventEmitter } from 'node:events';
+import { spawn as spawnProcess } from 'node:child_process';
 import { cpSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { main } from '../Taskfile.ts';
 import type { Clock } from '../tasks/lib/base/clock.ts';
 import { ensureCa } from '../tasks/lib/istio/ca.ts';
+import type { Runner } from '../tasks/lib/run/commands.ts';
+import type { ObjectRef, Query } from '../tasks/lib/run/requests.ts';
 
-/** Splits a command line as a shell would: plain words, '...' (POSIX quoting, dry-run lines) and $'...' (zx's quoting). */
+/** Splits a command line as a POSIX shell would: plain words and '...' (the dry run's quoting). */
 export function unquote(cmd: string): string[] {
   const out: string[] = [];
-  let i = 0;
-  const ansiC: Record<string, string> = { n: '\n', t: '\t', r: '\r', f: '\f', v: '\v', '0': '\0' };
-  while (i < cmd.length) {
-    if (cmd[i] === ' ') {
-      i++;
-      continue;
-    }
-    let word = '';
-    while (i < cmd.length && cmd[i] !== ' ') {
-      if (cmd.startsWith("$'", i)) {
-        i += 2;
-        while (cmd[i] !== "'") {
-          if (cmd[i] === '\\') {
-            word += ansiC[cmd[i + 1]] ?? cmd[i + 1];
-            i += 2;
-          } else word += cmd[i++];
-        }
-        i++;
-      } else if (cmd[i] === "'") {
-        const end = cmd.indexOf("'", i + 1);
-        word += cmd.slice(i + 1, end);
-        i = end + 1;
-      } else if (cmd[i] === '\\') {
-        word += cmd[i + 1];
-        i += 2;
-      } else word += cmd[i++];
-    }
-    out.push(word);
-  }
+  for (const [, quoted, plain] of cmd.matchAll(/'((?:[^']|'\\'')*)'|(\S+)/g))
+    out.push(quoted === undefined ? plain : quoted.replace(/'\\''/g, "'"));
   return out;
 }
 
@@ -55,56 +28,52 @@ export interface Reply {
 export interface Call {
   argv: string[];
   input: string;
+  /** What the command asks, when kube/ built it. */
+  query?: Query;
 }
-export type Responder = (argv: string[], input: string) => Reply | undefined;
+export type Responder = (argv: string[], input: string, query?: Query) => Reply | undefined;
 
-/** A spawn that records each command and answers it from `respond` (exit 0, no output, by default). */
-export function fakeSpawn(respond: Responder = () => undefined): { spawn: typeof nodeSpawn; calls: Call[] } {
+/** A runner that records each command and answers it from `respond` (exit 0, no output, by default). */
+export function fakeRunner(respond: Responder = () => undefined): { runner: Runner; calls: Call[] } {
   const calls: Call[] = [];
-  const spawn = ((command: string, _args: unknown, options?: { signal?: AbortSignal }) => {
-    const argv = unquote(command);
-    const child = new EventEmitter() as EventEmitter & Record<string, unknown>;
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    const stdin = new PassThrough();
-    let input = '';
-    stdin.on('data', (d) => (input += d));
-    Object.assign(child, { stdout, stderr, stdin, pid: undefined, kill: () => true });
-    const finish = () => {
-      const call = { argv, input };
-      calls.push(call);
-      const reply = respond(argv, input) ?? {};
-      if (reply.hold) {
-        stdout.write(reply.stdout ?? '');
-        const stop = () => {
-          stdout.end();
-          stderr.end();
-          setImmediate(() => {
-            child.emit('exit', null, 'SIGTERM');
-            child.emit('close', null, 'SIGTERM');
-          });
-        };
-        if (options?.signal?.aborted) stop();
-        else options?.signal?.addEventListener('abort', stop, { once: true });
-        return;
-      }
-      stdout.end(reply.stdout ?? '');
-      stderr.end(reply.stderr ?? '');
-      const code = reply.code ?? 0;
+  const runner: Runner = ({ argv, input = '', query }, { signal, output }) => {
+    calls.push({ argv, input, query });
+    const reply = respond(argv, input, query) ?? {};
+    const exit = new Promise<Awaited<ReturnType<Runner>['exit']>>((resolve) => {
+      const stdout = reply.stdout ?? '';
+      const stderr = reply.stderr ?? '';
+      // Output arrives after the start, as a process's would.
       setImmediate(() => {
-        child.emit('exit', code, null);
-        child.emit('close', code, null);
+        if (stdout) output('stdout', stdout);
+        if (stderr) output('stderr', stderr);
+        if (!reply.hold) return resolve({ exitCode: reply.code ?? 0, signal: null, stdout, stderr });
+        const stop = () => resolve({ exitCode: null, signal: 'SIGTERM', stdout, stderr });
+        if (signal?.aborted) stop();
+        else signal?.addEventListener('abort', stop, { once: true });
       });
-    };
-    // Answer once stdin is complete (zx ends it after writing `input`, or at once when there is none).
-    stdin.on('finish', finish);
-    setImmediate(() => {
-      if (!stdin.writableEnded) stdin.end();
     });
-    return child;
-  }) as unknown as typeof nodeSpawn;
-  return { spawn, calls };
+    return { exit };
+  };
+  return { runner, calls };
 }
+
+/** Whether a command asks `op` about objects of `kind` (and `name`, `namespace` when given). */
+export function asks(query: Query | undefined, op: Query['op'], ref: Partial<ObjectRef>): boolean {
+  if (!query || query.op !== op) return false;
+  const refs: ObjectRef[] =
+    'ref' in query ? [query.ref] : 'refs' in query ? query.refs : 'objects' in query ? query.objects.map(sentRef) : [];
+  return refs.some(
+    (r) =>
+      r.kind.toLowerCase() === ref.kind?.toLowerCase() &&
+      (ref.name === undefined || r.name === ref.name) &&
+      (ref.namespace === undefined || r.namespace === ref.namespace),
+  );
+}
+const sentRef = (o: { kind?: string; metadata?: { name?: string; namespace?: string } }): ObjectRef => ({
+  kind: o.kind ?? '',
+  name: o.metadata?.name,
+  namespace: o.metadata?.namespace,
+});
 
 export const tmpDir = (prefix = 'fwi-') => mkdtempSync(path.join(os.tmpdir(), prefix));
 
@@ -163,14 +132,14 @@ export interface Outcome {
 /** Runs the CLI in-process with a scripted shell, a silent renderer, no `.env` and a clock whose waits pass at once. */
 export async function runCli(
   argv: string[],
-  o: { env?: Record<string, string>; spawn?: typeof nodeSpawn; clock?: Clock; envFile?: string; signal?: AbortSignal } = {},
+  o: { env?: Record<string, string>; runner?: Runner; clock?: Clock; envFile?: string; signal?: AbortSignal } = {},
 ): Promise<Outcome> {
   let out = '';
   let err = '';
   const code = await main(argv, {
     env: { HOME: os.homedir(), PATH: process.env.PATH ?? '', ...o.env },
     envFile: o.envFile ?? '/nonexistent/.env',
-    spawn: o.spawn ?? fakeSpawn(() => ({ code: 99, stderr: 'unexpected command' })).spawn,
+    runner: o.runner ?? fakeRunner(() => ({ code: 99, stderr: 'unexpected command' })).runner,
     renderer: 'silent',
     clock: o.clock ?? virtualClock(),
     signal: o.signal,
@@ -191,9 +160,9 @@ export const dryRunCommands = (out: string): string[][] =>
 export const joined = (calls: { argv: string[] }[]) => calls.map((c) => c.argv.join(' '));
 
 /** install-istio with a fresh cache and a release URL nothing answers (so any download fails at once). */
-export async function installIstioOffline(spawn: typeof nodeSpawn): Promise<{ cache: string; r: Outcome }> {
+export async function installIstioOffline(runner: Runner): Promise<{ cache: string; r: Outcome }> {
   const cache = tmpDir('fwi-cache-');
-  const r = await runCli(['install-istio'], { env: { CACHE_DIR: cache, ISTIO_RELEASE_URL: 'http://127.0.0.1:9/none' }, spawn });
+  const r = await runCli(['install-istio'], { env: { CACHE_DIR: cache, ISTIO_RELEASE_URL: 'http://127.0.0.1:9/none' }, runner });
   return { cache, r };
 }
 

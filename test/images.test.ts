@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fullImageName, injectedProxyImage, workloadImages } from '../tasks/lib/apps/images.ts';
 import type { K8sObject } from '../tasks/lib/kube/manifests.ts';
-import { fakeSpawn, runCli, tmpDir } from './helpers.ts';
+import { fakeRunner, runCli, tmpDir } from './helpers.ts';
 
 const deployment = (images: string[], init: string[] = []): K8sObject => ({
   kind: 'Deployment',
@@ -98,8 +98,8 @@ describe('imagesAhead: the list versions prints and all loads', () => {
       .map((l) => l.trim());
 
   it('the rendered install with its own flags, the addons and the samples: each image once, by full name, sorted', async () => {
-    const fake = fakeSpawn((argv) => (argv.includes('generate') ? { stdout: `${rendered}\n` } : undefined));
-    const r = await runCli(['versions'], { env: { ISTIO_HOME: release, CACHE_DIR: tmpDir() }, spawn: fake.spawn });
+    const fake = fakeRunner((argv) => (argv.includes('generate') ? { stdout: `${rendered}\n` } : undefined));
+    const r = await runCli(['versions'], { env: { ISTIO_HOME: release, CACHE_DIR: tmpDir() }, runner: fake.runner });
     assert.deepEqual(listed(r.out), [
       'docker.io/curlimages/curl:8.16.0',
       'docker.io/grafana/grafana:12.1.1',
@@ -115,10 +115,10 @@ describe('imagesAhead: the list versions prints and all loads', () => {
   });
 
   it('an install that renders nothing leaves the addons and samples', async () => {
-    const fake = fakeSpawn((argv) => (argv.includes('generate') ? { stdout: ' \n' } : undefined));
+    const fake = fakeRunner((argv) => (argv.includes('generate') ? { stdout: ' \n' } : undefined));
     const r = await runCli(['versions'], {
       env: { ISTIO_HOME: release, CACHE_DIR: tmpDir(), ADDONS: 'prometheus' },
-      spawn: fake.spawn,
+      runner: fake.runner,
     });
     assert.deepEqual(listed(r.out), [
       'docker.io/curlimages/curl:8.16.0',
@@ -128,8 +128,8 @@ describe('imagesAhead: the list versions prints and all loads', () => {
   });
 
   it('an install that renders no valid YAML is an error that says where it came from', async () => {
-    const fake = fakeSpawn((argv) => (argv.includes('generate') ? { stdout: 'kind: [unclosed\n' } : undefined));
-    const r = await runCli(['versions'], { env: { ISTIO_HOME: release, CACHE_DIR: tmpDir() }, spawn: fake.spawn });
+    const fake = fakeRunner((argv) => (argv.includes('generate') ? { stdout: 'kind: [unclosed\n' } : undefined));
+    const r = await runCli(['versions'], { env: { ISTIO_HOME: release, CACHE_DIR: tmpDir() }, runner: fake.runner });
     assert.equal(r.code, 1);
     assert.match(r.err, /^error: istioctl manifest generate is not valid YAML: /);
   });
@@ -145,8 +145,8 @@ describe('all on minikube pulls the images ahead', () => {
   const release = path.join(import.meta.dirname, 'fixtures', 'release');
   const env = { CACHE_DIR: tmpDir('fwi-cache-'), ISTIO_HOME: release };
   const run = (respond: (cmd: string) => { stdout?: string; stderr?: string; code?: number } | undefined) => {
-    const fake = fakeSpawn((argv) => respond(argv.join(' ')));
-    return { fake, result: runCli(['all', '--dry-run'], { env, spawn: fake.spawn }) };
+    const fake = fakeRunner((argv) => respond(argv.join(' ')));
+    return { fake, result: runCli(['all', '--dry-run'], { env, runner: fake.runner }) };
   };
 
   it('lists the derived image load in the dry run, after the node and the release, in the background', async () => {

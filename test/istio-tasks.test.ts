@@ -12,7 +12,7 @@ import { dump, loadAll } from 'js-yaml';
 import { loadConfig, pins } from '../tasks/config.ts';
 import { DryRunCluster } from '../tasks/lib/kube/dry-run.ts';
 import { FakeApi } from './fake-api.ts';
-import { fakeSpawn, nodesJson, type Reply, runCli, tmpDir, virtualClock } from './helpers.ts';
+import { asks, fakeRunner, nodesJson, type Reply, runCli, tmpDir, virtualClock } from './helpers.ts';
 
 const pages = path.join(import.meta.dirname, 'fixtures', 'bookinfo');
 const page = (name: string) => readFileSync(path.join(pages, `${name}.html`), 'utf8');
@@ -179,20 +179,20 @@ function meshCluster(
   let mode = 'PERMISSIVE';
   let lagging = 0;
   let insideCalls = 0;
-  const fake = fakeSpawn((argv, input): Reply | undefined => {
-    const cmd = argv.join(' ');
-    if (cmd.endsWith(' get nodes -o json')) return { stdout: nodesJson(o.runtime ?? 'containerd://2.1.4') };
-    if (cmd.includes('port-forward'))
+  const fake = fakeRunner((argv, input, query): Reply | undefined => {
+    if (asks(query, 'list', { kind: 'nodes' })) return { stdout: nodesJson(o.runtime ?? 'containerd://2.1.4') };
+    // A port-forward and an exec ask nothing of the API server's objects: they are told by their command line.
+    if (argv.includes('port-forward'))
       return o.forwardFails
         ? { code: 1, stderr: `${o.forwardFails}\n` }
         : { hold: true, stdout: `Forwarding from 127.0.0.1:${port} -> 8080\n` };
-    if (argv.includes('apply')) {
+    if (query?.op === 'send' && query.verb === 'apply') {
       mesh.apply(input);
       const before = mode;
       mode = /mode: (\w+)/.exec(input)?.[1] ?? mode;
       if (mode !== before) lagging = o.lag ?? 0;
     }
-    if (cmd.endsWith('-n bookinfo get pods -o json')) return { stdout: bookinfoPods(o.bare) };
+    if (asks(query, 'list', { kind: 'pods', namespace: 'bookinfo' })) return { stdout: bookinfoPods(o.bare) };
     if (argv.includes('exec')) {
       if (o.execFails !== undefined) return { code: 1, stderr: `${o.execFails}\n` };
       const outside = argv.includes('fun-with-istio-outside');
@@ -207,8 +207,8 @@ function meshCluster(
         ? { stdout: `200${ends}` }
         : { stdout: `000${ends}`, stderr: 'command terminated with exit code 56\n', code: 56 };
     }
-    const kept = api.answer(argv, input);
-    if (kept && (argv.includes('apply') || argv.includes('create') || argv.includes('delete'))) {
+    const kept = api.answer(query);
+    if (kept && (query?.op === 'send' || query?.op === 'delete')) {
       for (const d of api.objects.values())
         if (d.kind === 'Deployment' && o.availableIn?.includes(d.metadata?.namespace ?? ''))
           d.status = { conditions: [{ type: 'Available', status: 'True' }] };
@@ -216,7 +216,7 @@ function meshCluster(
     }
     // What the chapters did not make is as the model's fresh cluster has it.
     if (kept && !kept.code && !/^\{"items":\[\]\}$/.test(kept.stdout ?? '')) return kept;
-    const a = model.answer(argv, input);
+    const a = model.answer({ argv, input, query });
     return { stdout: a.stdout, stderr: a.stderr, code: a.exitCode };
   });
   return Object.assign(fake, { api });
@@ -242,7 +242,7 @@ const run = async (chapter: string, fake: MeshCluster, extra: Record<string, str
       .join('---\n'),
   ); // in place, not late
   mesh.wrong = wrong;
-  return runCli([chapter, ...flags], { env: env(extra), spawn: fake.spawn });
+  return runCli([chapter, ...flags], { env: env(extra), runner: fake.runner });
 };
 /** A chapter run on a mesh that is wrong in exactly one way. */
 async function runWrong(chapter: string, wrong: Wrong, extra: Record<string, string> = {}) {
@@ -363,7 +363,7 @@ describe('the Istio-task chapters judge what a user sees', () => {
       try {
         const r = await runCli(['traffic-shifting'], {
           env: env({ SHIFT_REQUESTS: '50' }),
-          spawn: meshCluster().spawn,
+          runner: meshCluster().runner,
           signal: stop.signal,
         });
         assert.equal(r.code, 130, `page ${nth}: ${r.err}`);
@@ -380,7 +380,7 @@ describe('the Istio-task chapters judge what a user sees', () => {
     for (const chapter of ['request-routing', 'fault-injection', 'traffic-shifting', 'mtls']) {
       mesh = Object.assign(new Mesh(), { wrong: {} });
       const clock = virtualClock();
-      const r = await runCli([chapter], { env: env({ WAIT_TIMEOUT: '300s' }), spawn: meshCluster().spawn, clock });
+      const r = await runCli([chapter], { env: env({ WAIT_TIMEOUT: '300s' }), runner: meshCluster().runner, clock });
       assert.equal(r.code, 0, `${chapter}: ${r.err}`);
       const waited = clock.slept.reduce((a, b) => a + b, 0);
       assert.ok(waited < 30_000, `${chapter} waited ${waited / 1000} s of its 300 s`);

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { installSteps } from '../tasks/install-istio.ts';
 import { run } from '../tasks/lib/cli/runner.ts';
 import type { TaskCommand } from '../tasks/lib/run/types.ts';
-import { fakeSpawn, listJson, objectJson, runCli, tmpDir, virtualClock } from './helpers.ts';
+import { fakeRunner, listJson, objectJson, runCli, tmpDir, virtualClock } from './helpers.ts';
 
 const release = path.join(import.meta.dirname, 'fixtures', 'release');
 const env = (extra: Record<string, string> = {}) => ({
@@ -21,7 +21,7 @@ const reachable = (cmd: string) =>
 
 describe('a step refuses only what someone else made', () => {
   it("the tool's own addon whose Service is not yet a NodePort (a run stopped midway) is applied again", async () => {
-    const fake = fakeSpawn((argv) => {
+    const fake = fakeRunner((argv) => {
       const cmd = argv.join(' ');
       if (cmd.endsWith('-n istio-system get deployment -o json'))
         return { stdout: listJson(objectJson('Deployment', 'grafana', { managed: true })) };
@@ -30,7 +30,7 @@ describe('a step refuses only what someone else made', () => {
       if (cmd.includes('readyReplicas')) return { stdout: '1' };
       return reachable(cmd);
     });
-    const r = await runCli(['addons'], { env: env({ ADDONS: 'grafana', TRACING: 'off' }), spawn: fake.spawn });
+    const r = await runCli(['addons'], { env: env({ ADDONS: 'grafana', TRACING: 'off' }), runner: fake.runner });
     assert.doesNotMatch(r.err, /refusing/);
     const applied = fake.calls.filter((c) => c.argv.includes('apply') && c.input.includes('name: grafana'));
     assert.ok(applied.length > 0, 'grafana was applied again');
@@ -39,7 +39,7 @@ describe('a step refuses only what someone else made', () => {
   it('the install steps refuse an Istio in an istio-system the tool did not make, wherever they are used', async () => {
     // The install steps alone, without the namespace step that refuses the same Istio first in install-istio and all.
     const installOnly: TaskCommand = { kind: 'tasks', name: 'install-only', summary: 'x', tasks: () => installSteps() };
-    const fake = fakeSpawn((argv) => {
+    const fake = fakeRunner((argv) => {
       const cmd = argv.join(' ');
       const image = { template: { spec: { containers: [{ image: 'docker.io/istio/pilot:1.30.0' }] } } };
       if (cmd.endsWith('-n istio-system get deployment -o json'))
@@ -51,7 +51,7 @@ describe('a step refuses only what someone else made', () => {
     const code = await run([installOnly], ['install-only'], {
       env: { HOME: tmpDir('fwi-home-'), PATH: '', ...env() },
       envFile: '/nonexistent/.env',
-      spawn: fake.spawn,
+      runner: fake.runner,
       renderer: 'silent',
       clock: virtualClock(),
       out: () => {},

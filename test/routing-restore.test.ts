@@ -11,7 +11,7 @@ import type { K8sObject } from '../tasks/lib/kube/manifests.ts';
 import { step } from '../tasks/lib/run/step.ts';
 import type { TaskCommand } from '../tasks/lib/run/types.ts';
 import { FakeApi } from './fake-api.ts';
-import { fakeSpawn, joined, tmpDir, virtualClock } from './helpers.ts';
+import { fakeRunner, joined, tmpDir, virtualClock } from './helpers.ts';
 
 const scope: Scope = { kind: 'virtualservice', namespace: 'shop', what: 'the routing', snapshotIn: 'shop' };
 const snapshotKey = 'configmap/shop/fun-with-istio-virtualservice-before';
@@ -46,17 +46,17 @@ const task: TaskCommand = {
 /** Runs the task against `api`; `stopAfter` fails the run after that many changes (as Ctrl-C or a crash would). */
 async function runTask(api: FakeApi, o: { flags?: string[]; stopAfter?: number; during?: (cmd: string) => void } = {}) {
   let changes = 0;
-  const fake = fakeSpawn((argv, input) => {
+  const fake = fakeRunner((argv, _input, query) => {
     o.during?.(argv.join(' '));
-    if (/ (apply|create|delete) /.test(` ${argv.join(' ')} `) && o.stopAfter !== undefined && changes++ >= o.stopAfter)
-      return { code: 1, stderr: 'error: stopped here\n' };
-    return api.answer(argv, input);
+    const change = query?.op === 'send' || query?.op === 'delete';
+    if (change && o.stopAfter !== undefined && changes++ >= o.stopAfter) return { code: 1, stderr: 'error: stopped here\n' };
+    return api.answer(query);
   });
   let err = '';
   const code = await run([task], ['task', ...(o.flags ?? [])], {
     env: { HOME: tmpDir('fwi-home-'), CACHE_DIR: tmpDir('fwi-cache-'), CLUSTER: 'existing', KUBE_CONTEXT: 'lab', PATH: '' },
     envFile: '/nonexistent/.env',
-    spawn: fake.spawn,
+    runner: fake.runner,
     renderer: 'silent',
     clock: virtualClock(),
     out: () => {},

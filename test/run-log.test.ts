@@ -3,18 +3,18 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { cacheWithCa, fakeSpawn, installIstioOffline, runCli, tmpDir } from './helpers.ts';
+import { cacheWithCa, fakeRunner, installIstioOffline, runCli, tmpDir } from './helpers.ts';
 
 const logsIn = (cache: string) => (existsSync(path.join(cache, 'logs')) ? readdirSync(path.join(cache, 'logs')).sort() : []);
 const lastLog = (cache: string) => readFileSync(path.join(cache, 'logs', logsIn(cache).at(-1)!), 'utf8');
-const reachable = fakeSpawn((argv) =>
+const reachable = fakeRunner((argv) =>
   argv.includes('version') ? { stdout: '{"serverVersion":{"gitVersion":"v1.36.3"}}' } : undefined,
 );
 
 describe('the run log', () => {
   it('starts with the resolved configuration and ends with the outcome', async () => {
     const cache = await cacheWithCa();
-    const r = await runCli(['webhook-certs'], { env: { CACHE_DIR: cache }, spawn: reachable.spawn });
+    const r = await runCli(['webhook-certs'], { env: { CACHE_DIR: cache }, runner: reachable.runner });
     assert.equal(r.code, 0, r.err);
     const text = lastLog(cache);
     assert.match(text, /^# fun-with-istio \d+\.\d+\.\d+: webhook-certs \(/);
@@ -25,10 +25,10 @@ describe('the run log', () => {
 
   it("a failure's line is the log's last line, as printed", async () => {
     const cache = tmpDir('fwi-cache-');
-    const down = fakeSpawn((argv) =>
+    const down = fakeRunner((argv) =>
       argv.includes('version') ? { code: 1, stderr: 'error: context "x" does not exist\n' } : undefined,
     );
-    const r = await runCli(['webhook-certs'], { env: { CACHE_DIR: cache }, spawn: down.spawn });
+    const r = await runCli(['webhook-certs'], { env: { CACHE_DIR: cache }, runner: down.runner });
     assert.equal(r.code, 1);
     const printed = r.err.split('\n')[0].replace(/ \(log: .*\)$/, '');
     assert.ok(
@@ -38,7 +38,7 @@ describe('the run log', () => {
   });
 
   it('a failure that is no command (a download that cannot resolve its host) is in the log too', async () => {
-    const { cache, r } = await installIstioOffline(reachable.spawn);
+    const { cache, r } = await installIstioOffline(reachable.runner);
     assert.equal(r.code, 1);
     assert.match(lastLog(cache), /# outcome: failed \(exit 1\): error: Get Istio .*\n$/);
   });
@@ -46,7 +46,7 @@ describe('the run log', () => {
   it('keeps only the newest LOG_KEEP logs', async () => {
     const cache = await cacheWithCa();
     for (let i = 0; i < 4; i++)
-      await runCli(['webhook-certs'], { env: { CACHE_DIR: cache, LOG_KEEP: '2' }, spawn: reachable.spawn });
+      await runCli(['webhook-certs'], { env: { CACHE_DIR: cache, LOG_KEEP: '2' }, runner: reachable.runner });
     assert.equal(logsIn(cache).length, 2);
   });
 

@@ -7,7 +7,7 @@ import { AbortError, CommandError } from '../tasks/lib/base/errors.ts';
 import { RunLog } from '../tasks/lib/base/log.ts';
 import { Shell } from '../tasks/lib/exec/shell.ts';
 import { DryRunCluster } from '../tasks/lib/kube/dry-run.ts';
-import { fakeSpawn, tmpDir } from './helpers.ts';
+import { fakeRunner, tmpDir } from './helpers.ts';
 
 const config = {
   context: 'ctx-a',
@@ -26,8 +26,8 @@ function shell(o: Partial<ConstructorParameters<typeof Shell>[0]> = {}) {
 describe('shell', () => {
   it('asks a read-only question once until another command runs, even one still in flight', async () => {
     let n = 0;
-    const fake = fakeSpawn(() => ({ stdout: String(++n) }));
-    const { sh, logFile } = shell({ spawn: fake.spawn });
+    const fake = fakeRunner(() => ({ stdout: String(++n) }));
+    const { sh, logFile } = shell({ runner: fake.runner });
     const ask = () => sh.kubectl(['get', 'namespace', 'a', '-o', 'json'], { read: true });
     assert.deepEqual([(await ask()).stdout, (await ask()).stdout], ['1', '1']);
     assert.match(readFileSync(logFile, 'utf8'), /# asked before, same answer: kubectl --context ctx-a get namespace a -o json/);
@@ -42,8 +42,8 @@ describe('shell', () => {
 
   it('a read issued while a change runs is asked again once it ends; one from before it is not reused during it', async () => {
     let n = 0;
-    const fake = fakeSpawn(() => ({ stdout: String(++n) }));
-    const { sh } = shell({ spawn: fake.spawn });
+    const fake = fakeRunner(() => ({ stdout: String(++n) }));
+    const { sh } = shell({ runner: fake.runner });
     const ask = async () => (await sh.kubectl(['get', 'namespace', 'a', '-o', 'json'], { read: true })).stdout;
     assert.equal(await ask(), '1');
     // A change starts: the answer from before it may be stale as soon as it runs.
@@ -59,8 +59,8 @@ describe('shell', () => {
 
   it('never reuses a failed answer', async () => {
     let n = 0;
-    const fake = fakeSpawn(() => (++n === 1 ? { code: 1, stderr: 'error: the server is currently unable' } : { stdout: 'ok' }));
-    const { sh } = shell({ spawn: fake.spawn });
+    const fake = fakeRunner(() => (++n === 1 ? { code: 1, stderr: 'error: the server is currently unable' } : { stdout: 'ok' }));
+    const { sh } = shell({ runner: fake.runner });
     const ask = () => sh.kubectl(['get', 'nodes'], { read: true });
     await assert.rejects(ask());
     assert.equal((await ask()).stdout, 'ok');
@@ -69,8 +69,8 @@ describe('shell', () => {
   it('a failed answer that arrives after a newer one was asked does not take the newer one with it', async () => {
     const stale = new AbortController();
     let n = 0;
-    const fake = fakeSpawn(() => (++n === 1 ? { hold: true } : { stdout: `answer ${n}` }));
-    const { sh } = shell({ spawn: fake.spawn });
+    const fake = fakeRunner(() => (++n === 1 ? { hold: true } : { stdout: `answer ${n}` }));
+    const { sh } = shell({ runner: fake.runner });
     const ask = () => sh.kubectl(['get', 'nodes'], { read: true });
     // Asked, then a change: the question still in flight is no longer the one to reuse.
     const first = sh.kubectl(['get', 'nodes'], { read: true, signal: stale.signal });
@@ -84,8 +84,8 @@ describe('shell', () => {
   });
 
   it('pins the context on kubectl and istioctl and the profile on minikube', async () => {
-    const fake = fakeSpawn();
-    const { sh } = shell({ spawn: fake.spawn });
+    const fake = fakeRunner();
+    const { sh } = shell({ runner: fake.runner });
     await sh.kubectl(['get', 'pods']);
     await sh.istioctl(['version']);
     await sh.minikube(['status']);
@@ -100,14 +100,14 @@ describe('shell', () => {
   });
 
   it('in dry-run prints shell-quoted commands, runs nothing and answers as told', async () => {
-    const fake = fakeSpawn(() => assert.fail('dry-run must not spawn'));
+    const fake = fakeRunner(() => assert.fail('dry-run must not spawn'));
     const model = new DryRunCluster({
       kubernetesVersion: 'v1.36.3',
       istioVersion: '1.31.1',
       cluster: config.cluster,
       addons: [],
     });
-    const { sh, printed } = shell({ spawn: fake.spawn, dryRun: model });
+    const { sh, printed } = shell({ runner: fake.runner, dryRun: model });
     const r = await sh.kubectl(['get', 'x', '-o', 'jsonpath={.a}']);
     await sh.kubectl(['apply', '-f', '-'], { input: 'secret-data', inputLabel: 'Secret/cacerts' });
     assert.equal(r.stdout, '', 'a fresh cluster has nothing');
@@ -119,8 +119,8 @@ describe('shell', () => {
   });
 
   it('feeds stdin, logs command, output and exit code, but never the stdin bytes', async () => {
-    const fake = fakeSpawn((_argv, input) => ({ stdout: `got ${input.length} bytes\n` }));
-    const { sh, logFile } = shell({ spawn: fake.spawn });
+    const fake = fakeRunner((_argv, input) => ({ stdout: `got ${input.length} bytes\n` }));
+    const { sh, logFile } = shell({ runner: fake.runner });
     const r = await sh.kubectl(['create', '-f', '-'], { input: 'TOP-SECRET-KEY', inputLabel: 'Secret/cacerts' });
     assert.equal(fake.calls[0].input, 'TOP-SECRET-KEY');
     assert.equal(r.stdout, 'got 14 bytes\n');
@@ -132,8 +132,8 @@ describe('shell', () => {
   });
 
   it('turns a non-zero exit into one line naming the tool and its last stderr line', async () => {
-    const fake = fakeSpawn(() => ({ code: 1, stderr: 'some noise\nError from server (Forbidden): nope\n' }));
-    const { sh } = shell({ spawn: fake.spawn });
+    const fake = fakeRunner(() => ({ code: 1, stderr: 'some noise\nError from server (Forbidden): nope\n' }));
+    const { sh } = shell({ runner: fake.runner });
     await assert.rejects(sh.kubectl(['get', 'x']), (e: unknown) => {
       assert.ok(e instanceof CommandError, 'a CommandError');
       assert.equal(e.message, 'kubectl exited with 1: Error from server (Forbidden): nope');
@@ -149,8 +149,8 @@ describe('shell', () => {
   });
 
   it('streams output lines to onLine', async () => {
-    const fake = fakeSpawn(() => ({ stdout: 'one\ntwo\nthree' }));
-    const { sh } = shell({ spawn: fake.spawn });
+    const fake = fakeRunner(() => ({ stdout: 'one\ntwo\nthree' }));
+    const { sh } = shell({ runner: fake.runner });
     const lines: string[] = [];
     await sh.kubectl(['x'], { onLine: (l) => lines.push(l) });
     assert.deepEqual(lines, ['one', 'two', 'three']);
@@ -261,8 +261,8 @@ describe('shell: environment, launch, killRunning, has, note, echo', () => {
     process.stderr.write = tap('err', keep.err) as typeof process.stderr.write;
     try {
       await new Shell({ config, log: new RunLog(undefined), dryRun: model }).kubectl(['get', 'x']);
-      const fake = fakeSpawn(() => ({}));
-      await new Shell({ config, log: new RunLog(undefined), echo: true, spawn: fake.spawn }).kubectl(['get', 'y']);
+      const fake = fakeRunner(() => ({}));
+      await new Shell({ config, log: new RunLog(undefined), echo: true, runner: fake.runner }).kubectl(['get', 'y']);
     } finally {
       process.stdout.write = keep.out;
       process.stderr.write = keep.err;
@@ -275,9 +275,9 @@ describe('shell: environment, launch, killRunning, has, note, echo', () => {
   });
 
   it('minikube gets no profile with CLUSTER=existing (only profile-less commands are run there)', async () => {
-    const fake = fakeSpawn();
+    const fake = fakeRunner();
     const existing = { ...config, cluster: { kind: 'existing' as const } } as unknown as typeof config;
-    const sh = new Shell({ config: existing, log: new RunLog(undefined), spawn: fake.spawn });
+    const sh = new Shell({ config: existing, log: new RunLog(undefined), runner: fake.runner });
     await sh.minikube(['version']);
     assert.deepEqual(fake.calls[0].argv, ['minikube', 'version']);
   });
@@ -393,22 +393,22 @@ describe('shell: environment, launch, killRunning, has, note, echo', () => {
   });
 
   it('--verbose echoes each command and its output once; output a step shows as progress is not echoed', async () => {
-    const fake = fakeSpawn(() => ({ stdout: 'out 1\nout 2\n', stderr: 'warn\n' }));
+    const fake = fakeRunner(() => ({ stdout: 'out 1\nout 2\n', stderr: 'warn\n' }));
     const echoed: string[] = [];
-    const { sh } = shell({ spawn: fake.spawn, echo: true, echoTo: (l) => echoed.push(l) });
+    const { sh } = shell({ runner: fake.runner, echo: true, echoTo: (l) => echoed.push(l) });
     await sh.kubectl(['get', 'x']);
     assert.deepEqual(echoed.sort(), ['$ kubectl --context ctx-a get x', 'out 1\nout 2', 'warn'].sort());
     echoed.length = 0;
     await sh.kubectl(['rollout', 'status'], { onLine: () => {} });
     assert.deepEqual(echoed, ['$ kubectl --context ctx-a rollout status']);
-    const quiet = shell({ spawn: fake.spawn, echoTo: (l) => echoed.push(l) });
+    const quiet = shell({ runner: fake.runner, echoTo: (l) => echoed.push(l) });
     await quiet.sh.kubectl(['get', 'y']);
     assert.deepEqual(echoed, ['$ kubectl --context ctx-a rollout status'], 'without --verbose nothing is echoed');
   });
 
   it('logs stdout and stderr apart, and how the command ended', async () => {
-    const fake = fakeSpawn(() => ({ stdout: 'fine\n', stderr: 'careful\n', code: 3 }));
-    const { sh, logFile } = shell({ spawn: fake.spawn });
+    const fake = fakeRunner(() => ({ stdout: 'fine\n', stderr: 'careful\n', code: 3 }));
+    const { sh, logFile } = shell({ runner: fake.runner });
     await sh.kubectl(['get', 'x'], { allowFailure: true });
     const log = readFileSync(logFile, 'utf8');
     assert.match(log, /^\| fine$/m);
@@ -425,35 +425,35 @@ describe('shell: environment, launch, killRunning, has, note, echo', () => {
   });
 
   it('onLine gets each non-blank line, split at \\n, \\r\\n or \\r, the last one even without a newline', async () => {
-    const fake = fakeSpawn(() => ({ stdout: 'one\n  \n\ntwo\r\nthree\rfour' }));
-    const { sh } = shell({ spawn: fake.spawn });
+    const fake = fakeRunner(() => ({ stdout: 'one\n  \n\ntwo\r\nthree\rfour' }));
+    const { sh } = shell({ runner: fake.runner });
     const lines: string[] = [];
     await sh.kubectl(['x'], { onLine: (l) => lines.push(l) });
     assert.deepEqual(lines, ['one', 'two', 'three', 'four']);
-    const blankTail = fakeSpawn(() => ({ stdout: 'one\n   ' }));
+    const blankTail = fakeRunner(() => ({ stdout: 'one\n   ' }));
     const tail: string[] = [];
-    await shell({ spawn: blankTail.spawn }).sh.kubectl(['x'], { onLine: (l) => tail.push(l) });
+    await shell({ runner: blankTail.runner }).sh.kubectl(['x'], { onLine: (l) => tail.push(l) });
     assert.deepEqual(tail, ['one'], 'a blank last line is not a line');
   });
 
   it('nothingIf: a failure that means "nothing there" is an empty answer; any other failure still fails', async () => {
     const notServed = 'error: the server doesn\'t have a resource type "telemetry"\n';
-    const fake = fakeSpawn((argv) =>
+    const fake = fakeRunner((argv) =>
       argv.includes('telemetry') ? { code: 1, stdout: 'x', stderr: notServed } : { code: 1, stderr: 'boom\n' },
     );
-    const { sh } = shell({ spawn: fake.spawn });
+    const { sh } = shell({ runner: fake.runner });
     const nothingIf = /doesn't have a resource type/;
     assert.deepEqual(await sh.kubectl(['get', 'telemetry'], { nothingIf }), { exitCode: 0, stdout: '', stderr: notServed });
     await assert.rejects(sh.kubectl(['get', 'other'], { nothingIf }), /kubectl exited with 1: boom/);
-    const ok = fakeSpawn(() => ({ stdout: 'found', stderr: notServed }));
-    assert.equal((await shell({ spawn: ok.spawn }).sh.kubectl(['get', 'telemetry'], { nothingIf })).stdout, 'found');
+    const ok = fakeRunner(() => ({ stdout: 'found', stderr: notServed }));
+    assert.equal((await shell({ runner: ok.runner }).sh.kubectl(['get', 'telemetry'], { nothingIf })).stdout, 'found');
   });
 
   it('a run already cancelled starts nothing', async () => {
-    const fake = fakeSpawn();
+    const fake = fakeRunner();
     const ac = new AbortController();
     ac.abort();
-    const { sh } = shell({ spawn: fake.spawn, signal: ac.signal });
+    const { sh } = shell({ runner: fake.runner, signal: ac.signal });
     await assert.rejects(sh.kubectl(['get', 'x']), AbortError);
     assert.equal(fake.calls.length, 0);
   });
@@ -509,8 +509,8 @@ describe('shell: environment, launch, killRunning, has, note, echo', () => {
   });
 
   it('a failure names the tool by its program name, not its path; a timeout says so only for a timeout', async () => {
-    const fake = fakeSpawn(() => ({ code: 2, stderr: 'Error: bad flag\n' }));
-    const { sh } = shell({ spawn: fake.spawn });
+    const fake = fakeRunner(() => ({ code: 2, stderr: 'Error: bad flag\n' }));
+    const { sh } = shell({ runner: fake.runner });
     await assert.rejects(sh.istioctl(['x'], { timeoutMs: 5000 }), (e: Error) => {
       assert.equal(e.message, 'istioctl exited with 2: Error: bad flag');
       return true;

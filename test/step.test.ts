@@ -8,7 +8,7 @@ import { oncePerRun } from '../tasks/lib/run/once-per-run.ts';
 import { RunState } from '../tasks/lib/run/run-state.ts';
 import { step } from '../tasks/lib/run/step.ts';
 import type { Ctx, TaskCommand } from '../tasks/lib/run/types.ts';
-import { fakeSpawn, tmpDir, virtualClock } from './helpers.ts';
+import { fakeRunner, tmpDir, virtualClock } from './helpers.ts';
 
 /** Runs one step built from `world` (what done and refuse answer); returns what was asked, in order. */
 async function runStep(world: { done: string | false; refuse: string | false }) {
@@ -35,7 +35,7 @@ async function runStep(world: { done: string | false; refuse: string | false }) 
   const code = await run([command], ['one'], {
     env: { HOME: tmpDir('fwi-home-'), CACHE_DIR: tmpDir('fwi-cache-'), CLUSTER: 'existing', KUBE_CONTEXT: 'lab', PATH: '' },
     envFile: '/nonexistent/.env',
-    spawn: fakeSpawn().spawn,
+    runner: fakeRunner().runner,
     renderer: 'silent',
     clock: virtualClock(),
     out: () => {},

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { cacheWithCa, fakeSpawn, objectJson, runCli, tmpDir } from './helpers.ts';
+import { cacheWithCa, fakeRunner, objectJson, runCli, tmpDir } from './helpers.ts';
 
 const release = path.join(import.meta.dirname, 'fixtures', 'release');
 const env = (extra: Record<string, string> = {}) => ({ CACHE_DIR: tmpDir('fwi-cache-'), ISTIO_HOME: release, ...extra });
@@ -23,13 +23,13 @@ describe('tracing', () => {
   });
 
   it('an Istio installed without the provider is installed again, in place', async () => {
-    const fake = fakeSpawn((argv) => {
+    const fake = fakeRunner((argv) => {
       const cmd = argv.join(' ');
       if (cmd.includes('containers[0].image}')) return { stdout: 'docker.io/istio/pilot:1.31.1' };
       if (cmd.includes('{.data.mesh}')) return { stdout: 'enableTracing: false\n' };
       return reachable(argv);
     });
-    await runCli(['install-istio'], { env: env({ CACHE_DIR: await cacheWithCa() }), spawn: fake.spawn });
+    await runCli(['install-istio'], { env: env({ CACHE_DIR: await cacheWithCa() }), runner: fake.runner });
     assert.ok(
       fake.calls.some((c) => c.argv.includes('install') && c.argv.join(' ').includes('extensionProviders')),
       'istioctl install ran again with the extensionProviders',
@@ -37,14 +37,14 @@ describe('tracing', () => {
   });
 
   it('the addons chapter applies the mesh-wide Telemetry with the configured sampling', async () => {
-    const fake = fakeSpawn((argv) =>
+    const fake = fakeRunner((argv) =>
       argv.join(' ').includes('readyReplicas')
         ? { stdout: '1' }
         : argv.join(' ').includes('{.data.mesh}')
           ? { stdout: mesh }
           : reachable(argv),
     );
-    await runCli(['addons'], { env: env({ TRACING_SAMPLING: '25' }), spawn: fake.spawn });
+    await runCli(['addons'], { env: env({ TRACING_SAMPLING: '25' }), runner: fake.runner });
     const applied = fake.calls.find((c) => c.input.includes('kind: Telemetry'));
     assert.ok(applied, 'a Telemetry was applied');
     assert.match(applied.input, /name: mesh-default\n {2}namespace: istio-system/);
@@ -55,14 +55,14 @@ describe('tracing', () => {
   });
 
   it('a mesh-default Telemetry someone else made is never changed', async () => {
-    const fake = fakeSpawn((argv) => {
+    const fake = fakeRunner((argv) => {
       const cmd = argv.join(' ');
       if (cmd.includes('readyReplicas')) return { stdout: '1' };
       const spec = { tracing: [{ providers: [{ name: 'zipkin' }], randomSamplingPercentage: 1 }] };
       if (cmd.includes('telemetry mesh-default -o json')) return { stdout: objectJson('Telemetry', 'mesh-default', { spec }) };
       return reachable(argv);
     });
-    const r = await runCli(['addons'], { env: env(), spawn: fake.spawn });
+    const r = await runCli(['addons'], { env: env(), runner: fake.runner });
     assert.equal(r.code, 1);
     assert.match(r.err, /telemetry\/mesh-default in istio-system was not made by fun-with-istio: refusing to change it/);
     assert.ok(!fake.calls.some((c) => c.input.includes('kind: Telemetry')), 'no Telemetry was sent to the cluster');

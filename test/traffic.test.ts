@@ -17,7 +17,7 @@ import {
   zipkinPath,
 } from '../tasks/lib/apps/traffic-proof.ts';
 import { loadScript } from '../tasks/traffic.ts';
-import { fakeSpawn, listJson, meshConfigText, nodesJson, objectJson, runCli, tmpDir } from './helpers.ts';
+import { fakeRunner, listJson, meshConfigText, nodesJson, objectJson, runCli, tmpDir } from './helpers.ts';
 
 const answers = new Map<string, string>();
 const server = createServer((req, res) => {
@@ -84,7 +84,7 @@ describe('the traffic chapter', () => {
   const release = path.join(import.meta.dirname, 'fixtures', 'release');
   const env = (extra: Record<string, string> = {}) => ({ CACHE_DIR: tmpDir('fwi-cache-'), ISTIO_HOME: release, ...extra });
   const cluster = (over: (cmd: string) => { stdout?: string; code?: number } | undefined) =>
-    fakeSpawn((argv) => {
+    fakeRunner((argv) => {
       const cmd = argv.join(' ');
       if (cmd.includes('version -o json')) return { stdout: '{"serverVersion":{"gitVersion":"v1.36.3"}}' };
       if (cmd.includes('readyReplicas')) return { stdout: '1' };
@@ -97,14 +97,14 @@ describe('the traffic chapter', () => {
 
   it('says so on a cluster whose nodes run no containers (the lab), instead of pretending', async () => {
     const fake = cluster((cmd) => (cmd.endsWith(' get nodes -o json') ? { stdout: nodesJson('kwok://v0.8.0') } : undefined));
-    const r = await runCli(['traffic'], { env: env(), spawn: fake.spawn });
+    const r = await runCli(['traffic'], { env: env(), runner: fake.runner });
     assert.equal(r.code, 0, r.err);
     assert.ok(!fake.calls.some((c) => c.argv.includes('--raw')), 'no addon was asked');
   });
 
   it('fails, naming what is missing, when Prometheus never counts the requests', async () => {
     const fake = cluster((cmd) => (cmd.includes('--raw') ? { stdout: vector() } : undefined));
-    const r = await runCli(['traffic'], { env: env({ WAIT_TIMEOUT: '1s' }), spawn: fake.spawn });
+    const r = await runCli(['traffic'], { env: env({ WAIT_TIMEOUT: '1s' }), runner: fake.runner });
     assert.equal(r.code, 1);
     assert.match(r.err, /^error: Prove the mesh saw them .*: no istio_requests_total in Prometheus for httpbin after 1s/);
   });
@@ -117,7 +117,7 @@ describe('the traffic chapter', () => {
           ? { stdout: '[[{}]]' }
           : undefined,
     );
-    const r = await runCli(['traffic'], { env: env({ WAIT_TIMEOUT: '1s' }), spawn: fake.spawn });
+    const r = await runCli(['traffic'], { env: env({ WAIT_TIMEOUT: '1s' }), runner: fake.runner });
     assert.equal(r.code, 0, r.err);
     assert.ok(!fake.calls.some((c) => c.argv.join(' ').includes('/services/prometheus')), 'Prometheus was not asked');
     assert.ok(
@@ -141,7 +141,7 @@ describe('the traffic chapter', () => {
               ? { stdout: '[[{}]]' }
               : undefined,
     );
-    const r = await runCli(['traffic'], { env: env(), spawn: fake.spawn });
+    const r = await runCli(['traffic'], { env: env(), runner: fake.runner });
     assert.equal(r.code, 0, r.err);
     assert.ok(
       fake.calls.some((c) => c.argv.join(' ').includes('/services/prometheus')),
@@ -153,7 +153,7 @@ describe('the traffic chapter', () => {
     const fake = cluster((cmd) =>
       cmd.includes('/services/prometheus') ? { stdout: vector('7') } : cmd.includes('--raw') ? { stdout: '[[{}]]' } : undefined,
     );
-    const r = await runCli(['traffic'], { env: env({ TRAFFIC_REQUESTS: '7' }), spawn: fake.spawn });
+    const r = await runCli(['traffic'], { env: env({ TRAFFIC_REQUESTS: '7' }), runner: fake.runner });
     assert.equal(r.code, 0, r.err);
     const job = fake.calls.find((c) => c.input.includes('kind: Job'));
     assert.ok(job, 'the chapter applied a Job');
@@ -201,7 +201,7 @@ describe('re-running the traffic chapter', () => {
   const release = path.join(import.meta.dirname, 'fixtures', 'release');
   it('changes nothing with the same TRAFFIC_REQUESTS, and replaces the Job for another count', async () => {
     const sent = (n: string) =>
-      fakeSpawn((argv) => {
+      fakeRunner((argv) => {
         const cmd = argv.join(' ');
         if (cmd.includes('version -o json')) return { stdout: '{"serverVersion":{"gitVersion":"v1.36.3"}}' };
         if (cmd.includes('readyReplicas')) return { stdout: '1' };
@@ -216,10 +216,10 @@ describe('re-running the traffic chapter', () => {
       });
     const env = { CACHE_DIR: tmpDir('fwi-cache-'), ISTIO_HOME: release };
     const same = sent('100');
-    assert.equal((await runCli(['traffic'], { env, spawn: same.spawn })).code, 0);
+    assert.equal((await runCli(['traffic'], { env, runner: same.runner })).code, 0);
     assert.ok(!same.calls.some((c) => / (create|delete) /.test(c.argv.join(' '))), 'nothing created or deleted');
     const other = sent('10');
-    assert.equal((await runCli(['traffic'], { env, spawn: other.spawn })).code, 0);
+    assert.equal((await runCli(['traffic'], { env, runner: other.runner })).code, 0);
     const changes = other.calls.map((c) => c.argv.join(' ')).filter((c) => / (create|delete) /.test(c));
     assert.deepEqual(changes, [
       'kubectl --context fun-with-istio -n fun-with-istio-traffic delete job traffic --ignore-not-found --wait=true',

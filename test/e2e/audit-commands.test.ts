@@ -8,7 +8,7 @@ import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { bin } from '../../lab/common.ts';
 import { pins } from '../../tasks/config.ts';
-import { dryRunCommands, fakeSpawn, runCli } from '../helpers.ts';
+import { asks, dryRunCommands, fakeRunner, runCli } from '../helpers.ts';
 import {
   deadKubeconfig,
   emptyKubeconfig,
@@ -295,10 +295,9 @@ describe('command audit: every printed command against the real kubectl, istioct
     }
     // One branch no dry run can print (a dry run stands in for a cluster the tool set up): teardown in a user's own
     // sample namespace removes the label and the annotation instead of deleting it. Run for real on a scripted shell.
-    const { spawn, calls } = fakeSpawn((argv) => {
-      const cmd = argv.join(' ');
+    const { runner, calls } = fakeRunner((_argv, _input, query) => {
       // The user's namespace: not the tool's, labelled for injection by the tool (its annotation says so).
-      if (cmd.includes('get namespace fun-with-istio -o json'))
+      if (asks(query, 'get', { kind: 'namespace', name: 'fun-with-istio' }))
         return {
           stdout: JSON.stringify({
             kind: 'Namespace',
@@ -313,7 +312,7 @@ describe('command audit: every printed command against the real kubectl, istioct
     });
     const r = await runCli(['teardown', '--yes', '--keep-cluster'], {
       env: { CACHE_DIR: path.join(work, 'cache'), CLUSTER: 'existing', KUBE_CONTEXT: 'lab' },
-      spawn,
+      runner,
     });
     assert.equal(r.code, 0, r.err);
     const scripted = calls.map((c) => c.argv);

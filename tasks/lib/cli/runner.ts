@@ -1,6 +1,5 @@
 // Runs one command line in stages: parse the arguments, build the run's context, confirm, execute through listr2,
 // and report the outcome as one clear line and an exit code. The renderer is chosen here and nowhere else.
-import type { spawn as nodeSpawn } from 'node:child_process';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import type { ListrRendererValue } from 'listr2';
@@ -10,6 +9,7 @@ import { AbortError, exitCodes, isAbortError, StepError, UsageError } from '../b
 import { RunLog } from '../base/log.ts';
 import { Shell } from '../exec/shell.ts';
 import { DryRunCluster } from '../kube/dry-run.ts';
+import type { Runner } from '../run/commands.ts';
 import { type FlagName, flags, type Options, optionsFrom, parseArgsOptions } from '../run/flags.ts';
 import { RunState } from '../run/run-state.ts';
 import { stepOf } from '../run/step.ts';
@@ -21,7 +21,8 @@ import { runHeader } from './run-header.ts';
 export interface RunIO extends LoadOptions {
   out?: (text: string) => void;
   err?: (text: string) => void;
-  spawn?: typeof nodeSpawn;
+  /** What starts the programs (a test's scripted cluster); real processes by default. */
+  runner?: Runner;
   renderer?: ListrRendererValue;
   /** Answers the confirmation question (tests); defaults to a TTY prompt. */
   ask?: (question: string) => Promise<boolean>;
@@ -108,7 +109,7 @@ export function buildContext(
     dryRun: options.dryRun ? new DryRunCluster(config, command.dryRunView, ownNamespaces) : undefined,
     echo: options.verbose,
     signal,
-    spawn: io.spawn,
+    runner: io.runner,
     env: io.env as NodeJS.ProcessEnv | undefined,
     print: (l) => out(`${l}\n`),
     echoTo: (l) => err(`${l}\n`),

@@ -1,12 +1,13 @@
 // The only way the tool runs external programs: a zx `$` preset that pins the cluster context,
 // logs every command with its output and exit code, honours dry-run and Ctrl-C.
-import { type spawn as nodeSpawn, spawn as spawnProcess } from 'node:child_process';
-import { $, type LogEntry, which } from 'zx';
+import { spawn as spawnProcess } from 'node:child_process';
+import { which } from 'zx';
 import { type Config, minikubeOf } from '../../config.ts';
 import { AbortError, CommandError } from '../base/errors.ts';
 import type { RunLog } from '../base/log.ts';
-import type { CommandModel, Commands, Result, RunOptions } from '../run/commands.ts';
+import type { CommandModel, Commands, Result, Runner, RunOptions } from '../run/commands.ts';
 import { type FailureReason, failureReason } from './failure.ts';
+import { processes } from './processes.ts';
 
 export interface ShellOptions {
   config: Pick<Config, 'context' | 'istioctl' | 'kubeconfig' | 'cluster'>;
@@ -14,8 +15,8 @@ export interface ShellOptions {
   /** Set for a dry run: print each command and answer it from this model instead of running it. */
   dryRun?: CommandModel;
   signal?: AbortSignal;
-  /** Replaceable for tests, as zx intends. */
-  spawn?: typeof nodeSpawn;
+  /** What starts the programs: real processes, or a test's script of a cluster. */
+  runner?: Runner;
   /** Where dry-run lines go (stdout by default). */
   print?: (line: string) => void;
   /** --verbose: also print each command and its output as it runs. */
@@ -142,13 +143,14 @@ export class Shell implements Commands {
     const line = commandLine(argv, opts.inputLabel);
     const { log, signal } = this.o;
     log.command(line);
+    const request = { argv, input: opts.input, query: opts.query };
     if (this.model) {
       this.print(`$ ${line}`);
-      return { exitCode: 0, stdout: '', stderr: '', ...this.model.answer(argv, opts.input) };
+      return { exitCode: 0, stdout: '', stderr: '', ...this.model.answer(request) };
     }
     if (signal?.aborted) throw new AbortError();
 
-    // zx ends output that lacks a final newline with one, so the last line always arrives whole.
+    // Output comes in chunks: a line is shown once whole, and the last one at the end, with or without its newline.
     let pending = '';
     const lines = (chunk: string) => {
       if (!opts.onLine) return;
@@ -158,41 +160,30 @@ export class Shell implements Commands {
       for (const l of parts) if (l.trim()) opts.onLine(l);
     };
     if (this.o.echo) this.echoLine(`$ ${line}`);
-    const onLog = (entry: LogEntry) => {
-      if (entry.kind === 'stdout' || entry.kind === 'stderr') {
-        const text = entry.data.toString();
-        log.output(entry.kind, text);
-        // Lines a step shows as its progress are drawn by the renderer already: echo the rest once.
-        if (this.o.echo && !opts.onLine) this.echoLine(text.replace(/\n$/, ''));
-        lines(text);
-      }
+    const output = (stream: 'stdout' | 'stderr', text: string) => {
+      log.output(stream, text);
+      // Lines a step shows as its progress are drawn by the renderer already: echo the rest once.
+      if (this.o.echo && !opts.onLine) this.echoLine(text.replace(/\n$/, ''));
+      lines(text);
     };
     const started = Date.now();
     // The command's own time limit is a signal too, so a failure can tell it from any other kill.
     const timeout = opts.timeoutMs === undefined ? undefined : AbortSignal.timeout(opts.timeoutMs);
     const stops = [signal, opts.signal, timeout].filter((s): s is AbortSignal => s !== undefined);
-    const child = $({
-      quiet: true,
-      nothrow: true,
-      prefix: '',
-      postfix: '',
-      detached: true, // own process group: Ctrl-C / abort kills the child and its children together
+    const child = (this.o.runner ?? processes)(request, {
       env: this.env,
       signal: stops.length > 1 ? AbortSignal.any(stops) : stops[0],
-      input: opts.input,
-      // No stdin unless there is input: a tool that unexpectedly reads it must not hang the run.
-      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      log: onLog,
-      ...(this.o.spawn ? { spawn: this.o.spawn } : {}),
-    })`${argv}`;
-    const group = child.pid; // zx spawns at once; the child leads its own process group
+      output,
+    });
+    const group = child.pid; // started at once; the child leads its own process group
     if (group !== undefined) this.running.add(group);
-    let out: Awaited<typeof child>;
+    let out: Awaited<typeof child.exit>;
     try {
-      out = await child;
+      out = await child.exit;
     } finally {
       if (group !== undefined) this.running.delete(group);
     }
+    if (pending.trim()) opts.onLine?.(pending);
 
     const exitCode = out.exitCode ?? -1;
     log.write(`> exit ${out.exitCode ?? out.signal} (${Date.now() - started} ms)`);

@@ -7,7 +7,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { StepError } from '../base/errors.ts';
 import { inPlace, nameOf } from '../kube/in-place.ts';
-import { getObject, inNamespace, listObjects, managed, managedLabels, onObjects, verbArgs } from '../kube/kube.ts';
+import { deleteObjects, getObject, inNamespace, listObjects, managed, managedLabels, onObjects } from '../kube/kube.ts';
 import type { K8sObject } from '../kube/manifests.ts';
 import { oncePerRun } from '../run/once-per-run.ts';
 import { step } from '../run/step.ts';
@@ -167,10 +167,10 @@ export const restoreBefore = (scope: Scope): Task =>
             ),
         );
         const refs = added.map((o) => inNamespace(scope.namespace, scope.kind, nameOf(o)));
-        if (refs.length) await ctx.sh.kubectl(verbArgs('delete', refs, ['--ignore-not-found']));
+        if (refs.length) await deleteObjects(ctx, refs);
         if (changed.length) await onObjects(ctx, 'apply', changed.map(restorable));
         task.output = [...added.map((o) => `removed ${nameOf(o)}`), ...changed.map((o) => `restored ${nameOf(o)}`)].join(', ');
       }
-      if (snapshot) await ctx.sh.kubectl(verbArgs('delete', snapshotRef(scope), ['--ignore-not-found']));
+      if (snapshot) await deleteObjects(ctx, snapshotRef(scope));
     },
   });

@@ -32,7 +32,8 @@ export async function cannotLookHere(ctx: Ctx, task: TaskHandle): Promise<boolea
 
 /** minikube's node IP (`minikube ip`), or the first node's InternalIP on an existing cluster. */
 export async function nodeAddress(ctx: Ctx): Promise<string> {
-  if (ctx.config.cluster.kind === 'minikube') return (await ctx.sh.minikube(['ip'], { read: true })).stdout.trim();
+  if (ctx.config.cluster.kind === 'minikube')
+    return (await ctx.sh.minikube(['ip'], { read: true, query: { op: 'node-ip' } })).stdout.trim();
   const [first] = await listObjects(ctx, { kind: 'nodes' });
   return (first && statusOf(first).addresses?.find((a) => a.type === 'InternalIP')?.address) ?? '';
 }

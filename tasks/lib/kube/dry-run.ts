@@ -11,7 +11,7 @@
 import { type Config, minikubeOf, names, pins } from '../../config.ts';
 import { missingProfileStatus } from '../exec/tool-output.ts';
 import type { ClusterView, CommandModel } from '../run/commands.ts';
-import { parseManifests } from './manifests.ts';
+import type { ObjectRef, Request, Tool } from '../run/requests.ts';
 
 /** Part of a command's result; the shell fills in the rest (exit 0, no output). */
 export interface Answer {
@@ -37,132 +37,110 @@ export class DryRunCluster implements CommandModel {
     this.ownNamespaces = ownNamespaces;
   }
 
-  /** The answer to one command line (the tool's own argv, as the shell runs it). */
-  answer(argv: string[], input?: string): Answer {
-    const tool = argv[0].split('/').pop();
-    if (tool === 'minikube') return this.minikube(argv[1] === '-p' ? argv.slice(3) : argv.slice(1));
-    if (tool === 'istioctl')
-      return argv[3] === 'version' ? { stdout: json({ clientVersion: { version: this.config.istioVersion } }) } : {};
-    if (tool === 'kubectl') return this.kubectl(argv.slice(3), input);
-    return {};
-  }
-
-  private minikube([verb]: string[]): Answer {
-    const profile = minikubeOf(this.config)?.profile ?? '';
-    if (verb === 'status')
-      return this.view === 'finished'
-        ? { stdout: json({ Name: profile, Host: 'Running', Kubelet: 'Running', APIServer: 'Running' }) }
-        : missingProfileStatus(profile);
-    if (verb === 'version') return { stdout: json({ minikubeVersion: pins.minikube }) };
-    if (verb === 'ip') return { stdout: '192.168.49.2' };
-    return {};
-  }
-
-  private kubectl(args: string[], input?: string): Answer {
-    const namespace = args[0] === '-n' ? args[1] : undefined;
-    const [verb, ...rest] = namespace ? args.slice(2) : args;
-    const { kubernetesVersion } = this.config;
-    if (verb === 'version')
-      return {
-        stdout: json(
-          rest.includes('--client')
-            ? { clientVersion: { gitVersion: kubernetesVersion } }
-            : { serverVersion: { gitVersion: kubernetesVersion } },
-        ),
-      };
-    if (verb === 'api-versions') return { stdout: 'admissionregistration.k8s.io/v1\napps/v1\n' };
-    if ((verb === 'create' || verb === 'apply' || verb === 'delete') && input !== undefined) {
-      for (const o of objectsIn(input)) {
-        const key = keyOf(o.kind ?? '', o.metadata?.namespace ?? namespace, o.metadata?.name ?? '');
-        if (verb === 'delete') this.created.delete(key);
-        else this.created.add(key);
-      }
-      return {};
+  /** The answer to what a command asks; a command that asks nothing kube/ typed answers nothing (exit 0). */
+  answer({ query }: Request): Answer {
+    switch (query?.op) {
+      case 'version':
+        return { stdout: json(this.version(query.tool, query.of)) };
+      case 'api-versions':
+        return { stdout: 'admissionregistration.k8s.io/v1\napps/v1\n' };
+      case 'profile-status':
+        return this.profileStatus();
+      case 'node-ip':
+        return { stdout: '192.168.49.2' };
+      case 'send':
+        for (const o of query.objects) {
+          const key = keyOf(o.kind ?? '', o.metadata?.namespace, o.metadata?.name ?? '');
+          if (query.verb === 'delete') this.created.delete(key);
+          else this.created.add(key);
+        }
+        return {};
+      case 'delete':
+        for (const r of query.refs) this.created.delete(keyOf(r.kind, r.namespace, r.name ?? ''));
+        return {};
+      case 'get':
+        // A read that must find its object finds it (the chapters before ran); otherwise, the run's own objects.
+        if (query.required) return { stdout: '{}' };
+        return { stdout: this.known(query.ref) ? json(this.made(query.ref)) : '' };
+      case 'list':
+        return { stdout: json({ items: this.list(query.ref, query.selector) }) };
+      case 'names':
+        return { stdout: this.names(query.ref, query.selector).join('\n') };
+      case 'field':
+        return { stdout: this.field(query.refs, query.jsonpath) };
+      default:
+        return {};
     }
-    if (verb === 'get') return this.get(namespace, rest);
-    return {};
+  }
+
+  private version(tool: Tool, of: 'client' | 'server'): object {
+    const { kubernetesVersion, istioVersion } = this.config;
+    if (tool === 'minikube') return { minikubeVersion: pins.minikube };
+    if (tool === 'istioctl') return { clientVersion: { version: istioVersion } };
+    return of === 'client'
+      ? { clientVersion: { gitVersion: kubernetesVersion } }
+      : { serverVersion: { gitVersion: kubernetesVersion } };
+  }
+
+  private profileStatus(): Answer {
+    const profile = minikubeOf(this.config)?.profile ?? '';
+    return this.view === 'finished'
+      ? { stdout: json({ Name: profile, Host: 'Running', Kubelet: 'Running', APIServer: 'Running' }) }
+      : missingProfileStatus(profile);
+  }
+
+  private known(ref: ObjectRef): boolean {
+    return this.view === 'finished' || this.created.has(keyOf(ref.kind, ref.namespace, ref.name ?? ''));
   }
 
   /** An object as the run made it: named, namespaced and the tool's; a Service gets a node port, as for real. */
-  private made(address: string, namespace: string | undefined): object {
-    const [kind, name] = address.split('/');
+  private made({ kind, name, namespace }: ObjectRef): object {
     const labels = { [names.managedBy.key]: names.managedBy.value };
     const spec = kind.toLowerCase() === 'service' ? { spec: { ports: [{ nodePort: 30080 }] } } : {};
     return { kind, metadata: { name, ...(namespace ? { namespace } : {}), labels }, ...spec };
   }
 
-  private get(namespace: string | undefined, rest: string[]): Answer {
-    const firstFlag = rest.findIndex((a) => a.startsWith('-'));
-    const words = firstFlag < 0 ? rest : rest.slice(0, firstFlag);
-    // `kind name` (one object) or `kind/name ...` (several), as kube.ts writes them.
-    const addresses = words.length === 2 && !words[0].includes('/') ? [`${words[0]}/${words[1]}`] : words;
-    const output = rest[rest.indexOf('-o') + 1] ?? '';
-    const known = (address: string): boolean => {
-      const [kind, name] = address.split('/');
-      return this.view === 'finished' || this.created.has(keyOf(kind, namespace, name));
-    };
-    if (output === 'name' && rest.includes('-l')) {
-      const kind = addresses[0];
-      if (this.view === 'finished')
-        return {
-          stdout: kind === 'deployment' ? this.config.addons.map((a) => `deployment.apps/${a.deployment}`).join('\n') : '',
-        };
-      return {
-        stdout: [...this.created]
-          .filter((k) => k.startsWith(`${kind}/${namespace ?? ''}/`))
-          .map((k) => `${kind}/${k.split('/')[2]}`)
-          .join('\n'),
+  /** The names of the objects of `ref.kind` in its namespace that this run made (none has a status: none is ready). */
+  private madeOfKind({ kind, namespace }: ObjectRef): string[] {
+    const prefix = `${kind.toLowerCase()}/${namespace ?? ''}/`;
+    return [...this.created].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
+  }
+
+  private list(ref: ObjectRef, selector: string | undefined): object[] {
+    // One node, with a container runtime (a dry run stands for a cluster that runs containers).
+    if (ref.kind === 'nodes') {
+      const status = {
+        addresses: [{ type: 'InternalIP', address: '10.0.0.1' }],
+        nodeInfo: { containerRuntimeVersion: 'containerd://2' },
       };
+      return [{ kind: 'Node', metadata: { name: 'node' }, status }];
     }
-    if (output === 'name') return { stdout: addresses.filter(known).join('\n') };
-    if (output === 'json') {
-      const one = addresses.length === 1 && addresses[0].includes('/');
-      // getObject: the object as the run made it (the tool's, no status yet), or nothing.
-      if (one && rest.includes('--ignore-not-found'))
-        return { stdout: known(addresses[0]) ? json(this.made(addresses[0], namespace)) : '' };
-      if (one) return { stdout: '{}' };
-      // listObjects: every object of the kind that this run made (none has a status yet: nothing is ready).
-      const kind = addresses[0].toLowerCase();
-      // One node, with a container runtime (a dry run stands for a cluster that runs containers).
-      if (kind === 'nodes') {
-        const status = {
-          addresses: [{ type: 'InternalIP', address: '10.0.0.1' }],
-          nodeInfo: { containerRuntimeVersion: 'containerd://2' },
-        };
-        return { stdout: json({ items: [{ kind: 'Node', metadata: { name: 'node' }, status }] }) };
-      }
-      // Where `all` and the Istio tasks have run, their own namespaces exist.
-      if (this.view === 'finished' && kind === 'namespace') {
-        const own = [names.istioNamespace, ...this.ownNamespaces];
-        return { stdout: json({ items: own.map((n) => this.made(`namespace/${n}`, undefined)) }) };
-      }
-      const made = rest.includes('-l') ? [] : [...this.created].filter((k) => k.startsWith(`${kind}/${namespace ?? ''}/`));
-      return { stdout: json({ items: made.map((k) => this.made(`${kind}/${k.split('/')[2]}`, namespace)) }) };
-    }
-    if (output.startsWith('jsonpath=')) {
-      const path = output.slice('jsonpath='.length);
-      if (path === managedLabelPath) return { stdout: addresses.every(known) ? names.managedBy.value : '' };
-      // A chapter's dry run assumes the chapters before it ran: the mesh has the tracing provider.
-      if (path === '{.data.mesh}')
-        return {
-          // The demo profile's mesh once the install has run: metrics to Prometheus, and the zipkin provider.
-          stdout: `defaultProviders:\n  metrics:\n  - prometheus\nextensionProviders:\n- name: ${names.tracing.provider}\n  zipkin:\n    service: ${names.tracing.service}\n    port: ${names.tracing.port}\n`,
-        };
-      // A chapter's dry run assumes the chapters before it ran: what they make is ready.
-      if (path === '{.status.readyReplicas}') return { stdout: '1' };
-    }
-    return {};
+    // Where `all` and the Istio tasks have run, their own namespaces exist.
+    if (this.view === 'finished' && ref.kind === 'namespace')
+      return [names.istioNamespace, ...this.ownNamespaces].map((name) => this.made({ kind: 'namespace', name }));
+    if (selector) return [];
+    return this.madeOfKind(ref).map((name) => this.made({ ...ref, name }));
+  }
+
+  private names(ref: ObjectRef, selector: string | undefined): string[] {
+    if (!selector) return this.known(ref) ? [`${ref.kind}/${ref.name}`] : [];
+    // The tool's objects of a kind: on a finished cluster, its addons' Deployments.
+    if (this.view === 'finished')
+      return ref.kind === 'deployment' ? this.config.addons.map((a) => `deployment.apps/${a.deployment}`) : [];
+    return this.madeOfKind(ref).map((name) => `${ref.kind}/${name}`);
+  }
+
+  private field(refs: ObjectRef[], path: string): string {
+    if (path === managedLabelPath) return refs.every((r) => this.known(r)) ? names.managedBy.value : '';
+    // A chapter's dry run assumes the chapters before it ran: the mesh has the tracing provider.
+    if (path === '{.data.mesh}')
+      // The demo profile's mesh once the install has run: metrics to Prometheus, and the zipkin provider.
+      return `defaultProviders:\n  metrics:\n  - prometheus\nextensionProviders:\n- name: ${names.tracing.provider}\n  zipkin:\n    service: ${names.tracing.service}\n    port: ${names.tracing.port}\n`;
+    // A chapter's dry run assumes the chapters before it ran: what they make is ready.
+    if (path === '{.status.readyReplicas}') return '1';
+    return '';
   }
 }
 
 const keyOf = (kind: string, namespace: string | undefined, name: string): string =>
   `${kind.toLowerCase()}/${kind.toLowerCase() === 'namespace' ? '' : (namespace ?? '')}/${name}`;
-
-/** The objects a manifest on stdin carries; none when it is not one (the model then remembers nothing). */
-function objectsIn(input: string): ReturnType<typeof parseManifests> {
-  try {
-    return parseManifests(input, 'stdin');
-  } catch {
-    return [];
-  }
-}

@@ -2,15 +2,11 @@
 // (kind, name, namespace); the argv is built here and nowhere else.
 import { names } from '../../config.ts';
 import { parseJson } from '../exec/tool-output.ts';
+import type { ObjectRef, Query } from '../run/requests.ts';
 import type { Ctx } from '../run/types.ts';
 import { describe, dumpAll, type K8sObject } from './manifests.ts';
 
-/** One object, or with no name every object of a kind (in a namespace). */
-export interface ObjectRef {
-  kind: string;
-  name?: string;
-  namespace?: string;
-}
+export type { ObjectRef };
 
 export const namespaceRef = (name: string): ObjectRef => ({ kind: 'namespace', name });
 export const inNamespace = (namespace: string, kind: string, name?: string): ObjectRef => ({ kind, name, namespace });
@@ -67,7 +63,24 @@ export async function onObjects(
   docs: K8sObject[],
   o: { flags?: string[]; label?: string } = {},
 ): Promise<void> {
-  await ctx.sh.kubectl([verb, '-f', '-', ...(o.flags ?? [])], { input: dumpAll(docs), inputLabel: o.label ?? describe(docs) });
+  await ctx.sh.kubectl([verb, '-f', '-', ...(o.flags ?? [])], {
+    input: dumpAll(docs),
+    inputLabel: o.label ?? describe(docs),
+    query: { op: 'send', verb, objects: docs },
+  });
+}
+
+/**
+ * Deletes the objects by name (`kubectl delete --ignore-not-found`): a missing one is no error. `wait`: until they
+ * are gone; `within`: at most this long (e.g. the configured timeout).
+ */
+export async function deleteObjects(
+  ctx: Ctx,
+  refs: ObjectRef | ObjectRef[],
+  o: { wait?: boolean; within?: string } = {},
+): Promise<void> {
+  const flags = ['--ignore-not-found', ...(o.wait ? ['--wait=true'] : []), ...(o.within ? [`--timeout=${o.within}`] : [])];
+  await ctx.sh.kubectl(verbArgs('delete', refs, flags), { query: { op: 'delete', refs: [refs].flat() } });
 }
 
 /** Creates a namespace that carries the tool's label (and `labels`). */
@@ -83,8 +96,8 @@ export async function createNamespace(ctx: Ctx, name: string, labels: Record<str
  * A read's output. The shell asks it once until something changes; an object of a kind the server does not serve
  * (Istio's, before Istio is installed) does not exist.
  */
-async function ask(ctx: Ctx, args: string[]): Promise<string> {
-  return (await ctx.sh.kubectl(args, { read: true, nothingIf: /the server doesn't have a resource type/ })).stdout;
+async function ask(ctx: Ctx, args: string[], query: Query): Promise<string> {
+  return (await ctx.sh.kubectl(args, { read: true, nothingIf: /the server doesn't have a resource type/, query })).stdout;
 }
 
 /** Secrets are read field by field: their data stays out of the log. */
@@ -93,7 +106,7 @@ const isSecret = (ref: ObjectRef) => /^secrets?$/i.test(ref.kind);
 /** The object (`kubectl get -o json --ignore-not-found`), undefined when it does not exist. Not for Secrets. */
 export async function getObject(ctx: Ctx, ref: ObjectRef): Promise<K8sObject | undefined> {
   if (isSecret(ref) || !ref.name) throw new Error(`getObject: ${address(ref)} is not one object that may be logged`);
-  const out = await ask(ctx, verbArgs('get', ref, ['-o', 'json', '--ignore-not-found']));
+  const out = await ask(ctx, verbArgs('get', ref, ['-o', 'json', '--ignore-not-found']), { op: 'get', ref });
   return out.trim() ? (parseJson(out, `kubectl get ${address(ref)}`) as K8sObject) : undefined;
 }
 
@@ -101,7 +114,7 @@ export async function getObject(ctx: Ctx, ref: ObjectRef): Promise<K8sObject | u
 export async function listObjects(ctx: Ctx, ref: ObjectRef): Promise<K8sObject[]> {
   const all = { kind: ref.kind, namespace: ref.namespace };
   if (isSecret(ref)) throw new Error('listObjects: Secrets are read field by field');
-  const out = await ask(ctx, verbArgs('get', all, ['-o', 'json']));
+  const out = await ask(ctx, verbArgs('get', all, ['-o', 'json']), { op: 'list', ref: all });
   return (parseJson(out || '{}', `kubectl get ${ref.kind}`) as { items?: K8sObject[] }).items ?? [];
 }
 
@@ -123,23 +136,28 @@ export function available(o: K8sObject | undefined): boolean {
 /** True when the object exists. */
 export async function exists(ctx: Ctx, ref: ObjectRef): Promise<boolean> {
   if (!isSecret(ref)) return (await getObject(ctx, ref)) !== undefined;
-  return (await ask(ctx, verbArgs('get', ref, ['-o', 'name', '--ignore-not-found']))).trim() !== '';
+  return (await ask(ctx, verbArgs('get', ref, ['-o', 'name', '--ignore-not-found']), { op: 'names', ref })).trim() !== '';
 }
 
 /** One field of one object through jsonpath, '' when the object or field is missing. */
 export async function field(ctx: Ctx, ref: ObjectRef | ObjectRef[], jsonpath: string): Promise<string> {
-  return (await ask(ctx, verbArgs('get', ref, ['-o', `jsonpath=${jsonpath}`, '--ignore-not-found']))).trim();
+  const query: Query = { op: 'field', refs: [ref].flat(), jsonpath };
+  return (await ask(ctx, verbArgs('get', ref, ['-o', `jsonpath=${jsonpath}`, '--ignore-not-found']), query)).trim();
 }
 
-/** The object as JSON text (`kubectl get -o json`). */
-export async function getJson(ctx: Ctx, ref: ObjectRef, args: string[] = []): Promise<string> {
+/** The object, or the objects of the kind (those matching `selector`), as JSON text (`kubectl get -o json`). */
+export async function getJson(ctx: Ctx, ref: ObjectRef, selector?: string): Promise<string> {
   if (isSecret(ref)) throw new Error('getJson: Secrets are read field by field');
-  return (await ctx.sh.kubectl(verbArgs('get', ref, [...args, '-o', 'json']), { read: true })).stdout;
+  const query: Query = ref.name ? { op: 'get', ref, required: true } : { op: 'list', ref, selector };
+  const args = [...(selector ? ['-l', selector] : []), '-o', 'json'];
+  return (await ctx.sh.kubectl(verbArgs('get', ref, args), { read: true, query })).stdout;
 }
 
 /** The names of the objects of `ref.kind` that carry the tool's label. */
 export async function managedNames(ctx: Ctx, ref: ObjectRef): Promise<string[]> {
-  return (await ask(ctx, verbArgs('get', ref, ['-o', 'name', '-l', managedSelector])))
+  return (
+    await ask(ctx, verbArgs('get', ref, ['-o', 'name', '-l', managedSelector]), { op: 'names', ref, selector: managedSelector })
+  )
     .split('\n')
     .map((l) => l.trim().split('/').pop() ?? '')
     .filter(Boolean);

@@ -21,6 +21,10 @@ export function missingTools(ctx: Ctx, tools: string[]): string[] {
 
 /** `minikube status -o json` for the configured profile (its exit code is a bit mask, so never a failure here). */
 export async function minikubeStatus(ctx: Ctx): Promise<MinikubeStatus> {
-  const r = await ctx.sh.minikube(['status', '-o', 'json'], { allowFailure: true, read: true });
+  const r = await ctx.sh.minikube(['status', '-o', 'json'], {
+    allowFailure: true,
+    read: true,
+    query: { op: 'profile-status' },
+  });
   return parseMinikubeStatus(r.stdout);
 }

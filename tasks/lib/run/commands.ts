@@ -1,6 +1,8 @@
 // What a step may run, and how: the seam between the runner and the one shell that runs programs (exec/shell.ts).
 // A dry run answers from a model of a cluster (kube/dry-run.ts) instead of running anything.
 
+import type { Query, Request } from './requests.ts';
+
 export interface Result {
   exitCode: number;
   stdout: string;
@@ -26,6 +28,8 @@ export interface RunOptions {
   nothingIf?: RegExp;
   /** Stops this command alone (e.g. a port-forward that is no longer needed); the run's signal stops every one. */
   signal?: AbortSignal;
+  /** What the command asks, when kube/ built it: a dry run and the tests answer this, not the command line. */
+  query?: Query;
 }
 
 /** Where a step runs its commands (ctx.sh). */
@@ -47,8 +51,31 @@ export interface Commands {
 
 /** What a dry run answers for a command instead of running it. */
 export interface CommandModel {
-  answer(argv: string[], input?: string): Partial<Result>;
+  answer(request: Request): Partial<Result>;
 }
+
+/** How a program ended, with all it printed. */
+export interface Exit {
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A program started by a `Runner`: its process group (when it has one) and its end. */
+export interface Started {
+  pid?: number;
+  exit: Promise<Exit>;
+}
+
+/**
+ * What starts programs under the shell: processes for real (exec/processes.ts), or a script in the tests. It gets
+ * the request (with what it asks), streams the output as it comes, and stops the program when `signal` aborts.
+ */
+export type Runner = (
+  request: Request,
+  io: { env: NodeJS.ProcessEnv; signal?: AbortSignal; output: (stream: 'stdout' | 'stderr', text: string) => void },
+) => Started;
 
 /**
  * What a dry run stands for: 'fresh', a cluster where nothing has been done; 'finished', one where `all` has run

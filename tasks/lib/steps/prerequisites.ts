@@ -4,6 +4,7 @@ import { StepError } from '../base/errors.ts';
 import { failureReason } from '../exec/failure.ts';
 import { kubectlVersions } from '../exec/tool-output.ts';
 import { field, inNamespace } from '../kube/kube.ts';
+import { apiServerVersion } from '../kube/tool-versions.ts';
 import { step } from '../run/step.ts';
 import type { Ctx } from '../run/types.ts';
 
@@ -12,7 +13,7 @@ const provider = (ctx: Ctx): string =>
 
 /** The Kubernetes version the context's API server reports, or why it did not answer. */
 export async function serverVersion(ctx: Ctx): Promise<{ server: string } | { why: string }> {
-  const r = await ctx.sh.kubectl(['version', '-o', 'json', '--request-timeout=20s'], { allowFailure: true, read: true });
+  const r = await apiServerVersion(ctx.sh, '20s', { allowFailure: true, read: true });
   const { server } = kubectlVersions(r.stdout);
   if (r.exitCode === 0 && server) return { server };
   return { why: failureReason('kubectl', r.stderr).reason ?? 'no answer' };
