@@ -10,7 +10,7 @@ import { ownNamespacesOf } from '../tasks/lib/cli/runner.ts';
 import { ensureCa } from '../tasks/lib/istio/ca.ts';
 import { DryRunCluster } from '../tasks/lib/kube/dry-run.ts';
 import type { Query } from '../tasks/lib/run/requests.ts';
-import { asks, dryRunCommands, fakeRunner, joined, type Reply, type Responder, runCli, tmpDir } from './helpers.ts';
+import { asks, dryRunCommands, fakeRunner, joined, jsonpathOf, type Reply, type Responder, runCli, tmpDir } from './helpers.ts';
 
 const release = path.join(import.meta.dirname, 'fixtures', 'release');
 const cache = tmpDir('fwi-chapters-');
@@ -70,8 +70,6 @@ const deployment = (name: string, o: { image?: string; managed?: boolean } = {})
 
 /** The injector's webhook configuration, which istiod fills in with the CA. */
 const injectorRef = { kind: 'mutatingwebhookconfiguration', name: 'istio-sidecar-injector' };
-/** The jsonpath a field query asks for ('' for any other question). */
-const jsonpathOf = (query: Query | undefined) => (query?.op === 'field' ? query.jsonpath : '');
 
 /** The dry-run model's fresh cluster, plus pods that gain or lose the sidecar as the commands say. */
 function freshAnswers(): Responder {

@@ -7,15 +7,25 @@ import { describe, it } from 'node:test';
 import { main } from '../Taskfile.ts';
 import type { Query } from '../tasks/lib/run/requests.ts';
 import { FakeApi } from './fake-api.ts';
-import { asks, fakeRunner, listJson, nodesJson, objectJson, type Reply, runCli, spawnCli, tmpDir } from './helpers.ts';
+import {
+  asks,
+  fakeRunner,
+  jsonpathOf,
+  listJson,
+  nodesJson,
+  objectJson,
+  type Reply,
+  runCli,
+  spawnCli,
+  tmpDir,
+  versionAnswer,
+} from './helpers.ts';
 
 const release = path.join(import.meta.dirname, 'fixtures', 'release');
 const env = (extra: Record<string, string> = {}) => ({ CACHE_DIR: tmpDir('fwi-cache-'), ISTIO_HOME: release, ...extra });
 const mesh =
   'extensionProviders:\n- name: zipkin\n  zipkin:\n    service: zipkin.istio-system.svc.cluster.local\n    port: 9411\n';
 /** A cluster that answers the chapters' prerequisites; `over` answers the rest. */
-/** What a field query asks for, when it asks one. */
-const jsonpathOf = (query: Query | undefined) => (query?.op === 'field' ? query.jsonpath : undefined);
 
 /**
  * A cluster where Istio is installed and every workload is ready; `over` answers first, by what a command asks (or,
@@ -25,7 +35,7 @@ const cluster = (over: (query: Query | undefined, cmd: string) => Reply | undefi
   fakeRunner((argv, _input, query) => {
     const answer = over(query, argv.join(' '));
     if (answer) return answer;
-    if (query?.op === 'version') return { stdout: '{"serverVersion":{"gitVersion":"v1.36.3"}}' };
+    if (query?.op === 'version') return versionAnswer(query);
     if (jsonpathOf(query) === '{.status.readyReplicas}') return { stdout: '1' };
     if (jsonpathOf(query) === '{.data.mesh}') return { stdout: mesh };
     return undefined;
@@ -249,7 +259,7 @@ describe("a cluster without Istio, and objects that are the user's", () => {
     const fake = fakeRunner((_argv, _input, query) => {
       if (asks(query, 'list', { kind: 'nodes' })) return { stdout: nodesJson('kwok://v0.8.0') }; // the checks say "not here"
       if (query?.op === 'field' && query.jsonpath === '{.status.readyReplicas}') return { stdout: '1' };
-      if (query?.op === 'version') return { stdout: '{"serverVersion":{"gitVersion":"v1.36.3"}}' };
+      if (query?.op === 'version') return versionAnswer(query);
       const kept = api.answer(query);
       return kept?.code ? undefined : kept; // what the API server does not hold is answered as found and empty
     });

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { failureReason } from '../tasks/lib/exec/failure.ts';
-import { fakeRunner, installIstioOffline, runCli, tmpDir } from './helpers.ts';
+import { fakeRunner, installIstioOffline, runCli, tmpDir, versionAnswer } from './helpers.ts';
 
 const fixture = (name: string) => readFileSync(path.join(import.meta.dirname, 'fixtures', 'stderr', name), 'utf8');
 
@@ -41,13 +41,10 @@ describe('the error line of a failed minikube start', () => {
       chmodSync(path.join(bin, tool), 0o755);
     }
     const env = { CACHE_DIR: tmpDir('fwi-cache-'), PATH: `${bin}:${process.env.PATH}` };
-    const fake = fakeRunner((argv) => {
-      const cmd = argv.join(' ');
-      if (cmd.includes(' status ')) return { code: 85 };
-      if (cmd.endsWith('version --output=json')) return { stdout: '{"minikubeVersion":"v1.39.0"}' };
-      if (cmd.includes('version --client')) return { stdout: '{"clientVersion":{"gitVersion":"v1.36.3"}}' };
-      if (cmd.includes(' start ')) return { code: 63, stderr: fixture('minikube-docker-not-running.txt') };
-      return undefined;
+    const fake = fakeRunner((argv, _input, query) => {
+      if (query?.op === 'profile-status') return { code: 85 };
+      if (argv.includes('start')) return { code: 63, stderr: fixture('minikube-docker-not-running.txt') };
+      return versionAnswer(query);
     });
     const r = await runCli(['minikube'], { env, runner: fake.runner });
     assert.equal(r.code, 1);
@@ -65,12 +62,10 @@ describe('versions', () => {
       writeFileSync(path.join(bin, tool), '#!/bin/sh\nexit 99\n');
       chmodSync(path.join(bin, tool), 0o755);
     }
-    const fake = fakeRunner((argv) => {
-      const cmd = argv.join(' ');
-      if (cmd.startsWith('docker version'))
+    const fake = fakeRunner((argv, _input, query) => {
+      if (argv[0] === 'docker')
         return { code: 1, stderr: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock.\n' };
-      if (cmd.endsWith('version --output=json')) return { stdout: '{"minikubeVersion":"v1.39.0"}' };
-      if (cmd.includes('version --client')) return { stdout: '{"clientVersion":{"gitVersion":"v1.36.3"}}' };
+      if (query?.op === 'version' && query.of === 'client' && query.tool !== 'istioctl') return versionAnswer(query);
       return { code: 1 };
     });
     const r = await runCli(['versions'], {
@@ -87,8 +82,8 @@ describe('versions', () => {
 
 describe('each chapter checks what it needs first, and names the command that provides it', () => {
   const env = () => ({ CACHE_DIR: tmpDir('fwi-cache-'), PATH: process.env.PATH ?? '' });
-  const noContext = fakeRunner((argv) =>
-    argv.includes('version')
+  const noContext = fakeRunner((argv, _input, query) =>
+    query?.op === 'version'
       ? { code: 1, stderr: 'error: context "fun-with-istio" does not exist\n' }
       : assert.fail(argv.join(' ')),
   );
@@ -113,9 +108,7 @@ describe('each chapter checks what it needs first, and names the command that pr
   });
 
   it('injection without istiod: run npm run install-istio first, before any change', async () => {
-    const fake = fakeRunner((argv) =>
-      argv.includes('version') ? { stdout: '{"serverVersion":{"gitVersion":"v1.36.3"}}' } : undefined,
-    );
+    const fake = fakeRunner((_argv, _input, query) => versionAnswer(query));
     const r = await runCli(['injection'], { env: env(), runner: fake.runner });
     assert.equal(r.code, 1);
     assert.match(r.err, /^error: Check Istio runs \(istiod ready\): istiod is not ready in istio-system/);

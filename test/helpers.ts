@@ -69,6 +69,19 @@ export function asks(query: Query | undefined, op: Query['op'], ref: Partial<Obj
       (ref.namespace === undefined || r.namespace === ref.namespace),
   );
 }
+/** The jsonpath a field query asks for ('' for any other question). */
+export const jsonpathOf = (query: Query | undefined): string => (query?.op === 'field' ? query.jsonpath : '');
+
+/** The answer to a version question, for a reachable API server and tools at these versions. */
+export function versionAnswer(query: Query | undefined, v: { kubernetes?: string; minikube?: string } = {}): Reply | undefined {
+  if (query?.op !== 'version') return undefined;
+  const kubernetes = v.kubernetes ?? 'v1.36.3';
+  if (query.tool === 'minikube') return { stdout: JSON.stringify({ minikubeVersion: v.minikube ?? 'v1.39.0' }) };
+  if (query.tool === 'istioctl') return { stdout: JSON.stringify({ clientVersion: { version: '1.31.1' } }) };
+  const key = query.of === 'client' ? 'clientVersion' : 'serverVersion';
+  return { stdout: JSON.stringify({ [key]: { gitVersion: kubernetes } }) };
+}
+
 const sentRef = (o: { kind?: string; metadata?: { name?: string; namespace?: string } }): ObjectRef => ({
   kind: o.kind ?? '',
   name: o.metadata?.name,

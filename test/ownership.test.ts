@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { installSteps } from '../tasks/install-istio.ts';
 import { run } from '../tasks/lib/cli/runner.ts';
 import type { TaskCommand } from '../tasks/lib/run/types.ts';
-import { fakeRunner, listJson, objectJson, runCli, tmpDir, virtualClock } from './helpers.ts';
+import { asks, fakeRunner, jsonpathOf, listJson, objectJson, runCli, tmpDir, versionAnswer, virtualClock } from './helpers.ts';
 
 const release = path.join(import.meta.dirname, 'fixtures', 'release');
 const env = (extra: Record<string, string> = {}) => ({
@@ -16,19 +16,16 @@ const env = (extra: Record<string, string> = {}) => ({
   KUBE_CONTEXT: 'lab',
   ...extra,
 });
-const reachable = (cmd: string) =>
-  cmd.includes('version -o json') ? { stdout: '{"serverVersion":{"gitVersion":"v1.36.3"}}' } : undefined;
 
 describe('a step refuses only what someone else made', () => {
   it("the tool's own addon whose Service is not yet a NodePort (a run stopped midway) is applied again", async () => {
-    const fake = fakeRunner((argv) => {
-      const cmd = argv.join(' ');
-      if (cmd.endsWith('-n istio-system get deployment -o json'))
+    const fake = fakeRunner((_argv, _input, query) => {
+      if (asks(query, 'list', { kind: 'deployment', namespace: 'istio-system' }))
         return { stdout: listJson(objectJson('Deployment', 'grafana', { managed: true })) };
-      if (cmd.endsWith('-n istio-system get service -o json'))
+      if (asks(query, 'list', { kind: 'service', namespace: 'istio-system' }))
         return { stdout: listJson(objectJson('Service', 'grafana', { managed: true, spec: { type: 'ClusterIP' } })) };
-      if (cmd.includes('readyReplicas')) return { stdout: '1' };
-      return reachable(cmd);
+      if (jsonpathOf(query) === '{.status.readyReplicas}') return { stdout: '1' };
+      return versionAnswer(query);
     });
     const r = await runCli(['addons'], { env: env({ ADDONS: 'grafana', TRACING: 'off' }), runner: fake.runner });
     assert.doesNotMatch(r.err, /refusing/);
@@ -39,13 +36,13 @@ describe('a step refuses only what someone else made', () => {
   it('the install steps refuse an Istio in an istio-system the tool did not make, wherever they are used', async () => {
     // The install steps alone, without the namespace step that refuses the same Istio first in install-istio and all.
     const installOnly: TaskCommand = { kind: 'tasks', name: 'install-only', summary: 'x', tasks: () => installSteps() };
-    const fake = fakeRunner((argv) => {
-      const cmd = argv.join(' ');
+    const fake = fakeRunner((_argv, _input, query) => {
       const image = { template: { spec: { containers: [{ image: 'docker.io/istio/pilot:1.30.0' }] } } };
-      if (cmd.endsWith('-n istio-system get deployment -o json'))
+      if (asks(query, 'list', { kind: 'deployment', namespace: 'istio-system' }))
         return { stdout: listJson(objectJson('Deployment', 'istiod', { spec: image })) };
-      if (cmd.includes('get namespace istio-system')) return { stdout: objectJson('Namespace', 'istio-system') };
-      return reachable(cmd);
+      if (asks(query, 'get', { kind: 'namespace', name: 'istio-system' }))
+        return { stdout: objectJson('Namespace', 'istio-system') };
+      return versionAnswer(query);
     });
     let err = '';
     const code = await run([installOnly], ['install-only'], {

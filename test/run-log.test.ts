@@ -3,13 +3,11 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { cacheWithCa, fakeRunner, installIstioOffline, runCli, tmpDir } from './helpers.ts';
+import { cacheWithCa, fakeRunner, installIstioOffline, runCli, tmpDir, versionAnswer } from './helpers.ts';
 
 const logsIn = (cache: string) => (existsSync(path.join(cache, 'logs')) ? readdirSync(path.join(cache, 'logs')).sort() : []);
 const lastLog = (cache: string) => readFileSync(path.join(cache, 'logs', logsIn(cache).at(-1)!), 'utf8');
-const reachable = fakeRunner((argv) =>
-  argv.includes('version') ? { stdout: '{"serverVersion":{"gitVersion":"v1.36.3"}}' } : undefined,
-);
+const reachable = fakeRunner((_argv, _input, query) => versionAnswer(query));
 
 describe('the run log', () => {
   it('starts with the resolved configuration and ends with the outcome', async () => {
@@ -25,8 +23,8 @@ describe('the run log', () => {
 
   it("a failure's line is the log's last line, as printed", async () => {
     const cache = tmpDir('fwi-cache-');
-    const down = fakeRunner((argv) =>
-      argv.includes('version') ? { code: 1, stderr: 'error: context "x" does not exist\n' } : undefined,
+    const down = fakeRunner((_argv, _input, query) =>
+      query?.op === 'version' ? { code: 1, stderr: 'error: context "x" does not exist\n' } : undefined,
     );
     const r = await runCli(['webhook-certs'], { env: { CACHE_DIR: cache }, runner: down.runner });
     assert.equal(r.code, 1);

@@ -2,14 +2,14 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { cacheWithCa, fakeRunner, objectJson, runCli, tmpDir } from './helpers.ts';
+import type { Query } from '../tasks/lib/run/requests.ts';
+import { asks, cacheWithCa, fakeRunner, jsonpathOf, objectJson, runCli, tmpDir, versionAnswer } from './helpers.ts';
 
 const release = path.join(import.meta.dirname, 'fixtures', 'release');
 const env = (extra: Record<string, string> = {}) => ({ CACHE_DIR: tmpDir('fwi-cache-'), ISTIO_HOME: release, ...extra });
 const mesh =
   'extensionProviders:\n- name: zipkin\n  zipkin:\n    service: zipkin.istio-system.svc.cluster.local\n    port: 9411\n';
-const reachable = (argv: string[]) =>
-  argv.includes('version') ? { stdout: '{"serverVersion":{"gitVersion":"v1.36.3"}}' } : undefined;
+const ready = (query: Query | undefined) => (jsonpathOf(query) === '{.status.readyReplicas}' ? { stdout: '1' } : undefined);
 
 describe('tracing', () => {
   it('install-istio adds the zipkin provider pointing at the Zipkin Service; TRACING=off adds none', async () => {
@@ -23,11 +23,10 @@ describe('tracing', () => {
   });
 
   it('an Istio installed without the provider is installed again, in place', async () => {
-    const fake = fakeRunner((argv) => {
-      const cmd = argv.join(' ');
-      if (cmd.includes('containers[0].image}')) return { stdout: 'docker.io/istio/pilot:1.31.1' };
-      if (cmd.includes('{.data.mesh}')) return { stdout: 'enableTracing: false\n' };
-      return reachable(argv);
+    const fake = fakeRunner((_argv, _input, query) => {
+      if (jsonpathOf(query).includes('containers[0].image}')) return { stdout: 'docker.io/istio/pilot:1.31.1' };
+      if (jsonpathOf(query) === '{.data.mesh}') return { stdout: 'enableTracing: false\n' };
+      return versionAnswer(query);
     });
     await runCli(['install-istio'], { env: env({ CACHE_DIR: await cacheWithCa() }), runner: fake.runner });
     assert.ok(
@@ -37,12 +36,8 @@ describe('tracing', () => {
   });
 
   it('the addons chapter applies the mesh-wide Telemetry with the configured sampling', async () => {
-    const fake = fakeRunner((argv) =>
-      argv.join(' ').includes('readyReplicas')
-        ? { stdout: '1' }
-        : argv.join(' ').includes('{.data.mesh}')
-          ? { stdout: mesh }
-          : reachable(argv),
+    const fake = fakeRunner(
+      (_argv, _input, query) => ready(query) ?? (jsonpathOf(query) === '{.data.mesh}' ? { stdout: mesh } : versionAnswer(query)),
     );
     await runCli(['addons'], { env: env({ TRACING_SAMPLING: '25' }), runner: fake.runner });
     const applied = fake.calls.find((c) => c.input.includes('kind: Telemetry'));
@@ -55,12 +50,11 @@ describe('tracing', () => {
   });
 
   it('a mesh-default Telemetry someone else made is never changed', async () => {
-    const fake = fakeRunner((argv) => {
-      const cmd = argv.join(' ');
-      if (cmd.includes('readyReplicas')) return { stdout: '1' };
+    const fake = fakeRunner((_argv, _input, query) => {
       const spec = { tracing: [{ providers: [{ name: 'zipkin' }], randomSamplingPercentage: 1 }] };
-      if (cmd.includes('telemetry mesh-default -o json')) return { stdout: objectJson('Telemetry', 'mesh-default', { spec }) };
-      return reachable(argv);
+      if (asks(query, 'get', { kind: 'telemetry', name: 'mesh-default' }))
+        return { stdout: objectJson('Telemetry', 'mesh-default', { spec }) };
+      return ready(query) ?? versionAnswer(query);
     });
     const r = await runCli(['addons'], { env: env(), runner: fake.runner });
     assert.equal(r.code, 1);

@@ -16,8 +16,21 @@ import {
   prometheusPath,
   zipkinPath,
 } from '../tasks/lib/apps/traffic-proof.ts';
+import type { Query } from '../tasks/lib/run/requests.ts';
 import { loadScript } from '../tasks/traffic.ts';
-import { fakeRunner, listJson, meshConfigText, nodesJson, objectJson, runCli, tmpDir } from './helpers.ts';
+import {
+  asks,
+  fakeRunner,
+  jsonpathOf,
+  listJson,
+  meshConfigText,
+  nodesJson,
+  objectJson,
+  type Reply,
+  runCli,
+  tmpDir,
+  versionAnswer,
+} from './helpers.ts';
 
 const answers = new Map<string, string>();
 const server = createServer((req, res) => {
@@ -83,20 +96,22 @@ describe('judging the proof', () => {
 describe('the traffic chapter', () => {
   const release = path.join(import.meta.dirname, 'fixtures', 'release');
   const env = (extra: Record<string, string> = {}) => ({ CACHE_DIR: tmpDir('fwi-cache-'), ISTIO_HOME: release, ...extra });
-  const cluster = (over: (cmd: string) => { stdout?: string; code?: number } | undefined) =>
-    fakeRunner((argv) => {
-      const cmd = argv.join(' ');
-      if (cmd.includes('version -o json')) return { stdout: '{"serverVersion":{"gitVersion":"v1.36.3"}}' };
-      if (cmd.includes('readyReplicas')) return { stdout: '1' };
-      const answer = over(cmd);
+  /** `over` answers first: by what a command asks, or for `get --raw` (which asks no object) by its line. */
+  const cluster = (over: (cmd: string, query?: Query) => Reply | undefined) =>
+    fakeRunner((argv, _input, query) => {
+      if (query?.op === 'version') return versionAnswer(query);
+      if (jsonpathOf(query) === '{.status.readyReplicas}') return { stdout: '1' };
+      const answer = over(argv.join(' '), query);
       if (answer) return answer;
       // The demo profile's mesh: its proxies report metrics to Prometheus.
-      if (cmd.includes('get configmap istio -o jsonpath={.data.mesh}')) return { stdout: meshConfigText({ metrics: true }) };
+      if (jsonpathOf(query) === '{.data.mesh}') return { stdout: meshConfigText({ metrics: true }) };
       return undefined;
     });
 
   it('says so on a cluster whose nodes run no containers (the lab), instead of pretending', async () => {
-    const fake = cluster((cmd) => (cmd.endsWith(' get nodes -o json') ? { stdout: nodesJson('kwok://v0.8.0') } : undefined));
+    const fake = cluster((_cmd, query) =>
+      asks(query, 'list', { kind: 'nodes' }) ? { stdout: nodesJson('kwok://v0.8.0') } : undefined,
+    );
     const r = await runCli(['traffic'], { env: env(), runner: fake.runner });
     assert.equal(r.code, 0, r.err);
     assert.ok(!fake.calls.some((c) => c.argv.includes('--raw')), 'no addon was asked');
@@ -110,8 +125,8 @@ describe('the traffic chapter', () => {
   });
 
   it('on a mesh whose proxies report no metrics, says so in one line and proves the trace alone', async () => {
-    const fake = cluster((cmd) =>
-      cmd.includes('get configmap istio -o jsonpath={.data.mesh}')
+    const fake = cluster((cmd, query) =>
+      jsonpathOf(query) === '{.data.mesh}'
         ? { stdout: meshConfigText({ metrics: false }) }
         : cmd.includes('--raw')
           ? { stdout: '[[{}]]' }
@@ -130,10 +145,10 @@ describe('the traffic chapter', () => {
 
   it('asks Prometheus where a mesh-wide Telemetry turns metrics on although the install defaults have none', async () => {
     const telemetry = objectJson('Telemetry', 'metrics', { spec: { metrics: [{ providers: [{ name: 'prometheus' }] }] } });
-    const fake = cluster((cmd) =>
-      cmd.includes('get configmap istio -o jsonpath={.data.mesh}')
+    const fake = cluster((cmd, query) =>
+      jsonpathOf(query) === '{.data.mesh}'
         ? { stdout: meshConfigText({ metrics: false }) }
-        : cmd.includes('get telemetries -o json')
+        : asks(query, 'list', { kind: 'telemetries' })
           ? { stdout: listJson(telemetry) }
           : cmd.includes('/services/prometheus')
             ? { stdout: vector('100') }
@@ -201,15 +216,15 @@ describe('re-running the traffic chapter', () => {
   const release = path.join(import.meta.dirname, 'fixtures', 'release');
   it('changes nothing with the same TRAFFIC_REQUESTS, and replaces the Job for another count', async () => {
     const sent = (n: string) =>
-      fakeRunner((argv) => {
+      fakeRunner((argv, _input, query) => {
         const cmd = argv.join(' ');
-        if (cmd.includes('version -o json')) return { stdout: '{"serverVersion":{"gitVersion":"v1.36.3"}}' };
-        if (cmd.includes('readyReplicas')) return { stdout: '1' };
+        if (query?.op === 'version') return versionAnswer(query);
+        if (jsonpathOf(query) === '{.status.readyReplicas}') return { stdout: '1' };
         const job = { managed: true, annotations: { 'fun-with-istio/requests': n }, status: { succeeded: 1 } };
-        if (cmd.includes('get job traffic -o json')) return { stdout: objectJson('Job', 'traffic', job) };
-        if (cmd.includes('get configmap istio -o jsonpath={.data.mesh}')) return { stdout: meshConfigText({ metrics: true }) };
+        if (asks(query, 'get', { kind: 'job', name: 'traffic' })) return { stdout: objectJson('Job', 'traffic', job) };
+        if (jsonpathOf(query) === '{.data.mesh}') return { stdout: meshConfigText({ metrics: true }) };
         // the namespace and httpbin exist
-        if (cmd.includes('-o json --ignore-not-found')) return { stdout: objectJson('Object', 'found', { managed: true }) };
+        if (query?.op === 'get') return { stdout: objectJson('Object', 'found', { managed: true }) };
         if (cmd.includes('/services/prometheus')) return { stdout: vector('100') };
         if (cmd.includes('--raw')) return { stdout: '[[{}]]' };
         return undefined;
