@@ -24,6 +24,7 @@ import {
 import { readManifests } from './lib/kube/manifests.ts';
 import { describePod, hasSidecar, livePods, type Pod, readiness } from './lib/kube/pods.ts';
 import { oncePerRun } from './lib/run/once-per-run.ts';
+import { judgeSeen } from './lib/run/poll.ts';
 import { step } from './lib/run/step.ts';
 import type { Ctx, Task, TaskCommand } from './lib/run/types.ts';
 import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
@@ -46,8 +47,10 @@ async function pods(ctx: Ctx): Promise<Pod[]> {
 
 /** Checks the live pod of the sample has (or lacks) the sidecar and is fully ready. */
 async function expectSidecar(ctx: Ctx, wanted: boolean): Promise<string> {
-  const live = await pods(ctx);
-  if (ctx.options.dryRun) return ''; // a dry run started no pod to look at
+  return (await judgeSeen(ctx, await pods(ctx), (live) => sidecarAsWanted(ctx, live, wanted))) ?? '';
+}
+
+function sidecarAsWanted(ctx: Ctx, live: Pod[], wanted: boolean): string {
   if (live.length !== 1) throw new StepError(`expected one ${app} pod in ${nsOf(ctx)}, found ${live.length}`);
   const [pod] = live;
   if (hasSidecar(pod) !== wanted)

@@ -9,7 +9,7 @@ import { releaseFile } from './lib/istio/release-file.ts';
 import { applyFile, type EndState, endState, noteBefore, restoreBefore, type Scope } from './lib/istio/routing.ts';
 import { cannotLookHere } from './lib/kube/data-plane.ts';
 import { available, execArgs, getObject, inNamespace, managedLabels, rolloutStatus } from './lib/kube/kube.ts';
-import { untilSettled } from './lib/run/poll.ts';
+import { observe } from './lib/run/poll.ts';
 import { step } from './lib/run/step.ts';
 import type { Ctx, Task, TaskCommand } from './lib/run/types.ts';
 import { ownNamespace } from './lib/steps/namespace.ts';
@@ -62,10 +62,19 @@ function checkClients(title: string, outsideGetsIn: boolean, onTheWay?: EndState
       if (await cannotLookHere(ctx, task)) return;
       // A new mTLS mode reaches the proxies a moment after it is applied: ask until it shows, or the wait ends.
       const ask = async () => [await reaches(ctx, namespace), await reaches(ctx, outside)] as const;
-      const [inside, fromOutside] = await untilSettled(
+      await observe(
         ctx,
         ask,
-        ([inside, out]) => ctx.options.dryRun || (inside === true && (out === true) === outsideGetsIn),
+        ([inside, out]) => inside === true && (out === true) === outsideGetsIn,
+        ([inside, fromOutside]) => {
+          if (inside !== true) throw new StepError(`the client inside the mesh (${namespace}) was refused: ${inside}`);
+          if ((fromOutside === true) !== outsideGetsIn)
+            throw new StepError(
+              `the client outside the mesh (${outside}) ${outsideGetsIn ? `was refused: ${fromOutside}` : 'got through, though mTLS is STRICT'}`,
+            );
+          task.output = `inside: HTTP 200; outside: ${fromOutside === true ? 'HTTP 200' : `refused (${fromOutside})`}`;
+          ctx.sh.note(task.output);
+        },
         {
           waiting: {
             task,
@@ -73,14 +82,6 @@ function checkClients(title: string, outsideGetsIn: boolean, onTheWay?: EndState
           },
         },
       );
-      if (ctx.options.dryRun) return; // no client ran
-      if (inside !== true) throw new StepError(`the client inside the mesh (${namespace}) was refused: ${inside}`);
-      if ((fromOutside === true) !== outsideGetsIn)
-        throw new StepError(
-          `the client outside the mesh (${outside}) ${outsideGetsIn ? `was refused: ${fromOutside}` : 'got through, though mTLS is STRICT'}`,
-        );
-      task.output = `inside: HTTP 200; outside: ${fromOutside === true ? 'HTTP 200' : `refused (${fromOutside})`}`;
-      ctx.sh.note(task.output);
     },
   });
 }

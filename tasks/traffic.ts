@@ -19,7 +19,7 @@ import {
   waitFor,
 } from './lib/kube/kube.ts';
 import type { K8sObject } from './lib/kube/manifests.ts';
-import { untilSettled } from './lib/run/poll.ts';
+import { observe } from './lib/run/poll.ts';
 import { step } from './lib/run/step.ts';
 import type { Ctx, Task, TaskCommand } from './lib/run/types.ts';
 import { ownNamespace } from './lib/steps/namespace.ts';
@@ -123,15 +123,15 @@ const proveTraffic = step('Prove the mesh saw them (Prometheus, and the tracer)'
         const r = await ctx.sh.kubectl(['get', '--raw', proof.path], { allowFailure: true });
         return r.exitCode === 0 ? proof.judge(r.stdout) : { problem: r.stderr.trim().split('\n').pop() ?? 'no answer' };
       };
-      // A dry run sent no traffic: nothing to judge.
-      const seen = (v: Verdict) => ctx.options.dryRun || ('seen' in v && v.seen > 0);
+      const seen = (v: Verdict) => 'seen' in v && v.seen > 0;
       const says = () => `waiting for ${proof.what}${proof.metrics ? ' (Prometheus scrapes every 15 s)' : ''}`;
-      const verdict = await untilSettled(ctx, ask, seen, { deadline, everyMs: 3000, waiting: { task, says } });
-      if (ctx.options.dryRun) continue;
-      if ('problem' in verdict) throw new StepError(`${proof.what}: ${verdict.problem}`);
-      if (verdict.seen === 0)
-        throw new StepError(`no ${proof.what.replace(/^a /, '')} for ${server} after ${ctx.config.waitTimeout}`);
-      say(`${proof.what}: ${verdict.seen}`);
+      const judge = (verdict: Verdict) => {
+        if ('problem' in verdict) throw new StepError(`${proof.what}: ${verdict.problem}`);
+        if (verdict.seen === 0)
+          throw new StepError(`no ${proof.what.replace(/^a /, '')} for ${server} after ${ctx.config.waitTimeout}`);
+        say(`${proof.what}: ${verdict.seen}`);
+      };
+      await observe(ctx, ask, seen, judge, { deadline, everyMs: 3000, waiting: { task, says } });
     }
     if (said.length) task.output = said.join('\n');
   },

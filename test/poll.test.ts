@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { untilSettled } from '../tasks/lib/run/poll.ts';
+import { judgeSeen, observe, untilSettled } from '../tasks/lib/run/poll.ts';
 import { progress } from '../tasks/lib/run/progress.ts';
 import type { Ctx, TaskHandle } from '../tasks/lib/run/types.ts';
 import { virtualClock } from './helpers.ts';
 
 /** A context with just what the poll reads: the wait's length, the clock and the run's signal. */
-function pollCtx(o: { waitTimeout?: string; signal?: AbortSignal } = {}) {
+function pollCtx(o: { waitTimeout?: string; signal?: AbortSignal; dryRun?: boolean } = {}) {
   const clock = virtualClock(0);
   const ctx = {
     config: { waitTimeout: o.waitTimeout ?? '10s' },
+    options: { dryRun: o.dryRun ?? false },
     clock,
     signal: o.signal ?? new AbortController().signal,
     log: { write: (l: string) => logged.push(l) },
@@ -87,5 +88,52 @@ describe('untilSettled', () => {
       untilSettled(ctx, ask, () => false),
       { name: 'AbortError' },
     );
+  });
+});
+
+describe('observe and judgeSeen: what a step saw is judged, and a dry run saw nothing', () => {
+  it('observe asks until the answer settles, then judges that answer', async () => {
+    const { ctx } = pollCtx();
+    const c = counter();
+    const judged: number[] = [];
+    await observe(
+      ctx,
+      c.ask,
+      (n) => n === 3,
+      (n) => void judged.push(n),
+    );
+    assert.deepEqual(judged, [3]);
+  });
+
+  it('observe judges the last answer when the wait ends unsettled, and the judge failing fails it', async () => {
+    const { ctx } = pollCtx({ waitTimeout: '2s' });
+    const c = counter();
+    await assert.rejects(
+      observe(
+        ctx,
+        c.ask,
+        () => false,
+        (n) => assert.fail(`saw ${n}`),
+      ),
+      /saw 4/,
+    );
+  });
+
+  it('in a dry run observe asks once (the listing shows the question) and judges nothing', async () => {
+    const { ctx, clock } = pollCtx({ dryRun: true });
+    const c = counter();
+    await observe(
+      ctx,
+      c.ask,
+      () => false,
+      () => assert.fail('a dry run judged'),
+    );
+    assert.equal(c.asked(), 1);
+    assert.deepEqual(clock.slept, []);
+  });
+
+  it('judgeSeen returns the verdict for real, and nothing in a dry run', async () => {
+    assert.equal(await judgeSeen(pollCtx().ctx, 2, (n) => n * 10), 20);
+    assert.equal(await judgeSeen(pollCtx({ dryRun: true }).ctx, 2, () => assert.fail('a dry run judged')), undefined);
   });
 });

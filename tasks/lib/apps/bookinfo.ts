@@ -9,6 +9,7 @@ import { cannotLookHere } from '../kube/data-plane.ts';
 import { available, field, getJson, inNamespace, listObjects, waitFor } from '../kube/kube.ts';
 import { describePod, livePods, type Pod } from '../kube/pods.ts';
 import { withPortForward } from '../kube/port-forward.ts';
+import { judgeSeen } from '../run/poll.ts';
 import { step } from '../run/step.ts';
 import type { Ctx, Task, TaskHandle } from '../run/types.ts';
 
@@ -30,11 +31,12 @@ export function bookinfoPodsReady(mode: MeshMode): Task {
       if (!deployments.length || !deployments.every(available))
         await waitFor(ctx, inNamespace(namespace, 'deployment'), 'condition=Available', (l) => (task.output = l));
       const pods = livePods(parseJson<{ items: Pod[] }>(await getJson(ctx, inNamespace(namespace, 'pods')), 'pods').items);
-      if (ctx.options.dryRun) return; // nothing was deployed to look at
-      const wrong = pods.filter((p) => !mode.podReady(p));
-      if (!pods.length || wrong.length)
-        throw new StepError(`not ${mode.wanted}: ${wrong.map(describePod).join(', ') || 'no pods'}`);
-      task.output = `${pods.length} pods ${mode.ready}`;
+      await judgeSeen(ctx, pods, () => {
+        const wrong = pods.filter((p) => !mode.podReady(p));
+        if (!pods.length || wrong.length)
+          throw new StepError(`not ${mode.wanted}: ${wrong.map(describePod).join(', ') || 'no pods'}`);
+        task.output = `${pods.length} pods ${mode.ready}`;
+      });
     },
   });
 }

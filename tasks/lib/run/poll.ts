@@ -27,3 +27,26 @@ export async function untilSettled<T>(
     await ctx.clock.sleep(o.everyMs ?? 1000, ctx.signal);
   }
 }
+
+/**
+ * Judges what a step saw. A dry run saw nothing (no client ran, no request was sent, nothing was deployed), so it
+ * judges nothing: the judge itself never asks whether this is a dry run.
+ */
+export async function judgeSeen<T, R>(ctx: Ctx, seen: T, judge: (seen: T) => R | Promise<R>): Promise<R | undefined> {
+  return ctx.options.dryRun ? undefined : await judge(seen);
+}
+
+/**
+ * Looks at what users would see: asks until the answer settles (or the wait ends), then judges the last answer. A
+ * dry run asks once, so its listing shows the question, and judges nothing.
+ */
+export async function observe<T>(
+  ctx: Ctx,
+  ask: () => Promise<T>,
+  settled: (answer: T) => boolean,
+  judge: (answer: T) => void | Promise<void>,
+  o: Poll<T> = {},
+): Promise<void> {
+  const answer = await untilSettled(ctx, ask, (a) => ctx.options.dryRun || settled(a), o);
+  await judgeSeen(ctx, answer, judge);
+}

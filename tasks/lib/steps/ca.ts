@@ -21,6 +21,7 @@ import {
   verbArgs,
   waitFor,
 } from '../kube/kube.ts';
+import { judgeSeen } from '../run/poll.ts';
 import { step } from '../run/step.ts';
 import type { Ctx, Task } from '../run/types.ts';
 
@@ -124,16 +125,17 @@ function caBundleCheck(skipWithoutIstio: boolean): Task {
         await waitFor(ctx, injector, 'jsonpath={.webhooks[0].clientConfig.caBundle}');
         hooks = await read();
       }
-      if (ctx.options.dryRun) return; // nothing was installed, so there is no caBundle to compare
-      const root = normalize(readFileSync(paths(ctx).rootCert, 'utf8'));
-      const wrong = hooks.filter(
-        (h) => normalize(Buffer.from(h.clientConfig?.caBundle ?? '', 'base64').toString('utf8')) !== root,
-      );
-      if (!hooks.length || wrong.length)
-        throw new StepError(
-          `${names.injectorWebhook}: caBundle of ${wrong.map((h) => h.name).join(', ') || 'its webhooks'} is not our root CA (${paths(ctx).rootCert})`,
+      await judgeSeen(ctx, hooks, (hooks) => {
+        const root = normalize(readFileSync(paths(ctx).rootCert, 'utf8'));
+        const wrong = hooks.filter(
+          (h) => normalize(Buffer.from(h.clientConfig?.caBundle ?? '', 'base64').toString('utf8')) !== root,
         );
-      task.output = `${hooks.length} webhook(s) trust ${paths(ctx).rootCert}`;
+        if (!hooks.length || wrong.length)
+          throw new StepError(
+            `${names.injectorWebhook}: caBundle of ${wrong.map((h) => h.name).join(', ') || 'its webhooks'} is not our root CA (${paths(ctx).rootCert})`,
+          );
+        task.output = `${hooks.length} webhook(s) trust ${paths(ctx).rootCert}`;
+      });
     },
   });
 }
