@@ -13,9 +13,9 @@ import {
   findObject,
   inNamespace,
   listObjects,
-  managed,
   notOurs,
   onObjects,
+  ours,
   ownerOf,
   waitFor,
 } from './lib/kube/kube.ts';
@@ -33,7 +33,7 @@ function installAddon(addon: Addon): Task {
     done: async (ctx) => {
       // One read of the namespace's Deployments (and one of its Services) answers every addon's step.
       const deployment = await findObject(ctx, inNamespace(ns, 'deployment', addon.deployment));
-      if (!managed(deployment)) return false;
+      if (!ours(deployment)) return false;
       const service = addon.expose && (await findObject(ctx, inNamespace(ns, 'service', addon.expose.service)));
       if (addon.expose && (service?.spec as { type?: string } | undefined)?.type !== 'NodePort') return false;
       return `${addon.title} is installed`;
@@ -41,7 +41,7 @@ function installAddon(addon: Addon): Task {
     // Someone else's addon is theirs: applying ours over it would make teardown delete it later.
     refuse: async (ctx) => {
       const deployment = await findObject(ctx, inNamespace(ns, 'deployment', addon.deployment));
-      return deployment !== undefined && !managed(deployment) && notOurs(`deployment/${addon.deployment} in ${ns}`);
+      return deployment !== undefined && !ours(deployment) && notOurs(`deployment/${addon.deployment} in ${ns}`);
     },
     run: async (ctx) => {
       const { docs, label } = addonManifest(ctx, addon);
@@ -105,7 +105,7 @@ const stopTraces = step(`Keep tracing off (no Telemetry ${telemetryRef.name})`, 
 
 /** Service name -> node port of the tool's Services (from the one list of istio-system's Services). */
 async function ourNodePorts(ctx: Ctx): Promise<Record<string, string>> {
-  const services = (await listObjects(ctx, inNamespace(ns, 'service'))).filter(managed);
+  const services = (await listObjects(ctx, inNamespace(ns, 'service'))).filter(ours);
   return Object.fromEntries(
     services.flatMap((s) => {
       const port = (s.spec as { ports?: { nodePort?: number }[] } | undefined)?.ports?.[0]?.nodePort;

@@ -4,7 +4,7 @@ import { names } from './config.ts';
 import { runIfMain } from './lib/cli/main.ts';
 import { installFlags } from './lib/istio/install-flags.ts';
 import { meshHasProvider } from './lib/istio/tracing.ts';
-import { available, findObject, inNamespace, isManaged, listObjects, namespaceRef, verbArgs, waitFor } from './lib/kube/kube.ts';
+import { available, findObject, inNamespace, isOurs, listObjects, namespaceRef, verbArgs, waitFor } from './lib/kube/kube.ts';
 import { step } from './lib/run/step.ts';
 import type { Ctx, Task, TaskCommand } from './lib/run/types.ts';
 import { createIstioNamespace, generateCa, plugCa, verifyCaBundle } from './lib/steps/ca.ts';
@@ -34,7 +34,7 @@ const install = step('Install Istio', {
   // refuses it first where it runs; this holds wherever the install steps are used).
   refuse: async (ctx) => {
     const installed = await installedIstioVersion(ctx);
-    const theirs = Boolean(installed) && ctx.config.cluster.kind === 'existing' && !(await isManaged(ctx, namespaceRef(ns)));
+    const theirs = Boolean(installed) && ctx.config.cluster.kind === 'existing' && !(await isOurs(ctx, namespaceRef(ns)));
     return (
       theirs && `Istio ${installed} in context ${ctx.config.context} was not installed by fun-with-istio: refusing to change it`
     );

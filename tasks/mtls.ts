@@ -8,7 +8,7 @@ import { runIfMain } from './lib/cli/main.ts';
 import { releaseFile } from './lib/istio/release-file.ts';
 import { applyFile, type EndState, endState, noteBefore, restoreBefore, type Scope } from './lib/istio/routing.ts';
 import { cannotLookHere } from './lib/kube/data-plane.ts';
-import { available, execArgs, getObject, inNamespace, managedLabels, rolloutStatus } from './lib/kube/kube.ts';
+import { available, execArgs, getObject, inNamespace, ourLabels, rolloutStatus } from './lib/kube/kube.ts';
 import { observe } from './lib/run/poll.ts';
 import { step } from './lib/run/step.ts';
 import type { Ctx, Task, TaskCommand } from './lib/run/types.ts';
@@ -91,7 +91,7 @@ const meshWide = (mode: 'STRICT' | 'PERMISSIVE') => () => {
     {
       apiVersion: 'security.istio.io/v1',
       kind: 'PeerAuthentication',
-      metadata: { name: peerAuthentication, namespace: names.istioNamespace, labels: managedLabels() },
+      metadata: { name: peerAuthentication, namespace: names.istioNamespace, labels: ourLabels() },
       spec: { mtls: { mode } },
     },
   ];

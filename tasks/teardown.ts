@@ -13,12 +13,12 @@ import {
   exists,
   getObject,
   inNamespace,
-  isManaged,
+  isOurs,
   listObjects,
-  managed,
-  managedNames,
   namespaceRef,
   onObjects,
+  ourNames,
+  ours,
   ownerOf,
   verbArgs,
 } from './lib/kube/kube.ts';
@@ -41,12 +41,12 @@ const inCluster = (title: string, def: Required<Pick<StepDefinition, 'done' | 'r
 /** The addons whose Deployment carries the tool's label: only those are removed. */
 const ourAddons = oncePerRun(async (ctx): Promise<Addon[]> => {
   // kubectl refuses names together with a selector: list ours, then look for the addons among them.
-  const ours = new Set(await managedNames(ctx, inNamespace(ns, 'deployment')));
-  return addons.filter((a) => ours.has(a.deployment));
+  const ourDeployments = new Set(await ourNames(ctx, inNamespace(ns, 'deployment')));
+  return addons.filter((a) => ourDeployments.has(a.deployment));
 });
 
 /** Whether the sample namespace is the tool's (it is deleted by the step that asks last). */
-const sampleNsIsOurs = oncePerRun((ctx) => isManaged(ctx, sampleNs(ctx)));
+const sampleNsIsOurs = oncePerRun((ctx) => isOurs(ctx, sampleNs(ctx)));
 
 const removeAddons = inCluster('Remove the addons', {
   done: async (ctx) => (await ourAddons(ctx)).length === 0 && 'no addons installed by fun-with-istio',
@@ -61,7 +61,7 @@ const removeAddons = inCluster('Remove the addons', {
 });
 
 const removeTelemetry = inCluster(`Stop tracing (Telemetry ${telemetryRef.name})`, {
-  done: async (ctx) => !(await isManaged(ctx, telemetryRef)) && 'no Telemetry of fun-with-istio',
+  done: async (ctx) => !(await isOurs(ctx, telemetryRef)) && 'no Telemetry of fun-with-istio',
   run: async (ctx) => {
     await deleteObjects(ctx, telemetryRef);
   },
@@ -72,15 +72,15 @@ const removeTelemetry = inCluster(`Stop tracing (Telemetry ${telemetryRef.name})
  * (each delete waits ~5-10 s).
  */
 const ownNamespaces = (ctx: Ctx) => [...ctx.ownNamespaces].reverse();
-const ours = oncePerRun(async (ctx) => {
+const ourNamespaces = oncePerRun(async (ctx) => {
   const all = await listObjects(ctx, { kind: 'namespace' });
-  return ownNamespaces(ctx).filter((n) => managed(all.find((o) => o.metadata?.name === n)));
+  return ownNamespaces(ctx).filter((n) => ours(all.find((o) => o.metadata?.name === n)));
 });
 const removeOwnNamespaces = (ctx: Ctx) =>
   inCluster(`Delete the namespaces of the traffic chapter and the Istio tasks (${ownNamespaces(ctx).join(', ')})`, {
-    done: async (ctx) => (await ours(ctx)).length === 0 && 'none of them was made by fun-with-istio',
+    done: async (ctx) => (await ourNamespaces(ctx)).length === 0 && 'none of them was made by fun-with-istio',
     run: async (ctx, task) => {
-      const doomed = await ours(ctx);
+      const doomed = await ourNamespaces(ctx);
       task.output = doomed.join(', ');
       await deleteObjects(ctx, doomed.map(namespaceRef), { wait: true, within: ctx.config.waitTimeout });
     },
@@ -88,7 +88,7 @@ const removeOwnNamespaces = (ctx: Ctx) =>
 
 const peerAuthentication = inNamespace(ns, 'peerauthentication', names.bookinfo.peerAuthentication);
 const removePeerAuthentication = inCluster(`Delete the mTLS task's PeerAuthentication ${peerAuthentication.name}`, {
-  done: async (ctx) => !(await isManaged(ctx, peerAuthentication)) && 'no PeerAuthentication of fun-with-istio',
+  done: async (ctx) => !(await isOurs(ctx, peerAuthentication)) && 'no PeerAuthentication of fun-with-istio',
   run: async (ctx) => {
     await deleteObjects(ctx, peerAuthentication);
   },
@@ -113,10 +113,10 @@ const removeSampleNamespace = inCluster('Remove the injection label (and the sam
     const namespace = await getObject(ctx, sampleNs(ctx));
     if (!namespace) return `namespace ${ctx.config.sampleNamespace} does not exist`;
     if (await sampleNsIsOurs(ctx)) return false;
-    const ours = [names.injection.labelSetByToolAnnotation, names.injection.verifiedAnnotation].some((key) =>
+    const carriesOurs = [names.injection.labelSetByToolAnnotation, names.injection.verifiedAnnotation].some((key) =>
       annotationOf(namespace, key),
     );
-    return !ours && `namespace ${ctx.config.sampleNamespace} carries nothing of fun-with-istio`;
+    return !carriesOurs && `namespace ${ctx.config.sampleNamespace} carries nothing of fun-with-istio`;
   },
   run: async (ctx) => {
     const namespace = sampleNs(ctx);
@@ -133,7 +133,7 @@ const removeSampleNamespace = inCluster('Remove the injection label (and the sam
 /** Only an istio-system the tool created (and so the Istio in it) is its to remove; else why not. */
 const istioIsOurs = oncePerRun(async (ctx): Promise<string | false> => {
   if (!(await exists(ctx, namespaceRef(ns)))) return `namespace ${ns} does not exist`;
-  if (!(await isManaged(ctx, namespaceRef(ns)))) return `${ns} was not made by fun-with-istio: left alone`;
+  if (!(await isOurs(ctx, namespaceRef(ns)))) return `${ns} was not made by fun-with-istio: left alone`;
   return false;
 });
 
@@ -154,7 +154,7 @@ const uninstallIstio = inCluster('Uninstall Istio (istioctl uninstall --purge)',
 
 const cacerts = inNamespace(ns, 'secret', names.cacertsSecret);
 const removeCacerts = inCluster(`Delete the ${names.cacertsSecret} secret`, {
-  done: async (ctx) => !(await isManaged(ctx, cacerts)) && `no ${names.cacertsSecret} secret made by fun-with-istio`,
+  done: async (ctx) => !(await isOurs(ctx, cacerts)) && `no ${names.cacertsSecret} secret made by fun-with-istio`,
   run: async (ctx) => {
     await deleteObjects(ctx, cacerts);
   },

@@ -13,8 +13,8 @@ import {
   exists,
   getObject,
   inNamespace,
-  managedLabels,
   onObjects,
+  ourLabels,
   rolloutStatus,
   waitFor,
 } from './lib/kube/kube.ts';
@@ -65,7 +65,7 @@ function loadJob(ctx: Ctx): K8sObject {
     metadata: {
       name: job,
       namespace,
-      labels: managedLabels(),
+      labels: ourLabels(),
       annotations: { [requestsAnnotation]: String(ctx.config.trafficRequests) },
     },
     spec: {

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { run } from '../tasks/lib/cli/runner.ts';
 import { applyFile, endState, noteBefore, restoreBefore, type Scope } from '../tasks/lib/istio/routing.ts';
-import { managedLabels } from '../tasks/lib/kube/kube.ts';
+import { ourLabels } from '../tasks/lib/kube/kube.ts';
 import type { K8sObject } from '../tasks/lib/kube/manifests.ts';
 import { step } from '../tasks/lib/run/step.ts';
 import type { TaskCommand } from '../tasks/lib/run/types.ts';
@@ -22,7 +22,7 @@ const vs = (name: string, subset: string, labels: Record<string, string> = {}): 
   metadata: { name, namespace: 'shop', labels },
   spec: { hosts: [name], http: [{ route: [{ destination: { host: name, subset } }] }] },
 });
-const ours = managedLabels();
+const ours = ourLabels();
 
 /** A task like request-routing: all to v1, then reviews to v2, then back: its files carry the tool's label. */
 const firstFile = () => ({ docs: [vs('reviews', 'v1', ours), vs('ratings', 'v1', ours)], label: 'all-v1' });

@@ -14,7 +14,7 @@ import { names } from '../../tasks/config.ts';
 import { productPage } from '../../tasks/lib/apps/bookinfo-client.ts';
 import { judgePage, type PageView } from '../../tasks/lib/apps/bookinfo-page.ts';
 import { systemClock } from '../../tasks/lib/base/clock.ts';
-import { managedLabels } from '../../tasks/lib/kube/kube.ts';
+import { ourLabels } from '../../tasks/lib/kube/kube.ts';
 import type { K8sObject } from '../../tasks/lib/kube/manifests.ts';
 import { tmpDir } from '../helpers.ts';
 import {
@@ -89,7 +89,7 @@ const sample = (file: string): K8sObject[] => bookinfoNetworking(labEnv.ISTIO_HO
 const route = (host: string, http: object[]): K8sObject => ({
   apiVersion: 'networking.istio.io/v1',
   kind: 'VirtualService',
-  metadata: { name: host, namespace: ns, labels: managedLabels() },
+  metadata: { name: host, namespace: ns, labels: ourLabels() },
   spec: { hosts: [host], http },
 });
 const to = (host: string, subset: string) => ({ destination: { host, subset } });

@@ -18,7 +18,7 @@ import { type PodIdentity, podIdentity, type XdsDump, xdsDump } from '../../lab/
 import { inboundModes, type RouteView, routesOf } from '../../lab/xds-routes.ts';
 import { names } from '../../tasks/config.ts';
 import { notHere } from '../../tasks/lib/kube/data-plane.ts';
-import { managedLabels } from '../../tasks/lib/kube/kube.ts';
+import { ourLabels } from '../../tasks/lib/kube/kube.ts';
 import type { K8sObject } from '../../tasks/lib/kube/manifests.ts';
 import { tmpDir } from '../helpers.ts';
 import { bookinfoNetworking, type List, lab, labKubectl, type Obj, type Run, readLabEnv, runProduct } from './lab-client.ts';
@@ -292,7 +292,7 @@ describe('Istio tasks on the lab: what the real istiod serves Bookinfo', { timeo
     const strictPa = (mode: string): K8sObject => ({
       apiVersion: 'security.istio.io/v1',
       kind: 'PeerAuthentication',
-      metadata: { name: names.bookinfo.peerAuthentication, namespace: names.istioNamespace, labels: managedLabels() },
+      metadata: { name: names.bookinfo.peerAuthentication, namespace: names.istioNamespace, labels: ourLabels() },
       spec: { mtls: { mode } },
     });
     apply([strictPa('STRICT')]);

@@ -8,7 +8,7 @@ import { parse as parseDotenv } from 'dotenv';
 import { bin, binDir, stateDir } from '../../lab/common.ts';
 import { missingHostPrograms } from '../../lab/host-packages.ts';
 import { names } from '../../tasks/config.ts';
-import { managedLabels } from '../../tasks/lib/kube/kube.ts';
+import { ourLabels } from '../../tasks/lib/kube/kube.ts';
 import { type K8sObject, prepare, readManifests } from '../../tasks/lib/kube/manifests.ts';
 
 export const root = path.resolve(import.meta.dirname, '..', '..');
@@ -93,7 +93,7 @@ export function labKubectl(env: () => Record<string, string>) {
 export const bookinfoNetworking = (istioHome: string, file: string): K8sObject[] =>
   prepare(readManifests(path.join(istioHome, 'samples', 'bookinfo', 'networking', file)), {
     namespace: names.bookinfo.namespace,
-    labels: managedLabels(),
+    labels: ourLabels(),
   });
 
 /** The first http://127.0.0.1:<port> a running `dashboard` prints; an error if it ends first. */

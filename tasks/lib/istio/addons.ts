@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { type Addon, addons, names, patchesDir } from '../../config.ts';
-import { managedLabels } from '../kube/kube.ts';
+import { ourLabels } from '../kube/kube.ts';
 import { applyPatches, describe, type K8sObject, prepare, readManifests } from '../kube/manifests.ts';
 import type { Ctx } from '../run/types.ts';
 
@@ -12,7 +12,7 @@ export { type Addon, addons };
 /** An addon's manifest from the release, labelled as ours and with its patch applied. */
 export function addonObjects(ctx: Pick<Ctx, 'config'>, addon: Addon): K8sObject[] {
   const file = path.join(ctx.config.istioHome, addon.file);
-  let docs = prepare(readManifests(file), { namespace: names.istioNamespace, labels: managedLabels() });
+  let docs = prepare(readManifests(file), { namespace: names.istioNamespace, labels: ourLabels() });
   if (addon.expose)
     docs = applyPatches(docs, readManifests(path.join(patchesDir, addon.expose.patch)), `patches/${addon.expose.patch}`);
   return docs;

@@ -2,7 +2,7 @@
 // names and labelled as the tool's, so teardown can tell it from the user's.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { managedLabels } from '../kube/kube.ts';
+import { ourLabels } from '../kube/kube.ts';
 import { describe, type K8sObject, prepare, readManifests } from '../kube/manifests.ts';
 import type { Ctx } from '../run/types.ts';
 
@@ -16,6 +16,6 @@ export interface ReleaseFile {
 export function releaseFile(ctx: Ctx, file: string, namespace: string): ReleaseFile {
   const full = path.join(ctx.config.istioHome, 'samples', file);
   if (ctx.options.dryRun && !existsSync(full)) return { docs: [], label: `samples/${file}` };
-  const docs = prepare(readManifests(full), { namespace, labels: managedLabels() });
+  const docs = prepare(readManifests(full), { namespace, labels: ourLabels() });
   return { docs, label: describe(docs) };
 }

@@ -7,7 +7,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { StepError } from '../base/errors.ts';
 import { inPlace, nameOf } from '../kube/in-place.ts';
-import { deleteObjects, getObject, inNamespace, listObjects, managed, managedLabels, onObjects } from '../kube/kube.ts';
+import { deleteObjects, getObject, inNamespace, listObjects, onObjects, ourLabels, ours } from '../kube/kube.ts';
 import type { K8sObject } from '../kube/manifests.ts';
 import { oncePerRun } from '../run/once-per-run.ts';
 import { step } from '../run/step.ts';
@@ -26,7 +26,7 @@ export interface Scope {
 
 /** The same object for a restore: the same spec, and the same owner (a user's object that got the tool's label is not). */
 const same = (a: K8sObject | undefined, b: K8sObject | undefined): boolean =>
-  isDeepStrictEqual(a?.spec, b?.spec) && managed(a) === managed(b);
+  isDeepStrictEqual(a?.spec, b?.spec) && ours(a) === ours(b);
 
 const listOf = (ctx: Ctx, scope: Scope) => listObjects(ctx, inNamespace(scope.namespace, scope.kind));
 const snapshotRef = (scope: Scope) => inNamespace(scope.snapshotIn, 'configmap', `fun-with-istio-${scope.kind}-before`);
@@ -34,7 +34,7 @@ const snapshotRef = (scope: Scope) => inNamespace(scope.snapshotIn, 'configmap',
 /** The tool's snapshot of a run that has not put back yet; a ConfigMap of that name that is a user's is none. */
 async function snapshotObject(ctx: Ctx, scope: Scope): Promise<K8sObject | undefined> {
   const o = await getObject(ctx, snapshotRef(scope));
-  return managed(o) ? o : undefined;
+  return ours(o) ? o : undefined;
 }
 
 /** The objects in a stopped run's snapshot (kept in its ConfigMap), if one took it. */
@@ -59,14 +59,14 @@ const keepSnapshot = oncePerRun(async (ctx, scope: Scope) => {
   if (stopped) return;
   const ref = snapshotRef(scope);
   const existing = await getObject(ctx, ref);
-  if (existing && !managed(existing))
+  if (existing && !ours(existing))
     throw new StepError(
       `configmap ${ref.name} in ${ref.namespace} is not fun-with-istio's, but the task keeps its snapshot under that name: rename it, then re-run`,
     );
   const snapshot = {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: { name: ref.name, namespace: ref.namespace, labels: managedLabels() },
+    metadata: { name: ref.name, namespace: ref.namespace, labels: ourLabels() },
   };
   // A snapshot of the tool's that could not be read is replaced.
   await onObjects(ctx, existing ? 'apply' : 'create', [{ ...snapshot, data: { objects: JSON.stringify(objects) } }]);
@@ -158,7 +158,7 @@ export const restoreBefore = (scope: Scope): Task =>
       if (!ctx.options.keepRouting) {
         const [{ objects: was }, now] = await Promise.all([before(ctx, scope), listOf(ctx, scope)]);
         // What the tool added goes; what someone else added meanwhile stays theirs.
-        const added = now.filter((o) => managed(o) && !was.some((w) => nameOf(w) === nameOf(o)));
+        const added = now.filter((o) => ours(o) && !was.some((w) => nameOf(w) === nameOf(o)));
         const changed = was.filter(
           (o) =>
             !same(

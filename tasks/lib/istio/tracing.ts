@@ -3,7 +3,7 @@
 // nothing traces without them.
 import { load } from 'js-yaml';
 import { type Config, names } from '../../config.ts';
-import { field, getObject, inNamespace, managedLabels } from '../kube/kube.ts';
+import { field, getObject, inNamespace, ourLabels } from '../kube/kube.ts';
 import type { K8sObject } from '../kube/manifests.ts';
 import type { Ctx } from '../run/types.ts';
 
@@ -42,7 +42,7 @@ export function telemetryObject(sampling: number): K8sObject {
   return {
     apiVersion: 'telemetry.istio.io/v1',
     kind: 'Telemetry',
-    metadata: { name: telemetry, namespace: names.istioNamespace, labels: managedLabels() },
+    metadata: { name: telemetry, namespace: names.istioNamespace, labels: ourLabels() },
     spec: { tracing: [{ providers: [{ name: provider }], randomSamplingPercentage: sampling }] },
   };
 }

@@ -20,7 +20,7 @@ export interface Answer {
   stderr?: string;
 }
 const json = (v: unknown): string => JSON.stringify(v);
-const managedLabelPath = `{.metadata.labels.${names.managedBy.key.replace(/\./g, '\\.')}}`;
+const ourLabelPath = `{.metadata.labels.${names.managedBy.key.replace(/\./g, '\\.')}}`;
 
 export class DryRunCluster implements CommandModel {
   readonly view: ClusterView;
@@ -131,7 +131,7 @@ export class DryRunCluster implements CommandModel {
   }
 
   private field(refs: ObjectRef[], path: string): string {
-    if (path === managedLabelPath) return refs.every((r) => this.known(r)) ? names.managedBy.value : '';
+    if (path === ourLabelPath) return refs.every((r) => this.known(r)) ? names.managedBy.value : '';
     // A chapter's dry run assumes the chapters before it ran: the mesh has the tracing provider.
     if (path === '{.data.mesh}')
       // The demo profile's mesh once the install has run: metrics to Prometheus, and the zipkin provider.

@@ -2,7 +2,7 @@
 // means its copy holds every field the file sets; lists must match item by item.
 
 import type { Ctx } from '../run/types.ts';
-import { inNamespace, listObjects, managed } from './kube.ts';
+import { inNamespace, listObjects, ours } from './kube.ts';
 import type { K8sObject } from './manifests.ts';
 
 /** Whether `have` (the server's copy) says everything `want` (a file) says. */
@@ -18,17 +18,17 @@ export function holds(have: unknown, want: unknown): boolean {
 export const nameOf = (o: K8sObject): string => o.metadata?.name ?? '';
 
 /**
- * Whether each object is in place, holding what its file says (one list read per kind and namespace); with `ours`,
+ * Whether each object is in place, holding what its file says (one list read per kind and namespace); with `onlyOurs`,
  * also carrying the tool's label (the tool put it there, not the user).
  */
-export async function inPlace(ctx: Ctx, docs: K8sObject[], ours = false): Promise<boolean> {
+export async function inPlace(ctx: Ctx, docs: K8sObject[], onlyOurs = false): Promise<boolean> {
   if (!docs.length) return false;
   for (const doc of docs) {
     const kind = (doc.kind ?? '').toLowerCase();
     const found = (await listObjects(ctx, inNamespace(doc.metadata?.namespace ?? '', kind))).find(
       (o) => nameOf(o) === nameOf(doc),
     );
-    if (!found || !holds(found.spec, doc.spec) || (ours && !managed(found))) return false;
+    if (!found || !holds(found.spec, doc.spec) || (onlyOurs && !ours(found))) return false;
   }
   return true;
 }

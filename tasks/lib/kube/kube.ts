@@ -48,10 +48,10 @@ export const execArgs = (ref: ObjectRef, container: string, command: string[]): 
 ];
 
 /** The label every object the tool creates carries, so teardown can tell its own from the user's. */
-export function managedLabels(): Record<string, string> {
+export function ourLabels(): Record<string, string> {
   return { [names.managedBy.key]: names.managedBy.value };
 }
-export const managedSelector = `${names.managedBy.key}=${names.managedBy.value}`;
+export const ourSelector = `${names.managedBy.key}=${names.managedBy.value}`;
 
 /**
  * `kubectl <verb> -f - <flags>` with the objects on stdin, never in argv (a Secret's key stays out of `ps`, logs and
@@ -86,7 +86,7 @@ export async function deleteObjects(
 /** Creates a namespace that carries the tool's label (and `labels`). */
 export async function createNamespace(ctx: Ctx, name: string, labels: Record<string, string> = {}): Promise<void> {
   await onObjects(ctx, 'create', [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { ...managedLabels(), ...labels } } },
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { ...ourLabels(), ...labels } } },
   ]);
 }
 
@@ -125,7 +125,8 @@ export async function findObject(ctx: Ctx, ref: ObjectRef): Promise<K8sObject | 
 
 export const labelOf = (o: K8sObject | undefined, key: string): string => o?.metadata?.labels?.[key] ?? '';
 export const annotationOf = (o: K8sObject | undefined, key: string): string => o?.metadata?.annotations?.[key] ?? '';
-export const managed = (o: K8sObject | undefined): boolean => labelOf(o, names.managedBy.key) === names.managedBy.value;
+/** Whether the object is the tool's ("ours" throughout: it carries the tool's managed-by label). */
+export const ours = (o: K8sObject | undefined): boolean => labelOf(o, names.managedBy.key) === names.managedBy.value;
 
 /** Whether a workload reports the Available condition. */
 export function available(o: K8sObject | undefined): boolean {
@@ -154,10 +155,8 @@ export async function getJson(ctx: Ctx, ref: ObjectRef, selector?: string): Prom
 }
 
 /** The names of the objects of `ref.kind` that carry the tool's label. */
-export async function managedNames(ctx: Ctx, ref: ObjectRef): Promise<string[]> {
-  return (
-    await ask(ctx, verbArgs('get', ref, ['-o', 'name', '-l', managedSelector]), { op: 'names', ref, selector: managedSelector })
-  )
+export async function ourNames(ctx: Ctx, ref: ObjectRef): Promise<string[]> {
+  return (await ask(ctx, verbArgs('get', ref, ['-o', 'name', '-l', ourSelector]), { op: 'names', ref, selector: ourSelector }))
     .split('\n')
     .map((l) => l.trim().split('/').pop() ?? '')
     .filter(Boolean);
@@ -166,15 +165,15 @@ export async function managedNames(ctx: Ctx, ref: ObjectRef): Promise<string[]> 
 /** Who has an object: nobody, the tool, or someone else (whose it stays). */
 export async function ownerOf(ctx: Ctx, ref: ObjectRef): Promise<'none' | 'ours' | 'theirs'> {
   if (!(await exists(ctx, ref))) return 'none';
-  return (await isManaged(ctx, ref)) ? 'ours' : 'theirs';
+  return (await isOurs(ctx, ref)) ? 'ours' : 'theirs';
 }
 
 /** Why a step refuses to change an object the tool did not make (`what`: e.g. "namespace bookinfo"). */
 export const notOurs = (what: string, why = 'refusing to change it') => `${what} was not made by fun-with-istio: ${why}`;
 
 /** True when the object carries the tool's managed-by label. */
-export async function isManaged(ctx: Ctx, ref: ObjectRef): Promise<boolean> {
-  if (!isSecret(ref)) return managed(await getObject(ctx, ref));
+export async function isOurs(ctx: Ctx, ref: ObjectRef): Promise<boolean> {
+  if (!isSecret(ref)) return ours(await getObject(ctx, ref));
   return (await field(ctx, ref, labelPath(names.managedBy.key))) === names.managedBy.value;
 }
 

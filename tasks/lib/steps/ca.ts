@@ -12,11 +12,11 @@ import {
   findObject,
   getJson,
   inNamespace,
-  isManaged,
-  managedLabels,
+  isOurs,
   namespaceRef,
   notOurs,
   onObjects,
+  ourLabels,
   rolloutStatus,
   verbArgs,
   waitFor,
@@ -51,13 +51,13 @@ export const generateCa = step('Generate a root CA and an intermediate CA (Istio
 export const createIstioNamespace = step(`Create the ${ns} namespace`, {
   done: async (ctx) =>
     (await exists(ctx, namespaceRef(ns))) &&
-    (ctx.config.cluster.kind === 'minikube' || (await isManaged(ctx, namespaceRef(ns)))) &&
+    (ctx.config.cluster.kind === 'minikube' || (await isOurs(ctx, namespaceRef(ns)))) &&
     `namespace ${ns} exists`,
   // On a cluster of the user's, an istio-system the tool did not make holds an Istio it did not install.
   refuse: async (ctx) =>
     ctx.config.cluster.kind === 'existing' &&
     (await exists(ctx, namespaceRef(ns))) &&
-    !(await isManaged(ctx, namespaceRef(ns))) &&
+    !(await isOurs(ctx, namespaceRef(ns))) &&
     notOurs(`namespace ${ns} in context ${ctx.config.context}`, 'refusing to change an Istio it did not install'),
   run: async (ctx) => {
     await createNamespace(ctx, ns);
@@ -89,7 +89,7 @@ export const plugCa = step(`Plug the CA into Istio (secret ${names.cacertsSecret
       apiVersion: 'v1',
       kind: 'Secret',
       type: 'Opaque',
-      metadata: { name: names.cacertsSecret, namespace: ns, labels: managedLabels() },
+      metadata: { name: names.cacertsSecret, namespace: ns, labels: ourLabels() },
       data,
     };
     // Through stdin, never argv; `create`, not `apply`, so no last-applied annotation copies the key.
