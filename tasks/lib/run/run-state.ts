@@ -21,20 +21,17 @@ export class RunState {
     return byArgs.get(args) as Promise<T>;
   }
 
-  private readonly background = new Map<string, Promise<unknown>>();
+  private readonly background = new Map<object, Promise<unknown>>();
 
-  /**
-   * Work one step starts and a later step finishes (images pulled ahead). Its commands run under the run's signal,
-   * so a failure elsewhere or Ctrl-C stops them with the run.
-   */
-  startInBackground<T>(name: string, work: Promise<T>): void {
+  /** Work one step starts and a later step finishes, by its handle (see background.ts). */
+  startInBackground<T>(handle: object, work: Promise<T>): void {
     work.catch(() => {}); // judged by the step that finishes it
-    this.background.set(name, work);
+    this.background.set(handle, work);
   }
 
-  /** The background work of that name, if a step started it. */
-  inBackground<T>(name: string): Promise<T> | undefined {
-    return this.background.get(name) as Promise<T> | undefined;
+  /** The background work of that handle, if a step started it. */
+  inBackground<T>(handle: object): Promise<T> | undefined {
+    return this.background.get(handle) as Promise<T> | undefined;
   }
 
   track<T>(work: Promise<T>): Promise<T> {

@@ -5,11 +5,13 @@
 
 import { fullImageName, imagesAhead } from '../apps/images.ts';
 import { failureReason } from '../exec/failure.ts';
+import { backgroundWork } from '../run/background.ts';
 import type { Result } from '../run/commands.ts';
 import { step } from '../run/step.ts';
 import type { Ctx } from '../run/types.ts';
 
-const work = 'images ahead';
+/** The images loaded in the background while the chapters in between run. */
+const loading = backgroundWork<Result>();
 const onMinikube = (ctx: Ctx) => ctx.config.cluster.kind === 'minikube';
 
 /** The images `all` will need that the node does not have yet. */
@@ -38,15 +40,15 @@ export const pullImagesAhead = step('Pull the images the chapters will use, in t
       ctx.sh.note('dry run: the list is derived at run time from the rendered install, the addons and the samples');
     task.output = missing.join('\n');
     const load = ctx.sh.minikube(['image', 'load', '--overwrite=false', ...missing], { allowFailure: true });
-    ctx.run.startInBackground(work, load);
+    loading.start(ctx, load);
   },
 });
 
 export const finishImagesAhead = step('Finish pulling the images ahead', {
   enabled: onMinikube,
-  done: async (ctx) => !ctx.run.inBackground(work) && 'none were missing',
+  done: async (ctx) => !loading.started(ctx) && 'none were missing',
   run: async (ctx, task) => {
-    const r = await ctx.run.inBackground<Result>(work);
+    const r = await loading.started(ctx);
     if (!r || r.exitCode === 0) return;
     // Not the run's failure: the cluster pulled what it needed itself. Say why the cache was not filled.
     const why = failureReason('minikube', r.stderr).reason ?? `exit ${r.exitCode}`;
