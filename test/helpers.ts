@@ -1,14 +1,16 @@
 // Test doubles for the shell: a runner (the shell's seam, as kind's exec fake) that answers commands from a script.
 
 import { spawn as spawnProcess } from 'node:child_process';
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { main } from '../Taskfile.ts';
 import type { Clock } from '../tasks/lib/base/clock.ts';
+import { run } from '../tasks/lib/cli/runner.ts';
 import { ensureCa } from '../tasks/lib/istio/ca.ts';
 import type { Runner } from '../tasks/lib/run/commands.ts';
 import type { ObjectRef, Query } from '../tasks/lib/run/requests.ts';
+import type { Command } from '../tasks/lib/run/types.ts';
 
 /** Splits a command line as a POSIX shell would: plain words and '...' (the dry run's quoting). */
 export function unquote(cmd: string): string[] {
@@ -161,6 +163,36 @@ export async function runCli(
   });
   process.exitCode = 0;
   return { code, out, err };
+}
+
+/**
+ * Runs commands of a test's own (not the Taskfile's) in-process, on an existing cluster `lab`, with a scripted
+ * runner, a silent renderer and a clock whose waits pass at once; `err` holds what the run printed there.
+ */
+export async function runCommands(
+  commands: Command[],
+  argv: string[],
+  o: { runner: Runner; env?: Record<string, string> },
+): Promise<{ code: number; err: string; log: string }> {
+  let err = '';
+  const code = await run(commands, argv, {
+    env: {
+      HOME: tmpDir('fwi-home-'),
+      CACHE_DIR: tmpDir('fwi-cache-'),
+      CLUSTER: 'existing',
+      KUBE_CONTEXT: 'lab',
+      PATH: '',
+      ...o.env,
+    },
+    envFile: '/nonexistent/.env',
+    runner: o.runner,
+    renderer: 'silent',
+    clock: virtualClock(),
+    out: () => {},
+    err: (t) => (err += t),
+  });
+  const logFile = /\(log: (\S+\.log)\)/.exec(err)?.[1];
+  return { code, err, log: logFile ? readFileSync(logFile, 'utf8') : '' };
 }
 
 /** The commands a dry run lists, as argv arrays. */

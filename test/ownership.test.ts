@@ -4,9 +4,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { installSteps } from '../tasks/install-istio.ts';
-import { run } from '../tasks/lib/cli/runner.ts';
 import type { TaskCommand } from '../tasks/lib/run/types.ts';
-import { asks, fakeRunner, jsonpathOf, listJson, objectJson, runCli, tmpDir, versionAnswer, virtualClock } from './helpers.ts';
+import { asks, fakeRunner, jsonpathOf, listJson, objectJson, runCli, runCommands, tmpDir, versionAnswer } from './helpers.ts';
 
 const release = path.join(import.meta.dirname, 'fixtures', 'release');
 const env = (extra: Record<string, string> = {}) => ({
@@ -44,16 +43,7 @@ describe('a step refuses only what someone else made', () => {
         return { stdout: objectJson('Namespace', 'istio-system') };
       return versionAnswer(query);
     });
-    let err = '';
-    const code = await run([installOnly], ['install-only'], {
-      env: { HOME: tmpDir('fwi-home-'), PATH: '', ...env() },
-      envFile: '/nonexistent/.env',
-      runner: fake.runner,
-      renderer: 'silent',
-      clock: virtualClock(),
-      out: () => {},
-      err: (t) => (err += t),
-    });
+    const { code, err } = await runCommands([installOnly], ['install-only'], { runner: fake.runner, env: env() });
     assert.equal(code, 1, err);
     assert.match(err, /Istio 1\.30\.0 in context lab was not installed by fun-with-istio: refusing to change it/);
     assert.ok(!fake.calls.some((c) => c.argv.includes('install')), 'istioctl install never ran');

@@ -2,16 +2,14 @@
 // puts back at its end (its own additions deleted, a user's objects back as they were, someone else's new ones
 // left), what --keep-routing keeps, and a run after one that stopped midway. Each world is wrong in one way.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { run } from '../tasks/lib/cli/runner.ts';
 import { applyFile, endState, noteBefore, restoreBefore, type Scope } from '../tasks/lib/istio/routing.ts';
 import { ourLabels } from '../tasks/lib/kube/kube.ts';
 import type { K8sObject } from '../tasks/lib/kube/manifests.ts';
 import { step } from '../tasks/lib/run/step.ts';
 import type { TaskCommand } from '../tasks/lib/run/types.ts';
 import { FakeApi } from './fake-api.ts';
-import { fakeRunner, joined, tmpDir, virtualClock } from './helpers.ts';
+import { fakeRunner, joined, runCommands } from './helpers.ts';
 
 const scope: Scope = { kind: 'virtualservice', namespace: 'shop', what: 'the routing', snapshotIn: 'shop' };
 const snapshotKey = 'configmap/shop/fun-with-istio-virtualservice-before';
@@ -52,17 +50,7 @@ async function runTask(api: FakeApi, o: { flags?: string[]; stopAfter?: number; 
     if (change && o.stopAfter !== undefined && changes++ >= o.stopAfter) return { code: 1, stderr: 'error: stopped here\n' };
     return api.answer(query);
   });
-  let err = '';
-  const code = await run([task], ['task', ...(o.flags ?? [])], {
-    env: { HOME: tmpDir('fwi-home-'), CACHE_DIR: tmpDir('fwi-cache-'), CLUSTER: 'existing', KUBE_CONTEXT: 'lab', PATH: '' },
-    envFile: '/nonexistent/.env',
-    runner: fake.runner,
-    renderer: 'silent',
-    clock: virtualClock(),
-    out: () => {},
-    err: (t) => (err += t),
-  });
-  const log = readFileSync(/\(log: (\S+\.log)\)/.exec(err)?.[1] ?? '', 'utf8');
+  const { code, err, log } = await runCommands([task], ['task', ...(o.flags ?? [])], { runner: fake.runner });
   const applied = fake.calls.filter((c) => c.argv.includes('apply')).map((c) => c.input);
   return { code, err, log, applied, changes: joined(fake.calls).filter((c) => / (apply|create|delete) /.test(c)) };
 }

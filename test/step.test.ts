@@ -1,14 +1,12 @@
 // One step's contract: skipped when done, refused (with the reason, nothing run) when what it would change is
 // someone else's, run otherwise; `refuse` is asked only for a step that is not done, and before it runs.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { run } from '../tasks/lib/cli/runner.ts';
 import { oncePerRun } from '../tasks/lib/run/once-per-run.ts';
 import { RunState } from '../tasks/lib/run/run-state.ts';
 import { step } from '../tasks/lib/run/step.ts';
 import type { Ctx, TaskCommand } from '../tasks/lib/run/types.ts';
-import { fakeRunner, tmpDir, virtualClock } from './helpers.ts';
+import { fakeRunner, runCommands } from './helpers.ts';
 
 /** Runs one step built from `world` (what done and refuse answer); returns what was asked, in order. */
 async function runStep(world: { done: string | false; refuse: string | false }) {
@@ -31,17 +29,7 @@ async function runStep(world: { done: string | false; refuse: string | false }) 
       }),
     ],
   };
-  let err = '';
-  const code = await run([command], ['one'], {
-    env: { HOME: tmpDir('fwi-home-'), CACHE_DIR: tmpDir('fwi-cache-'), CLUSTER: 'existing', KUBE_CONTEXT: 'lab', PATH: '' },
-    envFile: '/nonexistent/.env',
-    runner: fakeRunner().runner,
-    renderer: 'silent',
-    clock: virtualClock(),
-    out: () => {},
-    err: (t) => (err += t),
-  });
-  const log = readFileSync(/\(log: (\S+\.log)\)/.exec(err)?.[1] ?? '', 'utf8');
+  const { code, err, log } = await runCommands([command], ['one'], { runner: fakeRunner().runner });
   return { code, err, log, asked };
 }
 
