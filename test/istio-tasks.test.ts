@@ -527,6 +527,7 @@ describe('the Istio-task chapters judge what a user sees', () => {
       'mtls',
       meshCluster({ insideGets: { stdout: '', stderr: 'command terminated with exit code 7\n', code: 7 } }),
     );
+    assert.equal(silent.code, 1, silent.err);
     assert.match(silent.err, /was refused: HTTP 000, curl exit 7 \(log/);
   });
 
@@ -562,6 +563,7 @@ describe('the Istio-task chapters judge what a user sees', () => {
     assert.equal(broken.code, 1);
     assert.match(broken.err, /: kubectl exec into curl in bookinfo: error: error reading from error stream \(log/);
     const silent = await run('mtls', meshCluster({ execFails: '' }));
+    assert.equal(silent.code, 1, silent.err);
     assert.match(silent.err, /: kubectl exec into curl in bookinfo: exit 1 \(log/);
   });
 
