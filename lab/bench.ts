@@ -10,8 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, parseEnv } from 'node:util';
 import { isMain } from '../tasks/lib/cli/main.ts';
-import { binDir, projectRoot, stateDir } from './common.ts';
-import { labMarker, stopGroup } from './proc.ts';
+import { binDir, projectRoot, stateDir } from './base/common.ts';
+import { labMarker, stopGroup } from './base/proc.ts';
 import { stopAll } from './stop.ts';
 
 const usage = `usage: npm run bench -- [--pairs N] [--reruns M]

@@ -35,11 +35,11 @@ import {
   projectRoot,
   prometheusRelease,
   srcDir,
-} from './common.ts';
-import { ensureHostPackages } from './host-packages.ts';
+} from './base/common.ts';
 import { buildImages } from './images/build-images.ts';
 import { allImageRecipes } from './images/recipes.ts';
-import { prepareModule, resolveModule, runGo, type WrapperModule } from './wrapper-module.ts';
+import { ensureHostPackages } from './toolchain/host-packages.ts';
+import { prepareModule, resolveModule, runGo, type WrapperModule } from './toolchain/wrapper-module.ts';
 
 interface Target {
   name: string;

@@ -2,9 +2,9 @@
 // `start` re-runs the exact command line lab:up used (.lab/<name>.cmd.json). pilot-discovery is the watcher's: kill it
 // (`stop pilot-discovery`) and the watcher restarts it with back-off, as the kubelet would restart a crashed container.
 import { existsSync, readFileSync } from 'node:fs';
-import { request } from './kube.ts';
-import { waitFor } from './probe.ts';
-import { alive, cmdFile, readPid, startDaemon, stopDaemon } from './proc.ts';
+import { request } from './base/kube.ts';
+import { waitFor } from './base/probe.ts';
+import { alive, cmdFile, readPid, startDaemon, stopDaemon } from './base/proc.ts';
 import { labComponents } from './stop.ts';
 
 async function start(name: string): Promise<void> {

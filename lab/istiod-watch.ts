@@ -6,10 +6,10 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bin, stateDir } from './common.ts';
-import { getJson, type WatchEvent, watch } from './kube.ts';
-import { freePort, portInUse } from './probe.ts';
-import { startDaemon, stopDaemon } from './proc.ts';
+import { bin, stateDir } from './base/common.ts';
+import { getJson, type WatchEvent, watch } from './base/kube.ts';
+import { freePort, portInUse } from './base/probe.ts';
+import { startDaemon, stopDaemon } from './base/proc.ts';
 
 const ns = 'istio-system';
 const selector = 'app=istiod';

@@ -2,11 +2,11 @@
 // pilot-discovery (kwok flavour) answer.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { stateDir } from './common.ts';
-import { runningFlavour } from './flavour.ts';
-import { getJson, request } from './kube.ts';
-import { probe } from './probe.ts';
-import { alive, markedPids, readPid } from './proc.ts';
+import { stateDir } from './base/common.ts';
+import { runningFlavour } from './base/flavour.ts';
+import { getJson, request } from './base/kube.ts';
+import { probe } from './base/probe.ts';
+import { alive, markedPids, readPid } from './base/proc.ts';
 import { labComponents } from './stop.ts';
 
 async function main(): Promise<number> {

@@ -2,11 +2,11 @@
 // any straggler carrying the lab marker, then what the real node leaves on the host (mounts, cgroups, the namespace).
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { logsDir, stateDir } from './common.ts';
-import type { Flavour } from './flavour.ts';
+import { logsDir, stateDir } from './base/common.ts';
+import type { Flavour } from './base/flavour.ts';
+import { markedPids, stopDaemon, stopGroup } from './base/proc.ts';
 import { killPods, podProcesses } from './node/cgroups.ts';
 import { cleanUpNode } from './node/cleanup.ts';
-import { markedPids, stopDaemon, stopGroup } from './proc.ts';
 
 /**
  * Every component, in start order, with the flavours that need it running (pilot-discovery runs only while istiod's

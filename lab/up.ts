@@ -8,19 +8,19 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isMain } from '../tasks/lib/cli/main.ts';
+import { bin, ISTIO_LAB_VERSION, istioHome, labPins, logsDir, nodeName, projectRoot, stateDir } from './base/common.ts';
+import { type Flavour, flavourFile, parseUpArgs, runningFlavour, type UpOptions } from './base/flavour.ts';
+import { pkiDir, request, serverFile } from './base/kube.ts';
+import { makePki } from './base/pki.ts';
+import { freePort, portInUse, probe, waitFor } from './base/probe.ts';
+import { alive, logFile, markedPids, readPid, type Started, startDaemon } from './base/proc.ts';
 import { build } from './build.ts';
-import { bin, ISTIO_LAB_VERSION, istioHome, labPins, logsDir, nodeName, projectRoot, stateDir } from './common.ts';
-import { type Flavour, flavourFile, parseUpArgs, runningFlavour, type UpOptions } from './flavour.ts';
-import { missingHostPrograms } from './host-packages.ts';
-import { pkiDir, request, serverFile } from './kube.ts';
 import { leftoverSummary, nodeLeftovers } from './node/cleanup.ts';
 import { deployDns } from './node/dns.ts';
 import { addresses, createNetns, inNetns, netnsName, netnsPath } from './node/network.ts';
 import { importImages, startContainerd, startKubelet, startKubeProxy, writeNodeFiles } from './node/start.ts';
-import { makePki } from './pki.ts';
-import { freePort, portInUse, probe, waitFor } from './probe.ts';
-import { alive, logFile, markedPids, readPid, type Started, startDaemon } from './proc.ts';
 import { coreComponents, labComponents, stopAll } from './stop.ts';
+import { missingHostPrograms } from './toolchain/host-packages.ts';
 
 const kubeconfigFile = path.join(stateDir, 'kubeconfig');
 const overlayFile = path.join(stateDir, 'istio-overlay.yaml');

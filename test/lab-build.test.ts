@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { prepareModule, resolutionKey, type WrapperModule } from '../lab/wrapper-module.ts';
+import { prepareModule, resolutionKey, type WrapperModule } from '../lab/toolchain/wrapper-module.ts';
 
 const harness: WrapperModule = {
   name: 'istio',

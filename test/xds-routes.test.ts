@@ -1,9 +1,9 @@
-// lab/xds-routes.ts on resources shaped as the lab's istiod serves them (protojson, trimmed from real dumps of
+// lab/xds/xds-routes.ts on resources shaped as the lab's istiod serves them (protojson, trimmed from real dumps of
 // Bookinfo's sidecars; test/e2e/istio-tasks.test.ts reads the live ones).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Resource, XdsDump } from '../lab/xds.ts';
-import { faultOf, inboundModes, percentOf, routesOf, virtualHost } from '../lab/xds-routes.ts';
+import type { Resource, XdsDump } from '../lab/xds/xds.ts';
+import { faultOf, inboundModes, percentOf, routesOf, virtualHost } from '../lab/xds/xds-routes.ts';
 
 const reviews = 'reviews.bookinfo.svc.cluster.local';
 const jason = { prefix: '/', caseSensitive: true, headers: [{ name: 'end-user', stringMatch: { exact: 'jason' } }] };

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { labCacheDir } from '../common.ts';
+import { labCacheDir } from '../base/common.ts';
 import { writeDockerArchive } from './archive.ts';
 import { filesUnder } from './cached-dir.ts';
 import { type ImageRecipe, imagesOf } from './recipes.ts';

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { binDir } from '../common.ts';
+import { binDir } from '../base/common.ts';
 
 /** Every file under `dir` (or `dir` itself when it is a file), sorted: what a key over a source tree reads. */
 export const filesUnder = (dir: string): string[] =>

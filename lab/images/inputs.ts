@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bin, binDir, labPins } from '../common.ts';
+import { bin, binDir, labPins } from '../base/common.ts';
 import { cachedDir, contentKey, imageInputs } from './cached-dir.ts';
 
 /** The pause image's tag and program: Kubernetes' own build/pause (TAG 3.10.2 in v1.36's build/pause/Makefile). */

@@ -2,7 +2,7 @@
 // image is adding an entry here: its name, its files (a root filesystem staged from this machine) and its config.
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import path from 'node:path';
-import { bin, ISTIO_LAB_VERSION, imageModulePins, istioDockerHub, istioHome, prometheusRelease } from '../common.ts';
+import { bin, ISTIO_LAB_VERSION, imageModulePins, istioDockerHub, istioHome, prometheusRelease } from '../base/common.ts';
 import type { ArchiveImage, ImageConfig } from './archive.ts';
 import { base } from './base.ts';
 import { bookinfoRecipes } from './bookinfo/images.ts';

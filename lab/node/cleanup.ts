@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { stateDir } from '../common.ts';
+import { stateDir } from '../base/common.ts';
 import { labCgroups, removeCgroups } from './cgroups.ts';
 import { changedKernelSettings, restoreKernelSettings } from './kernel-settings.ts';
 import { deleteNetns, netnsExists, netnsName } from './network.ts';

@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { bin } from '../common.ts';
+import { bin } from '../base/common.ts';
 import { corednsImage } from '../images/recipes.ts';
 import { addresses } from './network.ts';
 

@@ -1,7 +1,7 @@
 // Where the real node keeps its state: all under .lab/node, so lab:down finds every mount and file of it there.
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { stateDir } from '../common.ts';
+import { stateDir } from '../base/common.ts';
 
 export const nodeDir = path.join(stateDir, 'node');
 export const nodePaths = {

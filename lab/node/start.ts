@@ -3,9 +3,9 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { bin, nodeName } from '../common.ts';
-import { waitFor } from '../probe.ts';
-import type { Started } from '../proc.ts';
+import { bin, nodeName } from '../base/common.ts';
+import { waitFor } from '../base/probe.ts';
+import type { Started } from '../base/proc.ts';
 import { createCgroupRoot } from './cgroups.ts';
 import { cniConflist, containerdConfig, kubeletConfig, kubeProxyConfig } from './config-files.ts';
 import { recordKernelSettings } from './kernel-settings.ts';

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
-import { bin } from '../../lab/common.ts';
+import { bin } from '../../lab/base/common.ts';
 import { pins } from '../../tasks/config.ts';
 import { asks, dryRunCommands, fakeRunner, runCli } from '../helpers.ts';
 import {

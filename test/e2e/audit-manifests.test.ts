@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
-import { bin, ISTIO_LAB_VERSION, istioHome } from '../../lab/common.ts';
+import { bin, ISTIO_LAB_VERSION, istioHome } from '../../lab/base/common.ts';
 import { loadConfig, manifestsDir } from '../../tasks/config.ts';
 import { addonObjects, addons } from '../../tasks/lib/istio/addons.ts';
 import { lint, portProtocol } from '../../tasks/lib/istio/podspec.ts';

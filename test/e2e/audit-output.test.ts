@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { bin, ISTIO_LAB_VERSION, minikubeModuleVersion } from '../../lab/common.ts';
+import { bin, ISTIO_LAB_VERSION, minikubeModuleVersion } from '../../lab/base/common.ts';
 import { loadConfig, pins } from '../../tasks/config.ts';
 import { systemClock } from '../../tasks/lib/base/clock.ts';
 import { RunLog } from '../../tasks/lib/base/log.ts';

@@ -1,7 +1,7 @@
 // End to end: istio.io's tasks as the product's chapters (bookinfo, request-routing, fault-injection,
 // traffic-shifting, mtls) against the lab, with `CLUSTER=existing`. The lab has no Envoy and no traffic, so the
 // chapters' page checks say "not here"; what the tasks change is proven by what the real istiod then serves Bookinfo's
-// sidecars (lab/xds.ts), compared as values (lab/xds-routes.ts) with what istio.io says each task does. Each value
+// sidecars (lab/xds/xds.ts), compared as values (lab/xds/xds-routes.ts) with what istio.io says each task does. Each value
 // check is also shown to fail on a changed resource, so it can tell.
 //
 // Every object here reaches the cluster through `kubectl apply`, and Istio's validating webhooks on the lab are
@@ -13,9 +13,9 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
-import { bin } from '../../lab/common.ts';
-import { type PodIdentity, podIdentity, type XdsDump, xdsDump } from '../../lab/xds.ts';
-import { inboundModes, type RouteView, routesOf } from '../../lab/xds-routes.ts';
+import { bin } from '../../lab/base/common.ts';
+import { type PodIdentity, podIdentity, type XdsDump, xdsDump } from '../../lab/xds/xds.ts';
+import { inboundModes, type RouteView, routesOf } from '../../lab/xds/xds-routes.ts';
 import { names } from '../../tasks/config.ts';
 import { notHere } from '../../tasks/lib/kube/data-plane.ts';
 import { ourLabels } from '../../tasks/lib/kube/kube.ts';

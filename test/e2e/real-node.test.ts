@@ -9,13 +9,13 @@ import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { istioHome } from '../../lab/common.ts';
+import { istioHome } from '../../lab/base/common.ts';
+import { markedPids } from '../../lab/base/proc.ts';
 import { imageRecipes, imagesOf } from '../../lab/images/recipes.ts';
 import { podProcesses } from '../../lab/node/cgroups.ts';
 import { nodeLeftovers } from '../../lab/node/cleanup.ts';
 import { kubeletKernelSettings } from '../../lab/node/kernel-settings.ts';
 import { addresses, netnsName } from '../../lab/node/network.ts';
-import { markedPids } from '../../lab/proc.ts';
 import { names } from '../../tasks/config.ts';
 import { tmpDir } from '../helpers.ts';
 import {

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { bin } from '../../lab/common.ts';
+import { bin } from '../../lab/base/common.ts';
 import { forwardedPort } from '../../tasks/lib/kube/port-forward.ts';
 
 /** `kubectl port-forward` to a Service until `use` is done; the base URL on 127.0.0.1. */

@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { bin } from '../../lab/common.ts';
+import { bin } from '../../lab/base/common.ts';
 import { tmpDir } from '../helpers.ts';
 
 export type Tool = 'kubectl' | 'istioctl' | 'minikube';

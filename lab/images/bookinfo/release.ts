@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadAll } from 'js-yaml';
-import { istioHome } from '../../common.ts';
+import { istioHome } from '../../base/common.ts';
 
 /** `samples/bookinfo/src/<app>` of the release directory the lab lays out. */
 export const bookinfoSource = (app: string, ...rel: string[]): string =>

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pins } from '../tasks/config.ts';
+import { pins } from '../../tasks/config.ts';
 
 /**
  * The lab's pins: the product's Kubernetes and Istio lines, built from the Go module proxy. The proxy serves no
@@ -82,7 +82,7 @@ export const binDir = path.join(labCacheDir, 'bin');
 export const srcDir = path.join(labCacheDir, 'src');
 export const istioHome = path.join(labCacheDir, `istio-${ISTIO_LAB_VERSION}`);
 
-export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const stateDir = path.join(projectRoot, '.lab');
 export const logsDir = path.join(stateDir, 'logs');
 

@@ -1,6 +1,6 @@
 // What a sidecar's routes and inbound listener say, as plain values to compare with assert.deepEqual: which
 // clusters a virtual host's routes send to (and with what weights), the fault a route injects, and whether an
-// inbound port takes mutual TLS only. Pure functions over an xDS dump (lab/xds.ts); no lab needed.
+// inbound port takes mutual TLS only. Pure functions over an xDS dump (lab/xds/xds.ts); no lab needed.
 import type { Resource, XdsDump } from './xds.ts';
 
 /** A fault a route injects (Envoy's HTTPFault, as Istio writes it per route), percentages out of 100. */

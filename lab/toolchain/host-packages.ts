@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { cniBinDir } from './node/paths.ts';
+import { cniBinDir } from '../node/paths.ts';
 
 const cniPlugins = ['bridge', 'host-local', 'loopback', 'portmap'];
 

@@ -1,11 +1,11 @@
 // What the lab's istiod serves a pod's sidecar, through lab/go/xds-dump (the lab has no Envoy to ask).
-// Usage: node --import tsx lab/xds.ts <namespace> <pod>   (prints the clusters, listeners and routes as JSON)
+// Usage: node --import tsx lab/xds/xds.ts <namespace> <pod>   (prints the clusters, listeners and routes as JSON)
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { isMain } from '../tasks/lib/cli/main.ts';
-import { bin, ISTIO_LAB_VERSION, stateDir } from './common.ts';
-import { request } from './kube.ts';
+import { isMain } from '../../tasks/lib/cli/main.ts';
+import { bin, ISTIO_LAB_VERSION, stateDir } from '../base/common.ts';
+import { request } from '../base/kube.ts';
 
 /** Envoy resources as JSON (protojson: camelCase fields, typed configs with their `@type`). */
 // biome-ignore lint/suspicious/noExplicitAny: Envoy's configuration is deep and varied; tests walk it by path.
@@ -67,7 +67,7 @@ export function connectionManagers(listeners: Resource[]): { listener: string; h
 if (isMain(import.meta.url)) {
   const [namespace, name] = process.argv.slice(2);
   if (!namespace || !name) {
-    console.error('usage: node --import tsx lab/xds.ts <namespace> <pod>');
+    console.error('usage: node --import tsx lab/xds/xds.ts <namespace> <pod>');
     process.exit(2);
   }
   podIdentity(namespace, name).then(
