@@ -6,7 +6,7 @@ import path from 'node:path';
 import { labCacheDir } from '../base/common.ts';
 import { writeDockerArchive } from './archive.ts';
 import { filesUnder } from './cached-dir.ts';
-import { type ImageRecipe, imagesOf } from './recipes.ts';
+import { type ImageRecipe, imagesOf } from './recipe.ts';
 import { type RootfsEntry, sharedLibraries, stageRootfs } from './rootfs.ts';
 
 export const imagesDir = path.join(labCacheDir, 'images');

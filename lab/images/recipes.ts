@@ -3,7 +3,6 @@
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { bin, ISTIO_LAB_VERSION, imageModulePins, istioDockerHub, istioHome, prometheusRelease } from '../base/common.ts';
-import type { ArchiveImage, ImageConfig } from './archive.ts';
 import { base } from './base.ts';
 import { bookinfoRecipes } from './bookinfo/images.ts';
 import {
@@ -16,19 +15,8 @@ import {
   zipkinModules,
   zipkinServerJar,
 } from './inputs.ts';
+import type { ImageRecipe } from './recipe.ts';
 import { type RootfsEntry, sharedLibraries } from './rootfs.ts';
-
-export interface ImageRecipe {
-  ref: string;
-  /** The root filesystem; may build its inputs first (compile, download), each cached on its own. */
-  rootfs: () => RootfsEntry[];
-  config: ImageConfig;
-  /** More images of the same root filesystem (one layer, one archive), each under its own name with its own config. */
-  variants?: ArchiveImage[];
-}
-
-/** Every image a recipe makes: its own, then its variants. */
-export const imagesOf = (r: ImageRecipe): ArchiveImage[] => [{ ref: r.ref, config: r.config }, ...(r.variants ?? [])];
 
 export const pauseImage: ImageRecipe = {
   ref: `registry.k8s.io/pause:${pauseVersion}`,

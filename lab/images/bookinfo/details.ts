@@ -3,7 +3,7 @@
 // not reachable here, and Debian's gem satisfies the Gemfile.
 
 import { base } from '../base.ts';
-import type { ImageRecipe } from '../recipes.ts';
+import type { ImageRecipe } from '../recipe.ts';
 import { bookinfoSource, releaseImage } from './release.ts';
 
 export const ruby = '/usr/bin/ruby3.1';

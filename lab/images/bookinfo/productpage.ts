@@ -5,7 +5,7 @@ import { cpSync } from 'node:fs';
 import path from 'node:path';
 import { base } from '../base.ts';
 import { cachedDir, contentKey, filesUnder, imageInputs } from '../cached-dir.ts';
-import type { ImageRecipe } from '../recipes.ts';
+import type { ImageRecipe } from '../recipe.ts';
 import { bookinfoSource, releaseImage, run } from './release.ts';
 
 export const python = '/usr/bin/python3.11';

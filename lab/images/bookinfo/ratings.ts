@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { base } from '../base.ts';
 import { cachedDir, contentKey, imageInputs } from '../cached-dir.ts';
-import type { ImageRecipe } from '../recipes.ts';
+import type { ImageRecipe } from '../recipe.ts';
 import { bookinfoSource, releaseImage, run } from './release.ts';
 
 const lockFile = path.join(path.dirname(fileURLToPath(import.meta.url)), 'ratings-package-lock.json');

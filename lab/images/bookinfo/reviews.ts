@@ -13,7 +13,7 @@ import type { ImageConfig } from '../archive.ts';
 import { base } from '../base.ts';
 import { cachedDir, contentKey, filesUnder, imageInputs } from '../cached-dir.ts';
 import { javaRuntime, mavenArtifact, type PinnedArtifact } from '../inputs.ts';
-import type { ImageRecipe } from '../recipes.ts';
+import type { ImageRecipe } from '../recipe.ts';
 import type { RootfsEntry } from '../rootfs.ts';
 import { bookinfoSource, releaseImage, run } from './release.ts';
 
