@@ -27,7 +27,8 @@ import { webhookCerts } from './tasks/webhook-certs.ts';
 const all: TaskCommand = {
   kind: 'tasks',
   name: 'all',
-  minikubeStart: true,
+  // What the chapters it runs read.
+  reads: [...new Set([minikube, webhookCerts, installIstio, injection, addonsCommand, traffic].flatMap((c) => c.reads ?? []))],
   examples: ['npm run all', 'npm run all -- --dry-run', 'npm run all -- --keep-sample   # leave sleep running'],
   summary: 'every chapter in order: minikube, webhook-certs, install-istio, injection, addons, traffic',
   flags: injection.flags,
@@ -37,7 +38,8 @@ download and the CA generation run while minikube starts; the addons install (th
 Istio does; the traffic chapter's server rolls out during the injection demo. On minikube, once the node is
 up, it pulls every image the chapters will use in the background (minikube image load, kept in minikube's
 host cache for the next cluster). A dry run lists each branch in turn. Every step skips itself when
-already done, so a second run changes nothing.`,
+already done, so a second run changes nothing.
+Runs: what each chapter's help lists, on the same context.`,
   tasks: (ctx) => [
     together('Cluster, Istio release and CA (together)', [group('minikube', minikube.tasks(ctx)), getRelease, generateCa]),
     pullImagesAhead,

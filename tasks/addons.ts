@@ -137,6 +137,7 @@ export const addonSteps = (): Task[] => [...addonInstallSteps(), ...tracingSteps
 export const addonsCommand: TaskCommand = {
   kind: 'tasks',
   name: 'addons',
+  reads: ['addons'],
   summary: 'install the addons (Prometheus, Grafana, Zipkin by default), turn tracing on, print their URLs',
   details: `
 Applies the ADDONS from the release (${addons.map((a) => a.name).join(', ')}; Grafana and Kiali bring

@@ -14,4 +14,12 @@ export {
 } from './config/load.ts';
 export { manifestsDir, names, patchesDir, projectRoot, toolVersion } from './config/names.ts';
 export { istioKubernetesSupport, istioProfiles, kubernetesSupport, minikubeDrivers, minimums, pins } from './config/pins.ts';
-export { durationSeconds, type SettingName, settingNames, settings, shownDefault } from './config/settings.ts';
+export {
+  durationSeconds,
+  type SettingName,
+  type SettingTopic,
+  settingNames,
+  settings,
+  settingTopics,
+  shownDefault,
+} from './config/settings.ts';

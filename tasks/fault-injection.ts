@@ -46,7 +46,8 @@ Applies the task's routing (virtual-service-all-v1.yaml, virtual-service-reviews
 virtual-service-ratings-test-delay.yaml and virtual-service-ratings-test-abort.yaml in ${namespace}; after each
 fault, loads the product page as jason and anonymously: jason's reviews, then ratings, are unavailable; the
 anonymous page is unaffected. The VirtualServices are put back as they were at the end (--keep-routing keeps).
-Needs npm run bookinfo first. On a cluster whose nodes run no containers (the test lab) the checks say so.`,
+Needs npm run bookinfo first. On a cluster whose nodes run no containers (the test lab) the checks say so.
+Runs: kubectl --context <ctx> version|get|create|apply -f - (stdin)|delete|port-forward.`,
   tasks: () => [clusterReachable, istioRunning, bookinfoRunning, getRelease, ...faultInjectionSteps()],
 };
 

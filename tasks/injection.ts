@@ -238,6 +238,7 @@ export const injectionSteps = (): Task[] => [
 export const injection: TaskCommand = {
   kind: 'tasks',
   name: 'injection',
+  reads: ['sample'],
   examples: ['npm run injection', 'npm run injection -- --keep-sample', 'npm run injection -- --dry-run'],
   summary: 'label a namespace, deploy sleep, recreate it and verify the sidecar; per-pod opt-out/in',
   flags: ['keep-sample'],

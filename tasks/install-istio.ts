@@ -72,6 +72,7 @@ export const installSteps = (): Task[] => [install, monitor, verifyCaBundle];
 export const installIstio: TaskCommand = {
   kind: 'tasks',
   name: 'install-istio',
+  reads: ['install'],
   summary: 'download the pinned Istio (checksum, cache), install it and watch it come up',
   details: `
 Downloads istio-<version>-<os>-<arch>.tar.gz with its .sha256 into CACHE_DIR (reused while it

@@ -110,7 +110,7 @@ export const minikubeSteps = (): Task[] => [checkTools, startMinikube, checkServ
 export const minikube: TaskCommand = {
   kind: 'tasks',
   name: 'minikube',
-  minikubeStart: true,
+  reads: ['minikube-start'],
   examples: [
     'npm run minikube',
     'MINIKUBE_MEMORY=12g MINIKUBE_CPUS=6 npm run minikube',

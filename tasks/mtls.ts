@@ -126,7 +126,8 @@ Deploys the release's curl sample into ${namespace} (inside the mesh) and into $
 a mesh-wide PeerAuthentication ${peerAuthentication} in ${names.istioNamespace} with mode STRICT and checks, with
 kubectl exec and curl, that only the client inside reaches ${target}; then PERMISSIVE, and both do.
 The PeerAuthentications are put back as they were at the end (--keep-routing keeps the last one).
-Needs npm run bookinfo first. On a cluster whose nodes run no containers (the test lab) the checks say so.`,
+Needs npm run bookinfo first. On a cluster whose nodes run no containers (the test lab) the checks say so.
+Runs: kubectl --context <ctx> version|get|create|apply -f - (stdin)|rollout status|exec|delete.`,
   tasks: () => [clusterReachable, istioRunning, bookinfoRunning, getRelease, ...mtlsSteps()],
 };
 

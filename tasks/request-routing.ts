@@ -35,7 +35,8 @@ export const requestRouting: TaskCommand = {
 Applies the release's virtual-service-all-v1.yaml, then virtual-service-reviews-test-v2.yaml, in ${namespace}; after
 each, loads the product page through the ingress gateway as the user jason and anonymously and checks the
 stars each sees. At the end the VirtualServices are put back as they were (--keep-routing keeps these).
-Needs npm run bookinfo first. On a cluster whose nodes run no containers (the test lab) the checks say so.`,
+Needs npm run bookinfo first. On a cluster whose nodes run no containers (the test lab) the checks say so.
+Runs: kubectl --context <ctx> version|get|create|apply -f - (stdin)|delete|port-forward.`,
   tasks: () => [clusterReachable, istioRunning, bookinfoRunning, getRelease, ...requestRoutingSteps()],
 };
 

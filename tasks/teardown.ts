@@ -182,6 +182,7 @@ const deleteMinikube = step('Delete the minikube cluster', {
 export const teardown: TaskCommand = {
   kind: 'tasks',
   name: 'teardown',
+  reads: ['sample'],
   examples: [
     'npm run teardown               # asks first',
     'npm run teardown -- --yes',
@@ -200,7 +201,9 @@ With the tool's own minikube cluster: deletes the profile (minikube -p <profile>
 Istio tasks and the traffic chapter (deleted together), the tracing Telemetry, the addons, the sleep
 sample, the injection label (or the sample namespace the tool made), Istio (istioctl uninstall --purge), the ${names.cacertsSecret} secret and ${ns}.
 Only objects labelled ${names.managedBy.key}=${names.managedBy.value} are deleted; on a clean cluster
-it is a fast no-op. Asks first unless --yes. The CA files in CACHE_DIR/certs are kept.`,
+it is a fast no-op. Asks first unless --yes. The CA files in CACHE_DIR/certs are kept.
+Runs: minikube -p <profile> status|delete, or kubectl --context <ctx> get|delete and istioctl --context <ctx>
+uninstall --purge -y.`,
   tasks: (ctx) => [
     removePeerAuthentication,
     removeOwnNamespaces(ctx),

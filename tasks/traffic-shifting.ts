@@ -28,6 +28,7 @@ const trafficShiftingSteps = (): Task[] => [
 export const trafficShifting: TaskCommand = {
   kind: 'tasks',
   name: 'traffic-shifting',
+  reads: ['shift'],
   flags: ['keep-routing'],
   summary: "istio.io's traffic shifting: reviews 50/50 v1/v3, then 100% v3, proven by counting red stars",
   examples: ['npm run traffic-shifting', 'SHIFT_REQUESTS=200 npm run traffic-shifting'],
@@ -36,7 +37,8 @@ Applies the release's virtual-service-all-v1.yaml, virtual-service-reviews-50-v3
 virtual-service-reviews-v3.yaml in ${namespace}; after each shift, loads SHIFT_REQUESTS product pages through the
 ingress gateway and counts those with red stars (reviews v3): within 10 points of 50%, then of 100%. The
 VirtualServices are put back as they were at the end (--keep-routing keeps these).
-Needs npm run bookinfo first. On a cluster whose nodes run no containers (the test lab) the counts say so.`,
+Needs npm run bookinfo first. On a cluster whose nodes run no containers (the test lab) the counts say so.
+Runs: kubectl --context <ctx> version|get|create|apply -f - (stdin)|delete|port-forward.`,
   tasks: () => [clusterReachable, istioRunning, bookinfoRunning, getRelease, ...trafficShiftingSteps()],
 };
 

@@ -146,6 +146,7 @@ export const trafficSteps = (): Task[] => [...trafficServerSteps(), ...trafficSe
 export const traffic: TaskCommand = {
   kind: 'tasks',
   name: 'traffic',
+  reads: ['traffic'],
   owns: { namespaces: [names.traffic.namespace] },
   summary: 'something to look at: httpbin, TRAFFIC_REQUESTS requests to it, proven in Prometheus and the tracer',
   examples: ['npm run traffic', 'TRAFFIC_REQUESTS=500 npm run traffic', 'npm run dashboard -- grafana   # then look'],

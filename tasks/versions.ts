@@ -65,7 +65,7 @@ async function driverRow(ctx: Ctx, driver: string, missing: boolean, needed: boo
 export const versions: ActionCommand = {
   kind: 'action',
   name: 'versions',
-  minikubeStart: true,
+  reads: ['minikube-start', 'install', 'addons'],
   examples: ['npm run versions'],
   summary: 'print the pinned versions beside what is installed; exit 1 if something needed is missing',
   details: `

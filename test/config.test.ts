@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { loadConfig, minikubeOf, pins, settingNames, shownDefault } from '../tasks/config.ts';
+import { loadConfig, minikubeOf, pins, settingNames, settingTopics, shownDefault } from '../tasks/config.ts';
 import { UsageError } from '../tasks/lib/base/errors.ts';
 import { downloadOf } from '../tasks/lib/istio/release.ts';
 import { tmpDir } from './helpers.ts';
@@ -138,7 +138,7 @@ describe('the settings table', () => {
 
   it('help lists every setting with its default, from the table', async () => {
     const { commandHelp } = await import('../tasks/lib/cli/help.ts');
-    const help = commandHelp({ kind: 'action', name: 'x', summary: 's', minikubeStart: true, action: async () => 0 });
+    const help = commandHelp({ kind: 'action', name: 'x', summary: 's', reads: settingTopics, action: async () => 0 });
     for (const name of settingNames) assert.match(help, new RegExp(`^  ${name} +\\S`, 'm'));
     assert.match(help, /^ {2}WAIT_TIMEOUT +longest wait[\s\S]*?\(default\s+300s\)$/m);
   });

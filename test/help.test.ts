@@ -4,9 +4,48 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { commands } from '../Taskfile.ts';
+import { settingNames } from '../tasks/config.ts';
 import { runCli } from './helpers.ts';
 
 describe('help', () => {
+  const helpOf = async (c: string) => (await runCli(['help', c])).out;
+  const settingsIn = (text: string) => [...text.matchAll(/^ {2}([A-Z_]{4,}) +\S/gm)].map((m) => m[1]);
+
+  it('every command that runs programs says which (Runs:); check runs none', async () => {
+    for (const c of commands.filter((x) => !x.local)) assert.match(await helpOf(c.name), /^Runs: /m, c.name);
+    assert.doesNotMatch(await helpOf('check'), /^Runs: /m);
+  });
+
+  it('the overview lists each option once and every setting', async () => {
+    const out = (await runCli(['help'])).out;
+    assert.equal(out.match(/^ {2}--version /gm)?.length, 1);
+    assert.deepEqual(settingsIn(out), [...settingNames]);
+  });
+
+  it('--yes is offered only where the command asks first', async () => {
+    assert.match(await helpOf('teardown'), /^ {2}--yes, -y /m);
+    for (const c of ['all', 'minikube', 'mtls']) assert.doesNotMatch(await helpOf(c), /--yes/, c);
+    assert.equal((await runCli(['minikube', '--yes', '--dry-run'])).code, 0, 'still accepted: it asks nothing');
+  });
+
+  it("teardown's dry run stands for a cluster where all has run; the chapters' for a fresh one", async () => {
+    assert.match(await helpOf('teardown'), /--dry-run +print every command it would run on a cluster where `all` has run/);
+    assert.match(await helpOf('all'), /--dry-run +print every command it would run on a fresh cluster/);
+  });
+
+  it('a command lists the settings it reads, and not those only other commands read', async () => {
+    const teardown = settingsIn(await helpOf('teardown'));
+    assert.ok(teardown.includes('SAMPLE_NAMESPACE'), 'teardown reads the sample namespace');
+    for (const other of ['ADDONS', 'TRAFFIC_REQUESTS', 'SHIFT_REQUESTS', 'ISTIO_PROFILE', 'MINIKUBE_MEMORY'])
+      assert.ok(!teardown.includes(other), other);
+    assert.ok(settingsIn(await helpOf('traffic-shifting')).includes('SHIFT_REQUESTS'), 'traffic-shifting reads SHIFT_REQUESTS');
+    assert.deepEqual(
+      settingsIn(await helpOf('all')),
+      settingNames.filter((n) => n !== 'SHIFT_REQUESTS'),
+      'all: what its chapters read',
+    );
+  });
+
   it('every command: Usage and Examples sections, no line of 100 characters or more', async () => {
     for (const c of ['', ...commands.map((x) => x.name)]) {
       const r = await runCli(c ? ['help', c] : ['help']);

@@ -11,6 +11,7 @@ import {
   type SettingName,
   settingNames,
   settings,
+  settingTopics,
   shownDefault,
 } from '../tasks/config/settings.ts';
 import { tmpDir } from './helpers.ts';
@@ -218,10 +219,16 @@ describe('reading the table', () => {
     assert.equal(shownDefault('KUBE_CONTEXT'), undefined);
   });
 
-  it('only the minikube start settings are marked so (help shows them only for the commands that start minikube)', () => {
-    assert.deepEqual(
-      settingNames.filter((n) => (settings[n] as { minikubeStart?: true }).minikubeStart),
-      ['MINIKUBE_DRIVER', 'MINIKUBE_MEMORY', 'MINIKUBE_CPUS'],
-    );
+  it('what each topic of settings holds (help shows them only for the commands that read it)', () => {
+    const of = (topic: string) =>
+      settingNames.filter((n) => (settings[n] as { readBy?: readonly string[] }).readBy?.includes(topic));
+    assert.deepEqual(Object.fromEntries(settingTopics.map((t) => [t, of(t)])), {
+      'minikube-start': ['KUBERNETES_VERSION', 'MINIKUBE_DRIVER', 'MINIKUBE_MEMORY', 'MINIKUBE_CPUS'],
+      install: ['ISTIO_PROFILE', 'ISTIO_OVERLAY', 'TRACING'],
+      addons: ['ADDONS', 'TRACING', 'TRACING_SAMPLING'],
+      traffic: ['TRACING', 'TRAFFIC_REQUESTS'],
+      shift: ['SHIFT_REQUESTS'],
+      sample: ['SAMPLE_NAMESPACE'],
+    });
   });
 });

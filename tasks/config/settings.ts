@@ -12,14 +12,21 @@ export class Invalid extends Error {}
 
 export type Env = Partial<Record<string, string>>;
 
+/**
+ * What some settings are read for (a command says which it reads: `reads`): starting minikube, installing Istio,
+ * the addons, the traffic chapter, traffic shifting, the sleep sample. A setting without one is read by every command.
+ */
+export type SettingTopic = 'minikube-start' | 'install' | 'addons' | 'traffic' | 'shift' | 'sample';
+export const settingTopics: readonly SettingTopic[] = ['minikube-start', 'install', 'addons', 'traffic', 'shift', 'sample'];
+
 interface Setting<T> {
   doc: string;
   /** Used when the setting is not given (and parsed like a given value). */
   fallback?: string | ((env: Env) => string);
   /** How help shows a computed fallback. */
   shownDefault?: string;
-  /** Read only to start minikube (help shows it only for the commands that do). */
-  minikubeStart?: true;
+  /** What it is read for, when only some commands read it: help lists it for the commands that read that. */
+  readBy?: readonly SettingTopic[];
   /** A path: a leading `~` is the home directory, and the value is made absolute. */
   path?: true;
   parse: (raw: string) => T;
@@ -72,6 +79,7 @@ export const settings = {
   }),
   KUBERNETES_VERSION: setting({
     doc: 'Kubernetes version for minikube',
+    readBy: ['minikube-start'],
     fallback: pins.kubernetes,
     parse: (raw) => {
       const m = /^v?(\d+\.\d+\.\d+)$/.exec(raw); // 1.36.3 is accepted too; Kubernetes names it v1.36.3
@@ -79,9 +87,10 @@ export const settings = {
       return `v${m[1]}`;
     },
   }),
-  ISTIO_PROFILE: setting({ doc: 'istioctl install profile', fallback: 'demo', parse: oneOf(istioProfiles) }),
+  ISTIO_PROFILE: setting({ doc: 'istioctl install profile', readBy: ['install'], fallback: 'demo', parse: oneOf(istioProfiles) }),
   ISTIO_OVERLAY: setting({
     doc: 'IstioOperator overlay file passed to istioctl install -f (extra install settings)',
+    readBy: ['install'],
     path: true,
     parse: (raw) => {
       if (!existsSync(raw)) throw new Invalid('no such file');
@@ -93,10 +102,15 @@ export const settings = {
     fallback: 'fun-with-istio',
     parse: matching(dnsLabel, 'expected lower-case letters, digits and dashes'),
   }),
-  MINIKUBE_DRIVER: setting({ doc: 'minikube driver', fallback: 'docker', minikubeStart: true, parse: oneOf(minikubeDrivers) }),
+  MINIKUBE_DRIVER: setting({
+    doc: 'minikube driver',
+    fallback: 'docker',
+    readBy: ['minikube-start'],
+    parse: oneOf(minikubeDrivers),
+  }),
   MINIKUBE_MEMORY: setting({
     doc: `minikube memory in MiB (or with a unit: 8g, 12288m), at least ${minimums.memoryMiB}`,
-    minikubeStart: true,
+    readBy: ['minikube-start'],
     fallback: String(minimums.memoryMiB),
     parse: (raw) => {
       const m = /^(\d+)\s*(m|mb|mib|g|gb|gib)?$/i.exec(raw);
@@ -108,7 +122,7 @@ export const settings = {
   }),
   MINIKUBE_CPUS: setting({
     doc: `minikube CPUs, at least ${minimums.cpus}`,
-    minikubeStart: true,
+    readBy: ['minikube-start'],
     fallback: String(minimums.cpus),
     parse: atLeast(minimums.cpus, 'CPUs'),
   }),
@@ -147,6 +161,7 @@ export const settings = {
   }),
   SAMPLE_NAMESPACE: setting({
     doc: 'namespace for the sleep sample',
+    readBy: ['sample'],
     fallback: 'fun-with-istio',
     parse: (raw) => {
       if (!dnsLabel.test(raw)) throw new Invalid('expected a namespace name');
@@ -156,6 +171,7 @@ export const settings = {
   }),
   ADDONS: setting({
     doc: `addons to install, comma-separated: ${addons.map((a) => a.name).join(', ')} (what they need comes too)`,
+    readBy: ['addons'],
     fallback: defaultAddons.join(','),
     parse: (raw) => {
       const list = raw
@@ -170,11 +186,13 @@ export const settings = {
   }),
   TRACING: setting({
     doc: "'zipkin' sends the mesh's traces to the Zipkin addon (a Telemetry resource), 'off' stops them",
+    readBy: ['install', 'addons', 'traffic'],
     fallback: 'zipkin',
     parse: oneOf(['zipkin', 'off'] as const),
   }),
   TRACING_SAMPLING: setting({
     doc: 'percentage of requests traced, 0 to 100 (a demo traces every one)',
+    readBy: ['addons'],
     fallback: '100',
     parse: (raw) => {
       const n = Number(raw);
@@ -184,6 +202,7 @@ export const settings = {
   }),
   TRAFFIC_REQUESTS: setting({
     doc: 'how many requests the traffic chapter sends to httpbin',
+    readBy: ['traffic'],
     fallback: '100',
     parse: (raw) => {
       if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 100_000)
@@ -193,6 +212,7 @@ export const settings = {
   }),
   SHIFT_REQUESTS: setting({
     doc: 'how many product pages the traffic-shifting chapter counts red stars on (share within 10 points)',
+    readBy: ['shift'],
     fallback: '100',
     parse: (raw) => {
       // Below 50 pages chance alone puts a right weight outside the 10 points too often.

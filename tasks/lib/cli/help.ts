@@ -40,13 +40,31 @@ const table = (rows: [string, string][], pad: number): string[] =>
 /** The flags a command takes: the common ones (only --help for a command that runs nothing) and its own. */
 export const flagsOf = (c: Command): FlagName[] => [...(c.local ? (['help'] as const) : commonFlags), ...(c.flags ?? [])];
 
-const optionsHelp = (names: FlagName[]): string[] => [
+/** A flag's help line; a dry run says what cluster it stands for (teardown's: one where `all` has run). */
+const flagDoc = (f: FlagName, c?: Command): string =>
+  f === 'dry-run' && c?.dryRunView === 'finished'
+    ? 'print every command it would run on a cluster where `all` has run; run and remove nothing'
+    : flags[f].doc;
+
+const optionsHelp = (names: FlagName[], c?: Command): string[] => [
   'Options:',
   ...table(
-    names.map((f) => [flagLabel(f), flags[f].doc]),
+    names.map((f) => [flagLabel(f), flagDoc(f, c)]),
     16,
   ),
 ];
+
+/** The flags help offers a command: --yes only where the command asks something first. */
+const shownFlagsOf = (c: Command): FlagName[] => flagsOf(c).filter((f) => f !== 'yes' || c.confirm);
+
+const settingsTable = (names: SettingName[]): string[] =>
+  table(
+    names.map((k) => {
+      const d = shownDefault(k);
+      return [k, `${settings[k].doc}${d ? ` (default ${d})` : ''}`];
+    }),
+    20,
+  );
 
 export const versionLine = (): string =>
   `fun-with-istio ${toolVersion} (pins: Istio ${pins.istio}, Kubernetes ${pins.kubernetes}, minikube ${pins.minikube})`;
@@ -71,17 +89,23 @@ export function usage(commands: Command[]): string {
     '  npm run all -- --dry-run       # print every command it would run; run nothing',
     '  npm run help -- teardown       # what one command does, its options and settings',
     '',
-    ...optionsHelp([...commonFlags, 'version']),
+    ...optionsHelp(commonFlags),
     '',
     'Put options after `--`: `npm run all --dry-run` gives the flag to npm (the tool still reads it as a',
     'dry run, but says so). Run `npm run help -- <command>` for what a command does and runs.',
+    '',
+    'Configuration (environment or .env; the environment wins; each command lists those it reads):',
+    ...settingsTable(settingNames),
   ].join('\n');
 }
 
-/** Settings a command reads: none for a local one; minikube's start settings only where it starts minikube. */
+/** Settings a command reads: none for a local one; every command's, and those of the topics it reads. */
 function settingsOf(c: Command): SettingName[] {
   if (c.local) return [];
-  return settingNames.filter((k) => !('minikubeStart' in settings[k]) || c.minikubeStart);
+  return settingNames.filter((k) => {
+    const s = settings[k];
+    return !('readBy' in s) || s.readBy.some((topic) => c.reads?.includes(topic));
+  });
 }
 
 export function commandHelp(c: Command): string {
@@ -96,20 +120,9 @@ export function commandHelp(c: Command): string {
   ];
   if (c.details) lines.push('', ...reflow(c.details));
   lines.push('', 'Examples:', ...examples.map((e) => `  ${e}`));
-  lines.push('', ...optionsHelp(flagsOf(c)));
+  lines.push('', ...optionsHelp(shownFlagsOf(c), c));
   const names = settingsOf(c);
-  if (names.length) {
-    lines.push('', 'Configuration (environment or .env; the environment wins):');
-    lines.push(
-      ...table(
-        names.map((k) => {
-          const d = shownDefault(k);
-          return [k, `${settings[k].doc}${d ? ` (default ${d})` : ''}`];
-        }),
-        20,
-      ),
-    );
-  }
+  if (names.length) lines.push('', 'Configuration (environment or .env; the environment wins):', ...settingsTable(names));
   lines.push(
     '',
     ...wrap(`Exit codes: ${c.exitCodes ?? '0 done, 1 a step failed, 2 bad usage or configuration, 130 interrupted.'}`),

@@ -1,5 +1,5 @@
 import type { ListrRendererFactory, ListrTask, ListrTaskWrapper } from 'listr2';
-import type { Config } from '../../config.ts';
+import type { Config, SettingTopic } from '../../config.ts';
 import type { Clock } from '../base/clock.ts';
 import type { RunLog } from '../base/log.ts';
 import type { ClusterView, Commands } from './commands.ts';
@@ -41,8 +41,8 @@ interface CommandBase {
   exitCodes?: string;
   /** Command lines shown under Examples in --help (default: the plain run and its dry run). */
   examples?: string[];
-  /** Reads minikube's start settings (driver, memory, CPUs); help lists them only then. */
-  minikubeStart?: true;
+  /** The settings it reads besides those every command reads (see SettingTopic); help lists only those. */
+  reads?: readonly SettingTopic[];
   /** Runs no external program and changes nothing (check): no log, no --dry-run or --yes, no cluster settings. */
   local?: true;
   /** What its dry run stands for (see dry-run.ts); a fresh cluster unless said otherwise. */
