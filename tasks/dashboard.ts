@@ -2,17 +2,25 @@
 // Service on 127.0.0.1 (a free local port, chosen by kubectl), the URL printed, until Ctrl-C. It works on every
 // driver, also where the node's IP is not reachable from the host (docker driver on macOS and Windows).
 import { type Addon, addons, names } from './config.ts';
+import { didYouMean } from './lib/base/did-you-mean.ts';
 import { isAbortError, StepError, UsageError } from './lib/base/errors.ts';
 import { runIfMain } from './lib/cli/main.ts';
 import { inNamespace, portForwardArgs } from './lib/kube/kube.ts';
 import { forwardedPort } from './lib/kube/port-forward.ts';
 import type { ActionCommand, Ctx } from './lib/run/types.ts';
+import { requireCluster } from './lib/steps/prerequisites.ts';
 
 function addonNamed(args: string[]): Addon {
   const known = addons.map((a) => a.name).join(', ');
   if (args.length !== 1) throw new UsageError(`dashboard needs one ADDON: ${known} (npm run dashboard -- grafana)`);
   const addon = addons.find((a) => a.name === args[0].toLowerCase());
-  if (!addon) throw new UsageError(`unknown addon '${args[0]}'; known: ${known}`);
+  if (!addon)
+    throw new UsageError(
+      `unknown addon '${args[0]}'${didYouMean(
+        args[0].toLowerCase(),
+        addons.map((a) => a.name),
+      )}; known: ${known}`,
+    );
   return addon;
 }
 
@@ -30,7 +38,9 @@ Forwards a free local port on 127.0.0.1 to the addon's Service in ${names.istioN
 through the API server: no NodePort or node IP needed, so it works with every minikube driver) and prints
 the URL; --open also opens it (${opener}). Stays until Ctrl-C, then stops kubectl. Addons: ${addons.map((a) => a.name).join(', ')}.
 Runs: kubectl --context <ctx> -n ${names.istioNamespace} port-forward service/<service> :<port> --address 127.0.0.1.`,
+  checkArgs: (args) => void addonNamed(args),
   action: async (ctx: Ctx, args) => {
+    await requireCluster(ctx);
     const addon = addonNamed(args);
     const { service, port, path } = addon.ui;
     let url: string | undefined;

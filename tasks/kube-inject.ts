@@ -11,6 +11,7 @@ import { ensureRelease } from './lib/istio/release.ts';
 import { inNamespace, verbArgs } from './lib/kube/kube.ts';
 import { readManifests } from './lib/kube/manifests.ts';
 import type { ActionCommand, Ctx } from './lib/run/types.ts';
+import { requireCluster } from './lib/steps/prerequisites.ts';
 
 const ns = names.istioNamespace;
 
@@ -63,10 +64,12 @@ The tutorial's alternative to the webhook. Reads the injector's configuration fr
 FILE and prints the result, ready for kubectl apply. Needs Istio installed (install-istio);
 gets the release (istioctl) if it is not in the cache yet.
 Runs: kubectl --context <ctx> -n ${ns} get configmap, istioctl --context <ctx> kube-inject.`,
-  action: async (ctx, args) => {
+  checkArgs: (args) => {
     if (args.length !== 1) throw new UsageError('kube-inject needs one FILE (npm run -s kube-inject -- manifests/sleep.yaml)');
-    const [file] = args;
-    readManifests(file, UsageError); // a missing or malformed file is a usage error, before the cluster is asked
+    readManifests(args[0], UsageError); // a missing or malformed file is a usage error, before the cluster is asked
+  },
+  action: async (ctx, [file]) => {
+    await requireCluster(ctx); // before the release is downloaded for nothing
     await ensureRelease(ctx);
     const f = await injectorFiles(ctx);
     const r = await ctx.sh.istioctl([

@@ -155,14 +155,22 @@ describe('chapters on clusters and inputs the happy path does not meet', () => {
       writeFileSync(path.join(bin, name), `#!/bin/sh\n${body}\n`);
       chmodSync(path.join(bin, name), 0o755);
     };
-    script('kubectl', 'echo "Forwarding from 127.0.0.1:41234 -> 3000"; exec sleep 600');
+    // A reachable cluster's version, then a port-forward held until it is killed.
+    script(
+      'kubectl',
+      `case "$*" in *" version "*) echo '{"serverVersion":{"gitVersion":"v1.36.3"}}'; exit 0;; esac
+echo "Forwarding from 127.0.0.1:41234 -> 3000"; exec sleep 600`,
+    );
     script('xdg-open', 'exec sleep 600');
     script('open', 'exec sleep 600');
     const p = spawnCli(['dashboard', 'grafana', '--open'], bin);
     let err = '';
     p.stderr.on('data', (d) => (err += d));
-    await new Promise<void>((resolve) => p.stdout.on('data', (d) => String(d).includes('http://127.0.0.1:41234/') && resolve()));
     const closed = new Promise<number | null>((resolve) => p.on('close', resolve));
+    await Promise.race([
+      new Promise<void>((resolve) => p.stdout.on('data', (d) => String(d).includes('http://127.0.0.1:41234/') && resolve())),
+      closed.then((code) => assert.fail(`dashboard ended (exit ${code}) before it printed the URL: ${err}`)),
+    ]);
     p.kill('SIGINT');
     assert.equal(await closed, 0, err);
     assert.doesNotMatch(err, /\n\s+at /);

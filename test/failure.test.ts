@@ -30,6 +30,16 @@ describe('failureReason', () => {
     const istioctl = '2026-11-26T15:00:00Z\tinfo\tsomething\nError: failed to setup client: context "lab" does not exist\n';
     assert.equal(failureReason('istioctl', istioctl).reason, 'Error: failed to setup client: context "lab" does not exist');
   });
+
+  it('kubectl: a kubelet the API server cannot reach (exec, port-forward on a node that runs no containers) says so', () => {
+    const dialing =
+      'error: error upgrading connection: error dialing backend: dial tcp 127.0.0.1:10250: connect: connection refused\n';
+    assert.equal(
+      failureReason('kubectl', dialing).reason,
+      "error: error upgrading connection: error dialing backend: dial tcp 127.0.0.1:10250: connect: connection refused (the API server cannot reach the node's kubelet: is the node up and running containers?)",
+    );
+    assert.equal(failureReason('kubectl', 'error: pods "x" not found\n').reason, 'error: pods "x" not found');
+  });
 });
 
 describe('the error line of a failed minikube start', () => {
@@ -105,6 +115,22 @@ describe('each chapter checks what it needs first, and names the command that pr
     assert.match(r.err, /is not reachable/);
     const { existsSync } = await import('node:fs');
     assert.equal(existsSync(path.join(cache, 'downloads')), false);
+  });
+
+  it('kube-inject and teardown --keep-cluster check the cluster first too (kube-inject before it downloads)', async () => {
+    const { existsSync } = await import('node:fs');
+    const cache = tmpDir('fwi-cache-');
+    const offline = { CACHE_DIR: cache, ISTIO_RELEASE_URL: 'http://127.0.0.1:9/none' };
+    for (const argv of [
+      ['kube-inject', 'manifests/sleep.yaml'],
+      ['teardown', '--yes', '--keep-cluster'],
+    ]) {
+      const r = await runCli(argv, { env: offline, runner: noContext.runner });
+      assert.equal(r.code, 1, argv[0]);
+      assert.match(r.err, /context fun-with-istio is not reachable: error: context "fun-with-istio" does not exist/, argv[0]);
+      assert.match(r.err, /\n {2}suggestion: run `npm run minikube` first\n$/, argv[0]);
+    }
+    assert.equal(existsSync(path.join(cache, 'downloads')), false, 'nothing was downloaded');
   });
 
   it('injection without istiod: run npm run install-istio first, before any change', async () => {

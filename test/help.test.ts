@@ -72,7 +72,7 @@ describe('help', () => {
   it('a mistyped command gets a "did you mean"', async () => {
     const r = await runCli(['teardwon']);
     assert.equal(r.code, 2);
-    assert.equal(r.err, "error: unknown command 'teardwon'; did you mean teardown? (npm run help lists them)\n");
+    assert.equal(r.err, "error: unknown command 'teardwon' (did you mean teardown?); npm run help lists them\n");
   });
 
   it('--version prints the tool version and its pins', async () => {

@@ -65,7 +65,11 @@ describe("patches (the tutorial's ClusterIP -> NodePort edit)", () => {
   it("reports unreadable and malformed YAML: a usage error for the user's files, a failed step for the release's", () => {
     assert.throws(
       () => readManifests('/nonexistent.yaml', UsageError),
-      (e: unknown) => e instanceof UsageError && /cannot read \/nonexistent.yaml: ENOENT/.test(e.message),
+      (e: unknown) => e instanceof UsageError && e.message === 'no such file or directory: /nonexistent.yaml',
+    );
+    assert.throws(
+      () => readManifests('/', UsageError),
+      (e: unknown) => e instanceof UsageError && e.message === 'cannot read /: EISDIR',
     );
     assert.throws(
       () => parseManifests('a: [1,\n', 'x.yaml', UsageError),

@@ -1,10 +1,13 @@
 // The runner's stages, each on its own: the command line parsed against a command's own flags, and confirmation.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { UsageError } from '../tasks/lib/base/errors.ts';
 import { confirmed, parseInvocation } from '../tasks/lib/cli/runner.ts';
 import { inNamespace, namespaceRef, verbArgs } from '../tasks/lib/kube/kube.ts';
 import type { ActionCommand, Ctx, TaskCommand } from '../tasks/lib/run/types.ts';
+import { runCli, tmpDir } from './helpers.ts';
 
 const chapter: TaskCommand = {
   kind: 'tasks',
@@ -51,8 +54,30 @@ describe('parseInvocation', () => {
     assert.throws(() => parseInvocation(commands, ['teardown', 'now']), /teardown takes no arguments \(got now\)/);
     assert.throws(
       () => parseInvocation(commands, ['teardown', '--force']),
-      /unknown option --force \(see `npm run teardown -- --help`\)/,
+      /unknown option --force; see `npm run teardown -- --help`/,
     );
+  });
+
+  it('a mistyped option gets a "did you mean" among the options of that command', () => {
+    assert.throws(
+      () => parseInvocation(commands, ['teardown', '--keep-clster']),
+      (e) =>
+        e instanceof UsageError &&
+        e.message === 'unknown option --keep-clster (did you mean --keep-cluster?); see `npm run teardown -- --help`',
+    );
+    assert.throws(
+      () => parseInvocation(commands, ['teardown', '--frobnicate']),
+      (e) => e instanceof UsageError && e.message === 'unknown option --frobnicate; see `npm run teardown -- --help`',
+    );
+  });
+
+  it("an action's arguments are checked before anything runs: no log is written for a usage error", async () => {
+    for (const argv of [['dashboard', 'graphana'], ['dashboard'], ['kube-inject', 'nope.yaml'], ['kube-inject']]) {
+      const cache = tmpDir('fwi-cache-');
+      const r = await runCli(argv, { env: { CACHE_DIR: cache } });
+      assert.equal(r.code, 2, `${argv.join(' ')}: ${r.err}`);
+      assert.equal(existsSync(path.join(cache, 'logs')), false, `${argv.join(' ')} wrote a log`);
+    }
   });
 
   it('passes an action its arguments', () => {

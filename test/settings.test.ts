@@ -139,7 +139,12 @@ describe('sizes and counts', () => {
       ['prometheus', 'zipkin'],
     );
     refuses('ADDONS', ',', 'name at least one addon');
-    refuses('ADDONS', 'graphana', 'unknown addon graphana; known: prometheus, grafana, zipkin, jaeger, kiali');
+    refuses(
+      'ADDONS',
+      'graphana',
+      'unknown addon graphana (did you mean grafana?); known: prometheus, grafana, zipkin, jaeger, kiali',
+    );
+    refuses('ADDONS', 'nosuch', 'unknown addon nosuch; known: prometheus, grafana, zipkin, jaeger, kiali');
   });
 });
 

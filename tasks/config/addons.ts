@@ -1,4 +1,5 @@
 // The addons of the pinned release the tool can install (ADDONS picks among them), in the order they go in.
+import { didYouMean } from '../lib/base/did-you-mean.ts';
 
 export interface Addon {
   name: 'prometheus' | 'grafana' | 'zipkin' | 'jaeger' | 'kiali';
@@ -73,7 +74,8 @@ export const defaultAddons = ['prometheus', 'grafana', 'zipkin'] as const;
  */
 export function resolveAddons(names: string[]): Addon[] | string {
   const unknown = names.filter((n) => !addons.some((a) => a.name === n));
-  if (unknown.length) return `unknown addon ${unknown.join(', ')}; known: ${addons.map((a) => a.name).join(', ')}`;
+  const known = addons.map((a) => a.name);
+  if (unknown.length) return `unknown addon ${unknown.join(', ')}${didYouMean(unknown[0], known)}; known: ${known.join(', ')}`;
   const wanted = new Set(names.flatMap((n) => [n, ...(addons.find((a) => a.name === n)?.needs ?? [])]));
   const chosen = addons.filter((a) => wanted.has(a.name));
   const tracers = chosen.filter((a) => a.traces).map((a) => a.name);

@@ -129,22 +129,3 @@ export function commandHelp(c: Command): string {
   );
   return lines.join('\n');
 }
-
-/** The closest command name, for "did you mean"; undefined when none is close. */
-export function closest(name: string, commands: Command[]): string | undefined {
-  const distance = (a: string, b: string): number => {
-    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-    for (let i = 1; i <= a.length; i++) {
-      let prev = row[0];
-      row[0] = i;
-      for (let j = 1; j <= b.length; j++) {
-        const here = row[j];
-        row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-        prev = here;
-      }
-    }
-    return row[b.length];
-  };
-  const ranked = commands.map((c) => ({ name: c.name, d: distance(name, c.name) })).sort((x, y) => x.d - y.d);
-  return ranked[0] && ranked[0].d <= Math.max(2, Math.floor(name.length / 3)) ? ranked[0].name : undefined;
-}

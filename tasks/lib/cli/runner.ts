@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import type { ListrRendererValue } from 'listr2';
 import { type LoadOptions, loadConfig } from '../../config.ts';
 import { type Clock, systemClock } from '../base/clock.ts';
+import { didYouMean } from '../base/did-you-mean.ts';
 import { AbortError, exitCodes, isAbortError, StepError, UsageError } from '../base/errors.ts';
 import { RunLog } from '../base/log.ts';
 import { Shell } from '../exec/shell.ts';
@@ -14,7 +15,7 @@ import { type FlagName, flags, type Options, optionsFrom, parseArgsOptions } fro
 import { RunState } from '../run/run-state.ts';
 import { stepOf } from '../run/step.ts';
 import type { Command, Ctx, TaskCommand } from '../run/types.ts';
-import { closest, commandHelp, flagsOf, usage, versionLine } from './help.ts';
+import { commandHelp, flagsOf, usage, versionLine } from './help.ts';
 import { npmTookFlags, withNpmFlags } from './npm-flags.ts';
 import { runHeader } from './run-header.ts';
 
@@ -45,9 +46,15 @@ function parseFlags(command: Command, rest: string[]) {
   try {
     return parseArgs({ args: rest, options: parseArgsOptions, allowPositionals: true, strict: true });
   } catch (e) {
-    const unknown = /Unknown option '([^']+)'/.exec((e as Error).message);
-    const what = unknown ? `unknown option ${unknown[1]}` : (e as Error).message.split('\n')[0];
-    throw new UsageError(`${what} (see \`npm run ${command.name} -- --help\`)`);
+    const unknown = /Unknown option '([^']+)'/.exec((e as Error).message)?.[1];
+    const near =
+      unknown &&
+      didYouMean(
+        unknown,
+        flagsOf(command).map((f) => `--${f}`),
+      );
+    const what = unknown ? `unknown option ${unknown}${near}` : (e as Error).message.split('\n')[0];
+    throw new UsageError(`${what}; see \`npm run ${command.name} -- --help\``);
   }
 }
 
@@ -69,14 +76,18 @@ export function parseInvocation(commands: Command[], argv: string[]): Invocation
       throw new UsageError(`--${flag} is not an option of ${command.name}`);
   if (positionals.length && !(command.kind === 'action' && command.args))
     throw new UsageError(`${command.name} takes no arguments (got ${positionals.join(' ')})`);
+  if (command.kind === 'action') command.checkArgs?.(positionals);
   return { kind: 'run', command, options: optionsFrom(values), args: positionals };
 }
 
 function commandNamed(commands: Command[], name: string): Command {
   const command = commands.find((c) => c.name === name);
   if (command) return command;
-  const near = closest(name, commands);
-  throw new UsageError(`unknown command '${name}'${near ? `; did you mean ${near}?` : ''} (npm run help lists them)`);
+  const near = didYouMean(
+    name,
+    commands.map((c) => c.name),
+  );
+  throw new UsageError(`unknown command '${name}'${near}; npm run help lists them`);
 }
 
 /** The context, with the shell itself where the runner needs more of it than a step (a second Ctrl-C kills). */

@@ -28,8 +28,15 @@ export function failureReason(tool: string, stderr: string): FailureReason {
     const suggestion = lastMatching(lines, /^Suggestion:/)?.replace(/^Suggestion:\s*/, '');
     return { reason: exiting?.slice(exiting.indexOf('Exiting due to')) ?? lines.at(-1), suggestion };
   }
-  if (tool === 'kubectl')
-    return { reason: lastMatching(lines, /^(error\b|Error\b|The connection to the server)/) ?? lines.at(-1) };
+  if (tool === 'kubectl') {
+    const reason = lastMatching(lines, /^(error\b|Error\b|The connection to the server)/) ?? lines.at(-1);
+    // exec, logs and port-forward go through the node's kubelet: the API server could not reach it.
+    if (reason && /error dialing backend/.test(reason))
+      return {
+        reason: `${reason} (the API server cannot reach the node's kubelet: is the node up and running containers?)`,
+      };
+    return { reason };
+  }
   if (tool === 'istioctl') return { reason: lastMatching(lines, /^Error:/) ?? lines.at(-1) };
   return { reason: lines.at(-1) };
 }

@@ -36,7 +36,9 @@ export function readManifests(file: string, blame: Blame = StepError): K8sObject
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new blame(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new blame(`no such file or directory: ${file}`);
+    throw new blame(`cannot read ${file}: ${code ?? (e as Error).message}`);
   }
   return parseManifests(text, file, blame);
 }

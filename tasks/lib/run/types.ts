@@ -66,6 +66,8 @@ export interface ActionCommand extends CommandBase {
   action: (ctx: Ctx, args: string[]) => Promise<number>;
   /** Positional arguments, for --help; an action without them takes none. */
   args?: string;
+  /** Refuses bad arguments (a UsageError) before anything runs or a log is written. */
+  checkArgs?: (args: string[]) => void;
 }
 
 /** An entry point. */

@@ -19,11 +19,16 @@ export async function serverVersion(ctx: Ctx): Promise<{ server: string } | { wh
   return { why: failureReason('kubectl', r.stderr).reason ?? 'no answer' };
 }
 
+/** The Kubernetes version of a reachable cluster; otherwise a failure that says which command provides one. */
+export async function requireCluster(ctx: Ctx): Promise<string> {
+  const v = await serverVersion(ctx);
+  if ('why' in v) throw new StepError(`context ${ctx.config.context} is not reachable: ${v.why}`, provider(ctx));
+  return v.server;
+}
+
 export const clusterReachable = step('Check the cluster is reachable', {
   run: async (ctx, task) => {
-    const v = await serverVersion(ctx);
-    if ('why' in v) throw new StepError(`context ${ctx.config.context} is not reachable: ${v.why}`, provider(ctx));
-    task.output = `Kubernetes ${v.server}`;
+    task.output = `Kubernetes ${await requireCluster(ctx)}`;
   },
 });
 
