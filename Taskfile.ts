@@ -15,7 +15,7 @@ import type { Command, TaskCommand } from './tasks/lib/run/types.ts';
 import { createIstioNamespace, generateCa, plugCa } from './tasks/lib/steps/ca.ts';
 import { finishImagesAhead, pullImagesAhead } from './tasks/lib/steps/images.ts';
 import { getRelease } from './tasks/lib/steps/release.ts';
-import { minikube } from './tasks/minikube.ts';
+import { minikube, minikubeCluster, minikubeTools } from './tasks/minikube.ts';
 import { mtls } from './tasks/mtls.ts';
 import { requestRouting } from './tasks/request-routing.ts';
 import { teardown } from './tasks/teardown.ts';
@@ -40,8 +40,10 @@ up, it pulls every image the chapters will use in the background (minikube image
 host cache for the next cluster). A dry run lists each branch in turn. Every step skips itself when
 already done, so a second run changes nothing.
 Runs: what each chapter's help lists, on the same context.`,
-  tasks: (ctx) => [
-    together('Cluster, Istio release and CA (together)', [group('minikube', minikube.tasks(ctx)), getRelease, generateCa]),
+  tasks: () => [
+    // A missing tool is the first error, before the download can fail on an offline machine.
+    group('minikube: the tools', minikubeTools()),
+    together('Cluster, Istio release and CA (together)', [group('minikube', minikubeCluster()), getRelease, generateCa]),
     pullImagesAhead,
     group('webhook-certs', [createIstioNamespace, plugCa]),
     // The addons need only istio-system: they install (and their images pull) while Istio installs.

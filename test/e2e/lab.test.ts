@@ -17,7 +17,7 @@ import { connectionManagers, podIdentity, xdsDump } from '../../lab/xds/xds.ts';
 import { loadConfig, names } from '../../tasks/config.ts';
 import { downloadOf } from '../../tasks/lib/istio/release.ts';
 import { tmpDir } from '../helpers.ts';
-import { type List, lab, labKubectl, type Obj, objectVersions, type Run, readLabEnv, runProduct } from './lab-client.ts';
+import { type List, lab, labKubectl, type Obj, objectVersions, type Run, readLabEnv, root, runProduct } from './lab-client.ts';
 
 const cache = tmpDir('fwi-e2e-');
 const sampleNs = names.managedBy.value; // the default SAMPLE_NAMESPACE
@@ -83,6 +83,10 @@ describe('the product against the lab', { timeout: 20 * 60_000 }, () => {
   after(() => {
     server?.close();
     lab('down');
+  });
+
+  it("lab:up's settings keep the product's cache (its CA, logs and downloads) inside .lab, apart from a user's", () => {
+    assert.equal(labEnv.CACHE_DIR, path.join(root, '.lab', 'product-cache'));
   });
 
   it('refuses a corrupted release archive and installs nothing', async () => {

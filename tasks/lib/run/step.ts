@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { isAbortError, StepError } from '../base/errors.ts';
 import type { Ctx, Task, TaskHandle } from './types.ts';
 
@@ -13,6 +14,10 @@ export interface StepDefinition {
   /** Whether the step applies at all (e.g. only with CLUSTER=minikube); a disabled step is not shown. */
   enabled?: (ctx: Ctx) => boolean;
 }
+
+/** The title of the step whose work is running now (what a command in the log belongs to). */
+const running = new AsyncLocalStorage<string>();
+export const currentStep = (): string | undefined => running.getStore();
 
 /**
  * One named task that does one thing and says so when it was already done (it then changes nothing). When a
@@ -33,7 +38,7 @@ export function step(title: string, def: StepDefinition): Task {
       // A failure between listr2's last look and now: stay unstarted (drawn dim, without a message).
       if (ctx.run.cancelledBy) return task.skip();
       ctx.sh.note(title);
-      const work = ctx.run.track(perform(ctx, task, def));
+      const work = ctx.run.track(running.run(title, () => perform(ctx, task, def)));
       try {
         await work;
         // What the step left on screen goes in the log too.
