@@ -87,6 +87,24 @@ describe('the terminal after a failure', () => {
     );
   });
 
+  it("a group whose steps another failure cancelled is drawn cancelled, not done; on a user's cluster it is not 'minikube'", async () => {
+    const bin = stubs();
+    // The cluster's version check waits while the download fails.
+    writeFileSync(
+      path.join(bin, 'kubectl'),
+      `#!/bin/sh\ncase "$*" in *--client*) echo '{"clientVersion":{"gitVersion":"v1.36.3"}}';; *) while :; do sleep 0.05; done;; esac\n`,
+    );
+    const env = await envFor(bin, { ISTIO_RELEASE_URL: 'http://127.0.0.1:9/none', CLUSTER: 'existing', KUBE_CONTEXT: 'lab' });
+    const { code, lines } = piped(env);
+    assert.equal(code, 1);
+    const group = lines.filter((l) => / the cluster \(context lab\)( |$)/.test(l) && /^[✔↓✖]/.test(l));
+    assert.deepEqual(group, [
+      '↓ the cluster (context lab) [SKIPPED: cancelled: Get Istio 1.31.1 (istio-1.31.1-linux-amd64.tar.gz) failed]',
+    ]);
+    assert.ok(!lines.some((l) => /minikube/.test(l)), lines.join('\n'));
+    assert.ok(lines.includes('✔ the cluster (context lab): the tools'), lines.join('\n'));
+  });
+
   it('on a terminal (default renderer), nothing is drawn after the error line', async (t) => {
     if (spawnSync('script', ['--version']).status !== 0) return t.skip('script(1) is not installed');
     const bin = stubs();
