@@ -11,11 +11,11 @@ import { kubeInject } from './tasks/kube-inject.ts';
 import { isMain } from './tasks/lib/cli/main.ts';
 import { type RunIO, run } from './tasks/lib/cli/runner.ts';
 import { group, together } from './tasks/lib/run/step.ts';
-import type { Command, TaskCommand } from './tasks/lib/run/types.ts';
+import type { Command, Ctx, TaskCommand } from './tasks/lib/run/types.ts';
 import { createIstioNamespace, generateCa, plugCa } from './tasks/lib/steps/ca.ts';
 import { finishImagesAhead, pullImagesAhead } from './tasks/lib/steps/images.ts';
 import { getRelease } from './tasks/lib/steps/release.ts';
-import { minikube } from './tasks/minikube.ts';
+import { minikube, minikubeCluster, minikubeTools } from './tasks/minikube.ts';
 import { mtls } from './tasks/mtls.ts';
 import { requestRouting } from './tasks/request-routing.ts';
 import { teardown } from './tasks/teardown.ts';
@@ -23,6 +23,10 @@ import { traffic, trafficSendSteps, trafficServerSteps } from './tasks/traffic.t
 import { trafficShifting } from './tasks/traffic-shifting.ts';
 import { versions } from './tasks/versions.ts';
 import { webhookCerts } from './tasks/webhook-certs.ts';
+
+/** The cluster's part of `all`: minikube, or the context the user chose (nothing of minikube runs then). */
+const clusterGroup = (ctx: Ctx): string =>
+  ctx.config.cluster.kind === 'minikube' ? 'minikube' : `the cluster (context ${ctx.config.context})`;
 
 const all: TaskCommand = {
   kind: 'tasks',
@@ -41,7 +45,9 @@ host cache for the next cluster). A dry run lists each branch in turn. Every ste
 already done, so a second run changes nothing.
 Runs: what each chapter's help lists, on the same context.`,
   tasks: (ctx) => [
-    together('Cluster, Istio release and CA (together)', [group('minikube', minikube.tasks(ctx)), getRelease, generateCa]),
+    // A missing tool is the first error, before the download can fail on an offline machine.
+    group(`${clusterGroup(ctx)}: the tools`, minikubeTools()),
+    together('Cluster, Istio release and CA (together)', [group(clusterGroup(ctx), minikubeCluster()), getRelease, generateCa]),
     pullImagesAhead,
     group('webhook-certs', [createIstioNamespace, plugCa]),
     // The addons need only istio-system: they install (and their images pull) while Istio installs.

@@ -363,6 +363,7 @@ ISTIO_VERSION=${ISTIO_LAB_VERSION}
 KUBECONFIG=${kubeconfigFile}
 ISTIO_HOME=${istioHome}
 ISTIO_OVERLAY=${overlayFile}
+CACHE_DIR=${path.join(stateDir, 'product-cache')}
 `,
   );
   log(

@@ -25,7 +25,7 @@ import { readManifests } from './lib/kube/manifests.ts';
 import { describePod, hasSidecar, livePods, type Pod, readiness } from './lib/kube/pods.ts';
 import { oncePerRun } from './lib/run/once-per-run.ts';
 import { judgeSeen } from './lib/run/poll.ts';
-import { step } from './lib/run/step.ts';
+import { group, step } from './lib/run/step.ts';
 import type { Ctx, Task, TaskCommand } from './lib/run/types.ts';
 import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
 
@@ -93,7 +93,7 @@ const createSampleNamespace = step('Create the sample namespace', {
 });
 
 const deploySleep = step(`Deploy ${app}`, {
-  done: async (ctx) => (await doneBefore(ctx)) || ((await sampleDeployed(ctx)) && `${app} is deployed`),
+  done: async (ctx) => (await sampleDeployed(ctx)) && `${app} is deployed`,
   run: async (ctx) => {
     await onObjects(ctx, 'apply', sampleObjects(ctx));
     await rollout(ctx);
@@ -104,7 +104,7 @@ const isLabelled = async (ctx: Ctx) =>
   labelOf(await getObject(ctx, sampleNamespace(ctx)), names.injection.namespaceLabel) === 'enabled';
 
 const showWithout = step(`Show ${app} runs without a sidecar`, {
-  done: async (ctx) => (await doneBefore(ctx)) || ((await isLabelled(ctx)) && 'the namespace is already labelled'),
+  done: async (ctx) => (await isLabelled(ctx)) && 'the namespace is already labelled',
   run: async (ctx, task) => {
     task.output = await expectSidecar(ctx, false);
   },
@@ -130,8 +130,6 @@ async function templateInjectLabel(ctx: Ctx): Promise<string> {
 
 const recreatePod = step(`Recreate the ${app} pod (injection happens only at pod creation)`, {
   done: async (ctx) => {
-    const before = await doneBefore(ctx);
-    if (before) return before;
     const live = await pods(ctx);
     return (
       live.length === 1 &&
@@ -149,7 +147,6 @@ const recreatePod = step(`Recreate the ${app} pod (injection happens only at pod
 });
 
 const verifySidecar = step(`Verify the pod has ${names.sidecarContainer} and is READY 2/2`, {
-  done: doneBefore,
   run: async (ctx, task) => {
     task.output = await expectSidecar(ctx, true);
   },
@@ -178,7 +175,6 @@ async function setInjectLabel(ctx: Ctx, value: 'true' | 'false' | undefined): Pr
 }
 
 const optOut = step(`Opt the pod out (${names.injection.podLabel}=false)`, {
-  done: doneBefore,
   run: async (ctx, task) => {
     await setInjectLabel(ctx, 'false');
     task.output = await expectSidecar(ctx, false);
@@ -186,7 +182,6 @@ const optOut = step(`Opt the pod out (${names.injection.podLabel}=false)`, {
 });
 
 const optIn = step(`Opt it back in (${names.injection.podLabel}=true)`, {
-  done: doneBefore,
   run: async (ctx, task) => {
     await setInjectLabel(ctx, 'true');
     task.output = await expectSidecar(ctx, true);
@@ -194,7 +189,6 @@ const optIn = step(`Opt it back in (${names.injection.podLabel}=true)`, {
 });
 
 const removeOptLabel = step(`Remove the per-pod label (${names.injection.podLabel}-): the namespace label decides`, {
-  done: doneBefore,
   run: async (ctx, task) => {
     await setInjectLabel(ctx, undefined);
     task.output = await expectSidecar(ctx, true);
@@ -202,7 +196,6 @@ const removeOptLabel = step(`Remove the per-pod label (${names.injection.podLabe
 });
 
 const recordVerified = step('Record that injection works in this namespace', {
-  done: doneBefore,
   run: async (ctx) => {
     await ctx.sh.kubectl(
       verbArgs('annotate', sampleNamespace(ctx), [
@@ -219,21 +212,14 @@ const cleanUp = step(`Delete the ${app} sample (as the tutorial does)`, {
   run: deleteSample,
 });
 
-export const injectionSteps = (): Task[] => [
-  checkManifests,
-  showNamespaces,
-  createSampleNamespace,
-  deploySleep,
-  showWithout,
-  labelNamespace,
-  recreatePod,
-  verifySidecar,
-  optOut,
-  optIn,
-  removeOptLabel,
-  recordVerified,
-  cleanUp,
-];
+/** The tutorial's demo, in one group: run once per namespace and Istio version (one line says so after that). */
+const demo = group(
+  `The demo: ${app} without its sidecar, then with it, then opted out and back in`,
+  [deploySleep, showWithout, labelNamespace, recreatePod, verifySidecar, optOut, optIn, removeOptLabel, recordVerified],
+  { done: doneBefore },
+);
+
+export const injectionSteps = (): Task[] => [checkManifests, showNamespaces, createSampleNamespace, demo, cleanUp];
 
 export const injection: TaskCommand = {
   kind: 'tasks',

@@ -54,13 +54,12 @@ const install = step('Install Istio', {
 /** Istio's own Deployments carry this label (istiod, the gateways); the addons in the namespace do not. */
 const istioComponent = 'operator.istio.io/component';
 
+// Not a step that can be "already done": it shows what runs (istioctl install has usually waited for it already).
 const monitor = step(`Watch ${ns} come up`, {
-  done: async (ctx) => {
-    const istio = (await listObjects(ctx, inNamespace(ns, 'deployment'))).filter((d) => d.metadata?.labels?.[istioComponent]);
-    return istio.length > 0 && istio.every(available) && `Istio's ${istio.length} Deployments are Available`;
-  },
   run: async (ctx, task) => {
-    await waitFor(ctx, inNamespace(ns, 'deployment'), 'condition=Available', (l) => (task.output = l), istioComponent);
+    const istio = (await listObjects(ctx, inNamespace(ns, 'deployment'))).filter((d) => d.metadata?.labels?.[istioComponent]);
+    if (!istio.length || !istio.every(available))
+      await waitFor(ctx, inNamespace(ns, 'deployment'), 'condition=Available', (l) => (task.output = l), istioComponent);
     const r = await ctx.sh.kubectl(verbArgs('get', inNamespace(ns, 'deployments,pods')), { read: true });
     task.output = r.stdout.trim();
   },

@@ -2,7 +2,7 @@
 // With CLUSTER=existing the same chapter checks the chosen context instead of starting anything.
 import { kubernetesSupport, ownMinikube } from './config.ts';
 import { StepError } from './lib/base/errors.ts';
-import { compareVersions, minorSkew, parseVersion } from './lib/base/version.ts';
+import { compareVersions, kubectlSkewWarning, minorSkew, parseVersion } from './lib/base/version.ts';
 import { runIfMain } from './lib/cli/main.ts';
 import { kubectlVersions, minikubeVersion } from './lib/exec/tool-output.ts';
 import { minikubeStatus, missingTools, requiredTools } from './lib/kube/minikube.ts';
@@ -33,8 +33,8 @@ const checkTools = step('Check the tools and their versions', {
     const kubectl = await clientVersion(ctx.sh, 'kubectl', { read: true });
     const client = kubectlVersions(kubectl.stdout).client ?? '?';
     const notes = [`kubectl ${client}`];
-    if (minorSkew(client, config.kubernetesVersion) > 1)
-      notes.push(`warning: kubectl ${client} is more than one minor version from Kubernetes ${config.kubernetesVersion}`);
+    const skew = kubectlSkewWarning(client, config.kubernetesVersion);
+    if (skew) notes.push(`warning: ${skew}`);
     const { cluster } = config;
     if (cluster.kind === 'minikube') {
       const mk = await clientVersion(ctx.sh, 'minikube', { read: true });
@@ -105,7 +105,10 @@ const verifyWebhookApi = step('Verify the admissionregistration.k8s.io/v1 API is
   },
 });
 
-export const minikubeSteps = (): Task[] => [checkTools, startMinikube, checkServerVersion, verifyWebhookApi];
+/** The tools first: what is missing is the first thing a run says, before anything is downloaded. */
+export const minikubeTools = (): Task[] => [checkTools];
+export const minikubeCluster = (): Task[] => [startMinikube, checkServerVersion, verifyWebhookApi];
+export const minikubeSteps = (): Task[] => [...minikubeTools(), ...minikubeCluster()];
 
 export const minikube: TaskCommand = {
   kind: 'tasks',

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
-import { StepError } from '../tasks/lib/base/errors.ts';
+import { isAbortError, StepError } from '../tasks/lib/base/errors.ts';
 import { type CaPaths, caSpec, checkCa, ensureCa, secretFiles } from '../tasks/lib/istio/ca.ts';
 import { pathLength } from '../tasks/lib/istio/ca-issue.ts';
 import { tmpDir } from './helpers.ts';
@@ -82,5 +82,17 @@ describe('plug-in CA (real keys, checked with node:crypto)', () => {
       ensureCa(d, 'c', 2048),
       (e: unknown) => e instanceof StepError && /ca-key.pem does not match ca-cert.pem/.test(e.message),
     );
+  });
+
+  it('writes nothing once the run is stopped (Ctrl-C, or another step failed) while the keys are made', async () => {
+    const d = tmpDir('fwi-ca-stopped-');
+    const stop = new AbortController();
+    const making = ensureCa(d, 'c', 2048, stop.signal);
+    stop.abort();
+    await assert.rejects(making, (e: unknown) => isAbortError(e));
+    assert.deepEqual(readdirSync(d, { recursive: true }), ['c'], 'no key or certificate was written');
+    // The same files, not stopped: all of them.
+    await ensureCa(d, 'c', 2048, new AbortController().signal);
+    assert.equal(readdirSync(d, { recursive: true }).length, 7);
   });
 });

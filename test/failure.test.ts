@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { failureReason } from '../tasks/lib/exec/failure.ts';
+import type { Query } from '../tasks/lib/run/requests.ts';
 import { fakeRunner, installIstioOffline, runCli, tmpDir, versionAnswer } from './helpers.ts';
 
 const fixture = (name: string) => readFileSync(path.join(import.meta.dirname, 'fixtures', 'stderr', name), 'utf8');
@@ -90,6 +91,35 @@ describe('versions', () => {
   });
 });
 
+describe("kubectl's version skew: one rule, one wording", () => {
+  it('three minor versions off: a warning in versions (still exit 0) and in the minikube chapter, in the same words', async () => {
+    const { chmodSync, writeFileSync } = await import('node:fs');
+    const bin = tmpDir('fwi-bin-');
+    for (const tool of ['minikube', 'kubectl', 'docker']) {
+      writeFileSync(path.join(bin, tool), '#!/bin/sh\nexit 99\n');
+      chmodSync(path.join(bin, tool), 0o755);
+    }
+    const old = (_argv: string[], _input: string, query?: Query) =>
+      query?.op === 'version' && query.tool === 'kubectl' && query.of === 'client'
+        ? { stdout: '{"clientVersion":{"gitVersion":"v1.33.0"}}' }
+        : (versionAnswer(query) ?? { stdout: '28.0.0' });
+    const env = { CACHE_DIR: tmpDir('fwi-cache-'), PATH: `${bin}:${process.env.PATH}` };
+    const words = 'kubectl v1.33.0 is more than one minor version from Kubernetes v1.36.3 (kubectl supports ±1)';
+    const versions = await runCli(['versions'], { env, runner: fakeRunner(old).runner });
+    assert.equal(versions.code, 0, versions.out);
+    assert.ok(versions.out.includes(`<- warning: ${words}`), versions.out);
+    const chapter = await runCli(['minikube', '--verbose'], {
+      env: { ...env, CLUSTER: 'existing', KUBE_CONTEXT: 'lab' },
+      runner: fakeRunner((argv, input, query) =>
+        argv.includes('api-versions') ? { stdout: 'admissionregistration.k8s.io/v1\n' } : old(argv, input, query),
+      ).runner,
+    });
+    assert.equal(chapter.code, 0, chapter.err);
+    const log = readFileSync(/\(log: (\S+\.log)\)/.exec(chapter.err)?.[1] ?? '', 'utf8');
+    assert.ok(log.includes(`warning: ${words}`), log);
+  });
+});
+
 describe('each chapter checks what it needs first, and names the command that provides it', () => {
   const env = () => ({ CACHE_DIR: tmpDir('fwi-cache-'), PATH: process.env.PATH ?? '' });
   const noContext = fakeRunner((argv, _input, query) =>
@@ -107,6 +137,17 @@ describe('each chapter checks what it needs first, and names the command that pr
       /^error: Check the cluster is reachable: context fun-with-istio is not reachable: error: context "fun-with-istio" does not exist/,
     );
     assert.equal(suggestion, '  suggestion: run `npm run minikube` first');
+  });
+
+  it('all without minikube, offline: the missing tools are the error, before any download or key is made', async () => {
+    const { existsSync } = await import('node:fs');
+    const cache = tmpDir('fwi-cache-');
+    const env = { CACHE_DIR: cache, PATH: tmpDir('fwi-empty-'), ISTIO_RELEASE_URL: 'http://127.0.0.1:9/none' };
+    const r = await runCli(['all'], { env });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /^error: Check the tools and their versions: missing: minikube /);
+    assert.equal(existsSync(path.join(cache, 'downloads')), false, 'nothing was downloaded');
+    assert.equal(existsSync(path.join(cache, 'certs')), false, 'no CA was made');
   });
 
   it('install-istio checks the cluster before it downloads anything', async () => {

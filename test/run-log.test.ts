@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { cacheWithCa, fakeRunner, installIstioOffline, runCli, tmpDir, versionAnswer } from './helpers.ts';
+import { step, together } from '../tasks/lib/run/step.ts';
+import type { TaskCommand } from '../tasks/lib/run/types.ts';
+import { cacheWithCa, fakeRunner, installIstioOffline, runCli, runCommands, tmpDir, versionAnswer } from './helpers.ts';
 
 const logsIn = (cache: string) => (existsSync(path.join(cache, 'logs')) ? readdirSync(path.join(cache, 'logs')).sort() : []);
 const lastLog = (cache: string) => readFileSync(path.join(cache, 'logs', logsIn(cache).at(-1)!), 'utf8');
@@ -54,5 +56,53 @@ describe('the run log', () => {
     assert.equal((await runCli(['all', '--bogus'], { env: { CACHE_DIR: cache } })).code, 2);
     assert.equal((await runCli(['all'], { env: { CACHE_DIR: cache, WAIT_TIMEOUT: 'soon' } })).code, 2);
     assert.deepEqual(logsIn(cache), []);
+  });
+});
+
+describe('where a run spends its time', () => {
+  it('each command is stamped with when it started and ended in the run, and the step it belongs to, side by side too', async () => {
+    // Two steps run together; each runs one command that answers only once the other has started.
+    let bothStarted: () => void = () => {};
+    const started = new Promise<void>((resolve) => {
+      let n = 0;
+      bothStarted = () => ++n === 2 && resolve();
+    });
+    const runner = fakeRunner(() => {
+      bothStarted();
+      return { stdout: 'ok\n' };
+    }).runner;
+    const slowRunner: typeof runner = (request, io) => {
+      const child = runner(request, io);
+      return { exit: started.then(() => child.exit) };
+    };
+    const command: TaskCommand = {
+      kind: 'tasks',
+      name: 'side-by-side',
+      summary: 's',
+      tasks: () => [
+        together('both', [
+          step('Step A', { run: async (ctx) => void (await ctx.sh.kubectl(['get', 'a'])) }),
+          step('Step B', { run: async (ctx) => void (await ctx.sh.kubectl(['get', 'b'])) }),
+        ]),
+      ],
+    };
+    const { code, err, log } = await runCommands([command], ['side-by-side'], { runner: slowRunner });
+    assert.equal(code, 0, err);
+    const stamped = log.split('\n').filter((l) => /^\+\d+\.\d{3}s /.test(l));
+    assert.deepEqual(
+      stamped.map((l) => l.replace(/^\+\d+\.\d{3}s /, '').replace(/\(\d+ ms\)/, '(N ms)')),
+      [
+        '[Step A] $ kubectl --context lab get a',
+        '[Step B] $ kubectl --context lab get b',
+        '[Step A] > exit 0 (N ms)',
+        '[Step B] > exit 0 (N ms)',
+      ],
+    );
+    const seconds = stamped.map((l) => Number(/^\+(\d+\.\d{3})s/.exec(l)?.[1]));
+    assert.deepEqual(
+      [...seconds].sort((a, b) => a - b),
+      seconds,
+      'offsets grow through the log',
+    );
   });
 });

@@ -302,7 +302,7 @@ describe('shell: environment, launch, killRunning, has, note, echo', () => {
     );
     assert.equal(output, '/dev/null', 'its output goes nowhere');
     assert.deepEqual(echoed, [], 'nothing echoed without --verbose');
-    assert.match(readFileSync(logFile, 'utf8'), /^\$ \/bin\/sh -c 'echo "\$PATH .*' # launched, not waited for$/m);
+    assert.match(readFileSync(logFile, 'utf8'), /^\+\d+\.\d{3}s \$ \/bin\/sh -c 'echo "\$PATH .*' # launched, not waited for$/m);
     sh.launch('no-such-program-xyz', []);
   });
 
@@ -413,7 +413,7 @@ describe('shell: environment, launch, killRunning, has, note, echo', () => {
     const log = readFileSync(logFile, 'utf8');
     assert.match(log, /^\| fine$/m);
     assert.match(log, /^! careful$/m);
-    const ms = Number(/^> exit 3 \((\d+) ms\)$/m.exec(log)?.[1]);
+    const ms = Number(/^\+\d+\.\d{3}s > exit 3 \((\d+) ms\)$/m.exec(log)?.[1]);
     assert.ok(ms >= 0 && ms < 60_000, `the time it took: ${ms} ms`);
   });
 
@@ -421,7 +421,7 @@ describe('shell: environment, launch, killRunning, has, note, echo', () => {
     const { sh, logFile } = shell({ env: { PATH: '/usr/bin:/bin' } });
     const r = await sh.run(sh0, ['-c', 'kill -TERM $$'], { allowFailure: true });
     assert.equal(r.exitCode, -1);
-    assert.match(readFileSync(logFile, 'utf8'), /^> exit SIGTERM \(\d+ ms\)$/m);
+    assert.match(readFileSync(logFile, 'utf8'), /^\+\d+\.\d{3}s > exit SIGTERM \(\d+ ms\)$/m);
   });
 
   it('onLine gets each non-blank line, split at \\n, \\r\\n or \\r, the last one even without a newline', async () => {

@@ -2,11 +2,13 @@
 // someone else's, run otherwise; `refuse` is asked only for a step that is not done, and before it runs.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { RunLog } from '../tasks/lib/base/log.ts';
+import { Shell } from '../tasks/lib/exec/shell.ts';
 import { oncePerRun } from '../tasks/lib/run/once-per-run.ts';
 import { RunState } from '../tasks/lib/run/run-state.ts';
-import { step } from '../tasks/lib/run/step.ts';
-import type { Ctx, TaskCommand } from '../tasks/lib/run/types.ts';
-import { fakeRunner, runCommands } from './helpers.ts';
+import { group, step } from '../tasks/lib/run/step.ts';
+import type { Ctx, TaskCommand, TaskHandle } from '../tasks/lib/run/types.ts';
+import { fakeRunner, nodesJson, runCommands } from './helpers.ts';
 
 /** Runs one step built from `world` (what done and refuse answer); returns what was asked, in order. */
 async function runStep(world: { done: string | false; refuse: string | false }) {
@@ -66,5 +68,56 @@ describe('oncePerRun', () => {
     // Two facts with the same arguments are two questions.
     const other = oncePerRun(async (_ctx: Ctx, name: string) => `other ${name}`);
     assert.equal(await other(aRun, 'a'), 'other a');
+  });
+});
+
+describe('a group', () => {
+  it('that says it is done skips with one line, and none of its steps is asked', async () => {
+    const asked: string[] = [];
+    const inner = (name: string) =>
+      step(name, {
+        done: async () => {
+          asked.push(name);
+          return false;
+        },
+        run: async () => void asked.push(`run ${name}`),
+      });
+    const command = (done: string | false): TaskCommand => ({
+      kind: 'tasks',
+      name: 'demo',
+      summary: 's',
+      tasks: () => [group('The demo', [inner('a'), inner('b')], { done: async () => done })],
+    });
+    const before = await runCommands([command('the demo ran before')], ['demo'], { runner: fakeRunner().runner });
+    assert.equal(before.code, 0, before.err);
+    assert.deepEqual(asked, []);
+    assert.deepEqual(
+      before.log.split('\n').filter((l) => l.startsWith('# skip: ')),
+      ['# skip: the demo ran before'],
+    );
+    const fresh = await runCommands([command(false)], ['demo'], { runner: fakeRunner().runner });
+    assert.equal(fresh.code, 0, fresh.err);
+    assert.deepEqual(asked, ['a', 'run a', 'b', 'run b']);
+  });
+});
+
+describe('a check that cannot look', () => {
+  it('on nodes that run no containers it is skipped, saying why, never drawn as checked; elsewhere it looks', async () => {
+    const { cannotLookHere, notHere } = await import('../tasks/lib/kube/data-plane.ts');
+    const nodes = (runtime: string) =>
+      fakeRunner((_argv, _input, query) => (query?.op === 'list' ? { stdout: nodesJson(runtime) } : undefined)).runner;
+    const look = async (runtime: string) => {
+      const skipped: string[] = [];
+      const task = { title: 'Check the pages', skip: (why: string) => void skipped.push(why) } as unknown as TaskHandle;
+      const sh = new Shell({
+        config: { context: 'lab', istioctl: 'istioctl', kubeconfig: undefined, cluster: { kind: 'existing', context: 'lab' } },
+        log: new RunLog(undefined),
+        runner: nodes(runtime),
+      });
+      const cannot = await cannotLookHere({ sh } as unknown as Ctx, task);
+      return { cannot, skipped, title: task.title };
+    };
+    assert.deepEqual(await look('kwok://v0.8.0'), { cannot: true, skipped: [notHere], title: 'Check the pages' });
+    assert.deepEqual(await look('containerd://2.1.4'), { cannot: false, skipped: [], title: 'Check the pages' });
   });
 });

@@ -12,8 +12,8 @@ const root = path.resolve(import.meta.dirname, '..');
 const release = path.join(root, 'test', 'fixtures', 'release');
 const dockerDown = readFileSync(path.join(root, 'test', 'fixtures', 'stderr', 'minikube-docker-not-running.txt'), 'utf8');
 
-/** Stand-ins for minikube, kubectl and docker on PATH. `blockKubectl`: kubectl waits until it is killed. */
-function stubs(o: { blockKubectl?: boolean } = {}): string {
+/** Stand-ins for minikube, kubectl and docker on PATH. `blockStatus`: minikube status waits until it is killed. */
+function stubs(o: { blockStatus?: boolean } = {}): string {
   const bin = tmpDir('fwi-stubs-');
   const errFile = path.join(bin, 'docker-down.txt');
   writeFileSync(errFile, dockerDown);
@@ -25,11 +25,11 @@ function stubs(o: { blockKubectl?: boolean } = {}): string {
     'minikube',
     `case "$*" in
   *"version --output=json"*) echo '{"minikubeVersion":"v1.39.0"}';;
-  *status*) exit 85;;
+  *status*) ${o.blockStatus ? 'while :; do sleep 0.05; done' : 'exit 85'};;
   *start*) [ -n "$START_OK" ] && { echo 'Preparing Kubernetes v1.36.3 on Docker 28.2'; exit 0; }; cat ${errFile} >&2; exit 63;;
 esac`,
   );
-  script('kubectl', o.blockKubectl ? 'while :; do sleep 0.05; done' : `echo '{"clientVersion":{"gitVersion":"v1.36.3"}}'`);
+  script('kubectl', `echo '{"clientVersion":{"gitVersion":"v1.36.3"}}'`);
   script('docker', 'exit 0');
   return bin;
 }
@@ -64,16 +64,14 @@ describe('the terminal after a failure', () => {
   });
 
   it('a step stopped because another failed is cancelled, not failed', async () => {
-    const { code, lines } = piped(await envFor(stubs({ blockKubectl: true }), { ISTIO_RELEASE_URL: 'http://127.0.0.1:9/none' }));
+    const { code, lines } = piped(await envFor(stubs({ blockStatus: true }), { ISTIO_RELEASE_URL: 'http://127.0.0.1:9/none' }));
     assert.equal(code, 1);
     assert.match(
       lines.at(-1) ?? '',
       /^error: Get Istio 1\.31\.1 .*: cannot download http:\/\/127\.0\.0\.1:9\/none\/.*\(log: .*\)$/,
     );
     assert.ok(
-      lines.includes(
-        '↓ Check the tools and their versions [SKIPPED: cancelled: Get Istio 1.31.1 (istio-1.31.1-linux-amd64.tar.gz) failed]',
-      ),
+      lines.includes('↓ Start minikube [SKIPPED: cancelled: Get Istio 1.31.1 (istio-1.31.1-linux-amd64.tar.gz) failed]'),
       lines.join('\n'),
     );
     assert.deepEqual(
@@ -83,10 +81,28 @@ describe('the terminal after a failure', () => {
     );
     // The CA was there already, so minikube's later steps would have started next: they never did, so no line says so.
     assert.deepEqual(
-      lines.filter((l) => /^❯ (Start minikube|Check the cluster is reachable)/.test(l)),
+      lines.filter((l) => /^❯ (Check the cluster is reachable|Verify the admissionregistration)/.test(l)),
       [],
       'steps that never started are not printed as started',
     );
+  });
+
+  it("a group whose steps another failure cancelled is drawn cancelled, not done; on a user's cluster it is not 'minikube'", async () => {
+    const bin = stubs();
+    // The cluster's version check waits while the download fails.
+    writeFileSync(
+      path.join(bin, 'kubectl'),
+      `#!/bin/sh\ncase "$*" in *--client*) echo '{"clientVersion":{"gitVersion":"v1.36.3"}}';; *) while :; do sleep 0.05; done;; esac\n`,
+    );
+    const env = await envFor(bin, { ISTIO_RELEASE_URL: 'http://127.0.0.1:9/none', CLUSTER: 'existing', KUBE_CONTEXT: 'lab' });
+    const { code, lines } = piped(env);
+    assert.equal(code, 1);
+    const group = lines.filter((l) => / the cluster \(context lab\)( |$)/.test(l) && /^[✔↓✖]/.test(l));
+    assert.deepEqual(group, [
+      '↓ the cluster (context lab) [SKIPPED: cancelled: Get Istio 1.31.1 (istio-1.31.1-linux-amd64.tar.gz) failed]',
+    ]);
+    assert.ok(!lines.some((l) => /minikube/.test(l)), lines.join('\n'));
+    assert.ok(lines.includes('✔ the cluster (context lab): the tools'), lines.join('\n'));
   });
 
   it('on a terminal (default renderer), nothing is drawn after the error line', async (t) => {

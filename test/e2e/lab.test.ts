@@ -17,7 +17,7 @@ import { connectionManagers, podIdentity, xdsDump } from '../../lab/xds/xds.ts';
 import { loadConfig, names } from '../../tasks/config.ts';
 import { downloadOf } from '../../tasks/lib/istio/release.ts';
 import { tmpDir } from '../helpers.ts';
-import { type List, lab, labKubectl, type Obj, objectVersions, type Run, readLabEnv, runProduct } from './lab-client.ts';
+import { type List, lab, labKubectl, type Obj, objectVersions, type Run, readLabEnv, root, runProduct } from './lab-client.ts';
 
 const cache = tmpDir('fwi-e2e-');
 const sampleNs = names.managedBy.value; // the default SAMPLE_NAMESPACE
@@ -83,6 +83,10 @@ describe('the product against the lab', { timeout: 20 * 60_000 }, () => {
   after(() => {
     server?.close();
     lab('down');
+  });
+
+  it("lab:up's settings keep the product's cache (its CA, logs and downloads) inside .lab, apart from a user's", () => {
+    assert.equal(labEnv.CACHE_DIR, path.join(root, '.lab', 'product-cache'));
   });
 
   it('refuses a corrupted release archive and installs nothing', async () => {
@@ -298,10 +302,12 @@ describe('the product against the lab', { timeout: 20 * 60_000 }, () => {
       (job.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Complete' && c.status === 'True'),
       `job/${names.traffic.job} completed`,
     );
-    assert.match(r.out, /not here: this cluster's nodes run no containers, so no request was sent/);
+    assert.match(r.out, /\[SKIPPED: not here: this cluster's nodes run no containers, so no request was sent\]/);
+    assert.match(r.out, /job\/traffic is complete, but this cluster's nodes run no containers: no request was sent/);
+    assert.doesNotMatch(r.out, /^✔ Prove the mesh saw them/m, 'a proof that could not look is not drawn as done');
     const again = await product(['traffic']);
     assert.equal(again.code, 0, again.err);
-    assert.match(again.out, /already done: job\/traffic sent 100 requests/);
+    assert.match(again.out, /already done: job\/traffic is complete, but this cluster's nodes run no containers/);
     // Another count replaces the Job (its pod template cannot change) and sends again.
     const more = await product(['traffic'], { TRAFFIC_REQUESTS: '5' });
     assert.equal(more.code, 0, more.err);

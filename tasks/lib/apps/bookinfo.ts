@@ -15,6 +15,9 @@ import type { Ctx, Task, TaskHandle } from '../run/types.ts';
 
 export const { namespace } = names.bookinfo;
 export const productpage = inNamespace(namespace, 'deployment', 'productpage-v1');
+
+/** Bookinfo's own pods (its four apps), not the clients the Istio tasks add to the namespace. */
+const bookinfoPodSelector = 'app in (details,productpage,ratings,reviews)';
 export const ingressService = inNamespace(names.istioNamespace, 'service', names.bookinfo.ingress.service);
 
 /** `samples/bookinfo/<file>` of the release, in the Bookinfo namespace. */
@@ -30,7 +33,8 @@ export function bookinfoPodsReady(mode: MeshMode): Task {
       const deployments = await listObjects(ctx, inNamespace(namespace, 'deployment'));
       if (!deployments.length || !deployments.every(available))
         await waitFor(ctx, inNamespace(namespace, 'deployment'), 'condition=Available', (l) => (task.output = l));
-      const pods = livePods(parseJson<{ items: Pod[] }>(await getJson(ctx, inNamespace(namespace, 'pods')), 'pods').items);
+      const listed = await getJson(ctx, inNamespace(namespace, 'pods'), bookinfoPodSelector);
+      const pods = livePods(parseJson<{ items: Pod[] }>(listed, 'pods').items);
       await judgeSeen(ctx, pods, () => {
         const wrong = pods.filter((p) => !mode.podReady(p));
         if (!pods.length || wrong.length)

@@ -8,8 +8,12 @@ import path from 'node:path';
 export class RunLog {
   private fd: number | undefined;
   readonly file: string | undefined;
-  constructor(file: string | undefined) {
+  private readonly started: number;
+  private where: () => string | undefined = () => undefined;
+  constructor(file: string | undefined, now: () => number = Date.now) {
     this.file = file;
+    this.now = now;
+    this.started = now();
     if (!file) return;
     mkdirSync(path.dirname(file), { recursive: true });
     this.fd = openSync(file, 'a', 0o600);
@@ -27,8 +31,26 @@ export class RunLog {
     if (this.fd !== undefined) writeSync(this.fd, text.endsWith('\n') ? text : `${text}\n`);
   }
 
+  private readonly now: () => number;
+
+  /** Names the step each command belongs to (the runner gives the step running now). */
+  attributeTo(where: () => string | undefined): void {
+    this.where = where;
+  }
+
+  /** `+12.345s [step] `: when in the run a command started or ended, and in which step (branches run side by side). */
+  private stamp(): string {
+    const where = this.where();
+    return `+${((this.now() - this.started) / 1000).toFixed(3)}s ${where ? `[${where}] ` : ''}`;
+  }
+
   command(line: string): void {
-    this.write(`$ ${line}`);
+    this.write(`${this.stamp()}$ ${line}`);
+  }
+
+  /** How a command ended (`exit 0 (120 ms)`), stamped as its start was. */
+  ended(text: string): void {
+    this.write(`${this.stamp()}> ${text}`);
   }
 
   output(stream: 'stdout' | 'stderr', text: string): void {

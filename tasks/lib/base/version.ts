@@ -19,3 +19,12 @@ export function minorSkew(a: string, b: string): number {
   if (!pa || !pb) return Number.POSITIVE_INFINITY;
   return pa[0] !== pb[0] ? Number.POSITIVE_INFINITY : Math.abs(pa[1] - pb[1]);
 }
+
+/**
+ * The one rule for kubectl against the cluster's Kubernetes (its version skew policy: within one minor version):
+ * beyond it, a warning that every command shows the same way, never a failure (kubectl mostly still works).
+ */
+export function kubectlSkewWarning(client: string, kubernetes: string): string | undefined {
+  if (minorSkew(client, kubernetes) <= 1) return undefined;
+  return `kubectl ${client} is more than one minor version from Kubernetes ${kubernetes} (kubectl supports ±1)`;
+}

@@ -13,7 +13,7 @@ import { DryRunCluster } from '../kube/dry-run.ts';
 import type { Runner } from '../run/commands.ts';
 import { type FlagName, flags, type Options, optionsFrom, parseArgsOptions } from '../run/flags.ts';
 import { RunState } from '../run/run-state.ts';
-import { stepOf } from '../run/step.ts';
+import { currentStep, stepOf } from '../run/step.ts';
 import type { Command, Ctx, TaskCommand } from '../run/types.ts';
 import { commandHelp, flagsOf, usage, versionLine } from './help.ts';
 import { npmTookFlags, withNpmFlags } from './npm-flags.ts';
@@ -114,6 +114,7 @@ export function buildContext(
   const log =
     options.dryRun || command.local ? new RunLog(undefined) : RunLog.forRun(config.logDir, command.name, config.logKeep);
   for (const line of runHeader(config, argv)) log.write(line);
+  log.attributeTo(currentStep);
   const sh = new Shell({
     config,
     log,

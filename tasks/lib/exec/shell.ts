@@ -186,7 +186,7 @@ export class Shell implements Commands {
     if (pending.trim()) opts.onLine?.(pending);
 
     const exitCode = out.exitCode ?? -1;
-    log.write(`> exit ${out.exitCode ?? out.signal} (${Date.now() - started} ms)`);
+    log.ended(`exit ${out.exitCode ?? out.signal} (${Date.now() - started} ms)`);
     if (signal?.aborted) throw new AbortError();
     const result = { exitCode, stdout: out.stdout, stderr: out.stderr };
     if (exitCode !== 0 && opts.nothingIf?.test(out.stderr)) return { exitCode: 0, stdout: '', stderr: out.stderr };

@@ -49,12 +49,14 @@ function writeFileAtomic(file: string, data: string, mode: number): void {
 /**
  * Creates whatever is missing (the root once, an intermediate per cluster) and returns what it made.
  * Existing files are reused only when they check out: a broken set is an error, never silently replaced,
- * because a cluster may already trust it.
+ * because a cluster may already trust it. Once `signal` aborts (Ctrl-C, or another step failed), nothing more is
+ * written: key generation cannot be stopped midway, but its keys are thrown away.
  */
 export async function ensureCa(
   certsDir: string,
   cluster: string,
   bits: number = caSpec.keyBits,
+  signal?: AbortSignal,
 ): Promise<{ paths: CaPaths; created: string[] }> {
   const p = caPaths(certsDir, cluster);
   const created: string[] = [];
@@ -76,12 +78,14 @@ export async function ensureCa(
   if (existsSync(p.rootCert)) root = await importRoot(p.rootCert, p.rootKey);
   else {
     root = await createRoot(bits);
+    signal?.throwIfAborted();
     writeFileAtomic(p.rootKey, await keyPem(root.keys.privateKey), 0o600);
     writeFileAtomic(p.rootCert, `${root.cert.toString('pem')}\n`, 0o644);
     created.push('root CA');
   }
   if (!existsSync(p.caCert)) {
     const inter = await createIntermediate(root, cluster, bits, interKeys);
+    signal?.throwIfAborted();
     const rootPem = `${root.cert.toString('pem')}\n`;
     const caPem = `${inter.cert.toString('pem')}\n`;
     writeFileAtomic(p.caKey, await keyPem(inter.keys.privateKey), 0o600);

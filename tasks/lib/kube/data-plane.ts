@@ -12,8 +12,8 @@ interface NodeStatus {
 }
 const statusOf = (node: K8sObject) => (node.status ?? {}) as NodeStatus;
 
-/** True when every node is kwok's (a control plane without a data plane). */
-async function noDataPlane(ctx: Ctx): Promise<boolean> {
+/** True when every node is kwok's (a control plane without a data plane): its pods and Jobs only seem to run. */
+export async function noDataPlane(ctx: Ctx): Promise<boolean> {
   const nodes = await listObjects(ctx, { kind: 'nodes' });
   const runtimes = nodes.map((n) => statusOf(n).nodeInfo?.containerRuntimeVersion ?? '');
   return runtimes.length > 0 && runtimes.every((r) => r.startsWith('kwok'));
@@ -22,11 +22,14 @@ async function noDataPlane(ctx: Ctx): Promise<boolean> {
 /** What a step that could not look says, because nothing runs. */
 export const notHere = "not here: this cluster's nodes run no containers, so no request was sent";
 
-/** For a step that would judge responses: true where nothing runs, after saying so in its title and the log. */
+/**
+ * For a step that would judge responses: true where nothing runs, after saying so in the log and marking the step
+ * skipped (never drawn as checked).
+ */
 export async function cannotLookHere(ctx: Ctx, task: TaskHandle): Promise<boolean> {
   if (!(await noDataPlane(ctx))) return false;
-  task.title = `${task.title} (${notHere})`;
   ctx.sh.note(`no data plane (kwok nodes): ${notHere}`);
+  task.skip(notHere);
   return true;
 }
 

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { isAbortError, StepError } from '../base/errors.ts';
 import type { Ctx, Task, TaskHandle } from './types.ts';
 
@@ -13,6 +14,10 @@ export interface StepDefinition {
   /** Whether the step applies at all (e.g. only with CLUSTER=minikube); a disabled step is not shown. */
   enabled?: (ctx: Ctx) => boolean;
 }
+
+/** The title of the step whose work is running now (what a command in the log belongs to). */
+const running = new AsyncLocalStorage<string>();
+export const currentStep = (): string | undefined => running.getStore();
 
 /**
  * One named task that does one thing and says so when it was already done (it then changes nothing). When a
@@ -33,7 +38,7 @@ export function step(title: string, def: StepDefinition): Task {
       // A failure between listr2's last look and now: stay unstarted (drawn dim, without a message).
       if (ctx.run.cancelledBy) return task.skip();
       ctx.sh.note(title);
-      const work = ctx.run.track(perform(ctx, task, def));
+      const work = ctx.run.track(running.run(title, () => perform(ctx, task, def)));
       try {
         await work;
         // What the step left on screen goes in the log too.
@@ -62,19 +67,35 @@ async function perform(ctx: Ctx, task: TaskHandle, def: StepDefinition): Promise
   task.title = `${task.title} (already done: ${done})`;
 }
 
+/** What a group may say before its steps run: why all of them are done (then one line says so, not each step). */
+interface GroupOptions {
+  done?: StepDefinition['done'];
+}
+
 /** A titled group of steps run one after another. */
-export const group = (title: string, steps: Task[]): Task => stepGroup(title, steps, false);
+export const group = (title: string, steps: Task[], o: GroupOptions = {}): Task => stepGroup(title, steps, false, o);
 
 /** A titled group of steps run together (a dry run lists them in turn). */
-export const together = (title: string, steps: Task[]): Task => stepGroup(title, steps, true);
+export const together = (title: string, steps: Task[]): Task => stepGroup(title, steps, true, {});
 
-function stepGroup(title: string, steps: Task[], concurrent: boolean): Task {
+/**
+ * A group is done only when its steps are: one whose step failed is failed (✖), one whose steps another failure
+ * cancelled is cancelled, never drawn as done.
+ */
+function stepGroup(title: string, steps: Task[], concurrent: boolean, o: GroupOptions): Task {
   return {
     title,
     enabled: (ctx) => !ctx.run.cancelledBy,
-    task: (ctx, task) => {
+    task: async (ctx, task) => {
+      const done = await o.done?.(ctx);
+      if (done) {
+        ctx.sh.note(`skip: ${done}`);
+        task.title = `${task.title} (already done: ${done})`;
+        return;
+      }
       if (concurrent && ctx.options.dryRun) ctx.sh.note(`run together, listed in turn: ${steps.map((s) => s.title).join('; ')}`);
-      return task.newListr(steps, { concurrent: concurrent && !ctx.options.dryRun, exitOnError: true });
+      await task.newListr(steps, { concurrent: concurrent && !ctx.options.dryRun, exitOnError: true }).run(ctx);
+      if (ctx.run.cancelledBy) task.skip(`cancelled: ${ctx.run.cancelledBy} failed`);
     },
   };
 }

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { names } from '../../config.ts';
 import { StepError } from '../base/errors.ts';
 import { parseJson } from '../exec/tool-output.ts';
-import { caPaths, checkCa, ensureCa, secretFiles } from '../istio/ca.ts';
+import { caPaths, caSpec, checkCa, ensureCa, secretFiles } from '../istio/ca.ts';
 import {
   createNamespace,
   exists,
@@ -43,7 +43,7 @@ export const generateCa = step('Generate a root CA and an intermediate CA (Istio
     if (ctx.options.dryRun)
       return ctx.sh.note(`would create RSA 4096 root and intermediate CA files in ${p.dir} (keys mode 0600)`);
     task.output = 'generating RSA 4096 keys';
-    const { created } = await ensureCa(ctx.config.certsDir, ctx.config.context);
+    const { created } = await ensureCa(ctx.config.certsDir, ctx.config.context, caSpec.keyBits, ctx.signal);
     task.output = created.length ? `created ${created.join(' and ')} in ${p.dir}` : `reusing the CA in ${p.dir}`;
   },
 });
