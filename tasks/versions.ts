@@ -94,7 +94,7 @@ Runs: minikube -p <profile> version, kubectl --context <ctx> version, istioctl -
       const images = await imagesAhead(ctx);
       ctx.out(`\nImages \`all\` makes the cluster pull (from the rendered install, the addons and the samples):\n`);
       ctx.out(images.map((i) => `  ${i}\n`).join(''));
-    }
+    } else ctx.out('\nThe images `all` makes the cluster pull are listed here once the release is downloaded (install-istio).\n');
     return table.some((r) => r[3] === false) ? 1 : 0;
   },
 };

@@ -126,6 +126,7 @@ describe('cli', () => {
     assert.equal(r.code, 1);
     assert.match(r.out, /^minikube\s+v1\.39\.0\s+not installed\s+<- needs attention$/m);
     assert.match(r.out, /^Istio \(istioctl\)\s+1\.31\.1\s+not downloaded yet/m);
+    assert.match(r.out, /listed here once the release is downloaded \(install-istio\)/, 'says where the image list is');
   });
 
   it('Ctrl-C stops the running command and its children, exits 130, and says how to resume', async () => {
