@@ -1,7 +1,7 @@
 // The one error line keeps the tool's reason: output captured from the real minikube (v1.38.1, the lab's build),
 // and the shapes kubectl and istioctl print.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { failureReason } from '../tasks/lib/exec/failure.ts';
@@ -65,14 +65,19 @@ describe('the error line of a failed minikube start', () => {
   });
 });
 
+/** A bin/ where minikube, kubectl and docker are installed (found on PATH); what they answer is the runner's. */
+function installedTools(): string {
+  const bin = tmpDir('fwi-bin-');
+  for (const tool of ['minikube', 'kubectl', 'docker']) {
+    writeFileSync(path.join(bin, tool), '#!/bin/sh\nexit 99\n');
+    chmodSync(path.join(bin, tool), 0o755);
+  }
+  return bin;
+}
+
 describe('versions', () => {
   it('says the docker driver is installed but its daemon is not running, and exits 1', async () => {
-    const { chmodSync, writeFileSync } = await import('node:fs');
-    const bin = tmpDir('fwi-bin-');
-    for (const tool of ['minikube', 'kubectl', 'docker']) {
-      writeFileSync(path.join(bin, tool), '#!/bin/sh\nexit 99\n');
-      chmodSync(path.join(bin, tool), 0o755);
-    }
+    const bin = installedTools();
     const fake = fakeRunner((argv, _input, query) => {
       if (argv[0] === 'docker')
         return { code: 1, stderr: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock.\n' };
@@ -93,12 +98,7 @@ describe('versions', () => {
 
 describe("kubectl's version skew: one rule, one wording", () => {
   it('three minor versions off: a warning in versions (still exit 0) and in the minikube chapter, in the same words', async () => {
-    const { chmodSync, writeFileSync } = await import('node:fs');
-    const bin = tmpDir('fwi-bin-');
-    for (const tool of ['minikube', 'kubectl', 'docker']) {
-      writeFileSync(path.join(bin, tool), '#!/bin/sh\nexit 99\n');
-      chmodSync(path.join(bin, tool), 0o755);
-    }
+    const bin = installedTools();
     const old = (_argv: string[], _input: string, query?: Query) =>
       query?.op === 'version' && query.tool === 'kubectl' && query.of === 'client'
         ? { stdout: '{"clientVersion":{"gitVersion":"v1.33.0"}}' }
