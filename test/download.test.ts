@@ -247,6 +247,29 @@ describe('download and release (against a local HTTP server)', () => {
     });
   });
 
+  it('a name that does not resolve (offline) says so, and what to set instead; any other failure keeps its code', async (t) => {
+    const failing = (code: string) => () =>
+      Promise.reject(
+        new TypeError('fetch failed', { cause: Object.assign(new Error(`getaddrinfo ${code} github.com`), { code }) }),
+      );
+    for (const code of ['ENOTFOUND', 'EAI_AGAIN']) {
+      t.mock.method(globalThis, 'fetch', failing(code));
+      await assert.rejects(fetchChecksum('https://github.com/istio/x.sha256'), (e: unknown) => {
+        assert.ok(e instanceof StepError, `a StepError, not ${e}`);
+        assert.equal(e.message, 'cannot download https://github.com/istio/x.sha256: cannot resolve github.com (offline?)');
+        assert.equal(e.suggestion, 'set ISTIO_RELEASE_URL to a mirror you can reach, or ISTIO_HOME to an unpacked release');
+        return true;
+      });
+      t.mock.restoreAll();
+    }
+    t.mock.method(globalThis, 'fetch', failing('ECONNRESET'));
+    await assert.rejects(fetchChecksum('https://github.com/istio/x.sha256'), (e: unknown) => {
+      assert.ok(e instanceof StepError && e.message === 'cannot download https://github.com/istio/x.sha256: ECONNRESET', `${e}`);
+      assert.equal((e as StepError).suggestion, undefined);
+      return true;
+    });
+  });
+
   it("a compressed transfer shows progress without a total (its length is not the file's)", async () => {
     const totals = new Set<number | undefined>();
     const { result } = served('gzip', { onProgress: (_received, total) => totals.add(total) });

@@ -28,6 +28,12 @@ async function get(url: string, signal?: AbortSignal): Promise<Response> {
   } catch (e) {
     if (signal?.aborted) throw new AbortError();
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    // No name lookup: offline, or a network that reaches the internet only through a proxy.
+    if (cause?.code === 'ENOTFOUND' || cause?.code === 'EAI_AGAIN')
+      throw new StepError(
+        `cannot download ${url}: cannot resolve ${new URL(url).hostname} (offline?)`,
+        'set ISTIO_RELEASE_URL to a mirror you can reach, or ISTIO_HOME to an unpacked release',
+      );
     throw new StepError(`cannot download ${url}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
   }
   if (!res.ok) throw new StepError(`cannot download ${url}: HTTP ${res.status} ${res.statusText}`.trim());
