@@ -8,7 +8,7 @@ import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { bin } from '../../lab/base/common.ts';
 import { pins } from '../../tasks/config.ts';
-import { asks, dryRunCommands, fakeRunner, runCli } from '../helpers.ts';
+import { asks, dryRunCommands, fakeRunner, runCli, versionAnswer } from '../helpers.ts';
 import {
   deadKubeconfig,
   emptyKubeconfig,
@@ -308,7 +308,7 @@ describe('command audit: every printed command against the real kubectl, istioct
             },
           }),
         };
-      return undefined;
+      return versionAnswer(query); // a reachable cluster
     });
     const r = await runCli(['teardown', '--yes', '--keep-cluster'], {
       env: { CACHE_DIR: path.join(work, 'cache'), CLUSTER: 'existing', KUBE_CONTEXT: 'lab' },

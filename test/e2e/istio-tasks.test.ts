@@ -21,7 +21,17 @@ import { notHere } from '../../tasks/lib/kube/data-plane.ts';
 import { ourLabels } from '../../tasks/lib/kube/kube.ts';
 import type { K8sObject } from '../../tasks/lib/kube/manifests.ts';
 import { tmpDir } from '../helpers.ts';
-import { bookinfoNetworking, type List, lab, labKubectl, type Obj, type Run, readLabEnv, runProduct } from './lab-client.ts';
+import {
+  bookinfoNetworking,
+  commandsOf,
+  type List,
+  lab,
+  labKubectl,
+  type Obj,
+  type Run,
+  readLabEnv,
+  runProduct,
+} from './lab-client.ts';
 
 const cache = tmpDir('fwi-e2e-tasks-');
 const ns = names.bookinfo.namespace;
@@ -41,7 +51,7 @@ async function chapter(...args: string[]): Promise<Run & { log: string; commands
   const logFile = /log: (\S+\.log)/.exec(r.out + r.err)?.[1];
   assert.ok(logFile, `no log named in the output of ${args.join(' ')}`);
   const log = readFileSync(logFile, 'utf8');
-  return { ...r, log, commands: log.split('\n').filter((l) => l.startsWith('$ ')) };
+  return { ...r, log, commands: commandsOf(log) };
 }
 
 const { run: kubectlRun, kubectl, kjson, listNames, apply } = labKubectl(() => labEnv);

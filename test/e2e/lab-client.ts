@@ -136,3 +136,10 @@ export function realNodeUnavailable(): string | false {
   const missing = missingHostPrograms();
   return missing.length ? `the real node needs ${missing.join(', ')} (npm run lab:build -- --node=real, as root)` : false;
 }
+
+/** The commands a run log lists (`+1.234s [step] $ ...` lines), as `$ ...`. */
+export const commandsOf = (log: string): string[] =>
+  log
+    .split('\n')
+    .map((l) => /^\+\d+\.\d{3}s (?:\[.*?\] )?(\$ .*)$/.exec(l)?.[1])
+    .filter((l): l is string => l !== undefined);

@@ -17,7 +17,18 @@ import { connectionManagers, podIdentity, xdsDump } from '../../lab/xds/xds.ts';
 import { loadConfig, names } from '../../tasks/config.ts';
 import { downloadOf } from '../../tasks/lib/istio/release.ts';
 import { tmpDir } from '../helpers.ts';
-import { type List, lab, labKubectl, type Obj, objectVersions, type Run, readLabEnv, root, runProduct } from './lab-client.ts';
+import {
+  commandsOf,
+  type List,
+  lab,
+  labKubectl,
+  type Obj,
+  objectVersions,
+  type Run,
+  readLabEnv,
+  root,
+  runProduct,
+} from './lab-client.ts';
 
 const cache = tmpDir('fwi-e2e-');
 const sampleNs = names.managedBy.value; // the default SAMPLE_NAMESPACE
@@ -343,9 +354,7 @@ describe('the product against the lab', { timeout: 20 * 60_000 }, () => {
     const again = await product(['teardown', '--yes']);
     assert.equal(again.code, 0, again.err);
     const logFile = /log: (\S+\.log)/.exec(again.err)![1];
-    const commands = readFileSync(logFile, 'utf8')
-      .split('\n')
-      .filter((l) => l.startsWith('$ '));
+    const commands = commandsOf(readFileSync(logFile, 'utf8'));
     assert.deepEqual(
       commands.filter((c) => / (delete|uninstall|label|annotate) /.test(c)),
       [],
