@@ -26,7 +26,7 @@ import { minikubeStatus } from './lib/kube/minikube.ts';
 import { oncePerRun } from './lib/run/once-per-run.ts';
 import { type StepDefinition, step } from './lib/run/step.ts';
 import type { Ctx, Task, TaskCommand } from './lib/run/types.ts';
-import { requireCluster } from './lib/steps/prerequisites.ts';
+import { clusterReachable } from './lib/steps/prerequisites.ts';
 
 const ns = names.istioNamespace;
 const sampleNs = (ctx: Ctx) => namespaceRef(ctx.config.sampleNamespace);
@@ -168,14 +168,6 @@ const removeIstioNamespace = inCluster(`Delete the ${ns} namespace`, {
   },
 });
 
-/** What is inside a kept cluster is removed from it: it must answer first (else each step fails on its own). */
-const clusterAnswers = step('Check the cluster is reachable', {
-  enabled: (ctx) => !clusterGoes(ctx),
-  run: async (ctx, task) => {
-    task.output = `Kubernetes ${await requireCluster(ctx)}`;
-  },
-});
-
 const deleteMinikube = step('Delete the minikube cluster', {
   enabled: clusterGoes,
   done: async (ctx) => {
@@ -214,7 +206,8 @@ it is a fast no-op. Asks first unless --yes. The CA files in CACHE_DIR/certs are
 Runs: minikube -p <profile> status|delete, or kubectl --context <ctx> get|delete and istioctl --context <ctx>
 uninstall --purge -y.`,
   tasks: (ctx) => [
-    clusterAnswers,
+    // What is inside a kept cluster is removed from it: it must answer first (else each step fails on its own).
+    ...(clusterGoes(ctx) ? [] : [clusterReachable]),
     removePeerAuthentication,
     removeOwnNamespaces(ctx),
     removeTelemetry,
