@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
-import { isAbortError, StepError } from '../tasks/lib/base/errors.ts';
+import { isAbortError, StepError, untilAborted } from '../tasks/lib/base/errors.ts';
 import { type CaPaths, caSpec, checkCa, ensureCa, secretFiles } from '../tasks/lib/istio/ca.ts';
 import { pathLength } from '../tasks/lib/istio/ca-issue.ts';
 import { tmpDir } from './helpers.ts';
@@ -94,5 +94,24 @@ describe('plug-in CA (real keys, checked with node:crypto)', () => {
     // The same files, not stopped: all of them.
     await ensureCa(d, 'c', 2048, new AbortController().signal);
     assert.equal(readdirSync(d, { recursive: true }).length, 7);
+  });
+});
+
+describe('untilAborted', () => {
+  it('ends the wait for work that never settles as soon as the run stops', async () => {
+    const stop = new AbortController();
+    const waiting = untilAborted(new Promise<never>(() => {}), stop.signal);
+    stop.abort();
+    await assert.rejects(waiting, (e: unknown) => isAbortError(e));
+  });
+
+  it('passes on what the work gives, or how it failed, while the run goes on', async () => {
+    const signal = new AbortController().signal;
+    assert.equal(await untilAborted(Promise.resolve(7), signal), 7);
+    await assert.rejects(untilAborted(Promise.reject(new Error('bad key')), signal), /bad key/);
+  });
+
+  it('does not start waiting once the run has stopped', async () => {
+    await assert.rejects(untilAborted(Promise.resolve(7), AbortSignal.abort()), (e: unknown) => isAbortError(e));
   });
 });

@@ -38,4 +38,18 @@ export class AbortError extends Error {
 /** Ctrl-C in any form: ours, or Node's own (an aborted timer, fetch or readline). */
 export const isAbortError = (e: unknown): boolean => e instanceof AbortError || (e as Error | undefined)?.name === 'AbortError';
 
+/**
+ * Waits for `work` unless `signal` aborts first: for work that cannot be stopped midway (key generation), so
+ * Ctrl-C ends the wait at once and the result is thrown away.
+ */
+export function untilAborted<T>(work: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(new AbortError());
+  return new Promise<T>((resolve, reject) => {
+    const stop = () => reject(new AbortError());
+    signal.addEventListener('abort', stop, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', stop));
+  });
+}
+
 export const exitCodes = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;

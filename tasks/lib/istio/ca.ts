@@ -5,7 +5,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { StepError } from '../base/errors.ts';
+import { StepError, untilAborted } from '../base/errors.ts';
 import type { Issued } from './ca-issue.ts';
 import { caSpec } from './ca-spec.ts';
 
@@ -50,7 +50,7 @@ function writeFileAtomic(file: string, data: string, mode: number): void {
  * Creates whatever is missing (the root once, an intermediate per cluster) and returns what it made.
  * Existing files are reused only when they check out: a broken set is an error, never silently replaced,
  * because a cluster may already trust it. Once `signal` aborts (Ctrl-C, or another step failed), nothing more is
- * written: key generation cannot be stopped midway, but its keys are thrown away.
+ * written and nothing more is waited for: key generation cannot be stopped midway, but its keys are thrown away.
  */
 export async function ensureCa(
   certsDir: string,
@@ -77,15 +77,13 @@ export async function ensureCa(
   let root: Issued;
   if (existsSync(p.rootCert)) root = await importRoot(p.rootCert, p.rootKey);
   else {
-    root = await createRoot(bits);
-    signal?.throwIfAborted();
+    root = await untilAborted(createRoot(bits), signal);
     writeFileAtomic(p.rootKey, await keyPem(root.keys.privateKey), 0o600);
     writeFileAtomic(p.rootCert, `${root.cert.toString('pem')}\n`, 0o644);
     created.push('root CA');
   }
   if (!existsSync(p.caCert)) {
-    const inter = await createIntermediate(root, cluster, bits, interKeys);
-    signal?.throwIfAborted();
+    const inter = await untilAborted(createIntermediate(root, cluster, bits, interKeys), signal);
     const rootPem = `${root.cert.toString('pem')}\n`;
     const caPem = `${inter.cert.toString('pem')}\n`;
     writeFileAtomic(p.caKey, await keyPem(inter.keys.privateKey), 0o600);
