@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect, type Socket } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -257,7 +257,10 @@ describe('download and release (against a local HTTP server)', () => {
       await assert.rejects(fetchChecksum('https://github.com/istio/x.sha256'), (e: unknown) => {
         assert.ok(e instanceof StepError, `a StepError, not ${e}`);
         assert.equal(e.message, 'cannot download https://github.com/istio/x.sha256: cannot resolve github.com (offline?)');
-        assert.equal(e.suggestion, 'set ISTIO_RELEASE_URL to a mirror you can reach, or ISTIO_HOME to an unpacked release');
+        assert.equal(
+          e.suggestion,
+          'set HTTPS_PROXY if this network has a proxy, ISTIO_RELEASE_URL to a mirror you can reach, or ISTIO_HOME to an unpacked release',
+        );
         return true;
       });
       t.mock.restoreAll();
@@ -319,6 +322,72 @@ describe('download and release (against a local HTTP server)', () => {
     assert.equal(formatBytes((1 << 20) - 1), '1024 KiB');
     assert.equal(formatBytes(1 << 20), '1.0 MiB');
     assert.equal(formatBytes(1.5 * (1 << 20)), '1.5 MiB');
+  });
+
+  describe("behind a proxy (HTTP_PROXY, NO_PROXY), as Node's own fetch is not", () => {
+    let proxy: Server;
+    let proxyUrl: string;
+    const tunnels: string[] = [];
+    before(async () => {
+      proxy = createServer((_req, res) => res.writeHead(405).end());
+      proxy.on('connect', (req, client: Socket) => {
+        tunnels.push(req.url ?? '');
+        const [host, port] = (req.url ?? '').split(':');
+        const upstream = connect(Number(port), host, () => {
+          client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+          upstream.pipe(client).pipe(upstream);
+        });
+        upstream.on('error', () => client.destroy());
+        client.on('error', () => upstream.destroy());
+      });
+      await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+      proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    });
+    after(() => {
+      proxy.closeAllConnections();
+      proxy.close();
+    });
+    const withEnv = async (env: Record<string, string>, body: () => Promise<void>) => {
+      const saved = Object.keys(env).map((k) => [k, process.env[k]] as const);
+      Object.assign(process.env, env);
+      try {
+        await body();
+      } finally {
+        for (const [k, v] of saved) {
+          if (v === undefined) delete process.env[k];
+          else process.env[k] = v;
+        }
+      }
+    };
+
+    it('the checksum and the archive both go through the proxy', async () => {
+      tunnels.length = 0;
+      const c = config('1.31.1');
+      await withEnv({ HTTP_PROXY: proxyUrl }, async () => assert.equal(await obtainRelease(c), 'downloaded'));
+      assert.ok(existsSync(c.istioctl), 'istioctl is installed');
+      const target = new URL(base).host;
+      assert.ok(tunnels.length >= 1 && tunnels.every((t) => t === target), `tunnels: ${tunnels}`);
+    });
+
+    it('a host NO_PROXY names is reached directly', async () => {
+      tunnels.length = 0;
+      const c = config('1.31.1');
+      await withEnv({ HTTP_PROXY: proxyUrl, NO_PROXY: '127.0.0.1' }, async () =>
+        assert.equal(await obtainRelease(c), 'downloaded'),
+      );
+      assert.deepEqual(tunnels, []);
+    });
+
+    it('a proxy that cannot be reached is named in the error, without its credentials', async () => {
+      const c = config('1.31.1');
+      await withEnv({ HTTP_PROXY: 'http://user:secret@127.0.0.1:9' }, async () =>
+        assert.rejects(obtainRelease(c), (e: unknown) => {
+          assert.ok(e instanceof StepError, `a StepError, not ${e}`);
+          assert.equal(e.message, `cannot download ${downloadOf(c).shaUrl} through the proxy http://127.0.0.1:9: ECONNREFUSED`);
+          return true;
+        }),
+      );
+    });
   });
 
   it('names the cause when nothing listens', async () => {

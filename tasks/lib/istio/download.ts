@@ -21,28 +21,52 @@ export interface DownloadOptions {
   onProgress?: (received: number, total: number | undefined) => void;
 }
 
-async function get(url: string, signal?: AbortSignal): Promise<Response> {
+/** Where a proxy is named in an error: its address, never its credentials. */
+const shownProxy = (proxy: string): string => {
+  const u = new URL(proxy);
+  return `${u.protocol}//${u.host}`;
+};
+
+/**
+ * Fetches `url` and hands the answer to `use`, through the proxy HTTPS_PROXY/HTTP_PROXY name unless NO_PROXY
+ * exempts the host (Node's own fetch reads none of them). The proxy's connection is closed once `use` is done.
+ */
+async function withAnswer<T>(url: string, signal: AbortSignal | undefined, use: (res: Response) => Promise<T>): Promise<T> {
+  const { getProxyForUrl } = await import('proxy-from-env');
+  const proxy = getProxyForUrl(url);
+  const via = proxy ? ` through the proxy ${shownProxy(proxy)}` : '';
   let res: Response;
+  let close = async () => {};
   try {
-    res = await fetch(url, { signal, redirect: 'follow' });
+    if (proxy) {
+      const undici = await import('undici');
+      const dispatcher = new undici.ProxyAgent(proxy);
+      close = () => dispatcher.close();
+      res = (await undici.fetch(url, { signal, redirect: 'follow', dispatcher })) as unknown as Response;
+    } else res = await fetch(url, { signal, redirect: 'follow' });
   } catch (e) {
+    await close();
     if (signal?.aborted) throw new AbortError();
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
     // No name lookup: offline, or a network that reaches the internet only through a proxy.
-    if (cause?.code === 'ENOTFOUND' || cause?.code === 'EAI_AGAIN')
+    if (!proxy && (cause?.code === 'ENOTFOUND' || cause?.code === 'EAI_AGAIN'))
       throw new StepError(
         `cannot download ${url}: cannot resolve ${new URL(url).hostname} (offline?)`,
-        'set ISTIO_RELEASE_URL to a mirror you can reach, or ISTIO_HOME to an unpacked release',
+        'set HTTPS_PROXY if this network has a proxy, ISTIO_RELEASE_URL to a mirror you can reach, or ISTIO_HOME to an unpacked release',
       );
-    throw new StepError(`cannot download ${url}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
+    throw new StepError(`cannot download ${url}${via}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
   }
-  if (!res.ok) throw new StepError(`cannot download ${url}: HTTP ${res.status} ${res.statusText}`.trim());
-  return res;
+  try {
+    if (!res.ok) throw new StepError(`cannot download ${url}${via}: HTTP ${res.status} ${res.statusText}`.trim());
+    return await use(res);
+  } finally {
+    await close();
+  }
 }
 
 /** The published checksum: `<hex> <file>` (Istio writes one space, so `shasum -c` on macOS refuses it). */
 export async function fetchChecksum(url: string, signal?: AbortSignal): Promise<string> {
-  const text = await (await get(url, signal)).text();
+  const text = await withAnswer(url, signal, (res) => res.text());
   const hex = text.trim().split(/\s+/)[0]?.toLowerCase() ?? '';
   if (!/^[0-9a-f]{64}$/.test(hex)) throw new StepError(`${url} does not hold a SHA-256 checksum`);
   return hex;
@@ -79,36 +103,37 @@ export async function downloadVerified(
   }
   mkdirSync(path.dirname(dest), { recursive: true });
   const part = `${dest}.part`;
-  const res = await get(url, o.signal);
-  // For progress only (fetch itself fails a body cut short of its length); a compressed body's is not the file's.
-  const total = res.headers.get('content-encoding') ? undefined : Number(res.headers.get('content-length')) || undefined;
-  const hash = createHash('sha256');
-  let received = 0;
-  const meter = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      received += chunk.length;
-      hash.update(chunk);
-      o.onProgress?.(received, total);
-      done(null, chunk);
-    },
+  return withAnswer(url, o.signal, async (res) => {
+    // For progress only (fetch itself fails a body cut short of its length); a compressed body's is not the file's.
+    const total = res.headers.get('content-encoding') ? undefined : Number(res.headers.get('content-length')) || undefined;
+    const hash = createHash('sha256');
+    let received = 0;
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        received += chunk.length;
+        hash.update(chunk);
+        o.onProgress?.(received, total);
+        done(null, chunk);
+      },
+    });
+    try {
+      if (!res.body) throw new StepError(`cannot download ${url}: empty response`);
+      await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), meter, createWriteStream(part));
+      const actual = hash.digest('hex');
+      if (actual !== expected)
+        throw new StepError(
+          `checksum mismatch for ${path.basename(dest)}: expected ${expected}, got ${actual}; the file was deleted, re-run to download it again`,
+        );
+      renameSync(part, dest);
+      writeFileSync(shaFile, `${expected}\n`);
+      return 'downloaded' as const;
+    } catch (e) {
+      rmSync(part, { force: true });
+      if (o.signal?.aborted) throw new AbortError();
+      if (e instanceof StepError) throw e;
+      throw new StepError(`download of ${url} failed after ${received} bytes: ${(e as Error).message}; re-run to retry`);
+    }
   });
-  try {
-    if (!res.body) throw new StepError(`cannot download ${url}: empty response`);
-    await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), meter, createWriteStream(part));
-    const actual = hash.digest('hex');
-    if (actual !== expected)
-      throw new StepError(
-        `checksum mismatch for ${path.basename(dest)}: expected ${expected}, got ${actual}; the file was deleted, re-run to download it again`,
-      );
-    renameSync(part, dest);
-    writeFileSync(shaFile, `${expected}\n`);
-    return 'downloaded';
-  } catch (e) {
-    rmSync(part, { force: true });
-    if (o.signal?.aborted) throw new AbortError();
-    if (e instanceof StepError) throw e;
-    throw new StepError(`download of ${url} failed after ${received} bytes: ${(e as Error).message}; re-run to retry`);
-  }
 }
 
 export function formatBytes(n: number): string {
