@@ -8,7 +8,17 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isMain } from '../tasks/lib/cli/main.ts';
-import { bin, ISTIO_LAB_VERSION, istioHome, labPins, logsDir, nodeName, projectRoot, stateDir } from './base/common.ts';
+import {
+  bin,
+  ISTIO_LAB_VERSION,
+  istioHome,
+  labPins,
+  loadEnvLine,
+  logsDir,
+  nodeName,
+  projectRoot,
+  stateDir,
+} from './base/common.ts';
 import { type Flavour, flavourFile, parseUpArgs, runningFlavour, type UpOptions } from './base/flavour.ts';
 import { pkiDir, request, serverFile } from './base/kube.ts';
 import { makePki } from './base/pki.ts';
@@ -366,9 +376,7 @@ ISTIO_OVERLAY=${overlayFile}
 CACHE_DIR=${path.join(stateDir, 'product-cache')}
 `,
   );
-  log(
-    `up. export $(grep -v '^#' ${path.relative(process.cwd(), envFile)} | xargs)  # kubectl: ${bin('kubectl')} --kubeconfig ${kubeconfigFile}`,
-  );
+  log(`up. ${loadEnvLine}  # kubectl: ${bin('kubectl')} --kubeconfig ${kubeconfigFile}`);
 }
 
 async function startRealNode(startIn: (name: string, cmd: string, args: string[]) => Started, images: string[], apiUrl: string) {

@@ -17,3 +17,15 @@ it("the pod spec requirements: a badly named port is Istio's information, exit 0
   assert.match(bad.out, /: info: port 8080 has name 'http2foo'/);
   assert.equal((await runCli(['check', '--strict', 'test/fixtures/lint/bad.yaml'])).code, 1);
 });
+
+it("the docs load the lab's settings with the line lab:up prints", async () => {
+  const { loadEnvLine } = await import('../lab/base/common.ts');
+  const root = path.resolve(import.meta.dirname, '..');
+  for (const doc of ['README.md', 'lab/NOTES.md']) {
+    const text = readFileSync(path.join(root, doc), 'utf8');
+    assert.ok(text.includes(loadEnvLine), `${doc} has no "${loadEnvLine}"`);
+    assert.doesNotMatch(text, /export \$\(grep -v '\^#' \.lab\/env/, `${doc} has another way to load .lab/env`);
+  }
+  const up = readFileSync(path.join(root, 'lab', 'up.ts'), 'utf8');
+  assert.match(up, /`up\. \$\{loadEnvLine\}/, 'lab:up prints the same line');
+});

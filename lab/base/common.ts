@@ -85,6 +85,8 @@ export const istioHome = path.join(labCacheDir, `istio-${ISTIO_LAB_VERSION}`);
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const stateDir = path.join(projectRoot, '.lab');
 export const logsDir = path.join(stateDir, 'logs');
+/** How a shell takes the lab's settings (run from the project's root): what `lab:up` prints and the docs say. */
+export const loadEnvLine = 'set -a; . .lab/env; set +a';
 
 export const bin = (name: string): string => path.join(binDir, name);
 
