@@ -11,11 +11,11 @@ import { kubeInject } from './tasks/kube-inject.ts';
 import { isMain } from './tasks/lib/cli/main.ts';
 import { type RunIO, run } from './tasks/lib/cli/runner.ts';
 import { group, together } from './tasks/lib/run/step.ts';
-import type { Command, Ctx, TaskCommand } from './tasks/lib/run/types.ts';
+import type { Command, TaskCommand } from './tasks/lib/run/types.ts';
 import { createIstioNamespace, generateCa, plugCa } from './tasks/lib/steps/ca.ts';
 import { finishImagesAhead, pullImagesAhead } from './tasks/lib/steps/images.ts';
 import { getRelease } from './tasks/lib/steps/release.ts';
-import { minikube, minikubeCluster, minikubeTools } from './tasks/minikube.ts';
+import { clusterParts, minikube } from './tasks/minikube.ts';
 import { mtls } from './tasks/mtls.ts';
 import { requestRouting } from './tasks/request-routing.ts';
 import { teardown } from './tasks/teardown.ts';
@@ -23,10 +23,6 @@ import { traffic, trafficSendSteps, trafficServerSteps } from './tasks/traffic.t
 import { trafficShifting } from './tasks/traffic-shifting.ts';
 import { versions } from './tasks/versions.ts';
 import { webhookCerts } from './tasks/webhook-certs.ts';
-
-/** The cluster's part of `all`: minikube, or the context the user chose (nothing of minikube runs then). */
-const clusterGroup = (ctx: Ctx): string =>
-  ctx.config.cluster.kind === 'minikube' ? 'minikube' : `the cluster (context ${ctx.config.context})`;
 
 const all: TaskCommand = {
   kind: 'tasks',
@@ -38,35 +34,42 @@ const all: TaskCommand = {
   flags: injection.flags,
   details: `
 Runs the chapters in the tutorial's order, overlapping what does not depend on each other: the Istio
-download and the CA generation run while minikube starts; the addons install (their images pull) while
+download and the CA generation run while minikube starts (an existing cluster is checked first); the addons install (their images pull) while
 Istio does; the traffic chapter's server rolls out during the injection demo. On minikube, once the node is
 up, it pulls every image the chapters will use in the background (minikube image load, kept in minikube's
 host cache for the next cluster). A dry run lists each branch in turn. Every step skips itself when
 already done, so a second run changes nothing.
 Runs: what each chapter's help lists, on the same context.`,
-  tasks: (ctx) => [
-    // A missing tool is the first error, before the download can fail on an offline machine.
-    group(`${clusterGroup(ctx)}: the tools`, minikubeTools()),
-    together('Cluster, Istio release and CA (together)', [group(clusterGroup(ctx), minikubeCluster()), getRelease, generateCa]),
-    pullImagesAhead,
-    group('webhook-certs', [createIstioNamespace, plugCa]),
-    // The addons need only istio-system: they install (and their images pull) while Istio installs.
-    together('Istio and the addons (together)', [
-      group('install-istio, then the injection demo and the traffic server', [
-        ...installSteps(),
-        // Both need only the injector: the demo and httpbin's rollout overlap.
-        together('Injection demo and the traffic server (together)', [
-          group('injection', injectionSteps()),
-          group('traffic: the server', trafficServerSteps()),
-        ]),
+  tasks: (ctx) => {
+    const cluster = clusterParts(ctx);
+    return [
+      // A missing tool or a wrong context is the first error, before the download can fail on an offline machine.
+      cluster.first,
+      together(`${cluster.beside.length ? 'Cluster, ' : ''}Istio release and CA (together)`, [
+        ...cluster.beside,
+        getRelease,
+        generateCa,
       ]),
-      group('addons', addonInstallSteps()),
-    ]),
-    // The Telemetry needs Istio's API and the mesh's provider; the requests need the addons.
-    group('addons: tracing and URLs', tracingSteps()),
-    group('traffic: the requests and their proof', trafficSendSteps()),
-    finishImagesAhead,
-  ],
+      pullImagesAhead,
+      group('webhook-certs', [createIstioNamespace, plugCa]),
+      // The addons need only istio-system: they install (and their images pull) while Istio installs.
+      together('Istio and the addons (together)', [
+        group('install-istio, then the injection demo and the traffic server', [
+          ...installSteps(),
+          // Both need only the injector: the demo and httpbin's rollout overlap.
+          together('Injection demo and the traffic server (together)', [
+            group('injection', injectionSteps()),
+            group('traffic: the server', trafficServerSteps()),
+          ]),
+        ]),
+        group('addons', addonInstallSteps()),
+      ]),
+      // The Telemetry needs Istio's API and the mesh's provider; the requests need the addons.
+      group('addons: tracing and URLs', tracingSteps()),
+      group('traffic: the requests and their proof', trafficSendSteps()),
+      finishImagesAhead,
+    ];
+  },
 };
 
 export const commands: Command[] = [

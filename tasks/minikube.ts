@@ -7,8 +7,8 @@ import { runIfMain } from './lib/cli/main.ts';
 import { kubectlVersions, minikubeVersion } from './lib/exec/tool-output.ts';
 import { minikubeStatus, missingTools, requiredTools } from './lib/kube/minikube.ts';
 import { clientVersion, servedApis } from './lib/kube/tool-versions.ts';
-import { step } from './lib/run/step.ts';
-import type { Task, TaskCommand } from './lib/run/types.ts';
+import { group, step } from './lib/run/step.ts';
+import type { Ctx, Task, TaskCommand } from './lib/run/types.ts';
 import { serverVersion } from './lib/steps/prerequisites.ts';
 
 const installHints: Record<string, string> = {
@@ -105,10 +105,20 @@ const verifyWebhookApi = step('Verify the admissionregistration.k8s.io/v1 API is
   },
 });
 
-/** The tools first: what is missing is the first thing a run says, before anything is downloaded. */
-export const minikubeTools = (): Task[] => [checkTools];
-export const minikubeCluster = (): Task[] => [startMinikube, checkServerVersion, verifyWebhookApi];
-export const minikubeSteps = (): Task[] => [...minikubeTools(), ...minikubeCluster()];
+const clusterChecks = [checkServerVersion, verifyWebhookApi];
+
+/**
+ * `all`'s cluster part, in two. First, before anything is downloaded or made: the tools, and a cluster that
+ * exists already (a wrong context is the first error, whatever the network does). Then, beside the download and
+ * the CA: minikube started and checked.
+ */
+export function clusterParts(ctx: Ctx): { first: Task; beside: Task[] } {
+  if (ctx.config.cluster.kind === 'existing')
+    return { first: group(`the cluster (context ${ctx.config.context})`, [checkTools, ...clusterChecks]), beside: [] };
+  return { first: group('minikube: the tools', [checkTools]), beside: [group('minikube', [startMinikube, ...clusterChecks])] };
+}
+
+export const minikubeSteps = (): Task[] => [checkTools, startMinikube, ...clusterChecks];
 
 export const minikube: TaskCommand = {
   kind: 'tasks',
