@@ -1,8 +1,10 @@
-// npm run bench — is `all` slower than a plain shell script of the same commands (lab/bench/plain-all.sh)? A benchmark
-// on the lab, not a test. For each pair: a fresh lab, `all --yes` (or the script) timed, lab down; then the other, the
-// order alternating between pairs. After each script run an untimed `all` must change nothing (the script left the end
-// state `all` makes). Then on one fresh lab: `all` once, and the timed idempotent re-runs. Lab up/down is not timed;
-// every run gets a fresh CACHE_DIR (the re-runs share theirs: the CA must match the plugged-in Secret).
+// npm run bench — is `all` slower than the plain shell script a user would write (lab/bench/plain-all.sh)? A benchmark
+// on the lab, not a test. Both are timed as a user runs them: `npm run -s all -- --yes`, `bash plain-all.sh`. For each
+// pair: a fresh lab, one of them timed, lab down; then the other, the order alternating between pairs. After each
+// script run, untimed: the tool's label put on what it made (lab/bench/label-after.sh), then an `all` that must change
+// nothing (the script left the end state `all` makes). Then on one fresh lab: `all` once, and the timed idempotent
+// re-runs. Lab up/down is not timed; every run gets a fresh CACHE_DIR (the re-runs share theirs: the CA must match the
+// plugged-in Secret).
 // Prints a table and writes .lab-bench/result.json. Ctrl-C stops the run in progress and the lab.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +18,7 @@ import { stopAll } from './stop.ts';
 
 const usage = `usage: npm run bench -- [--pairs N] [--reruns M]
 
-Times \`all --yes\` against lab/bench/plain-all.sh (the same changes and waits as a plain bash script) on fresh labs,
+Times \`npm run -s all -- --yes\` against lab/bench/plain-all.sh (the same changes and waits as a plain bash script) on fresh labs,
 N pairs (default 3) alternating which goes first, then M (default 5) re-runs of \`all\` on a lab it already set up.
 Needs no lab running in this checkout (and none elsewhere: port 15017). Writes .lab-bench/result.json.`;
 
@@ -97,13 +99,12 @@ function labEnv(cacheDir: string): NodeJS.ProcessEnv {
   return { ...process.env, ...lab, PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ''}`, CACHE_DIR: cacheDir };
 }
 
+/** As a user runs it: through npm, which starts Node and the Taskfile. */
 const runAll = (cacheDir: string): Promise<number> =>
-  must(
-    'all',
-    run(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'Taskfile.ts'), 'all', '--yes'], labEnv(cacheDir)),
-  );
-const runPlain = (cacheDir: string): Promise<number> =>
-  must('plain-all.sh', run('bash', [path.join(projectRoot, 'lab', 'bench', 'plain-all.sh')], labEnv(cacheDir)));
+  must('all', run('npm', ['run', '-s', 'all', '--', '--yes'], labEnv(cacheDir)));
+const benchScript = (name: string, cacheDir: string): Promise<number> =>
+  must(name, run('bash', [path.join(projectRoot, 'lab', 'bench', name)], labEnv(cacheDir)));
+const runPlain = (cacheDir: string): Promise<number> => benchScript('plain-all.sh', cacheDir);
 
 /** The commands of the newest `all` run log in cacheDir that change something (not get/version/wait/rollout status). */
 function changesLogged(cacheDir: string): string[] {
@@ -140,7 +141,9 @@ async function pair(i: number, pairs: number): Promise<Pair> {
     await labUp();
     times[kind] = ms(await (kind === 'all' ? runAll(cache) : runPlain(cache)));
     if (kind === 'plain') {
-      await runAll(cache); // untimed: must find everything done
+      // Untimed: the tool's label on what the script made, then an `all` that must find everything done.
+      await benchScript('label-after.sh', cache);
+      await runAll(cache);
       changedAfterPlain = changesLogged(cache);
     }
     await labDown();

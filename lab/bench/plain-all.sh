@@ -5,8 +5,8 @@
 # checks, probes, logs or skips, so it is meant for a fresh cluster. Not mirrored: the version and API checks, the
 # reads each step makes to decide whether it is done, the pod inspections of the injection demo, the addon URLs
 # and the traffic proof (all reads); `all` also overlaps the CA with its checks and the addons with the demo.
-# Everything it creates carries the tool's label app.kubernetes.io/managed-by=fun-with-istio (set client side by
-# `kubectl label --local`, no extra call), so a later `all` finds the end state its own and changes nothing.
+# It is what a user would write: plain `kubectl create` and `apply` of the files. The tool's own label, which a later
+# `all` needs to find this end state its own, is put on afterwards and untimed by lab/bench/label-after.sh.
 #
 # Inputs (the environment, as the tool reads them; `set -a; . .lab/env; set +a` sets the first five):
 #   KUBE_CONTEXT, KUBECONFIG, ISTIO_HOME, ISTIO_VERSION, ISTIO_OVERLAY (optional)
@@ -26,12 +26,8 @@ sampling=${TRACING_SAMPLING:-100}
 requests=${TRAFFIC_REQUESTS:-100}
 traffic_ns=fun-with-istio-traffic
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-managed=app.kubernetes.io/managed-by=fun-with-istio
 
 k() { kubectl --context "$ctx" "$@"; }
-# A manifest's objects (file or -) with the tool's label, as JSON; nothing is sent to the cluster.
-ours() { kubectl label --local -o json -f "$1" "$managed" "${@:2}"; }
-namespace() { kubectl create namespace "$1" --dry-run=client -o json | ours - "${@:2}" | k create -f -; }
 rollout() { k -n "$1" rollout status deployment "$2" --timeout="$timeout"; }
 
 # webhook-certs: a root and an intermediate CA (Istio's tools/certs recipe), plugged in as Secret cacerts
@@ -39,11 +35,10 @@ certs=$cache_dir/certs
 cluster=${ctx//[^A-Za-z0-9._-]/_}
 mkdir -p "$certs"
 make -s -C "$certs" -f "$istio_home/tools/certs/Makefile.selfsigned.mk" root-ca "$cluster-cacerts"
-namespace istio-system
-k -n istio-system create secret generic cacerts --dry-run=client -o json \
+k create namespace istio-system
+k -n istio-system create secret generic cacerts \
   --from-file="$certs/$cluster/ca-cert.pem" --from-file="$certs/$cluster/ca-key.pem" \
-  --from-file="$certs/$cluster/root-cert.pem" --from-file="$certs/$cluster/cert-chain.pem" |
-  ours - | k create -f -
+  --from-file="$certs/$cluster/root-cert.pem" --from-file="$certs/$cluster/cert-chain.pem"
 
 # install-istio
 overlay=()
@@ -59,8 +54,8 @@ k wait mutatingwebhookconfiguration istio-sidecar-injector \
   '--for=jsonpath={.webhooks[0].clientConfig.caBundle}' --timeout="$timeout"
 
 # injection: sleep without a sidecar, the namespace labelled, the pod recreated, opt-out, opt-in, label removed
-namespace "$sample_ns"
-ours "$root/manifests/sleep.yaml" | k -n "$sample_ns" apply -f -
+k create namespace "$sample_ns"
+k -n "$sample_ns" apply -f "$root/manifests/sleep.yaml"
 rollout "$sample_ns" sleep
 k label namespace "$sample_ns" istio-injection=enabled --overwrite
 k annotate namespace "$sample_ns" fun-with-istio/injection-labelled=true --overwrite
@@ -79,14 +74,14 @@ k -n "$sample_ns" delete -f "$root/manifests/sleep.yaml" --ignore-not-found --wa
 
 # addons: Prometheus, Grafana and Zipkin from the release, the two UIs' Services made NodePorts (patches/)
 addons=$istio_home/samples/addons
-ours "$addons/prometheus.yaml" | k apply -f -
-ours "$addons/grafana.yaml" | k apply -f -
+k apply -f "$addons/prometheus.yaml"
+k apply -f "$addons/grafana.yaml"
 k -n istio-system patch service grafana --patch-file "$root/patches/grafana-service.yaml"
-ours "$addons/extras/zipkin.yaml" | k apply -f -
+k apply -f "$addons/extras/zipkin.yaml"
 k -n istio-system patch service zipkin --patch-file "$root/patches/zipkin-service.yaml"
 k -n istio-system wait deployment/prometheus deployment/grafana deployment/zipkin \
   --for=condition=Available --timeout="$timeout"
-ours - <<EOF | k apply -f -
+k apply -f - <<EOF
 apiVersion: telemetry.istio.io/v1
 kind: Telemetry
 metadata: {name: mesh-default, namespace: istio-system}
@@ -95,11 +90,12 @@ spec:
 EOF
 
 # traffic: httpbin in an injected namespace, called by a load-generator Job with the curl sample's image
-namespace "$traffic_ns" istio-injection=enabled
-ours "$istio_home/samples/httpbin/httpbin.yaml" | k -n "$traffic_ns" apply -f -
+k create namespace "$traffic_ns"
+k label namespace "$traffic_ns" istio-injection=enabled
+k -n "$traffic_ns" apply -f "$istio_home/samples/httpbin/httpbin.yaml"
 rollout "$traffic_ns" httpbin
 image=$(sed -n 's/^ *image: *//p' "$istio_home/samples/curl/curl.yaml" | head -1)
-ours - <<EOF | k create -f -
+k create -f - <<EOF
 apiVersion: batch/v1
 kind: Job
 metadata:
