@@ -60,7 +60,6 @@ export async function ensureCa(
 ): Promise<{ paths: CaPaths; created: string[] }> {
   const p = caPaths(certsDir, cluster);
   const created: string[] = [];
-  mkdirSync(p.dir, { recursive: true, mode: 0o700 });
   // Loaded only when something must be issued: the X.509 library is the slowest import of the tool.
   const { createRoot, createIntermediate, importRoot, keyPair, keyPem } = await import('./ca-issue.ts');
   for (const [a, b] of [
@@ -78,12 +77,14 @@ export async function ensureCa(
   if (existsSync(p.rootCert)) root = await importRoot(p.rootCert, p.rootKey);
   else {
     root = await untilAborted(createRoot(bits), signal);
+    mkdirSync(p.dir, { recursive: true, mode: 0o700 }); // only now: a stopped run leaves nothing behind
     writeFileAtomic(p.rootKey, await keyPem(root.keys.privateKey), 0o600);
     writeFileAtomic(p.rootCert, `${root.cert.toString('pem')}\n`, 0o644);
     created.push('root CA');
   }
   if (!existsSync(p.caCert)) {
     const inter = await untilAborted(createIntermediate(root, cluster, bits, interKeys), signal);
+    mkdirSync(p.dir, { recursive: true, mode: 0o700 });
     const rootPem = `${root.cert.toString('pem')}\n`;
     const caPem = `${inter.cert.toString('pem')}\n`;
     writeFileAtomic(p.caKey, await keyPem(inter.keys.privateKey), 0o600);
