@@ -41,13 +41,18 @@ host cache for the next cluster). A dry run lists each branch in turn. Every ste
 already done, so a second run changes nothing.
 Runs: what each chapter's help lists, on the same context.`,
   tasks: (ctx) => {
-    const cluster = clusterParts(ctx);
+    const { name, checks, start } = clusterParts(ctx);
+    // The release waits for the checks, so a missing tool or a wrong context is the first error (an offline download
+    // cannot win the race); the CA needs neither and starts at once.
+    const clusterThenRelease = start.length
+      ? [
+          group(`${name}: the tools`, checks),
+          together(`${name} and the Istio release (together)`, [group(name, start), getRelease]),
+        ]
+      : [group(name, checks), getRelease];
     return [
-      // A missing tool or a wrong context is the first error, before the download can fail on an offline machine.
-      cluster.first,
-      together(`${cluster.beside.length ? 'Cluster, ' : ''}Istio release and CA (together)`, [
-        ...cluster.beside,
-        getRelease,
+      together('Cluster, Istio release and CA (together)', [
+        group(`${name}, then the Istio release`, clusterThenRelease),
         generateCa,
       ]),
       pullImagesAhead,

@@ -7,7 +7,7 @@ import { runIfMain } from './lib/cli/main.ts';
 import { kubectlVersions, minikubeVersion } from './lib/exec/tool-output.ts';
 import { minikubeStatus, missingTools, requiredTools } from './lib/kube/minikube.ts';
 import { clientVersion, servedApis } from './lib/kube/tool-versions.ts';
-import { group, step } from './lib/run/step.ts';
+import { step } from './lib/run/step.ts';
 import type { Ctx, Task, TaskCommand } from './lib/run/types.ts';
 import { serverVersion } from './lib/steps/prerequisites.ts';
 
@@ -108,14 +108,14 @@ const verifyWebhookApi = step('Verify the admissionregistration.k8s.io/v1 API is
 const clusterChecks = [checkServerVersion, verifyWebhookApi];
 
 /**
- * `all`'s cluster part, in two. First, before anything is downloaded or made: the tools, and a cluster that
- * exists already (a wrong context is the first error, whatever the network does). Then, beside the download and
- * the CA: minikube started and checked.
+ * `all`'s cluster part, in two: the checks that come before anything is downloaded (the tools, and a cluster that
+ * exists already: a wrong context is the first error, whatever the network does), then what may run beside the
+ * download (minikube started and checked).
  */
-export function clusterParts(ctx: Ctx): { first: Task; beside: Task[] } {
+export function clusterParts(ctx: Ctx): { name: string; checks: Task[]; start: Task[] } {
   if (ctx.config.cluster.kind === 'existing')
-    return { first: group(`the cluster (context ${ctx.config.context})`, [checkTools, ...clusterChecks]), beside: [] };
-  return { first: group('minikube: the tools', [checkTools]), beside: [group('minikube', [startMinikube, ...clusterChecks])] };
+    return { name: `the cluster (context ${ctx.config.context})`, checks: [checkTools, ...clusterChecks], start: [] };
+  return { name: 'minikube', checks: [checkTools], start: [startMinikube, ...clusterChecks] };
 }
 
 export const minikubeSteps = (): Task[] => [checkTools, startMinikube, ...clusterChecks];
