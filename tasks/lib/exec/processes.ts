@@ -1,5 +1,5 @@
 // The runner of real programs: zx's `$`, each program in its own process group, fed its input on stdin.
-import { $, type LogEntry } from 'zx';
+import { $, type LogEntry } from 'zx/core';
 import type { Runner } from '../run/commands.ts';
 
 export const processes: Runner = ({ argv, input }, { env, signal, output }) => {

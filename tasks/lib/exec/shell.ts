@@ -1,7 +1,7 @@
 // The only way the tool runs external programs: a zx `$` preset that pins the cluster context,
 // logs every command with its output and exit code, honours dry-run and Ctrl-C.
 import { spawn as spawnProcess } from 'node:child_process';
-import { which } from 'zx';
+import { which } from 'zx/core';
 import { type Config, minikubeOf } from '../../config.ts';
 import { AbortError, CommandError } from '../base/errors.ts';
 import type { RunLog } from '../base/log.ts';
