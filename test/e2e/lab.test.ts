@@ -16,6 +16,8 @@ import { ISTIO_LAB_VERSION, istioHome, labCacheDir } from '../../lab/base/common
 import { connectionManagers, podIdentity, xdsDump } from '../../lab/xds/xds.ts';
 import { loadConfig, names } from '../../tasks/config.ts';
 import { downloadOf } from '../../tasks/lib/istio/release.ts';
+import { ApiReads } from '../../tasks/lib/kube/api-reads.ts';
+import type { Query } from '../../tasks/lib/run/requests.ts';
 import { tmpDir } from '../helpers.ts';
 import {
   commandsOf,
@@ -335,6 +337,63 @@ describe('the product against the lab', { timeout: 20 * 60_000 }, () => {
     const gone = [...before.keys()].filter((k) => !after.has(k));
     assert.deepEqual({ changed, gone }, { changed: [], gone: [] });
     t.diagnostic(`idempotent re-run of all: ${r.ms} ms, ${before.size} objects unchanged`);
+  });
+
+  it("kubectl's reads answered in-process give what kubectl gives: objects, lists, fields, missing ones, a CRD", async () => {
+    const reads = new ApiReads({ HOME: process.env.HOME, KUBECONFIG: labEnv.KUBECONFIG }, 'lab');
+    assert.equal(reads.declined, undefined);
+    const sys = 'istio-system';
+    const cases: [Query, string[]][] = [
+      [{ op: 'get', ref: { kind: 'namespace', name: sys } }, ['get', 'namespace', sys, '-o', 'json', '--ignore-not-found']],
+      [
+        { op: 'get', ref: { kind: 'namespace', name: 'nosuch' } },
+        ['get', 'namespace', 'nosuch', '-o', 'json', '--ignore-not-found'],
+      ],
+      [{ op: 'list', ref: { kind: 'deployment', namespace: sys } }, ['-n', sys, 'get', 'deployment', '-o', 'json']],
+      [
+        { op: 'list', ref: { kind: 'pods', namespace: sys }, selector: 'app=istiod' },
+        ['-n', sys, 'get', 'pods', '-l', 'app=istiod', '-o', 'json'],
+      ],
+      [
+        { op: 'get', ref: { kind: 'mutatingwebhookconfiguration', name: 'istio-sidecar-injector' } },
+        ['get', 'mutatingwebhookconfiguration', 'istio-sidecar-injector', '-o', 'json', '--ignore-not-found'],
+      ],
+      [
+        { op: 'get', ref: { kind: 'telemetry', name: 'mesh-default', namespace: sys } },
+        ['-n', sys, 'get', 'telemetry', 'mesh-default', '-o', 'json', '--ignore-not-found'],
+      ],
+      [
+        { op: 'field', refs: [{ kind: 'configmap', name: 'istio', namespace: sys }], jsonpath: '{.data.mesh}' },
+        ['-n', sys, 'get', 'configmap', 'istio', '-o', 'jsonpath={.data.mesh}', '--ignore-not-found'],
+      ],
+      [
+        { op: 'field', refs: [{ kind: 'secret', name: 'cacerts', namespace: sys }], jsonpath: '{.data.root-cert\\.pem}' },
+        ['-n', sys, 'get', 'secret', 'cacerts', '-o', 'jsonpath={.data.root-cert\\.pem}', '--ignore-not-found'],
+      ],
+      [
+        { op: 'field', refs: [{ kind: 'deployment', name: 'istiod', namespace: sys }], jsonpath: '{.status.readyReplicas}' },
+        ['-n', sys, 'get', 'deployment', 'istiod', '-o', 'jsonpath={.status.readyReplicas}', '--ignore-not-found'],
+      ],
+      [
+        { op: 'field', refs: [{ kind: 'deployment', name: 'nosuch', namespace: sys }], jsonpath: '{.status.readyReplicas}' },
+        ['-n', sys, 'get', 'deployment', 'nosuch', '-o', 'jsonpath={.status.readyReplicas}', '--ignore-not-found'],
+      ],
+    ];
+    // What may differ between two reads of a live object: its version and its status.
+    const stable = (o: Obj) => ({ ...o, metadata: { ...o.metadata, resourceVersion: '' }, status: undefined });
+    for (const [query, args] of cases) {
+      const mine = await reads.answer(query, undefined);
+      const theirs = kubectlRun(args);
+      assert.equal(theirs.status, 0, `${args.join(' ')}: ${theirs.stderr}`);
+      assert.ok(mine, `answered in-process: kubectl ${args.join(' ')}`);
+      if (query.op === 'field' || !theirs.stdout.trim()) assert.equal(mine.stdout, theirs.stdout, args.join(' '));
+      else if (query.op === 'list') {
+        const [a, b] = [JSON.parse(mine.stdout) as List, JSON.parse(theirs.stdout) as List];
+        assert.deepEqual(a.items.map(stable), b.items.map(stable), args.join(' '));
+        assert.deepEqual({ ...a, items: [] }, { ...b, items: [] }, args.join(' '));
+      } else assert.deepEqual(stable(JSON.parse(mine.stdout)), stable(JSON.parse(theirs.stdout)), args.join(' '));
+    }
+    reads.close();
   });
 
   it('teardown leaves nothing the tool created; a second teardown is a no-op', async (t) => {

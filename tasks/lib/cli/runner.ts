@@ -8,7 +8,9 @@ import { type Clock, systemClock } from '../base/clock.ts';
 import { didYouMean } from '../base/did-you-mean.ts';
 import { AbortError, exitCodes, isAbortError, StepError, UsageError } from '../base/errors.ts';
 import { RunLog } from '../base/log.ts';
+import { processes } from '../exec/processes.ts';
 import { Shell } from '../exec/shell.ts';
+import { ApiReads, withApiReads } from '../kube/api-reads.ts';
 import { DryRunCluster } from '../kube/dry-run.ts';
 import type { Runner } from '../run/commands.ts';
 import { type FlagName, flags, type Options, optionsFrom, parseArgsOptions } from '../run/flags.ts';
@@ -115,14 +117,18 @@ export function buildContext(
     options.dryRun || command.local ? new RunLog(undefined) : RunLog.forRun(config.logDir, command.name, config.logKeep);
   for (const line of runHeader(config, argv)) log.write(line);
   log.attributeTo(currentStep);
+  const env = (io.env ?? process.env) as NodeJS.ProcessEnv;
   const sh = new Shell({
     config,
     log,
     dryRun: options.dryRun ? new DryRunCluster(config, command.dryRunView, ownNamespaces) : undefined,
     echo: options.verbose,
     signal,
-    runner: io.runner,
-    env: io.env as NodeJS.ProcessEnv | undefined,
+    // Real programs, kubectl's reads answered in-process where they can be (kube/api-reads.ts).
+    runner:
+      io.runner ??
+      withApiReads(new ApiReads(config.kubeconfig ? { ...env, KUBECONFIG: config.kubeconfig } : env, config.context), processes),
+    env,
     print: (l) => out(`${l}\n`),
     echoTo: (l) => err(`${l}\n`),
   });

@@ -5,7 +5,7 @@ import { which } from 'zx/core';
 import { type Config, minikubeOf } from '../../config.ts';
 import { AbortError, CommandError } from '../base/errors.ts';
 import type { RunLog } from '../base/log.ts';
-import type { CommandModel, Commands, Result, Runner, RunOptions } from '../run/commands.ts';
+import type { CommandModel, Commands, Result, RunOptions, Starter } from '../run/commands.ts';
 import { type FailureReason, failureReason } from './failure.ts';
 import { processes } from './processes.ts';
 
@@ -16,7 +16,7 @@ export interface ShellOptions {
   dryRun?: CommandModel;
   signal?: AbortSignal;
   /** What starts the programs: real processes, or a test's script of a cluster. */
-  runner?: Runner;
+  runner?: Starter;
   /** Where dry-run lines go (stdout by default). */
   print?: (line: string) => void;
   /** --verbose: also print each command and its output as it runs. */
@@ -170,11 +170,13 @@ export class Shell implements Commands {
     // The command's own time limit is a signal too, so a failure can tell it from any other kill.
     const timeout = opts.timeoutMs === undefined ? undefined : AbortSignal.timeout(opts.timeoutMs);
     const stops = [signal, opts.signal, timeout].filter((s): s is AbortSignal => s !== undefined);
-    const child = (this.o.runner ?? processes)(request, {
+    const starting = (this.o.runner ?? processes)(request, {
       env: this.env,
       signal: stops.length > 1 ? AbortSignal.any(stops) : stops[0],
       output,
     });
+    // A program started at once is counted as running at once (a second Ctrl-C may come before the next tick).
+    const child = starting instanceof Promise ? await starting : starting;
     const group = child.pid; // started at once; the child leads its own process group
     if (group !== undefined) this.running.add(group);
     let out: Awaited<typeof child.exit>;
@@ -186,7 +188,7 @@ export class Shell implements Commands {
     if (pending.trim()) opts.onLine?.(pending);
 
     const exitCode = out.exitCode ?? -1;
-    log.ended(`exit ${out.exitCode ?? out.signal} (${Date.now() - started} ms)`);
+    log.ended(`exit ${out.exitCode ?? out.signal} (${Date.now() - started} ms${out.via ? `, ${out.via}` : ''})`);
     if (signal?.aborted) throw new AbortError();
     const result = { exitCode, stdout: out.stdout, stderr: out.stderr };
     if (exitCode !== 0 && opts.nothingIf?.test(out.stderr)) return { exitCode: 0, stdout: '', stderr: out.stderr };

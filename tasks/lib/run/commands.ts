@@ -60,6 +60,8 @@ export interface Exit {
   signal: string | null;
   stdout: string;
   stderr: string;
+  /** Set when no program ran: the API server answered the read in-process (the log says so). */
+  via?: 'in-process';
 }
 
 /** A program started by a `Runner`: its process group (when it has one) and its end. */
@@ -76,6 +78,9 @@ export type Runner = (
   request: Request,
   io: { env: NodeJS.ProcessEnv; signal?: AbortSignal; output: (stream: 'stdout' | 'stderr', text: string) => void },
 ) => Started;
+
+/** What the shell starts commands with: a `Runner`, or one that decides first what answers (kube/api-reads.ts). */
+export type Starter = (...args: Parameters<Runner>) => Started | Promise<Started>;
 
 /**
  * What a dry run stands for: 'fresh', a cluster where nothing has been done; 'finished', one where `all` has run
