@@ -2,16 +2,20 @@
 // aggregated discovery and serves a few objects: what is answered, and everything that goes to kubectl instead.
 // That the answers equal kubectl's on a real API server is test/e2e/lab.test.ts's.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { X509Certificate } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { TLSSocket } from 'node:tls';
 import { RunLog } from '../tasks/lib/base/log.ts';
 import { Shell } from '../tasks/lib/exec/shell.ts';
 import { ApiReads, simplePath, withApiReads } from '../tasks/lib/kube/api-reads.ts';
+import { accessOf } from '../tasks/lib/kube/kubeconfig.ts';
 import type { Query } from '../tasks/lib/run/requests.ts';
-import { fakeRunner, tmpDir } from './helpers.ts';
+import { cacheWithCa, fakeRunner, tmpDir } from './helpers.ts';
 
 const resource = (resource: string, kind: string, scope: string, extra: Record<string, unknown> = {}) => ({
   resource,
@@ -30,6 +34,10 @@ const core = group('', 'v1', [
   resource('namespaces', 'Namespace', 'Cluster', { shortNames: ['ns'] }),
   resource('configmaps', 'ConfigMap', 'Namespaced', { shortNames: ['cm'] }),
   resource('secrets', 'Secret', 'Namespaced'),
+  // Entries a server may list that name no kind, no resource or no singular: never answered, never a crash.
+  { resource: 'bindings', scope: 'Namespaced' },
+  { responseKind: { kind: 'Nameless' }, scope: 'Namespaced', singularResource: 'nameless' },
+  { resource: 'plainthings', responseKind: { kind: 'PlainThing' }, scope: 'Cluster' },
 ]);
 const groups = [
   group('apps', 'v1', [resource('deployments', 'Deployment', 'Namespaced', { shortNames: ['deploy'] })]),
@@ -39,6 +47,7 @@ const groups = [
 const crdLater = group('telemetry.istio.io', 'v1', [resource('telemetries', 'Telemetry', 'Namespaced')]);
 
 const objects: Record<string, unknown> = {
+  '/api/v1/plainthings/p': { kind: 'PlainThing', apiVersion: 'v1', metadata: { name: 'p' } },
   '/api/v1/namespaces/istio-system': {
     apiVersion: 'v1',
     kind: 'Namespace',
@@ -72,38 +81,67 @@ const objects: Record<string, unknown> = {
 };
 
 let server: Server;
+let tlsServer: HttpsServer;
 let url = '';
+let tlsUrl = '';
+/** Connections the plain server accepted, and the client certificates the TLS one was shown. */
+const connections: Socket[] = [];
+const peers: string[] = [];
 const seen: IncomingMessage[] = [];
 let discoveries = 0;
 /** Paths the server refuses (403), as an RBAC rule would. */
 const forbidden = new Set<string>();
+/** A server that answers discovery only in the older form (no aggregated discovery). */
+let oldDiscovery = false;
 
 before(async () => {
-  server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     seen.push(req);
     const { pathname } = new URL(req.url ?? '', 'http://x');
     const json = (status: number, body: unknown) =>
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     if (forbidden.has(pathname)) return json(403, { kind: 'Status', code: 403 });
     if (pathname === '/api' || pathname === '/apis') {
-      if (!/apidiscovery\.k8s\.io;v=v2/.test(req.headers.accept ?? '')) return json(200, { kind: 'APIGroupList' });
+      if (oldDiscovery || !/apidiscovery\.k8s\.io;v=v2/.test(req.headers.accept ?? ''))
+        return json(200, { kind: 'APIGroupList' });
       if (pathname === '/apis') discoveries++;
       const items = pathname === '/api' ? [core] : discoveries > 1 ? [...groups, crdLater] : groups;
       return json(200, { kind: 'APIGroupDiscoveryList', items });
     }
     const o = objects[pathname];
     return o ? json(200, o) : json(404, { kind: 'Status', code: 404 });
-  });
+  };
+  server = createServer(handle);
+  server.keepAliveTimeout = 60_000; // a connection is closed by the client sooner, or not at all
+  server.on('connection', (c: Socket) => connections.push(c));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // Over TLS: the CA's intermediate as the server's certificate (its name: istiod.istio-system.svc), trusted
+  // through the root; the client's certificate is asked for and noted.
+  const certs = path.join(await cacheWithCa('api'), 'certs');
+  tls = {
+    root: path.join(certs, 'root-cert.pem'),
+    cert: readFileSync(path.join(certs, 'api', 'ca-cert.pem')),
+    key: readFileSync(path.join(certs, 'api', 'ca-key.pem')),
+  };
+  tlsServer = createHttpsServer({ cert: tls.cert, key: tls.key, requestCert: true, rejectUnauthorized: false }, (req, res) => {
+    const peer = (req.socket as TLSSocket).getPeerCertificate();
+    if (peer?.fingerprint256) peers.push(peer.fingerprint256);
+    handle(req, res);
+  });
+  await new Promise<void>((r) => tlsServer.listen(0, '127.0.0.1', r));
+  tlsUrl = `https://127.0.0.1:${(tlsServer.address() as AddressInfo).port}`;
 });
 after(() => {
-  server.closeAllConnections();
-  server.close();
+  for (const s of [server, tlsServer]) {
+    s.closeAllConnections();
+    s.close();
+  }
 });
+let tls: { root: string; cert: Buffer; key: Buffer };
 
 /** A kubeconfig with one context `lab` on the local server; `user` and `context` add to its entries. */
-function kubeconfig(o: { user?: string; context?: string; cluster?: string } = {}): string {
+function kubeconfig(o: { user?: string; context?: string; cluster?: string; server?: string } = {}): string {
   const dir = tmpDir('fwi-kubeconfig-');
   const file = path.join(dir, 'config');
   writeFileSync(path.join(dir, 'token'), 'secret-token\n');
@@ -114,7 +152,7 @@ kind: Config
 clusters:
 - name: c
   cluster:
-    server: ${url}/
+    server: ${o.server ?? url}/
 ${o.cluster ?? ''}
 users:
 - name: u
@@ -161,7 +199,7 @@ describe('reads answered in-process', () => {
     seen.length = 0;
     const got = await answer(reads, { op: 'list', ref: { kind: 'deploy', namespace: 'istio-system' }, selector: 'app=istiod' });
     const list = JSON.parse(got?.stdout ?? '');
-    assert.equal(list.kind, 'List');
+    assert.deepEqual({ ...list, items: [] }, { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '' }, items: [] });
     assert.deepEqual(list.items, [
       {
         apiVersion: 'apps/v1',
@@ -171,6 +209,20 @@ describe('reads answered in-process', () => {
       },
     ]);
     assert.equal(new URL(seen.at(-1)?.url ?? '', url).searchParams.get('labelSelector'), 'app=istiod');
+    await answer(reads, { op: 'list', ref: { kind: 'deploy', namespace: 'istio-system' } });
+    assert.equal(seen.at(-1)?.url, '/apis/apps/v1/namespaces/istio-system/deployments', 'no selector, no query');
+  });
+
+  it('a get without a name, or a list with one, is not what kubectl was asked: kubectl answers', async () => {
+    assert.equal(await answer(reads, { op: 'get', ref: { kind: 'deploy', namespace: 'istio-system' } }), undefined);
+    assert.equal(
+      await answer(reads, { op: 'list', ref: { kind: 'deploy', name: 'istiod', namespace: 'istio-system' } }),
+      undefined,
+    );
+    assert.equal(
+      await answer(reads, { op: 'field', refs: [{ kind: 'deploy', namespace: 'istio-system' }], jsonpath: '{.kind}' }),
+      undefined,
+    );
   });
 
   it("a namespaced object without a namespace is looked up in the context's (default unless it names one)", async () => {
@@ -226,11 +278,67 @@ describe('reads answered in-process', () => {
   });
 });
 
+describe('discovery', () => {
+  it('is asked once for the kinds it lists, and again once for one it does not', async () => {
+    const reads = readsFor(kubeconfig());
+    const before = discoveries;
+    await answer(reads, { op: 'get', ref: { kind: 'nosuchkind', name: 'x' } }); // the first discovery: no second one
+    assert.equal(discoveries - before, 1);
+    for (const kind of ['ns', 'Namespace', 'NAMESPACES', 'namespace', 'namespaces'])
+      assert.ok(await answer(reads, { op: 'get', ref: { kind, name: 'istio-system' } }), kind);
+    assert.equal(discoveries - before, 1, 'a known kind, in any case, asks discovery no more');
+    await answer(reads, { op: 'get', ref: { kind: 'nosuchkind', name: 'x' } });
+    assert.equal(discoveries - before, 2, 'an unknown kind asks again');
+    reads.close();
+  });
+
+  it('entries without a kind, a resource or a singular name are never answered, and break nothing', async () => {
+    const reads = readsFor(kubeconfig());
+    for (const kind of ['bindings', 'nameless'])
+      assert.equal(await answer(reads, { op: 'get', ref: { kind, name: 'x', namespace: 'y' } }), undefined, kind);
+    const plain = await answer(reads, { op: 'get', ref: { kind: 'plainthing', name: 'p' } });
+    assert.equal(JSON.parse(plain?.stdout ?? '').kind, 'PlainThing');
+    reads.close();
+  });
+
+  it('a server without aggregated discovery, or one that refuses it, leaves every read to kubectl', async () => {
+    oldDiscovery = true;
+    try {
+      const reads = readsFor(kubeconfig());
+      assert.equal(await answer(reads, { op: 'get', ref: { kind: 'ns', name: 'istio-system' } }), undefined);
+      reads.close();
+    } finally {
+      oldDiscovery = false;
+    }
+    for (const refused of ['/api', '/apis']) {
+      forbidden.add(refused);
+      try {
+        const reads = readsFor(kubeconfig());
+        assert.equal(await answer(reads, { op: 'get', ref: { kind: 'ns', name: 'istio-system' } }), undefined, refused);
+        reads.close();
+      } finally {
+        forbidden.delete(refused);
+      }
+    }
+  });
+
+  it('the kubeconfig is read until it works, then kept', async () => {
+    const file = kubeconfig();
+    const reads = readsFor(file);
+    assert.ok(await answer(reads, { op: 'get', ref: { kind: 'ns', name: 'istio-system' } }), 'answered');
+    writeFileSync(file, 'not: a kubeconfig');
+    assert.ok(await answer(reads, { op: 'get', ref: { kind: 'ns', name: 'istio-system' } }), 'still answered');
+    reads.close();
+  });
+});
+
 describe('a context that cannot be used in-process is left to kubectl', () => {
   const cases: [string, () => string, Record<string, string>?][] = [
     ['the user authenticates with exec', () => kubeconfig({ user: '    exec: {command: gke-gcloud-auth-plugin}' })],
     ['the cluster is reached through a proxy', () => kubeconfig({ cluster: '    proxy-url: http://proxy:3128' })],
-    ['HTTPS_PROXY is set', () => kubeconfig(), { HTTPS_PROXY: 'http://proxy:3128' }],
+    ...['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy'].map(
+      (v): [string, () => string, Record<string, string>] => [`${v} is set`, () => kubeconfig(), { [v]: 'http://proxy:3128' }],
+    ),
     ['KUBECONFIG names several files', () => `${kubeconfig()}:${kubeconfig()}`],
   ];
   for (const [why, file, env] of cases)
@@ -302,9 +410,182 @@ describe('simplePath: the jsonpaths answered in-process', () => {
     assert.deepEqual(simplePath('{.data.root-cert\\.pem}'), ['data', 'root-cert.pem']);
     assert.deepEqual(simplePath('{.webhooks[0].clientConfig.caBundle}'), ['webhooks', 0, 'clientConfig', 'caBundle']);
     assert.deepEqual(simplePath('{.status.readyReplicas}'), ['status', 'readyReplicas']);
+    assert.deepEqual(simplePath('{.items[10][2].x}'), ['items', 10, 2, 'x']);
   });
   it('nothing more: wildcards, filters, ranges, several paths, recursion', () => {
-    for (const p of ['{.items[*].x}', '{.a[?(@.b=="c")]}', '{range .items[*]}{.x}{end}', '{.a}{.b}', '{..name}', '.a', '{.a[x]}'])
+    for (const p of [
+      '{.items[*].x}',
+      '{.a[?(@.b=="c")]}',
+      '{range .items[*]}{.x}{end}',
+      '{.a}{.b}',
+      '{..name}',
+      '.a',
+      '{.a[x]}',
+      '{.a[x]b}',
+      '{.a[0]x}',
+      'x{.a}',
+      '{.a}x',
+    ])
       assert.equal(simplePath(p), undefined, p);
+  });
+});
+
+describe('over TLS and one connection', () => {
+  it("verifies the server against the kubeconfig's CA under its tls-server-name, and shows the client's certificate", async () => {
+    const b64 = (b: Buffer) => b.toString('base64');
+    const file = kubeconfig({
+      server: tlsUrl,
+      cluster: `    certificate-authority: ${tls.root}\n    tls-server-name: istiod.istio-system.svc`,
+      user: `    client-certificate-data: ${b64(tls.cert)}\n    client-key-data: ${b64(tls.key)}`,
+    });
+    peers.length = 0;
+    seen.length = 0;
+    const reads = readsFor(file);
+    const got = await answer(reads, { op: 'get', ref: { kind: 'ns', name: 'istio-system' } });
+    assert.equal(JSON.parse(got?.stdout ?? '').metadata.name, 'istio-system');
+    assert.deepEqual([...new Set(peers)], [new X509Certificate(tls.cert).fingerprint256], 'the client certificate was shown');
+    assert.equal(seen.at(-1)?.headers.authorization, undefined, 'no token: no Authorization header');
+    assert.equal(seen.at(-1)?.headers.accept, 'application/json');
+    reads.close();
+    // The server's name is not 127.0.0.1: without tls-server-name the certificate is refused.
+    const unnamed = readsFor(kubeconfig({ server: tlsUrl, cluster: `    certificate-authority: ${tls.root}` }));
+    await assert.rejects(answer(unnamed, { op: 'get', ref: { kind: 'ns', name: 'istio-system' } }), /altnames|IP: 127\.0\.0\.1/i);
+    unnamed.close();
+    // Nor is it trusted without the CA, unless the kubeconfig says to skip the check.
+    const untrusted = readsFor(kubeconfig({ server: tlsUrl }));
+    await assert.rejects(answer(untrusted, { op: 'get', ref: { kind: 'ns', name: 'istio-system' } }), /certificate/i);
+    untrusted.close();
+    const insecure = readsFor(kubeconfig({ server: tlsUrl, cluster: '    insecure-skip-tls-verify: true' }));
+    assert.ok(await answer(insecure, { op: 'get', ref: { kind: 'ns', name: 'istio-system' } }), 'answered, unverified as asked');
+    insecure.close();
+  });
+
+  it('asks every read over the connections kept alive since discovery, and closes them at the end', {
+    timeout: 30_000,
+  }, async () => {
+    const reads = readsFor(kubeconfig());
+    const before = connections.length;
+    await answer(reads, { op: 'get', ref: { kind: 'ns', name: 'istio-system' } });
+    const opened = connections.length - before; // discovery's two questions, side by side
+    for (const name of ['nosuch', 'istio-system', 'x']) await answer(reads, { op: 'get', ref: { kind: 'ns', name } });
+    assert.equal(connections.length - before, opened, 'no new connection for the later reads');
+    const mine = connections.slice(before);
+    const closed = Promise.all(mine.map((c) => new Promise((resolve) => c.on('close', resolve))));
+    reads.close();
+    await closed;
+  });
+
+  it('reads a body of many chunks with characters split between them', async () => {
+    const text = 'é'.repeat(200_000);
+    objects['/api/v1/namespaces/istio-system/configmaps/big'] = { kind: 'ConfigMap', metadata: { name: 'big' }, data: { text } };
+    const reads = readsFor(kubeconfig());
+    const got = await answer(reads, {
+      op: 'field',
+      refs: [{ kind: 'cm', name: 'big', namespace: 'istio-system' }],
+      jsonpath: '{.data.text}',
+    });
+    assert.equal(got?.stdout, text);
+    reads.close();
+  });
+});
+
+describe('the access a kubeconfig gives a context', () => {
+  const write = (text: string, files: Record<string, string> = {}) => {
+    const dir = tmpDir('fwi-kc-');
+    for (const [name, content] of Object.entries(files)) writeFileSync(path.join(dir, name), content);
+    writeFileSync(path.join(dir, 'config'), text);
+    return path.join(dir, 'config');
+  };
+  const config = (cluster: string, user: string, context = '') => `clusters:
+- name: c
+  cluster:
+${cluster}
+users:
+- name: u
+  user:
+${user}
+contexts:
+- name: lab
+  context: {cluster: c, user: u${context}}
+`;
+
+  it('inline data: the CA, the client certificate and key, decoded; the server without its trailing slash', () => {
+    const b64 = (t: string) => Buffer.from(t).toString('base64');
+    const file = write(
+      config(
+        `    server: https://h:6443//\n    certificate-authority-data: ${b64('CA')}\n    tls-server-name: api.local\n    insecure-skip-tls-verify: false`,
+        `    client-certificate-data: ${b64('CERT')}\n    client-key-data: ${b64('KEY')}\n    token: t0k`,
+        ', namespace: team',
+      ),
+    );
+    const a = accessOf({ KUBECONFIG: file }, 'lab');
+    assert.ok(a.ok, JSON.stringify(a));
+    assert.deepEqual(
+      { ...a.access, ca: a.access.ca?.toString(), cert: a.access.cert?.toString(), key: a.access.key?.toString() },
+      {
+        server: 'https://h:6443',
+        namespace: 'team',
+        ca: 'CA',
+        cert: 'CERT',
+        key: 'KEY',
+        token: 't0k',
+        insecure: false,
+        serverName: 'api.local',
+      },
+    );
+  });
+
+  it("files named relative to the kubeconfig's own folder; no namespace is 'default'; insecure when it says so", () => {
+    const file = write(
+      config(
+        '    server: http://h\n    certificate-authority: ca.pem\n    insecure-skip-tls-verify: true',
+        '    client-certificate: c.pem\n    client-key: k.pem',
+        ', namespace: ""',
+      ),
+      { 'ca.pem': 'CA', 'c.pem': 'CERT', 'k.pem': 'KEY' },
+    );
+    const a = accessOf({ KUBECONFIG: file }, 'lab');
+    assert.ok(a.ok, JSON.stringify(a));
+    assert.deepEqual(
+      [a.access.ca?.toString(), a.access.cert?.toString(), a.access.key?.toString(), a.access.namespace, a.access.insecure],
+      ['CA', 'CERT', 'KEY', 'default', true],
+    );
+    assert.equal(a.access.token, undefined);
+    assert.equal(a.access.serverName, undefined);
+  });
+
+  it('without KUBECONFIG: ~/.kube/config of the HOME given', () => {
+    const home = tmpDir('fwi-home-');
+    const kube = path.join(home, '.kube');
+    mkdirSync(kube);
+    writeFileSync(path.join(kube, 'config'), config('    server: http://h', '    token: x'));
+    assert.ok(accessOf({ HOME: home }, 'lab').ok);
+  });
+
+  it('declines, saying why: no such file, context, cluster or server; a file it names missing; each plugin', () => {
+    const why = (env: NodeJS.ProcessEnv, context = 'lab') => {
+      const a = accessOf(env, context);
+      return a.ok ? 'usable' : a.why;
+    };
+    assert.match(why({ KUBECONFIG: '/nonexistent/config' }), /^cannot read \/nonexistent\/config: ENOENT/);
+    const good = write(config('    server: http://h', '    token: x'));
+    assert.match(why({ KUBECONFIG: good }, 'other'), new RegExp(`^no context other in ${good}$`));
+    assert.equal(
+      why({ KUBECONFIG: write(config('    insecure-skip-tls-verify: true', '    token: x')) }),
+      'context lab has no cluster server',
+    );
+    assert.equal(
+      why({ KUBECONFIG: write(config('    server: 6443', '    token: x').replace('- name: c\n', '- name: d\n')) }),
+      'context lab has no cluster server',
+    );
+    assert.match(
+      why({ KUBECONFIG: write(config('    server: http://h', '    tokenFile: missing')) }),
+      /^cannot read a file the kubeconfig names: ENOENT/,
+    );
+    for (const plugin of ['exec', 'auth-provider', 'username', 'impersonate'])
+      assert.equal(
+        why({ KUBECONFIG: write(config('    server: http://h', `    ${plugin}: x`)) }),
+        `the user authenticates with ${plugin}`,
+      );
   });
 });

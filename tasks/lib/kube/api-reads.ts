@@ -51,11 +51,11 @@ class ApiServer {
 
   get(path: string, signal: AbortSignal | undefined, accept = 'application/json'): Promise<Answer> {
     const url = new URL(this.access.server + path);
-    const client = url.protocol === 'https:' ? https : http;
     const headers: Record<string, string> = { accept };
     if (this.access.token) headers.authorization = `Bearer ${this.access.token}`;
     return new Promise((resolve, reject) => {
-      const req = client.get(url, { agent: this.agent, headers, signal }, (res) => {
+      // The agent makes the connection, TLS or not: http.get takes an https.Agent as it is.
+      const req = http.get(url, { agent: this.agent, headers, signal }, (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => {
@@ -66,6 +66,10 @@ class ApiServer {
       });
       req.on('error', reject);
     });
+  }
+
+  get namespace(): string {
+    return this.access.namespace;
   }
 
   close(): void {
@@ -81,7 +85,7 @@ function indexResources(lists: Json[]): Resources {
   const add = (name: string, r: Resource) => {
     const key = name.toLowerCase();
     const known = byName.get(key) ?? [];
-    if (!known.some((k) => k.group === r.group && k.plural === r.plural)) byName.set(key, [...known, r]);
+    if (!known.includes(r)) byName.set(key, [...known, r]); // a resource's names often repeat (kind, singular)
   };
   for (const list of lists)
     for (const g of (list.items as Json[] | undefined) ?? []) {
@@ -129,6 +133,9 @@ const withoutManagedFields = (o: Json): Json => {
   return { ...o, metadata: rest };
 };
 
+/** A resource and what the server answered about it. */
+type Fetched = { r: Resource; a: Answer };
+
 /** What kubectl prints for the query, or undefined when kubectl must answer. */
 type Reply = { stdout: string } | undefined;
 
@@ -168,9 +175,7 @@ export class ApiReads {
     return this.server;
   }
 
-  private async discover(signal: AbortSignal | undefined): Promise<Resources | undefined> {
-    const api = this.api();
-    if (!api) return undefined;
+  private async discover(api: ApiServer, signal: AbortSignal | undefined): Promise<Resources | undefined> {
     const [core, groups] = await Promise.all([api.get('/api', signal, aggregated), api.get('/apis', signal, aggregated)]);
     if (core.status !== 200 || groups.status !== 200) return undefined;
     const lists = [JSON.parse(core.body) as Json, JSON.parse(groups.body) as Json];
@@ -180,27 +185,23 @@ export class ApiReads {
   }
 
   /** The resource `kind` names, asking discovery again once for a kind it does not know (a CRD just installed). */
-  private async resource(kind: string, signal: AbortSignal | undefined): Promise<Resource | undefined> {
+  private async resource(api: ApiServer, kind: string, signal: AbortSignal | undefined): Promise<Resource | undefined> {
+    const name = kind.toLowerCase();
     const fresh = !this.resources;
-    this.resources ??= this.discover(signal);
+    this.resources ??= this.discover(api, signal);
     let known = await this.resources;
-    if (!known) return undefined;
-    if (!known.has(kind.toLowerCase()) && !fresh) {
-      this.resources = this.discover(signal);
+    if (known && !known.has(name) && !fresh) {
+      this.resources = this.discover(api, signal);
       known = await this.resources;
     }
-    const candidates = known?.get(kind.toLowerCase()) ?? [];
+    const candidates = known?.get(name) ?? [];
     return candidates.length === 1 ? candidates[0] : undefined; // none, or ambiguous: kubectl's rules decide
   }
 
-  private path(r: Resource, ref: ObjectRef): string {
+  private static path(r: Resource, ref: ObjectRef, namespace: string): string {
     const base = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
-    const ns = r.namespaced ? `/namespaces/${encodeURIComponent(ref.namespace ?? this.namespace())}` : '';
+    const ns = r.namespaced ? `/namespaces/${encodeURIComponent(ref.namespace ?? namespace)}` : '';
     return `${base}${ns}/${r.plural}${ref.name ? `/${encodeURIComponent(ref.name)}` : ''}`;
-  }
-
-  private namespace(): string {
-    return this.access?.ok ? this.access.access.namespace : 'default';
   }
 
   /** The answer kubectl would print for `query`, when this can give it. */
@@ -212,17 +213,11 @@ export class ApiReads {
     return undefined;
   }
 
-  private async fetch(
-    ref: ObjectRef,
-    signal: AbortSignal | undefined,
-    search = '',
-  ): Promise<{ r: Resource; a: Answer } | undefined> {
-    if (/,/.test(ref.kind)) return undefined;
-    const r = await this.resource(ref.kind, signal);
+  private async fetch(ref: ObjectRef, signal: AbortSignal | undefined, search = ''): Promise<Fetched | undefined> {
     const api = this.api();
-    if (!r || !api) return undefined;
-    const a = await api.get(this.path(r, ref) + search, signal);
-    return { r, a };
+    const r = api && (await this.resource(api, ref.kind, signal));
+    if (!api || !r) return undefined;
+    return { r, a: await api.get(ApiReads.path(r, ref, api.namespace) + search, signal) };
   }
 
   private async getOne(ref: ObjectRef, required: boolean, signal: AbortSignal | undefined): Promise<Reply> {
