@@ -559,7 +559,7 @@ contexts:
     const kube = path.join(home, '.kube');
     mkdirSync(kube);
     writeFileSync(path.join(kube, 'config'), config('    server: http://h', '    token: x'));
-    assert.ok(accessOf({ HOME: home }, 'lab').ok);
+    assert.ok(accessOf({ HOME: home }, 'lab').ok, 'the context in ~/.kube/config is usable');
   });
 
   it('declines, saying why: no such file, context, cluster or server; a file it names missing; each plugin', () => {
