@@ -195,6 +195,9 @@ async function main(): Promise<void> {
     pairs: measured,
     median: med,
     ratioAllToPlain: ms(med.all / med.plain),
+    /** all / plain within each pair (the machine's drift cancels within a pair), and their median. */
+    pairRatios: measured.map((p) => ms(p.all / p.plain)),
+    pairRatioMedian: ms(median(measured.map((p) => p.all / p.plain))),
     reruns: rerunTimes,
     rerunMedian: median(rerunTimes),
     plainReproducesEndState: measured.every((p) => p.changedAfterPlain.length === 0),
@@ -202,10 +205,19 @@ async function main(): Promise<void> {
   };
 
   const row = (a: string, b: string, c: string, d = ''): string => `${a.padEnd(22)}${b.padStart(9)}${c.padStart(11)}  ${d}`;
+
   console.log(`\n${row('fresh lab', 'all (s)', 'plain (s)', 'first')}`);
   for (const [i, p] of measured.entries()) console.log(row(`pair ${i + 1}`, sec(p.all), sec(p.plain), p.first));
   console.log(row('median', sec(med.all), sec(med.plain)));
   console.log(row('median all / plain', result.ratioAllToPlain.toFixed(2), ''));
+  console.log(
+    row(
+      'pairs all / plain',
+      result.pairRatios.map((r) => r.toFixed(2)).join(' '),
+      '',
+      `median ${result.pairRatioMedian.toFixed(2)}`,
+    ),
+  );
   console.log(`\nre-runs of all (s): ${rerunTimes.map(sec).join('  ')}   median ${sec(result.rerunMedian)}`);
   for (const [i, p] of measured.entries())
     if (p.changedAfterPlain.length)
