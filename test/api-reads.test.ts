@@ -12,10 +12,11 @@ import { after, before, describe, it } from 'node:test';
 import type { TLSSocket } from 'node:tls';
 import { RunLog } from '../tasks/lib/base/log.ts';
 import { Shell } from '../tasks/lib/exec/shell.ts';
+import { ensureCa } from '../tasks/lib/istio/ca.ts';
 import { ApiReads, simplePath, withApiReads } from '../tasks/lib/kube/api-reads.ts';
 import { accessOf } from '../tasks/lib/kube/kubeconfig.ts';
 import type { Query } from '../tasks/lib/run/requests.ts';
-import { cacheWithCa, fakeRunner, tmpDir } from './helpers.ts';
+import { fakeRunner, tmpDir } from './helpers.ts';
 
 const resource = (resource: string, kind: string, scope: string, extra: Record<string, unknown> = {}) => ({
   resource,
@@ -108,6 +109,11 @@ before(async () => {
       const items = pathname === '/api' ? [core] : discoveries > 1 ? [...groups, crdLater] : groups;
       return json(200, { kind: 'APIGroupDiscoveryList', items });
     }
+    if (pathname === '/api/v1/namespaces/cut') {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+      res.write('{"kind":', () => res.destroy()); // the connection drops half-way through the body
+      return;
+    }
     const o = objects[pathname];
     return o ? json(200, o) : json(404, { kind: 'Status', code: 404 });
   };
@@ -118,7 +124,8 @@ before(async () => {
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   // Over TLS: the CA's intermediate as the server's certificate (its name: istiod.istio-system.svc), trusted
   // through the root; the client's certificate is asked for and noted.
-  const certs = path.join(await cacheWithCa('api'), 'certs');
+  const certs = tmpDir('fwi-api-ca-');
+  await ensureCa(certs, 'api', 2048); // 2048 bits: made again for every mutant of the reads group
   tls = {
     root: path.join(certs, 'root-cert.pem'),
     cert: readFileSync(path.join(certs, 'api', 'ca-cert.pem')),
@@ -473,6 +480,12 @@ describe('over TLS and one connection', () => {
     const closed = Promise.all(mine.map((c) => new Promise((resolve) => c.on('close', resolve))));
     reads.close();
     await closed;
+  });
+
+  it('a body cut off on the way is an error (kubectl is asked then), not a wait without end', { timeout: 30_000 }, async () => {
+    const reads = readsFor(kubeconfig());
+    await assert.rejects(answer(reads, { op: 'get', ref: { kind: 'ns', name: 'cut' } }), /aborted|ECONNRESET|socket hang up/);
+    reads.close();
   });
 
   it('reads a body of many chunks with characters split between them', async () => {

@@ -177,9 +177,8 @@ export class ApiReads {
 
   private async discover(api: ApiServer, signal: AbortSignal | undefined): Promise<Resources | undefined> {
     const [core, groups] = await Promise.all([api.get('/api', signal, aggregated), api.get('/apis', signal, aggregated)]);
-    if (core.status !== 200 || groups.status !== 200) return undefined;
     const lists = [JSON.parse(core.body) as Json, JSON.parse(groups.body) as Json];
-    // A server without aggregated discovery answers in the older form: kubectl then.
+    // A server without aggregated discovery answers in the older form, one that refuses with a Status: kubectl then.
     if (lists.some((l) => l.kind !== 'APIGroupDiscoveryList')) return undefined;
     return indexResources(lists);
   }
