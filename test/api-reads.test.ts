@@ -25,8 +25,9 @@ const resource = (resource: string, kind: string, scope: string, extra: Record<s
   singularResource: kind.toLowerCase(),
   ...extra,
 });
+// The core group has no name: the server leaves it out.
 const group = (name: string, version: string, resources: unknown[]) => ({
-  metadata: { name },
+  metadata: name ? { name } : {},
   versions: [{ version, resources }],
 });
 
@@ -71,7 +72,7 @@ const objects: Record<string, unknown> = {
     kind: 'Deployment',
     apiVersion: 'apps/v1',
     metadata: { name: 'istiod' },
-    status: { readyReplicas: 1, conditions: [{ type: 'Available' }] },
+    status: { readyReplicas: 1, conditions: [{ type: 'Available' }], paused: null },
   },
   '/apis/apps/v1/namespaces/team/deployments/web': { kind: 'Deployment', apiVersion: 'apps/v1', metadata: { name: 'web' } },
   '/apis/telemetry.istio.io/v1/namespaces/istio-system/telemetries/mesh-default': {
@@ -94,6 +95,8 @@ let discoveries = 0;
 const forbidden = new Set<string>();
 /** A server that answers discovery only in the older form (no aggregated discovery). */
 let oldDiscovery = false;
+/** A server whose aggregated discovery lists nothing, not even an empty list. */
+let emptyDiscovery = false;
 
 before(async () => {
   const handle = (req: IncomingMessage, res: ServerResponse) => {
@@ -105,6 +108,7 @@ before(async () => {
     if (pathname === '/api' || pathname === '/apis') {
       if (oldDiscovery || !/apidiscovery\.k8s\.io;v=v2/.test(req.headers.accept ?? ''))
         return json(200, { kind: 'APIGroupList' });
+      if (emptyDiscovery) return json(200, { kind: 'APIGroupDiscoveryList' });
       if (pathname === '/apis') discoveries++;
       const items = pathname === '/api' ? [core] : discoveries > 1 ? [...groups, crdLater] : groups;
       return json(200, { kind: 'APIGroupDiscoveryList', items });
@@ -250,6 +254,19 @@ describe('reads answered in-process', () => {
     assert.deepEqual(await field({ op: 'field', refs: [istiod], jsonpath: '{.status.nothing}' }), { stdout: '' });
     assert.deepEqual(await field({ op: 'field', refs: [{ ...istiod, name: 'gone' }], jsonpath: '{.status}' }), { stdout: '' });
     assert.equal(await field({ op: 'field', refs: [istiod], jsonpath: '{.status}' }), undefined);
+    assert.deepEqual(await field({ op: 'field', refs: [istiod], jsonpath: '{.status.nothing.deeper}' }), { stdout: '' });
+    assert.deepEqual(await field({ op: 'field', refs: [istiod], jsonpath: '{.metadata.name.deeper}' }), { stdout: '' });
+    assert.equal(await field({ op: 'field', refs: [istiod], jsonpath: '{.status.paused}' }), undefined, 'null: kubectl says');
+    forbidden.add('/apis/apps/v1/namespaces/istio-system/deployments/istiod');
+    try {
+      assert.equal(
+        await field({ op: 'field', refs: [istiod], jsonpath: '{.metadata.name}' }),
+        undefined,
+        'refused: kubectl says',
+      );
+    } finally {
+      forbidden.delete('/apis/apps/v1/namespaces/istio-system/deployments/istiod');
+    }
     assert.equal(await field({ op: 'field', refs: [istiod, cm], jsonpath: '{.metadata.name}' }), undefined);
     assert.equal(await field({ op: 'field', refs: [istiod], jsonpath: '{.status.conditions[*].type}' }), undefined);
   });
@@ -329,6 +346,27 @@ describe('discovery', () => {
     }
   });
 
+  it('a discovery document without its lists is an error, and kubectl answers', async () => {
+    emptyDiscovery = true;
+    try {
+      const reads = readsFor(kubeconfig());
+      await assert.rejects(answer(reads, { op: 'get', ref: { kind: 'ns', name: 'istio-system' } }), TypeError);
+      const programs = fakeRunner(() => ({ stdout: 'from kubectl\n' }));
+      const started = await withApiReads(reads, programs.runner)(
+        { argv: ['kubectl', 'get', 'ns', 'istio-system'], query: { op: 'get', ref: { kind: 'ns', name: 'istio-system' } } },
+        { env: {}, output: () => {} },
+      );
+      assert.equal((await started.exit).stdout, 'from kubectl\n');
+      reads.close();
+    } finally {
+      emptyDiscovery = false;
+    }
+  });
+
+  it('closing reads that never asked anything is no error', () => {
+    readsFor(kubeconfig()).close();
+  });
+
   it('the kubeconfig is read until it works, then kept', async () => {
     const file = kubeconfig();
     const reads = readsFor(file);
@@ -386,11 +424,14 @@ describe('the runner with reads in-process', () => {
     const other = await sh.kubectl(['get', 'namespace', '-L', 'x'], { read: true });
     assert.equal(other.stdout, 'from kubectl\n');
     await sh.istioctl(['version'], { query: { op: 'version', tool: 'istioctl', of: 'client' } });
+    // Only kubectl's answers are given in-process, whatever another tool's command asks.
+    await sh.istioctl(['x', 'get-ns'], { query: { op: 'get', ref: { kind: 'namespace', name: 'istio-system' } } });
     assert.deepEqual(
       programs.calls.map((c) => c.argv.join(' ')),
-      ['kubectl --context lab get namespace -L x', 'istioctl --context lab version'],
+      ['kubectl --context lab get namespace -L x', 'istioctl --context lab version', 'istioctl --context lab x get-ns'],
     );
     const log = readFileSync(file, 'utf8');
+    assert.match(log, /^\| \{$/m, "the answer is logged as output, as a program's would be");
     assert.match(
       log,
       /\$ kubectl --context lab get namespace istio-system -o json --ignore-not-found\n(.*\n)*?.*> exit 0 \(\d+ ms, in-process\)/,

@@ -87,12 +87,14 @@ function indexResources(lists: Json[]): Resources {
     const known = byName.get(key) ?? [];
     if (!known.includes(r)) byName.set(key, [...known, r]); // a resource's names often repeat (kind, singular)
   };
+  // A discovery document without its lists throws here, and kubectl answers (see withApiReads).
   for (const list of lists)
-    for (const g of (list.items as Json[] | undefined) ?? []) {
+    for (const g of list.items as Json[]) {
+      // The core group has no name.
       const group = ((g.metadata as Json | undefined)?.name as string | undefined) ?? '';
       // The first version is the one the server prefers, as kubectl takes it.
-      const preferred = ((g.versions as Json[] | undefined) ?? [])[0];
-      for (const res of (preferred?.resources as Json[] | undefined) ?? []) {
+      const preferred = (g.versions as Json[])[0];
+      for (const res of preferred.resources as Json[]) {
         const kind = (res.responseKind as Json | undefined)?.kind as string | undefined;
         if (!kind || typeof res.resource !== 'string') continue;
         const r: Resource = {
@@ -102,11 +104,11 @@ function indexResources(lists: Json[]): Resources {
           kind,
           namespaced: res.scope === 'Namespaced',
         };
-        for (const name of [kind, res.singularResource, res.resource, ...((res.shortNames as string[] | undefined) ?? [])])
-          if (typeof name === 'string' && name) {
-            add(name, r);
-            if (group) add(`${name}.${group}`, r);
-          }
+        const names = [kind, res.singularResource, res.resource, ...((res.shortNames as string[] | undefined) ?? [])];
+        for (const name of names.filter((n): n is string => Boolean(n))) {
+          add(name, r);
+          if (group) add(`${name}.${group}`, r);
+        }
       }
     }
   return byName;
@@ -126,11 +128,10 @@ export function simplePath(jsonpath: string): (string | number)[] | undefined {
   return steps;
 }
 
+/** As kubectl prints an object: without metadata.managedFields (every object the API server sends has metadata). */
 const withoutManagedFields = (o: Json): Json => {
-  const meta = o.metadata as Json | undefined;
-  if (!meta?.managedFields) return o;
-  const { managedFields: _, ...rest } = meta;
-  return { ...o, metadata: rest };
+  const { managedFields: _, ...metadata } = o.metadata as Json;
+  return { ...o, metadata };
 };
 
 /** A resource and what the server answered about it. */
@@ -234,7 +235,7 @@ export class ApiReads {
     const { r } = got;
     const apiVersion = r.group ? `${r.group}/${r.version}` : r.version;
     // As kubectl prints a list: each item with its kind, in a List.
-    const items = ((JSON.parse(got.a.body) as Json).items as Json[] | undefined) ?? [];
+    const items = (JSON.parse(got.a.body) as Json).items as Json[];
     const list = {
       apiVersion: 'v1',
       items: items.map((o) => withoutManagedFields({ apiVersion, kind: r.kind, ...o })),
@@ -251,10 +252,10 @@ export class ApiReads {
     if (got?.a.status === 404) return { stdout: '' };
     if (got?.a.status !== 200) return undefined;
     let v: unknown = JSON.parse(got.a.body);
-    for (const s of steps) v = v === null || typeof v !== 'object' ? undefined : (v as Record<string | number, unknown>)[s];
-    if (v === undefined || v === null) return { stdout: '' };
-    // kubectl's own printing of a map or a list is its business.
-    if (typeof v === 'object') return undefined;
+    for (const step of steps) v = (v as Record<string | number, unknown> | null | undefined)?.[step];
+    if (v === undefined) return { stdout: '' };
+    // kubectl's own printing of null, a map or a list is its business.
+    if (v === null || typeof v === 'object') return undefined;
     return { stdout: String(v) };
   }
 
