@@ -289,6 +289,10 @@ describe('reads answered in-process', () => {
       },
     );
     assert.equal(await answer(reads, { op: 'get', ref: { kind: 'nosuchkind', name: 'x' } }), undefined);
+    assert.equal(
+      await answer(reads, { op: 'field', refs: [{ kind: 'nosuchkind', name: 'x' }], jsonpath: '{.metadata.name}' }),
+      undefined,
+    );
     assert.equal(await answer(reads, { op: 'list', ref: { kind: 'deployments,pods', namespace: 'x' } }), undefined);
     forbidden.add('/api/v1/namespaces/secret-place');
     assert.equal(await answer(reads, { op: 'get', ref: { kind: 'namespace', name: 'secret-place' } }), undefined);
