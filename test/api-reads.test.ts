@@ -97,6 +97,8 @@ const forbidden = new Set<string>();
 let oldDiscovery = false;
 /** A server whose aggregated discovery lists nothing, not even an empty list. */
 let emptyDiscovery = false;
+/** A server that drops the connection of the next discovery request. */
+let failDiscoveryOnce = false;
 
 before(async () => {
   const handle = (req: IncomingMessage, res: ServerResponse) => {
@@ -105,6 +107,10 @@ before(async () => {
     const json = (status: number, body: unknown) =>
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     if (forbidden.has(pathname)) return json(403, { kind: 'Status', code: 403 });
+    if (failDiscoveryOnce && (pathname === '/api' || pathname === '/apis')) {
+      failDiscoveryOnce = false;
+      return res.destroy();
+    }
     if (pathname === '/api' || pathname === '/apis') {
       if (oldDiscovery || !/apidiscovery\.k8s\.io;v=v2/.test(req.headers.accept ?? ''))
         return json(200, { kind: 'APIGroupList' });
@@ -113,6 +119,7 @@ before(async () => {
       const items = pathname === '/api' ? [core] : discoveries > 1 ? [...groups, crdLater] : groups;
       return json(200, { kind: 'APIGroupDiscoveryList', items });
     }
+    if (pathname === '/api/v1/namespaces/silent') return; // never answers
     if (pathname === '/api/v1/namespaces/cut') {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
       res.write('{"kind":', () => res.destroy()); // the connection drops half-way through the body
@@ -255,7 +262,14 @@ describe('reads answered in-process', () => {
     assert.deepEqual(await field({ op: 'field', refs: [{ ...istiod, name: 'gone' }], jsonpath: '{.status}' }), { stdout: '' });
     assert.equal(await field({ op: 'field', refs: [istiod], jsonpath: '{.status}' }), undefined);
     assert.deepEqual(await field({ op: 'field', refs: [istiod], jsonpath: '{.status.nothing.deeper}' }), { stdout: '' });
-    assert.deepEqual(await field({ op: 'field', refs: [istiod], jsonpath: '{.metadata.name.deeper}' }), { stdout: '' });
+    // A string's length, an index past a list's end, an inherited name: kubectl's to say, or missing.
+    assert.equal(await field({ op: 'field', refs: [istiod], jsonpath: '{.metadata.name.length}' }), undefined);
+    assert.equal(await field({ op: 'field', refs: [istiod], jsonpath: '{.status.conditions[1].type}' }), undefined);
+    assert.deepEqual(await field({ op: 'field', refs: [istiod], jsonpath: '{.status.conditions[0].type}' }), {
+      stdout: 'Available',
+    });
+    assert.equal(await field({ op: 'field', refs: [istiod], jsonpath: '{.status.conditions.type}' }), undefined);
+    assert.deepEqual(await field({ op: 'field', refs: [istiod], jsonpath: '{.metadata.constructor}' }), { stdout: '' });
     assert.equal(await field({ op: 'field', refs: [istiod], jsonpath: '{.status.paused}' }), undefined, 'null: kubectl says');
     forbidden.add('/apis/apps/v1/namespaces/istio-system/deployments/istiod');
     try {
@@ -365,6 +379,35 @@ describe('discovery', () => {
     } finally {
       emptyDiscovery = false;
     }
+  });
+
+  it('a discovery that failed is asked again by the next read', async () => {
+    const reads = readsFor(kubeconfig());
+    failDiscoveryOnce = true;
+    await assert.rejects(answer(reads, { op: 'get', ref: { kind: 'ns', name: 'istio-system' } }));
+    assert.ok(await answer(reads, { op: 'get', ref: { kind: 'ns', name: 'istio-system' } }), 'answered the second time');
+    reads.close();
+  });
+
+  it('a request that gets no answer within its time limit is given up (kubectl is asked then)', { timeout: 30_000 }, async () => {
+    const reads = new ApiReads({ KUBECONFIG: kubeconfig() }, 'lab', 300);
+    await assert.rejects(answer(reads, { op: 'get', ref: { kind: 'ns', name: 'silent' } }), /abort|timeout/i);
+    reads.close();
+  });
+
+  it('stopped (Ctrl-C) while the server is asked: no kubectl is started after it', async () => {
+    const reads = readsFor(kubeconfig());
+    const programs = fakeRunner(() => ({ stdout: 'from kubectl\n' }));
+    const stop = new AbortController();
+    const asking = withApiReads(reads, programs.runner)(
+      { argv: ['kubectl', 'get', 'ns', 'silent'], query: { op: 'get', ref: { kind: 'ns', name: 'silent' } } },
+      { env: {}, signal: stop.signal, output: () => {} },
+    );
+    setImmediate(() => stop.abort());
+    const exit = await (await asking).exit;
+    assert.equal(exit.signal, 'SIGINT');
+    assert.equal(programs.calls.length, 0, 'kubectl was not started');
+    reads.close();
   });
 
   it('closing reads that never asked anything is no error', () => {
@@ -596,7 +639,7 @@ contexts:
   it("files named relative to the kubeconfig's own folder; no namespace is 'default'; insecure when it says so", () => {
     const file = write(
       config(
-        '    server: http://h\n    certificate-authority: ca.pem\n    insecure-skip-tls-verify: true',
+        '    server: http://h\n    certificate-authority: ca.pem',
         '    client-certificate: c.pem\n    client-key: k.pem',
         ', namespace: ""',
       ),
@@ -606,10 +649,23 @@ contexts:
     assert.ok(a.ok, JSON.stringify(a));
     assert.deepEqual(
       [a.access.ca?.toString(), a.access.cert?.toString(), a.access.key?.toString(), a.access.namespace, a.access.insecure],
-      ['CA', 'CERT', 'KEY', 'default', true],
+      ['CA', 'CERT', 'KEY', 'default', false],
     );
     assert.equal(a.access.token, undefined);
     assert.equal(a.access.serverName, undefined);
+    const insecure = accessOf(
+      { KUBECONFIG: write(config('    server: http://h\n    insecure-skip-tls-verify: true', '    token: x')) },
+      'lab',
+    );
+    assert.ok(insecure.ok && insecure.access.insecure, JSON.stringify(insecure));
+  });
+
+  it('a tokenFile wins over an inline token, as in client-go', () => {
+    const a = accessOf(
+      { KUBECONFIG: write(config('    server: http://h', '    token: inline\n    tokenFile: t'), { t: 'from-file\n' }) },
+      'lab',
+    );
+    assert.ok(a.ok && a.access.token === 'from-file', JSON.stringify(a));
   });
 
   it('without KUBECONFIG: ~/.kube/config of the HOME given', () => {
@@ -640,7 +696,18 @@ contexts:
       why({ KUBECONFIG: write(config('    server: http://h', '    tokenFile: missing')) }),
       /^cannot read a file the kubeconfig names: ENOENT/,
     );
-    for (const plugin of ['exec', 'auth-provider', 'username', 'impersonate'])
+    assert.equal(
+      why({
+        KUBECONFIG: write(
+          config(
+            '    server: https://h\n    insecure-skip-tls-verify: true\n    certificate-authority-data: Q0E=',
+            '    token: x',
+          ),
+        ),
+      }),
+      'the cluster both skips TLS verification and names a CA',
+    );
+    for (const plugin of ['exec', 'auth-provider', 'username', 'as', 'as-uid', 'as-groups', 'as-user-extra'])
       assert.equal(
         why({ KUBECONFIG: write(config('    server: http://h', `    ${plugin}: x`)) }),
         `the user authenticates with ${plugin}`,

@@ -26,6 +26,7 @@ interface Answer {
 
 /** A JSON object as the API server sends it. */
 type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const aggregated = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
 
@@ -33,8 +34,10 @@ const aggregated = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDisco
 class ApiServer {
   private readonly agent: http.Agent;
   private readonly access: ApiAccess;
-  constructor(access: ApiAccess) {
+  private readonly limitMs: number;
+  constructor(access: ApiAccess, limitMs: number) {
     this.access = access;
+    this.limitMs = limitMs;
     const tls = access.server.startsWith('https:');
     const options = { keepAlive: true, maxSockets: 4 };
     this.agent = tls
@@ -55,7 +58,10 @@ class ApiServer {
     if (this.access.token) headers.authorization = `Bearer ${this.access.token}`;
     return new Promise((resolve, reject) => {
       // The agent makes the connection, TLS or not: http.get takes an https.Agent as it is.
-      const req = http.get(url, { agent: this.agent, headers, signal }, (res) => {
+      // A connection gone dead (the cluster stopped, the laptop asleep) would wait for TCP to give up: kubectl then.
+      const limit = AbortSignal.timeout(this.limitMs);
+      const stop = signal ? AbortSignal.any([signal, limit]) : limit;
+      const req = http.get(url, { agent: this.agent, headers, signal: stop }, (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => {
@@ -147,9 +153,13 @@ export class ApiReads {
   private readonly env: NodeJS.ProcessEnv;
   private readonly context: string;
 
-  constructor(env: NodeJS.ProcessEnv, context: string) {
+  private readonly limitMs: number;
+
+  /** `limitMs`: how long one request may take before kubectl is asked instead. */
+  constructor(env: NodeJS.ProcessEnv, context: string, limitMs = 10_000) {
     this.env = env;
     this.context = context;
+    this.limitMs = limitMs;
   }
 
   /** The context's access: looked up until it can be used (minikube writes its context only once it has started). */
@@ -172,7 +182,7 @@ export class ApiReads {
   private api(): ApiServer | undefined {
     const access = this.resolve();
     if (!access.ok) return undefined;
-    this.server ??= new ApiServer(access.access);
+    this.server ??= new ApiServer(access.access, this.limitMs);
     return this.server;
   }
 
@@ -188,7 +198,11 @@ export class ApiReads {
   private async resource(api: ApiServer, kind: string, signal: AbortSignal | undefined): Promise<Resource | undefined> {
     const name = kind.toLowerCase();
     const fresh = !this.resources;
-    this.resources ??= this.discover(api, signal);
+    // A discovery that failed (a reset, a cut body) is asked again by the next read, not kept for the run.
+    this.resources ??= this.discover(api, signal).catch((e: unknown) => {
+      this.resources = undefined;
+      throw e;
+    });
     let known = await this.resources;
     if (known && !known.has(name) && !fresh) {
       this.resources = this.discover(api, signal);
@@ -252,8 +266,14 @@ export class ApiReads {
     if (got?.a.status === 404) return { stdout: '' };
     if (got?.a.status !== 200) return undefined;
     let v: unknown = JSON.parse(got.a.body);
-    for (const step of steps) v = (v as Record<string | number, unknown> | null | undefined)?.[step];
-    if (v === undefined) return { stdout: '' };
+    for (const step of steps) {
+      // A field of an object, an index within a list: anything else (a string's length, an index past the end) is
+      // kubectl's to say.
+      const field = isObject(v) && typeof step === 'string';
+      if (!field && !(Array.isArray(v) && typeof step === 'number' && step < v.length)) return undefined;
+      v = field ? (Object.hasOwn(v as Json, step) ? (v as Json)[step] : undefined) : (v as unknown[])[step as number];
+      if (v === undefined) return { stdout: '' };
+    }
     // kubectl's own printing of null, a map or a list is its business.
     if (v === null || typeof v === 'object') return undefined;
     return { stdout: String(v) };
@@ -278,6 +298,8 @@ export function withApiReads(reads: ApiReads, programs: Runner): Starter {
     } catch {
       reply = undefined;
     }
+    // Stopped (Ctrl-C) while the server was asked: no kubectl is started after it.
+    if (io.signal?.aborted) return { exit: Promise.resolve({ exitCode: null, signal: 'SIGINT', stdout: '', stderr: '' }) };
     if (!reply) return programs(request, io);
     io.output('stdout', reply.stdout);
     const exit: Exit = { exitCode: 0, signal: null, stdout: reply.stdout, stderr: '', via: 'in-process' };

@@ -17,7 +17,7 @@ export interface ApiAccess {
   serverName?: string;
 }
 
-/** Why the reads go through kubectl after all: said in the log once. */
+/** Why the reads go through kubectl after all. */
 export type Access = { ok: true; access: ApiAccess } | { ok: false; why: string };
 
 interface Named<T> {
@@ -57,8 +57,11 @@ export function accessOf(env: NodeJS.ProcessEnv, context: string): Access {
   const user = entry(doc.users, 'user', ctx.user) ?? {};
   if (!cluster || typeof cluster.server !== 'string') return declined(`context ${context} has no cluster server`);
   if (cluster['proxy-url']) return declined('the cluster is reached through a proxy');
-  for (const plugin of ['exec', 'auth-provider', 'username', 'impersonate'])
+  for (const plugin of ['exec', 'auth-provider', 'username', 'as', 'as-uid', 'as-groups', 'as-user-extra'])
     if (user[plugin]) return declined(`the user authenticates with ${plugin}`);
+  // kubectl refuses this pair itself: its error is the one to show.
+  if (cluster['insecure-skip-tls-verify'] === true && (cluster['certificate-authority'] || cluster['certificate-authority-data']))
+    return declined('the cluster both skips TLS verification and names a CA');
   const dir = path.dirname(file);
   const bytes = (data: unknown, file: unknown): Buffer | undefined => {
     if (typeof data === 'string') return Buffer.from(data, 'base64');
@@ -75,11 +78,12 @@ export function accessOf(env: NodeJS.ProcessEnv, context: string): Access {
         ca: bytes(cluster['certificate-authority-data'], cluster['certificate-authority']),
         cert: bytes(user['client-certificate-data'], user['client-certificate']),
         key: bytes(user['client-key-data'], user['client-key']),
+        // As client-go: the file wins over an inline token.
         token:
-          typeof user.token === 'string'
-            ? user.token
-            : typeof tokenFile === 'string'
-              ? readFileSync(path.resolve(dir, tokenFile), 'utf8').trim()
+          typeof tokenFile === 'string'
+            ? readFileSync(path.resolve(dir, tokenFile), 'utf8').trim()
+            : typeof user.token === 'string'
+              ? user.token
               : undefined,
         insecure: cluster['insecure-skip-tls-verify'] === true,
         serverName: typeof cluster['tls-server-name'] === 'string' ? cluster['tls-server-name'] : undefined,
