@@ -270,6 +270,8 @@ describe('reads answered in-process', () => {
     });
     assert.equal(await field({ op: 'field', refs: [istiod], jsonpath: '{.status.conditions.type}' }), undefined);
     assert.deepEqual(await field({ op: 'field', refs: [istiod], jsonpath: '{.metadata.constructor}' }), { stdout: '' });
+    for (const jsonpath of ['{.status.paused.deeper}', '{.metadata[0]}', '{.metadata.name[0]}'])
+      assert.equal(await field({ op: 'field', refs: [istiod], jsonpath }), undefined, jsonpath);
     assert.equal(await field({ op: 'field', refs: [istiod], jsonpath: '{.status.paused}' }), undefined, 'null: kubectl says');
     forbidden.add('/apis/apps/v1/namespaces/istio-system/deployments/istiod');
     try {
@@ -703,6 +705,14 @@ contexts:
             '    server: https://h\n    insecure-skip-tls-verify: true\n    certificate-authority-data: Q0E=',
             '    token: x',
           ),
+        ),
+      }),
+      'the cluster both skips TLS verification and names a CA',
+    );
+    assert.equal(
+      why({
+        KUBECONFIG: write(
+          config('    server: https://h\n    insecure-skip-tls-verify: true\n    certificate-authority: ca.pem', '    token: x'),
         ),
       }),
       'the cluster both skips TLS verification and names a CA',
