@@ -40,7 +40,9 @@ export function caPaths(certsDir: string, cluster: string): CaPaths {
 }
 
 /** Writes atomically: a half-written key or certificate never appears under its real name. */
+/** Writes `file` whole or not at all, making its folder (private) first: a stopped run leaves no empty folders. */
 function writeFileAtomic(file: string, data: string, mode: number): void {
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, data, { mode, flag: 'w' });
   renameSync(tmp, file);
@@ -77,14 +79,12 @@ export async function ensureCa(
   if (existsSync(p.rootCert)) root = await importRoot(p.rootCert, p.rootKey);
   else {
     root = await untilAborted(createRoot(bits), signal);
-    mkdirSync(p.dir, { recursive: true, mode: 0o700 }); // only now: a stopped run leaves nothing behind
     writeFileAtomic(p.rootKey, await keyPem(root.keys.privateKey), 0o600);
     writeFileAtomic(p.rootCert, `${root.cert.toString('pem')}\n`, 0o644);
     created.push('root CA');
   }
   if (!existsSync(p.caCert)) {
     const inter = await untilAborted(createIntermediate(root, cluster, bits, interKeys), signal);
-    mkdirSync(p.dir, { recursive: true, mode: 0o700 });
     const rootPem = `${root.cert.toString('pem')}\n`;
     const caPem = `${inter.cert.toString('pem')}\n`;
     writeFileAtomic(p.caKey, await keyPem(inter.keys.privateKey), 0o600);
