@@ -9,7 +9,7 @@ import { didYouMean } from '../base/did-you-mean.ts';
 import { AbortError, exitCodes, isAbortError, StepError, UsageError } from '../base/errors.ts';
 import { RunLog } from '../base/log.ts';
 import { processes } from '../exec/processes.ts';
-import { Shell } from '../exec/shell.ts';
+import { programEnv, Shell } from '../exec/shell.ts';
 import { ApiReads, withApiReads } from '../kube/api-reads.ts';
 import { DryRunCluster } from '../kube/dry-run.ts';
 import type { Runner } from '../run/commands.ts';
@@ -125,9 +125,7 @@ export function buildContext(
     echo: options.verbose,
     signal,
     // Real programs, kubectl's reads answered in-process where they can be (kube/api-reads.ts).
-    runner:
-      io.runner ??
-      withApiReads(new ApiReads(config.kubeconfig ? { ...env, KUBECONFIG: config.kubeconfig } : env, config.context), processes),
+    runner: io.runner ?? withApiReads(new ApiReads(programEnv(config, env), config.context), processes),
     env,
     print: (l) => out(`${l}\n`),
     echoTo: (l) => err(`${l}\n`),

@@ -36,6 +36,11 @@ export function commandLine(argv: string[], inputLabel?: string): string {
   return argv.map(shellQuote).join(' ') + (inputLabel ? ` # stdin: ${inputLabel}` : '');
 }
 
+/** The environment every program runs with: the user's, with the kubeconfig the configuration names. */
+export function programEnv(config: Pick<Config, 'kubeconfig'>, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return config.kubeconfig ? { ...env, KUBECONFIG: config.kubeconfig } : { ...env };
+}
+
 export class Shell implements Commands {
   readonly dryRun: boolean;
   private readonly model: CommandModel | undefined;
@@ -52,8 +57,7 @@ export class Shell implements Commands {
     this.dryRun = Boolean(o.dryRun);
     this.model = o.dryRun;
     this.print = o.print ?? ((line) => process.stdout.write(`${line}\n`));
-    this.env = { ...(o.env ?? process.env) };
-    if (o.config.kubeconfig) this.env.KUBECONFIG = o.config.kubeconfig;
+    this.env = programEnv(o.config, o.env ?? process.env);
   }
 
   get context(): string {
