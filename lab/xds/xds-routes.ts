@@ -75,15 +75,19 @@ function destinations(action: Resource | undefined): Record<string, number> {
   return Object.fromEntries((action?.weightedClusters?.clusters ?? []).map((c: Resource) => [c.name, Number(c.weight ?? 0)]));
 }
 
-/** The routes of one virtual host, in Envoy's order (the first that matches wins). */
-export function routesOf(dump: XdsDump, routeConfig: string, host: string): RouteView[] {
-  return (virtualHost(dump, routeConfig, host).routes ?? []).map((r: Resource) => {
+/** The routes of a virtual host (an RDS one or, as a waypoint's, inline), in Envoy's order (the first that matches wins). */
+export function routeViews(vh: Resource): RouteView[] {
+  return (vh.routes ?? []).map((r: Resource) => {
     const view: RouteView = { match: describeMatch(r.match), to: destinations(r.route) };
     const fault = faultOf(r);
     if (fault) view.fault = fault;
     return view;
   });
 }
+
+/** The routes of one virtual host of a sidecar's RDS route configuration. */
+export const routesOf = (dump: XdsDump, routeConfig: string, host: string): RouteView[] =>
+  routeViews(virtualHost(dump, routeConfig, host));
 
 /**
  * What the inbound listener (`virtualInbound`) accepts on `port`, one entry per filter chain, sorted: `mutual TLS`

@@ -1,6 +1,8 @@
-// What the real istiod serves one pod's sidecar: connects to pilot-discovery's plaintext xDS port as that pod's
-// Envoy would, asks for clusters, listeners and the routes they name, and prints them as JSON. The lab has no
-// Envoy; this is its window on the configuration Envoy would receive. Built by lab/build.ts.
+// What the real istiod serves one pod's proxy: connects to pilot-discovery's plaintext xDS port as that pod's
+// Envoy would (a sidecar, or an ambient waypoint), asks for clusters, listeners and the routes they name, and prints
+// them as JSON; or, as the node's ztunnel, asks over delta xDS for the ambient workload API (addresses and
+// authorizations). The lab has no Envoy and no ztunnel; this is its window on the configuration they would receive.
+// Built by lab/build.ts.
 package main
 
 import (
@@ -26,9 +28,11 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/structpb"
 
-	_ "github.com/cncf/xds/go/udpa/type/v1" // TypedStruct, as Istio's own filters are configured
-	_ "github.com/cncf/xds/go/xds/type/v3"  // the same, newer name
-	_ "istio.io/istio/pkg/config/xds"       // registers every Envoy type, so typed configs print in full
+	_ "github.com/cncf/xds/go/udpa/type/v1"     // TypedStruct, as Istio's own filters are configured
+	_ "github.com/cncf/xds/go/xds/type/v3"      // the same, newer name
+	_ "istio.io/istio/pkg/config/xds"           // registers every Envoy type, so typed configs print in full
+	_ "istio.io/istio/pkg/workloadapi"          // istio.workload.Address, what ztunnel receives
+	_ "istio.io/istio/pkg/workloadapi/security" // istio.security.Authorization
 )
 
 // anyType resolves registered types, and prints any other typed config as just its "@type".
@@ -47,6 +51,9 @@ const (
 	clusterType  = "type.googleapis.com/envoy.config.cluster.v3.Cluster"
 	listenerType = "type.googleapis.com/envoy.config.listener.v3.Listener"
 	routeType    = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration"
+	// The workload API (WDS) istiod serves ztunnel, over delta xDS only.
+	addressType       = "type.googleapis.com/istio.workload.Address"
+	authorizationType = "type.googleapis.com/istio.security.Authorization"
 )
 
 func fail(format string, args ...any) {
@@ -56,11 +63,13 @@ func fail(format string, args ...any) {
 
 func main() {
 	addr := flag.String("addr", "", "pilot-discovery's plaintext xDS address, host:port")
+	as := flag.String("as", "sidecar", "connect as the pod's sidecar, as a waypoint (the pod is the waypoint's) or as a ztunnel (the pod is ztunnel's)")
 	namespace := flag.String("namespace", "default", "the pod's namespace")
 	pod := flag.String("pod", "", "the pod's name")
 	ip := flag.String("ip", "", "the pod's IP (istiod finds the pod by it)")
+	nodeName := flag.String("node-name", "", "the pod's node (ztunnel reports it)")
 	labelsJSON := flag.String("labels", "{}", "the pod's labels, as a JSON object")
-	version := flag.String("istio-version", "", "ISTIO_VERSION the sidecar reports")
+	version := flag.String("istio-version", "", "ISTIO_VERSION the proxy reports")
 	timeout := flag.Duration("timeout", 20*time.Second, "give up after this long")
 	flag.Parse()
 	if *addr == "" || *pod == "" || *ip == "" {
@@ -70,15 +79,31 @@ func main() {
 	if err := json.Unmarshal([]byte(*labelsJSON), &labels); err != nil {
 		fail("-labels: %v", err)
 	}
-	meta, err := structpb.NewStruct(map[string]any{
-		"NAMESPACE": *namespace, "NAME": *pod, "LABELS": labels, "ISTIO_VERSION": *version,
-		"CLUSTER_ID": "Kubernetes", "INTERCEPTION_MODE": "REDIRECT", "MESH_ID": "cluster.local",
-	})
+	var metadata map[string]any
+	switch *as {
+	case "sidecar", "waypoint":
+		// What pilot-agent sends for `proxy sidecar` and `proxy waypoint` (the waypoint template sets the same keys).
+		metadata = map[string]any{
+			"NAMESPACE": *namespace, "NAME": *pod, "LABELS": labels, "ISTIO_VERSION": *version,
+			"CLUSTER_ID": "Kubernetes", "INTERCEPTION_MODE": "REDIRECT", "MESH_ID": "cluster.local",
+		}
+	case "ztunnel":
+		// What ztunnel's xDS client sends (src/xds/client.rs node()): NAME, NAMESPACE, INSTANCE_IPS, NODE_NAME, then
+		// its proxy metadata (ISTIO_VERSION, CLUSTER_ID). No labels: istiod serves every workload, not one pod's view.
+		metadata = map[string]any{
+			"NAMESPACE": *namespace, "NAME": *pod, "INSTANCE_IPS": *ip, "NODE_NAME": *nodeName,
+			"ISTIO_VERSION": *version, "CLUSTER_ID": "Kubernetes",
+		}
+	default:
+		fail("-as=%s: want sidecar, waypoint or ztunnel", *as)
+	}
+	meta, err := structpb.NewStruct(metadata)
 	if err != nil {
 		fail("metadata: %v", err)
 	}
+	// The node type is the first part of the id: pilot-agent's `proxy <type>` argument, or ztunnel's own.
 	node := &core.Node{
-		Id:       fmt.Sprintf("sidecar~%s~%s.%s~%s.svc.cluster.local", *ip, *pod, *namespace, *namespace),
+		Id:       fmt.Sprintf("%s~%s~%s.%s~%s.svc.cluster.local", *as, *ip, *pod, *namespace, *namespace),
 		Metadata: meta,
 	}
 
@@ -90,11 +115,27 @@ func main() {
 		fail("dial %s: %v", *addr, err)
 	}
 	defer conn.Close()
-	stream, err := discovery.NewAggregatedDiscoveryServiceClient(conn).StreamAggregatedResources(ctx)
+	ads := discovery.NewAggregatedDiscoveryServiceClient(conn)
+	var out map[string][]json.RawMessage
+	if *as == "ztunnel" {
+		out = workloadAPI(ctx, ads, node)
+	} else {
+		out = envoyConfig(ctx, ads, node)
+	}
+	text, err := json.Marshal(out)
+	if err != nil {
+		fail("json: %v", err)
+	}
+	fmt.Println(string(text))
+}
+
+// envoyConfig is what Envoy asks for over state-of-the-world ADS: one request per type, answered and acknowledged
+// before the next, as Envoy starts up (CDS, LDS, then RDS).
+func envoyConfig(ctx context.Context, ads discovery.AggregatedDiscoveryServiceClient, node *core.Node) map[string][]json.RawMessage {
+	stream, err := ads.StreamAggregatedResources(ctx)
 	if err != nil {
 		fail("stream: %v", err)
 	}
-	// One request per type, answered and acknowledged before the next, as Envoy starts up (CDS, LDS, then RDS).
 	fetch := func(typeURL string, names []string) []*anypb.Any {
 		if err := stream.Send(&discovery.DiscoveryRequest{Node: node, TypeUrl: typeURL, ResourceNames: names}); err != nil {
 			fail("send %s: %v", typeURL, err)
@@ -114,14 +155,45 @@ func main() {
 	}
 	clusters := fetch(clusterType, nil)
 	listeners := fetch(listenerType, nil)
-	routes := fetch(routeType, routeNames(listeners))
-
-	out := map[string][]json.RawMessage{"clusters": raw(clusters), "listeners": raw(listeners), "routes": raw(routes)}
-	text, err := json.Marshal(out)
-	if err != nil {
-		fail("json: %v", err)
+	// No names is a wildcard request to Envoy, and istiod answers none for RDS: a waypoint with no HTTP service yet.
+	routes := []*anypb.Any{}
+	if names := routeNames(listeners); len(names) > 0 {
+		routes = fetch(routeType, names)
 	}
-	fmt.Println(string(text))
+	return map[string][]json.RawMessage{"clusters": raw(clusters), "listeners": raw(listeners), "routes": raw(routes)}
+}
+
+// workloadAPI is what ztunnel asks for: delta ADS (DeltaAggregatedResources; istiod serves the workload types on no
+// other stream), a wildcard subscription (no names: every resource) to addresses, then authorizations, each response
+// acknowledged. The first response to a wildcard subscription is the full set.
+func workloadAPI(ctx context.Context, ads discovery.AggregatedDiscoveryServiceClient, node *core.Node) map[string][]json.RawMessage {
+	stream, err := ads.DeltaAggregatedResources(ctx)
+	if err != nil {
+		fail("delta stream: %v", err)
+	}
+	fetch := func(typeURL string) []*anypb.Any {
+		if err := stream.Send(&discovery.DeltaDiscoveryRequest{Node: node, TypeUrl: typeURL}); err != nil {
+			fail("send %s: %v", typeURL, err)
+		}
+		for {
+			resp, err := stream.Recv()
+			if err != nil {
+				fail("receive %s: %v", typeURL, err)
+			}
+			_ = stream.Send(&discovery.DeltaDiscoveryRequest{Node: node, TypeUrl: resp.TypeUrl, ResponseNonce: resp.Nonce})
+			if resp.TypeUrl != typeURL {
+				continue
+			}
+			resources := make([]*anypb.Any, 0, len(resp.Resources))
+			for _, r := range resp.Resources {
+				resources = append(resources, r.Resource)
+			}
+			return resources
+		}
+	}
+	addresses := fetch(addressType)
+	authorizations := fetch(authorizationType)
+	return map[string][]json.RawMessage{"addresses": raw(addresses), "authorizations": raw(authorizations)}
 }
 
 // routeNames are the RDS names the listeners' HTTP connection managers ask for.
