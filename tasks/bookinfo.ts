@@ -97,6 +97,7 @@ const bookinfoSteps = (): Task[] => [
 export const bookinfo: TaskCommand = {
   kind: 'tasks',
   name: 'bookinfo',
+  track: { mode: 'sidecar', instead: 'ambient-bookinfo' },
   owns: { namespaces: [namespace] },
   summary: "istio.io's getting started: Bookinfo in its own injected namespace, behind the ingress gateway",
   examples: ['npm run bookinfo', 'npm run bookinfo -- --dry-run'],

@@ -6,6 +6,7 @@ export { readEnvFile } from './config/env-file.ts';
 export {
   type ClusterConfig,
   type Config,
+  type GatewayApiSource,
   type LoadOptions,
   loadConfig,
   minikubeOf,
@@ -13,7 +14,17 @@ export {
   type ReleaseSource,
 } from './config/load.ts';
 export { manifestsDir, names, patchesDir, projectRoot, toolVersion } from './config/names.ts';
-export { istioKubernetesSupport, istioProfiles, kubernetesSupport, minikubeDrivers, minimums, pins } from './config/pins.ts';
+export {
+  gatewayApi,
+  istioKubernetesSupport,
+  istioProfiles,
+  kubernetesSupport,
+  type MeshModeName,
+  meshModes,
+  minikubeDrivers,
+  minimums,
+  pins,
+} from './config/pins.ts';
 export {
   durationSeconds,
   type SettingName,

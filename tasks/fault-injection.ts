@@ -38,6 +38,7 @@ const faultInjectionSteps = (): Task[] => [
 export const faultInjection: TaskCommand = {
   kind: 'tasks',
   name: 'fault-injection',
+  track: { mode: 'sidecar' },
   flags: ['keep-routing'],
   summary: "istio.io's fault injection: a 7 s delay, then an HTTP 500 abort, on ratings for jason only",
   examples: ['npm run fault-injection', 'npm run fault-injection -- --keep-routing'],

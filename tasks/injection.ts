@@ -224,6 +224,7 @@ export const injectionSteps = (): Task[] => [checkManifests, showNamespaces, cre
 export const injection: TaskCommand = {
   kind: 'tasks',
   name: 'injection',
+  track: { mode: 'sidecar', instead: 'ambient-bookinfo' },
   reads: ['sample'],
   examples: ['npm run injection', 'npm run injection -- --keep-sample', 'npm run injection -- --dry-run'],
   summary: 'label a namespace, deploy sleep, recreate it and verify the sidecar; per-pod opt-out/in',

@@ -4,23 +4,48 @@ import { names } from './config.ts';
 import { runIfMain } from './lib/cli/main.ts';
 import { installFlags } from './lib/istio/install-flags.ts';
 import { meshHasProvider } from './lib/istio/tracing.ts';
-import { available, findObject, inNamespace, isOurs, listObjects, namespaceRef, verbArgs, waitFor } from './lib/kube/kube.ts';
+import {
+  available,
+  findObject,
+  inNamespace,
+  isOurs,
+  listObjects,
+  namespaceRef,
+  rolloutStatus,
+  verbArgs,
+  waitFor,
+} from './lib/kube/kube.ts';
+import type { K8sObject } from './lib/kube/manifests.ts';
 import { step } from './lib/run/step.ts';
 import type { Ctx, Task, TaskCommand } from './lib/run/types.ts';
 import { createIstioNamespace, generateCa, plugCa, verifyCaBundle } from './lib/steps/ca.ts';
+import { installGatewayApi } from './lib/steps/gateway-api.ts';
 import { clusterReachable } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
 
 const ns = names.istioNamespace;
 
+type IstiodSpec = { template?: { spec?: { containers?: { image?: string; env?: { name: string; value?: string }[] }[] } } };
+const istiodContainer = async (ctx: Ctx) =>
+  ((await findObject(ctx, inNamespace(ns, 'deployment', names.istiod)))?.spec as IstiodSpec | undefined)?.template?.spec
+    ?.containers?.[0];
+
 /** The Istio version istiod runs, from its image tag (e.g. docker.io/istio/pilot:1.31.1-distroless). */
 async function installedIstioVersion(ctx: Ctx): Promise<string | undefined> {
-  const istiod = await findObject(ctx, inNamespace(ns, 'deployment', names.istiod));
-  const spec = istiod?.spec as { template?: { spec?: { containers?: { image?: string }[] } } } | undefined;
-  const image = spec?.template?.spec?.containers?.[0]?.image;
+  const image = (await istiodContainer(ctx))?.image;
   if (!image) return undefined;
   return image.slice(image.lastIndexOf(':') + 1).replace(/-(distroless|debug)$/, '');
 }
+
+/** Whether the installed mode is the configured one: the ambient profile turns istiod's ambient support on. */
+async function modeMatches(ctx: Ctx): Promise<boolean> {
+  const env = (await istiodContainer(ctx))?.env ?? [];
+  const ambient = env.some((e) => e.name === 'PILOT_ENABLE_AMBIENT' && e.value === 'true');
+  return (ctx.config.mode === 'ambient') === ambient;
+}
+
+/** The ambient profile's node agents: ztunnel (the data plane) and the CNI agent that redirects pods' traffic to it. */
+const ambientAgents = [names.ambient.ztunnel, names.ambient.cniAgent].map((n) => inNamespace(ns, 'daemonset', n));
 
 const install = step('Install Istio', {
   done: async (ctx) => {
@@ -28,7 +53,12 @@ const install = step('Install Istio', {
     if (!installed) return false;
     // Re-installing in place adds a missing tracing provider (an install from before tracing was configured).
     const providerMissing = ctx.config.tracing.to !== 'off' && !(await meshHasProvider(ctx));
-    return installed === ctx.config.istioVersion && !providerMissing && `Istio ${installed} is installed`;
+    return (
+      installed === ctx.config.istioVersion &&
+      !providerMissing &&
+      (await modeMatches(ctx)) &&
+      `Istio ${installed} is installed (${ctx.config.mode} mode)`
+    );
   },
   // On a cluster of the user's, an Istio in a namespace the tool did not make is theirs (createIstioNamespace
   // refuses it first where it runs; this holds wherever the install steps are used).
@@ -41,7 +71,7 @@ const install = step('Install Istio', {
   },
   run: async (ctx, task) => {
     const { config } = ctx;
-    task.title = `Install Istio ${config.istioVersion} (profile ${config.istioProfile})`;
+    task.title = `Install Istio ${config.istioVersion} (profile ${config.istioProfile}, ${config.mode} mode)`;
     const args = ['install', ...installFlags(config)];
     await ctx.sh.istioctl([...args, '--readiness-timeout', config.waitTimeout, '-y'], {
       onLine: (l) => {
@@ -60,13 +90,27 @@ const monitor = step(`Watch ${ns} come up`, {
     const istio = (await listObjects(ctx, inNamespace(ns, 'deployment'))).filter((d) => d.metadata?.labels?.[istioComponent]);
     if (!istio.length || !istio.every(available))
       await waitFor(ctx, inNamespace(ns, 'deployment'), 'condition=Available', (l) => (task.output = l), istioComponent);
-    const r = await ctx.sh.kubectl(verbArgs('get', inNamespace(ns, 'deployments,pods')), { read: true });
+    if (ctx.config.mode === 'ambient') await ambientAgentsReady(ctx);
+    const kinds = ctx.config.mode === 'ambient' ? 'deployments,daemonsets,pods' : 'deployments,pods';
+    const r = await ctx.sh.kubectl(verbArgs('get', inNamespace(ns, kinds)), { read: true });
     task.output = r.stdout.trim();
   },
 });
 
+/** A DaemonSet with a ready pod on every node it wants one on. */
+function daemonSetReady(d: K8sObject | undefined): boolean {
+  const s = (d?.status ?? {}) as { desiredNumberScheduled?: number; numberReady?: number; updatedNumberScheduled?: number };
+  const wanted = s.desiredNumberScheduled ?? 0;
+  return wanted > 0 && s.numberReady === wanted && s.updatedNumberScheduled === wanted;
+}
+
+/** ztunnel and the CNI agent ready on every node (istioctl install has usually waited for them already). */
+async function ambientAgentsReady(ctx: Ctx): Promise<void> {
+  for (const agent of ambientAgents) if (!daemonSetReady(await findObject(ctx, agent))) await rolloutStatus(ctx, agent);
+}
+
 /** The chapter's own steps, after the release and the CA (as `all` runs them). */
-export const installSteps = (): Task[] => [install, monitor, verifyCaBundle];
+export const installSteps = (): Task[] => [installGatewayApi, install, monitor, verifyCaBundle];
 
 export const installIstio: TaskCommand = {
   kind: 'tasks',

@@ -55,6 +55,7 @@ async function injectorFiles(ctx: Ctx): Promise<{ config: string; values: string
 export const kubeInject: ActionCommand = {
   kind: 'action',
   name: 'kube-inject',
+  track: { mode: 'sidecar' },
   examples: ['npm run -s kube-inject -- manifests/sleep.yaml | kubectl apply -f -'],
   args: 'FILE',
   summary: 'manual proxy injection: print FILE with the sidecar added (istioctl kube-inject)',

@@ -28,6 +28,7 @@ const requestRoutingSteps = (): Task[] => [
 export const requestRouting: TaskCommand = {
   kind: 'tasks',
   name: 'request-routing',
+  track: { mode: 'sidecar' },
   flags: ['keep-routing'],
   summary: "istio.io's request routing: all to v1, then jason to reviews v2 (black stars), proven per user",
   examples: ['npm run request-routing', 'npm run request-routing -- --keep-routing'],

@@ -16,6 +16,7 @@ import {
   isOurs,
   listObjects,
   namespaceRef,
+  type ObjectRef,
   onObjects,
   ourNames,
   ours,
@@ -153,6 +154,25 @@ const uninstallIstio = inCluster('Uninstall Istio (istioctl uninstall --purge)',
   },
 });
 
+/** The Gateway API objects the tool applied (its CRDs and their upgrade policy), only if it installed them. */
+const gatewayApiKinds = ['customresourcedefinition', 'validatingadmissionpolicybinding', 'validatingadmissionpolicy'];
+const ourGatewayApi = oncePerRun(async (ctx): Promise<ObjectRef[]> => {
+  const found = await Promise.all(
+    gatewayApiKinds.map(async (kind) =>
+      (await ourNames(ctx, { kind })).filter((n) => n.endsWith('gateway.networking.k8s.io')).map((name) => ({ kind, name })),
+    ),
+  );
+  return found.flat();
+});
+const removeGatewayApi = inCluster('Delete the Gateway API CRDs fun-with-istio installed', {
+  done: async (ctx) => (await ourGatewayApi(ctx)).length === 0 && 'no Gateway API CRDs installed by fun-with-istio',
+  run: async (ctx, task) => {
+    const doomed = await ourGatewayApi(ctx);
+    task.output = doomed.map((r) => `${r.kind}/${r.name}`).join('\n');
+    await deleteObjects(ctx, doomed, { wait: true, within: ctx.config.waitTimeout });
+  },
+});
+
 const cacerts = inNamespace(ns, 'secret', names.cacertsSecret);
 const removeCacerts = inCluster(`Delete the ${names.cacertsSecret} secret`, {
   done: async (ctx) => !(await isOurs(ctx, cacerts)) && `no ${names.cacertsSecret} secret made by fun-with-istio`,
@@ -200,7 +220,8 @@ export const teardown: TaskCommand = {
 With the tool's own minikube cluster: deletes the profile (minikube -p <profile> delete), unless
 --keep-cluster. Otherwise, in reverse order: the Istio tasks' PeerAuthentication, the namespaces of the
 Istio tasks and the traffic chapter (deleted together), the tracing Telemetry, the addons, the sleep
-sample, the injection label (or the sample namespace the tool made), Istio (istioctl uninstall --purge), the ${names.cacertsSecret} secret and ${ns}.
+sample, the injection label (or the sample namespace the tool made), Istio (istioctl uninstall --purge), the Gateway API
+CRDs if the tool installed them (the ambient track), the ${names.cacertsSecret} secret and ${ns}.
 Only objects labelled ${names.managedBy.key}=${names.managedBy.value} are deleted; on a clean cluster
 it is a fast no-op. Asks first unless --yes. The CA files in CACHE_DIR/certs are kept.
 Runs: minikube -p <profile> status|delete, or kubectl --context <ctx> get|delete and istioctl --context <ctx>
@@ -215,6 +236,7 @@ uninstall --purge -y.`,
     removeSample,
     removeSampleNamespace,
     uninstallIstio,
+    removeGatewayApi,
     removeCacerts,
     removeIstioNamespace,
     deleteMinikube,

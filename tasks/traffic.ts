@@ -149,6 +149,7 @@ export const trafficSteps = (): Task[] => [...trafficServerSteps(), ...trafficSe
 export const traffic: TaskCommand = {
   kind: 'tasks',
   name: 'traffic',
+  track: { mode: 'sidecar' },
   reads: ['traffic'],
   owns: { namespaces: [names.traffic.namespace] },
   summary: 'something to look at: httpbin, TRAFFIC_REQUESTS requests to it, proven in Prometheus and the tracer',

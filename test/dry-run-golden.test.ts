@@ -5,6 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { commands } from '../Taskfile.ts';
+import type { Command } from '../tasks/lib/run/types.ts';
 import { fakeRunner, runCli } from './helpers.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -13,6 +14,9 @@ const release = path.join(import.meta.dirname, 'fixtures', 'release');
 const minikube = { CACHE_DIR: '/nonexistent/cache' };
 const existing = { CACHE_DIR: '/nonexistent/cache', CLUSTER: 'existing', KUBE_CONTEXT: 'lab', ISTIO_HOME: release };
 
+const ambient = { ISTIO_MODE: 'ambient' };
+const modeOf = (c: Command) => (c.track?.mode === 'ambient' ? ambient : {});
+
 const cases: [name: string, argv: string[], env: Record<string, string>][] = [];
 // Every command that runs something, on both kinds of cluster; then the flags that change a listing.
 const listed = commands.filter((c) => !c.local && !(c.kind === 'action' && c.args));
@@ -20,7 +24,10 @@ for (const [kind, env] of [
   ['minikube', minikube],
   ['existing', existing],
 ] as const) {
-  for (const c of listed) cases.push([`${kind}-${c.name}`, [c.name, '--dry-run'], env]);
+  // A chapter of the ambient track runs in its mode; `all` and install-istio are listed in both (and teardown of an ambient cluster).
+  for (const c of listed) cases.push([`${kind}-${c.name}`, [c.name, '--dry-run'], { ...env, ...modeOf(c) }]);
+  for (const name of ['all', 'install-istio', 'teardown'])
+    cases.push([`${kind}-${name}-ambient`, [name, '--dry-run'], { ...env, ...ambient }]);
   cases.push([`${kind}-teardown-keep-cluster`, ['teardown', '--dry-run', '--keep-cluster'], env]);
   cases.push([`${kind}-injection-keep-sample`, ['injection', '--dry-run', '--keep-sample'], env]);
   cases.push([`${kind}-kube-inject`, ['kube-inject', '--dry-run', path.join(root, 'manifests', 'sleep.yaml')], env]);

@@ -229,7 +229,7 @@ describe('reading the table', () => {
       settingNames.filter((n) => (settings[n] as { readBy?: readonly string[] }).readBy?.includes(topic));
     assert.deepEqual(Object.fromEntries(settingTopics.map((t) => [t, of(t)])), {
       'minikube-start': ['KUBERNETES_VERSION', 'MINIKUBE_DRIVER', 'MINIKUBE_MEMORY', 'MINIKUBE_CPUS'],
-      install: ['ISTIO_PROFILE', 'ISTIO_OVERLAY', 'TRACING'],
+      install: ['ISTIO_PROFILE', 'GATEWAY_API_CRDS', 'ISTIO_OVERLAY', 'TRACING'],
       addons: ['ADDONS', 'TRACING', 'TRACING_SAMPLING'],
       traffic: ['TRACING', 'TRAFFIC_REQUESTS'],
       shift: ['SHIFT_REQUESTS'],

@@ -6,7 +6,7 @@ import { UsageError } from '../lib/base/errors.ts';
 import type { Addon } from './addons.ts';
 import { readEnvFile } from './env-file.ts';
 import { projectRoot } from './names.ts';
-import { kubernetesSupport, pins } from './pins.ts';
+import { gatewayApi, kubernetesSupport, type MeshModeName, pins } from './pins.ts';
 import { type Env, readSettings, type SettingValues } from './settings.ts';
 
 /** The tool's own minikube profile, or a context the user chose. */
@@ -17,11 +17,18 @@ export type ClusterConfig =
 /** Where istioctl and the samples come from: the pinned release, downloaded and checked, or ISTIO_HOME. */
 export type ReleaseSource = { kind: 'download'; url: string; shaUrl: string; archive: string; asset: string } | { kind: 'given' };
 
+/** Where the Gateway API CRDs come from: the pinned release file (kept in the cache once verified), or a given file. */
+export type GatewayApiSource = { kind: 'download'; url: string; file: string } | { kind: 'given'; file: string };
+
 export interface Config {
   istioVersion: string;
+  /** Sidecar (the tutorial's track) or ambient (istio.io's ambient track). */
+  mode: MeshModeName;
   kubernetesVersion: string;
   istioProfile: string;
   istioOverlay?: string;
+  /** The Gateway API CRDs the ambient track installs when the cluster has none. */
+  gatewayApiCrds: GatewayApiSource;
   cluster: ClusterConfig;
   /** The kube context every kubectl/istioctl call is pinned to. */
   context: string;
@@ -91,6 +98,7 @@ export function loadConfig({ env = process.env, envFile = path.join(projectRoot,
     else if (support) problems.push(`KUBERNETES_VERSION=${JSON.stringify(v.KUBERNETES_VERSION)}: ${support}`);
   }
   const cluster = clusterOf(v, problems);
+  modeProblems(v, problems);
 
   let asset = '';
   if (!v.ISTIO_HOME && v.ISTIO_VERSION) {
@@ -106,8 +114,18 @@ export function loadConfig({ env = process.env, envFile = path.join(projectRoot,
   const cacheDir = v.CACHE_DIR;
   const istioHome = v.ISTIO_HOME ?? path.join(cacheDir, 'releases', `istio-${istioVersion}`);
   const base = `${v.ISTIO_RELEASE_URL.replace(/\/+$/, '')}/${istioVersion}/${asset}`;
+  const crds = v.GATEWAY_API_CRDS;
   return {
     istioVersion,
+    mode: v.ISTIO_MODE,
+    gatewayApiCrds:
+      crds.kind === 'file'
+        ? { kind: 'given', file: crds.file }
+        : {
+            kind: 'download',
+            url: crds.url,
+            file: path.join(cacheDir, 'downloads', `gateway-api-${gatewayApi.version}-${gatewayApi.asset}`),
+          },
     kubernetesVersion: v.KUBERNETES_VERSION,
     istioProfile: v.ISTIO_PROFILE,
     istioOverlay: v.ISTIO_OVERLAY,
@@ -133,6 +151,19 @@ export function loadConfig({ env = process.env, envFile = path.join(projectRoot,
     waitTimeout: v.WAIT_TIMEOUT,
     warnings,
   };
+}
+
+/** The profile must carry the mode's data plane: ambient needs ztunnel and the CNI agent, which only its profile has. */
+function modeProblems(v: SettingValues, problems: string[]): void {
+  if (!v.ISTIO_MODE || !v.ISTIO_PROFILE) return;
+  if (v.ISTIO_MODE === 'ambient' && v.ISTIO_PROFILE !== 'ambient')
+    problems.push(
+      `ISTIO_PROFILE=${JSON.stringify(v.ISTIO_PROFILE)}: ISTIO_MODE=ambient installs the ambient profile (istiod, istio-cni, ztunnel); unset ISTIO_PROFILE`,
+    );
+  if (v.ISTIO_MODE === 'sidecar' && v.ISTIO_PROFILE === 'ambient')
+    problems.push(
+      'ISTIO_PROFILE="ambient": set ISTIO_MODE=ambient for the ambient track (the sidecar chapters need the ingress gateway)',
+    );
 }
 
 /** The cluster the settings describe; undefined (with the problem added) when they do not describe one. */

@@ -40,6 +40,20 @@ export const names = {
     client: 'curl',
     peerAuthentication: 'default',
   },
+  /**
+   * The ambient track: the namespace label that enrols pods (no restart), the node agents the ambient profile
+   * installs, and Bookinfo's Gateway-API gateway (its Service is `<gateway>-istio`, made ClusterIP as istio.io does).
+   */
+  ambient: {
+    dataplaneLabel: 'istio.io/dataplane-mode',
+    ztunnel: 'ztunnel',
+    cniAgent: 'istio-cni-node',
+    gateway: 'bookinfo-gateway',
+    gatewayService: 'bookinfo-gateway-istio',
+    serviceTypeAnnotation: 'networking.istio.io/service-type',
+  },
+  /** The Gateway API CRD whose presence istio.io checks before installing them. */
+  gatewayApiCrd: 'gateways.gateway.networking.k8s.io',
   tracing: { provider: 'zipkin', service: 'zipkin.istio-system.svc.cluster.local', port: 9411, telemetry: 'mesh-default' },
   /** Label put on everything the tool creates, so teardown removes only that. */
   managedBy: { key: 'app.kubernetes.io/managed-by', value: 'fun-with-istio' },

@@ -27,7 +27,24 @@ export function kubernetesSupport(istio: string, kubernetes: string): string | '
     : `Istio ${iMajor}.${iMinor} supports Kubernetes 1.${range.min} to 1.${range.max}`;
 }
 
+/**
+ * The Kubernetes Gateway API the ambient track installs (waypoints and Gateway-API gateways need its CRDs; Istio does not
+ * ship them): the version the pinned Istio line is built against (its go.mod), the standard channel. `objectsSha256`
+ * is the digest of the release file's objects (objectsDigest in lib/istio/gateway-api.ts), taken from the
+ * sigs.k8s.io/gateway-api module's own config/crd/standard, which the release file concatenates.
+ */
+export const gatewayApi = {
+  version: 'v1.6.0',
+  asset: 'standard-install.yaml',
+  releaseUrl: 'https://github.com/kubernetes-sigs/gateway-api/releases/download',
+  objectsSha256: 'aa2831bdf44a6d81b52c1c04bfdee17ccb56a8205a0ea2fe12e73c33e02c8371',
+} as const;
+
 export const minimums = { memoryMiB: 8192, cpus: 4 } as const;
+
+/** How pods join the mesh: a sidecar in each (the tutorial), or ambient (ztunnel on each node, waypoints for L7). */
+export const meshModes = ['sidecar', 'ambient'] as const;
+export type MeshModeName = (typeof meshModes)[number];
 
 export const istioProfiles = ['ambient', 'default', 'demo', 'empty', 'minimal', 'preview', 'remote', 'stable'] as const;
 

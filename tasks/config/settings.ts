@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { addons, defaultAddons, resolveAddons } from './addons.ts';
 import { names } from './names.ts';
-import { istioProfiles, minikubeDrivers, minimums, pins } from './pins.ts';
+import { gatewayApi, istioProfiles, meshModes, minikubeDrivers, minimums, pins } from './pins.ts';
 
 /** Why a value is refused; the loader names the setting and the value. */
 export class Invalid extends Error {}
@@ -22,7 +22,7 @@ export const settingTopics: readonly SettingTopic[] = ['minikube-start', 'instal
 interface Setting<T> {
   doc: string;
   /** Used when the setting is not given (and parsed like a given value). */
-  fallback?: string | ((env: Env) => string);
+  fallback?: string | ((env: Env, given: (name: string) => string | undefined) => string);
   /** How help shows a computed fallback. */
   shownDefault?: string;
   /** What it is read for, when only some commands read it: help lists it for the commands that read that. */
@@ -87,7 +87,32 @@ export const settings = {
       return `v${m[1]}`;
     },
   }),
-  ISTIO_PROFILE: setting({ doc: 'istioctl install profile', readBy: ['install'], fallback: 'demo', parse: oneOf(istioProfiles) }),
+  ISTIO_MODE: setting({
+    doc: "'sidecar' (the tutorial: a proxy in each pod) or 'ambient' (istio.io's ambient track: ztunnel per node, waypoints)",
+    fallback: 'sidecar',
+    parse: oneOf(meshModes),
+  }),
+  ISTIO_PROFILE: setting({
+    doc: 'istioctl install profile (ambient, and only ambient, with ISTIO_MODE=ambient)',
+    readBy: ['install'],
+    fallback: (_env, given) => (given('ISTIO_MODE') === 'ambient' ? 'ambient' : 'demo'),
+    shownDefault: 'demo',
+    parse: oneOf(istioProfiles),
+  }),
+  GATEWAY_API_CRDS: setting({
+    doc: `the Gateway API CRDs the ambient track installs when missing: a URL or a file of ${gatewayApi.version}'s ${gatewayApi.asset} (checked against its pinned digest)`,
+    readBy: ['install'],
+    fallback: `${gatewayApi.releaseUrl}/${gatewayApi.version}/${gatewayApi.asset}`,
+    parse: (raw) => {
+      if (/^https?:\/\//.test(raw)) {
+        if (/^https?:\/\/[^/]*@/.test(raw)) throw new Invalid('a URL with credentials (user:password@) is not accepted');
+        return { kind: 'url' as const, url: raw };
+      }
+      const file = path.resolve(raw);
+      if (!existsSync(file)) throw new Invalid('no such file (or give an http(s) URL)');
+      return { kind: 'file' as const, file };
+    },
+  }),
   ISTIO_OVERLAY: setting({
     doc: 'IstioOperator overlay file passed to istioctl install -f (extra install settings)',
     readBy: ['install'],
@@ -258,11 +283,12 @@ export function shownDefault(name: SettingName): string | undefined {
 export function readSettings(env: Env, fileEnv: Env): { values: SettingValues; problems: string[] } {
   const problems: string[] = [];
   const values = {} as Record<SettingName, unknown>;
+  // An empty value is no value: an empty environment variable does not hide .env.
+  const givenOf = (k: string) => env[k]?.trim() || fileEnv[k]?.trim() || undefined;
   for (const k of settingNames) {
     const s: Setting<unknown> = settings[k];
-    // An empty value is no value: an empty environment variable does not hide .env.
-    const given = env[k]?.trim() || fileEnv[k]?.trim() || undefined;
-    const raw = given ?? (typeof s.fallback === 'function' ? s.fallback(env) : s.fallback);
+    const given = givenOf(k);
+    const raw = given ?? (typeof s.fallback === 'function' ? s.fallback(env, givenOf) : s.fallback);
     if (raw === undefined) continue;
     const value = s.path ? path.resolve(raw.replace(/^~(?=\/|$)/, homeOf(env))) : raw;
     try {

@@ -19,12 +19,20 @@ export const productpage = inNamespace(namespace, 'deployment', 'productpage-v1'
 /** Bookinfo's own pods (its four apps), not the clients the Istio tasks add to the namespace. */
 const bookinfoPodSelector = 'app in (details,productpage,ratings,reviews)';
 export const ingressService = inNamespace(names.istioNamespace, 'service', names.bookinfo.ingress.service);
+/** The ambient track's way in: the Service istiod makes for Bookinfo's Gateway-API Gateway. */
+export const gatewayService = inNamespace(namespace, 'service', names.ambient.gatewayService);
 
 /** `samples/bookinfo/<file>` of the release, in the Bookinfo namespace. */
 export const bookinfoFile =
   (file: string) =>
   (ctx: Ctx): ReleaseFile =>
     releaseFile(ctx, `bookinfo/${file}`, namespace);
+
+/** Bookinfo's live pods (its four apps). */
+export async function bookinfoPods(ctx: Ctx): Promise<Pod[]> {
+  const listed = await getJson(ctx, inNamespace(namespace, 'pods'), bookinfoPodSelector);
+  return livePods(parseJson<{ items: Pod[] }>(listed, 'pods').items);
+}
 
 /** A step: every Bookinfo pod ready as the mesh mode wants it (with its sidecar: READY 2/2). */
 export function bookinfoPodsReady(mode: MeshMode): Task {
@@ -33,8 +41,7 @@ export function bookinfoPodsReady(mode: MeshMode): Task {
       const deployments = await listObjects(ctx, inNamespace(namespace, 'deployment'));
       if (!deployments.length || !deployments.every(available))
         await waitFor(ctx, inNamespace(namespace, 'deployment'), 'condition=Available', (l) => (task.output = l));
-      const listed = await getJson(ctx, inNamespace(namespace, 'pods'), bookinfoPodSelector);
-      const pods = livePods(parseJson<{ items: Pod[] }>(listed, 'pods').items);
+      const pods = await bookinfoPods(ctx);
       await judgeSeen(ctx, pods, () => {
         const wrong = pods.filter((p) => !mode.podReady(p));
         if (!pods.length || wrong.length)
@@ -57,11 +64,17 @@ export const bookinfoRunning = step('Check Bookinfo runs (productpage ready)', {
 
 /**
  * Runs `look` with the product page's base URL, through a port-forward to the ingress gateway (what a user's browser
- * would reach). Where nothing runs (the test lab) it says so in the step's title and looks at nothing.
+ * would reach), or to another way in (`via`). Where nothing runs (the test lab) it says so in the step's title and
+ * looks at nothing.
  */
-export async function throughIngress(ctx: Ctx, task: TaskHandle, look: (base: string) => Promise<string>): Promise<void> {
+export async function throughIngress(
+  ctx: Ctx,
+  task: TaskHandle,
+  look: (base: string) => Promise<string>,
+  via = ingressService,
+): Promise<void> {
   if (await cannotLookHere(ctx, task)) return;
-  const seen = await withPortForward(ctx, ingressService, names.bookinfo.ingress.port, look);
+  const seen = await withPortForward(ctx, via, names.bookinfo.ingress.port, look);
   if (!seen) return;
   task.output = seen;
   ctx.sh.note(seen.replace(/\n/g, '; ')); // what was seen stays in the log

@@ -52,8 +52,14 @@ export function fullImageName(image: string): string {
   return `docker.io/${image.includes('/') ? image : `library/${image}`}`;
 }
 
-/** The release's samples that chapters deploy (httpbin, and curl's image for the load Job). */
-const releaseSamples = ['samples/httpbin/httpbin.yaml', 'samples/curl/curl.yaml'];
+/**
+ * The release's samples `all` deploys: the sidecar track's httpbin (and curl's image for the load Job), the ambient
+ * track's Bookinfo.
+ */
+const releaseSamples = {
+  sidecar: ['samples/httpbin/httpbin.yaml', 'samples/curl/curl.yaml'],
+  ambient: ['samples/bookinfo/platform/kube/bookinfo.yaml', 'samples/bookinfo/platform/kube/bookinfo-versions.yaml'],
+};
 
 /** The images `all` will need, each once, sorted: none from the release when it is not there yet (a dry run). */
 export async function imagesAhead(ctx: Ctx): Promise<string[]> {
@@ -61,11 +67,11 @@ export async function imagesAhead(ctx: Ctx): Promise<string[]> {
   const rendered = await ctx.sh.istioctl(['manifest', 'generate', ...installFlags(config)], { read: true });
   const docs = [
     ...(rendered.stdout.trim() ? parseManifests(rendered.stdout, 'istioctl manifest generate') : []),
-    ...sampleObjects(ctx),
+    ...(config.mode === 'sidecar' ? sampleObjects(ctx) : []),
   ];
   if (existsSync(config.istioHome)) {
     docs.push(...config.addons.flatMap((addon) => addonObjects(ctx, addon)));
-    docs.push(...releaseSamples.flatMap((file) => readManifests(path.join(config.istioHome, file))));
+    docs.push(...releaseSamples[config.mode].flatMap((file) => readManifests(path.join(config.istioHome, file))));
   }
   return [...new Set([...workloadImages(docs), ...injectedProxyImage(docs)].map(fullImageName))].sort();
 }

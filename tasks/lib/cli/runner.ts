@@ -3,7 +3,7 @@
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import type { ListrRendererValue } from 'listr2';
-import { type LoadOptions, loadConfig } from '../../config.ts';
+import { type LoadOptions, loadConfig, type MeshModeName } from '../../config.ts';
 import { type Clock, systemClock } from '../base/clock.ts';
 import { didYouMean } from '../base/did-you-mean.ts';
 import { AbortError, exitCodes, isAbortError, StepError, UsageError } from '../base/errors.ts';
@@ -98,6 +98,14 @@ type ShellCtx = Ctx & { sh: Shell };
 /** Every command's own namespaces, in the order the commands come (each once). */
 export const ownNamespacesOf = (commands: Command[]): string[] => [...new Set(commands.flatMap((c) => c.owns?.namespaces ?? []))];
 
+/** Why a chapter of one track (sidecar, ambient) does not run in the other mode; undefined when it may run. */
+export function trackRefusal(command: Command, mode: MeshModeName): string | undefined {
+  const { track } = command;
+  if (!track || track.mode === mode) return undefined;
+  const instead = track.instead ? `run \`npm run ${track.instead}\` instead, or ` : '';
+  return `${command.name} is a chapter of the ${track.mode} track and ISTIO_MODE=${mode}: ${instead}set ISTIO_MODE=${track.mode}`;
+}
+
 /** Stage 2: configuration, log and shell for one run. */
 export function buildContext(
   command: Command,
@@ -111,6 +119,8 @@ export function buildContext(
 ): ShellCtx {
   const { signal } = controller;
   const config = loadConfig(io);
+  const otherTrack = trackRefusal(command, config.mode);
+  if (otherTrack) throw new UsageError(otherTrack);
   for (const w of config.warnings) err(`warning: ${w}\n`);
   // A dry run and a command that runs nothing (check) leave no log.
   const log =

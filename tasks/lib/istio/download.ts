@@ -64,9 +64,14 @@ async function withAnswer<T>(url: string, signal: AbortSignal | undefined, use: 
   }
 }
 
+/** A small text file (a checksum, a YAML manifest), through the same proxy rules as the release. */
+export async function fetchText(url: string, signal?: AbortSignal): Promise<string> {
+  return withAnswer(url, signal, (res) => res.text());
+}
+
 /** The published checksum: `<hex> <file>` (Istio writes one space, so `shasum -c` on macOS refuses it). */
 export async function fetchChecksum(url: string, signal?: AbortSignal): Promise<string> {
-  const text = await withAnswer(url, signal, (res) => res.text());
+  const text = await fetchText(url, signal);
   const hex = text.trim().split(/\s+/)[0]?.toLowerCase() ?? '';
   if (!/^[0-9a-f]{64}$/.test(hex)) throw new StepError(`${url} does not hold a SHA-256 checksum`);
   return hex;

@@ -3,8 +3,17 @@
 import type { Config } from '../../config.ts';
 import { providerFlags } from './tracing.ts';
 
-/** `--set profile=... [tracing provider] [-f overlay]`, as `istioctl install` and `istioctl manifest generate` take them. */
-export function installFlags(config: Pick<Config, 'istioProfile' | 'istioOverlay' | 'tracing'>): string[] {
+type InstallConfig = Pick<Config, 'istioProfile' | 'istioOverlay' | 'tracing' | 'mode' | 'cluster'>;
+
+/**
+ * The ambient data plane on minikube: its node runs Docker, whose pods' network namespaces are under
+ * /var/run/docker/netns, where the CNI agent must look (Istio's platform-minikube profile; istio/istio#46163).
+ */
+const platformFlags = (config: InstallConfig): string[] =>
+  config.mode === 'ambient' && config.cluster.kind === 'minikube' ? ['--set', 'values.global.platform=minikube'] : [];
+
+/** `--set profile=... [platform] [tracing provider] [-f overlay]`, as `istioctl install` and `manifest generate` take them. */
+export function installFlags(config: InstallConfig): string[] {
   const overlay = config.istioOverlay ? ['-f', config.istioOverlay] : [];
-  return ['--set', `profile=${config.istioProfile}`, ...providerFlags(config), ...overlay];
+  return ['--set', `profile=${config.istioProfile}`, ...platformFlags(config), ...providerFlags(config), ...overlay];
 }

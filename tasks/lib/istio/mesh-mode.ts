@@ -26,3 +26,13 @@ export const sidecarMode: MeshMode = {
   podReady: (p) => hasSidecar(p) && readiness(p).ready === 2 && readiness(p).total === 2,
   wanted: `READY 2/2 with ${names.sidecarContainer}`,
 };
+
+/** istio.io's ambient track: the namespace label enrols running pods as they are; ztunnel on the node carries them. */
+export const ambientMode: MeshMode = {
+  joined: 'in ambient mode',
+  namespaceLabels: { [names.ambient.dataplaneLabel]: 'ambient' },
+  ready: 'READY 1/1',
+  readyWhy: 'no sidecar: ztunnel on the node carries the traffic',
+  podReady: (p) => !hasSidecar(p) && readiness(p).total > 0 && readiness(p).ready === readiness(p).total,
+  wanted: `all containers ready, without ${names.sidecarContainer}`,
+};

@@ -8,7 +8,7 @@
 // Tools answer as the pinned versions would. Steps never pass answers of their own: to add a kubectl call, call it;
 // if a fresh cluster answers it with something other than "nothing", teach this file.
 
-import { type Config, minikubeOf, names, pins } from '../../config.ts';
+import { type Config, gatewayApi, minikubeOf, names, pins } from '../../config.ts';
 import { missingProfileStatus } from '../exec/tool-output.ts';
 import type { ClusterView, CommandModel } from '../run/commands.ts';
 import type { ObjectRef, Request, Tool } from '../run/requests.ts';
@@ -24,7 +24,8 @@ const ourLabelPath = `{.metadata.labels.${names.managedBy.key.replace(/\./g, '\\
 
 export class DryRunCluster implements CommandModel {
   readonly view: ClusterView;
-  private readonly config: Pick<Config, 'kubernetesVersion' | 'istioVersion' | 'cluster' | 'addons'>;
+  private readonly config: Pick<Config, 'kubernetesVersion' | 'istioVersion' | 'cluster' | 'addons'> &
+    Partial<Pick<Config, 'mode'>>;
   /** `kind/namespace/name` of the objects this run created. */
   private readonly created = new Set<string>();
 
@@ -124,9 +125,17 @@ export class DryRunCluster implements CommandModel {
 
   private names(ref: ObjectRef, selector: string | undefined): string[] {
     if (!selector) return this.known(ref) ? [`${ref.kind}/${ref.name}`] : [];
-    // The tool's objects of a kind: on a finished cluster, its addons' Deployments.
-    if (this.view === 'finished')
-      return ref.kind === 'deployment' ? this.config.addons.map((a) => `deployment.apps/${a.deployment}`) : [];
+    // The tool's objects of a kind: on a finished cluster, its addons' Deployments (and in ambient mode the Gateway
+    // API it installed, as one CRD and its upgrade policy stand for them).
+    if (this.view === 'finished') {
+      if (ref.kind === 'deployment') return this.config.addons.map((a) => `deployment.apps/${a.deployment}`);
+      if (this.config.mode !== 'ambient') return [];
+      if (ref.kind === 'customresourcedefinition')
+        return [`customresourcedefinition.apiextensions.k8s.io/${names.gatewayApiCrd}`];
+      if (ref.kind.startsWith('validatingadmissionpolicy'))
+        return [`${ref.kind}.admissionregistration.k8s.io/${gatewayApiPolicy}`];
+      return [];
+    }
     return this.madeOfKind(ref).map((name) => `${ref.kind}/${name}`);
   }
 
@@ -138,9 +147,19 @@ export class DryRunCluster implements CommandModel {
       return `defaultProviders:\n  metrics:\n  - prometheus\nextensionProviders:\n- name: ${names.tracing.provider}\n  zipkin:\n    service: ${names.tracing.service}\n    port: ${names.tracing.port}\n`;
     // A chapter's dry run assumes the chapters before it ran: what they make is ready.
     if (path === '{.status.readyReplicas}') return '1';
+    if (path === daemonSetReadyPath) return '1 1';
+    // ... and, in ambient mode, installed the Gateway API CRDs.
+    if (path === bundleVersionPath) return gatewayApi.version;
     return '';
   }
 }
+
+/** The upgrade policy (and its binding) the Gateway API release installs beside its CRDs. */
+const gatewayApiPolicy = 'safe-upgrades.gateway.networking.k8s.io';
+
+/** How the ambient chapters ask whether a DaemonSet is ready on every node, and which Gateway API is installed. */
+export const daemonSetReadyPath = '{.status.numberReady} {.status.desiredNumberScheduled}';
+export const bundleVersionPath = '{.metadata.annotations.gateway\\.networking\\.k8s\\.io/bundle-version}';
 
 const keyOf = (kind: string, namespace: string | undefined, name: string): string =>
   `${kind.toLowerCase()}/${kind.toLowerCase() === 'namespace' ? '' : (namespace ?? '')}/${name}`;

@@ -10,7 +10,13 @@ interface Status {
   ready?: boolean;
 }
 export interface Pod {
-  metadata: { name: string; deletionTimestamp?: string; labels?: Record<string, string> };
+  metadata: {
+    name: string;
+    uid?: string;
+    deletionTimestamp?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   spec: { containers: Container[]; initContainers?: Container[] };
   status?: { phase?: string; containerStatuses?: Status[]; initContainerStatuses?: Status[] };
 }

@@ -1,5 +1,5 @@
 import type { ListrRendererFactory, ListrTask, ListrTaskWrapper } from 'listr2';
-import type { Config, SettingTopic } from '../../config.ts';
+import type { Config, MeshModeName, SettingTopic } from '../../config.ts';
 import type { Clock } from '../base/clock.ts';
 import type { RunLog } from '../base/log.ts';
 import type { ClusterView, Commands } from './commands.ts';
@@ -52,6 +52,11 @@ interface CommandBase {
    * a finished cluster (teardown's dry run) has them.
    */
   owns?: { namespaces: string[] };
+  /**
+   * The track a chapter belongs to, when it needs one mesh mode (ISTIO_MODE): run in the other, it is refused before
+   * anything runs, naming `instead` (the other track's chapter for the same lesson) when there is one.
+   */
+  track?: { mode: MeshModeName; instead?: string };
 }
 
 /** A chapter: named steps run through listr2. */

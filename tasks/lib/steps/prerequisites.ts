@@ -3,6 +3,7 @@ import { names } from '../../config.ts';
 import { StepError } from '../base/errors.ts';
 import { failureReason } from '../exec/failure.ts';
 import { kubectlVersions } from '../exec/tool-output.ts';
+import { bundleVersionPath, daemonSetReadyPath } from '../kube/dry-run.ts';
 import { field, inNamespace } from '../kube/kube.ts';
 import { apiServerVersion } from '../kube/tool-versions.ts';
 import { step } from '../run/step.ts';
@@ -41,5 +42,29 @@ export const istioRunning = step('Check Istio runs (istiod ready)', {
         'run `npm run install-istio` first',
       );
     task.output = `istiod: ${ready} ready`;
+  },
+});
+
+const ambientInstall = 'run `ISTIO_MODE=ambient npm run install-istio` first';
+
+export const ambientRunning = step('Check the ambient data plane runs (ztunnel on every node)', {
+  run: async (ctx, task) => {
+    const ztunnel = inNamespace(names.istioNamespace, 'daemonset', names.ambient.ztunnel);
+    const [ready, wanted] = (await field(ctx, ztunnel, daemonSetReadyPath)).split(' ');
+    if (!(Number(wanted) >= 1 && ready === wanted))
+      throw new StepError(
+        `ztunnel is not ready on every node in ${names.istioNamespace} (context ${ctx.config.context}): ${ready || 0} of ${wanted || 0}`,
+        ambientInstall,
+      );
+    task.output = `ztunnel: ${ready} of ${wanted} nodes ready`;
+  },
+});
+
+export const gatewayApiInstalled = step('Check the Gateway API CRDs are installed', {
+  run: async (ctx, task) => {
+    const version = await field(ctx, { kind: 'customresourcedefinition', name: names.gatewayApiCrd }, bundleVersionPath);
+    if (!version)
+      throw new StepError(`no Gateway API CRDs (${names.gatewayApiCrd}) in context ${ctx.config.context}`, ambientInstall);
+    task.output = `Gateway API ${version}`;
   },
 });
