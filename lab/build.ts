@@ -17,10 +17,12 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { gatewayApi } from '../tasks/config.ts';
 import { isMain } from '../tasks/lib/cli/main.ts';
 import {
   bin,
   binDir,
+  gatewayApiFile,
   goEnv,
   ISTIO_LAB_VERSION,
   imageModulePins,
@@ -507,6 +509,33 @@ function layoutRelease(): void {
 }
 
 /**
+ * The Gateway API release file, as the module's hack/build-install-yaml.sh joins it (each config/crd/standard file after
+ * a comment naming it), from the module version the lab's Istio requires; it must be the version the product pins.
+ */
+function layoutGatewayApi(): void {
+  if (existsSync(gatewayApiFile)) return;
+  const found = JSON.parse(run('go', ['list', '-m', '-json', 'sigs.k8s.io/gateway-api'], path.join(srcDir, 'istio'))) as {
+    Version: string;
+    Dir: string;
+  };
+  if (found.Version !== gatewayApi.version)
+    throw new Error(`the lab's Istio builds against gateway-api ${found.Version}; the product pins ${gatewayApi.version}`);
+  const standard = path.join(found.Dir, 'config', 'crd', 'standard');
+  const files = readdirSync(standard)
+    .filter((f) => f.startsWith('gateway') && f.endsWith('.yaml'))
+    .sort();
+  const text = files
+    .map((f) => `---\n#\n# config/crd/standard/${f}\n#\n${readFileSync(path.join(standard, f), 'utf8')}`)
+    .join('');
+  writeFileSync(
+    `${gatewayApiFile}.tmp`,
+    `#\n# Gateway API Standard channel install (joined by lab/build.ts from ${found.Dir})\n#\n${text}`,
+  );
+  renameSync(`${gatewayApiFile}.tmp`, gatewayApiFile);
+  console.log(`[lab build] Gateway API ${found.Version} CRDs ${gatewayApiFile} (${files.length} files)`);
+}
+
+/**
  * Builds what is missing and lays out the release directory; returns seconds per binary built now.
  * `audit: true` also builds the command audit's minikube (the CLI does; `lab/up.ts` does not need it).
  * `realNode: true` also installs the real node's host packages and assembles its images (lab/images).
@@ -526,6 +555,7 @@ export function build({ audit = false, realNode = false }: { audit?: boolean; re
   const hostPackages = realNode ? ensureHostPackages(say) : undefined;
   const times = buildAll(audit, realNode);
   layoutRelease();
+  layoutGatewayApi();
   let images: string[] = [];
   if (realNode) {
     if (hostPackages) say(`${hostPackages}; the images wait for them`);

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { isMain } from '../tasks/lib/cli/main.ts';
 import {
   bin,
+  gatewayApiFile,
   ISTIO_LAB_VERSION,
   istioHome,
   labPins,
@@ -373,6 +374,7 @@ ISTIO_VERSION=${ISTIO_LAB_VERSION}
 KUBECONFIG=${kubeconfigFile}
 ISTIO_HOME=${istioHome}
 ISTIO_OVERLAY=${overlayFile}
+GATEWAY_API_CRDS=${gatewayApiFile}
 CACHE_DIR=${path.join(stateDir, 'product-cache')}
 `,
   );

@@ -105,8 +105,14 @@ const addToMesh = step(`Add Bookinfo to the ambient mesh (label ${dataplaneLabel
         throw new StepError(`pods changed on joining the mesh: ${recreated.map((p) => p.metadata.name).join(', ')}`);
       task.output = `${after.length} pods kept as they were (same UIDs, ${mode.ready}, no sidecar)`;
     });
+  },
+});
+
+// The CNI agent marks each pod once its traffic goes to ztunnel: the enrolment a user can see (istiod serves the pod
+// to ztunnel as HBONE from that mark on).
+const proveRedirected = step('Prove the CNI agent redirected every Bookinfo pod to ztunnel', {
+  run: async (ctx, task) => {
     if (await cannotLookHere(ctx, task)) return;
-    // The CNI agent marks each pod once its traffic goes to ztunnel: the enrolment a user can see.
     const marked = await untilSettled(
       ctx,
       () => bookinfoPods(ctx),
@@ -120,7 +126,7 @@ const addToMesh = step(`Add Bookinfo to the ambient mesh (label ${dataplaneLabel
           `not redirected to ztunnel (no ${redirection.key}=${redirection.value}): ${missing.map((p) => p.metadata.name).join(', ')}`,
           `see \`kubectl --context ${ctx.config.context} -n ${names.istioNamespace} logs daemonset/${names.ambient.cniAgent}\``,
         );
-      task.output = `${marked.length} pods kept as they were and redirected to ztunnel (${redirection.key}=${redirection.value})`;
+      task.output = `${marked.length} pods: ${redirection.key}=${redirection.value}`;
     });
   },
 });
@@ -144,9 +150,11 @@ const proveProductPage = step('Prove the product page answers through the gatewa
 
 const printUrl = step('Print how to open it', {
   run: async (ctx, task) => {
+    // A LoadBalancer gets an address on minikube only while `minikube tunnel` runs (minikube#10085).
+    const tunnel = ctx.config.cluster.kind === 'minikube' ? ` and keep \`minikube -p ${ctx.config.context} tunnel\` running` : '';
     task.output = [
       `kubectl --context ${ctx.config.context} -n ${namespace} port-forward service/${gatewayService.name} 8080:80   # then http://127.0.0.1:8080/productpage`,
-      `(an address of its own: remove the ${serviceTypeAnnotation} annotation and run \`minikube -p ${ctx.config.context} tunnel\`)`,
+      `(an address of its own: remove the Gateway's ${serviceTypeAnnotation} annotation${tunnel})`,
     ].join('\n');
   },
 });
@@ -159,6 +167,7 @@ export const ambientBookinfoSteps = (): Task[] => [
   bookinfoPodsReady(mode),
   exposeBookinfo,
   addToMesh,
+  proveRedirected,
   proveProductPage,
   printUrl,
 ];

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pins } from '../../tasks/config.ts';
+import { gatewayApi, pins } from '../../tasks/config.ts';
 
 /**
  * The lab's pins: the product's Kubernetes and Istio lines, built from the Go module proxy. The proxy serves no
@@ -87,6 +87,12 @@ export const stateDir = path.join(projectRoot, '.lab');
 export const logsDir = path.join(stateDir, 'logs');
 /** How a shell takes the lab's settings (run from the project's root): what `lab:up` prints and the docs say. */
 export const loadEnvLine = 'set -a; . .lab/env; set +a';
+
+/**
+ * The Gateway API CRDs as their release file (standard-install.yaml), joined from the gateway-api module the lab's
+ * Istio builds against: the lab's GATEWAY_API_CRDS, where the product would download the release's.
+ */
+export const gatewayApiFile = path.join(labCacheDir, `gateway-api-${gatewayApi.version}-${gatewayApi.asset}`);
 
 export const bin = (name: string): string => path.join(binDir, name);
 

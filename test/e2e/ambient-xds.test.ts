@@ -8,12 +8,12 @@
 // istiod reads to serve the workload as HBONE. So the test does the agent's part (captureAsCni), as the agent does it.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
-import { bin, goEnv, srcDir } from '../../lab/base/common.ts';
+import { bin, gatewayApiFile } from '../../lab/base/common.ts';
 import { podOf, type WorkloadDump, type XdsDump, xdsDump, ztunnelDump, ztunnelPod } from '../../lab/xds/xds.ts';
 import type { RouteView } from '../../lab/xds/xds-routes.ts';
 import { type RbacView, rbacOf, waypointRoutesOf } from '../../lab/xds/xds-waypoint.ts';
@@ -50,21 +50,8 @@ async function podsReady(namespace: string, selector: string): Promise<void> {
   kubectl('-n', namespace, 'wait', '--for=condition=Ready', 'pod', '-l', selector, '--timeout=60s');
 }
 
-/**
- * The standard Gateway API CRDs of the version istio builds against: the module's config/crd/standard files (the release's
- * standard-install.yaml is these, joined), from the lab's istio wrapper module (checked by its go.sum).
- */
-function gatewayApiCrds(): string {
-  const dir = spawnSync('go', ['list', '-m', '-f', '{{.Dir}}', 'sigs.k8s.io/gateway-api'], {
-    cwd: path.join(srcDir, 'istio'),
-    encoding: 'utf8',
-    env: goEnv(),
-  }).stdout.trim();
-  const standard = path.join(dir, 'config', 'crd', 'standard');
-  const files = readdirSync(standard).filter((f) => f.endsWith('.yaml'));
-  assert.ok(files.length > 0, `no CRDs in ${standard}`);
-  return files.map((f) => readFileSync(path.join(standard, f), 'utf8')).join('\n---\n');
-}
+/** The standard Gateway API CRDs of the version istio builds against: the release file lab:build joins from its module. */
+const gatewayApiCrds = (): string => readFileSync(gatewayApiFile, 'utf8');
 
 /** What istio-cni's node agent does once a pod's redirection is in place (cni/pkg/util AnnotateEnrolledPod). */
 function captureAsCni(pod: string, on = true): void {
