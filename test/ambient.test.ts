@@ -150,7 +150,10 @@ describe('ambient-bookinfo', () => {
   it('a pod the CNI agent never redirected fails after the wait, naming it and where to look', async () => {
     const r = await run({ unredirected: ['reviews-v2'] });
     assert.equal(r.code, 1);
-    assert.match(r.err, /^error: Prove the CNI agent redirected every Bookinfo pod to ztunnel: not redirected to ztunnel \(no ambient\.istio\.io\/redirection=enabled\): reviews-v2-abc \(log:/m);
+    assert.match(
+      r.err,
+      /^error: Prove the CNI agent redirected every Bookinfo pod to ztunnel: not redirected to ztunnel \(no ambient\.istio\.io\/redirection=enabled\): reviews-v2-abc \(log:/m,
+    );
     assert.match(r.err, /logs daemonset\/istio-cni-node/);
     assert.ok(!r.calls.some((c) => c.includes('port-forward')), 'the page is not asked for');
   });
