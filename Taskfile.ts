@@ -2,6 +2,9 @@
 // `npm run <command>` lands here. Only this file imports chapters; chapters import lib/ and the config.
 import { addonInstallSteps, addonsCommand, tracingSteps } from './tasks/addons.ts';
 import { ambientBookinfo, ambientBookinfoSteps } from './tasks/ambient-bookinfo.ts';
+import { ambientL4Policy } from './tasks/ambient-l4-policy.ts';
+import { ambientSplit } from './tasks/ambient-split.ts';
+import { ambientWaypoint } from './tasks/ambient-waypoint.ts';
 import { bookinfo } from './tasks/bookinfo.ts';
 import { check } from './tasks/check.ts';
 import { dashboard } from './tasks/dashboard.ts';
@@ -108,11 +111,14 @@ export const commands: Command[] = [
   addonsCommand,
   traffic,
   bookinfo,
-  ambientBookinfo,
   requestRouting,
   faultInjection,
   trafficShifting,
   mtls,
+  ambientBookinfo,
+  ambientL4Policy,
+  ambientWaypoint,
+  ambientSplit,
   teardown,
   all,
   versions,

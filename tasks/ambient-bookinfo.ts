@@ -3,9 +3,8 @@
 // carries its traffic from then on (mTLS between the pods). Proven by the pods kept as they were, the CNI agent's
 // mark on each of them, and the product page a user would get.
 import { names } from './config.ts';
-import { bookinfoFile, bookinfoPods, bookinfoPodsReady, gatewayService, namespace, throughIngress } from './lib/apps/bookinfo.ts';
-import { productPage } from './lib/apps/bookinfo-client.ts';
-import { judgePage } from './lib/apps/bookinfo-page.ts';
+import { checkPageThroughGateway } from './lib/apps/ambient-checks.ts';
+import { bookinfoFile, bookinfoPods, bookinfoPodsReady, gatewayService, namespace } from './lib/apps/bookinfo.ts';
 import { StepError } from './lib/base/errors.ts';
 import { runIfMain } from './lib/cli/main.ts';
 import { ambientMode } from './lib/istio/mesh-mode.ts';
@@ -131,22 +130,7 @@ const proveRedirected = step('Prove the CNI agent redirected every Bookinfo pod 
   },
 });
 
-const proveProductPage = step('Prove the product page answers through the gateway, over the mesh', {
-  run: async (ctx, task) => {
-    await throughIngress(
-      ctx,
-      task,
-      async (base) => {
-        const ask = () => productPage(base, { signal: ctx.signal, clock: ctx.clock }).catch((e: Error) => e.message);
-        const isPage = (html: string) => judgePage(html).kind === 'product-page';
-        const html = await untilSettled(ctx, ask, isPage, { waiting: { task, says: () => 'waiting for the gateway' } });
-        if (!isPage(html)) throw new StepError(`${base}/productpage is not the product page: ${html.trim().slice(0, 80)}`);
-        return `${base}/productpage: <title>Simple Bookstore App</title>`;
-      },
-      gatewayService,
-    );
-  },
-});
+const proveProductPage = checkPageThroughGateway('Prove the product page answers through the gateway, over the mesh');
 
 const printUrl = step('Print how to open it', {
   run: async (ctx, task) => {

@@ -117,7 +117,7 @@ const mtlsSteps = (): Task[] => [
 export const mtls: TaskCommand = {
   kind: 'tasks',
   name: 'mtls',
-  track: { mode: 'sidecar' },
+  track: { mode: 'sidecar', instead: 'ambient-l4-policy' },
   owns: { namespaces: [outside] },
   flags: ['keep-routing'],
   summary: "istio.io's mutual TLS: STRICT mesh-wide refuses a client outside the mesh, then back to PERMISSIVE",

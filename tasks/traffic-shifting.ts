@@ -28,7 +28,7 @@ const trafficShiftingSteps = (): Task[] => [
 export const trafficShifting: TaskCommand = {
   kind: 'tasks',
   name: 'traffic-shifting',
-  track: { mode: 'sidecar' },
+  track: { mode: 'sidecar', instead: 'ambient-split' },
   reads: ['shift'],
   flags: ['keep-routing'],
   summary: "istio.io's traffic shifting: reviews 50/50 v1/v3, then 100% v3, proven by counting red stars",

@@ -8,13 +8,19 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { gunzipSync } from 'node:zlib';
 import { loadConfig, pins } from '../tasks/config.ts';
 import { DryRunCluster } from '../tasks/lib/kube/dry-run.ts';
+import { parseManifests, readManifests } from '../tasks/lib/kube/manifests.ts';
 import { asks, cacheWithCa, fakeRunner, jsonpathOf, nodesJson, type Reply, runCli, tmpDir } from './helpers.ts';
 
 const release = path.join(import.meta.dirname, 'fixtures', 'release');
-const page = readFileSync(path.join(import.meta.dirname, 'fixtures', 'bookinfo', 'reviews-v1.html'), 'utf8');
-const server = createServer((_req, res) => res.end(page));
+const pageOf = (file: string) => readFileSync(path.join(import.meta.dirname, 'fixtures', 'bookinfo', file), 'utf8');
+const page = pageOf('reviews-v1.html');
+/** The pages the gateway serves, in turn (the ambient-split world sets them); v1's page by default. */
+let served: string[] = [page];
+let pagesServed = 0;
+const server = createServer((_req, res) => res.end(served[pagesServed++ % served.length]));
 let port = 0;
 before(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -31,6 +37,8 @@ const env = {
 };
 const { cluster, addons } = loadConfig({ env, envFile: '/nonexistent/.env' });
 const modelConfig = { kubernetesVersion: pins.kubernetes, istioVersion: pins.istio, cluster, addons };
+const oursLabel = { 'app.kubernetes.io/managed-by': 'fun-with-istio' };
+const availableStatus = { conditions: [{ type: 'Available', status: 'True' }] };
 const apps = ['details-v1', 'productpage-v1', 'ratings-v1', 'reviews-v1', 'reviews-v2', 'reviews-v3'];
 
 /** How the world is wrong, each in one way; the default is a cluster where istio.io's steps work. */
@@ -43,6 +51,8 @@ interface World {
   /** Pods the CNI agent never marks as redirected. */
   unredirected?: string[];
   runtime?: string;
+  /** A Gateway bookinfo-gateway already there, without the ClusterIP annotation. */
+  gatewayWithoutAnnotation?: boolean;
 }
 
 function ambientCluster(w: World = {}) {
@@ -71,6 +81,11 @@ function ambientCluster(w: World = {}) {
         stdout: JSON.stringify({ kind: 'Namespace', metadata: { name: 'bookinfo', labels: { 'istio-injection': 'enabled' } } }),
       };
     if (asks(query, 'list', { kind: 'pods', namespace: 'bookinfo' })) return { stdout: pods() };
+    if (
+      w.gatewayWithoutAnnotation &&
+      asks(query, 'get', { kind: 'gateways.gateway.networking.k8s.io', name: 'bookinfo-gateway' })
+    )
+      return { stdout: JSON.stringify({ kind: 'Gateway', metadata: { name: 'bookinfo-gateway', annotations: {} } }) };
     if (argv.includes('port-forward')) return { hold: true, stdout: `Forwarding from 127.0.0.1:${port} -> 80\n` };
     const a = model.answer({ argv, input, query });
     return { stdout: a.stdout, stderr: a.stderr, code: a.exitCode };
@@ -253,6 +268,303 @@ describe('install-istio and the mode', () => {
     assert.ok(
       !fake.calls.some((c) => c.argv.includes('--server-side') || c.argv.includes('install')),
       'nothing applied, Istio not installed',
+    );
+  });
+});
+
+/** How the curl client fares, per method: what ztunnel and the waypoint do to its requests. */
+type Answers = Record<string, { status: string; exit?: number; body?: string }>;
+const exec = (a: { status: string; exit?: number; body?: string }): Reply =>
+  a.exit
+    ? { code: a.exit, stdout: `HTTP_STATUS=${a.status}`, stderr: `command terminated with exit code ${a.exit}\n` }
+    : { stdout: `${a.body ?? '<html>'}HTTP_STATUS=${a.status}` };
+
+/** A cluster where ambient-bookinfo has run: Bookinfo enrolled, a data plane, the curl client answering as `answers` say. */
+interface Enrolled {
+  enrolled?: boolean;
+  waypoint?: string;
+  execError?: string;
+  usesWaypoint?: boolean;
+}
+function enrolledCluster(answers: Answers, o: Enrolled = {}) {
+  const model = new DryRunCluster({ ...modelConfig, mode: 'ambient' }, 'fresh');
+  return fakeRunner((argv, input, query): Reply | undefined => {
+    if (asks(query, 'list', { kind: 'nodes' })) return { stdout: nodesJson('containerd://2.1.4') };
+    if (jsonpathOf(query).includes('dataplane-mode')) return { stdout: o.enrolled === false ? '' : 'ambient' };
+    if (jsonpathOf(query).includes('Programmed')) return { stdout: o.waypoint ?? 'True' };
+    if (jsonpathOf(query).includes('use-waypoint')) return { stdout: o.usesWaypoint ? 'waypoint' : '' };
+    if (argv.includes('exec') && o.execError) return { code: 1, stderr: `${o.execError}\n` };
+    if (argv.includes('exec')) return exec(answers[argv[argv.indexOf('-X') + 1]] ?? { status: '000', exit: 7 });
+    if (argv.includes('port-forward')) return { hold: true, stdout: `Forwarding from 127.0.0.1:${port} -> 80\n` };
+    const a = model.answer({ argv, input, query });
+    return { stdout: a.stdout, stderr: a.stderr, code: a.exitCode };
+  });
+}
+const chapter = async (name: string, answers: Answers, o: Enrolled = {}) => {
+  const fake = enrolledCluster(answers, o);
+  const r = await runCli([name], { env, runner: fake.runner });
+  return { ...r, calls: fake.calls.map((c) => c.argv.join(' ')) };
+};
+const reset = { status: '000', exit: 56 };
+const ok = { status: '200' };
+const denied = { status: '403', body: 'RBAC: access denied' };
+
+describe('ambient-l4-policy', () => {
+  it('allows only the gateway: the page through it, the client reset (curl exit 56)', async () => {
+    const r = await chapter('ambient-l4-policy', { GET: reset });
+    assert.equal(r.code, 0, r.err);
+    const policy = r.calls.findIndex((c) => c.endsWith('apply -f -') && c.includes('lab'));
+    assert.ok(policy >= 0, 'the policy is applied');
+  });
+
+  it('the policy in the cluster names the gateway’s identity only', async () => {
+    const fake = enrolledCluster({ GET: reset });
+    await runCli(['ambient-l4-policy'], { env, runner: fake.runner });
+    const sent = fake.calls.find((c) => c.input.includes('kind: AuthorizationPolicy'))?.input ?? '';
+    assert.match(sent, /name: productpage-ztunnel/);
+    assert.match(sent, /principals:\n\s+- cluster\.local\/ns\/bookinfo\/sa\/bookinfo-gateway-istio\n/);
+    assert.match(sent, /app: productpage/);
+  });
+
+  it('a client that still gets through fails the check, saying what it got', async () => {
+    const r = await chapter('ambient-l4-policy', { GET: ok });
+    assert.equal(r.code, 1);
+    assert.match(
+      r.err,
+      /^error: Check the client's connection to productpage is reset \(curl exit 56\): GET http:\/\/productpage:9080\/productpage from curl: HTTP 200, expected the connection reset \(curl exit 56\)/m,
+    );
+  });
+
+  it('Bookinfo not in the ambient mesh: refused before anything is applied', async () => {
+    const r = await chapter('ambient-l4-policy', { GET: reset }, { enrolled: false });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /namespace bookinfo is not in the ambient mesh/);
+    assert.match(r.err, /run `npm run ambient-bookinfo` first/);
+    assert.deepEqual(applied(r.calls), []);
+  });
+
+  it('kubectl’s own failure to exec is the error, not a refusal', async () => {
+    const r = await chapter(
+      'ambient-l4-policy',
+      {},
+      { execError: 'error: unable to upgrade connection: container not found ("curl")' },
+    );
+    assert.equal(r.code, 1);
+    assert.match(r.err, /: kubectl exec into curl: error: unable to upgrade connection: container not found \("curl"\) \(log:/);
+  });
+});
+
+describe('ambient-waypoint', () => {
+  it('deploys the waypoint with istioctl, then GET gets the page and DELETE is denied by RBAC', async () => {
+    const r = await chapter('ambient-waypoint', { GET: ok, DELETE: denied }, { waypoint: '' });
+    assert.equal(r.code, 0, r.err);
+    assert.ok(
+      r.calls.some((c) => c.endsWith('waypoint apply -n bookinfo --enroll-namespace --wait --waypoint-timeout 300s')),
+      'istioctl waypoint apply, bounded by WAIT_TIMEOUT',
+    );
+  });
+
+  it('a waypoint already programmed and used is not applied again', async () => {
+    const r = await chapter('ambient-waypoint', { GET: ok, DELETE: denied }, { usesWaypoint: true });
+    assert.equal(r.code, 0, r.err);
+    assert.ok(!r.calls.some((c) => c.includes('waypoint apply')), 'no istioctl waypoint apply');
+  });
+
+  it('the L7 policy lets the client GET only, and the L4 policy then admits the waypoint', async () => {
+    const fake = enrolledCluster({ GET: ok, DELETE: denied });
+    await runCli(['ambient-waypoint'], { env, runner: fake.runner });
+    const sent = fake.calls.filter((c) => c.input.includes('kind: AuthorizationPolicy')).map((c) => c.input);
+    const l7 = sent.find((t) => t.includes('productpage-waypoint')) ?? assert.fail('no L7 policy');
+    assert.match(l7, /targetRefs:\n\s+- kind: Service\n\s+group: ''\n\s+name: productpage/);
+    assert.match(l7, /principals:\n\s+- cluster\.local\/ns\/bookinfo\/sa\/curl\n/);
+    assert.match(l7, /methods:\n\s+- GET\n/);
+    const l4 = sent.find((t) => t.includes('productpage-ztunnel')) ?? assert.fail('no L4 policy');
+    assert.match(
+      l4,
+      /- cluster\.local\/ns\/bookinfo\/sa\/bookinfo-gateway-istio\n\s+- cluster\.local\/ns\/bookinfo\/sa\/waypoint\n/,
+    );
+  });
+
+  it('a DELETE that gets through, or a GET that is denied, fails the check with what it got', async () => {
+    const through = await chapter('ambient-waypoint', { GET: ok, DELETE: ok });
+    assert.equal(through.code, 1);
+    assert.match(
+      through.err,
+      /DELETE http:\/\/productpage:9080\/productpage from curl: HTTP 200, expected HTTP 403 \(RBAC: access denied\)/,
+    );
+    const refused = await chapter('ambient-waypoint', { GET: denied, DELETE: denied });
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.err,
+      /GET http:\/\/productpage:9080\/productpage from curl: HTTP 403 \(RBAC: access denied\), expected HTTP 200/,
+    );
+  });
+
+  it('a 403 that is not RBAC’s is not taken for the policy', async () => {
+    const r = await chapter('ambient-waypoint', { GET: ok, DELETE: { status: '403', body: 'Forbidden' } });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /HTTP 403 \(Forbidden\), expected HTTP 403 \(RBAC: access denied\)/);
+  });
+});
+
+describe('ambient-split', () => {
+  const v1 = page;
+  const v2 = pageOf('reviews-v2.html');
+  const v3 = pageOf('reviews-v3.html');
+  const serving = async (pages: string[], o: Enrolled = {}) => {
+    served = pages;
+    pagesServed = 0;
+    try {
+      return await chapter('ambient-split', {}, o);
+    } finally {
+      served = [page];
+    }
+  };
+
+  it('counts about 10% black stars (v2), the rest without stars (v1)', async () => {
+    const r = await serving([v1, v1, v1, v1, v2, v1, v1, v1, v1, v1]);
+    assert.equal(r.code, 0, r.err);
+    const log = readFileSync(/\(log: (\S+)\)/.exec(r.err)?.[1] ?? assert.fail(r.err), 'utf8');
+    assert.match(log, /black stars on 10 of 100 pages \(none 90, black 10\): within 10 points of 10%/);
+  });
+
+  it('no v2 page at all fails: a split that never sends to v2 is not 90/10', async () => {
+    const r = await serving([v1]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /expected 10% ± 10 points of pages with black stars, saw black stars on 0 of 300 pages \(none 300\)/);
+  });
+
+  it('a page from v3 fails at once, naming what was seen', async () => {
+    const r = await serving([v1, v2, v1, v1, v3, v1, v1, v1, v1, v1]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /expected only none and black pages, saw .*red 10/);
+  });
+
+  it('half of the pages from v2 is outside the band', async () => {
+    const r = await serving([v1, v2]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /expected 10% ± 10 points of pages with black stars, saw black stars on 150 of 300 pages/);
+  });
+
+  it('without a programmed waypoint it is refused before the route is applied', async () => {
+    const r = await serving([v1], { waypoint: 'False' });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /no programmed waypoint waypoint in bookinfo/);
+    assert.match(r.err, /run `npm run ambient-waypoint` first/);
+    assert.deepEqual(applied(r.calls), []);
+  });
+});
+
+describe('the Gateway API CRDs, installed when missing', () => {
+  const crds = path.join(tmpDir('fwi-crds-'), 'standard-install.yaml');
+  writeFileSync(
+    crds,
+    gunzipSync(readFileSync(path.join(import.meta.dirname, 'fixtures', 'gateway-api', 'standard-install.yaml.gz'))),
+  );
+
+  it('applies the verified release server-side, every object labelled the tool’s, then waits until its CRDs are Established', async () => {
+    const model = new DryRunCluster(modelConfig, 'fresh');
+    const fake = fakeRunner((argv, input, query) => {
+      const a = model.answer({ argv, input, query });
+      return { stdout: a.stdout, stderr: a.stderr, code: a.exitCode };
+    });
+    await runCli(['install-istio'], {
+      env: { ...env, GATEWAY_API_CRDS: crds, CACHE_DIR: await cacheWithCa('lab') },
+      runner: fake.runner,
+    });
+    const at = fake.calls.findIndex((c) => c.argv.includes('--server-side'));
+    const sent = fake.calls[at] ?? assert.fail('nothing applied server-side');
+    assert.deepEqual(sent.argv.slice(-4), ['apply', '-f', '-', '--server-side']);
+    const docs = parseManifests(sent.input, 'stdin');
+    assert.equal(docs.length, 12);
+    for (const d of docs)
+      assert.equal(d.metadata?.labels?.['app.kubernetes.io/managed-by'], 'fun-with-istio', `${d.kind}/${d.metadata?.name}`);
+    assert.match(
+      fake.calls[at + 1]?.argv.join(' ') ?? '',
+      /wait customresourcedefinition --for=condition=Established -l app\.kubernetes\.io\/managed-by=fun-with-istio --timeout=300s$/,
+    );
+    const install = fake.calls.findIndex((c) => c.argv.includes('install'));
+    assert.ok(install > at, 'before Istio, so istiod finds them when it starts');
+  });
+
+  it('in sidecar mode there is no such step', async () => {
+    const model = new DryRunCluster(modelConfig, 'fresh');
+    const fake = fakeRunner((argv, input, query) => {
+      const a = model.answer({ argv, input, query });
+      return { stdout: a.stdout, stderr: a.stderr, code: a.exitCode };
+    });
+    const sidecar = { ...env, ISTIO_MODE: 'sidecar', GATEWAY_API_CRDS: crds, CACHE_DIR: await cacheWithCa('lab') };
+    await runCli(['install-istio'], { env: sidecar, runner: fake.runner });
+    assert.ok(
+      !fake.calls.some((c) => c.argv.join(' ').includes('customresourcedefinition')),
+      'no Gateway API question or change',
+    );
+  });
+});
+
+/** Bookinfo's pods, ready without a sidecar. */
+const readyPods = JSON.stringify({
+  items: apps.map((name) => ({
+    metadata: { name: `${name}-abc`, uid: `uid-${name}` },
+    spec: { containers: [{ name: 'app' }] },
+    status: { containerStatuses: [{ name: 'app', ready: true }] },
+  })),
+});
+
+describe('ambient-bookinfo on a cluster where it has run', () => {
+  it('changes nothing: each step says why', async () => {
+    const model = new DryRunCluster(modelConfig, 'fresh');
+    const fixture = (file: string) => readManifests(path.join(release, 'samples', 'bookinfo', file));
+    const objects = [...fixture('platform/kube/bookinfo.yaml'), ...fixture('platform/kube/bookinfo-versions.yaml')];
+    const listOf = (kind: string) =>
+      JSON.stringify({ items: objects.filter((o) => o.kind === kind).map((o) => ({ kind, metadata: o.metadata })) });
+    const namespace = {
+      kind: 'Namespace',
+      metadata: { name: 'bookinfo', labels: { ...oursLabel, 'istio.io/dataplane-mode': 'ambient' } },
+    };
+    const gateway = {
+      kind: 'Gateway',
+      metadata: { name: 'bookinfo-gateway', annotations: { 'networking.istio.io/service-type': 'ClusterIP' } },
+    };
+    const fake = fakeRunner((argv, input, query): Reply | undefined => {
+      if (asks(query, 'list', { kind: 'nodes' })) return { stdout: nodesJson('kwok://v0.8.0') };
+      if (jsonpathOf(query).startsWith('{.status.numberReady}')) return { stdout: '1 1' };
+      if (jsonpathOf(query).includes('bundle-version')) return { stdout: 'v1.6.0' };
+      if (asks(query, 'get', { kind: 'namespace', name: 'bookinfo' })) return { stdout: JSON.stringify(namespace) };
+      if (asks(query, 'list', { kind: 'deployment', namespace: 'bookinfo' }))
+        return {
+          stdout: JSON.stringify({
+            items: JSON.parse(listOf('Deployment')).items.map((d: object) => ({ ...d, status: availableStatus })),
+          }),
+        };
+      if (asks(query, 'list', { kind: 'service', namespace: 'bookinfo' })) return { stdout: listOf('Service') };
+      if (asks(query, 'get', { kind: 'gateways.gateway.networking.k8s.io', name: 'bookinfo-gateway' }))
+        return { stdout: JSON.stringify(gateway) };
+      if (asks(query, 'list', { kind: 'pods', namespace: 'bookinfo' })) return { stdout: readyPods };
+      const a = model.answer({ argv, input, query });
+      return { stdout: a.stdout, stderr: a.stderr, code: a.exitCode };
+    });
+    const r = await runCli(['ambient-bookinfo'], { env, runner: fake.runner });
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(applied(fake.calls.map((c) => c.argv.join(' '))), []);
+    const log = readFileSync(/\(log: (\S+)\)/.exec(r.err)?.[1] ?? assert.fail(r.err), 'utf8');
+    assert.deepEqual(
+      log.split('\n').filter((l) => l.startsWith('# skip:')),
+      [
+        '# skip: using ISTIO_HOME=' + release,
+        '# skip: namespace bookinfo exists',
+        '# skip: its 16 Deployments and Services exist',
+        '# skip: gateway bookinfo-gateway exists',
+        '# skip: namespace bookinfo is in the ambient mesh',
+      ],
+    );
+  });
+
+  it('a Gateway without the ClusterIP annotation (applied by hand, say) is applied again', async () => {
+    const r = await run({ gatewayWithoutAnnotation: true });
+    assert.ok(
+      r.calls.some((c) => c.includes('wait gateways.gateway.networking.k8s.io bookinfo-gateway')),
+      'the gateway step runs',
     );
   });
 });

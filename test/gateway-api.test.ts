@@ -6,6 +6,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { gunzipSync } from 'node:zlib';
 import { dump } from 'js-yaml';
 import { gatewayApi } from '../tasks/config.ts';
 import { StepError } from '../tasks/lib/base/errors.ts';
@@ -26,7 +27,41 @@ const docs = [crd('gateways'), crd('httproutes')];
 const releaseText = docs.map((d) => `---\n#\n# config/crd/standard/${d.metadata.name}.yaml\n#\n${dump(d)}`).join('');
 const pin = objectsDigest(docs);
 
+const fixture = path.join(import.meta.dirname, 'fixtures', 'gateway-api', 'standard-install.yaml.gz');
+const realRelease = gunzipSync(readFileSync(fixture)).toString('utf8');
+
+describe('the pinned release', () => {
+  it('its objects (the module joined as the release joins it) digest to the pin: ten CRDs and the upgrade policy', () => {
+    const docs = verifiedObjects(realRelease, 'standard-install.yaml');
+    assert.deepEqual(docs.map((d) => d.kind).sort(), [
+      ...Array(10).fill('CustomResourceDefinition'),
+      'ValidatingAdmissionPolicy',
+      'ValidatingAdmissionPolicyBinding',
+    ]);
+    for (const d of docs.filter((d) => d.kind === 'CustomResourceDefinition'))
+      assert.equal(d.metadata?.annotations?.['gateway.networking.k8s.io/bundle-version'], gatewayApi.version);
+  });
+
+  it('one changed character anywhere in it is refused, with what to do', () => {
+    const changed = realRelease.replace('maxLength: 253', 'maxLength: 254');
+    assert.notEqual(changed, realRelease);
+    assert.throws(
+      () => verifiedObjects(changed, 'standard-install.yaml'),
+      (e: Error) =>
+        e instanceof StepError &&
+        /its 12 objects digest to/.test(e.message) &&
+        e.suggestion === 'set GATEWAY_API_CRDS to that release file, or unset it to download it',
+    );
+  });
+});
+
 describe('the objects digest', () => {
+  it('takes objects without a name and values that are null', () => {
+    const odd = [{ kind: 'List' }, { ...crd('x'), status: null }];
+    assert.equal(objectsDigest(odd), objectsDigest([...odd].reverse()));
+    assert.notEqual(objectsDigest(odd), objectsDigest([{ kind: 'List' }, { ...crd('x'), status: {} }]));
+  });
+
   it('ignores comments, layout, key order and document order', () => {
     const reversedKeys = (v: unknown): unknown =>
       typeof v !== 'object' || v === null || Array.isArray(v)
@@ -99,6 +134,14 @@ describe('getting the CRDs', () => {
     } finally {
       served = releaseText;
     }
+  });
+
+  it('a kept file changed since, with the download failing, is not kept either', async () => {
+    const file = path.join(tmpDir('fwi-gw-'), 'gw.yaml');
+    writeFileSync(file, releaseText.replace('storage: true', 'storage: false'));
+    const gone = { kind: 'download' as const, url: url.replace(/:\d+\//, ':9/'), file };
+    await assert.rejects(gatewayApiObjects(gone, undefined, pin), /cannot download/);
+    assert.equal(existsSync(file), false);
   });
 
   it('a kept file changed since is fetched again', async () => {

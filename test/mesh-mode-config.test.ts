@@ -97,8 +97,8 @@ describe('the two tracks', () => {
       'bookinfo is a chapter of the sidecar track and ISTIO_MODE=ambient: run `npm run ambient-bookinfo` instead, or set ISTIO_MODE=sidecar',
     );
     assert.equal(
-      trackRefusal(named('mtls'), 'ambient'),
-      'mtls is a chapter of the sidecar track and ISTIO_MODE=ambient: set ISTIO_MODE=sidecar',
+      trackRefusal(named('fault-injection'), 'ambient'),
+      'fault-injection is a chapter of the sidecar track and ISTIO_MODE=ambient: set ISTIO_MODE=sidecar',
     );
     assert.equal(trackRefusal(named('bookinfo'), 'sidecar'), undefined);
   });

@@ -49,6 +49,9 @@ export const names = {
     ztunnel: 'ztunnel',
     cniAgent: 'istio-cni-node',
     gateway: 'bookinfo-gateway',
+    /** The namespace's waypoint (istioctl's default name), its Gateway and its service account. */
+    waypoint: 'waypoint',
+    useWaypointLabel: 'istio.io/use-waypoint',
     gatewayService: 'bookinfo-gateway-istio',
     serviceTypeAnnotation: 'networking.istio.io/service-type',
   },

@@ -24,6 +24,22 @@ export const groups = {
   poll: { mutate: ['tasks/lib/run/poll.ts', 'tasks/lib/run/progress.ts'], tests: ['test/poll.test.ts'] },
   shell: { mutate: ['tasks/lib/exec/shell.ts'], tests: ['test/shell.test.ts', 'test/api-reads.test.ts'] },
   reads: { mutate: ['tasks/lib/kube/api-reads.ts', 'tasks/lib/kube/kubeconfig.ts'], tests: ['test/api-reads.test.ts'] },
+  ambient: {
+    mutate: [
+      'tasks/lib/istio/gateway-api.ts',
+      'tasks/lib/steps/gateway-api.ts',
+      'tasks/lib/apps/in-mesh-client.ts',
+      'tasks/lib/apps/ambient-checks.ts',
+      'tasks/ambient-bookinfo.ts',
+    ],
+    tests: [
+      'test/gateway-api.test.ts',
+      'test/ambient.test.ts',
+      'test/mesh-mode-config.test.ts',
+      'test/dry-run-golden.test.ts',
+      'test/help-golden.test.ts',
+    ],
+  },
   settings: {
     mutate: ['tasks/config/settings.ts'],
     tests: ['test/config.test.ts', 'test/settings.test.ts', 'test/help-golden.test.ts'],

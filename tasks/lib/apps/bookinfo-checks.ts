@@ -4,13 +4,14 @@
 
 import { StepError } from '../base/errors.ts';
 import type { EndState } from '../istio/routing.ts';
+import type { ObjectRef } from '../kube/kube.ts';
 import { untilSettled } from '../run/poll.ts';
 import { progress } from '../run/progress.ts';
 import { step } from '../run/step.ts';
 import type { Task } from '../run/types.ts';
 import { throughIngress } from './bookinfo.ts';
 import { productPages } from './bookinfo-client.ts';
-import { bucketOf, judgePage, type PageView, shareWithin, tally } from './bookinfo-page.ts';
+import { type Bucket, bucketOf, judgePage, type PageView, shareWithin, tally } from './bookinfo-page.ts';
 
 /** What one user should see on every page. */
 export interface Sees {
@@ -60,39 +61,60 @@ export function checkPages(title: string, expected: Sees[], onTheWay?: EndState)
 /** Up to this many rounds of SHIFT_REQUESTS pages are counted together before a share is judged wrong. */
 const shareRounds = 3;
 
+/** The pages a weight is counted on: their bucket, how it reads, and where the pages come from. */
+export interface Share {
+  bucket: Bucket;
+  /** "red stars" */
+  what: string;
+  percent: number;
+  /** The way in (default: the ingress gateway). */
+  via?: ObjectRef;
+  /** Buckets every page must be in (e.g. only v1 and v2 stars): a page of another fails the count at once. */
+  only?: Bucket[];
+}
+
 /**
- * A step: red stars (reviews v3) on `percent`% of SHIFT_REQUESTS anonymous pages, within 10 points. Weighted
- * routing is random: a share just outside the band by chance (3.5% of runs at 50% and 100 pages) gets
- * another round counted with it; a wrong weight stays outside however many pages are counted.
+ * A step: `share.what` on `percent`% of SHIFT_REQUESTS anonymous pages, within 10 points, and (below 100%) on at
+ * least one. Weighted routing is random: a share just outside the band by chance (3.5% of runs at 50% and 100
+ * pages) gets another round counted with it; a wrong weight stays outside however many pages are counted.
  */
-export function checkRedShare(title: string, percent: number, onTheWay?: EndState): Task {
+export function checkShare(title: string, share: Share, onTheWay?: EndState): Task {
+  const { percent, what } = share;
   return step(title, {
     done: async (ctx) => (await onTheWay?.reached(ctx)) ?? false,
     run: async (ctx, task) => {
-      await throughIngress(ctx, task, async (base) => {
-        const isRed = (view: PageView) => bucketOf(view) === 'red';
-        // First until the new weights show (all red for 100%, some red otherwise), so old routing is not counted.
+      const look = async (base: string) => {
+        const counted = (view: PageView) => bucketOf(view) === share.bucket;
+        // First until the new weights show (all for 100%, some otherwise), so old routing is not counted.
         const sample = async () =>
           (await productPages(base, pagesPerUser, { signal: ctx.signal, clock: ctx.clock })).map(judgePage);
-        const says = () => `waiting for the new weights to show (red stars on ${percent >= 100 ? 'every page' : 'some pages'})`;
-        await untilSettled(ctx, sample, (v) => (percent >= 100 ? v.every(isRed) : v.some(isRed)), { waiting: { task, says } });
+        const says = () => `waiting for the new weights to show (${what} on ${percent >= 100 ? 'every page' : 'some pages'})`;
+        await untilSettled(ctx, sample, (v) => (percent >= 100 ? v.every(counted) : v.some(counted)), {
+          waiting: { task, says },
+        });
         const views: PageView[] = [];
         for (let round = 1; round <= shareRounds; round++) {
-          progress(ctx, task, `counting red stars on ${ctx.config.shiftRequests} pages (round ${round})`);
+          progress(ctx, task, `counting ${what} on ${ctx.config.shiftRequests} pages (round ${round})`);
           views.push(
             ...(await productPages(base, ctx.config.shiftRequests, { signal: ctx.signal, clock: ctx.clock })).map(judgePage),
           );
-          const red = views.filter(isRed).length;
-          const share = `red stars on ${red} of ${views.length} pages (${summary(views)})`;
-          if (shareWithin(red, views.length, percent, 10)) return `${share}: within 10 points of ${percent}%`;
-          if (round === shareRounds)
-            throw new StepError(`expected ${percent}% ± 10 points of pages with red stars, saw ${share}`);
+          const stray = views.filter((v) => share.only && !share.only.includes(bucketOf(v)));
+          if (stray.length) throw new StepError(`expected only ${share.only?.join(' and ')} pages, saw ${summary(views)}`);
+          const n = views.filter(counted).length;
+          const seen = `${what} on ${n} of ${views.length} pages (${summary(views)})`;
+          if (shareWithin(n, views.length, percent, 10) && n > 0) return `${seen}: within 10 points of ${percent}%`;
+          if (round === shareRounds) throw new StepError(`expected ${percent}% ± 10 points of pages with ${what}, saw ${seen}`);
         }
         return undefined as never;
-      });
+      };
+      await throughIngress(ctx, task, look, share.via);
     },
   });
 }
+
+/** A step: red stars (reviews v3) on `percent`% of SHIFT_REQUESTS anonymous pages, within 10 points. */
+export const checkRedShare = (title: string, percent: number, onTheWay?: EndState): Task =>
+  checkShare(title, { bucket: 'red', what: 'red stars', percent }, onTheWay);
 
 /** Page judgements the tasks expect. */
 export const sees = {

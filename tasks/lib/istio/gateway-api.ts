@@ -55,7 +55,7 @@ export async function gatewayApiObjects(
     try {
       return { docs: read(source.file), how: 'cached' };
     } catch {
-      rmSync(source.file, { force: true }); // changed since it was kept: fetched again below
+      rmSync(source.file); // changed since it was kept: not kept, fetched again below
     }
   }
   const text = await fetchText(source.url, signal);

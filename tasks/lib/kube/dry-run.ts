@@ -148,8 +148,10 @@ export class DryRunCluster implements CommandModel {
     // A chapter's dry run assumes the chapters before it ran: what they make is ready.
     if (path === '{.status.readyReplicas}') return '1';
     if (path === daemonSetReadyPath) return '1 1';
-    // ... and, in ambient mode, installed the Gateway API CRDs.
+    // ... and, in ambient mode, installed the Gateway API CRDs, enrolled Bookinfo and programmed its waypoint.
     if (path === bundleVersionPath) return gatewayApi.version;
+    if (path === dataplaneModePath) return 'ambient';
+    if (path === programmedPath) return 'True';
     return '';
   }
 }
@@ -159,6 +161,8 @@ const gatewayApiPolicy = 'safe-upgrades.gateway.networking.k8s.io';
 
 /** How the ambient chapters ask whether a DaemonSet is ready on every node, and which Gateway API is installed. */
 export const daemonSetReadyPath = '{.status.numberReady} {.status.desiredNumberScheduled}';
+export const dataplaneModePath = `{.metadata.labels.${names.ambient.dataplaneLabel.replace(/\./g, '\\.')}}`;
+export const programmedPath = '{.status.conditions[?(@.type=="Programmed")].status}';
 export const bundleVersionPath = '{.metadata.annotations.gateway\\.networking\\.k8s\\.io/bundle-version}';
 
 const keyOf = (kind: string, namespace: string | undefined, name: string): string =>

@@ -1,10 +1,11 @@
 // What a chapter run alone needs first, checked before it changes anything, with the command that provides it.
 import { names } from '../../config.ts';
+import { namespace as bookinfoNamespace } from '../apps/bookinfo.ts';
 import { StepError } from '../base/errors.ts';
 import { failureReason } from '../exec/failure.ts';
 import { kubectlVersions } from '../exec/tool-output.ts';
-import { bundleVersionPath, daemonSetReadyPath } from '../kube/dry-run.ts';
-import { field, inNamespace } from '../kube/kube.ts';
+import { bundleVersionPath, daemonSetReadyPath, dataplaneModePath, programmedPath } from '../kube/dry-run.ts';
+import { field, inNamespace, namespaceRef } from '../kube/kube.ts';
 import { apiServerVersion } from '../kube/tool-versions.ts';
 import { step } from '../run/step.ts';
 import type { Ctx } from '../run/types.ts';
@@ -66,5 +67,27 @@ export const gatewayApiInstalled = step('Check the Gateway API CRDs are installe
     if (!version)
       throw new StepError(`no Gateway API CRDs (${names.gatewayApiCrd}) in context ${ctx.config.context}`, ambientInstall);
     task.output = `Gateway API ${version}`;
+  },
+});
+
+export const bookinfoEnrolled = step(`Check Bookinfo is in the ambient mesh (namespace ${bookinfoNamespace})`, {
+  run: async (ctx, task) => {
+    const mode = await field(ctx, namespaceRef(bookinfoNamespace), dataplaneModePath);
+    if (mode !== 'ambient')
+      throw new StepError(`namespace ${bookinfoNamespace} is not in the ambient mesh`, 'run `npm run ambient-bookinfo` first');
+    task.output = `${names.ambient.dataplaneLabel}=ambient`;
+  },
+});
+
+export const waypointReady = step(`Check Bookinfo's waypoint is ready (${names.ambient.waypoint})`, {
+  run: async (ctx, task) => {
+    const ref = inNamespace(bookinfoNamespace, 'gateways.gateway.networking.k8s.io', names.ambient.waypoint);
+    const programmed = await field(ctx, ref, programmedPath);
+    if (programmed !== 'True')
+      throw new StepError(
+        `no programmed waypoint ${names.ambient.waypoint} in ${bookinfoNamespace}`,
+        'run `npm run ambient-waypoint` first',
+      );
+    task.output = `waypoint ${names.ambient.waypoint}: Programmed`;
   },
 });
