@@ -11,8 +11,10 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 import { bin } from '../../lab/base/common.ts';
-import { ztunnelDump, ztunnelPod } from '../../lab/xds/xds.ts';
-import { workloadsOf } from '../../lab/xds/xds-workloads.ts';
+import { podOf, type XdsDump, xdsDump, ztunnelDump, ztunnelPod } from '../../lab/xds/xds.ts';
+import type { RouteView } from '../../lab/xds/xds-routes.ts';
+import { type RbacView, rbacOf, waypointRoutesOf } from '../../lab/xds/xds-waypoint.ts';
+import { type AuthorizationView, authorizationsOf, workloadsOf } from '../../lab/xds/xds-workloads.ts';
 import { gatewayApi, names } from '../../tasks/config.ts';
 import { notHere } from '../../tasks/lib/kube/data-plane.ts';
 import { tmpDir } from '../helpers.ts';
@@ -59,6 +61,39 @@ async function servedProtocols(want: Record<string, string>): Promise<Record<str
     if (isDeepStrictEqual(seen, want) || Date.now() > deadline) return seen;
   }
 }
+
+/** What `read` sees of a fresh dump, once it equals `want` or after 20 s (istiod debounces a change before it pushes). */
+async function served<D, T>(dump: () => Promise<D>, read: (d: D) => T, want: T): Promise<T | string> {
+  for (const deadline = Date.now() + 20_000; ; await delay(250)) {
+    let seen: T | string;
+    try {
+      seen = read(await dump());
+    } catch (e) {
+      seen = (e as Error).message;
+    }
+    if (isDeepStrictEqual(seen, want) || Date.now() > deadline) return seen;
+  }
+}
+const host = (svc: string) => `${svc}.${ns}.svc.cluster.local`;
+const principal = (sa: string) => `cluster.local/ns/${ns}/sa/${sa}`;
+const asZtunnel = async () => ztunnelDump(await ztunnelPod());
+const asWaypoint = async (): Promise<XdsDump> =>
+  xdsDump(await podOf(ns, 'gateway.networking.k8s.io/gateway-name=waypoint'), 'waypoint');
+/** The L4 policy on productpage as ztunnel is told it. */
+const l4 = (d: Parameters<typeof authorizationsOf>[0]) =>
+  authorizationsOf(d).filter((a) => a.namespace === ns && a.name === 'productpage-ztunnel');
+const l4Want = (...accounts: string[]): AuthorizationView[] => [
+  {
+    namespace: ns,
+    name: 'productpage-ztunnel',
+    scope: 'WORKLOAD_SELECTOR',
+    action: 'ALLOW',
+    principals: accounts.map(principal),
+  },
+];
+/** The check must fail on what the changed object makes istiod serve: proof that it tells the change apart. */
+const mustFail = (check: () => void, what: string) =>
+  assert.throws(check, assert.AssertionError, `the check did not notice: ${what}`);
 
 const condition = (o: Obj, type: string) =>
   (o.status?.conditions as { type: string; status: string; reason?: string }[] | undefined)?.find((c) => c.type === type);
@@ -153,6 +188,99 @@ describe('the ambient track on the lab (ISTIO_MODE=ambient npm run all)', { time
     assert.deepEqual(writes(r.commands), [], 'no command that writes');
     assert.match(r.out, /already done: Gateway API v1\.6\.0 is installed/);
     assert.match(r.out, /already done: namespace bookinfo is in the ambient mesh/);
+  });
+
+  it('ambient-l4-policy: ztunnel is told that only the gateway may connect to productpage; a re-run writes nothing', async () => {
+    await product('ambient-l4-policy');
+    const want = l4Want('bookinfo-gateway-istio');
+    assert.deepEqual(await served(asZtunnel, l4, want), want);
+    // Negative: another principal in the policy, and the same reading changes; the chapter puts it back.
+    kubectl(
+      '-n',
+      ns,
+      'patch',
+      'authorizationpolicy',
+      'productpage-ztunnel',
+      '--type=json',
+      '-p',
+      JSON.stringify([{ op: 'replace', path: '/spec/rules/0/from/0/source/principals/0', value: principal('curl') }]),
+    );
+    const changed = await served(asZtunnel, l4, l4Want('curl'));
+    mustFail(() => assert.deepEqual(changed, want), 'the principal changed');
+    const again = await product('ambient-l4-policy');
+    assert.deepEqual(
+      writes(again.commands).map((c) => c.replace(/^\$ \S+ --context lab /, '')),
+      ['apply -f - # stdin: AuthorizationPolicy/productpage-ztunnel (L4: from bookinfo-gateway-istio)'],
+      'only the policy',
+    );
+    assert.deepEqual(await served(asZtunnel, l4, want), want, 'put back');
+    assert.deepEqual(writes((await product('ambient-l4-policy')).commands), [], 'a third run writes nothing');
+  });
+
+  it('ambient-waypoint: a programmed waypoint; at it the L7 policy (curl may GET); ztunnel lets the waypoint in', async () => {
+    const r = await product('ambient-waypoint');
+    assert.ok(
+      r.commands.some((c) => c.endsWith(`waypoint apply -n ${ns} --enroll-namespace --wait --waypoint-timeout 120s`)),
+      r.commands.join('\n'),
+    );
+    const waypoint = kjson<Obj>('-n', ns, 'get', 'gateways.gateway.networking.k8s.io', names.ambient.waypoint);
+    assert.equal(condition(waypoint, 'Programmed')?.status, 'True');
+    assert.equal(kjson<Obj>('get', 'namespace', ns).metadata.labels?.[names.ambient.useWaypointLabel], names.ambient.waypoint);
+    const want: RbacView[] = [
+      {
+        policy: `ns[${ns}]-policy[productpage-waypoint]-rule[0]`,
+        action: 'ALLOW',
+        methods: ['GET'],
+        principals: [`spiffe://${principal('curl')}`],
+      },
+    ];
+    const rbac = (d: XdsDump) => rbacOf(d, host('productpage'), 9080);
+    assert.deepEqual(await served(asWaypoint, rbac, want), want);
+    const both = l4Want('bookinfo-gateway-istio', 'waypoint');
+    assert.deepEqual(await served(asZtunnel, l4, both), both);
+    // Negative: POST instead of GET, and the same reading changes.
+    kubectl(
+      '-n',
+      ns,
+      'patch',
+      'authorizationpolicy',
+      'productpage-waypoint',
+      '--type=json',
+      '-p',
+      JSON.stringify([{ op: 'replace', path: '/spec/rules/0/to/0/operation/methods/0', value: 'POST' }]),
+    );
+    const changed = await served(asWaypoint, rbac, [{ ...want[0], methods: ['POST'] }]);
+    mustFail(() => assert.deepEqual(changed, want), 'the method changed');
+    await product('ambient-waypoint');
+    assert.deepEqual(await served(asWaypoint, rbac, want), want, 'put back by a re-run');
+    assert.deepEqual(writes((await product('ambient-waypoint')).commands), [], 'then a run writes nothing');
+  });
+
+  it('ambient-split: the waypoint carries reviews 90/10 to v1 and v2; a re-run writes nothing', async () => {
+    await product('ambient-split');
+    const v = (n: number) => `inbound-vip|9080|http|${host(`reviews-v${n}`)}`;
+    const split = (a: number, b: number): RouteView[] => [{ match: 'prefix /', to: { [v(1)]: a, [v(2)]: b } }];
+    const reviews = (d: XdsDump) => waypointRoutesOf(d, host('reviews'), 9080);
+    assert.deepEqual(await served(asWaypoint, reviews, split(90, 10)), split(90, 10));
+    // Negative: 50/50, and the same reading changes.
+    kubectl(
+      '-n',
+      ns,
+      'patch',
+      'httproutes.gateway.networking.k8s.io',
+      'reviews',
+      '--type=json',
+      '-p',
+      JSON.stringify([
+        { op: 'replace', path: '/spec/rules/0/backendRefs/0/weight', value: 50 },
+        { op: 'replace', path: '/spec/rules/0/backendRefs/1/weight', value: 50 },
+      ]),
+    );
+    const changed = await served(asWaypoint, reviews, split(50, 50));
+    mustFail(() => assert.deepEqual(changed, split(90, 10)), 'the weights changed');
+    await product('ambient-split');
+    assert.deepEqual(await served(asWaypoint, reviews, split(90, 10)), split(90, 10), 'put back by a re-run');
+    assert.deepEqual(writes((await product('ambient-split')).commands), [], 'then a run writes nothing');
   });
 
   it('without the ClusterIP annotation a Gateway stays Programmed=False here (no LoadBalancer address): why the chapter sets it', async () => {
