@@ -274,6 +274,18 @@ const scenarios: { name: string; argv: string[]; env: Record<string, string> }[]
     argv: [chapter, '--dry-run'],
     env: {},
   })),
+  // The ambient track: its install, its chapters and the teardown of what it adds.
+  { name: 'all (ISTIO_MODE=ambient)', argv: ['all', '--dry-run'], env: { ISTIO_MODE: 'ambient' } },
+  ...['ambient-bookinfo', 'ambient-l4-policy', 'ambient-waypoint', 'ambient-split'].map((chapter) => ({
+    name: chapter,
+    argv: [chapter, '--dry-run'],
+    env: { ISTIO_MODE: 'ambient' },
+  })),
+  {
+    name: 'teardown --keep-cluster (ISTIO_MODE=ambient, CLUSTER=existing)',
+    argv: ['teardown', '--dry-run', '--keep-cluster'],
+    env: { ISTIO_MODE: 'ambient', CLUSTER: 'existing', KUBE_CONTEXT: 'lab' },
+  },
 ];
 
 describe('command audit: every printed command against the real kubectl, istioctl and minikube', () => {
@@ -350,6 +362,7 @@ describe('command audit: every printed command against the real kubectl, istioct
       'kubectl port-forward',
       'kubectl exec',
       'istioctl install',
+      'istioctl waypoint apply',
       'istioctl manifest generate',
       'istioctl uninstall',
       'istioctl version',
