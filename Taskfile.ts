@@ -83,7 +83,7 @@ const all: TaskCommand = {
   reads: [...new Set([minikube, webhookCerts, installIstio, injection, addonsCommand, traffic].flatMap((c) => c.reads ?? []))],
   examples: ['npm run all', 'npm run all -- --dry-run', 'npm run all -- --keep-sample   # leave sleep running'],
   summary:
-    'every chapter in order: minikube, webhook-certs, install-istio, injection, addons, traffic (ISTIO_MODE=ambient: ambient-bookinfo for the last three)',
+    'every chapter in order: minikube, webhook-certs, install-istio, injection, addons, traffic (ISTIO_MODE=ambient: ambient-bookinfo for injection and traffic)',
   flags: injection.flags,
   details: `
 Runs the chapters in the tutorial's order, overlapping what does not depend on each other: the Istio

@@ -4,7 +4,14 @@
 // mark on each of them, and the product page a user would get.
 import { names } from './config.ts';
 import { checkPageThroughGateway } from './lib/apps/ambient-checks.ts';
-import { bookinfoFile, bookinfoPods, bookinfoPodsReady, gatewayService, namespace } from './lib/apps/bookinfo.ts';
+import {
+  bookinfoFile,
+  bookinfoPods,
+  bookinfoPodsReady,
+  gatewayService,
+  namespace,
+  notOnOtherTrack,
+} from './lib/apps/bookinfo.ts';
 import { StepError } from './lib/base/errors.ts';
 import { runIfMain } from './lib/cli/main.ts';
 import { ambientMode } from './lib/istio/mesh-mode.ts';
@@ -20,6 +27,7 @@ import {
   verbArgs,
   waitFor,
 } from './lib/kube/kube.ts';
+import type { K8sObject } from './lib/kube/manifests.ts';
 import type { Pod } from './lib/kube/pods.ts';
 import { judgeSeen, untilSettled } from './lib/run/poll.ts';
 import { step } from './lib/run/step.ts';
@@ -36,18 +44,6 @@ const gatewayFile = bookinfoFile('gateway-api/bookinfo-gateway.yaml');
 const gatewayRef = inNamespace(namespace, 'gateways.gateway.networking.k8s.io', gateway);
 /** The CNI agent marks each pod whose traffic it has redirected to ztunnel. */
 const redirection = { key: 'ambient.istio.io/redirection', value: 'enabled' };
-
-const noSidecarTrack = step(`Check ${namespace} is not on the sidecar track`, {
-  run: async (ctx, task) => {
-    const ns = await getObject(ctx, namespaceRef(namespace));
-    if (labelOf(ns, names.injection.namespaceLabel) === 'enabled')
-      throw new StepError(
-        `namespace ${namespace} has ${names.injection.namespaceLabel}=enabled: its pods carry sidecars (the sidecar track's Bookinfo)`,
-        'run `npm run teardown` first, or set ISTIO_MODE=sidecar',
-      );
-    task.output = ns ? `namespace ${namespace}: no sidecar injection` : `namespace ${namespace} does not exist yet`;
-  },
-});
 
 // Not in the mesh yet: istio.io deploys first and enrols after, to show that joining restarts nothing.
 const createNamespace = ownNamespace(`Create the namespace ${namespace} (not in the mesh yet)`, namespace);
@@ -68,12 +64,19 @@ const deployBookinfo = step('Deploy Bookinfo and its per-version Services (booki
   },
 });
 
+const routeRef = inNamespace(namespace, 'httproutes.gateway.networking.k8s.io', 'bookinfo');
+const programmed = (o: K8sObject | undefined) =>
+  ((o?.status as { conditions?: { type?: string; status?: string }[] } | undefined)?.conditions ?? []).some(
+    (c) => c.type === 'Programmed' && c.status === 'True',
+  );
+
 // istio.io makes the gateway's Service a ClusterIP: a LoadBalancer stays without an address (Programmed=False) unless
 // `minikube tunnel` runs. A port-forward reaches it either way.
 const exposeBookinfo = step('Expose it through a Gateway-API gateway (gateway-api/bookinfo-gateway.yaml, ClusterIP)', {
   done: async (ctx) => {
     const found = await getObject(ctx, gatewayRef);
-    return annotationOf(found, serviceTypeAnnotation) === 'ClusterIP' && `gateway ${gateway} exists`;
+    const ready = annotationOf(found, serviceTypeAnnotation) === 'ClusterIP' && programmed(found);
+    return ready && (await getObject(ctx, routeRef)) !== undefined && `gateway ${gateway} is Programmed, its route in place`;
   },
   run: async (ctx, task) => {
     const { docs, label } = gatewayFile(ctx);
@@ -88,44 +91,50 @@ const exposeBookinfo = step('Expose it through a Gateway-API gateway (gateway-ap
 });
 
 const enrolled = (pods: Pod[]) => pods.filter((p) => p.metadata.annotations?.[redirection.key] === redirection.value);
+/** Bookinfo's pods as this run found them before it labelled the namespace (none when an earlier run did). */
+const beforeLabel = new WeakMap<object, Pod[]>();
 
 const addToMesh = step(`Add Bookinfo to the ambient mesh (label ${dataplaneLabel}=ambient; no pod restarts)`, {
   done: async (ctx) =>
     labelOf(await getObject(ctx, namespaceRef(namespace)), dataplaneLabel) === 'ambient' &&
     `namespace ${namespace} is in the ambient mesh`,
   run: async (ctx, task) => {
-    const before = await bookinfoPods(ctx);
-    await ctx.sh.kubectl(verbArgs('label', namespaceRef(namespace), [`${dataplaneLabel}=ambient`]));
-    const after = await bookinfoPods(ctx);
-    await judgeSeen(ctx, after, () => {
-      const uids = new Set(before.map((p) => p.metadata.uid));
-      const recreated = after.filter((p) => !uids.has(p.metadata.uid) || !mode.podReady(p));
-      if (recreated.length)
-        throw new StepError(`pods changed on joining the mesh: ${recreated.map((p) => p.metadata.name).join(', ')}`);
-      task.output = `${after.length} pods kept as they were (same UIDs, ${mode.ready}, no sidecar)`;
-    });
+    beforeLabel.set(ctx.run, await bookinfoPods(ctx));
+    await ctx.sh.kubectl(verbArgs('label', namespaceRef(namespace), [`${dataplaneLabel}=ambient`, '--overwrite']));
+    task.output = `${names.ambient.dataplaneLabel}=ambient: new and running pods join the mesh`;
   },
 });
 
+/** What changed of the pods since before the label: the ones recreated (a new UID) or no longer ready without a sidecar. */
+function restarted(before: Pod[] | undefined, now: Pod[]): Pod[] {
+  if (!before) return [];
+  const uids = new Set(before.map((p) => p.metadata.uid));
+  return now.filter((p) => !uids.has(p.metadata.uid) || !mode.podReady(p));
+}
+
 // The CNI agent marks each pod once its traffic goes to ztunnel: the enrolment a user can see (istiod serves the pod
-// to ztunnel as HBONE from that mark on).
-const proveRedirected = step('Prove the CNI agent redirected every Bookinfo pod to ztunnel', {
+// to ztunnel as HBONE from that mark on). A restart caused by joining would show by then.
+const proveRedirected = step('Prove the CNI agent redirected every Bookinfo pod to ztunnel, none restarted', {
   run: async (ctx, task) => {
     if (await cannotLookHere(ctx, task)) return;
-    const marked = await untilSettled(
-      ctx,
-      () => bookinfoPods(ctx),
-      (pods) => enrolled(pods).length === pods.length,
-      { waiting: { task, says: (pods) => `${enrolled(pods).length} of ${pods.length} pods redirected to ztunnel` } },
-    );
+    const all = (pods: Pod[]) => pods.length > 0 && enrolled(pods).length === pods.length;
+    const marked = await untilSettled(ctx, () => bookinfoPods(ctx), all, {
+      waiting: { task, says: (pods) => `${enrolled(pods).length} of ${pods.length} pods redirected to ztunnel` },
+    });
     await judgeSeen(ctx, marked, () => {
+      if (!marked.length) throw new StepError(`no Bookinfo pods in ${namespace}`, 'run `npm run ambient-bookinfo` again');
       const missing = marked.filter((p) => !enrolled([p]).length);
       if (missing.length)
         throw new StepError(
           `not redirected to ztunnel (no ${redirection.key}=${redirection.value}): ${missing.map((p) => p.metadata.name).join(', ')}`,
           `see \`kubectl --context ${ctx.config.context} -n ${names.istioNamespace} logs daemonset/${names.ambient.cniAgent}\``,
         );
-      task.output = `${marked.length} pods: ${redirection.key}=${redirection.value}`;
+      const before = beforeLabel.get(ctx.run);
+      const changed = restarted(before, marked);
+      if (changed.length)
+        throw new StepError(`pods changed on joining the mesh: ${changed.map((p) => p.metadata.name).join(', ')}`);
+      const kept = before ? `, the same ${marked.length} pods as before the label (same UIDs, ${mode.ready})` : '';
+      task.output = `${marked.length} pods: ${redirection.key}=${redirection.value}${kept}`;
     });
   },
 });
@@ -145,7 +154,7 @@ const printUrl = step('Print how to open it', {
 
 /** The chapter's own steps, after Istio (as `all` runs them in ambient mode). */
 export const ambientBookinfoSteps = (): Task[] => [
-  noSidecarTrack,
+  notOnOtherTrack(mode),
   createNamespace,
   deployBookinfo,
   bookinfoPodsReady(mode),
@@ -168,9 +177,10 @@ Needs ISTIO_MODE=ambient (install-istio then installs the ambient profile and th
 release's samples/bookinfo/platform/kube/bookinfo.yaml and bookinfo-versions.yaml into ${namespace}, waits until
 every pod is READY 1/1 (no sidecar), exposes it with gateway-api/bookinfo-gateway.yaml (its Service made ClusterIP,
 as istio.io does: no LoadBalancer address needed) and waits until the Gateway is Programmed. Then labels the
-namespace ${dataplaneLabel}=ambient and proves the pods were not restarted (same UIDs) and that the CNI agent
-redirected each to ztunnel (${redirection.key}=${redirection.value}), and loads /productpage through a
-port-forward to the gateway. On a cluster whose nodes run no containers (the test lab) the last two say so.
+namespace ${dataplaneLabel}=ambient, waits until the CNI agent has redirected every pod to ztunnel
+(${redirection.key}=${redirection.value}) and checks they are the pods from before the label (same UIDs: joining
+restarted nothing), and loads /productpage through a port-forward to the gateway. On a cluster whose nodes run no
+containers (the test lab) the last two say so. Refused if ${namespace} holds the sidecar track's Bookinfo.
 Runs: kubectl --context <ctx> create|apply -f -|label|wait|get|port-forward.`,
   tasks: () => [clusterReachable, istioRunning, ambientRunning, gatewayApiInstalled, getRelease, ...ambientBookinfoSteps()],
 };

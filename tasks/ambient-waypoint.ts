@@ -10,7 +10,7 @@ import { bookinfoRunning, namespace } from './lib/apps/bookinfo.ts';
 import { deployMeshClient } from './lib/apps/in-mesh-client.ts';
 import { runIfMain } from './lib/cli/main.ts';
 import { applyFile } from './lib/istio/routing.ts';
-import { programmedPath } from './lib/kube/dry-run.ts';
+import { programmedPath } from './lib/kube/fields.ts';
 import { field, inNamespace, labelPath, namespaceRef } from './lib/kube/kube.ts';
 import { step } from './lib/run/step.ts';
 import type { Task, TaskCommand } from './lib/run/types.ts';

@@ -2,7 +2,14 @@
 // through the ingress gateway (the release's Istio-API Gateway and VirtualService), with the destination rules the
 // traffic tasks route to. Proven by the product page a user would get; how to open it is printed.
 import { names } from './config.ts';
-import { bookinfoFile, bookinfoPodsReady, ingressService, namespace, throughIngress } from './lib/apps/bookinfo.ts';
+import {
+  bookinfoFile,
+  bookinfoPodsReady,
+  ingressService,
+  namespace,
+  notOnOtherTrack,
+  throughIngress,
+} from './lib/apps/bookinfo.ts';
 import { productPage } from './lib/apps/bookinfo-client.ts';
 import { judgePage } from './lib/apps/bookinfo-page.ts';
 import { StepError } from './lib/base/errors.ts';
@@ -85,6 +92,7 @@ const printUrl = step('Print how to open it', {
 });
 
 const bookinfoSteps = (): Task[] => [
+  notOnOtherTrack(mode),
   createBookinfoNamespace,
   deployBookinfo,
   bookinfoPodsReady(mode),

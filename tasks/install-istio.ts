@@ -3,9 +3,12 @@
 import { names } from './config.ts';
 import { runIfMain } from './lib/cli/main.ts';
 import { installFlags } from './lib/istio/install-flags.ts';
+import { switchRefusal } from './lib/istio/mesh-mode.ts';
 import { meshHasProvider } from './lib/istio/tracing.ts';
+import { daemonSetsReadyPath, notReadyDaemonSets } from './lib/kube/fields.ts';
 import {
   available,
+  field,
   findObject,
   inNamespace,
   isOurs,
@@ -15,7 +18,6 @@ import {
   verbArgs,
   waitFor,
 } from './lib/kube/kube.ts';
-import type { K8sObject } from './lib/kube/manifests.ts';
 import { step } from './lib/run/step.ts';
 import type { Ctx, Task, TaskCommand } from './lib/run/types.ts';
 import { createIstioNamespace, generateCa, plugCa, verifyCaBundle } from './lib/steps/ca.ts';
@@ -65,9 +67,12 @@ const install = step('Install Istio', {
   refuse: async (ctx) => {
     const installed = await installedIstioVersion(ctx);
     const theirs = Boolean(installed) && ctx.config.cluster.kind === 'existing' && !(await isOurs(ctx, namespaceRef(ns)));
-    return (
-      theirs && `Istio ${installed} in context ${ctx.config.context} was not installed by fun-with-istio: refusing to change it`
-    );
+    if (theirs)
+      return `Istio ${installed} in context ${ctx.config.context} was not installed by fun-with-istio: refusing to change it`;
+    // Switching the mode under the other track's apps would cut them off.
+    if (installed && !(await modeMatches(ctx)))
+      return switchRefusal(ctx.config.mode, await listObjects(ctx, { kind: 'namespace' }));
+    return undefined;
   },
   run: async (ctx, task) => {
     const { config } = ctx;
@@ -97,16 +102,11 @@ const monitor = step(`Watch ${ns} come up`, {
   },
 });
 
-/** A DaemonSet with a ready pod on every node it wants one on. */
-function daemonSetReady(d: K8sObject | undefined): boolean {
-  const s = (d?.status ?? {}) as { desiredNumberScheduled?: number; numberReady?: number; updatedNumberScheduled?: number };
-  const wanted = s.desiredNumberScheduled ?? 0;
-  return wanted > 0 && s.numberReady === wanted && s.updatedNumberScheduled === wanted;
-}
-
 /** ztunnel and the CNI agent ready on every node (istioctl install has usually waited for them already). */
 async function ambientAgentsReady(ctx: Ctx): Promise<void> {
-  for (const agent of ambientAgents) if (!daemonSetReady(await findObject(ctx, agent))) await rolloutStatus(ctx, agent);
+  const wanted = ambientAgents.map((a) => a.name ?? '');
+  const notReady = notReadyDaemonSets(await field(ctx, ambientAgents, daemonSetsReadyPath), wanted);
+  for (const agent of ambientAgents.filter((a) => notReady.includes(a.name ?? ''))) await rolloutStatus(ctx, agent);
 }
 
 /** The chapter's own steps, after the release and the CA (as `all` runs them). */

@@ -14,6 +14,7 @@ import {
   getObject,
   inNamespace,
   isOurs,
+  listEverywhere,
   listObjects,
   namespaceRef,
   type ObjectRef,
@@ -23,6 +24,7 @@ import {
   ownerOf,
   verbArgs,
 } from './lib/kube/kube.ts';
+import type { K8sObject } from './lib/kube/manifests.ts';
 import { minikubeStatus } from './lib/kube/minikube.ts';
 import { oncePerRun } from './lib/run/once-per-run.ts';
 import { type StepDefinition, step } from './lib/run/step.ts';
@@ -164,8 +166,29 @@ const ourGatewayApi = oncePerRun(async (ctx): Promise<ObjectRef[]> => {
   );
   return found.flat();
 });
+/**
+ * Objects of the Gateway API kinds still in the cluster, which deleting the CRDs would delete too (a user's Gateways
+ * and routes, another controller's). The GatewayClasses istiod made for itself go with Istio.
+ */
+const gatewayApiInUse = oncePerRun(async (ctx): Promise<string[]> => {
+  const kinds = (await ourGatewayApi(ctx)).filter((r) => r.kind === 'customresourcedefinition').map((r) => r.name ?? '');
+  if (!kinds.length) return [];
+  const objects = await listEverywhere(ctx, kinds);
+  const istiods = (o: K8sObject) =>
+    o.kind === 'GatewayClass' &&
+    String((o.spec as { controllerName?: string } | undefined)?.controllerName).startsWith('istio.io/');
+  return objects
+    .filter((o) => !istiods(o))
+    .map((o) => `${o.kind}/${o.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata?.name}`);
+});
+
 const removeGatewayApi = inCluster('Delete the Gateway API CRDs fun-with-istio installed', {
-  done: async (ctx) => (await ourGatewayApi(ctx)).length === 0 && 'no Gateway API CRDs installed by fun-with-istio',
+  done: async (ctx) => {
+    if ((await ourGatewayApi(ctx)).length === 0) return 'no Gateway API CRDs installed by fun-with-istio';
+    const inUse = await gatewayApiInUse(ctx);
+    const shown = inUse.slice(0, 3).join(', ') + (inUse.length > 3 ? `, and ${inUse.length - 3} more` : '');
+    return inUse.length > 0 && `left as they are: deleting them would delete ${shown}`;
+  },
   run: async (ctx, task) => {
     const doomed = await ourGatewayApi(ctx);
     task.output = doomed.map((r) => `${r.kind}/${r.name}`).join('\n');

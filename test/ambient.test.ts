@@ -43,7 +43,8 @@ const apps = ['details-v1', 'productpage-v1', 'ratings-v1', 'reviews-v1', 'revie
 
 /** How the world is wrong, each in one way; the default is a cluster where istio.io's steps work. */
 interface World {
-  ztunnel?: string;
+  /** The node agents' readiness as `name=ready/wanted`. */
+  agents?: string;
   gatewayApi?: string;
   injectionLabel?: boolean;
   /** Pods that come back with a new UID (recreated) once the namespace is labelled. */
@@ -51,6 +52,8 @@ interface World {
   /** Pods the CNI agent never marks as redirected. */
   unredirected?: string[];
   runtime?: string;
+  /** Bookinfo's pods gone once the namespace is labelled (deleted by someone meanwhile). */
+  goneAfterLabel?: boolean;
   /** A Gateway bookinfo-gateway already there, without the ClusterIP annotation. */
   gatewayWithoutAnnotation?: boolean;
 }
@@ -60,7 +63,7 @@ function ambientCluster(w: World = {}) {
   let labelled = false;
   const pods = () =>
     JSON.stringify({
-      items: apps.map((name) => ({
+      items: (labelled && w.goneAfterLabel ? [] : apps).map((name) => ({
         metadata: {
           name: `${name}-abc`,
           uid: labelled && w.recreated?.includes(name) ? `new-${name}` : `uid-${name}`,
@@ -74,8 +77,9 @@ function ambientCluster(w: World = {}) {
     const cmd = argv.join(' ');
     if (cmd.includes(' label namespace bookinfo istio.io/dataplane-mode=ambient')) labelled = true;
     if (asks(query, 'list', { kind: 'nodes' })) return { stdout: nodesJson(w.runtime ?? 'containerd://2.1.4') };
-    if (jsonpathOf(query).startsWith('{.status.numberReady}')) return { stdout: w.ztunnel ?? '1 1' };
-    if (jsonpathOf(query).includes('bundle-version')) return { stdout: w.gatewayApi ?? 'v1.6.0' };
+    if (jsonpathOf(query).includes('numberReady')) return { stdout: w.agents ?? 'ztunnel=1/1 istio-cni-node=1/1 ' };
+    if (jsonpathOf(query).includes('bundle-version'))
+      return { stdout: w.gatewayApi ?? 'gateways.gateway.networking.k8s.io v1.6.0' };
     if (w.injectionLabel && asks(query, 'get', { kind: 'namespace', name: 'bookinfo' }))
       return {
         stdout: JSON.stringify({ kind: 'Namespace', metadata: { name: 'bookinfo', labels: { 'istio-injection': 'enabled' } } }),
@@ -110,7 +114,7 @@ describe('ambient-bookinfo', () => {
       'create -f -',
       'apply -f -',
       'apply -f -',
-      'label namespace bookinfo istio.io/dataplane-mode=ambient',
+      'label namespace bookinfo istio.io/dataplane-mode=ambient --overwrite',
     ]);
     assert.ok(
       r.calls.some((c) => c.endsWith('-n bookinfo port-forward service/bookinfo-gateway-istio :80 --address 127.0.0.1')),
@@ -131,15 +135,23 @@ describe('ambient-bookinfo', () => {
     );
   });
 
-  it('ztunnel not ready on every node: refused before anything is deployed', async () => {
-    const r = await run({ ztunnel: '0 1' });
-    assert.equal(r.code, 1);
-    assert.match(
-      r.err,
-      /^error: Check the ambient data plane runs \(ztunnel on every node\): ztunnel is not ready on every node in istio-system \(context lab\): 0 of 1/m,
-    );
-    assert.match(r.err, /suggestion: run `ISTIO_MODE=ambient npm run install-istio` first/);
-    assert.deepEqual(applied(r.calls), []);
+  it('ztunnel or the CNI agent not ready on every node: refused before anything is deployed', async () => {
+    for (const [agents, named] of [
+      ['ztunnel=0/1 istio-cni-node=1/1 ', 'ztunnel'],
+      ['ztunnel=1/1 istio-cni-node=1/2 ', 'istio-cni-node'],
+      ['ztunnel=1/1 ', 'istio-cni-node'],
+      ['ztunnel=0/0 istio-cni-node=1/1 ', 'ztunnel'],
+    ]) {
+      const r = await run({ agents });
+      assert.equal(r.code, 1, agents);
+      const step = 'Check the ambient data plane runs \\(ztunnel and the CNI agent on every node\\)';
+      assert.match(
+        r.err,
+        new RegExp(`^error: ${step}: not ready on every node in istio-system \\(context lab\\): ${named} \\(log:`, 'm'),
+      );
+      assert.match(r.err, /suggestion: run `ISTIO_MODE=ambient npm run install-istio` first/);
+      assert.deepEqual(applied(r.calls), []);
+    }
   });
 
   it('no Gateway API CRDs: refused before anything is deployed', async () => {
@@ -152,14 +164,21 @@ describe('ambient-bookinfo', () => {
   it("the sidecar track's Bookinfo in the namespace: refused, nothing applied", async () => {
     const r = await run({ injectionLabel: true });
     assert.equal(r.code, 1);
-    assert.match(r.err, /namespace bookinfo has istio-injection=enabled: its pods carry sidecars/);
+    assert.match(
+      r.err,
+      /^error: Check bookinfo is not on the sidecar track: namespace bookinfo has istio-injection=enabled: it holds the sidecar track's Bookinfo/m,
+    );
+    assert.match(r.err, /suggestion: run `npm run teardown` first, or set ISTIO_MODE=sidecar/);
     assert.deepEqual(applied(r.calls), []);
   });
 
   it('a pod recreated on joining the mesh fails the step, naming it', async () => {
     const r = await run({ recreated: ['ratings-v1'] });
     assert.equal(r.code, 1);
-    assert.match(r.err, /Add Bookinfo to the ambient mesh .*: pods changed on joining the mesh: ratings-v1-abc \(log:/m);
+    assert.match(
+      r.err,
+      /^error: Prove the CNI agent redirected every Bookinfo pod to ztunnel, none restarted: pods changed on joining the mesh: ratings-v1-abc \(log:/m,
+    );
   });
 
   it('a pod the CNI agent never redirected fails after the wait, naming it and where to look', async () => {
@@ -167,10 +186,16 @@ describe('ambient-bookinfo', () => {
     assert.equal(r.code, 1);
     assert.match(
       r.err,
-      /^error: Prove the CNI agent redirected every Bookinfo pod to ztunnel: not redirected to ztunnel \(no ambient\.istio\.io\/redirection=enabled\): reviews-v2-abc \(log:/m,
+      /^error: Prove the CNI agent redirected every Bookinfo pod to ztunnel, none restarted: not redirected to ztunnel \(no ambient\.istio\.io\/redirection=enabled\): reviews-v2-abc \(log:/m,
     );
     assert.match(r.err, /logs daemonset\/istio-cni-node/);
     assert.ok(!r.calls.some((c) => c.includes('port-forward')), 'the page is not asked for');
+  });
+
+  it('no pods left to redirect is no proof of redirection', async () => {
+    const r = await run({ goneAfterLabel: true });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /redirected every Bookinfo pod to ztunnel, none restarted: no Bookinfo pods in bookinfo/);
   });
 
   it('where no node runs containers it says so and looks at nothing: no wait for the CNI agent, no page', async () => {
@@ -182,7 +207,7 @@ describe('ambient-bookinfo', () => {
 
 describe('install-istio and the mode', () => {
   /** An istiod of the pinned version, from the ambient profile (its env) or not; the Gateway API CRDs someone else's. */
-  function installedWorld(o: { ambientIstiod: boolean; crdsOurs?: boolean }) {
+  function installedWorld(o: { ambientIstiod: boolean; crdsOurs?: boolean; namespaces?: object[] }) {
     const model = new DryRunCluster(modelConfig, 'fresh');
     const istiod = {
       kind: 'Deployment',
@@ -214,10 +239,84 @@ describe('install-istio and the mode', () => {
         return { stdout: JSON.stringify({ items: [istiod] }) };
       if (asks(query, 'get', { kind: 'customresourcedefinition', name: crd.metadata.name }))
         return { stdout: JSON.stringify(crd) };
+      if (o.namespaces && asks(query, 'list', { kind: 'namespace' })) return { stdout: JSON.stringify({ items: o.namespaces }) };
       const a = model.answer({ argv, input, query });
       return { stdout: a.stdout, stderr: a.stderr, code: a.exitCode };
     });
   }
+  const labelled = (name: string, labels: Record<string, string>) => ({ kind: 'Namespace', metadata: { name, labels } });
+
+  it('a switch to ambient under the sidecar track’s apps is refused before istioctl runs, naming them', async () => {
+    const fake = installedWorld({
+      ambientIstiod: false,
+      namespaces: [labelled('bookinfo', { 'istio-injection': 'enabled' }), labelled('default', {})],
+    });
+    const r = await runCli(['install-istio'], { env: { ...env, CACHE_DIR: await cacheWithCa('lab') }, runner: fake.runner });
+    assert.equal(r.code, 1);
+    assert.match(
+      r.err,
+      /^error: Install Istio: namespace bookinfo is on the sidecar track, and the ambient profile has no ingress gateway, which the sidecar track reaches them through: run `npm run teardown` first, or keep ISTIO_MODE=sidecar/m,
+    );
+    assert.deepEqual(installs(fake.calls), []);
+  });
+
+  it('a switch to sidecar under enrolled namespaces is refused the same way', async () => {
+    const fake = installedWorld({
+      ambientIstiod: true,
+      namespaces: [
+        labelled('bookinfo', { 'istio.io/dataplane-mode': 'ambient' }),
+        labelled('shop', { 'istio.io/dataplane-mode': 'ambient' }),
+      ],
+    });
+    const sidecar = { ...env, ISTIO_MODE: 'sidecar', CACHE_DIR: await cacheWithCa('lab') };
+    const r = await runCli(['install-istio'], { env: sidecar, runner: fake.runner });
+    assert.equal(r.code, 1);
+    assert.match(
+      r.err,
+      /namespace bookinfo, shop are on the ambient track, and the demo profile has no ztunnel, which carries their traffic: run `npm run teardown` first, or keep ISTIO_MODE=ambient/,
+    );
+    assert.deepEqual(installs(fake.calls), []);
+  });
+
+  it('a namespace labelled for neither mode does not stop a switch', async () => {
+    const fake = installedWorld({
+      ambientIstiod: false,
+      namespaces: [labelled('bookinfo', { 'istio.io/dataplane-mode': 'none' })],
+    });
+    await runCli(['install-istio'], { env: { ...env, CACHE_DIR: await cacheWithCa('lab') }, runner: fake.runner });
+    assert.equal(installs(fake.calls).length, 1);
+  });
+
+  it('the tool’s own Gateway API of another version is brought to the pin', async () => {
+    const model = new DryRunCluster(modelConfig, 'fresh');
+    const crds = path.join(tmpDir('fwi-crds-'), 'standard-install.yaml');
+    writeFileSync(
+      crds,
+      gunzipSync(readFileSync(path.join(import.meta.dirname, 'fixtures', 'gateway-api', 'standard-install.yaml.gz'))),
+    );
+    const old = {
+      kind: 'CustomResourceDefinition',
+      metadata: {
+        name: 'gateways.gateway.networking.k8s.io',
+        labels: oursLabel,
+        annotations: { 'gateway.networking.k8s.io/bundle-version': 'v1.5.1' },
+      },
+    };
+    const fake = fakeRunner((argv, input, query) => {
+      if (asks(query, 'get', { kind: 'customresourcedefinition', name: old.metadata.name }))
+        return { stdout: JSON.stringify(old) };
+      const a = model.answer({ argv, input, query });
+      return { stdout: a.stdout, stderr: a.stderr, code: a.exitCode };
+    });
+    await runCli(['install-istio'], {
+      env: { ...env, GATEWAY_API_CRDS: crds, CACHE_DIR: await cacheWithCa('lab') },
+      runner: fake.runner,
+    });
+    assert.ok(
+      fake.calls.some((c) => c.argv.includes('--server-side')),
+      'applied again',
+    );
+  });
   const installs = (calls: { argv: string[] }[]) => calls.filter((c) => c.argv.includes('install')).map((c) => c.argv.join(' '));
 
   it('ambient mode over a sidecar install reinstalls with the ambient profile', async () => {
@@ -525,11 +624,12 @@ describe('ambient-bookinfo on a cluster where it has run', () => {
     const gateway = {
       kind: 'Gateway',
       metadata: { name: 'bookinfo-gateway', annotations: { 'networking.istio.io/service-type': 'ClusterIP' } },
+      status: { conditions: [{ type: 'Programmed', status: 'True' }] },
     };
     const fake = fakeRunner((argv, input, query): Reply | undefined => {
       if (asks(query, 'list', { kind: 'nodes' })) return { stdout: nodesJson('kwok://v0.8.0') };
-      if (jsonpathOf(query).startsWith('{.status.numberReady}')) return { stdout: '1 1' };
-      if (jsonpathOf(query).includes('bundle-version')) return { stdout: 'v1.6.0' };
+      if (asks(query, 'get', { kind: 'httproutes.gateway.networking.k8s.io', name: 'bookinfo' }))
+        return { stdout: JSON.stringify({ kind: 'HTTPRoute', metadata: { name: 'bookinfo' } }) };
       if (asks(query, 'get', { kind: 'namespace', name: 'bookinfo' })) return { stdout: JSON.stringify(namespace) };
       if (asks(query, 'list', { kind: 'deployment', namespace: 'bookinfo' }))
         return {
@@ -540,6 +640,8 @@ describe('ambient-bookinfo on a cluster where it has run', () => {
       if (asks(query, 'list', { kind: 'service', namespace: 'bookinfo' })) return { stdout: listOf('Service') };
       if (asks(query, 'get', { kind: 'gateways.gateway.networking.k8s.io', name: 'bookinfo-gateway' }))
         return { stdout: JSON.stringify(gateway) };
+      if (asks(query, 'get', { kind: 'httproutes.gateway.networking.k8s.io', name: 'bookinfo' }))
+        return { stdout: JSON.stringify({ kind: 'HTTPRoute', metadata: { name: 'bookinfo' } }) };
       if (asks(query, 'list', { kind: 'pods', namespace: 'bookinfo' })) return { stdout: readyPods };
       const a = model.answer({ argv, input, query });
       return { stdout: a.stdout, stderr: a.stderr, code: a.exitCode };
@@ -554,7 +656,7 @@ describe('ambient-bookinfo on a cluster where it has run', () => {
         '# skip: using ISTIO_HOME=' + release,
         '# skip: namespace bookinfo exists',
         '# skip: its 16 Deployments and Services exist',
-        '# skip: gateway bookinfo-gateway exists',
+        '# skip: gateway bookinfo-gateway is Programmed, its route in place',
         '# skip: namespace bookinfo is in the ambient mesh',
       ],
     );
@@ -566,5 +668,104 @@ describe('ambient-bookinfo on a cluster where it has run', () => {
       r.calls.some((c) => c.includes('wait gateways.gateway.networking.k8s.io bookinfo-gateway')),
       'the gateway step runs',
     );
+  });
+});
+
+describe('the two tracks on one cluster, and what is left to the user', () => {
+  it("the sidecar track's bookinfo on the ambient track's namespace: refused before anything is applied", async () => {
+    const model = new DryRunCluster(modelConfig, 'fresh');
+    const enrolledNs = {
+      kind: 'Namespace',
+      metadata: { name: 'bookinfo', labels: { ...oursLabel, 'istio.io/dataplane-mode': 'ambient' } },
+    };
+    const fake = fakeRunner((argv, input, query) => {
+      if (asks(query, 'get', { kind: 'namespace', name: 'bookinfo' })) return { stdout: JSON.stringify(enrolledNs) };
+      const a = model.answer({ argv, input, query });
+      return { stdout: a.stdout, stderr: a.stderr, code: a.exitCode };
+    });
+    const r = await runCli(['bookinfo'], { env: { ...env, ISTIO_MODE: 'sidecar' }, runner: fake.runner });
+    assert.equal(r.code, 1);
+    assert.match(
+      r.err,
+      /^error: Check bookinfo is not on the ambient track: namespace bookinfo has istio\.io\/dataplane-mode=ambient: it holds the ambient track's Bookinfo/m,
+    );
+    assert.deepEqual(applied(fake.calls.map((c) => c.argv.join(' '))), []);
+  });
+
+  it('a Gateway API CRD without its bundle version still counts as installed, of an unknown version', async () => {
+    const r = await run({ gatewayApi: 'gateways.gateway.networking.k8s.io ' });
+    assert.equal(r.code, 0, r.err);
+  });
+
+  it('after ambient-waypoint, ambient-l4-policy has nothing left to do: it does not put back the gateway-only policy', async () => {
+    const r = await chapter('ambient-l4-policy', { GET: ok }, { usesWaypoint: true });
+    assert.equal(r.code, 0, r.err);
+    assert.ok(!r.calls.some((c) => c.includes('AuthorizationPolicy') || / exec /.test(c)), 'no policy applied, no request');
+    assert.ok(!r.calls.some((c) => c.endsWith('apply -f -') && c.includes('authorizationpolicy')), 'no policy applied');
+    const log = readFileSync(/\(log: (\S+)\)/.exec(r.err)?.[1] ?? assert.fail(r.err), 'utf8');
+    assert.equal(
+      log.split('\n').filter((l) => l.includes('skip: bookinfo goes through its waypoint now')).length,
+      2,
+      'the policy and its check skip, saying why',
+    );
+  });
+
+  it('GATEWAY_API_CRDS takes ~ for the home directory', () => {
+    const home = tmpDir('fwi-home-');
+    writeFileSync(path.join(home, 'crds.yaml'), '');
+    const c = loadConfig({ env: { HOME: home, GATEWAY_API_CRDS: '~/crds.yaml' }, envFile: '/nonexistent/.env' });
+    assert.deepEqual(c.gatewayApiCrds, { kind: 'given', file: path.join(home, 'crds.yaml') });
+  });
+});
+
+describe('teardown of the Gateway API CRDs', () => {
+  const ourCrds = ['gateways', 'httproutes', 'gatewayclasses'].map(
+    (p) => `customresourcedefinition.apiextensions.k8s.io/${p}.gateway.networking.k8s.io`,
+  );
+  const teardownWith = async (left: object[]) => {
+    const model = new DryRunCluster({ ...modelConfig, mode: 'ambient' }, 'fresh');
+    const fake = fakeRunner((argv, input, query) => {
+      if (asks(query, 'names', { kind: 'customresourcedefinition' })) return { stdout: `${ourCrds.join('\n')}\n` };
+      if (argv.includes('-A') && argv.some((a) => a.includes('gateways.gateway.networking.k8s.io')))
+        return { stdout: JSON.stringify({ items: left }) };
+      const a = model.answer({ argv, input, query });
+      return { stdout: a.stdout, stderr: a.stderr, code: a.exitCode };
+    });
+    const r = await runCli(['teardown', '--yes', '--keep-cluster'], { env, runner: fake.runner });
+    return {
+      ...r,
+      deletes: fake.calls.map((c) => c.argv.join(' ')).filter((c) => c.includes(' delete ') && c.includes('gateway.networking')),
+    };
+  };
+
+  it('deletes them when only the GatewayClasses istiod made are left', async () => {
+    const istios = ['istio', 'istio-waypoint'].map((name) => ({
+      kind: 'GatewayClass',
+      metadata: { name },
+      spec: { controllerName: `istio.io/${name === 'istio' ? 'gateway' : 'mesh'}-controller` },
+    }));
+    const r = await teardownWith(istios);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.deletes.length, 1);
+    assert.match(
+      r.deletes[0],
+      /delete customresourcedefinition\/gateways\.gateway\.networking\.k8s\.io customresourcedefinition\/httproutes/,
+    );
+  });
+
+  it("leaves them while others' objects use them, naming those", async () => {
+    const theirs = [
+      { kind: 'HTTPRoute', metadata: { name: 'shop', namespace: 'team-a' } },
+      {
+        kind: 'GatewayClass',
+        metadata: { name: 'envoy' },
+        spec: { controllerName: 'gateway.envoyproxy.io/gatewayclass-controller' },
+      },
+    ];
+    const r = await teardownWith(theirs);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(r.deletes, []);
+    const log = readFileSync(/\(log: (\S+)\)/.exec(r.err)?.[1] ?? assert.fail(r.err), 'utf8');
+    assert.match(log, /skip: left as they are: deleting them would delete HTTPRoute\/team-a\/shop, GatewayClass\/envoy/);
   });
 });

@@ -29,6 +29,8 @@ interface Setting<T> {
   readBy?: readonly SettingTopic[];
   /** A path: a leading `~` is the home directory, and the value is made absolute. */
   path?: true;
+  /** A path as above, or an http(s) URL, which is left as it is. */
+  pathOrUrl?: true;
   parse: (raw: string) => T;
 }
 /** Keeps each entry's own type, so a setting with a fallback reads as always set (see SettingValues). */
@@ -54,6 +56,7 @@ const atLeast =
     if (Number(raw) < min) throw new Invalid(`Istio needs at least ${min} ${unit}`);
     return Number(raw);
   };
+const isUrl = (raw: string) => /^https?:\/\//.test(raw);
 const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 export const semver = /^(\d+)\.(\d+)\.(\d+)(-[0-9A-Za-z.-]+)?$/;
 export const defaultReleaseUrl = 'https://github.com/istio/istio/releases/download';
@@ -103,14 +106,14 @@ export const settings = {
     doc: `the Gateway API CRDs the ambient track installs when missing: a URL or a file of ${gatewayApi.version}'s ${gatewayApi.asset} (checked against its pinned digest)`,
     readBy: ['install'],
     fallback: `${gatewayApi.releaseUrl}/${gatewayApi.version}/${gatewayApi.asset}`,
+    pathOrUrl: true,
     parse: (raw) => {
-      if (/^https?:\/\//.test(raw)) {
+      if (isUrl(raw)) {
         if (/^https?:\/\/[^/]*@/.test(raw)) throw new Invalid('a URL with credentials (user:password@) is not accepted');
         return { kind: 'url' as const, url: raw };
       }
-      const file = path.resolve(raw);
-      if (!existsSync(file)) throw new Invalid('no such file (or give an http(s) URL)');
-      return { kind: 'file' as const, file };
+      if (!existsSync(raw)) throw new Invalid('no such file (or give an http(s) URL)');
+      return { kind: 'file' as const, file: raw };
     },
   }),
   ISTIO_OVERLAY: setting({
@@ -290,7 +293,8 @@ export function readSettings(env: Env, fileEnv: Env): { values: SettingValues; p
     const given = givenOf(k);
     const raw = given ?? (typeof s.fallback === 'function' ? s.fallback(env, givenOf) : s.fallback);
     if (raw === undefined) continue;
-    const value = s.path ? path.resolve(raw.replace(/^~(?=\/|$)/, homeOf(env))) : raw;
+    const isPath = s.path || (s.pathOrUrl && !isUrl(raw));
+    const value = isPath ? path.resolve(raw.replace(/^~(?=\/|$)/, homeOf(env))) : raw;
     try {
       values[k] = s.parse(value);
     } catch (e) {

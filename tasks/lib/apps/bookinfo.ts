@@ -3,10 +3,10 @@
 import { names } from '../../config.ts';
 import { StepError } from '../base/errors.ts';
 import { parseJson } from '../exec/tool-output.ts';
-import type { MeshMode } from '../istio/mesh-mode.ts';
+import { joins, type MeshMode, otherMode } from '../istio/mesh-mode.ts';
 import { type ReleaseFile, releaseFile } from '../istio/release-file.ts';
 import { cannotLookHere } from '../kube/data-plane.ts';
-import { available, field, getJson, inNamespace, listObjects, waitFor } from '../kube/kube.ts';
+import { available, field, getJson, getObject, inNamespace, listObjects, namespaceRef, waitFor } from '../kube/kube.ts';
 import { describePod, livePods, type Pod } from '../kube/pods.ts';
 import { withPortForward } from '../kube/port-forward.ts';
 import { judgeSeen } from '../run/poll.ts';
@@ -48,6 +48,26 @@ export function bookinfoPodsReady(mode: MeshMode): Task {
           throw new StepError(`not ${mode.wanted}: ${wrong.map(describePod).join(', ') || 'no pods'}`);
         task.output = `${pods.length} pods ${mode.ready}`;
       });
+    },
+  });
+}
+
+/** A step: Bookinfo's namespace is not the other track's (one Bookinfo per cluster, in one mode). */
+export function notOnOtherTrack(mode: MeshMode): Task {
+  const other = otherMode(mode.name);
+  return step(`Check ${namespace} is not on the ${other.name} track`, {
+    run: async (ctx, task) => {
+      const found = await getObject(ctx, namespaceRef(namespace));
+      if (joins(other, found)) {
+        const labels = Object.entries(other.namespaceLabels).map(([k, v]) => `${k}=${v}`);
+        throw new StepError(
+          `namespace ${namespace} has ${labels.join(', ')}: it holds the ${other.name} track's Bookinfo`,
+          `run \`npm run teardown\` first, or set ISTIO_MODE=${other.name}`,
+        );
+      }
+      task.output = found
+        ? `namespace ${namespace}: not on the ${other.name} track`
+        : `namespace ${namespace} does not exist yet`;
     },
   });
 }

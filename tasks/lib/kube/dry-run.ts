@@ -12,6 +12,7 @@ import { type Config, gatewayApi, minikubeOf, names, pins } from '../../config.t
 import { missingProfileStatus } from '../exec/tool-output.ts';
 import type { ClusterView, CommandModel } from '../run/commands.ts';
 import type { ObjectRef, Request, Tool } from '../run/requests.ts';
+import { daemonSetsReadyPath, dataplaneModePath, gatewayApiCrdPath, programmedPath } from './fields.ts';
 
 /** Part of a command's result; the shell fills in the rest (exit 0, no output). */
 export interface Answer {
@@ -147,9 +148,10 @@ export class DryRunCluster implements CommandModel {
       return `defaultProviders:\n  metrics:\n  - prometheus\nextensionProviders:\n- name: ${names.tracing.provider}\n  zipkin:\n    service: ${names.tracing.service}\n    port: ${names.tracing.port}\n`;
     // A chapter's dry run assumes the chapters before it ran: what they make is ready.
     if (path === '{.status.readyReplicas}') return '1';
-    if (path === daemonSetReadyPath) return '1 1';
-    // ... and, in ambient mode, installed the Gateway API CRDs, enrolled Bookinfo and programmed its waypoint.
-    if (path === bundleVersionPath) return gatewayApi.version;
+    // ... and, in ambient mode, installed the ambient profile and the Gateway API CRDs, enrolled Bookinfo and
+    // programmed its waypoint.
+    if (path === daemonSetsReadyPath) return refs.map((r) => `${r.name}=1/1`).join(' ');
+    if (path === gatewayApiCrdPath) return `${refs[0]?.name} ${gatewayApi.version}`;
     if (path === dataplaneModePath) return 'ambient';
     if (path === programmedPath) return 'True';
     return '';
@@ -158,12 +160,6 @@ export class DryRunCluster implements CommandModel {
 
 /** The upgrade policy (and its binding) the Gateway API release installs beside its CRDs. */
 const gatewayApiPolicy = 'safe-upgrades.gateway.networking.k8s.io';
-
-/** How the ambient chapters ask whether a DaemonSet is ready on every node, and which Gateway API is installed. */
-export const daemonSetReadyPath = '{.status.numberReady} {.status.desiredNumberScheduled}';
-export const dataplaneModePath = `{.metadata.labels.${names.ambient.dataplaneLabel.replace(/\./g, '\\.')}}`;
-export const programmedPath = '{.status.conditions[?(@.type=="Programmed")].status}';
-export const bundleVersionPath = '{.metadata.annotations.gateway\\.networking\\.k8s\\.io/bundle-version}';
 
 const keyOf = (kind: string, namespace: string | undefined, name: string): string =>
   `${kind.toLowerCase()}/${kind.toLowerCase() === 'namespace' ? '' : (namespace ?? '')}/${name}`;

@@ -118,6 +118,13 @@ export async function listObjects(ctx: Ctx, ref: ObjectRef): Promise<K8sObject[]
   return (parseJson(out || '{}', `kubectl get ${ref.kind}`) as { items?: K8sObject[] }).items ?? [];
 }
 
+/** Every object of these kinds in every namespace (`kubectl get a,b -A -o json`), in one read. */
+export async function listEverywhere(ctx: Ctx, kinds: string[]): Promise<K8sObject[]> {
+  const all = { kind: kinds.join(',') };
+  const out = await ask(ctx, ['get', all.kind, '-A', '-o', 'json'], { op: 'list', ref: all });
+  return (parseJson(out || '{}', `kubectl get ${all.kind} -A`) as { items?: K8sObject[] }).items ?? [];
+}
+
 /** One object, found in the list of its kind (`listObjects`): for kinds several steps ask about. */
 export async function findObject(ctx: Ctx, ref: ObjectRef): Promise<K8sObject | undefined> {
   return (await listObjects(ctx, ref)).find((o) => o.metadata?.name === ref.name);

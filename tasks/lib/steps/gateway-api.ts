@@ -15,8 +15,11 @@ export const installGatewayApi = step(`Install the Gateway API CRDs (${gatewayAp
   done: async (ctx) => {
     const crd = await getObject(ctx, gatewayApiCrd);
     if (!crd) return false;
-    const version = annotationOf(crd, bundleVersion) || 'of an unknown version';
-    return `Gateway API ${version} is installed${ours(crd) ? '' : ' (not by fun-with-istio: left as it is)'}`;
+    const version = annotationOf(crd, bundleVersion);
+    // Someone else's are left as they are, whatever their version; the tool's own are brought to the pin.
+    if (!ours(crd))
+      return `Gateway API ${version || 'of an unknown version'} is installed (not by fun-with-istio: left as it is)`;
+    return version === gatewayApi.version && `Gateway API ${version} is installed`;
   },
   run: async (ctx, task) => {
     const source = ctx.config.gatewayApiCrds;

@@ -4,7 +4,7 @@ import { namespace as bookinfoNamespace } from '../apps/bookinfo.ts';
 import { StepError } from '../base/errors.ts';
 import { failureReason } from '../exec/failure.ts';
 import { kubectlVersions } from '../exec/tool-output.ts';
-import { bundleVersionPath, daemonSetReadyPath, dataplaneModePath, programmedPath } from '../kube/dry-run.ts';
+import { daemonSetsReadyPath, dataplaneModePath, gatewayApiCrdPath, notReadyDaemonSets, programmedPath } from '../kube/fields.ts';
 import { field, inNamespace, namespaceRef } from '../kube/kube.ts';
 import { apiServerVersion } from '../kube/tool-versions.ts';
 import { step } from '../run/step.ts';
@@ -47,26 +47,30 @@ export const istioRunning = step('Check Istio runs (istiod ready)', {
 });
 
 const ambientInstall = 'run `ISTIO_MODE=ambient npm run install-istio` first';
+const ambientAgents = [names.ambient.ztunnel, names.ambient.cniAgent];
 
-export const ambientRunning = step('Check the ambient data plane runs (ztunnel on every node)', {
+export const ambientRunning = step('Check the ambient data plane runs (ztunnel and the CNI agent on every node)', {
   run: async (ctx, task) => {
-    const ztunnel = inNamespace(names.istioNamespace, 'daemonset', names.ambient.ztunnel);
-    const [ready, wanted] = (await field(ctx, ztunnel, daemonSetReadyPath)).split(' ');
-    if (!(Number(wanted) >= 1 && ready === wanted))
+    const refs = ambientAgents.map((n) => inNamespace(names.istioNamespace, 'daemonset', n));
+    const answer = await field(ctx, refs, daemonSetsReadyPath);
+    const notReady = notReadyDaemonSets(answer, ambientAgents);
+    if (notReady.length)
       throw new StepError(
-        `ztunnel is not ready on every node in ${names.istioNamespace} (context ${ctx.config.context}): ${ready || 0} of ${wanted || 0}`,
+        `not ready on every node in ${names.istioNamespace} (context ${ctx.config.context}): ${notReady.join(', ')}`,
         ambientInstall,
       );
-    task.output = `ztunnel: ${ready} of ${wanted} nodes ready`;
+    task.output = answer.trim();
   },
 });
 
 export const gatewayApiInstalled = step('Check the Gateway API CRDs are installed', {
   run: async (ctx, task) => {
-    const version = await field(ctx, { kind: 'customresourcedefinition', name: names.gatewayApiCrd }, bundleVersionPath);
-    if (!version)
+    const [name, version] = (
+      await field(ctx, { kind: 'customresourcedefinition', name: names.gatewayApiCrd }, gatewayApiCrdPath)
+    ).split(' ');
+    if (!name)
       throw new StepError(`no Gateway API CRDs (${names.gatewayApiCrd}) in context ${ctx.config.context}`, ambientInstall);
-    task.output = `Gateway API ${version}`;
+    task.output = `Gateway API ${version || 'of an unknown version'}`;
   },
 });
 
