@@ -127,6 +127,28 @@ describe('imagesAhead: the list versions prints and all loads', () => {
     ]);
   });
 
+  it('in ambient mode: Bookinfo instead of httpbin, curl and the sleep sample, and the ambient profile rendered', async () => {
+    const fake = fakeRunner((argv) => (argv.includes('generate') ? { stdout: ' \n' } : undefined));
+    const r = await runCli(['versions'], {
+      env: { ISTIO_HOME: release, CACHE_DIR: tmpDir(), ADDONS: 'prometheus', ISTIO_MODE: 'ambient' },
+      runner: fake.runner,
+    });
+    const images = listed(r.out);
+    assert.ok(images.includes('docker.io/prom/prometheus:v3.5.0'), images.join(', '));
+    assert.ok(
+      images.some((i) => i.startsWith('docker.io/istio/examples-bookinfo-productpage-v1:')),
+      images.join(', '),
+    );
+    assert.ok(
+      images.some((i) => i.startsWith('docker.io/istio/examples-bookinfo-reviews-v3:')),
+      images.join(', '),
+    );
+    for (const sidecarOnly of ['curl', 'go-httpbin', 'sleep'])
+      assert.ok(!images.some((i) => i.includes(sidecarOnly)), `${sidecarOnly} is the sidecar track's`);
+    const generate = fake.calls.find((c) => c.argv.includes('generate'))?.argv ?? [];
+    assert.deepEqual(generate.slice(5, 7), ['--set', 'profile=ambient']);
+  });
+
   it('an install that renders no valid YAML is an error that says where it came from', async () => {
     const fake = fakeRunner((argv) => (argv.includes('generate') ? { stdout: 'kind: [unclosed\n' } : undefined));
     const r = await runCli(['versions'], { env: { ISTIO_HOME: release, CACHE_DIR: tmpDir() }, runner: fake.runner });

@@ -3,7 +3,13 @@ export const groups = {
   download: { mutate: ['tasks/lib/istio/download.ts'], tests: ['test/download.test.ts'] },
   judges: {
     mutate: ['tasks/lib/apps/bookinfo-page.ts', 'tasks/lib/apps/bookinfo-checks.ts', 'tasks/lib/apps/traffic-proof.ts'],
-    tests: ['test/bookinfo-page.test.ts', 'test/istio-tasks.test.ts', 'test/traffic.test.ts', 'test/traffic-proof.test.ts'],
+    tests: [
+      'test/bookinfo-page.test.ts',
+      'test/istio-tasks.test.ts',
+      'test/traffic.test.ts',
+      'test/traffic-proof.test.ts',
+      'test/ambient.test.ts',
+    ],
   },
   routing: {
     mutate: ['tasks/lib/istio/routing.ts', 'tasks/mtls.ts'],
@@ -14,11 +20,18 @@ export const groups = {
       'test/istio-tasks.test.ts',
       'test/dry-run-golden.test.ts',
       'test/help-golden.test.ts',
+      'test/mesh-mode-config.test.ts',
     ],
   },
   teardown: {
     mutate: ['tasks/teardown.ts'],
-    tests: ['test/chapters.test.ts', 'test/edges.test.ts', 'test/dry-run-golden.test.ts', 'test/help-golden.test.ts'],
+    tests: [
+      'test/chapters.test.ts',
+      'test/edges.test.ts',
+      'test/dry-run-golden.test.ts',
+      'test/help-golden.test.ts',
+      'test/ambient.test.ts',
+    ],
   },
   images: { mutate: ['tasks/lib/apps/images.ts'], tests: ['test/images.test.ts', 'test/dry-run-golden.test.ts'] },
   poll: { mutate: ['tasks/lib/run/poll.ts', 'tasks/lib/run/progress.ts'], tests: ['test/poll.test.ts'] },
@@ -42,6 +55,12 @@ export const groups = {
   },
   settings: {
     mutate: ['tasks/config/settings.ts'],
-    tests: ['test/config.test.ts', 'test/settings.test.ts', 'test/help-golden.test.ts'],
+    tests: [
+      'test/config.test.ts',
+      'test/settings.test.ts',
+      'test/help-golden.test.ts',
+      'test/mesh-mode-config.test.ts',
+      'test/ambient.test.ts',
+    ],
   },
 };
