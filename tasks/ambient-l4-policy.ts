@@ -5,14 +5,14 @@
 import { names } from './config.ts';
 import { checkFromClient, checkPageThroughGateway, expect } from './lib/apps/ambient-checks.ts';
 import { accounts, l4Policy } from './lib/apps/ambient-policies.ts';
-import { bookinfoRunning, namespace } from './lib/apps/bookinfo.ts';
+import { namespace } from './lib/apps/bookinfo.ts';
 import { deployMeshClient } from './lib/apps/in-mesh-client.ts';
 import { runIfMain } from './lib/cli/main.ts';
 import { inPlace } from './lib/kube/in-place.ts';
 import { field, labelPath, namespaceRef, onObjects } from './lib/kube/kube.ts';
 import { step } from './lib/run/step.ts';
 import type { Ctx, Task, TaskCommand } from './lib/run/types.ts';
-import { ambientRunning, bookinfoEnrolled, clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
+import { ambientBookinfoRuns } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
 
 /**
@@ -60,17 +60,10 @@ it), then an AuthorizationPolicy productpage-ztunnel that allows connections to 
 principal cluster.local/ns/${namespace}/sa/${accounts.gateway} (the gateway's workload identity; ztunnel
 enforces it at L4, with mutual TLS). Then loads /productpage through the gateway (it still answers) and has
 curl in the client fetch it (ztunnel resets the connection: curl exit 56). The policy stays: ambient-waypoint
-builds on it, and once it has run this chapter has nothing left to do. On a cluster whose nodes run no containers (the test lab) the checks say so.
+builds on it, and once it has run this chapter has nothing left to do. On a cluster whose nodes run no
+containers (the test lab) the checks say so.
 Runs: kubectl --context <ctx> get|apply -f -|rollout status|port-forward|exec.`,
-  tasks: () => [
-    clusterReachable,
-    istioRunning,
-    ambientRunning,
-    bookinfoRunning,
-    bookinfoEnrolled,
-    getRelease,
-    ...ambientL4Steps(),
-  ],
+  tasks: () => [...ambientBookinfoRuns(), getRelease, ...ambientL4Steps()],
 };
 
 runIfMain(import.meta.url, ambientL4Policy);

@@ -2,12 +2,12 @@
 // 90% of its requests to reviews v1 and 10% to v2, and the waypoint carries the split out. Proven as a user would:
 // over SHIFT_REQUESTS product pages through the gateway, black stars (v2) on about 10% (within 10 points, at least
 // one), and no page from v3.
-import { bookinfoFile, bookinfoRunning, gatewayService, namespace } from './lib/apps/bookinfo.ts';
+import { bookinfoFile, gatewayService, namespace } from './lib/apps/bookinfo.ts';
 import { checkShare } from './lib/apps/bookinfo-checks.ts';
 import { runIfMain } from './lib/cli/main.ts';
 import { applyFile } from './lib/istio/routing.ts';
 import type { Task, TaskCommand } from './lib/run/types.ts';
-import { ambientRunning, bookinfoEnrolled, clusterReachable, istioRunning, waypointReady } from './lib/steps/prerequisites.ts';
+import { ambientBookinfoRuns, waypointReady } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
 
 const split = bookinfoFile('gateway-api/route-reviews-90-10.yaml');
@@ -38,16 +38,7 @@ then loads SHIFT_REQUESTS product pages through the gateway and counts those wit
 within 10 points of 10% and at least one, every other page without stars (v1). The route stays; teardown removes it.
 On a cluster whose nodes run no containers (the test lab) the count says so.
 Runs: kubectl --context <ctx> get|apply -f -|port-forward.`,
-  tasks: () => [
-    clusterReachable,
-    istioRunning,
-    ambientRunning,
-    bookinfoRunning,
-    bookinfoEnrolled,
-    waypointReady,
-    getRelease,
-    ...ambientSplitSteps(),
-  ],
+  tasks: () => [...ambientBookinfoRuns(), waypointReady, getRelease, ...ambientSplitSteps()],
 };
 
 runIfMain(import.meta.url, ambientSplit);

@@ -6,7 +6,7 @@
 import { names } from './config.ts';
 import { checkFromClient, expect } from './lib/apps/ambient-checks.ts';
 import { accounts, l4Policy, l7Policy } from './lib/apps/ambient-policies.ts';
-import { bookinfoRunning, namespace } from './lib/apps/bookinfo.ts';
+import { namespace } from './lib/apps/bookinfo.ts';
 import { deployMeshClient } from './lib/apps/in-mesh-client.ts';
 import { runIfMain } from './lib/cli/main.ts';
 import { applyFile } from './lib/istio/routing.ts';
@@ -14,13 +14,7 @@ import { programmedPath } from './lib/kube/fields.ts';
 import { field, inNamespace, labelPath, namespaceRef } from './lib/kube/kube.ts';
 import { step } from './lib/run/step.ts';
 import type { Task, TaskCommand } from './lib/run/types.ts';
-import {
-  ambientRunning,
-  bookinfoEnrolled,
-  clusterReachable,
-  gatewayApiInstalled,
-  istioRunning,
-} from './lib/steps/prerequisites.ts';
+import { ambientBookinfoRuns, gatewayApiInstalled } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
 
 const { waypoint, useWaypointLabel } = names.ambient;
@@ -79,16 +73,7 @@ principal of sa/${accounts.client} may GET. The L4 policy productpage-ztunnel is
 identity. Then the curl client GETs /productpage (HTTP 200) and DELETEs it (HTTP 403, RBAC: access denied).
 On a cluster whose nodes run no containers (the test lab) the check says so.
 Runs: istioctl --context <ctx> waypoint apply, kubectl --context <ctx> get|apply -f -|exec.`,
-  tasks: () => [
-    clusterReachable,
-    istioRunning,
-    ambientRunning,
-    gatewayApiInstalled,
-    bookinfoRunning,
-    bookinfoEnrolled,
-    getRelease,
-    ...ambientWaypointSteps(),
-  ],
+  tasks: () => [...ambientBookinfoRuns(), gatewayApiInstalled, getRelease, ...ambientWaypointSteps()],
 };
 
 runIfMain(import.meta.url, ambientWaypoint);

@@ -1,6 +1,6 @@
 // What a chapter run alone needs first, checked before it changes anything, with the command that provides it.
 import { names } from '../../config.ts';
-import { namespace as bookinfoNamespace } from '../apps/bookinfo.ts';
+import { namespace as bookinfoNamespace, bookinfoRunning } from '../apps/bookinfo.ts';
 import { StepError } from '../base/errors.ts';
 import { failureReason } from '../exec/failure.ts';
 import { kubectlVersions } from '../exec/tool-output.ts';
@@ -95,3 +95,6 @@ export const waypointReady = step(`Check Bookinfo's waypoint is ready (${names.a
     task.output = `waypoint ${names.ambient.waypoint}: Programmed`;
   },
 });
+
+/** What every chapter after ambient-bookinfo checks first: the cluster, Istio's ambient data plane, Bookinfo enrolled. */
+export const ambientBookinfoRuns = () => [clusterReachable, istioRunning, ambientRunning, bookinfoRunning, bookinfoEnrolled];
