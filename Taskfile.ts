@@ -3,6 +3,7 @@
 import { addonInstallSteps, addonsCommand, tracingSteps } from './tasks/addons.ts';
 import { ambientBookinfo, ambientBookinfoSteps } from './tasks/ambient-bookinfo.ts';
 import { ambientL4Policy } from './tasks/ambient-l4-policy.ts';
+import { ambientMigrate } from './tasks/ambient-migrate.ts';
 import { ambientSplit } from './tasks/ambient-split.ts';
 import { ambientWaypoint } from './tasks/ambient-waypoint.ts';
 import { bookinfo } from './tasks/bookinfo.ts';
@@ -119,6 +120,7 @@ export const commands: Command[] = [
   ambientL4Policy,
   ambientWaypoint,
   ambientSplit,
+  ambientMigrate,
   teardown,
   all,
   versions,

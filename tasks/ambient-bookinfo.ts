@@ -12,24 +12,11 @@ import {
   namespace,
   notOnOtherTrack,
 } from './lib/apps/bookinfo.ts';
-import { StepError } from './lib/base/errors.ts';
+import { checkRedirected, exposeThroughGatewayApi, redirection } from './lib/apps/bookinfo-ambient.ts';
 import { runIfMain } from './lib/cli/main.ts';
 import { ambientMode } from './lib/istio/mesh-mode.ts';
-import { cannotLookHere } from './lib/kube/data-plane.ts';
-import {
-  annotationOf,
-  getObject,
-  inNamespace,
-  labelOf,
-  listObjects,
-  namespaceRef,
-  onObjects,
-  verbArgs,
-  waitFor,
-} from './lib/kube/kube.ts';
-import type { K8sObject } from './lib/kube/manifests.ts';
+import { getObject, inNamespace, labelOf, listObjects, namespaceRef, onObjects, verbArgs } from './lib/kube/kube.ts';
 import type { Pod } from './lib/kube/pods.ts';
-import { judgeSeen, untilSettled } from './lib/run/poll.ts';
 import { step } from './lib/run/step.ts';
 import type { Task, TaskCommand } from './lib/run/types.ts';
 import { ownNamespace } from './lib/steps/namespace.ts';
@@ -37,13 +24,9 @@ import { ambientRunning, clusterReachable, gatewayApiInstalled, istioRunning } f
 import { getRelease } from './lib/steps/release.ts';
 
 const mode = ambientMode;
-const { dataplaneLabel, gateway, serviceTypeAnnotation } = names.ambient;
+const { dataplaneLabel, serviceTypeAnnotation } = names.ambient;
 const app = bookinfoFile('platform/kube/bookinfo.yaml');
 const versions = bookinfoFile('platform/kube/bookinfo-versions.yaml');
-const gatewayFile = bookinfoFile('gateway-api/bookinfo-gateway.yaml');
-const gatewayRef = inNamespace(namespace, 'gateways.gateway.networking.k8s.io', gateway);
-/** The CNI agent marks each pod whose traffic it has redirected to ztunnel. */
-const redirection = { key: 'ambient.istio.io/redirection', value: 'enabled' };
 
 // Not in the mesh yet: istio.io deploys first and enrols after, to show that joining restarts nothing.
 const createNamespace = ownNamespace(`Create the namespace ${namespace} (not in the mesh yet)`, namespace);
@@ -64,33 +47,6 @@ const deployBookinfo = step('Deploy Bookinfo and its per-version Services (booki
   },
 });
 
-const routeRef = inNamespace(namespace, 'httproutes.gateway.networking.k8s.io', 'bookinfo');
-const programmed = (o: K8sObject | undefined) =>
-  ((o?.status as { conditions?: { type?: string; status?: string }[] } | undefined)?.conditions ?? []).some(
-    (c) => c.type === 'Programmed' && c.status === 'True',
-  );
-
-// istio.io makes the gateway's Service a ClusterIP: a LoadBalancer stays without an address (Programmed=False) unless
-// `minikube tunnel` runs. A port-forward reaches it either way.
-const exposeBookinfo = step('Expose it through a Gateway-API gateway (gateway-api/bookinfo-gateway.yaml, ClusterIP)', {
-  done: async (ctx) => {
-    const found = await getObject(ctx, gatewayRef);
-    const ready = annotationOf(found, serviceTypeAnnotation) === 'ClusterIP' && programmed(found);
-    return ready && (await getObject(ctx, routeRef)) !== undefined && `gateway ${gateway} is Programmed, its route in place`;
-  },
-  run: async (ctx, task) => {
-    const { docs, label } = gatewayFile(ctx);
-    const annotated = docs.map((d) =>
-      d.kind === 'Gateway'
-        ? { ...d, metadata: { ...d.metadata, annotations: { ...d.metadata?.annotations, [serviceTypeAnnotation]: 'ClusterIP' } } }
-        : d,
-    );
-    await onObjects(ctx, 'apply', annotated, { label: `${label} (${serviceTypeAnnotation}=ClusterIP)` });
-    await waitFor(ctx, gatewayRef, 'condition=Programmed', (l) => (task.output = l));
-  },
-});
-
-const enrolled = (pods: Pod[]) => pods.filter((p) => p.metadata.annotations?.[redirection.key] === redirection.value);
 /** Bookinfo's pods as this run found them before it labelled the namespace (none when an earlier run did). */
 const beforeLabel = new WeakMap<object, Pod[]>();
 
@@ -105,39 +61,9 @@ const addToMesh = step(`Add Bookinfo to the ambient mesh (label ${dataplaneLabel
   },
 });
 
-/** What changed of the pods since before the label: the ones recreated (a new UID) or no longer ready without a sidecar. */
-function restarted(before: Pod[] | undefined, now: Pod[]): Pod[] {
-  if (!before) return [];
-  const uids = new Set(before.map((p) => p.metadata.uid));
-  return now.filter((p) => !uids.has(p.metadata.uid) || !mode.podReady(p));
-}
-
-// The CNI agent marks each pod once its traffic goes to ztunnel: the enrolment a user can see (istiod serves the pod
-// to ztunnel as HBONE from that mark on). A restart caused by joining would show by then.
-const proveRedirected = step('Prove the CNI agent redirected every Bookinfo pod to ztunnel, none restarted', {
-  run: async (ctx, task) => {
-    if (await cannotLookHere(ctx, task)) return;
-    const all = (pods: Pod[]) => pods.length > 0 && enrolled(pods).length === pods.length;
-    const marked = await untilSettled(ctx, () => bookinfoPods(ctx), all, {
-      waiting: { task, says: (pods) => `${enrolled(pods).length} of ${pods.length} pods redirected to ztunnel` },
-    });
-    await judgeSeen(ctx, marked, () => {
-      if (!marked.length) throw new StepError(`no Bookinfo pods in ${namespace}`, 'run `npm run ambient-bookinfo` again');
-      const missing = marked.filter((p) => !enrolled([p]).length);
-      if (missing.length)
-        throw new StepError(
-          `not redirected to ztunnel (no ${redirection.key}=${redirection.value}): ${missing.map((p) => p.metadata.name).join(', ')}`,
-          `see \`kubectl --context ${ctx.config.context} -n ${names.istioNamespace} logs daemonset/${names.ambient.cniAgent}\``,
-        );
-      const before = beforeLabel.get(ctx.run);
-      const changed = restarted(before, marked);
-      if (changed.length)
-        throw new StepError(`pods changed on joining the mesh: ${changed.map((p) => p.metadata.name).join(', ')}`);
-      const kept = before ? `, the same ${marked.length} pods as before the label (same UIDs, ${mode.ready})` : '';
-      task.output = `${marked.length} pods: ${redirection.key}=${redirection.value}${kept}`;
-    });
-  },
-});
+const proveRedirected = checkRedirected('Prove the CNI agent redirected every Bookinfo pod to ztunnel, none restarted', (ctx) =>
+  beforeLabel.get(ctx.run),
+);
 
 const proveProductPage = checkPageThroughGateway('Prove the product page answers through the gateway, over the mesh');
 
@@ -158,7 +84,7 @@ export const ambientBookinfoSteps = (): Task[] => [
   createNamespace,
   deployBookinfo,
   bookinfoPodsReady(mode),
-  exposeBookinfo,
+  exposeThroughGatewayApi,
   addToMesh,
   proveRedirected,
   proveProductPage,

@@ -136,6 +136,25 @@ describe('getting the CRDs', () => {
     }
   });
 
+  it('offline, the suggestion names what replaces this download (not the Istio release’s settings)', async (t) => {
+    t.mock.method(globalThis, 'fetch', () =>
+      Promise.reject(
+        new TypeError('fetch failed', {
+          cause: Object.assign(new Error('getaddrinfo ENOTFOUND github.com'), { code: 'ENOTFOUND' }),
+        }),
+      ),
+    );
+    const file = path.join(tmpDir('fwi-gw-'), 'gw.yaml');
+    await assert.rejects(
+      gatewayApiObjects({ kind: 'download', url: 'https://github.com/kubernetes-sigs/x.yaml', file }, undefined, pin),
+      (e: unknown) =>
+        e instanceof StepError &&
+        e.message === 'cannot download https://github.com/kubernetes-sigs/x.yaml: cannot resolve github.com (offline?)' &&
+        e.suggestion ===
+          'set HTTPS_PROXY if this network has a proxy, or GATEWAY_API_CRDS to a mirror you can reach or a copy of the file',
+    );
+  });
+
   it('a kept file changed since, with the download failing, is not kept either', async () => {
     const file = path.join(tmpDir('fwi-gw-'), 'gw.yaml');
     writeFileSync(file, releaseText.replace('storage: true', 'storage: false'));

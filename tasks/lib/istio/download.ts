@@ -31,7 +31,12 @@ const shownProxy = (proxy: string): string => {
  * Fetches `url` and hands the answer to `use`, through the proxy HTTPS_PROXY/HTTP_PROXY name unless NO_PROXY
  * exempts the host (Node's own fetch reads none of them). The proxy's connection is closed once `use` is done.
  */
-async function withAnswer<T>(url: string, signal: AbortSignal | undefined, use: (res: Response) => Promise<T>): Promise<T> {
+async function withAnswer<T>(
+  url: string,
+  signal: AbortSignal | undefined,
+  use: (res: Response) => Promise<T>,
+  offline = releaseOffline,
+): Promise<T> {
   const { getProxyForUrl } = await import('proxy-from-env');
   const proxy = getProxyForUrl(url);
   const via = proxy ? ` through the proxy ${shownProxy(proxy)}` : '';
@@ -50,10 +55,7 @@ async function withAnswer<T>(url: string, signal: AbortSignal | undefined, use: 
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
     // No name lookup: offline, or a network that reaches the internet only through a proxy.
     if (!proxy && (cause?.code === 'ENOTFOUND' || cause?.code === 'EAI_AGAIN'))
-      throw new StepError(
-        `cannot download ${url}: cannot resolve ${new URL(url).hostname} (offline?)`,
-        'set HTTPS_PROXY if this network has a proxy, ISTIO_RELEASE_URL to a mirror you can reach, or ISTIO_HOME to an unpacked release',
-      );
+      throw new StepError(`cannot download ${url}: cannot resolve ${new URL(url).hostname} (offline?)`, offline);
     throw new StepError(`cannot download ${url}${via}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
   }
   try {
@@ -64,9 +66,16 @@ async function withAnswer<T>(url: string, signal: AbortSignal | undefined, use: 
   }
 }
 
-/** A small text file (a checksum, a YAML manifest), through the same proxy rules as the release. */
-export async function fetchText(url: string, signal?: AbortSignal): Promise<string> {
-  return withAnswer(url, signal, (res) => res.text());
+/** What to do when the release cannot be fetched because no name resolves. */
+const releaseOffline =
+  'set HTTPS_PROXY if this network has a proxy, ISTIO_RELEASE_URL to a mirror you can reach, or ISTIO_HOME to an unpacked release';
+
+/**
+ * A small text file (a checksum, a YAML manifest), through the same proxy rules as the release; `offline` says what to
+ * do when no name resolves (by default, for the release).
+ */
+export async function fetchText(url: string, signal?: AbortSignal, offline = releaseOffline): Promise<string> {
+  return withAnswer(url, signal, (res) => res.text(), offline);
 }
 
 /** The published checksum: `<hex> <file>` (Istio writes one space, so `shasum -c` on macOS refuses it). */

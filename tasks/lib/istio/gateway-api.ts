@@ -58,7 +58,11 @@ export async function gatewayApiObjects(
       rmSync(source.file); // changed since it was kept: not kept, fetched again below
     }
   }
-  const text = await fetchText(source.url, signal);
+  const text = await fetchText(
+    source.url,
+    signal,
+    'set HTTPS_PROXY if this network has a proxy, or GATEWAY_API_CRDS to a mirror you can reach or a copy of the file',
+  );
   const docs = verifiedObjects(text, source.url, pin);
   mkdirSync(path.dirname(source.file), { recursive: true });
   writeFileSync(`${source.file}.part`, text);

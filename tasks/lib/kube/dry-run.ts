@@ -12,7 +12,7 @@ import { type Config, gatewayApi, minikubeOf, names, pins } from '../../config.t
 import { missingProfileStatus } from '../exec/tool-output.ts';
 import type { ClusterView, CommandModel } from '../run/commands.ts';
 import type { ObjectRef, Request, Tool } from '../run/requests.ts';
-import { daemonSetsReadyPath, dataplaneModePath, gatewayApiCrdPath, programmedPath } from './fields.ts';
+import { daemonSetsReadyPath, dataplaneModePath, gatewayApiCrdPath, programmedPath, trackLabelsPath } from './fields.ts';
 
 /** Part of a command's result; the shell fills in the rest (exit 0, no output). */
 export interface Answer {
@@ -154,6 +154,8 @@ export class DryRunCluster implements CommandModel {
     if (path === gatewayApiCrdPath) return `${refs[0]?.name} ${gatewayApi.version}`;
     if (path === dataplaneModePath) return 'ambient';
     if (path === programmedPath) return 'True';
+    // ... or, for the move to ambient mode, the sidecar track's Bookinfo.
+    if (path === trackLabelsPath) return 'enabled/';
     return '';
   }
 }

@@ -31,3 +31,12 @@ export const gatewayApiCrdPath = `{.metadata.name} {.metadata.annotations.${esca
 
 /** A namespace's ambient enrolment label. */
 export const dataplaneModePath = `{.metadata.labels.${escaped(names.ambient.dataplaneLabel)}}`;
+
+/**
+ * A namespace's sidecar-injection label and its ambient enrolment label, as `<injection>/<enrolment>` (the sidecar
+ * track's Bookinfo: `enabled/`; moved: `/ambient`). A separator, not a space: the answer is trimmed.
+ */
+export const trackLabelsPath = `{.metadata.labels.${escaped(names.injection.namespaceLabel)}}/{.metadata.labels.${escaped(names.ambient.dataplaneLabel)}}`;
+
+/** Whether istiod runs with ambient support ('true': the ambient profile's PILOT_ENABLE_AMBIENT). */
+export const ambientSupportPath = '{.spec.template.spec.containers[0].env[?(@.name=="PILOT_ENABLE_AMBIENT")].value}';
