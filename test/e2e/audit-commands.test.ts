@@ -276,7 +276,7 @@ const scenarios: { name: string; argv: string[]; env: Record<string, string> }[]
   })),
   // The ambient track: its install, its chapters and the teardown of what it adds.
   { name: 'all (ISTIO_MODE=ambient)', argv: ['all', '--dry-run'], env: { ISTIO_MODE: 'ambient' } },
-  ...['ambient-bookinfo', 'ambient-l4-policy', 'ambient-waypoint', 'ambient-split'].map((chapter) => ({
+  ...['ambient-bookinfo', 'ambient-l4-policy', 'ambient-waypoint', 'ambient-split', 'ambient-migrate'].map((chapter) => ({
     name: chapter,
     argv: [chapter, '--dry-run'],
     env: { ISTIO_MODE: 'ambient' },
