@@ -7,6 +7,7 @@ import { names } from './config.ts';
 import { checkPageThroughGateway } from './lib/apps/ambient-checks.ts';
 import {
   bookinfoFile,
+  bookinfoPodSelector,
   bookinfoPods,
   bookinfoPodsReady,
   bookinfoRunning,
@@ -22,7 +23,7 @@ import { installFlags } from './lib/istio/install-flags.ts';
 import { ambientMode } from './lib/istio/mesh-mode.ts';
 import { applyFile } from './lib/istio/routing.ts';
 import { ambientSupportPath, daemonSetsReadyPath, notReadyDaemonSets, trackLabelsPath } from './lib/kube/fields.ts';
-import { field, getObject, inNamespace, labelOf, namespaceRef, rolloutStatus, verbArgs } from './lib/kube/kube.ts';
+import { field, getObject, inNamespace, labelOf, listObjects, namespaceRef, rolloutStatus, verbArgs } from './lib/kube/kube.ts';
 import { hasSidecar } from './lib/kube/pods.ts';
 import { untilSettled } from './lib/run/poll.ts';
 import { step } from './lib/run/step.ts';
@@ -32,6 +33,7 @@ import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
 
 const { dataplaneLabel } = names.ambient;
+const bookinfoApps = ['details', 'productpage', 'ratings', 'reviews'];
 const injectionLabel = names.injection.namespaceLabel;
 const agents = [names.ambient.ztunnel, names.ambient.cniAgent];
 const agentRefs = agents.map((n) => inNamespace(names.istioNamespace, 'daemonset', n));
@@ -107,13 +109,12 @@ const restartWithoutSidecars = step('Restart its pods without sidecars (kubectl 
     return pods.length > 0 && !pods.some(hasSidecar) && 'no Bookinfo pod has a sidecar';
   },
   run: async (ctx, task) => {
-    const deployments = bookinfoFile('platform/kube/bookinfo.yaml')(ctx)
-      .docs.filter((d) => d.kind === 'Deployment')
-      .map((d) => inNamespace(namespace, 'deployment', d.metadata?.name));
-    await ctx.sh.kubectl(verbArgs(['rollout', 'restart'], deployments));
+    const all = inNamespace(namespace, 'deployment');
+    await ctx.sh.kubectl(verbArgs(['rollout', 'restart'], all, ['-l', bookinfoPodSelector]));
+    const deployments = (await listObjects(ctx, all)).filter((d) => bookinfoApps.includes(labelOf(d, 'app')));
     for (const d of deployments) {
-      task.output = `waiting for ${d.kind}/${d.name}`;
-      await rolloutStatus(ctx, d);
+      task.output = `waiting for deployment/${d.metadata?.name}`;
+      await rolloutStatus(ctx, inNamespace(namespace, 'deployment', d.metadata?.name));
     }
   },
 });

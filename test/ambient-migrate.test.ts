@@ -53,6 +53,16 @@ function world(o: { labels: string; ambientIstiod?: boolean }) {
         }),
       };
     if (asks(query, 'list', { kind: 'pods', namespace: 'bookinfo' })) return { stdout: pods() };
+    if (asks(query, 'list', { kind: 'deployment', namespace: 'bookinfo' }))
+      return {
+        stdout: JSON.stringify({
+          items: [...apps, 'curl'].map((name) => ({
+            kind: 'Deployment',
+            metadata: { name, labels: { app: name.replace(/-v\d$/, '') } },
+            status: { conditions: [{ type: 'Available', status: 'True' }] },
+          })),
+        }),
+      };
     // Gateway API CRDs someone installed before: left as they are.
     if (asks(query, 'get', { kind: 'customresourcedefinition', name: 'gateways.gateway.networking.k8s.io' }))
       return {
@@ -84,7 +94,9 @@ describe('ambient-migrate', () => {
       'moved',
     );
     const restart = r.calls.find((c) => c.includes('rollout restart')) ?? assert.fail('no restart');
-    assert.equal(restart.split(' deployment/').length - 1, 6, restart);
+    assert.match(restart, /-n bookinfo rollout restart deployment -l app in \(details,productpage,ratings,reviews\)$/);
+    const waited = r.calls.filter((c) => c.includes('rollout status deployment')).map((c) => c.split(' ')[8]);
+    assert.deepEqual(waited, apps, 'each of Bookinfo’s Deployments, not the client beside it');
     const order = ['install --set profile=ambient', 'label namespace bookinfo', 'rollout restart'].map((s) =>
       r.calls.findIndex((c) => c.includes(s)),
     );

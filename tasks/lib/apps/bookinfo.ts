@@ -16,8 +16,8 @@ import type { Ctx, Task, TaskHandle } from '../run/types.ts';
 export const { namespace } = names.bookinfo;
 export const productpage = inNamespace(namespace, 'deployment', 'productpage-v1');
 
-/** Bookinfo's own pods (its four apps), not the clients the Istio tasks add to the namespace. */
-const bookinfoPodSelector = 'app in (details,productpage,ratings,reviews)';
+/** Bookinfo's own pods (its four apps), not the clients the Istio tasks add to the namespace; its Deployments too. */
+export const bookinfoPodSelector = 'app in (details,productpage,ratings,reviews)';
 export const ingressService = inNamespace(names.istioNamespace, 'service', names.bookinfo.ingress.service);
 /** The ambient track's way in: the Service istiod makes for Bookinfo's Gateway-API Gateway. */
 export const gatewayService = inNamespace(namespace, 'service', names.ambient.gatewayService);
