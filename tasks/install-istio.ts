@@ -1,10 +1,12 @@
 // Chapter 3, "Istio": get the release (the tutorial's download and unpack), install it (today's
 // `istioctl install` instead of `kubectl apply -f istio.yaml`), and monitor istio-system until it is up.
-import { names } from './config.ts';
+import { minimums, names } from './config.ts';
+import { StepError } from './lib/base/errors.ts';
 import { runIfMain } from './lib/cli/main.ts';
 import { installFlags } from './lib/istio/install-flags.ts';
 import { switchRefusal } from './lib/istio/mesh-mode.ts';
 import { meshHasProvider } from './lib/istio/tracing.ts';
+import { nodesRoom } from './lib/kube/data-plane.ts';
 import { daemonSetsReadyPath, notReadyDaemonSets } from './lib/kube/fields.ts';
 import {
   available,
@@ -109,8 +111,26 @@ async function ambientAgentsReady(ctx: Ctx): Promise<void> {
   for (const agent of ambientAgents.filter((a) => notReady.includes(a.name ?? ''))) await rolloutStatus(ctx, agent);
 }
 
+// minikube is sized by its settings; a cluster of the user's is checked before the ambient data plane is added.
+const nodesHaveRoom = step(
+  `Check the nodes have room for Istio (at least ${minimums.cpus} CPUs and ${minimums.memoryMiB / 1024} GiB)`,
+  {
+    enabled: (ctx) => ctx.config.mode === 'ambient' && ctx.config.cluster.kind === 'existing',
+    run: async (ctx, task) => {
+      const room = await nodesRoom(ctx);
+      const has = `${room.nodes} node(s) with ${room.cpus} CPUs and ${(room.memoryMiB / 1024).toFixed(1)} GiB allocatable`;
+      if (room.cpus < minimums.cpus || room.memoryMiB < minimums.memoryMiB)
+        throw new StepError(
+          `context ${ctx.config.context}: ${has}; istiod, ztunnel and the CNI agent with the addons need at least ${minimums.cpus} CPUs and ${minimums.memoryMiB / 1024} GiB`,
+          'add nodes or resources, or use CLUSTER=minikube (sized by MINIKUBE_CPUS and MINIKUBE_MEMORY)',
+        );
+      task.output = has;
+    },
+  },
+);
+
 /** The chapter's own steps, after the release and the CA (as `all` runs them). */
-export const installSteps = (): Task[] => [installGatewayApi, install, monitor, verifyCaBundle];
+export const installSteps = (): Task[] => [nodesHaveRoom, installGatewayApi, install, monitor, verifyCaBundle];
 
 export const installIstio: TaskCommand = {
   kind: 'tasks',

@@ -769,3 +769,43 @@ describe('teardown of the Gateway API CRDs', () => {
     assert.match(log, /skip: left as they are: deleting them would delete HTTPRoute\/team-a\/shop, GatewayClass\/envoy/);
   });
 });
+
+describe('room on the nodes of a cluster of the user’s (ambient mode)', () => {
+  const withNodes = (allocatable: { cpu: string; memory: string }[]) => {
+    const model = new DryRunCluster(modelConfig, 'fresh');
+    return fakeRunner((argv, input, query) => {
+      if (asks(query, 'list', { kind: 'nodes' }))
+        return {
+          stdout: JSON.stringify({
+            items: allocatable.map((a, i) => ({
+              kind: 'Node',
+              metadata: { name: `n${i}` },
+              status: { allocatable: a, nodeInfo: { containerRuntimeVersion: 'containerd://2' } },
+            })),
+          }),
+        };
+      const a = model.answer({ argv, input, query });
+      return { stdout: a.stdout, stderr: a.stderr, code: a.exitCode };
+    });
+  };
+
+  it('too little is refused before anything is installed, saying what there is and what is needed', async () => {
+    const fake = withNodes([{ cpu: '2', memory: '7865364Ki' }]);
+    const r = await runCli(['install-istio'], { env: { ...env, CACHE_DIR: await cacheWithCa('lab') }, runner: fake.runner });
+    assert.equal(r.code, 1);
+    assert.match(
+      r.err,
+      /context lab: 1 node\(s\) with 2 CPUs and 7\.5 GiB allocatable; istiod, ztunnel and the CNI agent with the addons need at least 4 CPUs and 8 GiB/,
+    );
+    assert.ok(!fake.calls.some((c) => c.argv.includes('--server-side') || c.argv.includes('install')), 'nothing installed');
+  });
+
+  it('counts every node, in any unit', async () => {
+    const fake = withNodes([
+      { cpu: '1500m', memory: '4Gi' },
+      { cpu: '2500m', memory: '4294967296' },
+    ]);
+    const r = await runCli(['install-istio'], { env: { ...env, CACHE_DIR: await cacheWithCa('lab') }, runner: fake.runner });
+    assert.doesNotMatch(r.err, /need at least/);
+  });
+});

@@ -5,10 +5,12 @@
 import type { Ctx, TaskHandle } from '../run/types.ts';
 import { listObjects } from './kube.ts';
 import type { K8sObject } from './manifests.ts';
+import { cpus, mebibytes } from './quantities.ts';
 
 interface NodeStatus {
   addresses?: { type?: string; address?: string }[];
   nodeInfo?: { containerRuntimeVersion?: string };
+  allocatable?: { cpu?: string; memory?: string };
 }
 const statusOf = (node: K8sObject) => (node.status ?? {}) as NodeStatus;
 
@@ -39,4 +41,15 @@ export async function nodeAddress(ctx: Ctx): Promise<string> {
     return (await ctx.sh.minikube(['ip'], { read: true, query: { op: 'node-ip' } })).stdout.trim();
   const [first] = await listObjects(ctx, { kind: 'nodes' });
   return (first && statusOf(first).addresses?.find((a) => a.type === 'InternalIP')?.address) ?? '';
+}
+
+/** What the nodes offer pods altogether: CPUs and MiB of memory (their allocatable resources). */
+export async function nodesRoom(ctx: Ctx): Promise<{ nodes: number; cpus: number; memoryMiB: number }> {
+  const nodes = await listObjects(ctx, { kind: 'nodes' });
+  const sum = (f: (n: K8sObject) => number) => nodes.reduce((total, n) => total + (f(n) || 0), 0);
+  return {
+    nodes: nodes.length,
+    cpus: sum((n) => cpus(statusOf(n).allocatable?.cpu ?? '')),
+    memoryMiB: sum((n) => mebibytes(statusOf(n).allocatable?.memory ?? '')),
+  };
 }

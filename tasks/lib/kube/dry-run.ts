@@ -114,6 +114,7 @@ export class DryRunCluster implements CommandModel {
       const status = {
         addresses: [{ type: 'InternalIP', address: '10.0.0.1' }],
         nodeInfo: { containerRuntimeVersion: 'containerd://2' },
+        allocatable: { cpu: '4', memory: '16Gi' },
       };
       return [{ kind: 'Node', metadata: { name: 'node' }, status }];
     }
