@@ -174,12 +174,11 @@ const gatewayApiInUse = oncePerRun(async (ctx): Promise<string[]> => {
   const kinds = (await ourGatewayApi(ctx)).filter((r) => r.kind === 'customresourcedefinition').map((r) => r.name ?? '');
   if (!kinds.length) return [];
   const objects = await listEverywhere(ctx, kinds);
+  // Of the standard kinds only a GatewayClass names a controller.
   const istiods = (o: K8sObject) =>
-    o.kind === 'GatewayClass' &&
     String((o.spec as { controllerName?: string } | undefined)?.controllerName).startsWith('istio.io/');
-  return objects
-    .filter((o) => !istiods(o))
-    .map((o) => `${o.kind}/${o.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata?.name}`);
+  const named = (o: K8sObject) => [o.kind, o.metadata?.namespace, o.metadata?.name].filter(Boolean).join('/');
+  return objects.filter((o) => !istiods(o)).map(named);
 });
 
 const removeGatewayApi = inCluster('Delete the Gateway API CRDs fun-with-istio installed', {

@@ -31,6 +31,7 @@ export const groups = {
       'test/dry-run-golden.test.ts',
       'test/help-golden.test.ts',
       'test/ambient.test.ts',
+      'test/teardown-gateway-api.test.ts',
     ],
   },
   images: { mutate: ['tasks/lib/apps/images.ts'], tests: ['test/images.test.ts', 'test/dry-run-golden.test.ts'] },
