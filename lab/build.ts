@@ -520,7 +520,9 @@ function layoutGatewayApi(): void {
   };
   if (found.Version !== gatewayApi.version)
     throw new Error(`the lab's Istio builds against gateway-api ${found.Version}; the product pins ${gatewayApi.version}`);
-  const standard = path.join(found.Dir, 'config', 'crd', 'standard');
+  // Listed in the build list but not in the module cache (a cache cleared since the binaries were built): download it.
+  const dir = found.Dir || download(`sigs.k8s.io/gateway-api@${found.Version}`).Dir;
+  const standard = path.join(dir, 'config', 'crd', 'standard');
   const files = readdirSync(standard)
     .filter((f) => f.startsWith('gateway') && f.endsWith('.yaml'))
     .sort();
@@ -529,7 +531,7 @@ function layoutGatewayApi(): void {
     .join('');
   writeFileSync(
     `${gatewayApiFile}.tmp`,
-    `#\n# Gateway API Standard channel install (joined by lab/build.ts from ${found.Dir})\n#\n${text}`,
+    `#\n# Gateway API Standard channel install (joined by lab/build.ts from ${dir})\n#\n${text}`,
   );
   renameSync(`${gatewayApiFile}.tmp`, gatewayApiFile);
   console.log(`[lab build] Gateway API ${found.Version} CRDs ${gatewayApiFile} (${files.length} files)`);
