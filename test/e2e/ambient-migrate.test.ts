@@ -6,12 +6,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
-import { isDeepStrictEqual } from 'node:util';
-import { ztunnelDump, ztunnelPod } from '../../lab/xds/xds.ts';
-import { workloadsOf } from '../../lab/xds/xds-workloads.ts';
 import { names } from '../../tasks/config.ts';
 import { tmpDir } from '../helpers.ts';
+import { ambientOnLab, writes } from './ambient-client.ts';
 import { commandsOf, type List, lab, labKubectl, type Obj, readLabEnv, runProduct } from './lab-client.ts';
 
 const ns = names.bookinfo.namespace;
@@ -19,6 +16,7 @@ const cache = tmpDir('fwi-e2e-migrate-');
 let labEnv: Record<string, string> = {};
 const timings: [string, number][] = [];
 const { kubectl, kjson, listNames } = labKubectl(() => labEnv);
+const { bookinfoPods, servedProtocols, captureAsCni } = ambientOnLab({ kjson, kubectl });
 
 /** Runs the product in `mode`; returns its exit code, output and the commands its log lists. */
 async function product(mode: 'sidecar' | 'ambient', ...args: string[]) {
@@ -32,29 +30,11 @@ async function succeeds(mode: 'sidecar' | 'ambient', ...args: string[]) {
   assert.equal(r.code, 0, `${args.join(' ')}: exit ${r.code}\n${r.out.slice(-3000)}\n${r.err}`);
   return r;
 }
-const writes = (commands: string[]) =>
-  commands.filter((c) => !/ (get|version|wait|api-versions|rollout status|port-forward|manifest generate)( |$)/.test(c));
 
-const bookinfoPods = () =>
-  kjson<List>('-n', ns, 'get', 'pods', '-l', 'app in (details,productpage,ratings,reviews)').items.filter(
-    (p) => !p.metadata.deletionTimestamp,
-  );
 const containers = (p: Obj) =>
   [...((p.spec?.containers ?? []) as { name: string }[]), ...((p.spec?.initContainers ?? []) as { name: string }[])].map(
     (c) => c.name,
   );
-
-/** Bookinfo's workloads as istiod tells the node's ztunnel: name -> tunnel protocol, once it equals `want` (20 s at most). */
-async function servedProtocols(want: Record<string, string>): Promise<Record<string, string>> {
-  for (const deadline = Date.now() + 20_000; ; await delay(250)) {
-    const seen = Object.fromEntries(
-      workloadsOf(ztunnelDump(await ztunnelPod()))
-        .filter((w) => w.namespace === ns && !w.name.startsWith(names.ambient.gateway))
-        .map((w) => [w.name, w.protocol]),
-    );
-    if (isDeepStrictEqual(seen, want) || Date.now() > deadline) return seen;
-  }
-}
 
 describe('from the sidecar track to ambient on one cluster (ambient-migrate)', { timeout: 10 * 60_000 }, () => {
   let sidecarPods: string[] = [];
@@ -124,18 +104,7 @@ describe('from the sidecar track to ambient on one cluster (ambient-migrate)', {
     const pods = bookinfoPods().map((p) => p.metadata.name);
     const as = (protocol: string) => Object.fromEntries(pods.map((p) => [p, protocol]));
     assert.deepEqual(await servedProtocols(as('NONE')), as('NONE'), 'not yet captured');
-    for (const p of pods)
-      kubectl(
-        '-n',
-        ns,
-        'patch',
-        'pod',
-        p,
-        '--subresource=status',
-        '--type=merge',
-        '-p',
-        '{"metadata":{"annotations":{"ambient.istio.io/redirection":"enabled"}}}',
-      );
+    for (const p of pods) captureAsCni(p);
     assert.deepEqual(await servedProtocols(as('HBONE')), as('HBONE'));
   });
 

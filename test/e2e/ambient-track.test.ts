@@ -14,10 +14,11 @@ import { bin } from '../../lab/base/common.ts';
 import { podOf, type XdsDump, xdsDump, ztunnelDump, ztunnelPod } from '../../lab/xds/xds.ts';
 import type { RouteView } from '../../lab/xds/xds-routes.ts';
 import { type RbacView, rbacOf, waypointRoutesOf } from '../../lab/xds/xds-waypoint.ts';
-import { type AuthorizationView, authorizationsOf, workloadsOf } from '../../lab/xds/xds-workloads.ts';
+import { type AuthorizationView, authorizationsOf } from '../../lab/xds/xds-workloads.ts';
 import { gatewayApi, names } from '../../tasks/config.ts';
 import { notHere } from '../../tasks/lib/kube/data-plane.ts';
 import { tmpDir } from '../helpers.ts';
+import { ambientOnLab, writes } from './ambient-client.ts';
 import { commandsOf, type List, lab, labKubectl, type Obj, readLabEnv, runProduct } from './lab-client.ts';
 
 const ns = names.bookinfo.namespace;
@@ -25,6 +26,7 @@ const cache = tmpDir('fwi-e2e-ambient-');
 let labEnv: Record<string, string> = {};
 const timings: [string, number][] = [];
 const { run, kubectl, kjson, listNames } = labKubectl(() => labEnv);
+const { bookinfoPods, servedProtocols, captureAsCni } = ambientOnLab({ kjson, kubectl });
 const ours = 'app.kubernetes.io/managed-by=fun-with-istio';
 
 /** Runs the product in ambient mode; it must succeed. Returns its output and the commands its log lists. */
@@ -36,30 +38,9 @@ async function product(...args: string[]) {
   return { ...r, commands: commandsOf(readFileSync(logFile, 'utf8')) };
 }
 
-/** Commands that change the cluster (everything but reads, waits and port-forwards). */
-const writes = (commands: string[]) =>
-  commands.filter((c) => !/ (get|version|wait|api-versions|rollout status|port-forward|manifest generate)( |$)/.test(c));
-
 function istioctl(...args: string[]): { code: number | null; out: string } {
   const r = spawnSync(bin('istioctl'), ['--kubeconfig', labEnv.KUBECONFIG, '--context', 'lab', ...args], { encoding: 'utf8' });
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
-}
-
-const bookinfoPods = () =>
-  kjson<List>('-n', ns, 'get', 'pods', '-l', 'app in (details,productpage,ratings,reviews)').items.filter(
-    (p) => !p.metadata.deletionTimestamp,
-  );
-
-/** Bookinfo's workloads as istiod tells the node's ztunnel: name -> tunnel protocol, once it equals `want` (20 s at most). */
-async function servedProtocols(want: Record<string, string>): Promise<Record<string, string>> {
-  for (const deadline = Date.now() + 20_000; ; await delay(250)) {
-    const seen = Object.fromEntries(
-      workloadsOf(ztunnelDump(await ztunnelPod()))
-        .filter((w) => w.namespace === ns && !w.name.startsWith(names.ambient.gateway))
-        .map((w) => [w.name, w.protocol]),
-    );
-    if (isDeepStrictEqual(seen, want) || Date.now() > deadline) return seen;
-  }
 }
 
 /** What `read` sees of a fresh dump, once it equals `want` or after 20 s (istiod debounces a change before it pushes). */
@@ -170,18 +151,7 @@ describe('the ambient track on the lab (ISTIO_MODE=ambient npm run all)', { time
     const as = (protocol: string) => Object.fromEntries(pods.map((p) => [p, protocol]));
     assert.deepEqual(await servedProtocols(as('NONE')), as('NONE'), 'labelled, not yet captured');
     // The CNI agent's part (cni/pkg/util AnnotateEnrolledPod), which the lab's kwok pod does not play.
-    for (const p of pods)
-      kubectl(
-        '-n',
-        ns,
-        'patch',
-        'pod',
-        p,
-        '--subresource=status',
-        '--type=merge',
-        '-p',
-        '{"metadata":{"annotations":{"ambient.istio.io/redirection":"enabled"}}}',
-      );
+    for (const p of pods) captureAsCni(p);
     assert.deepEqual(await servedProtocols(as('HBONE')), as('HBONE'), 'captured: HBONE');
   });
 
