@@ -22,21 +22,19 @@ import { runIfMain } from './lib/cli/main.ts';
 import { installFlags } from './lib/istio/install-flags.ts';
 import { ambientMode } from './lib/istio/mesh-mode.ts';
 import { applyFile } from './lib/istio/routing.ts';
-import { ambientSupportPath, daemonSetsReadyPath, notReadyDaemonSets, trackLabelsPath } from './lib/kube/fields.ts';
+import { ambientSupportPath, trackLabelsPath } from './lib/kube/fields.ts';
 import { field, getObject, inNamespace, labelOf, listObjects, namespaceRef, rolloutStatus, verbArgs } from './lib/kube/kube.ts';
 import { hasSidecar } from './lib/kube/pods.ts';
 import { untilSettled } from './lib/run/poll.ts';
 import { step } from './lib/run/step.ts';
 import type { Ctx, Task, TaskCommand } from './lib/run/types.ts';
 import { installGatewayApi } from './lib/steps/gateway-api.ts';
-import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
+import { agentsNotReady, clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
 
 const { dataplaneLabel } = names.ambient;
 const bookinfoApps = ['details', 'productpage', 'ratings', 'reviews'];
 const injectionLabel = names.injection.namespaceLabel;
-const agents = [names.ambient.ztunnel, names.ambient.cniAgent];
-const agentRefs = agents.map((n) => inNamespace(names.istioNamespace, 'daemonset', n));
 /** The demo profile's ingress gateway, which the ambient profile leaves out: kept, the sidecar track reaches Bookinfo through it. */
 const keepIngress = [
   '--set',
@@ -72,7 +70,7 @@ const istiod = inNamespace(names.istioNamespace, 'deployment', names.istiod);
 const addAmbientComponents = step('Add the ambient components in place (ambient profile, the ingress gateway kept)', {
   done: async (ctx) => {
     if ((await field(ctx, istiod, ambientSupportPath)) !== 'true') return false;
-    const notReady = notReadyDaemonSets(await field(ctx, agentRefs, daemonSetsReadyPath), agents);
+    const { notReady } = await agentsNotReady(ctx);
     return notReady.length === 0 && 'istiod has ambient support; ztunnel and the CNI agent run on every node';
   },
   run: async (ctx, task) => {
@@ -83,7 +81,7 @@ const addAmbientComponents = step('Add the ambient components in place (ambient 
         if (/[A-Za-z]/.test(l)) task.output = l;
       },
     });
-    for (const agent of agentRefs) await rolloutStatus(ctx, agent);
+    for (const agent of (await agentsNotReady(ctx)).notReady) await rolloutStatus(ctx, agent);
   },
 });
 

@@ -7,10 +7,8 @@ import { installFlags } from './lib/istio/install-flags.ts';
 import { switchRefusal } from './lib/istio/mesh-mode.ts';
 import { meshHasProvider } from './lib/istio/tracing.ts';
 import { nodesRoom } from './lib/kube/data-plane.ts';
-import { daemonSetsReadyPath, notReadyDaemonSets } from './lib/kube/fields.ts';
 import {
   available,
-  field,
   findObject,
   inNamespace,
   isOurs,
@@ -24,7 +22,7 @@ import { step } from './lib/run/step.ts';
 import type { Ctx, Task, TaskCommand } from './lib/run/types.ts';
 import { createIstioNamespace, generateCa, plugCa, verifyCaBundle } from './lib/steps/ca.ts';
 import { installGatewayApi } from './lib/steps/gateway-api.ts';
-import { clusterReachable } from './lib/steps/prerequisites.ts';
+import { agentsNotReady, clusterReachable } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
 
 const ns = names.istioNamespace;
@@ -47,9 +45,6 @@ async function modeMatches(ctx: Ctx): Promise<boolean> {
   const ambient = env.some((e) => e.name === 'PILOT_ENABLE_AMBIENT' && e.value === 'true');
   return (ctx.config.mode === 'ambient') === ambient;
 }
-
-/** The ambient profile's node agents: ztunnel (the data plane) and the CNI agent that redirects pods' traffic to it. */
-const ambientAgents = [names.ambient.ztunnel, names.ambient.cniAgent].map((n) => inNamespace(ns, 'daemonset', n));
 
 const install = step('Install Istio', {
   done: async (ctx) => {
@@ -106,9 +101,7 @@ const monitor = step(`Watch ${ns} come up`, {
 
 /** ztunnel and the CNI agent ready on every node (istioctl install has usually waited for them already). */
 async function ambientAgentsReady(ctx: Ctx): Promise<void> {
-  const wanted = ambientAgents.map((a) => a.name ?? '');
-  const notReady = notReadyDaemonSets(await field(ctx, ambientAgents, daemonSetsReadyPath), wanted);
-  for (const agent of ambientAgents.filter((a) => notReady.includes(a.name ?? ''))) await rolloutStatus(ctx, agent);
+  for (const agent of (await agentsNotReady(ctx)).notReady) await rolloutStatus(ctx, agent);
 }
 
 // minikube is sized by its settings; a cluster of the user's is checked before the ambient data plane is added.

@@ -5,7 +5,7 @@ import { StepError } from '../base/errors.ts';
 import { failureReason } from '../exec/failure.ts';
 import { kubectlVersions } from '../exec/tool-output.ts';
 import { daemonSetsReadyPath, dataplaneModePath, gatewayApiCrdPath, notReadyDaemonSets, programmedPath } from '../kube/fields.ts';
-import { field, inNamespace, namespaceRef } from '../kube/kube.ts';
+import { field, inNamespace, namespaceRef, type ObjectRef } from '../kube/kube.ts';
 import { apiServerVersion } from '../kube/tool-versions.ts';
 import { step } from '../run/step.ts';
 import type { Ctx } from '../run/types.ts';
@@ -47,19 +47,31 @@ export const istioRunning = step('Check Istio runs (istiod ready)', {
 });
 
 const ambientInstall = 'run `ISTIO_MODE=ambient npm run install-istio` first';
-const ambientAgents = [names.ambient.ztunnel, names.ambient.cniAgent];
+
+/** The ambient profile's node agents: ztunnel (the data plane) and the CNI agent that redirects pods' traffic to it. */
+export const ambientAgents = [names.ambient.ztunnel, names.ambient.cniAgent].map((n) =>
+  inNamespace(names.istioNamespace, 'daemonset', n),
+);
+
+/** The agents not ready on every node they want, in one read; `answer` is what the read said. */
+export async function agentsNotReady(ctx: Ctx): Promise<{ notReady: ObjectRef[]; answer: string }> {
+  const answer = await field(ctx, ambientAgents, daemonSetsReadyPath);
+  const unready = notReadyDaemonSets(
+    answer,
+    ambientAgents.map((a) => a.name ?? ''),
+  );
+  return { notReady: ambientAgents.filter((a) => unready.includes(a.name ?? '')), answer: answer.trim() };
+}
 
 export const ambientRunning = step('Check the ambient data plane runs (ztunnel and the CNI agent on every node)', {
   run: async (ctx, task) => {
-    const refs = ambientAgents.map((n) => inNamespace(names.istioNamespace, 'daemonset', n));
-    const answer = await field(ctx, refs, daemonSetsReadyPath);
-    const notReady = notReadyDaemonSets(answer, ambientAgents);
+    const { notReady, answer } = await agentsNotReady(ctx);
     if (notReady.length)
       throw new StepError(
-        `not ready on every node in ${names.istioNamespace} (context ${ctx.config.context}): ${notReady.join(', ')}`,
+        `not ready on every node in ${names.istioNamespace} (context ${ctx.config.context}): ${notReady.map((a) => a.name).join(', ')}`,
         ambientInstall,
       );
-    task.output = answer.trim();
+    task.output = answer;
   },
 });
 
