@@ -7,11 +7,13 @@ export {
   type ClusterConfig,
   type Config,
   type GatewayApiSource,
+  type IstioRelease,
   type LoadOptions,
   loadConfig,
   minikubeOf,
   ownMinikube,
   type ReleaseSource,
+  upgradeProblem,
 } from './config/load.ts';
 export { manifestsDir, names, patchesDir, projectRoot, toolVersion } from './config/names.ts';
 export {

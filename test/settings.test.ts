@@ -233,6 +233,7 @@ describe('reading the table', () => {
       addons: ['ADDONS', 'TRACING', 'TRACING_SAMPLING'],
       traffic: ['TRACING', 'TRAFFIC_REQUESTS'],
       shift: ['SHIFT_REQUESTS'],
+      upgrade: ['ISTIO_PREVIOUS_VERSION', 'ISTIO_PREVIOUS_HOME'],
       sample: ['SAMPLE_NAMESPACE'],
     });
   });

@@ -20,8 +20,18 @@ export type ReleaseSource = { kind: 'download'; url: string; shaUrl: string; arc
 /** Where the Gateway API CRDs come from: the pinned release file (kept in the cache once verified), or a given file. */
 export type GatewayApiSource = { kind: 'download'; url: string; file: string } | { kind: 'given'; file: string };
 
+/** An Istio release the tool installs: its version, where it is unpacked, its istioctl, and where it comes from. */
+export interface IstioRelease {
+  version: string;
+  istioHome: string;
+  istioctl: string;
+  release: ReleaseSource;
+}
+
 export interface Config {
   istioVersion: string;
+  /** The older release the upgrade chapters start from (N-1 or N-2); `unusable` says why it cannot (set ISTIO_PREVIOUS_VERSION). */
+  previous: IstioRelease & { unusable?: string };
   /** Sidecar (the tutorial's track) or ambient (istio.io's ambient track). */
   mode: MeshModeName;
   kubernetesVersion: string;
@@ -80,13 +90,15 @@ function platformAsset(version: string): string {
 export function loadConfig({ env = process.env, envFile = path.join(projectRoot, '.env') }: LoadOptions = {}): Config {
   const fileEnv = readEnvFile(envFile);
   const { values: v, problems } = readSettings(env, fileEnv);
-  // An ISTIO_HOME says which Istio it holds: that is the version to install and to compare with.
-  const homeVersion = v.ISTIO_HOME ? releaseVersion(v.ISTIO_HOME) : undefined;
-  if (homeVersion && v.ISTIO_VERSION !== homeVersion) {
-    const given = env.ISTIO_VERSION?.trim() || fileEnv.ISTIO_VERSION?.trim();
-    if (given) problems.push(`ISTIO_VERSION=${JSON.stringify(given)}: ISTIO_HOME holds Istio ${homeVersion} (its manifest.yaml)`);
-    else v.ISTIO_VERSION = homeVersion;
-  }
+  const given = (name: string) => env[name]?.trim() || fileEnv[name]?.trim();
+  v.ISTIO_VERSION = versionOfHome('ISTIO_VERSION', v.ISTIO_VERSION, v.ISTIO_HOME, given, problems);
+  v.ISTIO_PREVIOUS_VERSION = versionOfHome(
+    'ISTIO_PREVIOUS_VERSION',
+    v.ISTIO_PREVIOUS_VERSION,
+    v.ISTIO_PREVIOUS_HOME,
+    given,
+    problems,
+  );
   const warnings: string[] = [];
 
   // A value that failed to parse is missing here: check pairs only when both parsed.
@@ -97,26 +109,27 @@ export function loadConfig({ env = process.env, envFile = path.join(projectRoot,
       warnings.push(`Istio ${line} is not in the support table; Kubernetes ${v.KUBERNETES_VERSION} is not checked against it`);
     else if (support) problems.push(`KUBERNETES_VERSION=${JSON.stringify(v.KUBERNETES_VERSION)}: ${support}`);
   }
+  // Only a value the user gave stops every command; the pinned one under another ISTIO_VERSION stops the upgrade only.
+  let unusable: string | undefined;
+  if (v.ISTIO_VERSION && v.ISTIO_PREVIOUS_VERSION) {
+    const why = upgradeProblem(v.ISTIO_PREVIOUS_VERSION, v.ISTIO_VERSION, v.KUBERNETES_VERSION);
+    const line = why && `ISTIO_PREVIOUS_VERSION=${JSON.stringify(v.ISTIO_PREVIOUS_VERSION)}: ${why}`;
+    if (line && (given('ISTIO_PREVIOUS_VERSION') || given('ISTIO_PREVIOUS_HOME'))) problems.push(line);
+    else unusable = line;
+  }
   const cluster = clusterOf(v, problems);
   modeProblems(v, problems);
 
-  let asset = '';
-  if (!v.ISTIO_HOME && v.ISTIO_VERSION) {
-    try {
-      asset = platformAsset(v.ISTIO_VERSION);
-    } catch (e) {
-      problems.push((e as Error).message);
-    }
-  }
+  const releaseUrl = v.ISTIO_RELEASE_URL?.replace(/\/+$/, '');
+  const current = releaseOf(v.ISTIO_VERSION, v.ISTIO_HOME, v.CACHE_DIR, releaseUrl, problems);
+  const previous = releaseOf(v.ISTIO_PREVIOUS_VERSION, v.ISTIO_PREVIOUS_HOME, v.CACHE_DIR, releaseUrl, problems);
   if (problems.length || !cluster) throw new UsageError(problems.join('\n'));
 
-  const istioVersion = v.ISTIO_VERSION;
   const cacheDir = v.CACHE_DIR;
-  const istioHome = v.ISTIO_HOME ?? path.join(cacheDir, 'releases', `istio-${istioVersion}`);
-  const base = `${v.ISTIO_RELEASE_URL.replace(/\/+$/, '')}/${istioVersion}/${asset}`;
   const crds = v.GATEWAY_API_CRDS;
   return {
-    istioVersion,
+    istioVersion: current.version,
+    previous: { ...previous, unusable },
     mode: v.ISTIO_MODE,
     gatewayApiCrds:
       crds.kind === 'file'
@@ -132,11 +145,9 @@ export function loadConfig({ env = process.env, envFile = path.join(projectRoot,
     cluster,
     context: cluster.kind === 'existing' ? cluster.context : cluster.profile,
     kubeconfig: v.KUBECONFIG,
-    istioHome,
-    istioctl: path.join(istioHome, 'bin', 'istioctl'),
-    release: v.ISTIO_HOME
-      ? { kind: 'given' }
-      : { kind: 'download', url: base, shaUrl: `${base}.sha256`, asset, archive: path.join(cacheDir, 'downloads', asset) },
+    istioHome: current.istioHome,
+    istioctl: current.istioctl,
+    release: current.release,
     cacheDir,
     certsDir: path.join(cacheDir, 'certs'),
     logDir: path.join(cacheDir, 'logs'),
@@ -151,6 +162,61 @@ export function loadConfig({ env = process.env, envFile = path.join(projectRoot,
     waitTimeout: v.WAIT_TIMEOUT,
     warnings,
   };
+}
+
+/**
+ * The version to install from `version` and an ISTIO_HOME-like `home`: a home says which Istio it holds (its
+ * manifest.yaml), and that is the version unless one was given that differs, which is a problem.
+ */
+function versionOfHome(
+  name: string,
+  version: string,
+  home: string | undefined,
+  given: (name: string) => string | undefined,
+  problems: string[],
+): string {
+  const held = home ? releaseVersion(home) : undefined;
+  if (!held || held === version) return version;
+  const asked = given(name);
+  if (asked) problems.push(`${name}=${JSON.stringify(asked)}: ${homeSetting[name]} holds Istio ${held} (its manifest.yaml)`);
+  return held;
+}
+const homeSetting: Record<string, string> = { ISTIO_VERSION: 'ISTIO_HOME', ISTIO_PREVIOUS_VERSION: 'ISTIO_PREVIOUS_HOME' };
+
+/** Where `version` is unpacked and comes from: `home` when given, else downloaded from `releaseUrl` into the cache. */
+function releaseOf(
+  version: string,
+  home: string | undefined,
+  cacheDir: string,
+  releaseUrl: string,
+  problems: string[],
+): IstioRelease {
+  const istioHome = home ?? path.join(cacheDir ?? '', 'releases', `istio-${version}`);
+  const istioctl = path.join(istioHome, 'bin', 'istioctl');
+  if (home || !version) return { version, istioHome, istioctl, release: { kind: 'given' } };
+  let asset = '';
+  try {
+    asset = platformAsset(version);
+  } catch (e) {
+    if (!problems.includes((e as Error).message)) problems.push((e as Error).message);
+  }
+  const url = `${releaseUrl}/${version}/${asset}`;
+  const archive = path.join(cacheDir ?? '', 'downloads', asset);
+  return { version, istioHome, istioctl, release: { kind: 'download', url, shaUrl: `${url}.sha256`, asset, archive } };
+}
+
+/**
+ * Why `previous` cannot start a canary upgrade to `current`, if it cannot: it must be one or two minors older (what
+ * istio.io supports for revisions) and run on the cluster's Kubernetes.
+ */
+export function upgradeProblem(previous: string, current: string, kubernetes: string | undefined): string | undefined {
+  const [pMajor, pMinor] = previous.split('.').map(Number);
+  const [cMajor, cMinor] = current.split('.').map(Number);
+  const gap = cMinor - pMinor;
+  if (pMajor !== cMajor || gap < 1 || gap > 2)
+    return `the upgrade goes to Istio ${cMajor}.${cMinor} from one or two minors before it (${cMajor}.${cMinor - 1} or ${cMajor}.${cMinor - 2})`;
+  const support = kubernetes ? kubernetesSupport(previous, kubernetes) : undefined;
+  return support && support !== 'unknown' ? `${support}, not ${kubernetes}` : undefined;
 }
 
 /** The profile must carry the mode's data plane: ambient needs ztunnel and the CNI agent, which only its profile has. */

@@ -3,6 +3,8 @@
 /** The pinned versions. */
 export const pins = {
   istio: '1.31.1',
+  /** The release the upgrade chapters start from (N-1): the newest 1.30 patch. */
+  istioPrevious: '1.30.5',
   kubernetes: 'v1.36.3',
   minikube: 'v1.39.0',
 } as const;
@@ -10,6 +12,8 @@ export const pins = {
 /** Kubernetes minors each Istio minor supports (istio.io support table). Unknown minors are not checked. */
 export const istioKubernetesSupport: Record<string, { min: number; max: number }> = {
   '1.31': { min: 32, max: 36 },
+  '1.30': { min: 32, max: 36 },
+  '1.29': { min: 31, max: 35 },
 };
 
 /**

@@ -16,8 +16,16 @@ export type Env = Partial<Record<string, string>>;
  * What some settings are read for (a command says which it reads: `reads`): starting minikube, installing Istio,
  * the addons, the traffic chapter, traffic shifting, the sleep sample. A setting without one is read by every command.
  */
-export type SettingTopic = 'minikube-start' | 'install' | 'addons' | 'traffic' | 'shift' | 'sample';
-export const settingTopics: readonly SettingTopic[] = ['minikube-start', 'install', 'addons', 'traffic', 'shift', 'sample'];
+export type SettingTopic = 'minikube-start' | 'install' | 'addons' | 'traffic' | 'shift' | 'sample' | 'upgrade';
+export const settingTopics: readonly SettingTopic[] = [
+  'minikube-start',
+  'install',
+  'addons',
+  'traffic',
+  'shift',
+  'sample',
+  'upgrade',
+];
 
 interface Setting<T> {
   doc: string;
@@ -70,15 +78,24 @@ export const durationSeconds = (d: string): number =>
 
 export const homeOf = (env: Env): string => env.HOME || os.homedir();
 
+function istioRelease(raw: string): string {
+  const version = raw.replace(/^v(?=\d)/, ''); // v1.31.1 is how people write it; releases are named 1.31.1
+  if (!semver.test(version)) throw new Invalid('expected a release like 1.31.1');
+  return version;
+}
+
+function unpacked(raw: string): string {
+  if (!existsSync(path.join(raw, 'bin', 'istioctl'))) throw new Invalid('not an unpacked Istio release (no bin/istioctl)');
+  return raw;
+}
+
 export const settings = {
-  ISTIO_VERSION: setting({
-    doc: 'Istio release to install',
-    fallback: pins.istio,
-    parse: (raw) => {
-      const version = raw.replace(/^v(?=\d)/, ''); // v1.31.1 is how people write it; releases are named 1.31.1
-      if (!semver.test(version)) throw new Invalid('expected a release like 1.31.1');
-      return version;
-    },
+  ISTIO_VERSION: setting({ doc: 'Istio release to install', fallback: pins.istio, parse: istioRelease }),
+  ISTIO_PREVIOUS_VERSION: setting({
+    doc: 'the older Istio release the upgrade chapters start from (one or two minors before ISTIO_VERSION)',
+    readBy: ['upgrade'],
+    fallback: pins.istioPrevious,
+    parse: istioRelease,
   }),
   KUBERNETES_VERSION: setting({
     doc: 'Kubernetes version for minikube',
@@ -161,13 +178,12 @@ export const settings = {
   }),
   KUBE_CONTEXT: setting({ doc: 'kube context to use with CLUSTER=existing (required there)', parse: text }),
   KUBECONFIG: setting({ doc: 'kubeconfig file(s), passed on to kubectl and istioctl', parse: text }),
-  ISTIO_HOME: setting({
-    doc: 'an unpacked Istio release to use instead of downloading one',
+  ISTIO_HOME: setting({ doc: 'an unpacked Istio release to use instead of downloading one', path: true, parse: unpacked }),
+  ISTIO_PREVIOUS_HOME: setting({
+    doc: 'an unpacked release of ISTIO_PREVIOUS_VERSION to use instead of downloading one',
+    readBy: ['upgrade'],
     path: true,
-    parse: (raw) => {
-      if (!existsSync(path.join(raw, 'bin', 'istioctl'))) throw new Invalid('not an unpacked Istio release (no bin/istioctl)');
-      return raw;
-    },
+    parse: unpacked,
   }),
   ISTIO_RELEASE_URL: setting({
     doc: 'where releases are downloaded from',

@@ -63,7 +63,8 @@ const settingsTable = (names: SettingName[]): string[] =>
       const d = shownDefault(k);
       return [k, `${settings[k].doc}${d ? ` (default ${d})` : ''}`];
     }),
-    20,
+    // One column for every command's help: the longest name of the table, not of the names shown here.
+    Math.max(...settingNames.map((n) => n.length)) + 2,
   );
 
 export const versionLine = (): string =>

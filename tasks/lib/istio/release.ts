@@ -1,7 +1,7 @@
 // The pinned Istio release: downloaded and verified once into the cache, unpacked next to it.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import type { Config, ReleaseSource } from '../../config.ts';
+import type { Config, IstioRelease, ReleaseSource } from '../../config.ts';
 import { StepError } from '../base/errors.ts';
 import { type DownloadOptions, downloadVerified } from './download.ts';
 
@@ -10,13 +10,16 @@ export const releaseReady = (config: Config): boolean => existsSync(config.istio
 type Download = Extract<ReleaseSource, { kind: 'download' }>;
 
 /** Where the pinned release is downloaded from; ISTIO_HOME means there is nothing to download. */
-export function downloadOf(config: Pick<Config, 'release'>): Download {
+export function downloadOf(config: Pick<IstioRelease, 'release'>): Download {
   if (config.release.kind !== 'download') throw new StepError('ISTIO_HOME is set: there is no release to download');
   return config.release;
 }
 
-/** Downloads (or reuses) the archive, checks it, and unpacks it into `config.istioHome`. */
-export async function obtainRelease(config: Config, o: DownloadOptions = {}): Promise<'cached' | 'downloaded'> {
+/** Downloads (or reuses) the archive, checks it, and unpacks it into `config.istioHome` (the pinned release or the previous one). */
+export async function obtainRelease(
+  config: Pick<IstioRelease, 'istioHome' | 'release'>,
+  o: DownloadOptions = {},
+): Promise<'cached' | 'downloaded'> {
   const { istioHome } = config;
   const release = downloadOf(config);
   const how = await downloadVerified(release.url, release.shaUrl, release.archive, o);
