@@ -2,32 +2,18 @@
 // through the ingress gateway (the release's Istio-API Gateway and VirtualService), with the destination rules the
 // traffic tasks route to. Proven by the product page a user would get; how to open it is printed.
 import { names } from './config.ts';
-import {
-  bookinfoFile,
-  bookinfoPodsReady,
-  ingressService,
-  namespace,
-  notOnOtherTrack,
-  throughIngress,
-} from './lib/apps/bookinfo.ts';
-import { productPage } from './lib/apps/bookinfo-client.ts';
-import { judgePage } from './lib/apps/bookinfo-page.ts';
-import { StepError } from './lib/base/errors.ts';
+import { bookinfoPodsReady, ingressService, namespace, notOnOtherTrack } from './lib/apps/bookinfo.ts';
+import { applyDestinationRules, deployBookinfo, exposeBookinfo, proveProductPage } from './lib/apps/bookinfo-sidecar.ts';
 import { runIfMain } from './lib/cli/main.ts';
 import { nodeReachable } from './lib/istio/addon-links.ts';
 import { sidecarMode } from './lib/istio/mesh-mode.ts';
-import { applyFile } from './lib/istio/routing.ts';
 import { nodeAddress } from './lib/kube/data-plane.ts';
-import { getObject, inNamespace, listObjects, onObjects } from './lib/kube/kube.ts';
-import { untilSettled } from './lib/run/poll.ts';
+import { getObject } from './lib/kube/kube.ts';
 import { step } from './lib/run/step.ts';
-import type { Ctx, Task, TaskCommand } from './lib/run/types.ts';
+import type { Task, TaskCommand } from './lib/run/types.ts';
 import { ownNamespace } from './lib/steps/namespace.ts';
 import { clusterReachable, istioRunning } from './lib/steps/prerequisites.ts';
 import { getRelease } from './lib/steps/release.ts';
-
-const app = bookinfoFile('platform/kube/bookinfo.yaml');
-const deploymentsOf = (ctx: Ctx) => app(ctx).docs.filter((d) => d.kind === 'Deployment');
 
 const mode = sidecarMode;
 
@@ -36,41 +22,6 @@ const createBookinfoNamespace = ownNamespace(
   namespace,
   mode.namespaceLabels,
 );
-
-const deployBookinfo = step('Deploy Bookinfo (samples/bookinfo/platform/kube/bookinfo.yaml)', {
-  done: async (ctx) => {
-    const wanted = deploymentsOf(ctx).map((d) => d.metadata?.name);
-    const found = (await listObjects(ctx, inNamespace(namespace, 'deployment'))).map((d) => d.metadata?.name);
-    return wanted.length > 0 && wanted.every((n) => found.includes(n)) && `its ${wanted.length} Deployments exist`;
-  },
-  run: async (ctx) => {
-    const { docs, label } = app(ctx);
-    await onObjects(ctx, 'apply', docs, { label });
-  },
-});
-
-const exposeBookinfo = applyFile(
-  'Expose it through the ingress gateway (networking/bookinfo-gateway.yaml)',
-  bookinfoFile('networking/bookinfo-gateway.yaml'),
-);
-const applyDestinationRules = applyFile(
-  'Apply the destination rules: subsets v1, v2, v3 (networking/destination-rule-all.yaml)',
-  bookinfoFile('networking/destination-rule-all.yaml'),
-);
-
-const proveProductPage = step('Prove the product page answers through the ingress gateway', {
-  run: async (ctx, task) => {
-    await throughIngress(ctx, task, async (base) => {
-      // The gateway serves the route once istiod has pushed it: ask until the page comes or the wait times out.
-      const ask = () => productPage(base, { signal: ctx.signal, clock: ctx.clock }).catch((e: Error) => e.message);
-      const isPage = (html: string) => judgePage(html).kind === 'product-page';
-      const says = () => 'waiting for the gateway to serve /productpage';
-      const html = await untilSettled(ctx, ask, isPage, { waiting: { task, says } });
-      if (!isPage(html)) throw new StepError(`${base}/productpage is not the product page: ${html.trim().slice(0, 80)}`);
-      return `${base}/productpage: <title>Simple Bookstore App</title>`;
-    });
-  },
-});
 
 const printUrl = step('Print how to open it', {
   run: async (ctx, task) => {

@@ -5,7 +5,7 @@ import type { Config, IstioRelease, ReleaseSource } from '../../config.ts';
 import { StepError } from '../base/errors.ts';
 import { type DownloadOptions, downloadVerified } from './download.ts';
 
-export const releaseReady = (config: Config): boolean => existsSync(config.istioctl);
+export const releaseReady = (config: Pick<IstioRelease, 'istioctl'>): boolean => existsSync(config.istioctl);
 
 type Download = Extract<ReleaseSource, { kind: 'download' }>;
 
