@@ -24,12 +24,11 @@ import {
   binDir,
   gatewayApiFile,
   goEnv,
-  ISTIO_LAB_VERSION,
+  type IstioLine,
   imageModulePins,
-  istioCommit,
   istioDockerHub,
-  istioHome,
-  istioMinor,
+  istioHomeOf,
+  istioLines,
   labCacheDir,
   labKey,
   labPins,
@@ -43,7 +42,7 @@ import { allImageRecipes } from './images/recipes.ts';
 import { ensureHostPackages } from './toolchain/host-packages.ts';
 import { prepareModule, resolveModule, runGo, type WrapperModule } from './toolchain/wrapper-module.ts';
 
-interface Target {
+export interface Target {
   name: string;
   module: string; // wrapper module directory name under src/
   pkg: string;
@@ -72,16 +71,35 @@ const k8sLd = ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version'].
   `-X ${p}.gitMinor=${k8sMinor}`,
   `-X ${p}.gitTreeState=clean`,
 ]);
-const istioLd = [
-  `-X istio.io/istio/pkg/version.buildVersion=${ISTIO_LAB_VERSION}`,
-  `-X istio.io/istio/pkg/version.buildGitRevision=${istioCommit}`,
-  `-X istio.io/istio/pkg/version.buildTag=${labPins.istioModule}`,
+/** An Istio line's version stamp (`istioctl version`, pilot-discovery's and pilot-agent's). */
+export const istioLd = (l: IstioLine): string[] => [
+  `-X istio.io/istio/pkg/version.buildVersion=${l.version}`,
+  `-X istio.io/istio/pkg/version.buildGitRevision=${l.commit}`,
+  `-X istio.io/istio/pkg/version.buildTag=${l.module}`,
   `-X istio.io/istio/pkg/version.buildHub=${istioDockerHub}`,
   `-X istio.io/istio/pkg/version.buildStatus=Clean`,
   '-X istio.io/istio/pkg/version.buildOS=linux',
   `-X istio.io/istio/pkg/version.buildArch=${process.arch === 'arm64' ? 'arm64' : 'amd64'}`,
 ];
 const istioTags = 'vtprotobuf,disable_pgv';
+/** The wrapper module (and source copy) of an Istio line: `istio`, `istio-1.30`. */
+export const istioModuleName = (l: IstioLine): string => `istio${l.suffix}`;
+
+/**
+ * An Istio line's binaries (`<name><suffix>`): istioctl and pilot-discovery always, pilot-agent for the real node's
+ * proxyv2 image of the current line.
+ */
+export function istioTargets(l: IstioLine): Target[] {
+  const common = { module: istioModuleName(l), tags: istioTags, ldflags: istioLd(l) };
+  return [
+    { name: `istioctl${l.suffix}`, pkg: 'istio.io/istio/istioctl/cmd/istioctl', ...common },
+    { name: `pilot-discovery${l.suffix}`, pkg: 'istio.io/istio/pilot/cmd/pilot-discovery', ...common },
+    // The sidecar's agent, for the real node's istio/proxyv2 image (lab/images).
+    ...(l.id === 'current'
+      ? [{ name: `pilot-agent${l.suffix}`, pkg: 'istio.io/istio/pilot/cmd/pilot-agent', ...common, realNode: true }]
+      : []),
+  ];
+}
 
 /**
  * Istio's own analyzers (the set `istioctl analyze` runs) on YAML files, Services and Pods included.
@@ -123,23 +141,7 @@ const allTargets: Target[] = [
     pkg: 'sigs.k8s.io/kwok/cmd/kwok',
     ldflags: [`-X sigs.k8s.io/kwok/pkg/consts.Version=${labPins.kwok}`],
   },
-  { name: 'istioctl', module: 'istio', pkg: 'istio.io/istio/istioctl/cmd/istioctl', tags: istioTags, ldflags: istioLd },
-  {
-    name: 'pilot-discovery',
-    module: 'istio',
-    pkg: 'istio.io/istio/pilot/cmd/pilot-discovery',
-    tags: istioTags,
-    ldflags: istioLd,
-  },
-  // The sidecar's agent, for the real node's istio/proxyv2 image (lab/images).
-  {
-    name: 'pilot-agent',
-    module: 'istio',
-    pkg: 'istio.io/istio/pilot/cmd/pilot-agent',
-    tags: istioTags,
-    ldflags: istioLd,
-    realNode: true,
-  },
+  ...istioLines.flatMap(istioTargets),
   // The real node's CoreDNS and the httpbin sample, built as their Makefiles do (CGO off, stripped).
   {
     name: 'coredns',
@@ -199,7 +201,7 @@ const allTargets: Target[] = [
     module: 'istio',
     pkg: './analyze-files',
     tags: istioTags,
-    ldflags: istioLd,
+    ldflags: istioLd(istioLines[0]),
     testsOnly: true,
     goSource: { dir: 'analyze-files', text: analyzeFilesGo },
   },
@@ -208,7 +210,7 @@ const allTargets: Target[] = [
     module: 'istio',
     pkg: './xds-dump',
     tags: istioTags,
-    ldflags: istioLd,
+    ldflags: istioLd(istioLines[0]),
     testsOnly: true,
     goSource: { dir: 'xds-dump', text: xdsDumpGo },
   },
@@ -281,7 +283,7 @@ function stagingModules(goModFile: string): string[] {
 }
 
 /** Release-builder style: charts carry the release version, values the release hub and tag. */
-function sanitizeCharts(root: string): void {
+function sanitizeCharts(root: string, version: string): void {
   const walk = (dir: string): string[] =>
     readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
       e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)],
@@ -292,12 +294,10 @@ function sanitizeCharts(root: string): void {
     const text = readFileSync(f, 'utf8');
     const out =
       base === 'Chart.yaml'
-        ? text
-            .replace(/^version: .*$/m, `version: ${ISTIO_LAB_VERSION}`)
-            .replace(/^appVersion: .*$/m, `appVersion: ${ISTIO_LAB_VERSION}`)
+        ? text.replace(/^version: .*$/m, `version: ${version}`).replace(/^appVersion: .*$/m, `appVersion: ${version}`)
         : text
             .replace(/^(\s*)hub: registry\.istio\.io\/testing\s*$/gm, `$1hub: ${istioDockerHub}`)
-            .replace(/^(\s*)tag: latest\s*$/gm, `$1tag: ${ISTIO_LAB_VERSION}`);
+            .replace(/^(\s*)tag: latest\s*$/gm, `$1tag: ${version}`);
     if (out !== text) writeFileSync(f, out);
   }
 }
@@ -310,19 +310,38 @@ function makeWritable(dir: string): void {
   }
 }
 
-function prepareIstioSource(): string {
-  const src = path.join(srcDir, 'istio-src');
+/** A release-builder-style copy of an Istio line's module (charts stamped with its version): `src/istio<suffix>-src`. */
+function prepareIstioSource(l: IstioLine): string {
+  const src = path.join(srcDir, `${istioModuleName(l)}-src`);
   const marker = path.join(src, '.sanitized');
   if (existsSync(marker)) return src;
-  const { Dir } = download(`istio.io/istio@${labPins.istioModule}`);
+  const { Dir } = download(`istio.io/istio@${l.module}`);
   const fileVersion = readFileSync(path.join(Dir, 'VERSION'), 'utf8').trim();
-  if (fileVersion !== istioMinor) throw new Error(`istio module VERSION is ${fileVersion}, the pin says ${istioMinor}`);
+  if (fileVersion !== l.minor) throw new Error(`istio module ${l.module} VERSION is ${fileVersion}, the pin says ${l.minor}`);
   rmSync(src, { recursive: true, force: true });
   cpSync(Dir, src, { recursive: true });
   makeWritable(src);
-  sanitizeCharts(src);
-  writeFileSync(marker, `${labPins.istioModule} -> ${ISTIO_LAB_VERSION}\n`);
+  sanitizeCharts(src, l.version);
+  writeFileSync(marker, `${l.module} -> ${l.version}\n`);
   return src;
+}
+
+/**
+ * An Istio line's wrapper module as data: the module at its pseudo-version, replaced by the stamped copy, plus the
+ * line's own replaces. `go get` names the version: without it Go resolves istio.io/istio to the newest commit it
+ * knows (the N build moved N-1's require to the release-1.31 commit).
+ */
+export function istioWrapperModule(l: IstioLine, src: string): WrapperModule {
+  const name = istioModuleName(l);
+  const replaces = l.replaces.length
+    ? `\n// not served by the Go module proxy at the versions ${l.commit} requires: the nearest served\nreplace (\n${l.replaces.map((r) => `\t${r}`).join('\n')}\n)\n`
+    : '';
+  return {
+    name,
+    goMod: `module lab.local/${name}\n\ngo 1.26.0\n\nrequire istio.io/istio ${l.module}\n\n// release-builder style copy of the module: charts stamped with ${l.version}\nreplace istio.io/istio => ${JSON.stringify(src)}\n${replaces}`,
+    packages: getArgs(name, l.module),
+    files: generatedSources(name),
+  };
 }
 
 /** minikube's wrapper: its go.mod says `go 1.25.0`; its replace lines (none in v1.38.1) are carried over. */
@@ -396,15 +415,7 @@ function wrapperModules(only?: Set<string>): WrapperModule[] {
       files: generatedSources(name),
     });
   }
-  if (wanted('istio')) {
-    const src = prepareIstioSource();
-    out.push({
-      name: 'istio',
-      goMod: `module lab.local/istio\n\ngo 1.26.0\n\nrequire istio.io/istio ${labPins.istioModule}\n\n// release-builder style copy of the module: charts stamped with ${ISTIO_LAB_VERSION}\nreplace istio.io/istio => ${JSON.stringify(src)}\n`,
-      packages: getArgs('istio'),
-      files: generatedSources('istio'),
-    });
-  }
+  for (const l of istioLines) if (wanted(istioModuleName(l))) out.push(istioWrapperModule(l, prepareIstioSource(l)));
   return out;
 }
 
@@ -489,23 +500,27 @@ function buildAll(audit: boolean, realNode: boolean): Record<string, number> {
   return times;
 }
 
-/** An unpacked-release look-alike: bin/istioctl, manifests/, samples/, tools/, manifest.yaml (as istio/release-builder lays it out). */
-function layoutRelease(): void {
-  const marker = path.join(istioHome, '.complete');
+/**
+ * An Istio line's unpacked-release look-alike: bin/istioctl, manifests/, samples/, tools/, manifest.yaml (as
+ * istio/release-builder lays it out).
+ */
+function layoutRelease(l: IstioLine): void {
+  const home = istioHomeOf(l);
+  const marker = path.join(home, '.complete');
   if (existsSync(marker)) return;
-  const src = prepareIstioSource();
-  rmSync(istioHome, { recursive: true, force: true });
-  mkdirSync(path.join(istioHome, 'bin'), { recursive: true });
-  for (const d of ['manifests', 'samples', 'tools']) cpSync(path.join(src, d), path.join(istioHome, d), { recursive: true });
-  for (const f of ['LICENSE', 'README.md']) cpSync(path.join(src, f), path.join(istioHome, f));
-  cpSync(bin('istioctl'), path.join(istioHome, 'bin', 'istioctl'));
+  const src = prepareIstioSource(l);
+  rmSync(home, { recursive: true, force: true });
+  mkdirSync(path.join(home, 'bin'), { recursive: true });
+  for (const d of ['manifests', 'samples', 'tools']) cpSync(path.join(src, d), path.join(home, d), { recursive: true });
+  for (const f of ['LICENSE', 'README.md']) cpSync(path.join(src, f), path.join(home, f));
+  cpSync(bin(`istioctl${l.suffix}`), path.join(home, 'bin', 'istioctl'));
   writeFileSync(
-    path.join(istioHome, 'manifest.yaml'),
-    `# Laid out by lab/build.ts from the Go module istio.io/istio@${labPins.istioModule}, not an official release.\n` +
-      `version: ${ISTIO_LAB_VERSION}\ndocker: ${istioDockerHub}\ndependencies:\n  istio:\n    goversion: ${labPins.istioModule}\n    sha: ${istioCommit}\n`,
+    path.join(home, 'manifest.yaml'),
+    `# Laid out by lab/build.ts from the Go module istio.io/istio@${l.module}, not an official release.\n` +
+      `version: ${l.version}\ndocker: ${istioDockerHub}\ndependencies:\n  istio:\n    goversion: ${l.module}\n    sha: ${l.commit}\n`,
   );
   writeFileSync(marker, '');
-  console.log(`[lab build] release directory ${istioHome}`);
+  console.log(`[lab build] release directory ${home}`);
 }
 
 /**
@@ -549,14 +564,16 @@ export function build({ audit = false, realNode = false }: { audit?: boolean; re
 } {
   const t = Date.now();
   console.log(
-    `[lab build] key ${labKey}\n[lab build] cache ${labCacheDir}\n[lab build] istio version string ${ISTIO_LAB_VERSION}`,
+    `[lab build] key ${labKey}\n[lab build] cache ${labCacheDir}\n[lab build] istio version strings ${istioLines.map((l) => l.version).join(', ')}`,
   );
   mkdirSync(labCacheDir, { recursive: true });
-  writeFileSync(path.join(labCacheDir, 'versions.json'), `${JSON.stringify({ labPins, istio: ISTIO_LAB_VERSION }, null, 2)}\n`);
+  const istio = Object.fromEntries(istioLines.map((l) => [l.id, l.version]));
+  writeFileSync(path.join(labCacheDir, 'versions.json'), `${JSON.stringify({ labPins, istio }, null, 2)}\n`);
   const say = (m: string): void => console.log(`[lab build] ${m}`);
   const hostPackages = realNode ? ensureHostPackages(say) : undefined;
   const times = buildAll(audit, realNode);
-  layoutRelease();
+  for (const l of istioLines) layoutRelease(l);
+  // N only: N-1's module requires an older gateway-api than the product pins; the lab's one file serves both lines.
   layoutGatewayApi();
   let images: string[] = [];
   if (realNode) {

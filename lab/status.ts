@@ -1,9 +1,10 @@
 // npm run lab:status — which lab processes run, and whether the apiserver, the node (kwok's or the real one) and
-// pilot-discovery (kwok flavour) answer.
-import { existsSync, readFileSync } from 'node:fs';
+// each revision's pilot-discovery (kwok flavour) answer.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { stateDir } from './base/common.ts';
 import { runningFlavour } from './base/flavour.ts';
+import { daemonName, istiodWorkDir } from './base/istiod.ts';
 import { getJson, request } from './base/kube.ts';
 import { probe } from './base/probe.ts';
 import { alive, markedPids, readPid } from './base/proc.ts';
@@ -36,15 +37,22 @@ async function main(): Promise<number> {
     ok = false;
     console.log(`${'apiserver'.padEnd(24)} unreachable: ${(e as Error).message}`);
   }
-  const portsFile = path.join(stateDir, 'istiod', 'ports.json');
-  const pd = readPid('pilot-discovery');
-  if (pd !== undefined && alive(pd) && existsSync(portsFile)) {
-    const ports = JSON.parse(readFileSync(portsFile, 'utf8')) as { http: number };
+  // One pilot-discovery per istiod revision: `.lab/istiod/` (default) and `.lab/istiod-<rev>/` (lab/base/istiod.ts).
+  const revisions = readdirSync(stateDir)
+    .filter((d) => d === 'istiod' || d.startsWith('istiod-'))
+    .map((d) => (d === 'istiod' ? 'default' : d.slice('istiod-'.length)));
+  for (const rev of revisions) {
+    const portsFile = path.join(istiodWorkDir(rev), 'ports.json');
+    const name = daemonName(rev);
+    const pd = readPid(name);
+    if (pd === undefined || !alive(pd) || !existsSync(portsFile)) continue;
+    const ports = JSON.parse(readFileSync(portsFile, 'utf8')) as { http: number; webhook: number };
+    const label = `${name} /ready`.padEnd(24);
     try {
       const r = await probe(`http://127.0.0.1:${ports.http}/ready`);
-      console.log(`${'pilot-discovery /ready'.padEnd(24)} ${r.status}`);
+      console.log(`${label} ${r.status} (webhooks 127.0.0.1:${ports.webhook})`);
     } catch (e) {
-      console.log(`${'pilot-discovery /ready'.padEnd(24)} ${(e as Error).message}`);
+      console.log(`${label} ${(e as Error).message}`);
     }
   }
   for (const f of ['kubeconfig', 'env', 'istio-overlay.yaml']) console.log(`${f.padEnd(24)} ${path.join(stateDir, f)}`);

@@ -11,12 +11,15 @@ import { isMain } from '../tasks/lib/cli/main.ts';
 import {
   bin,
   gatewayApiFile,
+  ISTIO_LAB_PREVIOUS_VERSION,
   ISTIO_LAB_VERSION,
   istioHome,
+  istioPreviousHome,
   labPins,
   loadEnvLine,
   logsDir,
   nodeName,
+  previousIstio,
   projectRoot,
   stateDir,
 } from './base/common.ts';
@@ -137,6 +140,7 @@ const realNodeLeaves = [
 
 const overlays: Record<Flavour, string> = {
   kwok: `# Written by lab/up.ts: the webhooks call the local pilot-discovery (a Service would resolve to a ClusterIP nothing routes).
+# With --set revision=<rev> too: the istiod watcher points that revision's webhook configurations at its own pilot-discovery.
 apiVersion: install.istio.io/v1alpha1
 kind: IstioOperator
 spec:
@@ -196,7 +200,10 @@ async function up({ flavour, fresh }: UpOptions): Promise<void> {
   const { images } = build({ realNode: real });
   const needed = real
     ? ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'kubelet', 'kube-proxy', 'netns-relay']
-    : ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok', 'kubectl', 'pilot-discovery'];
+    : [
+        ...['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok', 'kubectl', 'pilot-discovery'],
+        `pilot-discovery${previousIstio.suffix}`, // the watcher runs it for istiod pods of the previous line (N-1)
+      ];
   for (const b of needed) if (!existsSync(bin(b))) throw new Error(`missing ${bin(b)}`);
   log(real ? `binaries and ${images.length} images ready` : 'binaries ready');
 
@@ -367,12 +374,14 @@ async function up({ flavour, fresh }: UpOptions): Promise<void> {
   writeFileSync(overlayFile, overlays[flavour]);
   writeFileSync(
     envFile,
-    `# Written by lab/up.ts (the lab's Istio is ${ISTIO_LAB_VERSION}, built from istio.io/istio@${labPins.istioModule}; node: ${flavour})
+    `# Written by lab/up.ts (the lab's Istio is ${ISTIO_LAB_VERSION}, built from istio.io/istio@${labPins.istioModule}, and the previous ${ISTIO_LAB_PREVIOUS_VERSION} from @${labPins.istioPreviousModule}; node: ${flavour})
 CLUSTER=existing
 KUBE_CONTEXT=lab
 ISTIO_VERSION=${ISTIO_LAB_VERSION}
 KUBECONFIG=${kubeconfigFile}
 ISTIO_HOME=${istioHome}
+ISTIO_PREVIOUS_VERSION=${ISTIO_LAB_PREVIOUS_VERSION}
+ISTIO_PREVIOUS_HOME=${istioPreviousHome}
 ISTIO_OVERLAY=${overlayFile}
 GATEWAY_API_CRDS=${gatewayApiFile}
 CACHE_DIR=${path.join(stateDir, 'product-cache')}
