@@ -26,6 +26,7 @@ import { requestRouting } from './tasks/request-routing.ts';
 import { teardown } from './tasks/teardown.ts';
 import { traffic, trafficSendSteps, trafficServerSteps } from './tasks/traffic.ts';
 import { trafficShifting } from './tasks/traffic-shifting.ts';
+import { upgradeStart } from './tasks/upgrade-start.ts';
 import { versions } from './tasks/versions.ts';
 import { webhookCerts } from './tasks/webhook-certs.ts';
 
@@ -121,6 +122,7 @@ export const commands: Command[] = [
   ambientWaypoint,
   ambientSplit,
   ambientMigrate,
+  upgradeStart,
   teardown,
   all,
   versions,

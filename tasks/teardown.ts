@@ -6,6 +6,7 @@ import { deleteSample, sampleDeployment } from './lib/apps/sleep.ts';
 import { runIfMain } from './lib/cli/main.ts';
 import { type Addon, addonManifest, addons } from './lib/istio/addons.ts';
 import { ensureRelease } from './lib/istio/release.ts';
+import { tagWebhook } from './lib/istio/revisions.ts';
 import { telemetryRef } from './lib/istio/tracing.ts';
 import {
   annotationOf,
@@ -14,6 +15,7 @@ import {
   getObject,
   inNamespace,
   isOurs,
+  labelOf,
   listEverywhere,
   listObjects,
   namespaceRef,
@@ -147,12 +149,26 @@ const uninstallIstio = inCluster('Uninstall Istio (istioctl uninstall --purge)',
     if (notOurs) return notOurs;
     const installed =
       (await exists(ctx, inNamespace(ns, 'deployment', names.istiod))) ||
-      (await exists(ctx, { kind: 'mutatingwebhookconfiguration', name: names.injectorWebhook }));
+      (await exists(ctx, { kind: 'mutatingwebhookconfiguration', name: names.injectorWebhook })) ||
+      // Only revisions (the upgrade chapters'): each istiod-<rev> carries app=istiod.
+      (await listObjects(ctx, inNamespace(ns, 'deployment'))).some((d) => labelOf(d, 'app') === names.istiod);
     return !installed && 'Istio is not installed';
   },
   run: async (ctx, task) => {
     await ensureRelease(ctx);
     await ctx.sh.istioctl(['uninstall', '--purge', '-y'], { onLine: (l) => (task.output = l) });
+  },
+});
+
+// `istioctl tag set` makes a webhook outside the install's manifests: uninstall --purge leaves it (seen on the lab).
+const removeRevisionTag = inCluster(`Remove the revision tag ${names.upgrade.tag} (the upgrade chapters')`, {
+  done: async (ctx) => {
+    const notOurs = await istioIsOurs(ctx);
+    if (notOurs) return notOurs;
+    return !(await exists(ctx, tagWebhook(names.upgrade.tag))) && `no revision tag ${names.upgrade.tag}`;
+  },
+  run: async (ctx) => {
+    await ctx.sh.kubectl(verbArgs('delete', tagWebhook(names.upgrade.tag), ['--ignore-not-found']));
   },
 });
 
@@ -242,7 +258,8 @@ export const teardown: TaskCommand = {
 With the tool's own minikube cluster: deletes the profile (minikube -p <profile> delete), unless
 --keep-cluster. Otherwise, in reverse order: the Istio tasks' PeerAuthentication, the namespaces of the
 Istio tasks and the traffic chapter (deleted together), the tracing Telemetry, the addons, the sleep
-sample, the injection label (or the sample namespace the tool made), Istio (istioctl uninstall --purge), the Gateway API
+sample, the injection label (or the sample namespace the tool made), Istio (istioctl uninstall --purge), the
+upgrade chapters' revision tag ${names.upgrade.tag}, the Gateway API
 CRDs if the tool installed them (the ambient track), the ${names.cacertsSecret} secret and ${ns}.
 Only objects labelled ${names.managedBy.key}=${names.managedBy.value} are deleted; on a clean cluster
 it is a fast no-op. Asks first unless --yes. The CA files in CACHE_DIR/certs are kept.
@@ -258,6 +275,7 @@ uninstall --purge -y.`,
     removeSample,
     removeSampleNamespace,
     uninstallIstio,
+    removeRevisionTag,
     removeGatewayApi,
     removeCacerts,
     removeIstioNamespace,

@@ -114,6 +114,7 @@ describe('the two tracks', () => {
       'request-routing',
       'traffic',
       'traffic-shifting',
+      'upgrade-start',
     ]);
     for (const name of ['all', 'install-istio', 'addons', 'teardown', 'minikube', 'webhook-certs'])
       assert.equal(named(name).track, undefined, name);

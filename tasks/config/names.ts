@@ -55,6 +55,11 @@ export const names = {
     gatewayService: 'bookinfo-gateway-istio',
     serviceTypeAnnotation: 'networking.istio.io/service-type',
   },
+  /**
+   * istio.io's canary upgrade: the revision label namespaces and control planes carry, and the revision tag the
+   * upgrade chapters put Bookinfo's namespace on and move from one control plane to the other.
+   */
+  upgrade: { revisionLabel: 'istio.io/rev', tag: 'prod-stable', sidecarStatus: 'sidecar.istio.io/status' },
   /** The Gateway API CRD whose presence istio.io checks before installing them. */
   gatewayApiCrd: 'gateways.gateway.networking.k8s.io',
   tracing: { provider: 'zipkin', service: 'zipkin.istio-system.svc.cluster.local', port: 9411, telemetry: 'mesh-default' },

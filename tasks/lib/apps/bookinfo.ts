@@ -34,6 +34,12 @@ export async function bookinfoPods(ctx: Ctx): Promise<Pod[]> {
   return livePods(parseJson<{ items: Pod[] }>(listed, 'pods').items);
 }
 
+/** The ingress gateway's pods (the demo profile's, which Bookinfo is reached through on the sidecar track). */
+export async function ingressGatewayPods(ctx: Ctx): Promise<Pod[]> {
+  const listed = await getJson(ctx, inNamespace(names.istioNamespace, 'pods'), `app=${names.bookinfo.ingress.service}`);
+  return livePods(parseJson<{ items: Pod[] }>(listed, 'pods').items);
+}
+
 /** A step: every Bookinfo pod ready as the mesh mode wants it (with its sidecar: READY 2/2). */
 export function bookinfoPodsReady(mode: MeshMode): Task {
   return step(`Wait until every Bookinfo pod is ${mode.ready} (${mode.readyWhy})`, {
