@@ -32,6 +32,7 @@ export const groups = {
       'test/help-golden.test.ts',
       'test/ambient.test.ts',
       'test/teardown-gateway-api.test.ts',
+      'test/upgrade.test.ts',
     ],
   },
   images: { mutate: ['tasks/lib/apps/images.ts'], tests: ['test/images.test.ts', 'test/dry-run-golden.test.ts'] },
@@ -39,7 +40,6 @@ export const groups = {
   shell: { mutate: ['tasks/lib/exec/shell.ts'], tests: ['test/shell.test.ts', 'test/api-reads.test.ts'] },
   reads: { mutate: ['tasks/lib/kube/api-reads.ts', 'tasks/lib/kube/kubeconfig.ts'], tests: ['test/api-reads.test.ts'] },
   ambient: {
-    // The Gateway API check only, for now: the ambient chapters, their client and checks score 70-80% (README).
     mutate: ['tasks/lib/istio/gateway-api.ts'],
     tests: [
       'test/gateway-api.test.ts',
@@ -48,6 +48,15 @@ export const groups = {
       'test/dry-run-golden.test.ts',
       'test/help-golden.test.ts',
     ],
+  },
+  'ambient-chapters': {
+    mutate: [
+      'tasks/lib/apps/ambient-checks.ts',
+      'tasks/lib/apps/bookinfo-ambient.ts',
+      'tasks/lib/apps/in-mesh-client.ts',
+      'tasks/lib/steps/gateway-api.ts',
+    ],
+    tests: ['test/ambient.test.ts', 'test/ambient-judges.test.ts'],
   },
   settings: {
     mutate: ['tasks/config/settings.ts'],

@@ -36,7 +36,7 @@ export interface Reach {
 const statusMark = 'HTTP_STATUS=';
 
 /** Fetches `url` from `client` (a Deployment whose container is named like it) with `method`. */
-export async function curlFrom(ctx: Ctx, client: ObjectRef, url: string, method = 'GET'): Promise<Reach> {
+export async function curlFrom(ctx: Ctx, client: ObjectRef, url: string, method: string): Promise<Reach> {
   const curl = ['curl', '-s', '-X', method, '--max-time', '5', '-w', `${statusMark}%{http_code}`, url];
   const r = await ctx.sh.kubectl(execArgs(client, client.name ?? names.bookinfo.client, curl), { allowFailure: true });
   const curlExit = Number(/command terminated with exit code (\d+)/.exec(r.stderr)?.[1] ?? (r.exitCode === 0 ? 0 : Number.NaN));
