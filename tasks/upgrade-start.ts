@@ -83,7 +83,8 @@ const tagPrevious = step(`Point the revision tag ${tag} at it (istioctl tag set)
   },
   run: async (ctx, task) => {
     const revision = previousRevision(ctx);
-    await istioctlOf(ctx, ctx.config.previous, ['tag', 'set', tag, '--revision', revision]);
+    // --overwrite: a tag is its webhook and a Service; a half-removed one (the Service left) would stop `tag set`.
+    await istioctlOf(ctx, ctx.config.previous, ['tag', 'set', tag, '--revision', revision, '--overwrite']);
     task.output = `${tag} -> ${revision}`;
   },
 });

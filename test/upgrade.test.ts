@@ -172,7 +172,7 @@ describe('upgrade-start', () => {
           /'/g,
           '',
         ),
-        '--context lab tag set prod-stable --revision 1-30-5',
+        '--context lab tag set prod-stable --revision 1-30-5 --overwrite',
       ],
     );
     const namespace = r.fake.calls.find((c) => c.input.includes('kind: Namespace') && c.input.includes('name: bookinfo'));
