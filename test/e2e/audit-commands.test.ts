@@ -281,6 +281,8 @@ const scenarios: { name: string; argv: string[]; env: Record<string, string> }[]
     argv: [chapter, '--dry-run'],
     env: { ISTIO_MODE: 'ambient' },
   })),
+  // The canary upgrade: the previous release's istioctl lines are audited against the lab's (1.31) istioctl.
+  { name: 'upgrade-start', argv: ['upgrade-start', '--dry-run'], env: {} },
   {
     name: 'teardown --keep-cluster (ISTIO_MODE=ambient, CLUSTER=existing)',
     argv: ['teardown', '--dry-run', '--keep-cluster'],
@@ -366,6 +368,7 @@ describe('command audit: every printed command against the real kubectl, istioct
       'istioctl manifest generate',
       'istioctl uninstall',
       'istioctl version',
+      'istioctl tag set',
       'minikube start',
       'minikube status',
       'minikube delete',
