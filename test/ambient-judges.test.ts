@@ -220,6 +220,18 @@ describe('checkRedirected: the CNI agent’s mark on every Bookinfo pod', () => 
     assert.deepEqual(r.lines('# progress:'), []);
   });
 
+  it('a mark that comes a moment later is seen: each look asks the cluster anew', async () => {
+    let looks = 0;
+    const r = await runTasks([checkRedirected('Check the pods are redirected')], (_a, _i, q) => {
+      if (!asks(q, 'list', { kind: 'pods', namespace: 'bookinfo' })) return undefined;
+      looks++;
+      return { stdout: JSON.stringify({ items: [pod('details-v1-a', { marked: looks > 1 })] }) };
+    });
+    assert.equal(r.code, 0, r.err);
+    assert.equal(looks, 2);
+    assert.deepEqual(r.lines('# progress:'), ['# progress: 0 of 1 pods redirected to ztunnel']);
+  });
+
   it('the same pods as before the label: says they are the same, by UID and readiness', async () => {
     const pods = [pod('details-v1-a'), pod('ratings-v1-b')];
     const r = await check(pods, pods);

@@ -69,7 +69,8 @@ export function checkRedirected(title: string, sameAs?: (ctx: Ctx) => Pod[] | un
     run: async (ctx, task) => {
       if (await cannotLookHere(ctx, task)) return;
       const all = (pods: Pod[]) => pods.length > 0 && enrolled(pods).length === pods.length;
-      const marked = await untilSettled(ctx, () => bookinfoPods(ctx), all, {
+      // Asked anew each time: the CNI agent marks the pods a moment after they join.
+      const marked = await untilSettled(ctx, () => bookinfoPods(ctx, { fresh: true }), all, {
         waiting: { task, says: (pods) => `${enrolled(pods).length} of ${pods.length} pods redirected to ztunnel` },
       });
       await judgeSeen(ctx, marked, () => {

@@ -6,7 +6,17 @@ import { parseJson } from '../exec/tool-output.ts';
 import { joins, type MeshMode, otherMode } from '../istio/mesh-mode.ts';
 import { type ReleaseFile, releaseFile } from '../istio/release-file.ts';
 import { cannotLookHere } from '../kube/data-plane.ts';
-import { available, field, getJson, getObject, inNamespace, listObjects, namespaceRef, waitFor } from '../kube/kube.ts';
+import {
+  available,
+  field,
+  getJson,
+  getObject,
+  inNamespace,
+  listObjects,
+  namespaceRef,
+  type ReadOptions,
+  waitFor,
+} from '../kube/kube.ts';
 import { describePod, livePods, type Pod } from '../kube/pods.ts';
 import { withPortForward } from '../kube/port-forward.ts';
 import { judgeSeen } from '../run/poll.ts';
@@ -29,8 +39,8 @@ export const bookinfoFile =
     releaseFile(ctx, `bookinfo/${file}`, namespace);
 
 /** Bookinfo's live pods (its four apps). */
-export async function bookinfoPods(ctx: Ctx): Promise<Pod[]> {
-  const listed = await getJson(ctx, inNamespace(namespace, 'pods'), bookinfoPodSelector);
+export async function bookinfoPods(ctx: Ctx, o: ReadOptions = {}): Promise<Pod[]> {
+  const listed = await getJson(ctx, inNamespace(namespace, 'pods'), bookinfoPodSelector, o);
   return livePods(parseJson<{ items: Pod[] }>(listed, 'pods').items);
 }
 

@@ -96,25 +96,31 @@ export async function createNamespace(ctx: Ctx, name: string, labels: Record<str
  * A read's output. The shell asks it once until something changes; an object of a kind the server does not serve
  * (Istio's, before Istio is installed) does not exist.
  */
-async function ask(ctx: Ctx, args: string[], query: Query): Promise<string> {
-  return (await ctx.sh.kubectl(args, { read: true, nothingIf: /the server doesn't have a resource type/, query })).stdout;
+async function ask(ctx: Ctx, args: string[], query: Query, o: ReadOptions = {}): Promise<string> {
+  const read = !o.fresh;
+  return (await ctx.sh.kubectl(args, { read, nothingIf: /the server doesn't have a resource type/, query })).stdout;
+}
+
+/** `fresh`: asked anew, never the shell's remembered answer: for a poll that waits to see a change. */
+export interface ReadOptions {
+  fresh?: boolean;
 }
 
 /** Secrets are read field by field: their data stays out of the log. */
 const isSecret = (ref: ObjectRef) => /^secrets?$/i.test(ref.kind);
 
 /** The object (`kubectl get -o json --ignore-not-found`), undefined when it does not exist. Not for Secrets. */
-export async function getObject(ctx: Ctx, ref: ObjectRef): Promise<K8sObject | undefined> {
+export async function getObject(ctx: Ctx, ref: ObjectRef, o: ReadOptions = {}): Promise<K8sObject | undefined> {
   if (isSecret(ref) || !ref.name) throw new Error(`getObject: ${address(ref)} is not one object that may be logged`);
-  const out = await ask(ctx, verbArgs('get', ref, ['-o', 'json', '--ignore-not-found']), { op: 'get', ref });
+  const out = await ask(ctx, verbArgs('get', ref, ['-o', 'json', '--ignore-not-found']), { op: 'get', ref }, o);
   return out.trim() ? (parseJson(out, `kubectl get ${address(ref)}`) as K8sObject) : undefined;
 }
 
 /** Every object of `ref.kind` in its namespace, in one read that every step asking about one of them shares. */
-export async function listObjects(ctx: Ctx, ref: ObjectRef): Promise<K8sObject[]> {
+export async function listObjects(ctx: Ctx, ref: ObjectRef, o: ReadOptions = {}): Promise<K8sObject[]> {
   const all = { kind: ref.kind, namespace: ref.namespace };
   if (isSecret(ref)) throw new Error('listObjects: Secrets are read field by field');
-  const out = await ask(ctx, verbArgs('get', all, ['-o', 'json']), { op: 'list', ref: all });
+  const out = await ask(ctx, verbArgs('get', all, ['-o', 'json']), { op: 'list', ref: all }, o);
   return (parseJson(out || '{}', `kubectl get ${ref.kind}`) as { items?: K8sObject[] }).items ?? [];
 }
 
@@ -154,11 +160,11 @@ export async function field(ctx: Ctx, ref: ObjectRef | ObjectRef[], jsonpath: st
 }
 
 /** The object, or the objects of the kind (those matching `selector`), as JSON text (`kubectl get -o json`). */
-export async function getJson(ctx: Ctx, ref: ObjectRef, selector?: string): Promise<string> {
+export async function getJson(ctx: Ctx, ref: ObjectRef, selector?: string, o: ReadOptions = {}): Promise<string> {
   if (isSecret(ref)) throw new Error('getJson: Secrets are read field by field');
   const query: Query = ref.name ? { op: 'get', ref, required: true } : { op: 'list', ref, selector };
   const args = [...(selector ? ['-l', selector] : []), '-o', 'json'];
-  return (await ctx.sh.kubectl(verbArgs('get', ref, args), { read: true, query })).stdout;
+  return (await ctx.sh.kubectl(verbArgs('get', ref, args), { read: !o.fresh, query })).stdout;
 }
 
 /** The names of the objects of `ref.kind` that carry the tool's label. */
