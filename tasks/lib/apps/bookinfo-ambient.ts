@@ -8,7 +8,7 @@ import { cannotLookHere } from '../kube/data-plane.ts';
 import { annotationOf, getObject, inNamespace, onObjects, waitFor } from '../kube/kube.ts';
 import type { K8sObject } from '../kube/manifests.ts';
 import type { Pod } from '../kube/pods.ts';
-import { judgeSeen, untilSettled } from '../run/poll.ts';
+import { observe } from '../run/poll.ts';
 import { step } from '../run/step.ts';
 import type { Ctx, Task } from '../run/types.ts';
 import { bookinfoFile, bookinfoPods, namespace } from './bookinfo.ts';
@@ -69,25 +69,28 @@ export function checkRedirected(title: string, sameAs?: (ctx: Ctx) => Pod[] | un
     run: async (ctx, task) => {
       if (await cannotLookHere(ctx, task)) return;
       const all = (pods: Pod[]) => pods.length > 0 && enrolled(pods).length === pods.length;
-      // Asked anew each time: the CNI agent marks the pods a moment after they join.
-      const marked = await untilSettled(ctx, () => bookinfoPods(ctx, { fresh: true }), all, {
-        waiting: { task, says: (pods) => `${enrolled(pods).length} of ${pods.length} pods redirected to ztunnel` },
-      });
-      await judgeSeen(ctx, marked, () => {
-        if (!marked.length) throw new StepError(`no Bookinfo pods in ${namespace}`, 'run `npm run ambient-bookinfo` again');
-        const missing = marked.filter((p) => !enrolled([p]).length);
-        if (missing.length)
-          throw new StepError(
-            `not redirected to ztunnel (no ${redirection.key}=${redirection.value}): ${missing.map((p) => p.metadata.name).join(', ')}`,
-            `see \`kubectl --context ${ctx.config.context} -n ${names.istioNamespace} logs daemonset/${names.ambient.cniAgent}\``,
-          );
-        const before = sameAs?.(ctx);
-        const changed = restarted(before, marked);
-        if (changed.length)
-          throw new StepError(`pods changed on joining the mesh: ${changed.map((p) => p.metadata.name).join(', ')}`);
-        const kept = before ? `, the same ${marked.length} pods as before the label (same UIDs, ${ambientMode.ready})` : '';
-        task.output = `${marked.length} pods: ${redirection.key}=${redirection.value}${kept}`;
-      });
+      // Asked anew each time: the CNI agent marks the pods a moment after they join. A dry run asks once.
+      await observe(
+        ctx,
+        () => bookinfoPods(ctx, { fresh: true }),
+        all,
+        (marked) => {
+          if (!marked.length) throw new StepError(`no Bookinfo pods in ${namespace}`, 'run `npm run ambient-bookinfo` again');
+          const missing = marked.filter((p) => !enrolled([p]).length);
+          if (missing.length)
+            throw new StepError(
+              `not redirected to ztunnel (no ${redirection.key}=${redirection.value}): ${missing.map((p) => p.metadata.name).join(', ')}`,
+              `see \`kubectl --context ${ctx.config.context} -n ${names.istioNamespace} logs daemonset/${names.ambient.cniAgent}\``,
+            );
+          const before = sameAs?.(ctx);
+          const changed = restarted(before, marked);
+          if (changed.length)
+            throw new StepError(`pods changed on joining the mesh: ${changed.map((p) => p.metadata.name).join(', ')}`);
+          const kept = before ? `, the same ${marked.length} pods as before the label (same UIDs, ${ambientMode.ready})` : '';
+          task.output = `${marked.length} pods: ${redirection.key}=${redirection.value}${kept}`;
+        },
+        { waiting: { task, says: (pods) => `${enrolled(pods).length} of ${pods.length} pods redirected to ztunnel` } },
+      );
     },
   });
 }
