@@ -26,7 +26,11 @@ import { requestRouting } from './tasks/request-routing.ts';
 import { teardown } from './tasks/teardown.ts';
 import { traffic, trafficSendSteps, trafficServerSteps } from './tasks/traffic.ts';
 import { trafficShifting } from './tasks/traffic-shifting.ts';
+import { upgradeCanary } from './tasks/upgrade-canary.ts';
+import { upgradeFinish } from './tasks/upgrade-finish.ts';
+import { upgradeRollback } from './tasks/upgrade-rollback.ts';
 import { upgradeStart } from './tasks/upgrade-start.ts';
+import { upgradeSwitch } from './tasks/upgrade-switch.ts';
 import { versions } from './tasks/versions.ts';
 import { webhookCerts } from './tasks/webhook-certs.ts';
 
@@ -123,6 +127,10 @@ export const commands: Command[] = [
   ambientSplit,
   ambientMigrate,
   upgradeStart,
+  upgradeCanary,
+  upgradeSwitch,
+  upgradeRollback,
+  upgradeFinish,
   teardown,
   all,
   versions,

@@ -172,8 +172,13 @@ describe('upgrade-start', () => {
           /'/g,
           '',
         ),
-        '--context lab tag set prod-stable --revision 1-30-5 --overwrite',
       ],
+    );
+    assert.ok(
+      r.calls.includes(
+        `${path.join(release, 'bin', 'istioctl')} --context lab tag set prod-stable --revision 1-30-5 --overwrite`,
+      ),
+      'the tag set with the pinned istioctl (as every tag move is)',
     );
     const namespace = r.fake.calls.find((c) => c.input.includes('kind: Namespace') && c.input.includes('name: bookinfo'));
     assert.match(namespace?.input ?? '', /istio\.io\/rev: prod-stable/);
@@ -195,7 +200,7 @@ describe('upgrade-start', () => {
   it('a tag already moved on is left where it is', async () => {
     const r = await start({ istioDeployments: [istiod('istiod-1-30-5', '1.30.5')], tag: '1-31-1' });
     assert.equal(r.code, 0, r.err);
-    assert.ok(!r.previous.some((c) => c.includes(' tag set ')), 'the tag is not moved back');
+    assert.ok(!r.calls.some((c) => c.includes(' tag set ')), 'the tag is not moved back');
   });
 
   it('Istio installed without a revision: refused before anything is installed, saying where to start', async () => {

@@ -282,7 +282,11 @@ const scenarios: { name: string; argv: string[]; env: Record<string, string> }[]
     env: { ISTIO_MODE: 'ambient' },
   })),
   // The canary upgrade: the previous release's istioctl lines are audited against the lab's (1.31) istioctl.
-  { name: 'upgrade-start', argv: ['upgrade-start', '--dry-run'], env: {} },
+  ...['upgrade-start', 'upgrade-canary', 'upgrade-switch', 'upgrade-rollback', 'upgrade-finish'].map((chapter) => ({
+    name: chapter,
+    argv: [chapter, '--dry-run'],
+    env: {},
+  })),
   {
     name: 'teardown --keep-cluster (ISTIO_MODE=ambient, CLUSTER=existing)',
     argv: ['teardown', '--dry-run', '--keep-cluster'],
@@ -369,6 +373,7 @@ describe('command audit: every printed command against the real kubectl, istioct
       'istioctl uninstall',
       'istioctl version',
       'istioctl tag set',
+      'istioctl x precheck',
       'minikube start',
       'minikube status',
       'minikube delete',

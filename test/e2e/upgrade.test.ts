@@ -57,7 +57,7 @@ describe('the canary upgrade, started on the previous Istio (upgrade-start)', { 
     );
     const istiods = kjson<List>('-n', 'istio-system', 'get', 'deployment', '-l', 'app=istiod').items;
     assert.deepEqual(
-      istiods.map((d) => [d.metadata.name, (d.spec?.template.spec.containers[0] as { image: string }).image]),
+      istiods.map((d) => [d.metadata.name, (d.spec?.template.spec.containers[0] as { image?: string } | undefined)?.image]),
       [[`istiod-${revision}`, `docker.io/istio/pilot:${previous}`]],
     );
     const running = spawnSync('pgrep', ['-af', 'pilot-discovery'], { encoding: 'utf8' }).stdout;
