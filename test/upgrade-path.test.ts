@@ -71,6 +71,8 @@ interface World {
   podLeft?: boolean;
   /** A webhook of the uninstalled revision that stays. */
   webhookLeft?: boolean;
+  /** A workload in a namespace of its own, injected by the previous revision directly (not through the tag). */
+  legacy?: boolean;
   /** Another tag, left on this revision. */
   otherTag?: Rev;
 }
@@ -158,6 +160,17 @@ function upgradeCluster(w: World) {
       };
     if (asks(query, 'list', { kind: 'pods', namespace: 'istio-system' }))
       return { stdout: JSON.stringify({ items: [pod('istio-ingressgateway-1', w.gateway, true)] }) };
+    if (asks(query, 'list', { kind: 'namespace' }))
+      return {
+        stdout: JSON.stringify({
+          items: ['bookinfo', 'istio-system', ...(w.legacy ? ['legacy'] : [])].map((name) => ({
+            kind: 'Namespace',
+            metadata: { name },
+          })),
+        }),
+      };
+    if (w.legacy && asks(query, 'list', { kind: 'pods', namespace: 'legacy' }))
+      return { stdout: JSON.stringify({ items: [pod('sleep-x', previous)] }) };
     if (argv.includes('port-forward')) return { hold: true, stdout: `Forwarding from 127.0.0.1:${port} -> 80\n` };
     if (jsonpathOf(query)) return { stdout: '' };
     const a = model.answer({ argv, input, query });
@@ -301,6 +314,14 @@ describe('upgrade-finish', () => {
     const r = await chapter('upgrade-finish', { ...switched(), podLeft: true });
     assert.equal(r.code, 1);
     assert.match(r.err, /reviews-v2-x: revision 1-30-5/);
+    assert.ok(!r.istioctl.some((c) => c.includes('uninstall')), 'nothing uninstalled');
+  });
+
+  it('a workload elsewhere still on the previous revision: refused before the uninstall, naming it and what to do', async () => {
+    const r = await chapter('upgrade-finish', { ...switched(), legacy: true });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /proxies still on revision 1-30-5: legacy\/sleep-x/);
+    assert.match(r.err, /restart them onto the new revision/);
     assert.ok(!r.istioctl.some((c) => c.includes('uninstall')), 'nothing uninstalled');
   });
 

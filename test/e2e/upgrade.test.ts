@@ -100,6 +100,109 @@ describe('the canary upgrade, started on the previous Istio (upgrade-start)', { 
     await succeeds('upgrade-start');
   });
 
+  /** Every Bookinfo pod's proxy as injected, by pod name. */
+  const proxies = () => Object.fromEntries(bookinfoPods().map((p) => [p.metadata.name.replace(/-[^-]+-[^-]+$/, ''), proxyOf(p)]));
+  const on = (rev: string, version: string) => ({
+    revision: rev,
+    version,
+    discoveryAddress: `istiod-${rev}.istio-system.svc:15012`,
+  });
+  const allOn = (rev: string, version: string) =>
+    Object.fromEntries(
+      ['details-v1', 'productpage-v1', 'ratings-v1', 'reviews-v1', 'reviews-v2', 'reviews-v3'].map((a) => [a, on(rev, version)]),
+    );
+  const gatewayProxy = () =>
+    proxyOf(kjson<{ items: Pod[] }>('-n', 'istio-system', 'get', 'pods', '-l', 'app=istio-ingressgateway').items[0]);
+  /** `istioctl tag list` as the user runs it (the pinned istioctl): tag -> revision. */
+  const tagList = () =>
+    Object.fromEntries(
+      spawnSync(`${labEnv.ISTIO_HOME}/bin/istioctl`, ['--kubeconfig', labEnv.KUBECONFIG, '--context', 'lab', 'tag', 'list'], {
+        encoding: 'utf8',
+      })
+        .stdout.split('\n')
+        .slice(1)
+        .map((l) => l.trim().split(/\s+/))
+        .filter((f) => f.length >= 2)
+        .map(([tag, rev]) => [tag, rev]),
+    );
+  let current = '';
+  let canary = '';
+
+  it('upgrade-finish before the switch is refused: the tag is not on the new revision', async () => {
+    current = labEnv.ISTIO_VERSION;
+    canary = revisionOf(current);
+    const r = await product('upgrade-finish');
+    assert.equal(r.code, 1, r.err);
+    assert.match(r.err, /istiod-1-31-0 is not installed|the tag prod-stable points at revision/);
+    assert.ok(!r.commands.some((c) => c.includes(' uninstall ')), 'nothing uninstalled');
+  });
+
+  it('upgrade-canary: precheck, then the pinned Istio beside it, run by the 1.31 pilot-discovery; the gateway moved in place, Bookinfo not', async () => {
+    const r = await succeeds('upgrade-canary');
+    assert.ok(
+      r.commands.some((c) => c.endsWith(' x precheck')),
+      'istioctl x precheck ran',
+    );
+    const istiods = kjson<List>('-n', 'istio-system', 'get', 'deployment', '-l', 'app=istiod').items;
+    assert.deepEqual(istiods.map((d) => d.metadata.name).sort(), [`istiod-${revision}`, `istiod-${canary}`]);
+    const running = spawnSync('pgrep', ['-af', 'pilot-discovery'], { encoding: 'utf8' }).stdout;
+    assert.match(running, /bin\/pilot-discovery-1\.30 discovery/);
+    assert.match(running, /bin\/pilot-discovery discovery/);
+    assert.deepEqual(gatewayProxy(), on(canary, current));
+    assert.deepEqual(proxies(), allOn(revision, previous));
+    assert.deepEqual(tagList(), { default: revision, [names.upgrade.tag]: revision });
+  });
+
+  it('upgrade-switch: the tag moved; the 1.31 webhook injects every restarted pod', async () => {
+    await succeeds('upgrade-switch');
+    assert.deepEqual(proxies(), allOn(canary, current));
+    assert.deepEqual(tagList(), { default: revision, [names.upgrade.tag]: canary });
+  });
+
+  it('upgrade-rollback: the tag moved back, every pod on 1.30 again; the gateway stays on 1.31', async () => {
+    await succeeds('upgrade-rollback');
+    assert.deepEqual(proxies(), allOn(revision, previous));
+    assert.deepEqual(gatewayProxy(), on(canary, current));
+    assert.deepEqual(tagList(), { default: revision, [names.upgrade.tag]: revision });
+    await succeeds('upgrade-switch');
+    assert.deepEqual(proxies(), allOn(canary, current));
+  });
+
+  it('a workload left on the old revision (its namespace names the revision, not the tag) stops upgrade-finish, naming it', async () => {
+    kubectl('create', 'namespace', 'legacy');
+    kubectl('label', 'namespace', 'legacy', `istio.io/rev=${revision}`);
+    kubectl(
+      '-n',
+      'legacy',
+      'create',
+      'deployment',
+      'sleep',
+      '--image=docker.io/curlimages/curl:8.16.0',
+      '--',
+      'sleep',
+      'infinity',
+    );
+    kubectl('-n', 'legacy', 'rollout', 'status', 'deployment', 'sleep', '--timeout=60s');
+    const r = await product('upgrade-finish');
+    assert.equal(r.code, 1, r.err);
+    assert.match(r.err, new RegExp(`proxies still on revision ${revision}: legacy/sleep-`));
+    assert.ok(!r.commands.some((c) => c.includes(' uninstall ')), 'nothing uninstalled');
+    kubectl('delete', 'namespace', 'legacy', '--wait=true');
+  });
+
+  it('upgrade-finish: the previous revision gone, nothing points at it, its pilot-discovery stopped', async () => {
+    await succeeds('upgrade-finish');
+    assert.deepEqual(
+      kjson<List>('-n', 'istio-system', 'get', 'deployment', '-l', 'app=istiod').items.map((d) => d.metadata.name),
+      [`istiod-${canary}`],
+    );
+    for (const kind of ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations'])
+      assert.deepEqual(listNames(kind, '-l', `istio.io/rev=${revision}`), [], kind);
+    assert.deepEqual(tagList(), { default: canary, [names.upgrade.tag]: canary });
+    assert.deepEqual(proxies(), allOn(canary, current));
+    assert.deepEqual(writes((await succeeds('upgrade-finish')).commands), [], 'a second finish changes nothing');
+  });
+
   it('teardown leaves nothing: no revision, no tag, no webhook', async () => {
     await succeeds('teardown');
     assert.deepEqual(listNames('namespace', names.istioNamespace, ns), []);
