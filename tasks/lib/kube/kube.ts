@@ -126,9 +126,9 @@ export async function listObjects(ctx: Ctx, ref: ObjectRef, o: ReadOptions = {})
 
 /** Every object of these kinds in every namespace (`kubectl get a,b -A -o json`), in one read. */
 export async function listEverywhere(ctx: Ctx, kinds: string[]): Promise<K8sObject[]> {
-  const all = { kind: kinds.join(',') };
-  const out = await ask(ctx, ['get', all.kind, '-A', '-o', 'json'], { op: 'list', ref: all });
-  return (parseJson(out || '{}', `kubectl get ${all.kind} -A`) as { items?: K8sObject[] }).items ?? [];
+  const all = kinds.join(',');
+  const out = await ask(ctx, ['get', all, '-A', '-o', 'json'], { op: 'list-all', kinds: all });
+  return (parseJson(out || '{}', `kubectl get ${all} -A`) as { items?: K8sObject[] }).items ?? [];
 }
 
 /** One object, found in the list of its kind (`listObjects`): for kinds several steps ask about. */

@@ -23,6 +23,11 @@ export type Query =
   | { op: 'get'; ref: ObjectRef; required?: true }
   /** Every object of a kind (in a namespace), `{"items": [...]}`; with `selector`, those matching it. */
   | { op: 'list'; ref: ObjectRef; selector?: string }
+  /**
+   * Every object of the kinds (`a,b`) in every namespace (`-A`), `{"items": [...]}`. Not a `list`: that is read in one
+   * namespace, and an answer from one namespace would pass for all of them.
+   */
+  | { op: 'list-all'; kinds: string }
   /** `kind/name` lines: of the objects matching `selector`, or of `ref` when it exists (a Secret's existence). */
   | { op: 'names'; ref: ObjectRef; selector?: string }
   /** One jsonpath of the objects, '' where missing. */
