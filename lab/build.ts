@@ -87,17 +87,15 @@ export const istioModuleName = (l: IstioLine): string => `istio${l.suffix}`;
 
 /**
  * An Istio line's binaries (`<name><suffix>`): istioctl and pilot-discovery always, pilot-agent for the real node's
- * proxyv2 image of the current line.
+ * proxyv2 image of that line (`pilot-agent`, `pilot-agent-1.30`).
  */
 export function istioTargets(l: IstioLine): Target[] {
   const common = { module: istioModuleName(l), tags: istioTags, ldflags: istioLd(l) };
   return [
     { name: `istioctl${l.suffix}`, pkg: 'istio.io/istio/istioctl/cmd/istioctl', ...common },
     { name: `pilot-discovery${l.suffix}`, pkg: 'istio.io/istio/pilot/cmd/pilot-discovery', ...common },
-    // The sidecar's agent, for the real node's istio/proxyv2 image (lab/images).
-    ...(l.id === 'current'
-      ? [{ name: `pilot-agent${l.suffix}`, pkg: 'istio.io/istio/pilot/cmd/pilot-agent', ...common, realNode: true }]
-      : []),
+    // The sidecar's agent, for the real node's istio/proxyv2 image of the line (lab/images).
+    { name: `pilot-agent${l.suffix}`, pkg: 'istio.io/istio/pilot/cmd/pilot-agent', ...common, realNode: true },
   ];
 }
 

@@ -53,12 +53,12 @@ test('the lines have their own wrapper module, source copy, binaries and release
     istioLines.map((l) => istioTargets(l).map((t) => t.name)),
     [
       ['istioctl', 'pilot-discovery', 'pilot-agent'],
-      ['istioctl-1.30', 'pilot-discovery-1.30'],
+      ['istioctl-1.30', 'pilot-discovery-1.30', 'pilot-agent-1.30'],
     ],
   );
   assert.deepEqual(
     istioTargets(previousIstio).map((t) => t.module),
-    ['istio-1.30', 'istio-1.30'],
+    ['istio-1.30', 'istio-1.30', 'istio-1.30'],
   );
   assert.equal(istioHome, path.join(labCacheDir, 'istio-1.31.0-alpha.eed52ebb66ad'));
   assert.equal(istioPreviousHome, path.join(labCacheDir, 'istio-1.30.0-alpha.9739e10eb9d7'));
@@ -74,6 +74,7 @@ test("N-1's wrapper module names its version to `go get` and maps the five versi
   assert.deepEqual(m.packages, [
     'istio.io/istio/istioctl/cmd/istioctl@v0.0.0-20260826214018-9739e10eb9d7',
     'istio.io/istio/pilot/cmd/pilot-discovery@v0.0.0-20260826214018-9739e10eb9d7',
+    'istio.io/istio/pilot/cmd/pilot-agent@v0.0.0-20260826214018-9739e10eb9d7',
   ]);
   assert.match(m.goMod, /^module lab\.local\/istio-1\.30$/m);
   assert.match(m.goMod, /^require istio\.io\/istio v0\.0\.0-20260826214018-9739e10eb9d7$/m);

