@@ -114,6 +114,9 @@ test("the watcher runs the pilot-discovery of the pod's image tag, and names an 
   assert.equal(chosen(`docker.io/istio/pilot:${ISTIO_LAB_VERSION}`), 'current');
   assert.equal(chosen(`docker.io/istio/pilot:${ISTIO_LAB_PREVIOUS_VERSION}`), 'previous');
   assert.equal(chosen(`localhost:5000/istio/pilot:${ISTIO_LAB_PREVIOUS_VERSION}`), 'previous', 'a registry port is not a tag');
+  // The ambient profile's images are the distroless variant of the same build.
+  assert.equal(chosen(`docker.io/istio/pilot:${ISTIO_LAB_VERSION}-distroless`), 'current');
+  assert.equal(chosen(`docker.io/istio/pilot:${ISTIO_LAB_PREVIOUS_VERSION}-debug`), 'previous');
   assert.equal(
     chosen('docker.io/istio/pilot:1.30.5'),
     `image docker.io/istio/pilot:1.30.5: the lab builds no pilot-discovery 1.30.5 (it has ${ISTIO_LAB_VERSION}, ${ISTIO_LAB_PREVIOUS_VERSION})`,

@@ -33,8 +33,10 @@ export function lineForImage(
   const colon = image.lastIndexOf(':');
   const tag = image.includes('@') || colon <= slash ? undefined : image.slice(colon + 1);
   if (!tag) return { error: `image ${image} has no tag: cannot tell which pilot-discovery to run (the lab has ${known})` };
-  const line = lines.find((l) => l.version === tag);
-  return line ? { line } : { error: `image ${image}: the lab builds no pilot-discovery ${tag} (it has ${known})` };
+  // The ambient profile's variant: the same build, named `<version>-distroless` (a -debug variant likewise).
+  const version = tag.replace(/-(distroless|debug)$/, '');
+  const line = lines.find((l) => l.version === version);
+  return line ? { line } : { error: `image ${image}: the lab builds no pilot-discovery ${version} (it has ${known})` };
 }
 
 interface WebhookConfig {
