@@ -272,15 +272,14 @@ describe('upgrade-start', () => {
 });
 
 describe('teardown after the upgrade chapters', () => {
-  it('an Istio of revisions only (no istiod, no default injector) is uninstalled', async () => {
+  it('an Istio of revisions only (no istiod, no default injector) is uninstalled, whatever else runs beside it', async () => {
     const model = new DryRunCluster(modelConfig, 'fresh');
+    const deployment = (name: string, app: string) => JSON.stringify({ kind: 'Deployment', metadata: { name, labels: { app } } });
     const fake = fakeRunner((argv, input, query): Reply | undefined => {
       if (asks(query, 'get', { kind: 'namespace', name: 'istio-system' }))
         return { stdout: objectJson('Namespace', 'istio-system', { managed: true }) };
       if (asks(query, 'list', { kind: 'deployment', namespace: 'istio-system' }))
-        return {
-          stdout: `{"items":[${JSON.stringify({ kind: 'Deployment', metadata: { name: 'istiod-1-30-5', labels: { app: 'istiod' } } })}]}`,
-        };
+        return { stdout: `{"items":[${deployment('grafana', 'grafana')},${deployment('istiod-1-30-5', 'istiod')}]}` };
       const a = model.answer({ argv, input, query });
       return { stdout: a.stdout, stderr: a.stderr, code: a.exitCode };
     });
