@@ -33,6 +33,8 @@ interface Model {
   path: string[];
   flags: FlagSpec[];
   subcommands: Set<string>;
+  /** The other names the command answers to (cobra's "Aliases:", e.g. istioctl's `x` for `experimental`). */
+  aliases: Set<string>;
 }
 
 const flagSections = /^(Flags|Global Flags|Options|The following options can be passed to any command):$/;
@@ -55,10 +57,12 @@ function sections(text: string): Map<string, string[]> {
   return out;
 }
 
-export function parseHelp(text: string): { flags: FlagSpec[]; subcommands: Set<string> } {
+export function parseHelp(text: string): { flags: FlagSpec[]; subcommands: Set<string>; aliases: Set<string> } {
   const flags: FlagSpec[] = [];
   const subcommands = new Set<string>();
+  const aliases = new Set<string>();
   for (const [header, lines] of sections(text)) {
+    if (header === 'Aliases:') for (const name of lines.join(',').split(',')) if (name.trim()) aliases.add(name.trim());
     if (flagSections.test(header)) {
       for (const line of lines) {
         const k = kubectlFlag.exec(line);
@@ -76,10 +80,15 @@ export function parseHelp(text: string): { flags: FlagSpec[]; subcommands: Set<s
       }
     }
   }
-  return { flags, subcommands };
+  return { flags, subcommands, aliases };
 }
 
 const helpCache = new Map<string, Model>();
+
+/** The subcommand of `current` that `name` is an alias of (its own help says so), if any. */
+function subcommandAliased(tool: Tool, cmdPath: string[], current: Model, name: string): string | undefined {
+  return [...current.subcommands].find((sub) => model(tool, [...cmdPath, sub]).aliases.has(name));
+}
 /** `<tool> <path> --help`, plus the global options (`kubectl options`, `minikube options`; istioctl lists them itself). */
 function model(tool: Tool, cmdPath: string[]): Model {
   const key = [tool, ...cmdPath].join(' ');
@@ -92,6 +101,7 @@ function model(tool: Tool, cmdPath: string[]): Model {
     path: cmdPath,
     flags: [...own.flags, ...(tool === 'istioctl' ? [] : globalFlags(tool))],
     subcommands: own.subcommands,
+    aliases: own.aliases,
   };
   helpCache.set(key, m);
   return m;
@@ -171,6 +181,9 @@ export function auditCommand(argv: string[]): { findings: Finding[]; audited?: A
       }
     } else if (positionals.length === 0 && current.subcommands.has(a)) {
       cmdPath = [...cmdPath, a];
+      current = model(tool, cmdPath);
+    } else if (positionals.length === 0 && subcommandAliased(tool, cmdPath, current, a)) {
+      cmdPath = [...cmdPath, subcommandAliased(tool, cmdPath, current, a) as string];
       current = model(tool, cmdPath);
     } else {
       if (positionals.length === 0 && current.subcommands.size > 0)
@@ -373,7 +386,7 @@ describe('command audit: every printed command against the real kubectl, istioct
       'istioctl uninstall',
       'istioctl version',
       'istioctl tag set',
-      'istioctl x precheck',
+      'istioctl experimental precheck', // as `x precheck`, its alias (istio.io's spelling)
       'minikube start',
       'minikube status',
       'minikube delete',
