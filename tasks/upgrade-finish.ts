@@ -6,8 +6,8 @@ import { proveProductPage } from './lib/apps/bookinfo-sidecar.ts';
 import { StepError } from './lib/base/errors.ts';
 import { runIfMain } from './lib/cli/main.ts';
 import { istioctlOf, istiodOf, proxyOf, tagRevision } from './lib/istio/revisions.ts';
-import { exists, getObject, inNamespace, labelOf, listObjects, type ReadOptions } from './lib/kube/kube.ts';
-import type { Pod } from './lib/kube/pods.ts';
+import { getObject, inNamespace, labelOf, listObjects, type ReadOptions } from './lib/kube/kube.ts';
+import { livePods, type Pod } from './lib/kube/pods.ts';
 import { judgeSeen, observe } from './lib/run/poll.ts';
 import { step } from './lib/run/step.ts';
 import type { Ctx, Task, TaskCommand } from './lib/run/types.ts';
@@ -51,7 +51,8 @@ async function leftOf(ctx: Ctx, revision: string, o: ReadOptions = {}): Promise<
 const uninstallPrevious = step('Uninstall the previous revision (istioctl uninstall --revision)', {
   done: async (ctx) => {
     const { revision } = endOf(ctx.config, 'previous');
-    return !(await exists(ctx, istiodOf(revision))) && `revision ${revision} is not installed (no istiod-${revision})`;
+    // Not only its istiod: an uninstall cut short may have left its webhooks, which a re-run must remove.
+    return (await leftOf(ctx, revision)).length === 0 && `nothing of revision ${revision} is installed`;
   },
   run: async (ctx, task) => {
     const previous = endOf(ctx.config, 'previous');
@@ -106,7 +107,7 @@ const noProxyLeft = step('Check no proxy in the cluster is left on the previous 
         (await listObjects(ctx, inNamespace(ns, 'pods'))).map((p) => ({ ...(p as unknown as Pod), namespace: ns })),
       ),
     );
-    const pods = inEach.flat();
+    const pods = livePods(inEach.flat());
     await judgeSeen(ctx, pods, () => {
       const left = pods.filter((p) => proxyOf(p)?.revision === revision);
       if (left.length)

@@ -82,6 +82,11 @@ describe('the previous release', () => {
     assert.match(previous.unusable ?? '', /^ISTIO_PREVIOUS_VERSION="1\.30\.5": the upgrade goes to Istio 1\.29 from/);
   });
 
+  it('a version whose line cannot be read is no canary upgrade either (a check that cannot look does not pass)', () => {
+    assert.match(upgradeProblem('1.30.5', 'master', undefined) ?? '', /cannot tell the Istio lines of 1\.30\.5 and master apart/);
+    assert.match(upgradeProblem('1.31-alpha.0abc', '1.31.1', undefined) ?? '', /goes to Istio 1\.31 from/);
+  });
+
   it('another major is never a canary upgrade', () => {
     assert.match(upgradeProblem('1.30.5', '2.0.0', undefined) ?? '', /goes to Istio 2\.0/);
     assert.equal(upgradeProblem('1.30.5', '1.31.1', undefined), undefined);

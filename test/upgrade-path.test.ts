@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig, pins } from '../tasks/config.ts';
-import { discoveryAddressOf } from '../tasks/lib/istio/revisions.ts';
+import { discoveryAddressOf, imageVersion } from '../tasks/lib/istio/revisions.ts';
 import { DryRunCluster } from '../tasks/lib/kube/dry-run.ts';
 import { asks, fakeRunner, jsonpathOf, nodesJson, type Reply, runCli, tmpDir } from './helpers.ts';
 
@@ -71,6 +71,10 @@ interface World {
   podLeft?: boolean;
   /** A webhook of the uninstalled revision that stays. */
   webhookLeft?: boolean;
+  /** An uninstall of the previous revision cut short: its istiod gone, its validating webhook left (until uninstalled). */
+  cutShort?: boolean;
+  /** An old Bookinfo pod on the previous revision, still terminating. */
+  terminating?: boolean;
   /** A workload in a namespace of its own, injected by the previous revision directly (not through the tag). */
   legacy?: boolean;
   /** Another tag, left on this revision. */
@@ -85,7 +89,7 @@ function upgradeCluster(w: World) {
     ...w.revisions.map((r) =>
       webhook('MutatingWebhookConfiguration', `istio-sidecar-injector-${r.revision}`, { 'istio.io/rev': r.revision }),
     ),
-    ...(w.webhookLeft
+    ...(w.webhookLeft || w.cutShort
       ? [webhook('ValidatingWebhookConfiguration', 'istio-validator-1-30-5-istio-system', { 'istio.io/rev': previous.revision })]
       : []),
     ...(w.tag
@@ -116,7 +120,10 @@ function upgradeCluster(w: World) {
         if (rest[1] === 'default') w.defaultTag = to;
         else w.tag = to;
       }
-      if (sub === 'uninstall') w.revisions = w.revisions.filter((r) => r.revision !== previous.revision);
+      if (sub === 'uninstall') {
+        w.revisions = w.revisions.filter((r) => r.revision !== previous.revision);
+        w.cutShort = false;
+      }
       return { stdout: '✔ done\n' };
     }
     if (cmd.includes(' rollout restart ')) {
@@ -169,6 +176,16 @@ function upgradeCluster(w: World) {
           })),
         }),
       };
+    if (
+      w.terminating &&
+      query?.op === 'list' &&
+      !query.selector &&
+      asks(query, 'list', { kind: 'pods', namespace: 'bookinfo' })
+    ) {
+      const old = pod('reviews-v2-old', previous);
+      const leaving = { ...old, metadata: { ...old.metadata, deletionTimestamp: '2026-11-30T12:00:00Z' } };
+      return { stdout: JSON.stringify({ items: [...apps.map((a) => pod(`${a}-x`, w.bookinfo)), leaving] }) };
+    }
     if (w.legacy && asks(query, 'list', { kind: 'pods', namespace: 'legacy' }))
       return { stdout: JSON.stringify({ items: [pod('sleep-x', previous)] }) };
     if (argv.includes('port-forward')) return { hold: true, stdout: `Forwarding from 127.0.0.1:${port} -> 80\n` };
@@ -193,6 +210,14 @@ async function chapter(name: string, w: World) {
 const started = (): World => ({ tag: previous, revisions: [previous], bookinfo: previous, gateway: previous });
 const canaried = (): World => ({ ...started(), revisions: [previous, current], gateway: current });
 const switched = (): World => ({ ...canaried(), tag: current, bookinfo: current });
+
+describe('imageVersion', () => {
+  it('the tag, without a variant or a pinned digest; none without a tag', () => {
+    assert.equal(imageVersion('docker.io/istio/pilot:1.30.5-distroless@sha256:abcd'), '1.30.5');
+    assert.equal(imageVersion('localhost:5000/istio/pilot'), '');
+    assert.equal(imageVersion('localhost:5000/istio/pilot:1.31.1'), '1.31.1');
+  });
+});
 
 describe('upgrade-canary', () => {
   it('prechecks, installs the pinned Istio beside the previous one; the gateway moves, Bookinfo stays', async () => {
@@ -341,6 +366,17 @@ describe('upgrade-finish', () => {
     const r = await chapter('upgrade-finish', { ...switched(), otherTag: { revision: '1-29-4', version: '1.29.4' } });
     assert.equal(r.code, 1);
     assert.match(r.err, /tags not on revision 1-31-1: canary -> 1-29-4/);
+  });
+
+  it('an uninstall cut short (istiod gone, a webhook left) is run again, not taken for done', async () => {
+    const r = await chapter('upgrade-finish', { ...switched(), revisions: [current], defaultTag: current, cutShort: true });
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(r.istioctl, ['current uninstall --revision 1-30-5 -y']);
+  });
+
+  it('an old pod still terminating after the switch is not a proxy left behind', async () => {
+    const r = await chapter('upgrade-finish', { ...switched(), terminating: true });
+    assert.equal(r.code, 0, r.err);
   });
 
   it('done already: nothing moved or uninstalled', async () => {

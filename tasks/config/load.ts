@@ -122,7 +122,10 @@ export function loadConfig({ env = process.env, envFile = path.join(projectRoot,
 
   const releaseUrl = v.ISTIO_RELEASE_URL?.replace(/\/+$/, '');
   const current = releaseOf(v.ISTIO_VERSION, v.ISTIO_HOME, v.CACHE_DIR, releaseUrl, problems);
-  const previous = releaseOf(v.ISTIO_PREVIOUS_VERSION, v.ISTIO_PREVIOUS_HOME, v.CACHE_DIR, releaseUrl, problems);
+  // Only the upgrade chapters use it: no release for this platform stops them alone (ISTIO_PREVIOUS_HOME is the way).
+  const previousProblems: string[] = [];
+  const previous = releaseOf(v.ISTIO_PREVIOUS_VERSION, v.ISTIO_PREVIOUS_HOME, v.CACHE_DIR, releaseUrl, previousProblems);
+  unusable ??= previousProblems[0]?.replace('set ISTIO_HOME', 'set ISTIO_PREVIOUS_HOME');
   if (problems.length || !cluster) throw new UsageError(problems.join('\n'));
 
   const cacheDir = v.CACHE_DIR;
@@ -210,8 +213,10 @@ function releaseOf(
  * istio.io supports for revisions) and run on the cluster's Kubernetes.
  */
 export function upgradeProblem(previous: string, current: string, kubernetes: string | undefined): string | undefined {
-  const [pMajor, pMinor] = previous.split('.').map(Number);
-  const [cMajor, cMinor] = current.split('.').map(Number);
+  const line = (v: string) => (/^(\d+)\.(\d+)/.exec(v) ?? []).slice(1).map(Number);
+  const [pMajor, pMinor] = line(previous);
+  const [cMajor, cMinor] = line(current);
+  if (pMinor === undefined || cMinor === undefined) return `cannot tell the Istio lines of ${previous} and ${current} apart`;
   const gap = cMinor - pMinor;
   if (pMajor !== cMajor || gap < 1 || gap > 2)
     return `the upgrade goes to Istio ${cMajor}.${cMinor} from one or two minors before it (${cMajor}.${cMinor - 1} or ${cMajor}.${cMinor - 2})`;

@@ -38,8 +38,11 @@ export const istioctlOf = (
 ): Promise<Result> => ctx.sh.run(release.istioctl, ['--context', ctx.sh.context, ...args], opts);
 
 /** The Istio version an image names (docker.io/istio/proxyv2:1.30.5, -distroless or not). */
-export const imageVersion = (image: string | undefined): string =>
-  (image?.slice(image.lastIndexOf(':') + 1) ?? '').replace(/-(distroless|debug)$/, '');
+export function imageVersion(image: string | undefined): string {
+  const named = image?.replace(/@.*$/, '') ?? ''; // a digest pinned after the tag is not the tag
+  const colon = named.lastIndexOf(':');
+  return colon > named.lastIndexOf('/') ? named.slice(colon + 1).replace(/-(distroless|debug)$/, '') : '';
+}
 
 interface ProxyContainer {
   name: string;

@@ -45,4 +45,4 @@ export function describePod(pod: Pod): string {
 }
 
 /** The pods that are not on their way out. */
-export const livePods = (pods: Pod[]) => pods.filter((p) => !p.metadata.deletionTimestamp);
+export const livePods = <P extends Pod>(pods: P[]): P[] => pods.filter((p) => !p.metadata.deletionTimestamp);
