@@ -197,10 +197,25 @@ describe('upgrade-start', () => {
     assert.deepEqual(r.previous, []);
   });
 
-  it('a tag already moved on is left where it is', async () => {
-    const r = await start({ istioDeployments: [istiod('istiod-1-30-5', '1.30.5')], tag: '1-31-1' });
-    assert.equal(r.code, 0, r.err);
-    assert.ok(!r.calls.some((c) => c.includes(' tag set ')), 'the tag is not moved back');
+  it('a re-run after the tag moved on (upgrade-switch ran): refused before anything changes, saying how to go on', async () => {
+    const r = await start({ istioDeployments: [istiod('istiod-1-30-5', '1.30.5')], tag: '1-31-7' });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /the revision tag prod-stable points at revision 1-31-7, not at the previous revision 1-30-5/);
+    assert.match(r.err, /go on with the upgrade chapter after the last one you ran, or start over: `npm run teardown`/);
+    assert.ok(!r.calls.some((c) => c.includes(' tag set ') || / (apply|create|install) /.test(c)), r.calls.join('\n'));
+  });
+
+  it('a re-run once the new revision is installed (upgrade-canary ran): refused the same way, the tag where it was', async () => {
+    const r = await start({
+      istioDeployments: [istiod('istiod-1-30-5', '1.30.5'), istiod('istiod-1-31-1', pins.istio)],
+      tag: revision,
+    });
+    assert.equal(r.code, 1);
+    assert.match(
+      r.err,
+      new RegExp(`the upgrade is past its start: istiod-1-31-1 \\(Istio ${pins.istio.replaceAll('.', '\\.')}\\) is installed`),
+    );
+    assert.ok(!r.calls.some((c) => / (apply|create|install) /.test(c)), r.calls.join('\n'));
   });
 
   it('Istio installed without a revision: refused before anything is installed, saying where to start', async () => {

@@ -69,14 +69,14 @@ export function installRevision(end: End): Task {
 
 /**
  * A step: the revision tag `tag` pointed at `end`'s revision (`istioctl tag set --overwrite`: a tag is a webhook and
- * a Service, and a half-removed one would stop a plain `tag set`). `keep` leaves a tag that exists wherever it points.
+ * a Service, and a half-removed one would stop a plain `tag set`).
  */
-export function pointTag(tag: string, end: End, o: { keep?: boolean } = {}): Task {
+export function pointTag(tag: string, end: End): Task {
   return step(`Point the revision tag ${tag} at the ${end} revision (istioctl tag set)`, {
     done: async (ctx) => {
       const at = await tagRevision(ctx, tag);
       const wanted = endOf(ctx.config, end).revision;
-      return (at === wanted || (o.keep && at !== undefined)) && `tag ${tag} points at revision ${at}`;
+      return at === wanted && `tag ${tag} points at revision ${at}`;
     },
     // With the pinned release's istioctl, whichever revision the tag goes to (istio.io moves tags with one istioctl).
     run: async (ctx, task) => {
