@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { bucketOf, judgePage, type PageView, shareWithin, tally } from '../tasks/lib/apps/bookinfo-page.ts';
+import { bucketOf, judgePage, type PageView, shareWithin, tally, troubleOn } from '../tasks/lib/apps/bookinfo-page.ts';
 
 const fixtures = path.join(import.meta.dirname, 'fixtures', 'bookinfo');
 const server = createServer((req, res) => {
@@ -84,6 +84,27 @@ describe('judgePage on the product page as the pinned release renders it', () =>
     const odd = jason.replace(line('jason'), line('o&#39;brien &amp; &lt;co&gt; &#34;x&#34;'));
     assert.notEqual(odd, jason);
     assert.equal((judgePage(odd) as { signedInAs: string }).signedInAs, 'o\'brien & <co> "x"');
+  });
+});
+
+describe('troubleOn: what a page says went wrong, nothing on a whole page', () => {
+  it('says nothing on the pages of a healthy Bookinfo', async () => {
+    for (const name of ['reviews-v1.html', 'reviews-v2.html', 'reviews-v3.html', 'reviews-v2-jason.html'])
+      assert.deepEqual(troubleOn(judgePage(await page(name))), [], name);
+  });
+
+  it('quotes the page for each service it could not reach; not the product page says so', async () => {
+    assert.deepEqual(troubleOn(judgePage(await page('reviews-unavailable.html'))), ['"Error fetching product reviews"']);
+    assert.deepEqual(troubleOn(judgePage(await page('ratings-unavailable.html'))), [
+      '"Ratings service is currently unavailable"',
+    ]);
+    assert.deepEqual(troubleOn(judgePage(await page('details-unavailable.html'))), ['"Error fetching product details"']);
+    assert.deepEqual(troubleOn(product({ reviewsUnavailable: true, detailsUnavailable: true, ratingsUnavailable: true })), [
+      '"Error fetching product reviews"',
+      '"Ratings service is currently unavailable"',
+      '"Error fetching product details"',
+    ]);
+    assert.deepEqual(troubleOn(judgePage('no healthy upstream')), ['not the product page']);
   });
 });
 

@@ -44,6 +44,8 @@ interface Wrong {
   ratingsDown?: boolean;
   /** Not wrong, slow: a new reviews VirtualService reaches the proxies only after this many pages. */
   lateBy?: number;
+  /** Pages (by number, from 0) that say "Error fetching product reviews": a reviews pod whose app is not up. */
+  reviewsDownOn?: (page: number) => boolean;
 }
 
 /** What the mesh does now, as the applied VirtualServices say (the emulation's istiod), unless it is `wrong`. */
@@ -87,6 +89,7 @@ class Mesh {
   /** The page productpage renders for `user`. */
   render(user: string | undefined): string {
     const n = this.served++;
+    if (this.wrong.reviewsDownOn?.(n)) return page('reviews-unavailable');
     const jason = user === 'jason';
     const fault = jason ? this.ratings?.spec?.http?.find((h) => h.match)?.fault : undefined;
     const ratingsFault = fault && this.wrong.ignoresFault ? { ...fault, [this.wrong.ignoresFault]: undefined } : fault;
@@ -261,6 +264,18 @@ describe('the Istio-task chapters judge what a user sees', () => {
     assert.equal(r.code, 0, r.err);
   });
 
+  it('bookinfo: a page without reviews between whole ones starts the count again; five whole in a row pass', async () => {
+    const r = await runWrong('bookinfo', { reviewsDownOn: (n) => n === 3 });
+    assert.equal(r.code, 0, r.err);
+    assert.match(logOf(r.err), /^# progress: waiting for whole product pages: 3 in a row$/m);
+  });
+
+  it('bookinfo: a reviews pod that never answers (every third page) fails the proof, saying what the page says', async () => {
+    const r = await runWrong('bookinfo', { reviewsDownOn: (n) => n % 3 === 2 });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /productpage: 2 whole pages in a row, not 5; then one that says "Error fetching product reviews" \(log/);
+  });
+
   it('bookinfo: a pod without its sidecar fails the wait, named with what it shows', async () => {
     const r = await run('bookinfo', meshCluster({ bare: ['details-v1'] }));
     assert.equal(r.code, 1);
@@ -273,7 +288,7 @@ describe('the Istio-task chapters judge what a user sees', () => {
     assert.equal(r.code, 1);
     assert.match(
       r.err,
-      /^error: Prove the product page answers through the ingress gateway: kubectl exited with 1: error: unable to forward port because pod is not running/m,
+      /^error: Prove the product page answers through the ingress gateway \(5 whole pages in a row\): kubectl exited with 1: error: unable to forward port because pod is not running/m,
     );
   });
 

@@ -111,7 +111,7 @@ describe('Bookinfo on the real node: the task chapters judged on real pages', { 
 
   it("bookinfo: the release's six images, every pod READY 2/2, the product page through the real gateway", async (t) => {
     const r = await chapter('bookinfo');
-    assert.match(r.out, /✔ Prove the product page answers through the ingress gateway\n/);
+    assert.match(r.out, /✔ Prove the product page answers through the ingress gateway \(5 whole pages in a row\)\n/);
     const pods = kjson<List>('-n', ns, 'get', 'pods').items;
     const release = releaseImages(
       readFileSync(path.join(labEnv.ISTIO_HOME, 'samples/bookinfo/platform/kube/bookinfo.yaml'), 'utf8'),

@@ -64,6 +64,16 @@ export function judgePage(html: string): PageView {
   };
 }
 
+/** What went wrong, in the page's own words; nothing for a whole page (what a healthy Bookinfo serves). */
+export function troubleOn(view: PageView): string[] {
+  if (view.kind === 'not-product-page') return ['not the product page'];
+  return [
+    ...(view.reviewsUnavailable ? [`"${reviewsError}"`] : []),
+    ...(view.ratingsUnavailable ? [`"${ratingsError}"`] : []),
+    ...(view.detailsUnavailable ? [`"${detailsError}"`] : []),
+  ];
+}
+
 /** Where a page counts in a tally: the first that applies of not a product page, no reviews, no ratings, its stars. */
 export type Bucket = Stars | 'notProductPage' | 'reviewsUnavailable' | 'ratingsUnavailable';
 /** Pages per bucket; the buckets add up to the number of pages. */
