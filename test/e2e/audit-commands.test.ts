@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
-import { bin } from '../../lab/base/common.ts';
+import { bin, previousIstio } from '../../lab/base/common.ts';
 import { pins } from '../../tasks/config.ts';
 import { asks, dryRunCommands, fakeRunner, runCli, versionAnswer } from '../helpers.ts';
 import {
@@ -86,15 +86,15 @@ export function parseHelp(text: string): { flags: FlagSpec[]; subcommands: Set<s
 const helpCache = new Map<string, Model>();
 
 /** The subcommand of `current` that `name` is an alias of (its own help says so), if any. */
-function subcommandAliased(tool: Tool, cmdPath: string[], current: Model, name: string): string | undefined {
-  return [...current.subcommands].find((sub) => model(tool, [...cmdPath, sub]).aliases.has(name));
+function subcommandAliased(p: Program, cmdPath: string[], current: Model, name: string): string | undefined {
+  return [...current.subcommands].find((sub) => model(p, [...cmdPath, sub]).aliases.has(name));
 }
 /** `<tool> <path> --help`, plus the global options (`kubectl options`, `minikube options`; istioctl lists them itself). */
-function model(tool: Tool, cmdPath: string[]): Model {
-  const key = [tool, ...cmdPath].join(' ');
+function model({ tool, binary }: Program, cmdPath: string[]): Model {
+  const key = [binary, ...cmdPath].join(' ');
   const cached = helpCache.get(key);
   if (cached) return cached;
-  const help = runTool(bin(tool), [...cmdPath, '--help']);
+  const help = runTool(binary, [...cmdPath, '--help']);
   assert.equal(help.code, 0, `${key} --help failed: ${help.stderr}`);
   const own = parseHelp(help.stdout);
   const m: Model = {
@@ -119,10 +119,19 @@ function globalFlags(tool: Tool): FlagSpec[] {
   return flags;
 }
 
-/** The lab binary for a program named in a dry-run line (the istioctl of the release dir is the lab's istioctl). */
-function toolOf(program: string): Tool | undefined {
+/** A program named in a dry-run line and the lab binary that stands for it. */
+interface Program {
+  tool: Tool;
+  binary: string;
+}
+/** The previous release's istioctl (`.../istio-1.30.5/bin/istioctl`), which the lab builds as `istioctl-1.30`. */
+const previousRelease = new RegExp(`/istio-${previousIstio.minor.replace('.', '\\.')}\\.[^/]*/bin/istioctl$`);
+/** The lab binary for a program: a release dir's istioctl is the lab's istioctl of that release's line. */
+function programOf(program: string): Program | undefined {
   const base = path.basename(program);
-  return (tools as string[]).includes(base) ? (base as Tool) : undefined;
+  if (!(tools as string[]).includes(base)) return undefined;
+  const tool = base as Tool;
+  return { tool, binary: previousRelease.test(program) ? bin(`istioctl${previousIstio.suffix}`) : bin(tool) };
 }
 
 export interface Finding {
@@ -131,6 +140,7 @@ export interface Finding {
 }
 interface Audited {
   tool: Tool;
+  binary: string;
   path: string[];
   /** `kubectl patch --patch` etc.: the canonical long flag names used. */
   flags: string[];
@@ -142,8 +152,9 @@ interface Audited {
 /** Checks one command line against the tool's help: its subcommand path and every flag. */
 export function auditCommand(argv: string[]): { findings: Finding[]; audited?: Audited } {
   const command = argv.join(' ');
-  const tool = toolOf(argv[0]);
-  if (!tool) return { findings: [{ command, problem: `unknown program ${argv[0]}` }] };
+  const program = programOf(argv[0]);
+  if (!program) return { findings: [{ command, problem: `unknown program ${argv[0]}` }] };
+  const { tool } = program;
   const findings: Finding[] = [];
   const lookup = (flags: FlagSpec[], name: string, short: boolean) =>
     flags.find((f) => (short ? f.short === name : f.long === name));
@@ -152,7 +163,7 @@ export function auditCommand(argv: string[]): { findings: Finding[]; audited?: A
   type Tok = { kind: 'flag'; raw: string; name: string; short: boolean; value?: string } | { kind: 'arg'; raw: string };
   const toks: Tok[] = [];
   let cmdPath: string[] = [];
-  let current = model(tool, cmdPath);
+  let current = model(program, cmdPath);
   const positionals: string[] = [];
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i];
@@ -181,10 +192,10 @@ export function auditCommand(argv: string[]): { findings: Finding[]; audited?: A
       }
     } else if (positionals.length === 0 && current.subcommands.has(a)) {
       cmdPath = [...cmdPath, a];
-      current = model(tool, cmdPath);
-    } else if (positionals.length === 0 && subcommandAliased(tool, cmdPath, current, a)) {
-      cmdPath = [...cmdPath, subcommandAliased(tool, cmdPath, current, a) as string];
-      current = model(tool, cmdPath);
+      current = model(program, cmdPath);
+    } else if (positionals.length === 0 && subcommandAliased(program, cmdPath, current, a)) {
+      cmdPath = [...cmdPath, subcommandAliased(program, cmdPath, current, a) as string];
+      current = model(program, cmdPath);
     } else {
       if (positionals.length === 0 && current.subcommands.size > 0)
         findings.push({
@@ -215,7 +226,7 @@ export function auditCommand(argv: string[]): { findings: Finding[]; audited?: A
     flags.push(`--${spec.long}`);
     if (t.value !== undefined) values.push({ flag: spec.long, value: t.value });
   }
-  return { findings, audited: { tool, path: cmdPath, flags, positionals, values } };
+  return { findings, audited: { tool, binary: program.binary, path: cmdPath, flags, positionals, values } };
 }
 
 /** A cobra/pflag parse error in a tool's output: what a bad flag or subcommand produces before anything runs. */
@@ -237,7 +248,7 @@ const expectedEnd: Record<Tool, RegExp> = {
 
 /** Runs the command line through the real tool with no cluster to reach: flags are parsed, nothing is changed. */
 function validationRun(argv: string[]): { argv: string[]; ran: Ran; parseProblem?: string } {
-  const tool = toolOf(argv[0])!;
+  const { tool, binary } = programOf(argv[0])!;
   let args = argv.slice(1);
   if (tool === 'minikube') {
     // A profile no machine has (MINIKUBE_HOME is a temp dir anyway); `start` only validates (--dry-run).
@@ -250,21 +261,21 @@ function validationRun(argv: string[]): { argv: string[]; ran: Ran; parseProblem
       args = [...args, '--dry-run'];
     }
   }
-  const ran = runTool(bin(tool), args, toolEnv(tool === 'kubectl' ? { KUBECONFIG: deadKubeconfig } : {}));
+  const ran = runTool(binary, args, toolEnv(tool === 'kubectl' ? { KUBECONFIG: deadKubeconfig } : {}));
   // klog lines (E1125 12:00:00.000 ... memcache.go ... connection refused) are discovery noise, not the verdict.
   const text = `${ran.stderr}\n${ran.stdout}`
     .split('\n')
     .filter((l) => !/^[EIW]\d{4} \d/.test(l))
     .join('\n');
   const line = text.split('\n').find((l) => parseError.test(l));
-  if (line) return { argv: [bin(tool), ...args], ran, parseProblem: line.trim() };
-  if (ran.code === 0 || expectedEnd[tool].test(text)) return { argv: [bin(tool), ...args], ran };
+  if (line) return { argv: [binary, ...args], ran, parseProblem: line.trim() };
+  if (ran.code === 0 || expectedEnd[tool].test(text)) return { argv: [binary, ...args], ran };
   const last = text
     .split('\n')
     .map((l) => l.trim())
     .filter(Boolean)
     .pop();
-  return { argv: [bin(tool), ...args], ran, parseProblem: `exit ${ran.code}: ${last ?? '(no output)'}` };
+  return { argv: [binary, ...args], ran, parseProblem: `exit ${ran.code}: ${last ?? '(no output)'}` };
 }
 
 // The commands the product prints in its dry runs.
@@ -294,7 +305,7 @@ const scenarios: { name: string; argv: string[]; env: Record<string, string> }[]
     argv: [chapter, '--dry-run'],
     env: { ISTIO_MODE: 'ambient' },
   })),
-  // The canary upgrade: the previous release's istioctl lines are audited against the lab's (1.31) istioctl.
+  // The canary upgrade: the previous release's istioctl lines are audited against the lab's istioctl of that line.
   ...['upgrade-start', 'upgrade-canary', 'upgrade-switch', 'upgrade-rollback', 'upgrade-finish'].map((chapter) => ({
     name: chapter,
     argv: [chapter, '--dry-run'],
@@ -399,6 +410,24 @@ describe('command audit: every printed command against the real kubectl, istioct
     assert.ok(
       fromScenario.get('teardown --keep-cluster (CLUSTER=existing)')!.some((c) => c.includes(' uninstall --purge -y')),
       'teardown --keep-cluster on an existing cluster runs istioctl uninstall --purge -y',
+    );
+  });
+
+  it("the previous release's istioctl lines are audited against that line's istioctl, the others against the pinned one", () => {
+    const byBinary = (binary: string) =>
+      [...commands.values()].filter((c) => auditCommand(c).audited?.binary === binary).map((c) => c.join(' '));
+    const previous = byBinary(bin(`istioctl${previousIstio.suffix}`));
+    assert.ok(
+      previous.some((c) => / install .*--set revision=/.test(c)),
+      `upgrade-start's install is not audited against istioctl${previousIstio.suffix}: ${previous.join('; ')}`,
+    );
+    assert.ok(
+      previous.every((c) => c.includes(`/istio-${pins.istioPrevious}/bin/istioctl `)),
+      previous.join('\n'),
+    );
+    assert.ok(
+      byBinary(bin('istioctl')).some((c) => c.includes(' tag set prod-stable ')),
+      'tag set: the pinned istioctl',
     );
   });
 
