@@ -88,7 +88,7 @@ describe('help', () => {
     const pkg = JSON.parse(readFileSync(path.join(import.meta.dirname, '..', 'package.json'), 'utf8')) as {
       scripts: Record<string, string>;
     };
-    assert.equal(pkg.scripts.help, 'node --import tsx Taskfile.ts help');
+    assert.equal(pkg.scripts.help, 'node tasks/lib/cli/start.mjs help');
   });
 });
 

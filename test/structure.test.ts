@@ -175,13 +175,13 @@ it('every assert.ok in the tests says what failed (a bare one fails with the val
   assert.deepEqual(bare, []);
 });
 
-it('each command has its npm script, and each npm script that runs Taskfile.ts names a command', () => {
+it('each command has its npm script, and each npm script that starts the Taskfile names a command', () => {
   const scripts = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> })
     .scripts;
-  const runner = /^node --import tsx Taskfile\.ts (\S+)$/;
+  const runner = /^node tasks\/lib\/cli\/start\.mjs (\S+)$/;
   const names = commands.map((c) => c.name);
   assert.deepEqual(
-    names.filter((n) => scripts[n] !== `node --import tsx Taskfile.ts ${n}`),
+    names.filter((n) => scripts[n] !== `node tasks/lib/cli/start.mjs ${n}`),
     [],
     'commands without an npm script of their name',
   );

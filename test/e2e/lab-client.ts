@@ -29,9 +29,9 @@ export interface Run {
   ms: number;
 }
 
-/** The product (`Taskfile.ts`) with `env` over a minimal environment and the lab's binaries first on PATH. */
+/** The product as the npm scripts start it, with `env` over a minimal environment and the lab's binaries first on PATH. */
 export function runProduct(args: string[], env: Record<string, string>): Promise<Run> & { child: ReturnType<typeof spawn> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'Taskfile.ts', ...args], {
+  const child = spawn(process.execPath, ['tasks/lib/cli/start.mjs', ...args], {
     cwd: root,
     env: { HOME: process.env.HOME, PATH: `${binDir}:${process.env.PATH}`, ...env },
   });
