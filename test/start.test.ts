@@ -3,7 +3,7 @@
 // through tsx, byte for byte, with the sources' tsx as the way out where no bundle can be kept.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { bundleFor, fingerprint, sourcesOf } from '../tasks/lib/cli/start.mjs';
@@ -55,7 +55,7 @@ describe('the bundle is rebuilt exactly when a source changes', () => {
     writeFileSync(path.join(dir, 'tasks', 'lib', 'where.ts'), 'export const where: string = import.meta.url + "!";\n');
     const second = await bundleFor(dir, cache);
     assert.notEqual(second, first);
-    assert.deepEqual(readdirSync(cache), [path.basename(second)]);
+    assert.deepEqual(readdirSync(cache), [path.basename(path.dirname(second))]);
   });
 
   it('each module keeps its own import.meta.url in the bundle (the project root is found from it)', async () => {
@@ -100,7 +100,10 @@ describe('a bundled command prints what the sources print', () => {
     const sources = viaTsx(['all', '--dry-run']);
     assert.equal(bundled.status, 0, bundled.stderr);
     assert.equal(bundled.stdout, sources.stdout);
-    assert.match(readdirSync(cache).join(' '), /^taskfile-[0-9a-f]{16}\.mjs$/, 'it ran from a bundle');
+    assert.match(readdirSync(cache).join(' '), /^taskfile-[0-9a-f]{16}$/, 'it ran from a bundle');
+    // What only some commands need is not loaded by every one: the CA's crypto stays behind its dynamic import.
+    const entry = readFileSync(path.join(cache, readdirSync(cache)[0], 'Taskfile.mjs'), 'utf8');
+    assert.doesNotMatch(entry, /@peculiar\/x509|reflect-metadata/);
   });
 
   it('where no bundle can be kept (the cache is a file): the sources through tsx, the same listing', () => {

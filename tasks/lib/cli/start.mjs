@@ -55,39 +55,48 @@ const keepImportMeta = {
 };
 
 /**
- * The bundle for the sources as they are now, built if there is none: written under a temporary name and renamed, so
- * a run cut short (Ctrl-C, a second run at the same time) never leaves a partial bundle where one is looked for.
- * `cacheDir` must be inside `root`: the bundle finds the packages it imports from where it is.
+ * The bundle for the sources as they are now (its entry module), built if there is none. Split at each dynamic import,
+ * so what a command may never need (the CA's crypto, a download's proxy agent, the unpacker) loads only when it is
+ * used. Built into a temporary directory and renamed, so a run cut short (Ctrl-C, a second run at the same time) never
+ * leaves a partial bundle where one is looked for. `cacheDir` must be inside `root`: the bundle finds the packages it
+ * imports from where it is.
  * @param {string} root
  * @param {string} cacheDir
  * @returns {Promise<string>}
  */
 export async function bundleFor(root, cacheDir) {
-  const bundle = path.join(cacheDir, `taskfile-${fingerprint(root)}.mjs`);
-  if (existsSync(bundle)) return bundle;
+  const dir = path.join(cacheDir, `taskfile-${fingerprint(root)}`);
+  const entry = path.join(dir, 'Taskfile.mjs');
+  if (existsSync(entry)) return entry;
   const { build } = await import('esbuild');
   mkdirSync(cacheDir, { recursive: true });
-  const partial = `${bundle}.${process.pid}.partial`;
+  const partial = `${dir}.${process.pid}.partial`;
   try {
     await build({
       entryPoints: [path.join(root, 'Taskfile.ts')],
       absWorkingDir: root,
       bundle: true,
+      splitting: true,
       platform: 'node',
       format: 'esm',
       target: 'node20',
       packages: 'external',
-      outfile: partial,
+      outdir: partial,
+      outExtension: { '.js': '.mjs' },
       logLevel: 'silent',
       plugins: [keepImportMeta],
     });
-    renameSync(partial, bundle);
+    renameSync(partial, dir);
+  } catch (e) {
+    // Another run renamed its build into place first: use that one.
+    if (!existsSync(entry)) throw e;
   } finally {
-    rmSync(partial, { force: true });
+    rmSync(partial, { recursive: true, force: true });
   }
   for (const old of readdirSync(cacheDir))
-    if (old.startsWith('taskfile-') && path.join(cacheDir, old) !== bundle) rmSync(path.join(cacheDir, old), { force: true });
-  return bundle;
+    if (old.startsWith('taskfile-') && path.join(cacheDir, old) !== dir)
+      rmSync(path.join(cacheDir, old), { recursive: true, force: true });
+  return entry;
 }
 
 /**
