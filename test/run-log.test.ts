@@ -1,8 +1,10 @@
-// The run log says what ran with which configuration, and how the run ended; old logs go; check leaves none.
+// The run log says what ran with which configuration, and how the run ended; old logs go; check leaves none; a run
+// after one that has no outcome (killed, the machine stopped) says so, naming that run's log.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { RunLog } from '../tasks/lib/base/log.ts';
 import { step, together } from '../tasks/lib/run/step.ts';
 import type { TaskCommand } from '../tasks/lib/run/types.ts';
 import { cacheWithCa, fakeRunner, installIstioOffline, runCli, runCommands, tmpDir, versionAnswer } from './helpers.ts';
@@ -104,5 +106,53 @@ describe('where a run spends its time', () => {
       seconds,
       'offsets grow through the log',
     );
+  });
+});
+
+describe('a run after one without an outcome', () => {
+  const at = (iso: string) => new Date(iso);
+
+  it('says so after its header, naming that run’s log', async () => {
+    const cache = await cacheWithCa();
+    const killed = RunLog.forRun(path.join(cache, 'logs'), 'all', 10, at('2020-01-01T00:00:00Z'));
+    killed.command('kubectl --context lab get namespace istio-system -o json');
+    killed.close(); // SIGKILL: no outcome written
+    const r = await runCli(['webhook-certs'], { env: { CACHE_DIR: cache }, runner: reachable.runner });
+    assert.equal(r.code, 0, r.err);
+    const lines = lastLog(cache).split('\n');
+    const note = `# the run before this one (log: ${path.basename(killed.file ?? '')}) has no outcome: it was killed, or it is still running`;
+    assert.ok(lines.indexOf(note) > 0, lines.slice(0, 12).join('\n'));
+    assert.ok(
+      lines.slice(0, lines.indexOf(note)).some((l) => l.startsWith('# fun-with-istio ')),
+      'after the header',
+    );
+  });
+
+  it('says nothing after a run that ended, however it ended', () => {
+    for (const outcome of ['done (exit 0)', 'failed (exit 1): error: x', 'interrupted (exit 130)']) {
+      const dir = tmpDir('fwi-logs-');
+      const ended = RunLog.forRun(dir, 'all', 10, at('2026-11-30T10:00:00Z'));
+      ended.outcome(outcome);
+      ended.close();
+      assert.equal(RunLog.forRun(dir, 'all', 10, at('2026-11-30T10:01:00Z')).unfinishedBefore, undefined, outcome);
+    }
+  });
+
+  it('reads the end of a long log; the first run in a directory has nothing to say', () => {
+    const dir = tmpDir('fwi-logs-');
+    const first = RunLog.forRun(dir, 'all', 10, at('2026-11-30T10:00:00Z'));
+    assert.equal(first.unfinishedBefore, undefined);
+    first.write(`# outcome: a line long ago\n${'| output\n'.repeat(2000)}`);
+    first.close();
+    assert.match(RunLog.forRun(dir, 'all', 10, at('2026-11-30T10:01:00Z')).unfinishedBefore ?? '', /has no outcome/);
+  });
+
+  it('looks only at run logs, not at other files beside them', () => {
+    const dir = tmpDir('fwi-logs-');
+    const ended = RunLog.forRun(dir, 'all', 10, at('2026-11-30T10:00:00Z'));
+    ended.outcome('done (exit 0)');
+    ended.close();
+    writeFileSync(path.join(dir, 'zz-notes.log'), 'not a run log\n');
+    assert.equal(RunLog.forRun(dir, 'all', 10, at('2026-11-30T10:01:00Z')).unfinishedBefore, undefined);
   });
 });

@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -19,10 +19,19 @@ export class RunLog {
     this.fd = openSync(file, 'a', 0o600);
   }
 
+  /**
+   * What to say of the run before this one when its log has no outcome (killed, the machine stopped, or still running
+   * beside this one); nothing when it ended or there was none.
+   */
+  unfinishedBefore: string | undefined;
+
   /** A new log for one run in `logDir`, keeping only the newest `keep` logs there. */
   static forRun(logDir: string, command: string, keep: number, now = new Date()): RunLog {
     const stamp = now.toISOString().replace(/[:.]/g, '-');
+    const previous = logsIn(logDir).pop();
     const log = new RunLog(path.join(logDir, `${stamp}-${command}.log`));
+    if (previous && !endsWithOutcome(path.join(logDir, previous)))
+      log.unfinishedBefore = `# the run before this one (log: ${previous}) has no outcome: it was killed, or it is still running`;
     pruneLogs(logDir, keep);
     return log;
   }
@@ -76,10 +85,33 @@ export class RunLog {
   }
 }
 
-/** Deletes all but the newest `keep` logs (their names start with a sortable timestamp). */
+/** The run logs in `dir`, oldest first (their names start with a sortable timestamp); none where there is no dir. */
+function logsIn(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+      .filter((f) => /^\d{4}-\d\d-\d\dT.*\.log$/.test(f))
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+/** Whether a log's last line says how its run ended (read from its end: a log can be long). */
+function endsWithOutcome(file: string): boolean {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const tail = Buffer.alloc(Math.min(size, 4096));
+    readSync(fd, tail, 0, tail.length, size - tail.length);
+    const lines = tail.toString('utf8').trimEnd().split('\n');
+    return lines[lines.length - 1].startsWith('# outcome: ');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Deletes all but the newest `keep` logs. */
 function pruneLogs(dir: string, keep: number): void {
-  const logs = readdirSync(dir)
-    .filter((f) => /^\d{4}-\d\d-\d\dT.*\.log$/.test(f))
-    .sort();
+  const logs = logsIn(dir);
   for (const old of logs.slice(0, Math.max(0, logs.length - keep))) rmSync(path.join(dir, old), { force: true });
 }

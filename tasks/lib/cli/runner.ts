@@ -126,6 +126,7 @@ export function buildContext(
   const log =
     options.dryRun || command.local ? new RunLog(undefined) : RunLog.forRun(config.logDir, command.name, config.logKeep);
   for (const line of runHeader(config, argv)) log.write(line);
+  if (log.unfinishedBefore) log.write(log.unfinishedBefore);
   log.attributeTo(currentStep);
   const env = (io.env ?? process.env) as NodeJS.ProcessEnv;
   const sh = new Shell({
@@ -237,6 +238,7 @@ export async function run(commands: Command[], argv: string[], io: RunIO = {}): 
     interrupts += 1;
     if (interrupts > 1) {
       ctx?.sh.killRunning();
+      ctx?.log.outcome(`interrupted twice: quit at once (exit ${exitCodes.interrupted})`);
       process.exit(exitCodes.interrupted);
     }
     err('\ninterrupted: stopping child processes (Ctrl-C again to quit at once)\n');
