@@ -1,5 +1,6 @@
 // Runs one command line in stages: parse the arguments, build the run's context, confirm, execute through listr2,
 // and report the outcome as one clear line and an exit code. The renderer is chosen here and nowhere else.
+import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import type { ListrRendererValue } from 'listr2';
@@ -8,6 +9,7 @@ import { type Clock, systemClock } from '../base/clock.ts';
 import { didYouMean } from '../base/did-you-mean.ts';
 import { AbortError, exitCodes, isAbortError, StepError, UsageError } from '../base/errors.ts';
 import { RunLog } from '../base/log.ts';
+import { trackRunning } from '../exec/leftovers.ts';
 import { processes } from '../exec/processes.ts';
 import { programEnv, Shell } from '../exec/shell.ts';
 import { ApiReads, withApiReads } from '../kube/api-reads.ts';
@@ -127,6 +129,8 @@ export function buildContext(
     options.dryRun || command.local ? new RunLog(undefined) : RunLog.forRun(config.logDir, command.name, config.logKeep);
   for (const line of runHeader(config, argv)) log.write(line);
   if (log.unfinishedBefore) log.write(log.unfinishedBefore);
+  // Real programs only: a test's scripted runner makes up its pids.
+  const running = log.file && !io.runner ? trackRunning(path.join(config.cacheDir, 'running'), log, err) : undefined;
   log.attributeTo(currentStep);
   const env = (io.env ?? process.env) as NodeJS.ProcessEnv;
   const sh = new Shell({
@@ -140,6 +144,7 @@ export function buildContext(
     env,
     print: (l) => out(`${l}\n`),
     echoTo: (l) => err(`${l}\n`),
+    running,
   });
   const clock = io.clock ?? systemClock;
   return { config, sh, options, log, signal, clock, out, run: new RunState(controller), ownNamespaces };
@@ -244,6 +249,8 @@ export async function run(commands: Command[], argv: string[], io: RunIO = {}): 
     err('\ninterrupted: stopping child processes (Ctrl-C again to quit at once)\n');
     controller.abort();
   };
+  // The terminal went away: stop as for Ctrl-C (the commands lead groups of their own, which the hangup does not reach).
+  const onHangup = () => controller.abort();
 
   try {
     const invocation = parseInvocation(commands, argv);
@@ -272,6 +279,7 @@ export async function run(commands: Command[], argv: string[], io: RunIO = {}): 
 
     process.on('SIGINT', onSigint);
     process.on('SIGTERM', onSigint);
+    process.on('SIGHUP', onHangup);
     if (command.kind === 'action') {
       const code = await command.action(ctx, args);
       ctx.log.outcome(`exit ${code}`);
@@ -290,6 +298,7 @@ export async function run(commands: Command[], argv: string[], io: RunIO = {}): 
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
+    process.off('SIGHUP', onHangup);
     // onStdoutError stays: writes still buffered when the run ends may fail after it.
     ctx?.log.close();
   }

@@ -24,6 +24,8 @@ export interface ShellOptions {
   /** Where --verbose echoes go (stderr by default: stdout stays for results, e.g. kube-inject's manifest). */
   echoTo?: (line: string) => void;
   env?: NodeJS.ProcessEnv;
+  /** Told of each program as it starts and ends, so a run killed outright leaves nothing the next cannot stop. */
+  running?: { started(pid: number, line: string): void; ended(pid: number): void };
 }
 
 /** One word as any POSIX shell reads it back: bare when safe, else in single quotes (zx's $'...' is bash-only). */
@@ -182,12 +184,18 @@ export class Shell implements Commands {
     // A program started at once is counted as running at once (a second Ctrl-C may come before the next tick).
     const child = starting instanceof Promise ? await starting : starting;
     const group = child.pid; // started at once; the child leads its own process group
-    if (group !== undefined) this.running.add(group);
+    if (group !== undefined) {
+      this.running.add(group);
+      this.o.running?.started(group, line);
+    }
     let out: Awaited<typeof child.exit>;
     try {
       out = await child.exit;
     } finally {
-      if (group !== undefined) this.running.delete(group);
+      if (group !== undefined) {
+        this.running.delete(group);
+        this.o.running?.ended(group);
+      }
     }
     if (pending.trim()) opts.onLine?.(pending);
 
