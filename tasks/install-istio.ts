@@ -5,10 +5,12 @@ import { StepError } from './lib/base/errors.ts';
 import { runIfMain } from './lib/cli/main.ts';
 import { installFlags } from './lib/istio/install-flags.ts';
 import { switchRefusal } from './lib/istio/mesh-mode.ts';
+import { tagWebhook } from './lib/istio/revisions.ts';
 import { meshHasProvider } from './lib/istio/tracing.ts';
 import { nodesRoom } from './lib/kube/data-plane.ts';
 import {
   available,
+  exists,
   findObject,
   inNamespace,
   isOurs,
@@ -50,6 +52,8 @@ const install = step('Install Istio', {
   done: async (ctx) => {
     const installed = await installedIstioVersion(ctx);
     if (!installed) return false;
+    // istioctl makes the default revision tag last, once everything is up: without it, an install was cut short.
+    if (!(await exists(ctx, tagWebhook('default')))) return false;
     // Re-installing in place adds a missing tracing provider (an install from before tracing was configured).
     const providerMissing = ctx.config.tracing.to !== 'off' && !(await meshHasProvider(ctx));
     return (

@@ -239,6 +239,11 @@ describe('install-istio and the mode', () => {
         return { stdout: JSON.stringify({ items: [istiod] }) };
       if (asks(query, 'get', { kind: 'customresourcedefinition', name: crd.metadata.name }))
         return { stdout: JSON.stringify(crd) };
+      // What istioctl install makes last: the install was not cut short.
+      if (asks(query, 'get', { kind: 'mutatingwebhookconfiguration', name: 'istio-revision-tag-default' }))
+        return {
+          stdout: JSON.stringify({ kind: 'MutatingWebhookConfiguration', metadata: { name: 'istio-revision-tag-default' } }),
+        };
       if (o.namespaces && asks(query, 'list', { kind: 'namespace' })) return { stdout: JSON.stringify({ items: o.namespaces }) };
       const a = model.answer({ argv, input, query });
       return { stdout: a.stdout, stderr: a.stderr, code: a.exitCode };

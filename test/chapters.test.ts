@@ -287,7 +287,7 @@ describe('chapters on a scripted shell', () => {
       [],
       joined(fake.calls).join('\n'),
     );
-    assert.ok(asked.length <= 24, `${asked.length} questions:\n${asked.join('\n')}`);
+    assert.ok(asked.length <= 25, `${asked.length} questions:\n${asked.join('\n')}`);
   });
 
   it('all: a second run on a finished cluster changes nothing', async () => {
@@ -312,6 +312,25 @@ describe('chapters on a scripted shell', () => {
     assert.ok(
       !log.includes('PRIVATE KEY') && !log.includes(Buffer.from(key).toString('base64').slice(0, 40)),
       'no CA key in the log',
+    );
+  });
+
+  it('an install cut short (istiod there, not the default revision tag istioctl makes last) is run again', async () => {
+    const finished = finishedAnswers();
+    const fake = fakeRunner((argv, input, query) =>
+      asks(query, 'get', { kind: 'mutatingwebhookconfiguration', name: 'istio-revision-tag-default' })
+        ? { stdout: '' }
+        : finished(argv, input, query),
+    );
+    const r = await runCli(['install-istio'], { env, runner: fake.runner });
+    assert.equal(r.code, 0, r.err);
+    assert.equal(joined(fake.calls).filter((c) => / install --set profile=demo /.test(c)).length, 1);
+    const complete = fakeRunner(finishedAnswers());
+    assert.equal((await runCli(['install-istio'], { env, runner: complete.runner })).code, 0);
+    assert.deepEqual(
+      joined(complete.calls).filter((c) => / install --set /.test(c)),
+      [],
+      'a complete install is left as it is',
     );
   });
 
