@@ -151,7 +151,9 @@ const uninstallIstio = inCluster('Uninstall Istio (istioctl uninstall --purge)',
       (await exists(ctx, inNamespace(ns, 'deployment', names.istiod))) ||
       (await exists(ctx, { kind: 'mutatingwebhookconfiguration', name: names.injectorWebhook })) ||
       // Only revisions (the upgrade chapters'): each istiod-<rev> carries app=istiod.
-      (await listObjects(ctx, inNamespace(ns, 'deployment'))).some((d) => labelOf(d, 'app') === names.istiod);
+      (await listObjects(ctx, inNamespace(ns, 'deployment'))).some((d) => labelOf(d, 'app') === names.istiod) ||
+      // An uninstall cut short: --purge deletes Istio's CRDs last.
+      (await listObjects(ctx, { kind: 'customresourcedefinition' })).some((c) => c.metadata?.name?.endsWith('.istio.io'));
     return !installed && 'Istio is not installed';
   },
   run: async (ctx, task) => {

@@ -797,6 +797,26 @@ describe("teardown's ownership guards, each on a world wrong in its way", () => 
       injectorOnly.changes.some((c) => c.includes('uninstall --purge -y')),
       'the injector left behind is uninstalled',
     );
+    // An uninstall cut short (found by the kill sweep): istiod and the injector gone, some of Istio's CRDs not.
+    const crdsLeft = await teardownOn(
+      namespacesEdited(
+        (ns) => ns,
+        (query) =>
+          noIstiod(query) ??
+          (asks(query, 'get', injectorRef) ? { stdout: '' } : undefined) ??
+          (asks(query, 'list', { kind: 'customresourcedefinition' })
+            ? {
+                stdout: json({
+                  items: [{ kind: 'CustomResourceDefinition', metadata: { name: 'wasmplugins.extensions.istio.io' } }],
+                }),
+              }
+            : undefined),
+      ),
+    );
+    assert.ok(
+      crdsLeft.changes.some((c) => c.includes('uninstall --purge -y')),
+      'the CRDs an uninstall left are purged',
+    );
   });
 
   it('CLUSTER=existing without --keep-cluster: everything the tool made inside goes, and minikube is never run', async () => {
