@@ -143,6 +143,9 @@ const istioIsOurs = oncePerRun(async (ctx): Promise<string | false> => {
   return false;
 });
 
+/** One of Istio's own CRDs (its API groups end in istio.io). */
+const isIstioCrd = (crd: K8sObject) => crd.metadata?.name?.endsWith('.istio.io') === true;
+
 const uninstallIstio = inCluster('Uninstall Istio (istioctl uninstall --purge)', {
   done: async (ctx) => {
     const notOurs = await istioIsOurs(ctx);
@@ -153,7 +156,7 @@ const uninstallIstio = inCluster('Uninstall Istio (istioctl uninstall --purge)',
       // Only revisions (the upgrade chapters'): each istiod-<rev> carries app=istiod.
       (await listObjects(ctx, inNamespace(ns, 'deployment'))).some((d) => labelOf(d, 'app') === names.istiod) ||
       // An uninstall cut short: --purge deletes Istio's CRDs last.
-      (await listObjects(ctx, { kind: 'customresourcedefinition' })).some((c) => c.metadata?.name?.endsWith('.istio.io'));
+      (await listObjects(ctx, { kind: 'customresourcedefinition' })).some(isIstioCrd);
     return !installed && 'Istio is not installed';
   },
   run: async (ctx, task) => {

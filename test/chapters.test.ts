@@ -781,15 +781,20 @@ describe("teardown's ownership guards, each on a world wrong in its way", () => 
     assert.match(log, /^# skip: namespace istio-system does not exist$/m);
   });
 
-  it("the tool's istio-system with no Istio in it: no uninstall; the injector alone is enough to uninstall", async () => {
+  it("the tool's istio-system with no Istio in it: no uninstall; the injector or Istio's CRDs alone are enough to uninstall", async () => {
     const noIstiod = (query: Query | undefined) =>
       asks(query, 'get', { kind: 'deployment', name: 'istiod' }) ? { stdout: '' } : undefined;
-    const none = await teardownOn(
-      namespacesEdited(
-        (ns) => ns,
-        (query) => noIstiod(query) ?? (asks(query, 'get', injectorRef) ? { stdout: '' } : undefined),
-      ),
-    );
+    // Other CRDs (the Gateway API's, and entries read without a name) are not Istio's.
+    const otherCrds = [
+      { kind: 'CustomResourceDefinition', metadata: { name: 'gateways.gateway.networking.k8s.io' } },
+      { kind: 'CustomResourceDefinition', metadata: {} },
+      { kind: 'CustomResourceDefinition' },
+    ];
+    const withCrds = (items: object[]) => (query: Query | undefined) =>
+      noIstiod(query) ??
+      (asks(query, 'get', injectorRef) ? { stdout: '' } : undefined) ??
+      (asks(query, 'list', { kind: 'customresourcedefinition' }) ? { stdout: json({ items }) } : undefined);
+    const none = await teardownOn(namespacesEdited((ns) => ns, withCrds(otherCrds)));
     assert.ok(!none.changes.some((c) => c.includes('uninstall')), 'no uninstall without istiod or its injector');
     assert.match(none.log, /^# skip: Istio is not installed$/m);
     const injectorOnly = await teardownOn(namespacesEdited((ns) => ns, noIstiod));
@@ -798,21 +803,8 @@ describe("teardown's ownership guards, each on a world wrong in its way", () => 
       'the injector left behind is uninstalled',
     );
     // An uninstall cut short (found by the kill sweep): istiod and the injector gone, some of Istio's CRDs not.
-    const crdsLeft = await teardownOn(
-      namespacesEdited(
-        (ns) => ns,
-        (query) =>
-          noIstiod(query) ??
-          (asks(query, 'get', injectorRef) ? { stdout: '' } : undefined) ??
-          (asks(query, 'list', { kind: 'customresourcedefinition' })
-            ? {
-                stdout: json({
-                  items: [{ kind: 'CustomResourceDefinition', metadata: { name: 'wasmplugins.extensions.istio.io' } }],
-                }),
-              }
-            : undefined),
-      ),
-    );
+    const istioCrd = { kind: 'CustomResourceDefinition', metadata: { name: 'wasmplugins.extensions.istio.io' } };
+    const crdsLeft = await teardownOn(namespacesEdited((ns) => ns, withCrds([...otherCrds, istioCrd])));
     assert.ok(
       crdsLeft.changes.some((c) => c.includes('uninstall --purge -y')),
       'the CRDs an uninstall left are purged',

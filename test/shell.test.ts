@@ -325,6 +325,18 @@ describe('shell: environment, launch, killRunning, has, note, echo', () => {
     assert.ok(!existsSync(marker), 'the dry run started nothing');
   });
 
+  it('each program is told to `running` as it starts, with its process group and command line, and as it ends', async () => {
+    const told: string[] = [];
+    const running = {
+      started: (pid: number, line: string) => void told.push(`started ${pid > 0} ${line}`),
+      ended: (pid: number) => void told.push(`ended ${pid > 0}`),
+    };
+    const { sh } = shell({ env: { PATH: '/usr/bin:/bin' }, running });
+    await sh.run('true', ['a b']);
+    await assert.rejects(sh.run('false', []));
+    assert.deepEqual(told, ["started true true 'a b'", 'ended true', 'started true false', 'ended true']);
+  });
+
   it('killRunning kills every command still running (a second Ctrl-C), with its children, even ones that ignore SIGTERM', async () => {
     const { sh } = shell({ env: { PATH: '/usr/bin:/bin' } });
     await sh.run('true', []); // ended: nothing of it is left to kill
