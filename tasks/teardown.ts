@@ -143,8 +143,9 @@ const istioIsOurs = oncePerRun(async (ctx): Promise<string | false> => {
   return false;
 });
 
-/** One of Istio's own CRDs (its API groups end in istio.io). */
-const isIstioCrd = (crd: K8sObject) => crd.metadata?.name?.endsWith('.istio.io') === true;
+/** One of Istio's own CRDs as istioctl installs them (their API groups end in istio.io; istioctl labels its objects). */
+const isIstioCrd = (crd: K8sObject) =>
+  crd.metadata?.name?.endsWith('.istio.io') === true && labelOf(crd, 'operator.istio.io/component') !== '';
 
 const uninstallIstio = inCluster('Uninstall Istio (istioctl uninstall --purge)', {
   done: async (ctx) => {

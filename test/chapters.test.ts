@@ -787,6 +787,8 @@ describe("teardown's ownership guards, each on a world wrong in its way", () => 
     // Other CRDs (the Gateway API's, and entries read without a name) are not Istio's.
     const otherCrds = [
       { kind: 'CustomResourceDefinition', metadata: { name: 'gateways.gateway.networking.k8s.io' } },
+      // Istio's API, not installed by istioctl (a user's Helm install, say): theirs to remove.
+      { kind: 'CustomResourceDefinition', metadata: { name: 'sidecars.networking.istio.io' } },
       { kind: 'CustomResourceDefinition', metadata: {} },
       { kind: 'CustomResourceDefinition' },
     ];
@@ -803,7 +805,10 @@ describe("teardown's ownership guards, each on a world wrong in its way", () => 
       'the injector left behind is uninstalled',
     );
     // An uninstall cut short (found by the kill sweep): istiod and the injector gone, some of Istio's CRDs not.
-    const istioCrd = { kind: 'CustomResourceDefinition', metadata: { name: 'wasmplugins.extensions.istio.io' } };
+    const istioCrd = {
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'wasmplugins.extensions.istio.io', labels: { 'operator.istio.io/component': 'Base' } },
+    };
     const crdsLeft = await teardownOn(namespacesEdited((ns) => ns, withCrds([...otherCrds, istioCrd])));
     assert.ok(
       crdsLeft.changes.some((c) => c.includes('uninstall --purge -y')),

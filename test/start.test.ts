@@ -3,7 +3,7 @@
 // through tsx, byte for byte, with the sources' tsx as the way out where no bundle can be kept.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { bundleFor, fingerprint, sourcesOf } from '../tasks/lib/cli/start.mjs';
@@ -55,7 +55,20 @@ describe('the bundle is rebuilt exactly when a source changes', () => {
     writeFileSync(path.join(dir, 'tasks', 'lib', 'where.ts'), 'export const where: string = import.meta.url + "!";\n');
     const second = await bundleFor(dir, cache);
     assert.notEqual(second, first);
-    assert.deepEqual(readdirSync(cache), [path.basename(path.dirname(second))]);
+    // A run that started from the first may still load its chunks: it stays a day.
+    assert.deepEqual(readdirSync(cache).sort(), [path.basename(path.dirname(first)), path.basename(path.dirname(second))].sort());
+    const dayAgo = new Date(Date.now() - 86_400_000 - 60_000);
+    utimesSync(path.dirname(first), dayAgo, dayAgo);
+    writeFileSync(path.join(dir, 'tasks', 'lib', 'where.ts'), 'export const where: string = import.meta.url + "?";\n');
+    const third = await bundleFor(dir, cache);
+    assert.deepEqual(readdirSync(cache).sort(), [path.basename(path.dirname(second)), path.basename(path.dirname(third))].sort());
+  });
+
+  it('the same sources elsewhere (a moved or copied project) are another bundle: the paths in it differ', () => {
+    const dir = project();
+    const copy = tmpDir('fwi-start-copy-');
+    cpSync(dir, copy, { recursive: true });
+    assert.notEqual(fingerprint(copy), fingerprint(dir));
   });
 
   it('each module keeps its own import.meta.url in the bundle (the project root is found from it)', async () => {

@@ -98,7 +98,12 @@ function logsIn(dir: string): string[] {
 
 /** Whether a log's last line says how its run ended (read from its end: a log can be long). */
 function endsWithOutcome(file: string): boolean {
-  const fd = openSync(file, 'r');
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return true; // pruned meanwhile by a run beside this one: nothing to say of it
+  }
   try {
     const size = fstatSync(fd).size;
     const tail = Buffer.alloc(Math.min(size, 4096));

@@ -229,7 +229,8 @@ export async function run(commands: Command[], argv: string[], io: RunIO = {}): 
   // A reader that went away (`| head -3`) ends the run quietly, as it would end any Unix tool.
   let stdoutClosed = false;
   const onStdoutError = (e: NodeJS.ErrnoException) => {
-    if (e.code !== 'EPIPE') throw e;
+    // EIO: the terminal closed (SIGHUP follows).
+    if (e.code !== 'EPIPE' && e.code !== 'EIO') throw e;
     stdoutClosed = true;
     controller.abort();
   };

@@ -4,7 +4,7 @@
 // tsx's loader costs about 0.5 s on Node 20, node itself 0.07 s. Where no bundle can be made or kept (esbuild
 // missing, the cache not writable), the sources run through tsx as before. Plain JavaScript: it runs before any loader.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -31,7 +31,10 @@ export function sourcesOf(root) {
  * @returns {string}
  */
 export function fingerprint(root, files = sourcesOf(root)) {
-  const hash = createHash('sha256').update(`build ${buildVersion}\0`);
+  // Where the project is (each module's import.meta.url is written into the bundle) and how it is built.
+  const hash = createHash('sha256')
+    .update(`build ${buildVersion}\0${realpathSync(root)}\0`)
+    .update(readFileSync(fileURLToPath(import.meta.url)));
   for (const file of files)
     hash
       .update(`${file}\0`)
@@ -93,10 +96,24 @@ export async function bundleFor(root, cacheDir) {
   } finally {
     rmSync(partial, { recursive: true, force: true });
   }
-  for (const old of readdirSync(cacheDir))
-    if (old.startsWith('taskfile-') && path.join(cacheDir, old) !== dir)
-      rmSync(path.join(cacheDir, old), { recursive: true, force: true });
+  removeOld(cacheDir, dir);
   return entry;
+}
+
+/**
+ * Bundles of other sources once a day has passed since they were made: a run that started from one may still load
+ * its chunks (they load when first used), and a build in progress is never touched within the hour.
+ * @param {string} cacheDir
+ * @param {string} keep
+ */
+function removeOld(cacheDir, keep) {
+  const now = Date.now();
+  for (const name of readdirSync(cacheDir)) {
+    const at = path.join(cacheDir, name);
+    const age = now - statSync(at).mtimeMs;
+    const old = name.endsWith('.partial') ? age > 3_600_000 : age > 86_400_000;
+    if (name.startsWith('taskfile-') && at !== keep && old) rmSync(at, { recursive: true, force: true });
+  }
 }
 
 /**

@@ -53,14 +53,24 @@ export class RunningCommands {
   ended(pid: number): void {
     if (!this.children.delete(pid)) return;
     if (this.children.size) this.write();
-    else rmSync(this.file, { force: true });
+    else
+      try {
+        rmSync(this.file, { force: true });
+      } catch {
+        // best effort, as write()
+      }
   }
 
+  /** Best effort: a cache that cannot be written (full, read-only) must not stop or hide a command. */
   private write(): void {
-    mkdirSync(this.dir, { recursive: true });
-    const record: RunRecord = { owner: this.owner as Process, children: [...this.children.values()] };
-    writeFileSync(`${this.file}.tmp`, JSON.stringify(record), { mode: 0o600 });
-    renameSync(`${this.file}.tmp`, this.file);
+    try {
+      mkdirSync(this.dir, { recursive: true });
+      const record: RunRecord = { owner: this.owner as Process, children: [...this.children.values()] };
+      writeFileSync(`${this.file}.tmp`, JSON.stringify(record), { mode: 0o600 });
+      renameSync(`${this.file}.tmp`, this.file);
+    } catch {
+      // the next run then has nothing to stop for this one
+    }
   }
 }
 
@@ -71,10 +81,14 @@ export class RunningCommands {
 export function stopLeftovers(dir: string, kill: (pid: number, signal: NodeJS.Signals) => void = process.kill): string[] {
   let files: string[];
   try {
-    files = readdirSync(dir).filter((f) => /^\d+\.json$/.test(f));
+    files = readdirSync(dir);
   } catch {
     return [];
   }
+  // A record a killed run was writing when it died.
+  for (const tmp of files.filter((f) => /^\d+\.json\.tmp$/.test(f)))
+    if (startOf(Number.parseInt(tmp, 10)) === undefined) rmSync(path.join(dir, tmp), { force: true });
+  files = files.filter((f) => /^\d+\.json$/.test(f));
   const stopped: string[] = [];
   for (const file of files) {
     let record: RunRecord | undefined;
