@@ -174,6 +174,8 @@ function meshCluster(
     runtime?: string;
     lag?: number;
     forwardFails?: string;
+    /** The first port-forwards end at once with this (the gateway's pod refused), the later ones work. */
+    forwardLost?: { times: number; stderr: string };
   } = {},
 ) {
   const model = new DryRunCluster(modelConfig, 'fresh');
@@ -185,6 +187,8 @@ function meshCluster(
   const fake = fakeRunner((argv, input, query): Reply | undefined => {
     if (asks(query, 'list', { kind: 'nodes' })) return { stdout: nodesJson(o.runtime ?? 'containerd://2.1.4') };
     // A port-forward and an exec ask nothing of the API server's objects: they are told by their command line.
+    if (argv.includes('port-forward') && o.forwardLost && o.forwardLost.times-- > 0)
+      return { code: 1, stderr: `${o.forwardLost.stderr}\n` };
     if (argv.includes('port-forward'))
       return o.forwardFails
         ? { code: 1, stderr: `${o.forwardFails}\n` }
@@ -290,6 +294,14 @@ describe('the Istio-task chapters judge what a user sees', () => {
       r.err,
       /^error: Prove the product page answers through the ingress gateway \(5 whole pages in a row\): kubectl exited with 1: error: unable to forward port because pod is not running/m,
     );
+  });
+
+  it('bookinfo: a port-forward that lost its connection to the pod is started again, within the wait', async () => {
+    const fake = meshCluster({ forwardLost: { times: 1, stderr: 'error: lost connection to pod' } });
+    const r = await run('bookinfo', fake, { WAIT_TIMEOUT: '30s' });
+    assert.equal(r.code, 0, r.err);
+    assert.equal(fake.calls.filter((c) => c.argv.includes('port-forward')).length, 2);
+    assert.match(logOf(r.err), /^# the port-forward lost its connection to the gateway's pod: a new one$/m);
   });
 
   it('request-routing: jason sees black stars, everyone else none; the routing is put back', async () => {
