@@ -1,9 +1,20 @@
 import assert from 'node:assert/strict';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { isAbortError, StepError, untilAborted } from '../tasks/lib/base/errors.ts';
-import { type CaPaths, caSpec, checkCa, ensureCa, secretFiles } from '../tasks/lib/istio/ca.ts';
+import { type CaPaths, caPaths, caSpec, checkCa, ensureCa, secretFiles } from '../tasks/lib/istio/ca.ts';
 import { pathLength } from '../tasks/lib/istio/ca-issue.ts';
 import { tmpDir } from './helpers.ts';
 
@@ -94,6 +105,67 @@ describe('plug-in CA (real keys, checked with node:crypto)', () => {
     // The same files, not stopped: all of them.
     await ensureCa(d, 'c', 2048, new AbortController().signal);
     assert.equal(readdirSync(d, { recursive: true }).length, 7);
+  });
+});
+
+describe('a CA written by a run that is killed midway: each set whole or absent, and the next run goes on', () => {
+  /** Stops the run as a kill would: after `n` of the renames that put the files in place, nothing more is done. */
+  const cutAfter = (n: number) => {
+    let done = 0;
+    return {
+      rename: (from: string, to: string) => {
+        if (done++ === n) throw new Error('killed');
+        renameSync(from, to);
+      },
+    };
+  };
+  const held = (dir: string, files: string[]) => files.filter((f) => existsSync(path.join(dir, f)));
+
+  for (const n of [0, 1, 2])
+    it(`killed before rename ${n + 1} of 3 (root key, root certificate, the cluster's folder)`, async () => {
+      const d = tmpDir('fwi-ca-cut-');
+      await assert.rejects(ensureCa(d, 'c', 2048, undefined, cutAfter(n)), /killed/);
+      const p = caPaths(d, 'c');
+      const cluster = held(p.dir, ['ca-cert.pem', 'ca-key.pem', 'cert-chain.pem', 'root-cert.pem']);
+      assert.ok(cluster.length === 0 || cluster.length === 4, `the cluster's folder is whole or absent: ${cluster}`);
+      // Keys are 0600 from their first byte, under whatever name they have.
+      for (const f of readdirSync(d, { recursive: true }) as string[])
+        if (f.includes('key')) assert.equal(statSync(path.join(d, f)).mode & 0o077, 0, f);
+      const again = await ensureCa(d, 'c', 2048);
+      assert.deepEqual(checkCa(again.paths), []);
+      assert.equal(again.created.length, n < 2 ? 2 : 1, again.created.join(', '));
+      assert.deepEqual(readdirSync(d).sort(), ['c', 'root-cert.pem', 'root-key.pem'], 'nothing staged is left');
+    });
+
+  it("a root key without its certificate that a cluster's folder holds a copy of is the user's to restore", async () => {
+    const d = tmpDir('fwi-ca-cut-');
+    const { paths } = await ensureCa(d, 'c', 2048);
+    rmSync(paths.rootCert);
+    await assert.rejects(
+      ensureCa(d, 'c', 2048),
+      (e: unknown) => e instanceof StepError && e.message.includes(`restore it (${paths.clusterRootCert} is a copy)`),
+    );
+    assert.ok(existsSync(paths.rootKey), 'nothing was replaced');
+  });
+
+  it('a cluster folder that an earlier run left without ca-cert.pem is made again; a certificate without its key is not', async () => {
+    const d = tmpDir('fwi-ca-cut-');
+    await ensureCa(d, 'c', 2048);
+    const p = caPaths(d, 'c');
+    rmSync(p.caCert);
+    const again = await ensureCa(d, 'c', 2048);
+    assert.deepEqual(again.created, ['intermediate CA for c']);
+    assert.deepEqual(checkCa(p), []);
+    rmSync(p.caKey);
+    await assert.rejects(ensureCa(d, 'c', 2048), /ca-key.pem is missing but ca-cert.pem exists/);
+  });
+
+  it("what a killed run staged is removed; a live run's is not", async () => {
+    const d = tmpDir('fwi-ca-cut-');
+    mkdirSync(path.join(d, 'c.999999999.tmp'));
+    writeFileSync(path.join(d, `root-key.pem.${process.ppid}.tmp`), 'x', { mode: 0o600 });
+    await ensureCa(d, 'c', 2048);
+    assert.deepEqual(readdirSync(d).sort(), ['c', 'root-cert.pem', `root-key.pem.${process.ppid}.tmp`, 'root-key.pem'].sort());
   });
 });
 

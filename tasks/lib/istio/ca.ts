@@ -3,7 +3,7 @@
 // laid out as its Makefile.selfsigned.mk does: <dir>/root-{cert,key}.pem and <dir>/<cluster>/{ca-cert,
 // ca-key,root-cert,cert-chain}.pem. Keys are written 0600 in a 0700 directory and never leave the files.
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { StepError, untilAborted } from '../base/errors.ts';
 import type { Issued } from './ca-issue.ts';
@@ -39,39 +39,84 @@ export function caPaths(certsDir: string, cluster: string): CaPaths {
   };
 }
 
-/** Writes atomically: a half-written key or certificate never appears under its real name. */
-/** Writes `file` whole or not at all, making its folder (private) first: a stopped run leaves no empty folders. */
-function writeFileAtomic(file: string, data: string, mode: number): void {
+/** How the files come into place: a test cuts this short where a killed run would stop. */
+export interface CaDisk {
+  rename: (from: string, to: string) => void;
+}
+const disk: CaDisk = { rename: renameSync };
+
+/** A file under a name of its own (keys 0600 from the first byte), until it is renamed into place. */
+function staged(file: string, data: string, mode: number): string {
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, data, { mode, flag: 'w' });
-  renameSync(tmp, file);
+  return tmp;
+}
+
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/** What runs that were killed while writing left under their own names (a run still writing keeps its own). */
+function removeStaleStaging(certsDir: string): void {
+  if (!existsSync(certsDir)) return;
+  for (const name of readdirSync(certsDir)) {
+    const pid = /\.(\d+)\.tmp$/.exec(name)?.[1];
+    if (pid && !isAlive(Number(pid))) rmSync(path.join(certsDir, name), { recursive: true, force: true });
+  }
+}
+
+/**
+ * The root's key without its certificate is what a run killed between the two leaves (the key goes first); it signed
+ * nothing that was kept unless a cluster folder holds a copy of the certificate, in which case it is the user's to restore.
+ */
+function leftRootKey(p: CaPaths, certsDir: string): boolean {
+  if (existsSync(p.rootCert) || !existsSync(p.rootKey)) return false;
+  const copy = readdirSync(certsDir, { withFileTypes: true }).find(
+    (e) => e.isDirectory() && existsSync(path.join(certsDir, e.name, 'root-cert.pem')),
+  );
+  if (copy)
+    throw new StepError(
+      `${p.rootCert} is missing but root-key.pem exists: restore it (${path.join(certsDir, copy.name, 'root-cert.pem')} is a copy), or move ${certsDir} away to make a new CA`,
+    );
+  return true;
 }
 
 /**
  * Creates whatever is missing (the root once, an intermediate per cluster) and returns what it made.
  * Existing files are reused only when they check out: a broken set is an error, never silently replaced,
- * because a cluster may already trust it. Once `signal` aborts (Ctrl-C, or another step failed), nothing more is
- * written and nothing more is waited for: key generation cannot be stopped midway, but its keys are thrown away.
+ * because a cluster may already trust it. A run killed while writing leaves each set whole or absent: a cluster's
+ * folder appears in one rename, complete; the root's key, renamed before its certificate, alone is made again. Once
+ * `signal` aborts (Ctrl-C, or another step failed), nothing more is written and nothing more is waited for: key
+ * generation cannot be stopped midway, but its keys are thrown away.
  */
 export async function ensureCa(
   certsDir: string,
   cluster: string,
   bits: number = caSpec.keyBits,
   signal?: AbortSignal,
+  io: CaDisk = disk,
 ): Promise<{ paths: CaPaths; created: string[] }> {
   const p = caPaths(certsDir, cluster);
   const created: string[] = [];
   // Loaded only when something must be issued: the X.509 library is the slowest import of the tool.
   const { createRoot, createIntermediate, importRoot, keyPair, keyPem } = await import('./ca-issue.ts');
-  for (const [a, b] of [
-    [p.rootCert, p.rootKey],
-    [p.caCert, p.caKey],
-  ])
-    if (existsSync(a) !== existsSync(b))
-      throw new StepError(
-        `${existsSync(a) ? b : a} is missing but ${path.basename(existsSync(a) ? a : b)} exists: restore it, or move ${p.dir} and ${path.dirname(p.rootCert)}/root-*.pem away to make a new CA`,
-      );
+  removeStaleStaging(certsDir);
+  const rootLeft = leftRootKey(p, certsDir);
+  if (existsSync(p.rootCert) && !existsSync(p.rootKey))
+    throw new StepError(
+      `${p.rootKey} is missing but root-cert.pem exists: restore it, or move ${p.dir} and ${certsDir}/root-*.pem away to make a new CA`,
+    );
+  // A cluster folder without ca-cert.pem was never plugged in (only a whole set is): it is made again.
+  if (existsSync(p.caCert) && !existsSync(p.caKey))
+    throw new StepError(
+      `${p.caKey} is missing but ca-cert.pem exists: restore it, or move ${p.dir} away to make a new intermediate`,
+    );
   // The intermediate's key is made while the root's is: key generation is most of a new CA's time.
   const interKeys = existsSync(p.caCert) ? undefined : keyPair(bits);
   interKeys?.catch(() => {}); // awaited below, unless the root fails first
@@ -79,18 +124,26 @@ export async function ensureCa(
   if (existsSync(p.rootCert)) root = await importRoot(p.rootCert, p.rootKey);
   else {
     root = await untilAborted(createRoot(bits), signal);
-    writeFileAtomic(p.rootKey, await keyPem(root.keys.privateKey), 0o600);
-    writeFileAtomic(p.rootCert, `${root.cert.toString('pem')}\n`, 0o644);
-    created.push('root CA');
+    const key = staged(p.rootKey, await keyPem(root.keys.privateKey), 0o600);
+    const cert = staged(p.rootCert, `${root.cert.toString('pem')}\n`, 0o644);
+    io.rename(key, p.rootKey);
+    io.rename(cert, p.rootCert);
+    created.push(rootLeft ? 'root CA (its key alone was left by a run that was stopped)' : 'root CA');
   }
   if (!existsSync(p.caCert)) {
     const inter = await untilAborted(createIntermediate(root, cluster, bits, interKeys), signal);
     const rootPem = `${root.cert.toString('pem')}\n`;
     const caPem = `${inter.cert.toString('pem')}\n`;
-    writeFileAtomic(p.caKey, await keyPem(inter.keys.privateKey), 0o600);
-    writeFileAtomic(p.clusterRootCert, rootPem, 0o644);
-    writeFileAtomic(p.certChain, caPem + rootPem, 0o644);
-    writeFileAtomic(p.caCert, caPem, 0o644);
+    const folder = `${p.dir}.${process.pid}.tmp`;
+    rmSync(folder, { recursive: true, force: true });
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    const inFolder = (file: string) => path.join(folder, path.basename(file));
+    writeFileSync(inFolder(p.caKey), await keyPem(inter.keys.privateKey), { mode: 0o600 });
+    writeFileSync(inFolder(p.clusterRootCert), rootPem, { mode: 0o644 });
+    writeFileSync(inFolder(p.certChain), caPem + rootPem, { mode: 0o644 });
+    writeFileSync(inFolder(p.caCert), caPem, { mode: 0o644 });
+    rmSync(p.dir, { recursive: true, force: true });
+    io.rename(folder, p.dir);
     created.push(`intermediate CA for ${cluster}`);
   }
   const problems = checkCa(p);
