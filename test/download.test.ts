@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo, connect, type Socket } from 'node:net';
 import path from 'node:path';
@@ -36,6 +36,8 @@ describe('download and release (against a local HTTP server)', () => {
   let base: string;
   const files = new Map<string, Buffer | 'cut' | 'stall' | 'chunked' | 'no-body' | 'no-reason' | 'gzip'>();
   const hits: string[] = [];
+  /** Where the 'cut' transfer drops (half-way unless set). */
+  let cutAt: number | undefined;
   let archive: Buffer;
   let gzipped: Buffer;
   const asset = (v: string) => downloadOf(loadConfig({ env: { HOME: '/h', ISTIO_VERSION: v }, envFile: '/nonexistent' })).asset;
@@ -71,7 +73,7 @@ describe('download and release (against a local HTTP server)', () => {
       if (body === 'no-reason') return void res.writeHead(503, '').end();
       if (body === 'cut') {
         res.writeHead(200, { 'content-length': String(archive.length) });
-        res.write(archive.subarray(0, archive.length >> 1), () => res.destroy());
+        res.write(archive.subarray(0, cutAt ?? archive.length >> 1), () => res.destroy());
         return;
       }
       res.writeHead(200, { 'content-length': String(body.length) }).end(body);
@@ -207,6 +209,27 @@ describe('download and release (against a local HTTP server)', () => {
       !existsSync(downloadOf(c).archive) && !existsSync(`${downloadOf(c).archive}.part`),
       'neither a partial archive nor its .part file is kept',
     );
+  });
+
+  it('a transfer cut at any byte, or a .part a killed run left, is never kept or used', async () => {
+    for (const at of [0, 1, archive.length >> 2, archive.length >> 1, archive.length - 1]) {
+      cutAt = at;
+      const c = config('1.31.3');
+      await assert.rejects(
+        obtainRelease(c),
+        (e: unknown) => e instanceof StepError && /re-run to retry/.test(e.message),
+        `cut at ${at}`,
+      );
+      assert.deepEqual(readdirSync(path.dirname(downloadOf(c).archive)), [], `cut at ${at}: nothing kept`);
+    }
+    cutAt = undefined;
+    // A run killed while downloading leaves its .part (no code of its own runs then): the next one starts over.
+    const c = config('1.31.1');
+    mkdirSync(path.dirname(downloadOf(c).archive), { recursive: true });
+    writeFileSync(`${downloadOf(c).archive}.part`, archive.subarray(0, 1000));
+    await obtainRelease(c);
+    assert.equal(sha(readFileSync(downloadOf(c).archive)), sha(archive));
+    assert.ok(!existsSync(`${downloadOf(c).archive}.part`), 'the .part is gone');
   });
 
   it('refuses an archive that is not a release', async () => {
