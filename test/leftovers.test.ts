@@ -96,6 +96,16 @@ describe('the commands a run has started, on disk', { skip: !existsSync('/proc/s
     );
     assert.deepEqual(readdirSync(dir), []);
   });
+
+  it("what cannot be read or removed there (a folder by a record's name) is passed over: the run goes on", () => {
+    const dir = tmpDir('fwi-running-');
+    mkdirSync(path.join(dir, '999999997.json'));
+    mkdirSync(path.join(dir, '999999996.json.tmp'));
+    assert.deepEqual(
+      stopLeftovers(dir, () => assert.fail('nothing is stopped')),
+      [],
+    );
+  });
 });
 
 describe('the product killed while a command runs', { skip: !existsSync('/proc/self/stat') && 'no /proc here' }, () => {

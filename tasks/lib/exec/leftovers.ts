@@ -87,7 +87,7 @@ export function stopLeftovers(dir: string, kill: (pid: number, signal: NodeJS.Si
   }
   // A record a killed run was writing when it died.
   for (const tmp of files.filter((f) => /^\d+\.json\.tmp$/.test(f)))
-    if (startOf(Number.parseInt(tmp, 10)) === undefined) rmSync(path.join(dir, tmp), { force: true });
+    if (startOf(Number.parseInt(tmp, 10)) === undefined) removeQuietly(path.join(dir, tmp));
   files = files.filter((f) => /^\d+\.json$/.test(f));
   const stopped: string[] = [];
   for (const file of files) {
@@ -107,9 +107,18 @@ export function stopLeftovers(dir: string, kill: (pid: number, signal: NodeJS.Si
         // gone meanwhile
       }
     }
-    rmSync(path.join(dir, file), { force: true });
+    removeQuietly(path.join(dir, file));
   }
   return stopped;
+}
+
+/** Best effort, as the records themselves: what cannot be removed (a folder by that name) must not stop the run. */
+function removeQuietly(file: string): void {
+  try {
+    rmSync(file, { force: true });
+  } catch {
+    // left as it is
+  }
 }
 
 /** Stops what killed runs left running (said in the log and in one line), and keeps this run's commands on disk. */
