@@ -3,6 +3,7 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { logsDir, stateDir } from './base/common.ts';
+import { removeFaults } from './base/faults.ts';
 import type { Flavour } from './base/flavour.ts';
 import { markedPids, stopDaemon, stopGroup } from './base/proc.ts';
 import { killPods, podProcesses } from './node/cgroups.ts';
@@ -55,6 +56,8 @@ export async function stopAll({ keepLogs = false, quiet = false } = {}): Promise
   const left = [...markedPids(), ...podProcesses()];
   if (left.length) throw new Error(`processes still running after stop: ${left.join(', ')}`);
   for (const line of cleanUpNode()) say(line);
+  const faults = removeFaults();
+  if (faults) say(`removed ${faults} iptables rule(s) a fault test left`);
   if (!existsSync(stateDir)) return;
   if (keepLogs) {
     for (const e of readdirSync(stateDir))

@@ -41,6 +41,19 @@ describe('failureReason', () => {
     );
     assert.equal(failureReason('kubectl', 'error: pods "x" not found\n').reason, 'error: pods "x" not found');
   });
+
+  it("kubectl: istiod's webhook not answering (a write the API server could not check) names istiod; another webhook does not", () => {
+    const refused =
+      'Error from server (InternalError): error when creating "STDIN": Internal error occurred: failed calling webhook "validation.istio.io": failed to call webhook: Post "https://127.0.0.1:15017/validate?timeout=10s": dial tcp 127.0.0.1:15017: connect: connection refused\n';
+    const got = failureReason('kubectl', refused);
+    assert.equal(got.reason, refused.trim());
+    assert.equal(
+      got.suggestion,
+      "istiod's webhook validation.istio.io did not answer: check that istiod runs (kubectl -n istio-system get pods -l app=istiod), then re-run",
+    );
+    const other = refused.replace('validation.istio.io', 'policy.example.com');
+    assert.equal(failureReason('kubectl', other).suggestion, undefined);
+  });
 });
 
 describe('the error line of a failed minikube start', () => {

@@ -2,16 +2,14 @@
 // a point (when a step starts, read from its run log, or after some milliseconds), by SIGINT or by SIGKILL of its
 // process group. Then: the cache is whole, the same command run again ends with exit 0, the end state equals an
 // uninterrupted run's, a third run writes nothing, and nothing the tool started is left running.
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
-import { binDir } from '../../lab/base/common.ts';
 import { names } from '../../tasks/config.ts';
 import { tmpDir } from '../helpers.ts';
 import { writes } from './ambient-client.ts';
-import { commandsOf, type List, lab, labKubectl, type Obj, readLabEnv, root } from './lab-client.ts';
+import { commandsOf, type List, lab, labKubectl, type Obj, readLabEnv, runProduct } from './lab-client.ts';
 
 export type Signal = 'SIGINT' | 'SIGKILL';
 /** Where a run is interrupted: when the step with this title starts, or this long after the run starts. */
@@ -34,25 +32,15 @@ export interface Swept {
 let env: Record<string, string> = {};
 const { kjson, run: kubectlRun } = labKubectl(() => env);
 
-/** The product as a user runs it, in a process group of its own (as a terminal's job is). */
-function start(args: string[], cache: string) {
-  const child = spawn(process.execPath, ['tasks/lib/cli/start.mjs', ...args, '--yes'], {
-    cwd: root,
-    env: { HOME: process.env.HOME, PATH: `${binDir}:${process.env.PATH}`, ...env, CACHE_DIR: cache },
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  const done = new Promise<{ code: number | null; signal: string | null; out: string }>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal, out })),
-  );
-  return { child, done };
+/** The product as a user runs it, in a process group of its own (as a terminal's job is), confirming with --yes. */
+export function start(args: string[], cache: string) {
+  const run = runProduct([...args, '--yes'], { ...env, CACHE_DIR: cache }, { detached: true });
+  const done = run.then((r) => ({ ...r, out: `${r.out}${r.err}` }));
+  return { child: run.child, done };
 }
 
 /** The newest run log in `cache` (its text), or ''. */
-function newestLog(cache: string): string {
+export function newestLog(cache: string): string {
   const dir = path.join(cache, 'logs');
   const newest = existsSync(dir) ? readdirSync(dir).sort().at(-1) : undefined;
   return newest ? readFileSync(path.join(dir, newest), 'utf8') : '';

@@ -24,23 +24,35 @@ export function lab(script: string, ...args: string[]): void {
 
 export interface Run {
   code: number | null;
+  /** The signal that ended it, when one did. */
+  signal: NodeJS.Signals | null;
   out: string;
   err: string;
   ms: number;
 }
 
-/** The product as the npm scripts start it, with `env` over a minimal environment and the lab's binaries first on PATH. */
-export function runProduct(args: string[], env: Record<string, string>): Promise<Run> & { child: ReturnType<typeof spawn> } {
+/**
+ * The product as the npm scripts start it, with `env` over a minimal environment and the lab's binaries first on PATH;
+ * `detached`: in a process group of its own, as a terminal's job is (a kill of the group reaches all of it).
+ */
+export function runProduct(
+  args: string[],
+  env: Record<string, string>,
+  o: { detached?: boolean } = {},
+): Promise<Run> & { child: ReturnType<typeof spawn> } {
   const child = spawn(process.execPath, ['tasks/lib/cli/start.mjs', ...args], {
     cwd: root,
     env: { HOME: process.env.HOME, PATH: `${binDir}:${process.env.PATH}`, ...env },
+    detached: o.detached,
   });
   const started = Date.now();
   let out = '';
   let err = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (err += d));
-  const done = new Promise<Run>((resolve) => child.on('close', (code) => resolve({ code, out, err, ms: Date.now() - started })));
+  const done = new Promise<Run>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, out, err, ms: Date.now() - started })),
+  );
   return Object.assign(done, { child });
 }
 

@@ -35,6 +35,13 @@ export function failureReason(tool: string, stderr: string): FailureReason {
       return {
         reason: `${reason} (the API server cannot reach the node's kubelet: is the node up and running containers?)`,
       };
+    // The API server calls istiod for Istio's objects and for new pods: istiod down, restarting or unreachable.
+    const webhook = reason && /failed calling webhook "([^"]*istio[^"]*)"/.exec(reason)?.[1];
+    if (webhook)
+      return {
+        reason,
+        suggestion: `istiod's webhook ${webhook} did not answer: check that istiod runs (kubectl -n istio-system get pods -l app=istiod), then re-run`,
+      };
     return { reason };
   }
   if (tool === 'istioctl') return { reason: lastMatching(lines, /^Error:/) ?? lines.at(-1) };

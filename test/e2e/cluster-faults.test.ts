@@ -1,0 +1,114 @@
+// Faults of the cluster during a run, each once, on a fresh kwok lab: the API server restarted while Istio installs,
+// istiod's process killed while the injection demo makes its pod (the lab's watcher restarts it, as the kubelet would
+// restart a crashed container), istiod's webhook refused for five seconds while a task applies its routing. Each run
+// ends with exit 0 after the tool's own waits, or with exit 1 and one clear line; never a hang past WAIT_TIMEOUT,
+// never a stack trace; then a re-run completes.
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { allowPort, canRefusePorts, refusePort } from '../../lab/base/faults.ts';
+import { istiodWorkDir } from '../../lab/base/istiod.ts';
+import { readPid } from '../../lab/base/proc.ts';
+import { names } from '../../tasks/config.ts';
+import { tmpDir } from '../helpers.ts';
+import { stepsOf } from './kill-sweep.ts';
+import { lab, labKubectl, type Run, readLabEnv, runProduct } from './lab-client.ts';
+
+/** WAIT_TIMEOUT of every run here, in seconds: a run a fault meets ends within it (and a margin) of the fault. */
+const waitTimeout = 60;
+const margin = 60;
+const cache = tmpDir('fwi-faults-');
+let env: Record<string, string> = {};
+const { run: kubectlRun } = labKubectl(() => env);
+
+const product = (args: string[]) =>
+  runProduct([...args, '--yes'], { ...env, CACHE_DIR: cache, WAIT_TIMEOUT: `${waitTimeout}s` }, { detached: true });
+
+const logs = (): string[] => {
+  const dir = path.join(cache, 'logs');
+  return existsSync(dir) ? readdirSync(dir).map((f) => path.join(dir, f)) : [];
+};
+
+/** What a run that met a fault may show: exit 0, or exit 1 with one `error:` line; never a stack trace. */
+function outcome(r: Run): string {
+  assert.doesNotMatch(`${r.out}${r.err}`, /\n\s+at .*:\d+:\d+\)?\n/, 'no stack trace');
+  if (r.code === 0) return 'exit 0';
+  assert.equal(r.code, 1, `exit ${r.code ?? r.signal}: ${r.err}`);
+  const errors = r.err.split('\n').filter((l) => l.startsWith('error: '));
+  assert.equal(errors.length, 1, r.err);
+  return `exit 1: ${errors[0]}`;
+}
+
+/** Runs `args` and, when the step matching `at` starts (read from the run's own log), puts the fault in its way. */
+async function withFault(args: string[], at: RegExp, fault: (run: Promise<Run>) => Promise<void> | void) {
+  const earlier = new Set(logs());
+  const run = product(args);
+  let ended = false;
+  void run.then(() => (ended = true));
+  const log = () => logs().find((f) => !earlier.has(f));
+  const reached = () => {
+    const file = log();
+    return file !== undefined && stepsOf(readFileSync(file, 'utf8')).some((s) => at.test(s));
+  };
+  while (!ended && !reached()) await delay(10);
+  assert.ok(!ended, `the run ended before a step matching ${at} started: ${(await run).err}`);
+  await fault(run);
+  const faultEnded = Date.now();
+  const hang = setTimeout(() => process.kill(-(run.child.pid as number), 'SIGKILL'), (waitTimeout + margin) * 1000);
+  const r = await run;
+  clearTimeout(hang);
+  assert.notEqual(r.signal, 'SIGKILL', `still running ${waitTimeout + margin} s after the fault: killed`);
+  return { r, afterFault: (Date.now() - faultEnded) / 1000, log: readFileSync(log() as string, 'utf8') };
+}
+
+describe('faults of the cluster during a run', { timeout: 15 * 60_000 }, () => {
+  before(() => {
+    lab('up', '--fresh');
+    env = readLabEnv();
+  });
+  after(() => lab('down'));
+
+  it('the API server restarted while Istio installs: the run ends clearly, a re-run completes', async (t) => {
+    const { r, afterFault } = await withFault(['all'], /^Install Istio/, () => lab('ctl', 'restart', 'kube-apiserver'));
+    t.diagnostic(`all: ${outcome(r)}; ended ${afterFault.toFixed(1)} s after the API server was back`);
+    const again = await product(['all']);
+    assert.equal(again.code, 0, again.err);
+  });
+
+  it("istiod's process killed while the injection demo makes its pod: the tool's waits carry it, or it ends clearly", async (t) => {
+    const ns = names.managedBy.value; // the default SAMPLE_NAMESPACE
+    assert.notEqual(kubectlRun(['get', 'namespace', ns]).status, 0, 'all removed the demo: injection makes it again');
+    const { r, afterFault, log } = await withFault(['injection'], /^Recreate the/, () => {
+      const pid = readPid('pilot-discovery');
+      assert.ok(pid, 'the watcher runs pilot-discovery');
+      process.kill(pid, 'SIGKILL');
+    });
+    assert.match(log, /\$ kubectl .*rollout restart/, 'the pod was recreated after the kill (the webhook was needed)');
+    t.diagnostic(`injection: ${outcome(r)}; ended ${afterFault.toFixed(1)} s after the kill`);
+    const again = await product(['injection']);
+    assert.equal(again.code, 0, again.err);
+  });
+
+  it("istiod's webhook refused for five seconds while request-routing applies its routes: ended clearly, a re-run completes", {
+    skip: !canRefusePorts() && 'iptables is not installed (lab:build --node=real installs it): the webhook fault was not made',
+  }, async (t) => {
+    const pre = await product(['bookinfo']);
+    assert.equal(pre.code, 0, pre.err);
+    const { webhook } = JSON.parse(readFileSync(path.join(istiodWorkDir('default'), 'ports.json'), 'utf8')) as {
+      webhook: number;
+    };
+    const { r, afterFault } = await withFault(['request-routing'], /^Route every service to v1/, async (run) => {
+      refusePort(webhook);
+      try {
+        await Promise.race([run, delay(5000)]);
+      } finally {
+        allowPort(webhook);
+      }
+    });
+    t.diagnostic(`request-routing: ${outcome(r)}; ended ${afterFault.toFixed(1)} s after the webhook was back`);
+    const again = await product(['request-routing']);
+    assert.equal(again.code, 0, again.err);
+  });
+});
