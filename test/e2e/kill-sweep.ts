@@ -165,7 +165,7 @@ export async function reference(command: string, before: string[]) {
   lab('up', '--fresh');
   env = readLabEnv();
   const cache = tmpDir('fwi-sweep-');
-  for (const c of before) await run([c], cache);
+  for (const c of before) await run(c.split(' '), cache);
   const t = Date.now();
   const r = await run([command], cache);
   if (r.code !== 0) throw new Error(`${command}: exit ${r.code}\n${r.out.slice(-2000)}`);
@@ -182,7 +182,7 @@ export async function sweep(command: string, before: string[], point: Point, exp
   const cache = tmpDir('fwi-sweep-');
   const problems: string[] = [];
   for (const c of before) {
-    const r = await run([c], cache);
+    const r = await run(c.split(' '), cache);
     if (r.code !== 0) problems.push(`${c} (before): exit ${r.code}`);
   }
   const killed = start([command], cache);
