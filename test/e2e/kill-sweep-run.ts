@@ -22,6 +22,23 @@ const before: Record<string, string[]> = {
   mtls: sample,
 };
 
+/** Per command: interruptions (SIGINT/SIGKILL), re-runs that ended with exit 0, end states equal, leftovers found. */
+export function table(rows: Swept[]): string[] {
+  const count = (rs: Swept[], re: RegExp) => rs.filter((r) => r.problems.some((p) => re.test(p))).length;
+  const lines = [
+    '| command | interruptions (SIGINT/SIGKILL) | re-runs completed | end states equal | leftovers |',
+    '|---|---|---|---|---|',
+  ];
+  for (const command of [...new Set(rows.map((r) => r.command))]) {
+    const rs = rows.filter((r) => r.command === command);
+    const sigint = rs.filter((r) => r.point.startsWith('SIGINT')).length;
+    lines.push(
+      `| ${command} | ${rs.length} (${sigint}/${rs.length - sigint}) | ${rs.length - count(rs, /^the run after it/)} | ${rs.length - count(rs, /^end state differs/)} | ${count(rs, /^left running/)} |`,
+    );
+  }
+  return lines;
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -52,6 +69,7 @@ async function main(): Promise<number> {
       );
     }
   }
+  console.log(`\n${table(rows).join('\n')}`);
   const failed = rows.filter((r) => r.problems.length);
   console.log(
     `\nseed ${seed}: ${rows.length} interruptions, ${rows.length - failed.length} resumed to the uninterrupted end state with nothing left; ${((Date.now() - t) / 60_000).toFixed(1)} min`,
