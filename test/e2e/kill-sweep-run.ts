@@ -4,23 +4,8 @@
 // boundaries and times, SIGKILL and SIGINT alternating), each on a fresh lab. Prints the table; exit 1 on a problem.
 import { parseArgs } from 'node:util';
 import { isMain } from '../../tasks/lib/cli/main.ts';
-import { pointsFor, reference, type Swept, sweep } from './kill-sweep.ts';
+import { pointsFor, reference, runsBefore, type Swept, sweep } from './kill-sweep.ts';
 import { lab } from './lab-client.ts';
-
-/**
- * What each command needs done first (on the same fresh lab; a command line each). A task chapter starts from another's
- * routing, kept (as istio.io's fault injection starts from request routing): its restore must give that back.
- */
-const sample = ['webhook-certs', 'install-istio', 'bookinfo'];
-const before: Record<string, string[]> = {
-  all: [],
-  teardown: ['all'],
-  bookinfo: ['webhook-certs', 'install-istio'],
-  'request-routing': [...sample, 'traffic-shifting --keep-routing'],
-  'fault-injection': [...sample, 'request-routing --keep-routing'],
-  'traffic-shifting': [...sample, 'request-routing --keep-routing'],
-  mtls: sample,
-};
 
 /** Per command: interruptions (SIGINT/SIGKILL), re-runs that ended with exit 0, end states equal, leftovers found. */
 export function table(rows: Swept[]): string[] {
@@ -50,19 +35,19 @@ async function main(): Promise<number> {
   const seed = Number(values.seed);
   const count = Number(values.points);
   const commands = values.commands.split(',');
-  const unknown = commands.filter((c) => !(c in before));
+  const unknown = commands.filter((c) => !(c in runsBefore));
   if (unknown.length || !Number.isInteger(seed) || !Number.isInteger(count) || count < 1) {
-    console.error(`test:sweep: commands are ${Object.keys(before).join(', ')}; --seed and --points are whole numbers`);
+    console.error(`test:sweep: commands are ${Object.keys(runsBefore).join(', ')}; --seed and --points are whole numbers`);
     return 2;
   }
   const t = Date.now();
   const rows: Swept[] = [];
   for (const command of commands) {
-    const ref = await reference(command, before[command]);
+    const ref = await reference(command, runsBefore[command]);
     lab('down');
     console.log(`${command}: uninterrupted ${(ref.ms / 1000).toFixed(1)} s, ${ref.steps.length} steps`);
     for (const point of pointsFor(ref.steps, ref.ms, count, seed)) {
-      const s = await sweep(command, before[command], point, ref.state);
+      const s = await sweep(command, runsBefore[command], point, ref.state);
       rows.push(s);
       console.log(
         `  ${s.point}: ${s.interrupted}; ${s.problems.length ? s.problems.join(' | ') : 'ok'} (${s.seconds.toFixed(0)} s)`,

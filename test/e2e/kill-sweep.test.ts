@@ -1,10 +1,11 @@
 // A fixed slice of the kill sweep (`npm run test:sweep` runs the whole of it): `all` killed with SIGKILL when a step
-// starts and stopped with SIGINT partway through, and `teardown` killed when a step starts. After each: the cache
-// whole, a re-run to exit 0, the end state of an uninterrupted run, a third run that writes nothing, nothing left
-// running. Each point gets a fresh kwok lab.
+// starts and stopped with SIGINT partway through, `request-routing` killed once its first routes are applied (over the
+// routing traffic-shifting kept: its snapshot in the cluster must survive the kill), and `teardown` killed when a step
+// starts. After each: the cache whole, a re-run to exit 0, the end state of an uninterrupted run, a third run that
+// writes nothing, nothing left running. Each point gets a fresh kwok lab.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type Point, reference, type Swept, sweep } from './kill-sweep.ts';
+import { type Point, reference, runsBefore, type Swept, sweep } from './kill-sweep.ts';
 import { lab } from './lab-client.ts';
 
 const table: Swept[] = [];
@@ -27,6 +28,22 @@ describe('interrupted anywhere, resumed everywhere (a fixed slice of the kill sw
       t.diagnostic(says(s));
       assert.deepEqual(s.problems, [], says(s));
     }
+  });
+
+  it('request-routing: SIGKILL after its first routes; the next run puts back the kept routing from before it', async (t) => {
+    const ref = await reference('request-routing', runsBefore['request-routing']);
+    lab('down');
+    const second = ref.steps.find((s) => s.startsWith('Route jason'));
+    assert.ok(second, ref.steps.join('\n'));
+    const s = await sweep(
+      'request-routing',
+      runsBefore['request-routing'],
+      { signal: 'SIGKILL', at: { step: second } },
+      ref.state,
+    );
+    table.push(s);
+    t.diagnostic(says(s));
+    assert.deepEqual(s.problems, [], says(s));
   });
 
   it('teardown: SIGKILL as it uninstalls Istio; the next teardown leaves what an uninterrupted one leaves', async (t) => {

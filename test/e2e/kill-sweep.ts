@@ -29,6 +29,21 @@ export interface Swept {
   seconds: number;
 }
 
+/**
+ * What each command needs done first (on the same fresh lab; a command line each). A task chapter starts from another's
+ * routing, kept (as istio.io's fault injection starts from request routing): its restore must give that back.
+ */
+const sample = ['webhook-certs', 'install-istio', 'bookinfo'];
+export const runsBefore: Record<string, string[]> = {
+  all: [],
+  teardown: ['all'],
+  bookinfo: ['webhook-certs', 'install-istio'],
+  'request-routing': [...sample, 'traffic-shifting --keep-routing'],
+  'fault-injection': [...sample, 'request-routing --keep-routing'],
+  'traffic-shifting': [...sample, 'request-routing --keep-routing'],
+  mtls: sample,
+};
+
 let env: Record<string, string> = {};
 const { kjson, run: kubectlRun } = labKubectl(() => env);
 
