@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { UsageError } from '../tasks/lib/base/errors.ts';
-import { confirmed, parseInvocation } from '../tasks/lib/cli/runner.ts';
+import { confirmed, parseInvocation, run } from '../tasks/lib/cli/runner.ts';
 import { inNamespace, namespaceRef, verbArgs } from '../tasks/lib/kube/kube.ts';
 import type { ActionCommand, Ctx, TaskCommand } from '../tasks/lib/run/types.ts';
 import { runCli, tmpDir } from './helpers.ts';
@@ -99,6 +99,31 @@ describe('confirmed', () => {
     let said = '';
     assert.equal(await confirmed(chapter, ctx({}), { ask: async () => false }, (t) => (said += t)), false);
     assert.equal(said, 'nothing done\n');
+  });
+});
+
+describe('Ctrl-C, a closed terminal, SIGTERM', () => {
+  it('are listened for from the start of a run (while it is set up and asks), and no longer once it ends', async () => {
+    const counts = () => ['SIGINT', 'SIGTERM', 'SIGHUP'].map((s) => process.listenerCount(s));
+    const before = counts();
+    let asking: number[] = [];
+    const code = await run(commands, ['teardown'], {
+      env: { HOME: tmpDir('fwi-home-'), CACHE_DIR: tmpDir('fwi-cache-'), CLUSTER: 'existing', KUBE_CONTEXT: 'lab', PATH: '' },
+      envFile: '/nonexistent/.env',
+      renderer: 'silent',
+      out: () => {},
+      err: () => {},
+      ask: async () => {
+        asking = counts();
+        return false;
+      },
+    });
+    assert.equal(code, 0);
+    assert.deepEqual(
+      asking,
+      before.map((n) => n + 1),
+    );
+    assert.deepEqual(counts(), before);
   });
 });
 

@@ -18,7 +18,7 @@ export function table(rows: Swept[]): string[] {
     const rs = rows.filter((r) => r.command === command);
     const sigint = rs.filter((r) => r.point.startsWith('SIGINT')).length;
     lines.push(
-      `| ${command} | ${rs.length} (${sigint}/${rs.length - sigint}) | ${rs.length - count(rs, /^the run after it/)} | ${rs.length - count(rs, /^end state differs/)} | ${count(rs, /^left running/)} |`,
+      `| ${command} | ${rs.length} (${sigint}/${rs.length - sigint}) | ${rs.length - count(rs, /^the run after it/)} | ${rs.length - count(rs, /^end state .*differs/)} | ${count(rs, /^left running/)} |`,
     );
   }
   return lines;

@@ -252,6 +252,10 @@ export async function run(commands: Command[], argv: string[], io: RunIO = {}): 
   };
   // The terminal went away: stop as for Ctrl-C (the commands lead groups of their own, which the hangup does not reach).
   const onHangup = () => controller.abort();
+  // From the start: a Ctrl-C while the run is set up (or asks) ends it as one during a step does, with its outcome.
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  process.on('SIGHUP', onHangup);
 
   try {
     const invocation = parseInvocation(commands, argv);
@@ -277,10 +281,7 @@ export async function run(commands: Command[], argv: string[], io: RunIO = {}): 
       ctx.log.outcome('nothing done (not confirmed)');
       return exitCodes.ok;
     }
-
-    process.on('SIGINT', onSigint);
-    process.on('SIGTERM', onSigint);
-    process.on('SIGHUP', onHangup);
+    if (controller.signal.aborted) throw new AbortError(); // stopped before its first step
     if (command.kind === 'action') {
       const code = await command.action(ctx, args);
       ctx.log.outcome(`exit ${code}`);
