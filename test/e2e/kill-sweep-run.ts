@@ -7,18 +7,22 @@ import { isMain } from '../../tasks/lib/cli/main.ts';
 import { pointsFor, reference, runsBefore, type Swept, sweep } from './kill-sweep.ts';
 import { lab } from './lab-client.ts';
 
-/** Per command: interruptions (SIGINT/SIGKILL), re-runs that ended with exit 0, end states equal, leftovers found. */
+/**
+ * Per command: points tried, runs interrupted there by signal (a run may end before its point: the reference run is
+ * slower or faster than a later one), re-runs that ended with exit 0, end states equal, leftovers found.
+ */
 export function table(rows: Swept[]): string[] {
   const count = (rs: Swept[], re: RegExp) => rs.filter((r) => r.problems.some((p) => re.test(p))).length;
   const lines = [
-    '| command | interruptions (SIGINT/SIGKILL) | re-runs completed | end states equal | leftovers |',
-    '|---|---|---|---|---|',
+    '| command | points tried | interrupted (SIGINT/SIGKILL) | re-runs completed | end states equal | leftovers |',
+    '|---|---|---|---|---|---|',
   ];
   for (const command of [...new Set(rows.map((r) => r.command))]) {
     const rs = rows.filter((r) => r.command === command);
-    const sigint = rs.filter((r) => r.point.startsWith('SIGINT')).length;
+    const hit = rs.filter((r) => !r.interrupted.startsWith('ended first'));
+    const sigint = hit.filter((r) => r.point.startsWith('SIGINT')).length;
     lines.push(
-      `| ${command} | ${rs.length} (${sigint}/${rs.length - sigint}) | ${rs.length - count(rs, /^the run after it/)} | ${rs.length - count(rs, /^end state .*differs/)} | ${count(rs, /^left running/)} |`,
+      `| ${command} | ${rs.length} | ${hit.length} (${sigint}/${hit.length - sigint}) | ${rs.length - count(rs, /^the run after it/)} | ${rs.length - count(rs, /^end state .*differs/)} | ${count(rs, /^left running/)} |`,
     );
   }
   return lines;
