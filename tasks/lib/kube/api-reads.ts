@@ -71,6 +71,9 @@ class ApiServer {
         res.on('error', reject);
       });
       req.on('error', reject);
+      // The request holds its limit until it ends: AbortSignal.any holds its sources only weakly, and Node 20 collects
+      // a timer's signal nobody holds before it fires.
+      req.once('close', () => limit.aborted);
     });
   }
 
