@@ -38,7 +38,10 @@ export const groups = {
   images: { mutate: ['tasks/lib/apps/images.ts'], tests: ['test/images.test.ts', 'test/dry-run-golden.test.ts'] },
   poll: { mutate: ['tasks/lib/run/poll.ts', 'tasks/lib/run/progress.ts'], tests: ['test/poll.test.ts'] },
   shell: { mutate: ['tasks/lib/exec/shell.ts'], tests: ['test/shell.test.ts', 'test/api-reads.test.ts'] },
-  reads: { mutate: ['tasks/lib/kube/api-reads.ts', 'tasks/lib/kube/kubeconfig.ts'], tests: ['test/api-reads.test.ts'] },
+  reads: {
+    mutate: ['tasks/lib/kube/api-reads.ts', 'tasks/lib/kube/kubeconfig.ts'],
+    tests: ['test/api-reads.test.ts', 'test/api-reads-limit.test.ts'],
+  },
   ambient: {
     mutate: ['tasks/lib/istio/gateway-api.ts'],
     tests: [
