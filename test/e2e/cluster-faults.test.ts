@@ -5,7 +5,7 @@
 // never a stack trace; then a re-run completes.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -15,7 +15,7 @@ import { istiodWorkDir } from '../../lab/base/istiod.ts';
 import { readPid } from '../../lab/base/proc.ts';
 import { names } from '../../tasks/config.ts';
 import { tmpDir } from '../helpers.ts';
-import { leftovers, stepsOf } from './kill-sweep.ts';
+import { leftovers, logSince, logsIn, stepsOf } from './kill-sweep.ts';
 import { lab, labKubectl, type Run, readLabEnv, root, runProduct } from './lab-client.ts';
 
 /** WAIT_TIMEOUT of every run here, in seconds: a run a fault meets ends within it (and a margin) of the fault. */
@@ -28,11 +28,6 @@ const { run: kubectlRun } = labKubectl(() => env);
 
 const product = (args: string[]) =>
   runProduct([...args, '--yes'], { ...env, CACHE_DIR: cache, WAIT_TIMEOUT: `${waitTimeout}s` }, { detached: true });
-
-const logs = (): string[] => {
-  const dir = path.join(cache, 'logs');
-  return existsSync(dir) ? readdirSync(dir).map((f) => path.join(dir, f)) : [];
-};
 
 /** What a run that met a fault may show: exit 0, or exit 1 with one `error:` line; never a stack trace. */
 function outcome(r: Run): string {
@@ -67,16 +62,12 @@ function pause(run: ReturnType<typeof product>, signal: 'SIGSTOP' | 'SIGCONT'): 
 
 /** Runs `args` and, when the step matching `at` starts (read from the run's own log), puts the fault in its way. */
 async function withFault(args: string[], at: RegExp, fault: (run: ReturnType<typeof product>) => Promise<void> | void) {
-  const earlier = new Set(logs());
+  const earlier = new Set(logsIn(cache));
   const run = product(args);
   const started = Date.now();
   let ended = false;
   void run.then(() => (ended = true));
-  const log = () => logs().find((f) => !earlier.has(f));
-  const reached = () => {
-    const file = log();
-    return file !== undefined && stepsOf(readFileSync(file, 'utf8')).some((s) => at.test(s));
-  };
+  const reached = () => stepsOf(logSince(cache, earlier)).some((s) => at.test(s));
   while (!ended && !reached()) await delay(10);
   const reachedAfter = Date.now();
   if (ended) assert.fail(`the run ended before a step matching ${at} started: ${(await run).err}`);
@@ -87,7 +78,7 @@ async function withFault(args: string[], at: RegExp, fault: (run: ReturnType<typ
   clearTimeout(hang);
   assert.notEqual(r.signal, 'SIGKILL', `still running ${waitTimeout + margin} s after the fault: killed`);
   const timing = `the fault began ${((reachedAfter - started) / 1000).toFixed(1)} s into the run and lasted ${((faultEnded - reachedAfter) / 1000).toFixed(1)} s; the run ended ${((r.ms - (reachedAfter - started)) / 1000).toFixed(1)} s after it began`;
-  return { r, timing, log: readFileSync(log() as string, 'utf8') };
+  return { r, timing, log: logSince(cache, earlier) };
 }
 
 describe('faults of the cluster during a run', { timeout: 15 * 60_000 }, () => {

@@ -55,7 +55,8 @@ export function start(args: string[], cache: string) {
   return { child: run.child, done };
 }
 
-const logsIn = (cache: string): string[] => {
+/** The run logs in `cache` (their paths). */
+export const logsIn = (cache: string): string[] => {
   const dir = path.join(cache, 'logs');
   return existsSync(dir) ? readdirSync(dir).map((f) => path.join(dir, f)) : [];
 };
