@@ -6,6 +6,7 @@ import {
   createWriteStream,
   existsSync,
   mkdirSync,
+  openSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -132,7 +133,9 @@ export async function downloadVerified(
     });
     try {
       if (!res.body) throw new StepError(`cannot download ${url}: empty response`);
-      await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), meter, createWriteStream(part));
+      // Opened here, not by the stream: its asynchronous open could create the file after a failed pipeline's clean-up.
+      const file = createWriteStream(part, { fd: openSync(part, 'w') });
+      await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), meter, file);
       const actual = hash.digest('hex');
       if (actual !== expected)
         throw new StepError(
