@@ -41,11 +41,11 @@ test('the kubelet is told this machine is cgroup v1 without systemd, and where D
   );
 });
 
-test("containerd keeps all of its state, and the pods' network namespaces, under .lab", () => {
+test("containerd keeps all of its state under .lab; the pods' network namespaces where Istio's CNI agent looks", () => {
   const text = containerdConfig();
-  assert.match(text, /netns_mounts_under_state_dir = true/);
-  const paths = [...text.matchAll(/^\s*(?:root|state|address|conf_dir|Root) = "([^"]+)"/gm)].map((m) => m[1]);
-  assert.equal(paths.length, 6, text);
+  assert.match(text, /netns_mounts_under_state_dir = false/);
+  const paths = [...text.matchAll(/^\s*(?:root|state|address|conf_dir|bin_dir|Root) = "([^"]+)"/gm)].map((m) => m[1]);
+  assert.equal(paths.length, 7, text);
   for (const p of paths) assert.ok(p.startsWith(`${stateDir}/`), p);
 });
 
@@ -84,13 +84,29 @@ test('the mounts lab:down removes: at or below .lab only, deepest first, escaped
   assert.equal(found.at(-1), '/work/main/.lab', 'a mount is unmounted before the one it sits on');
 });
 
-test("the files lab:down removes outside .lab: log links into .lab and the lab network's CNI caches, nobody else's", (t) => {
+test("the files lab:down removes outside .lab: log links into .lab, the lab network's CNI caches, unmounted pod netns names, Istio's node dirs; nobody else's", (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lab-stray-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const root = path.join(dir, '.lab');
-  const dirs = { containersLogs: path.join(dir, 'containers'), cniResults: path.join(dir, 'results') };
+  const dirs = {
+    containersLogs: path.join(dir, 'containers'),
+    cniResults: path.join(dir, 'results'),
+    netns: path.join(dir, 'netns'),
+    istioNode: [path.join(dir, 'istio-cni'), path.join(dir, 'ztunnel')],
+  };
   mkdirSync(dirs.containersLogs);
   mkdirSync(dirs.cniResults);
+  mkdirSync(dirs.netns);
+  mkdirSync(dirs.istioNode[0]);
+  writeFileSync(path.join(dirs.istioNode[0], 'pluginevent.sock'), '');
+  // containerd's placeholder of a pod's network namespace, its mount gone with containerd's mount namespace: removed.
+  writeFileSync(path.join(dirs.netns, 'cni-1234'), '');
+  // One still mounted (another device than its directory's; here through a link to one on /dev/shm): kept.
+  const elsewhere = mkdtempSync('/dev/shm/lab-stray-');
+  t.after(() => rmSync(elsewhere, { recursive: true, force: true }));
+  writeFileSync(path.join(elsewhere, 'ns'), '');
+  symlinkSync(path.join(elsewhere, 'ns'), path.join(dirs.netns, 'cni-5678'));
+  writeFileSync(path.join(dirs.netns, 'fwi-lab-other'), '');
   symlinkSync(`${root}/node/pod-logs/a/0.log`, path.join(dirs.containersLogs, 'ours.log'));
   symlinkSync('/var/log/pods/b/0.log', path.join(dirs.containersLogs, 'theirs.log'));
   symlinkSync(`${root}-other/c/0.log`, path.join(dirs.containersLogs, 'lookalike.log'));
@@ -99,7 +115,12 @@ test("the files lab:down removes outside .lab: log links into .lab and the lab n
   writeFileSync(path.join(dirs.cniResults, 'cbr0-abc-eth0'), '{}');
   assert.deepEqual(
     strayFiles(dirs, root).sort(),
-    [path.join(dirs.cniResults, `${cniNetwork}-abc-eth0`), path.join(dirs.containersLogs, 'ours.log')].sort(),
+    [
+      path.join(dirs.cniResults, `${cniNetwork}-abc-eth0`),
+      path.join(dirs.containersLogs, 'ours.log'),
+      path.join(dirs.netns, 'cni-1234'),
+      dirs.istioNode[0],
+    ].sort(),
   );
 });
 

@@ -2,7 +2,7 @@
 // library write outside .lab. Each function reports what it removed, so a test can assert that nothing is left.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { stateDir } from '../base/common.ts';
 import { labCgroups, removeCgroups } from './cgroups.ts';
@@ -39,11 +39,27 @@ function unmountAll(): string[] {
   return done;
 }
 
-/** Where the kubelet and containerd's CNI library write outside .lab (fixed paths in both). */
-export const hostDirs = { containersLogs: '/var/log/containers', cniResults: '/var/lib/cni/results' };
+/**
+ * Where the kubelet, containerd's CNI library, containerd and Istio's ambient agents write outside .lab (fixed paths in
+ * each): log links, CNI caches, the placeholder files of pods' network namespaces (containerd mounts them in its own
+ * mount namespace, lab/node/start.ts), and the directories of the CNI agent's and ztunnel's sockets (hostPath volumes of
+ * Istio's charts: only the lab runs Istio on this machine).
+ */
+export const hostDirs = {
+  containersLogs: '/var/log/containers',
+  cniResults: '/var/lib/cni/results',
+  netns: '/run/netns',
+  istioNode: ['/run/istio-cni', '/run/ztunnel'],
+};
 
-/** Files outside .lab that point into it or are named after the lab's network: the kubelet's log links, CNI caches. */
-export function strayFiles({ containersLogs, cniResults } = hostDirs, root = stateDir): string[] {
+/** A file in `dir` that no mount covers (same device as its directory): a mount point's placeholder left behind. */
+const unmounted = (dir: string, f: string): boolean => statSync(path.join(dir, f)).dev === statSync(dir).dev;
+
+/**
+ * Files outside .lab that point into it or are named after the lab's network (the kubelet's log links, CNI caches),
+ * containerd's network namespace names that no mount holds any more, and Istio's node directories.
+ */
+export function strayFiles({ containersLogs, cniResults, netns, istioNode } = hostDirs, root = stateDir): string[] {
   const out: string[] = [];
   if (existsSync(containersLogs))
     for (const f of readdirSync(containersLogs)) {
@@ -56,6 +72,9 @@ export function strayFiles({ containersLogs, cniResults } = hostDirs, root = sta
     }
   if (existsSync(cniResults))
     for (const f of readdirSync(cniResults)) if (f.startsWith(`${cniNetwork}-`)) out.push(path.join(cniResults, f));
+  if (existsSync(netns))
+    for (const f of readdirSync(netns)) if (f.startsWith('cni-') && unmounted(netns, f)) out.push(path.join(netns, f));
+  for (const d of istioNode) if (existsSync(d)) out.push(d);
   return out;
 }
 
@@ -109,7 +128,7 @@ export function leftoverSummary(l: NodeLeftovers): string {
     l.netns && `the network namespace ${netnsName}`,
     l.mounts.length > 0 && `${l.mounts.length} mounts under ${stateDir}`,
     l.cgroups.length > 0 && `${l.cgroups.length} cgroups`,
-    l.files.length > 0 && `${l.files.length} files in /var/log/containers or /var/lib/cni`,
+    l.files.length > 0 && `${l.files.length} files outside .lab (${l.files.join(', ')})`,
     l.kernel.length > 0 && `kernel settings changed (${l.kernel.join('; ')})`,
   ]
     .filter(Boolean)
@@ -139,8 +158,8 @@ export function cleanUpNode(): string[] {
   attempt(() => (deleteNetns() ? `deleted network namespace ${netnsName}` : undefined));
   attempt(() => {
     const files = strayFiles();
-    for (const f of files) rmSync(f, { force: true });
-    return files.length ? `removed ${files.length} files in /var/log/containers and /var/lib/cni` : undefined;
+    for (const f of files) rmSync(f, { force: true, recursive: true });
+    return files.length ? `removed ${files.length} files and directories the node left outside .lab` : undefined;
   });
   attempt(() => (removeEmptyRuntimeDirs() ? 'removed the empty /run/containerd' : undefined));
   attempt(() => {

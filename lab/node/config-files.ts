@@ -1,7 +1,7 @@
 // The real node's configuration files as text: containerd, the CNI network, the kubelet and kube-proxy.
 import { pauseImage } from '../images/recipes.ts';
 import { addresses } from './network.ts';
-import { cgroupRoot, cniBinDir, cniNetwork, nodePaths } from './paths.ts';
+import { cgroupRoot, cniNetwork, nodePaths } from './paths.ts';
 
 /** containerd 1.6 (Debian's), CRI plugin on: every path under .lab/node, the runc shim, cgroupfs. */
 export function containerdConfig(): string {
@@ -26,10 +26,11 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
   # This machine withholds CAP_SYS_RESOURCE: no process may lower an OOM score (the sandbox's -998 fails in runc with
   # "failed to update /proc/self/oom_score_adj: Permission denied"). Clamp to containerd's own, as rootless setups do.
   restrict_oom_score_adj = true
-  # Pod network namespaces under the state directory, not /run/netns: lab:down finds them with the other mounts.
-  netns_mounts_under_state_dir = true
+  # Pod network namespaces in /run/netns (containerd's default), where Istio's CNI agent opens them by the path its
+  # plugin reports (under its /host); lab:down removes those the lab's containerd made (cleanup.ts).
+  netns_mounts_under_state_dir = false
   [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = ${JSON.stringify(cniBinDir)}
+    bin_dir = ${JSON.stringify(nodePaths.cniBinDir)}
     conf_dir = ${JSON.stringify(nodePaths.cniConfDir)}
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"

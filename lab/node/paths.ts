@@ -12,6 +12,8 @@ export const nodePaths = {
   containerdOpt: path.join(nodeDir, 'containerd', 'opt'),
   runcRoot: path.join(nodeDir, 'runc'),
   cniConfDir: path.join(nodeDir, 'cni', 'net.d'),
+  // The node's own plugin directory (links to Debian's plugins): Istio's CNI installer writes its plugin here.
+  cniBinDir: path.join(nodeDir, 'cni', 'bin'),
   cniIpamDir: path.join(nodeDir, 'cni', 'ipam'),
   kubeletDir: path.join(nodeDir, 'kubelet'),
   kubeletConfig: path.join(nodeDir, 'kubelet-config.yaml'),
@@ -29,4 +31,7 @@ export const labId = createHash('sha256').update(stateDir).digest('hex').slice(0
 export const cgroupRoot = `/fun-with-istio-lab-${labId}`;
 /** The CNI network's name: containerd's CNI library caches results under /var/lib/cni by it. */
 export const cniNetwork = `fun-with-istio-lab-${labId}`;
-export const cniBinDir = '/usr/lib/cni';
+/** Where Debian's containernetworking-plugins are (the node's directory links to them). */
+export const hostCniPluginDir = '/usr/lib/cni';
+/** The plugins the node's network uses (config-files.ts cniConflist). */
+export const cniPlugins = ['bridge', 'host-local', 'loopback', 'portmap'];

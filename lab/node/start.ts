@@ -1,7 +1,7 @@
 // Starting the real node inside the lab's network namespace: containerd (images imported from the lab's archives), the
 // kubelet, kube-proxy. The control plane is already up in the same namespace; `start` runs a binary there.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bin, nodeName } from '../base/common.ts';
 import { waitFor } from '../base/probe.ts';
@@ -10,7 +10,7 @@ import { createCgroupRoot } from './cgroups.ts';
 import { cniConflist, containerdConfig, kubeletConfig, kubeProxyConfig } from './config-files.ts';
 import { recordKernelSettings } from './kernel-settings.ts';
 import { addresses } from './network.ts';
-import { nodeDir, nodePaths } from './paths.ts';
+import { cniPlugins, hostCniPluginDir, nodeDir, nodePaths } from './paths.ts';
 
 export type StartInNetns = (name: string, cmd: string, args: string[]) => Started;
 
@@ -23,11 +23,13 @@ export function writeNodeFiles(kubeconfigFor: (user: string) => string, caFile: 
   for (const d of [
     nodePaths.cniConfDir,
     nodePaths.cniIpamDir,
+    nodePaths.cniBinDir,
     nodePaths.kubeletDir,
     nodePaths.podLogsDir,
     path.dirname(nodePaths.containerdConfig),
   ])
     mkdirSync(d, { recursive: true });
+  for (const p of cniPlugins) symlinkSync(path.join(hostCniPluginDir, p), path.join(nodePaths.cniBinDir, p));
   writeFileSync(nodePaths.containerdConfig, containerdConfig());
   writeFileSync(path.join(nodePaths.cniConfDir, '10-lab.conflist'), cniConflist());
   writeFileSync(nodePaths.kubeletConfig, kubeletConfig(caFile));
@@ -38,8 +40,35 @@ export function writeNodeFiles(kubeconfigFor: (user: string) => string, caFile: 
   writeFileSync(nodePaths.resolvConf, '');
 }
 
+/**
+ * containerd in a mount and PID namespace of its own, with that namespace's /proc: the node's process view. Istio's CNI
+ * agent finds pods' network namespaces through the node's /proc and first reads its PID 1's, which on this machine is
+ * not root's to read ("permission denied": PID 1 holds capabilities the sandbox withholds). The node's directory is a
+ * shared mount first, so what the kubelet mounts there (volumes) reaches containerd's namespace; what containerd mounts
+ * (pods' root filesystems and network namespaces) stays in its namespace and goes with it.
+ */
 export async function startContainerd(start: StartInNetns): Promise<Started> {
-  const c = start('containerd', 'containerd', ['--config', nodePaths.containerdConfig]);
+  for (const args of [
+    ['--bind', nodeDir, nodeDir],
+    ['--make-shared', nodeDir],
+  ]) {
+    const m = spawnSync('mount', args, { encoding: 'utf8' });
+    if (m.status !== 0) throw new Error(`mount ${args.join(' ')}: ${m.stderr.trim()}`);
+  }
+  // In its namespace /run/netns is a slave of the host's and shared again: the network namespaces containerd mounts
+  // there reach the pods that mount /run/netns (Istio's CNI agent), not the host.
+  const c = start('containerd', 'unshare', [
+    '--mount',
+    '--propagation=slave',
+    '--pid',
+    '--fork',
+    '--kill-child',
+    '--mount-proc',
+    'sh',
+    '-c',
+    'mount --make-shared /run/netns && exec containerd --config "$0"',
+    nodePaths.containerdConfig,
+  ]);
   await waitFor('containerd', async () => ctr(['version']).status === 0, 30_000, c.exited);
   return c;
 }

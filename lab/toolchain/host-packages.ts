@@ -4,9 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { cniBinDir } from '../node/paths.ts';
-
-const cniPlugins = ['bridge', 'host-local', 'loopback', 'portmap'];
+import { cniPlugins, hostCniPluginDir } from '../node/paths.ts';
 
 /** What the real node runs from the host (a program on PATH, or a CNI plugin's path), and the package with it. */
 const providers: Record<string, string> = {
@@ -21,7 +19,9 @@ const providers: Record<string, string> = {
   '/usr/lib/python3/dist-packages/pip/__init__.py': 'python3-pip',
   '/bin/busybox': 'busybox-static',
   unzip: 'unzip',
-  ...Object.fromEntries(cniPlugins.map((p) => [path.join(cniBinDir, p), 'containernetworking-plugins'])),
+  // ztunnel's build (lab/toolchain/ztunnel.ts) compiles its protobufs with protoc.
+  protoc: 'protobuf-compiler',
+  ...Object.fromEntries(cniPlugins.map((p) => [path.join(hostCniPluginDir, p), 'containernetworking-plugins'])),
 };
 
 const which = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
