@@ -41,6 +41,7 @@ import { buildImages } from './images/build-images.ts';
 import { allImageRecipes } from './images/recipes.ts';
 import { ensureHostPackages } from './toolchain/host-packages.ts';
 import { prepareModule, resolveModule, runGo, type WrapperModule } from './toolchain/wrapper-module.ts';
+import { buildZtunnel, ztunnelSource } from './toolchain/ztunnel.ts';
 
 export interface Target {
   name: string;
@@ -87,7 +88,7 @@ export const istioModuleName = (l: IstioLine): string => `istio${l.suffix}`;
 
 /**
  * An Istio line's binaries (`<name><suffix>`): istioctl and pilot-discovery always, pilot-agent for the real node's
- * proxyv2 image of that line (`pilot-agent`, `pilot-agent-1.30`).
+ * proxyv2 image of that line (`pilot-agent`, `pilot-agent-1.30`), and N's CNI agent and plugin for its install-cni image.
  */
 export function istioTargets(l: IstioLine): Target[] {
   const common = { module: istioModuleName(l), tags: istioTags, ldflags: istioLd(l) };
@@ -96,6 +97,13 @@ export function istioTargets(l: IstioLine): Target[] {
     { name: `pilot-discovery${l.suffix}`, pkg: 'istio.io/istio/pilot/cmd/pilot-discovery', ...common },
     // The sidecar's agent, for the real node's istio/proxyv2 image of the line (lab/images).
     { name: `pilot-agent${l.suffix}`, pkg: 'istio.io/istio/pilot/cmd/pilot-agent', ...common, realNode: true },
+    // The ambient CNI node agent and its plugin, for the real node's istio/install-cni image (N only: the ambient track).
+    ...(l.id === 'current'
+      ? [
+          { name: 'install-cni', pkg: 'istio.io/istio/cni/cmd/install-cni', ...common, realNode: true },
+          { name: 'istio-cni', pkg: 'istio.io/istio/cni/cmd/istio-cni', ...common, realNode: true },
+        ]
+      : []),
   ];
 }
 
@@ -570,6 +578,12 @@ export function build({ audit = false, realNode = false }: { audit?: boolean; re
   const say = (m: string): void => console.log(`[lab build] ${m}`);
   const hostPackages = realNode ? ensureHostPackages(say) : undefined;
   const times = buildAll(audit, realNode);
+  if (realNode) {
+    const z = ztunnelSource();
+    if ('gitDir' in z) times.ztunnel = buildZtunnel(z.gitDir, say);
+    else say(`no ztunnel for the real node: ${z.missing}`);
+    if (!times.ztunnel) delete times.ztunnel;
+  }
   for (const l of istioLines) layoutRelease(l);
   // N only: N-1's module requires an older gateway-api than the product pins; the lab's one file serves both lines.
   layoutGatewayApi();

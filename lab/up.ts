@@ -32,6 +32,7 @@ import { build } from './build.ts';
 import { leftoverSummary, nodeLeftovers } from './node/cleanup.ts';
 import { deployDns } from './node/dns.ts';
 import { addresses, createNetns, inNetns, netnsName, netnsPath } from './node/network.ts';
+import { nodePaths } from './node/paths.ts';
 import { importImages, startContainerd, startKubelet, startKubeProxy, writeNodeFiles } from './node/start.ts';
 import { coreComponents, labComponents, stopAll } from './stop.ts';
 import { missingHostPrograms } from './toolchain/host-packages.ts';
@@ -155,6 +156,28 @@ spec:
 apiVersion: install.istio.io/v1alpha1
 kind: IstioOperator
 spec:
+  components:
+    # The ambient profile's CNI agent in the node's network namespace (the lab's), never the machine's: on the host
+    # network, where ALLOW_SWITCH_TO_HOST_NS would move it to /proc/1/ns/net.
+    cni:
+      k8s:
+        overlays:
+        - kind: DaemonSet
+          name: istio-cni-node
+          patches:
+          - path: spec.template.spec.hostNetwork
+            value: true
+          - path: spec.template.spec.dnsPolicy
+            value: ClusterFirstWithHostNet
+          - path: spec.template.spec.containers.[name:install-cni].env.[name:ALLOW_SWITCH_TO_HOST_NS].value
+            value: "false"
+  meshConfig:
+    defaultConfig:
+      proxyMetadata:
+        # Ambient turns on Envoy's peer metadata discovery, an Istio-only bootstrap extension upstream Envoy lacks
+        # ("Didn't find a registered implementation for 'metadata_discovery'"): gateways start without it. Waypoints
+        # cannot (pkg/bootstrap forces it for them).
+        PEER_METADATA_DISCOVERY: "false"
   values:
     pilot:
       env:
@@ -162,6 +185,12 @@ spec:
         PILOT_ENABLE_ALPN_FILTER: "false"
     telemetry:
       enabled: false
+    # The CNI agent's plugin and config go to the node's own directories; /run/netns is where containerd keeps pods'
+    # network namespaces (a shared mount, as the agent's mount propagation needs).
+    cni:
+      cniBinDir: ${nodePaths.cniBinDir}
+      cniConfDir: ${nodePaths.cniConfDir}
+      cniNetnsDir: /run/netns
 `,
 };
 

@@ -52,7 +52,8 @@ test('the lines have their own wrapper module, source copy, binaries and release
   assert.deepEqual(
     istioLines.map((l) => istioTargets(l).map((t) => t.name)),
     [
-      ['istioctl', 'pilot-discovery', 'pilot-agent'],
+      // N's CNI agent and plugin too (the real node's install-cni image, the ambient track).
+      ['istioctl', 'pilot-discovery', 'pilot-agent', 'install-cni', 'istio-cni'],
       ['istioctl-1.30', 'pilot-discovery-1.30', 'pilot-agent-1.30'],
     ],
   );

@@ -49,7 +49,7 @@ export const curlImage: ImageRecipe = {
 };
 
 /** iptables (nf_tables backend) as istio-iptables runs it: every name it may call, and the extensions it loads. */
-function iptables(): RootfsEntry[] {
+export function iptables(): RootfsEntry[] {
   const multi = '/usr/sbin/xtables-nft-multi';
   // The extensions are loaded at run time from libxtables' own directory (XTABLES_LIBDIR, Debian's multiarch dir).
   const libxtables = sharedLibraries(multi).find((l) => path.basename(l).startsWith('libxtables.so'));
@@ -104,6 +104,36 @@ export const pilotImageOf = (l: IstioLine): ImageRecipe => ({
     Env: ['PATH=/usr/local/bin:/usr/bin:/bin'],
   },
 });
+
+/**
+ * istio/install-cni as cni/deployments/kubernetes/Dockerfile.install-cni: the CNI plugin (istio-cni) it copies onto the
+ * node and the installer that is also the ambient node agent, on a base with iptables (it programs each enrolled pod's).
+ */
+export const installCniImage: ImageRecipe = {
+  ref: `${istioDockerHub}/install-cni:${istioLines[0].version}`,
+  rootfs: () => [
+    ...base(),
+    ...iptables(),
+    { copy: bin('istio-cni'), to: '/opt/cni/bin/istio-cni' },
+    { copy: bin('install-cni'), to: '/usr/local/bin/install-cni' },
+  ],
+  config: {
+    Cmd: ['/usr/local/bin/install-cni'],
+    Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/opt/cni/bin'],
+    WorkingDir: '/opt/cni/bin',
+  },
+};
+
+/** istio/ztunnel as Istio's pilot/docker/Dockerfile.ztunnel: the Rust binary built from istio/ztunnel (lab/ztunnel). */
+export const ztunnelImage: ImageRecipe = {
+  ref: `${istioDockerHub}/ztunnel:${istioLines[0].version}`,
+  rootfs: () => [...base(), ...iptables(), { copy: bin('ztunnel'), to: '/usr/local/bin/ztunnel' }],
+  config: {
+    Entrypoint: ['/usr/local/bin/ztunnel'],
+    Env: ['PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', `ISTIO_META_ISTIO_VERSION=${istioLines[0].version}`],
+    WorkingDir: '/',
+  },
+};
 
 /** CoreDNS as its Dockerfile builds it (distroless static, nonroot). Port 53 binds through containerd's unprivileged ports. */
 export const corednsImage: ImageRecipe = {
@@ -169,17 +199,31 @@ export const reloaderImage: ImageRecipe = {
   config: { Entrypoint: ['/bin/prometheus-config-reloader'], User: '65534' },
 };
 
+/**
+ * The same image under its `-distroless` tag too: the ambient profile sets `global.variant: distroless`, so its pods
+ * ask for `<image>:<tag>-distroless` (the lab's images are distroless-like already: no shell, no package manager).
+ */
+export const withDistroless = (r: ImageRecipe): ImageRecipe => ({
+  ...r,
+  variants: [...(r.variants ?? []), { ref: `${r.ref}-distroless`, config: r.config }],
+});
+
 export const imageRecipes: ImageRecipe[] = [
   pauseImage,
   corednsImage,
   curlImage,
   httpbinImage,
   // N and N-1 (the upgrade chapters): istio/pilot and istio/proxyv2 at each line's version.
-  ...istioLines.flatMap((l) => [proxyv2ImageOf(l), pilotImageOf(l)]),
+  ...[...istioLines.flatMap((l) => [proxyv2ImageOf(l), pilotImageOf(l)]), installCniImage].map(withDistroless),
   zipkinImage,
   prometheusImage,
   reloaderImage,
 ];
 
 /** Every image of the real node: the lab's own and the product's, then Bookinfo's (which need the laid-out release). */
-export const allImageRecipes = (): ImageRecipe[] => [...imageRecipes, ...bookinfoRecipes()];
+export const allImageRecipes = (): ImageRecipe[] => [
+  ...imageRecipes,
+  // Only when the lab could build it (its source is a local snapshot: lab/toolchain/ztunnel.ts).
+  ...(existsSync(bin('ztunnel')) ? [withDistroless(ztunnelImage)] : []),
+  ...bookinfoRecipes(),
+];
