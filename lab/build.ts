@@ -61,6 +61,8 @@ export interface Target {
   testsOnly?: boolean;
   /** Only the real-node flavour runs it (or puts it in an image): built by `build({ realNode: true })`. */
   realNode?: boolean;
+  /** Only the real node's ambient data plane needs it: built only where ztunnel can be (a ztunnel source exists). */
+  ambientNode?: boolean;
 }
 
 const k8sVersion = labPins.kubernetes; // v1.36.3
@@ -100,8 +102,8 @@ export function istioTargets(l: IstioLine): Target[] {
     // The ambient CNI node agent and its plugin, for the real node's istio/install-cni image (N only: the ambient track).
     ...(l.id === 'current'
       ? [
-          { name: 'install-cni', pkg: 'istio.io/istio/cni/cmd/install-cni', ...common, realNode: true },
-          { name: 'istio-cni', pkg: 'istio.io/istio/cni/cmd/istio-cni', ...common, realNode: true },
+          { name: 'install-cni', pkg: 'istio.io/istio/cni/cmd/install-cni', ...common, realNode: true, ambientNode: true },
+          { name: 'istio-cni', pkg: 'istio.io/istio/cni/cmd/istio-cni', ...common, realNode: true, ambientNode: true },
         ]
       : []),
   ];
@@ -474,7 +476,10 @@ export function checkRecipe(): number {
 
 function buildAll(audit: boolean, realNode: boolean): Record<string, number> {
   const times: Record<string, number> = {};
-  const targets = allTargets.filter((t) => (audit || !t.testsOnly) && (realNode || !t.realNode));
+  const ambientNode = realNode && 'gitDir' in ztunnelSource();
+  const targets = allTargets.filter(
+    (t) => (audit || !t.testsOnly) && (realNode || !t.realNode) && (ambientNode || !t.ambientNode),
+  );
   const stale = (t: Target) =>
     versionOf(t) !== undefined &&
     (!existsSync(`${bin(t.name)}.version`) || readFileSync(`${bin(t.name)}.version`, 'utf8').trim() !== versionOf(t));

@@ -39,6 +39,7 @@ import { missingHostPrograms } from './toolchain/host-packages.ts';
 
 const kubeconfigFile = path.join(stateDir, 'kubeconfig');
 const overlayFile = path.join(stateDir, 'istio-overlay.yaml');
+const ambientOverlayFile = path.join(stateDir, 'istio-overlay-ambient.yaml');
 const envFile = path.join(stateDir, 'env');
 /** The Node's annotation kwok selects on (--manage-nodes-with-annotation-selector). */
 const kwokAnnotation = { key: 'kwok.x-k8s.io/node', value: 'fake' };
@@ -139,6 +140,28 @@ const realNodeLeaves = [
   { name: 'apiserver-kubelet-client', subject: '/O=system:masters/CN=kube-apiserver-kubelet-client', usage: 'client' as const },
 ];
 
+/**
+ * The real node's overlay for the ambient profile: the CNI agent on the node's network (the lab's namespace), never the
+ * machine's: in a pod network ALLOW_SWITCH_TO_HOST_NS moves it to /proc/1/ns/net (this machine's PID 1) for its node
+ * rules. The chart's shareHostNetworkNamespace is not in istioctl's schema, a second env entry is refused by
+ * server-side apply ("duplicate entries"), and a components.cni overlay enables the agent in any profile: hence a file
+ * of its own (ISTIO_AMBIENT_OVERLAY), the sidecar track's plus this.
+ */
+const realAmbientPatch = `  components:
+    cni:
+      k8s:
+        overlays:
+        - kind: DaemonSet
+          name: istio-cni-node
+          patches:
+          - path: spec.template.spec.hostNetwork
+            value: true
+          - path: spec.template.spec.dnsPolicy
+            value: ClusterFirstWithHostNet
+          - path: spec.template.spec.containers.[name:install-cni].env.[name:ALLOW_SWITCH_TO_HOST_NS].value
+            value: "false"
+`;
+
 const overlays: Record<Flavour, string> = {
   kwok: `# Written by lab/up.ts: the webhooks call the local pilot-discovery (a Service would resolve to a ClusterIP nothing routes).
 # With --set revision=<rev> too: the istiod watcher points that revision's webhook configurations at its own pilot-discovery.
@@ -156,21 +179,6 @@ spec:
 apiVersion: install.istio.io/v1alpha1
 kind: IstioOperator
 spec:
-  components:
-    # The ambient profile's CNI agent in the node's network namespace (the lab's), never the machine's: on the host
-    # network, where ALLOW_SWITCH_TO_HOST_NS would move it to /proc/1/ns/net.
-    cni:
-      k8s:
-        overlays:
-        - kind: DaemonSet
-          name: istio-cni-node
-          patches:
-          - path: spec.template.spec.hostNetwork
-            value: true
-          - path: spec.template.spec.dnsPolicy
-            value: ClusterFirstWithHostNet
-          - path: spec.template.spec.containers.[name:install-cni].env.[name:ALLOW_SWITCH_TO_HOST_NS].value
-            value: "false"
   meshConfig:
     defaultConfig:
       proxyMetadata:
@@ -401,6 +409,7 @@ async function up({ flavour, fresh }: UpOptions): Promise<void> {
   }
 
   writeFileSync(overlayFile, overlays[flavour]);
+  if (real) writeFileSync(ambientOverlayFile, overlays.real.replace(/^spec:\n/m, `spec:\n${realAmbientPatch}`));
   writeFileSync(
     envFile,
     `# Written by lab/up.ts (the lab's Istio is ${ISTIO_LAB_VERSION}, built from istio.io/istio@${labPins.istioModule}, and the previous ${ISTIO_LAB_PREVIOUS_VERSION} from @${labPins.istioPreviousModule}; node: ${flavour})
@@ -412,7 +421,12 @@ ISTIO_HOME=${istioHome}
 ISTIO_PREVIOUS_VERSION=${ISTIO_LAB_PREVIOUS_VERSION}
 ISTIO_PREVIOUS_HOME=${istioPreviousHome}
 ISTIO_OVERLAY=${overlayFile}
-GATEWAY_API_CRDS=${gatewayApiFile}
+${
+  real
+    ? `ISTIO_AMBIENT_OVERLAY=${ambientOverlayFile}
+`
+    : ''
+}GATEWAY_API_CRDS=${gatewayApiFile}
 CACHE_DIR=${path.join(stateDir, 'product-cache')}
 `,
   );

@@ -214,7 +214,7 @@ export const imageRecipes: ImageRecipe[] = [
   curlImage,
   httpbinImage,
   // N and N-1 (the upgrade chapters): istio/pilot and istio/proxyv2 at each line's version.
-  ...[...istioLines.flatMap((l) => [proxyv2ImageOf(l), pilotImageOf(l)]), installCniImage].map(withDistroless),
+  ...istioLines.flatMap((l) => [proxyv2ImageOf(l), pilotImageOf(l)]).map(withDistroless),
   zipkinImage,
   prometheusImage,
   reloaderImage,
@@ -223,7 +223,7 @@ export const imageRecipes: ImageRecipe[] = [
 /** Every image of the real node: the lab's own and the product's, then Bookinfo's (which need the laid-out release). */
 export const allImageRecipes = (): ImageRecipe[] => [
   ...imageRecipes,
-  // Only when the lab could build it (its source is a local snapshot: lab/toolchain/ztunnel.ts).
-  ...(existsSync(bin('ztunnel')) ? [withDistroless(ztunnelImage)] : []),
+  // The ambient data plane, only when the lab could build ztunnel (its source is a local snapshot: lab/toolchain/ztunnel.ts).
+  ...(existsSync(bin('ztunnel')) ? [installCniImage, ztunnelImage].map(withDistroless) : []),
   ...bookinfoRecipes(),
 ];

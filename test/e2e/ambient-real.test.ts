@@ -21,15 +21,29 @@ const { run, kubectl, kjson, apply } = labKubectl(() => labEnv);
 const measured: string[] = [];
 
 const product = (args: string[], env: Record<string, string> = {}) =>
-  runProduct(args, { ...labEnv, ISTIO_MODE: 'ambient', CACHE_DIR: cache, WAIT_TIMEOUT: '120s', ...env });
+  runProduct(args, {
+    ...labEnv,
+    // The real node's overlay for the ambient profile (lab/up.ts): the CNI agent on the node's network.
+    ISTIO_OVERLAY: labEnv.ISTIO_AMBIENT_OVERLAY,
+    ISTIO_MODE: 'ambient',
+    CACHE_DIR: cache,
+    WAIT_TIMEOUT: '120s',
+    ADDONS: 'zipkin',
+    ...env,
+  });
 
-async function chapter(...args: string[]) {
-  const r = await product([...args, '--yes']);
-  measured.push(`${args.join(' ')} ${(r.ms / 1000).toFixed(1)} s`);
+/** A chapter in `mode` as a user runs it; it must pass on what it saw, not say it could not look. */
+async function chapterIn(mode: 'sidecar' | 'ambient', ...args: string[]) {
+  const r = await product(
+    [...args, '--yes'],
+    mode === 'sidecar' ? { ISTIO_MODE: mode, ISTIO_OVERLAY: labEnv.ISTIO_OVERLAY } : {},
+  );
+  measured.push(`${mode === 'sidecar' ? 'sidecar ' : ''}${args.join(' ')} ${(r.ms / 1000).toFixed(1)} s`);
   assert.equal(r.code, 0, `${args.join(' ')}: exit ${r.code}\n${r.out.slice(-3000)}\n${r.err}`);
   assert.doesNotMatch(r.out, /not here|runs no containers/, `${args.join(' ')} looked at real traffic`);
   return r;
 }
+const chapter = (...args: string[]) => chapterIn('ambient', ...args);
 
 /** A shell line as the dry run prints it (words, 'single-quoted' words) as argv. */
 const words = (line: string): string[] => [...line.matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]);
@@ -137,5 +151,45 @@ describe('ambient on the real node: ztunnel and the CNI agent carry real traffic
       log,
       /Didn't find a registered implementation for 'metadata_discovery' with type URL: 'istio\.workload\.BootstrapExtension'/,
     );
+  });
+});
+
+describe('from the sidecar track to ambient on the real node (ambient-migrate)', {
+  timeout: 20 * 60_000,
+  skip: cannotRun,
+}, () => {
+  const sidecar = (...args: string[]) => chapterIn('sidecar', ...args);
+  before(async () => {
+    measured.length = 0;
+    lab('up', '--fresh', '--node=real');
+    labEnv = readLabEnv();
+    for (const c of ['webhook-certs', 'install-istio', 'bookinfo']) await sidecar(c);
+  });
+  after(() => {
+    console.log(`ambient-migrate on the real node: ${measured.join('; ')}`);
+    lab('down');
+  });
+
+  it('ambient-migrate: the ambient components in place, Bookinfo restarted without sidecars, redirected, its pages served', async () => {
+    const r = await chapter('ambient-migrate');
+    assert.match(r.out, /6 pods: ambient\.istio\.io\/redirection=enabled/);
+    assert.match(r.out, /productpage through bookinfo-gateway-istio: <title>Simple Bookstore App<\/title>/);
+    const pods = kjson<List>('-n', ns, 'get', 'pods', '-l', 'app in (details,productpage,ratings,reviews)').items;
+    const withSidecar = pods.filter((p) =>
+      [...(p.spec?.containers ?? []), ...(p.spec?.initContainers ?? [])].some((c: { name: string }) => c.name === 'istio-proxy'),
+    );
+    assert.deepEqual(
+      withSidecar.map((p) => p.metadata.name),
+      [],
+    );
+    const hop = ztunnelLog()
+      .split('\n')
+      .find((l) => l.includes(`src.workload="productpage-v1`) && l.includes('dst.service="reviews.bookinfo.svc.cluster.local"'));
+    assert.ok(hop, "no connection from productpage to reviews in ztunnel's log");
+  });
+
+  it('ambient-l4-policy applies to the moved Bookinfo, on real traffic', async () => {
+    const r = await chapter('ambient-l4-policy');
+    assert.match(r.out, /GET http:\/\/productpage:9080\/productpage from curl: no response \(curl exit 56\)/);
   });
 });
