@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, pbkdf2 } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo, connect, type Socket } from 'node:net';
@@ -230,6 +230,19 @@ describe('download and release (against a local HTTP server)', () => {
     await obtainRelease(c);
     assert.equal(sha(readFileSync(downloadOf(c).archive)), sha(archive));
     assert.ok(!existsSync(`${downloadOf(c).archive}.part`), 'the .part is gone');
+  });
+
+  it('keeps no .part when file operations queue behind other work (a cut at byte 0 while the thread pool is busy)', async () => {
+    // Work that fills libuv's thread pool (4 threads) until after the transfer fails: a file opened through the pool
+    // is created only then, after the failure's clean-up, unless it is opened before the transfer starts.
+    const busy = Array.from({ length: 8 }, () => new Promise((resolve) => pbkdf2('x', 'y', 200_000, 32, 'sha256', resolve)));
+    cutAt = 0;
+    const c = config('1.31.3');
+    rmSync(path.dirname(downloadOf(c).archive), { recursive: true, force: true });
+    await assert.rejects(obtainRelease(c), (e: unknown) => e instanceof StepError && /re-run to retry/.test(e.message));
+    cutAt = undefined;
+    await Promise.all(busy);
+    assert.deepEqual(readdirSync(path.dirname(downloadOf(c).archive)), [], 'nothing kept once the pool has drained');
   });
 
   it('refuses an archive that is not a release', async () => {
