@@ -109,7 +109,11 @@ describe('ambient on the real node: ztunnel and the CNI agent carry real traffic
         (l) => l.includes(`src.identity="spiffe://cluster.local/ns/${ns}/sa/bookinfo-gateway-istio"`) && l.includes(':15008'),
       );
     assert.ok(hop, "no HBONE connection from the gateway in ztunnel's log");
-    assert.match(hop, /dst\.hbone_addr=[\d.]+:9080 dst\.service="productpage\.bookinfo\.svc\.cluster\.local"/);
+    // Through the productpage Service or its per-version one (bookinfo-versions.yaml), to the productpage pod.
+    assert.match(
+      hop,
+      /dst\.hbone_addr=[\d.]+:9080 dst\.service="productpage(-v1)?\.bookinfo\.svc\.cluster\.local" dst\.workload="productpage-v1-/,
+    );
   });
 
   it("ambient-l4-policy: ztunnel resets the client's connection (curl exit 56); an ALLOW for the client fails it", async () => {
