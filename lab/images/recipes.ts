@@ -124,7 +124,7 @@ export const installCniImage: ImageRecipe = {
   },
 };
 
-/** istio/ztunnel as Istio's pilot/docker/Dockerfile.ztunnel: the Rust binary built from istio/ztunnel (lab/ztunnel). */
+/** istio/ztunnel as Istio's pilot/docker/Dockerfile.ztunnel: the Rust binary built from istio/ztunnel (lab/toolchain/ztunnel.ts). */
 export const ztunnelImage: ImageRecipe = {
   ref: `${istioDockerHub}/ztunnel:${istioLines[0].version}`,
   rootfs: () => [...base(), ...iptables(), { copy: bin('ztunnel'), to: '/usr/local/bin/ztunnel' }],
